@@ -1,0 +1,41 @@
+# Zorgsleutel: `make run` and `make test` are the two commands (see README.md).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test test-vault test-portal lint format bench messages clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Re-install only when the dependency list changes.
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	DEBUG=$${DEBUG:-1} $(BIN)/zorgsleutel run
+
+test: $(STAMP)
+	$(BIN)/python -m pytest tests/vault -p no:cacheprovider --ds=zorgsleutel.vault.settings $(PYTEST_ARGS)
+	$(BIN)/python -m pytest tests --ignore=tests/vault -p no:cacheprovider --ds=zorgsleutel.settings $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/lint-imports
+
+format: $(STAMP)
+	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench
+
+messages: $(STAMP)
+	cd src/zorgsleutel && DEBUG=1 ../../$(BIN)/zorgsleutel makemessages -l nl --no-obsolete && DEBUG=1 ../../$(BIN)/zorgsleutel compilemessages
+
+bench: $(STAMP)
+	$(BIN)/python bench/vault_verify.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

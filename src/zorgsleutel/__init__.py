@@ -1,0 +1,1 @@
+"""Zorgsleutel: identity and access portal for Dutch care organisations."""

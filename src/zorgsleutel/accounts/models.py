@@ -1,0 +1,94 @@
+"""People: one account per e-mail address, with memberships in organisations."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+
+
+class UserManager(BaseUserManager):
+    def get_by_natural_key(self, email: str):
+        return self.get(email__iexact=email)
+
+    def create_user(self, email: str, name: str = "", **fields):
+        user = self.model(email=self.normalize_email(email).lower(), name=name, **fields)
+        user.set_unusable_password()
+        user.save()
+        return user
+
+
+class User(AbstractBaseUser):
+    """A person. Passwords are Argon2id hashes; the phone number lives only in the vault."""
+
+    INVITED, ACTIVE, BLOCKED, DELETED = "invited", "active", "blocked", "deleted"
+    STATES = [
+        (INVITED, _("invited")),
+        (ACTIVE, _("active")),
+        (BLOCKED, _("blocked")),
+        (DELETED, _("deleted")),
+    ]
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    email = models.EmailField(_("e-mail address"), max_length=254, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    state = models.CharField(max_length=12, choices=STATES, default=INVITED)
+    is_operator = models.BooleanField(default=False)
+    language = models.CharField(max_length=5, default="nl")
+    # Opaque id of the vault enrolment holding this person's mobile number (never the number).
+    phone_enrolment = models.CharField(max_length=40, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["name"]
+
+    objects = UserManager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(Lower("email"), name="user_email_ci_unique")]
+
+    def __str__(self) -> str:
+        return self.email
+
+    def save(self, *args, **kwargs):
+        self.email = self.email.strip().lower()
+        super().save(*args, **kwargs)
+
+    @property
+    def audit_ref(self) -> str:
+        return f"user:{self.public_id}"
+
+    @property
+    def is_active(self) -> bool:  # Django's auth reads this
+        return self.state == self.ACTIVE
+
+
+class Membership(models.Model):
+    """A person's place in an organisation: a role, plus the organisation's application roles."""
+
+    ADMINISTRATOR, MANAGER, MEMBER = "administrator", "manager", "member"
+    ROLES = [
+        (ADMINISTRATOR, _("administrator")),
+        (MANAGER, _("manager")),
+        (MEMBER, _("member")),
+    ]
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    organisation = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=16, choices=ROLES, default=MEMBER)
+    application_roles = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organisation"], name="membership_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.organisation} ({self.role})"

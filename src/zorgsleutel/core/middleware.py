@@ -1,0 +1,69 @@
+"""Portal-wide middleware: security headers, request size limits, request context for audit."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template.response import TemplateResponse
+
+from zorgsleutel.core import requestcontext
+
+
+class SecurityHeadersMiddleware:
+    """Content-Security-Policy (no 'unsafe-inline', frame-ancestors 'none') and friends."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
+        response.headers.setdefault(
+            "Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()"
+        )
+        response.headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
+        return response
+
+
+def wants_json(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/") or "application/json" in request.META.get(
+        "HTTP_ACCEPT", ""
+    )
+
+
+class RequestLimitsMiddleware:
+    """Refuse oversized bodies with 413 before any view reads them."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return self._refuse(request, 400, "bad_content_length", "Invalid Content-Length.")
+        if length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+            return self._refuse(request, 413, "body_too_large", "Request body too large.")
+        return self.get_response(request)
+
+    def _refuse(self, request: HttpRequest, status: int, code: str, message: str) -> HttpResponse:
+        if wants_json(request):
+            return JsonResponse({"error": code, "message": message}, status=status)
+        response = TemplateResponse(
+            request, "errors/error.html", {"status": status, "message": message}, status=status
+        )
+        return response
+
+
+class RequestContextMiddleware:
+    """Make IP and user agent available to audit.record() for the length of the request."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        token = requestcontext.activate(requestcontext.from_request(request))
+        try:
+            return self.get_response(request)
+        finally:
+            requestcontext.reset(token)

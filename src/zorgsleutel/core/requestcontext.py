@@ -1,0 +1,53 @@
+"""Who is asking, from where: kept per request so audit events can name IP and user agent."""
+
+from __future__ import annotations
+
+import contextvars
+import ipaddress
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.http import HttpRequest
+
+
+@dataclass(frozen=True)
+class RequestContext:
+    ip: str | None = None
+    user_agent: str = ""
+
+
+_current: contextvars.ContextVar[RequestContext] = contextvars.ContextVar(
+    "zs_request_context", default=RequestContext()
+)
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """REMOTE_ADDR, or the nearest X-Forwarded-For hop when the peer is a trusted proxy."""
+    remote = request.META.get("REMOTE_ADDR") or None
+    if remote in settings.TRUSTED_PROXIES:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+        if hops:
+            candidate = hops[-1]
+            try:
+                return str(ipaddress.ip_address(candidate))
+            except ValueError:
+                return remote
+    return remote
+
+
+def from_request(request: HttpRequest) -> RequestContext:
+    agent = request.META.get("HTTP_USER_AGENT", "")[:400]
+    return RequestContext(ip=client_ip(request), user_agent=agent)
+
+
+def current() -> RequestContext:
+    return _current.get()
+
+
+def activate(context: RequestContext) -> contextvars.Token:
+    return _current.set(context)
+
+
+def reset(token: contextvars.Token) -> None:
+    _current.reset(token)

@@ -1,0 +1,81 @@
+"""The demo data fixed in DESIGN.md's interface contract (pure data; loaded by `zorgsleutel demo`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+PASSWORD = "Zorgsleutel-demo-2026"  # noqa: S105 (public demo password, DEBUG only)
+APP_PIN = "123456"
+
+
+@dataclass(frozen=True)
+class DemoPerson:
+    email: str
+    name: str
+    role: str  # administrator | manager | member | operator
+    phone: str
+
+
+@dataclass(frozen=True)
+class DemoOrganisation:
+    name: str
+    kind: str
+    ura: str
+    kvk_number: str
+    state: str
+    people: tuple[DemoPerson, ...]
+    application_roles: tuple[str, ...] = ()
+
+
+def _phone(n: int) -> str:
+    return f"+3161{n:07d}"
+
+
+OPERATOR = DemoPerson("operator@zorgsleutel.test", "Olga Operator", "operator", _phone(1))
+
+ORGANISATIONS = (
+    DemoOrganisation(
+        name="Demozorg",
+        kind="care_provider",
+        ura="90000001",
+        kvk_number="90000001",
+        state="validated",
+        application_roles=("inzage", "declaraties"),
+        people=(
+            DemoPerson("admin@demozorg.nl", "Anna Administrator", "administrator", _phone(2)),
+            DemoPerson("beheerder@demozorg.nl", "Bram Beheerder", "manager", _phone(3)),
+            DemoPerson("medewerker1@demozorg.nl", "Mila Medewerker", "member", _phone(4)),
+            DemoPerson("medewerker2@demozorg.nl", "Mats Medewerker", "member", _phone(5)),
+            DemoPerson("medewerker3@demozorg.nl", "Mira Medewerker", "member", _phone(6)),
+        ),
+    ),
+    DemoOrganisation(
+        name="Demobedrijf BV",
+        kind="business",
+        ura="",
+        kvk_number="90000002",
+        state="active",
+        application_roles=("declaraties",),
+        people=(
+            DemoPerson("beheerder@demobedrijf.nl", "Bea Beheerder", "manager", _phone(7)),
+            DemoPerson("gebruiker1@demobedrijf.nl", "Gijs Gebruiker", "member", _phone(8)),
+            DemoPerson("gebruiker2@demobedrijf.nl", "Gwen Gebruiker", "member", _phone(9)),
+            DemoPerson("gebruiker3@demobedrijf.nl", "Guus Gebruiker", "member", _phone(10)),
+        ),
+    ),
+)
+
+
+def everyone() -> list[tuple[DemoOrganisation | None, DemoPerson]]:
+    people: list[tuple[DemoOrganisation | None, DemoPerson]] = [(None, OPERATOR)]
+    for organisation in ORGANISATIONS:
+        people += [(organisation, person) for person in organisation.people]
+    return people
+
+
+def banner() -> list[str]:
+    lines = [f"Demo logins (password {PASSWORD}; SMS codes appear in the dev mailbox):"]
+    for organisation, person in everyone():
+        where = organisation.name if organisation else "Zorgsleutel"
+        lines.append(f"  {person.email:<28} {person.role:<14} {where:<15} {person.phone}")
+    return lines

@@ -1,0 +1,103 @@
+"""Load the demo data: idempotent, DEBUG only, through the same vault path as real people.
+
+Demo phone numbers are enrolled in the vault like anyone's: the vault sends a code through its
+development gateway, and the loader reads that code from the dev outbox to confirm it.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import transaction
+
+from zorgsleutel import vaultclient
+from zorgsleutel.accounts.models import Membership, User
+from zorgsleutel.core import audit
+from zorgsleutel.demo import ORGANISATIONS, PASSWORD, DemoPerson, everyone
+from zorgsleutel.organisations.models import Organisation
+
+
+class DemoRefused(Exception):
+    pass
+
+
+def load(*, stdout=None) -> dict[str, int]:
+    if not settings.DEBUG:
+        raise DemoRefused("The demo data is for development only (DEBUG=1).")
+    counts = {"organisations": 0, "people": 0, "phones": 0}
+    organisations = {}
+    with transaction.atomic():
+        for spec in ORGANISATIONS:
+            lookup = {"ura": spec.ura} if spec.ura else {"kvk_number": spec.kvk_number, "kind": spec.kind}
+            organisation, created = Organisation.objects.get_or_create(
+                **lookup,
+                defaults={
+                    "name": spec.name,
+                    "kind": spec.kind,
+                    "kvk_number": spec.kvk_number,
+                    "state": spec.state,
+                    "application_roles": list(spec.application_roles),
+                },
+            )
+            organisations[spec.name] = organisation
+            if created:
+                counts["organisations"] += 1
+                audit.record("organisation.created", actor="demo", organisation=organisation, target=organisation)
+        for spec_org, person in everyone():
+            user = User.objects.filter(email__iexact=person.email).first()
+            if user is None:
+                user = User(email=person.email, name=person.name, state=User.ACTIVE)
+                user.is_operator = person.role == "operator"
+                user.set_password(PASSWORD)
+                user.save()
+                counts["people"] += 1
+                audit.record("account.created", actor="demo", target=user, details={"demo": True})
+            if spec_org is not None:
+                organisation = organisations[spec_org.name]
+                _, created = Membership.objects.get_or_create(
+                    user=user, organisation=organisation, defaults={"role": person.role}
+                )
+                if created:
+                    audit.record(
+                        "membership.created", actor="demo", organisation=organisation, target=user,
+                        details={"role": person.role},
+                    )
+    for _org, person in everyone():
+        user = User.objects.get(email__iexact=person.email)
+        if _enrol_phone(user, person):
+            counts["phones"] += 1
+    return counts
+
+
+def _has_live_enrolment(user: User) -> bool:
+    if not user.phone_enrolment:
+        return False
+    try:
+        vaultclient.get().hint(enrolment=user.phone_enrolment)
+    except vaultclient.VaultRefused:
+        return False
+    return True
+
+
+def _enrol_phone(user: User, person: DemoPerson) -> bool:
+    """Enrol and confirm the demo number in the vault, unless it already is."""
+    if _has_live_enrolment(user):
+        return False
+    client = vaultclient.get()
+    sent = client.enrol(phone=person.phone, locale="nl")
+    code = _code_from_dev_outbox(client, sent.hint)
+    verdict = client.verify(challenge=sent.challenge, code=code)
+    if not verdict.ok:
+        raise DemoRefused(f"could not confirm the demo number of {person.email}: {verdict.result}")
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(phone_enrolment=sent.enrolment)
+        audit.record("account.phone_set", actor="demo", target=user, details={"hint": sent.hint})
+    return True
+
+
+def _code_from_dev_outbox(client: vaultclient.VaultClient, hint: str) -> str:
+    for message in client.dev_sms():
+        if message["to"] == hint:
+            digits = [word.strip(".,") for word in message["body"].split() if word.strip(".,").isdigit()]
+            if digits:
+                return digits[0]
+    raise DemoRefused(f"no SMS for {hint} in the vault's dev outbox (is the dev gateway configured?)")

@@ -1,0 +1,35 @@
+"""zorgsleutel mail send-test EMAIL | requeue: outbox tools for operators."""
+
+from django.core.management.base import BaseCommand
+from django.core.validators import validate_email
+from django.core.exceptions import ValidationError
+from django.core.management.base import CommandError
+from django.db import transaction
+
+from zorgsleutel.core import audit
+from zorgsleutel.messaging import outbox, tasks
+
+
+class Command(BaseCommand):
+    help = "Outbox tools: 'send-test EMAIL' queues a test mail; 'requeue' re-queues stranded mail."
+
+    def add_arguments(self, parser):
+        parser.add_argument("action", choices=["send-test", "requeue"])
+        parser.add_argument("email", nargs="?")
+        parser.add_argument("--locale", choices=["nl", "en"], default="nl")
+
+    def handle(self, *args, **options):
+        if options["action"] == "requeue":
+            self.stdout.write(f"Re-queued {tasks.requeue_stranded()} mail(s).")
+            return
+        email = options["email"] or ""
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise CommandError(f"Not an e-mail address: {email!r}") from None
+        with transaction.atomic():
+            mail = outbox.enqueue_mail(
+                template="test", to=email, context={}, locale=options["locale"]
+            )
+            audit.record("mail.test_queued", actor="cli", target=f"mail:{mail.message_id}")
+        self.stdout.write(f"Queued test mail {mail.message_id} to {email}.")

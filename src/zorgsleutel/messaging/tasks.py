@@ -1,0 +1,82 @@
+"""Worker task: deliver one outbox mail, retrying with backoff (policies.MAIL_RETRY_BACKOFF).
+
+The mail is claimed (pending -> sending) in one short transaction, handed to the transport
+outside any transaction (a slow SMTP server must not hold database locks), and the outcome is
+written in a second transaction. A worker killed mid-send leaves the mail `sending`;
+`requeue_stranded()` puts such mails back after a while, so nothing is ever lost.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.db import transaction
+from django_tasks import task
+
+from zorgsleutel import policies
+from zorgsleutel.core import clock
+from zorgsleutel.core.backends import load_backend
+from zorgsleutel.messaging.models import OutboxMail
+from zorgsleutel.messaging.transports import TransportError
+
+logger = logging.getLogger(__name__)
+
+
+def _claim(mail_id: int) -> OutboxMail | None:
+    with transaction.atomic():
+        mail = OutboxMail.objects.select_for_update().filter(pk=mail_id).first()
+        if mail is None or mail.status != OutboxMail.PENDING:
+            return None
+        mail.status = OutboxMail.SENDING
+        mail.attempts += 1
+        mail.claimed_at = clock.now()
+        mail.save(update_fields=["status", "attempts", "claimed_at"])
+        return mail
+
+
+@task(queue_name="mail")
+def deliver_mail(mail_id: int) -> str:
+    mail = _claim(mail_id)
+    if mail is None:
+        return "skipped"
+    try:
+        load_backend("MAIL_TRANSPORTS").send(mail)
+    except TransportError as exc:
+        return _failed(mail, exc)
+    with transaction.atomic():
+        OutboxMail.objects.filter(pk=mail.pk).update(
+            status=OutboxMail.SENT, sent_at=clock.now(), last_error="", next_attempt_at=None
+        )
+    return OutboxMail.SENT
+
+
+def _failed(mail: OutboxMail, exc: Exception) -> str:
+    with transaction.atomic():
+        if mail.attempts >= policies.MAIL_MAX_ATTEMPTS:
+            status, next_at = OutboxMail.FAILED, None
+            logger.error("mail %s failed for good after %s attempts: %s", mail.pk, mail.attempts, exc)
+        else:
+            status = OutboxMail.PENDING
+            next_at = clock.now() + policies.mail_retry_delay(mail.attempts)
+            deliver_mail.using(run_after=next_at).enqueue(mail.pk)
+            logger.warning("mail %s attempt %s failed: %s", mail.pk, mail.attempts, exc)
+        OutboxMail.objects.filter(pk=mail.pk).update(
+            status=status, next_attempt_at=next_at, last_error=str(exc)[:500]
+        )
+    return status
+
+
+def requeue_stranded(*, older_than: timedelta = timedelta(minutes=15)) -> int:
+    """Re-queue mails whose delivery was lost: claimed by a worker that died, or never queued."""
+    cutoff = clock.now() - older_than
+    count = 0
+    with transaction.atomic():
+        stuck = OutboxMail.objects.select_for_update().filter(
+            status=OutboxMail.SENDING, claimed_at__lt=cutoff
+        )
+        for mail_id in list(stuck.values_list("pk", flat=True)):
+            OutboxMail.objects.filter(pk=mail_id).update(status=OutboxMail.PENDING)
+            deliver_mail.enqueue(mail_id)
+            count += 1
+    return count

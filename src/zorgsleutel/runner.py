@@ -1,0 +1,147 @@
+"""`zorgsleutel run`: one foreground process group with portal, vault and mail worker.
+
+Migrates both databases, starts the vault, loads the demo (DEBUG only), starts the portal
+(gunicorn) and the worker, prints URLs and demo logins, and stops everything on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+from zorgsleutel.envconfig import VAR_DIR, env_bool, env_int, load_dotenv
+
+ZS = [sys.executable, "-m", "zorgsleutel.cli"]
+
+
+def _gunicorn(app: str, port: int, workers: int, threads: int = 1) -> list[str]:
+    command = [
+        sys.executable, "-m", "gunicorn", app,
+        "--bind", f"127.0.0.1:{port}",
+        "--workers", str(workers),
+        "--graceful-timeout", "5",
+        "--log-level", "warning",
+    ]
+    if threads > 1:
+        command += ["--worker-class", "gthread", "--threads", str(threads)]
+    return command
+
+
+def serve_vault(args: list[str]) -> int:
+    """`zorgsleutel vault serve`: the vault alone, for deployments where it has its own host."""
+    parser = argparse.ArgumentParser(prog="zorgsleutel vault serve")
+    parser.add_argument("--port", type=int, default=env_int("VAULT_PORT", 8001))
+    parser.add_argument("--workers", type=int, default=env_int("VAULT_WORKERS", 2))
+    parser.add_argument("--threads", type=int, default=env_int("VAULT_THREADS", 4))
+    options = parser.parse_args(args)
+    command = _gunicorn("zorgsleutel.vault.wsgi", options.port, options.workers, options.threads)
+    os.execv(sys.executable, command)  # noqa: S606 (replace this process by gunicorn)
+    return 0  # pragma: no cover
+
+
+def _wait_for_port(port: int, process: subprocess.Popen, seconds: float = 30) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            return False
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return True
+        except OSError:
+            time.sleep(0.1)
+    return False
+
+
+def _step(title: str, command: list[str]) -> None:
+    print(f"· {title}", flush=True)
+    subprocess.run(command, check=True)
+
+
+def _banner(port: int, vault_port: int, demo: bool) -> str:
+    from zorgsleutel.demo import banner
+
+    lines = [
+        "",
+        "Zorgsleutel is running. Ctrl-C stops everything.",
+        f"  portal       http://127.0.0.1:{port}/",
+        f"  health       http://127.0.0.1:{port}/healthz",
+        f"  dev mailbox  http://127.0.0.1:{port}/dev/mailbox   (mails and SMS codes)",
+        f"  vault        http://127.0.0.1:{vault_port}/   (signed requests only)",
+    ]
+    if demo:
+        lines += ["", *banner()]
+    return "\n".join(lines)
+
+
+def main(args: list[str]) -> int:
+    load_dotenv()
+    parser = argparse.ArgumentParser(prog="zorgsleutel run")
+    parser.add_argument("--no-demo", action="store_true", help="do not load the demo data")
+    options = parser.parse_args(args)
+    port = env_int("PORT", 8000)
+    vault_port = env_int("VAULT_PORT", 8001)
+    debug = env_bool("DEBUG", False)
+    demo = debug and not options.no_demo
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+    try:
+        _step("migrating the portal database", [*ZS, "migrate", "--noinput", "-v", "0"])
+        _step("creating the cache table", [*ZS, "createcachetable"])
+        _step("migrating the vault database", [*ZS, "vault", "migrate", "--noinput", "-v", "0"])
+        _step("re-queueing stranded mail", [*ZS, "mail", "requeue"])
+    except subprocess.CalledProcessError as exc:
+        print(f"setup failed: {exc}", file=sys.stderr)
+        return 1
+
+    processes: dict[str, subprocess.Popen] = {}
+
+    def stop_all() -> None:
+        for process in processes.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        for process in processes.values():
+            try:
+                process.wait(max(deadline - time.monotonic(), 0.1))
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+    def on_term(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_term)
+    try:
+        processes["vault"] = subprocess.Popen(_gunicorn("zorgsleutel.vault.wsgi", vault_port, 2, 4))
+        if not _wait_for_port(vault_port, processes["vault"]):
+            print(f"the vault did not start on port {vault_port}", file=sys.stderr)
+            return 1
+        if demo:
+            _step("loading the demo data", [*ZS, "demo"])
+        processes["portal"] = subprocess.Popen(_gunicorn("zorgsleutel.wsgi", port, 2, 4))
+        processes["worker"] = subprocess.Popen(
+            [*ZS, "db_worker", "--queue-name", "*", "--interval", "0.5", "--no-startup-delay",
+             "--no-reload"]
+        )
+        if not _wait_for_port(port, processes["portal"]):
+            print(f"the portal did not start on port {port}", file=sys.stderr)
+            return 1
+        print(_banner(port, vault_port, demo), flush=True)
+        while True:
+            for name, process in processes.items():
+                if process.poll() is not None:
+                    print(f"{name} stopped (exit {process.returncode}); stopping the rest.")
+                    return 1
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        print("\nstopping…", flush=True)
+        return 0
+    except subprocess.CalledProcessError as exc:
+        print(f"failed: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        stop_all()

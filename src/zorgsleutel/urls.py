@@ -1,0 +1,18 @@
+from django.conf import settings
+from django.urls import include, path
+from django.views.i18n import set_language
+
+from zorgsleutel.api import api
+
+urlpatterns = [
+    path("", include("zorgsleutel.web.urls")),
+    path("i18n/setlang/", set_language, name="set_language"),
+    path("api/v1/", api.urls),
+]
+if settings.DEBUG:
+    urlpatterns.append(path("dev/", include("zorgsleutel.devtools.urls")))
+
+handler400 = "zorgsleutel.web.views.bad_request"
+handler403 = "zorgsleutel.web.views.permission_denied"
+handler404 = "zorgsleutel.web.views.page_not_found"
+handler500 = "zorgsleutel.web.views.server_error"

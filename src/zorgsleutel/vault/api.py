@@ -1,0 +1,170 @@
+"""The vault's HTTP API. Every endpoint is signed (auth.py); none returns a number or a code.
+
+POST /v1/enrolments                 {"phone", "locale"} -> enrolment, hint, challenge
+POST /v1/enrolments/<id>/challenge  {}                  -> challenge (new code; resend after 30 s)
+GET  /v1/enrolments/<id>                                -> hint
+DELETE /v1/enrolments/<id>                              -> erased
+POST /v1/challenges/<id>/verify     {"code"}            -> ok | wrong (attempts left) | expired | blocked
+GET  /v1/health                                         -> database reachable
+GET  /v1/dev/sms                    (DEBUG only)        -> the dev gateway's outbox, masked
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from typing import Annotated, Literal
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.http import HttpRequest, JsonResponse
+from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
+
+from zorgsleutel.vault import auth, policies, service
+from zorgsleutel.vault.errors import VaultError
+from zorgsleutel.vault.models import DevSms
+
+logger = logging.getLogger(__name__)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class EnrolIn(_Strict):
+    phone: Annotated[str, StringConstraints(min_length=1, max_length=32)]
+    locale: Literal["nl", "en"] = "nl"
+
+
+class VerifyIn(_Strict):
+    code: Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$")]
+
+
+class EmptyIn(_Strict):
+    pass
+
+
+def _read_body(request: HttpRequest) -> bytes:
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        raise VaultError("bad_content_length", "Invalid Content-Length.") from None
+    if length > policies.MAX_BODY_BYTES:
+        raise VaultError("body_too_large", "Request body too large.", status=413)
+    return request.read(policies.MAX_BODY_BYTES + 1)
+
+
+def _parse(schema: type[_Strict], body: bytes) -> _Strict:
+    if len(body) > policies.MAX_BODY_BYTES:
+        raise VaultError("body_too_large", "Request body too large.", status=413)
+    try:
+        data = json.loads(body or b"{}")
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise VaultError("invalid_json", "The body is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise VaultError("invalid_json", "The body must be a JSON object.")
+    try:
+        return schema.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or None
+        code = "unknown_field" if first["type"] == "extra_forbidden" else "invalid_field"
+        raise VaultError(code, f"{field}: {first['msg']}", field=field) from None
+
+
+def endpoint(methods: dict[str, tuple[type[_Strict] | None, Callable]]) -> Callable:
+    """A signed JSON endpoint: method dispatch, auth, body validation, errors as JSON."""
+
+    def view(request: HttpRequest, **kwargs) -> JsonResponse:
+        try:
+            if request.method not in methods:
+                raise VaultError("method_not_allowed", "Method not allowed.", status=405)
+            schema, handler = methods[request.method]
+            body = _read_body(request)
+            with transaction.atomic():
+                client = auth.authenticate(request, body)
+            payload = _parse(schema, body) if schema else None
+            status, data = handler(client=client, payload=payload, **kwargs)
+            return JsonResponse(data, status=status)
+        except VaultError as exc:
+            response = JsonResponse(exc.as_dict(), status=exc.status)
+            if exc.status == 429 and "retry_after" in exc.extra:
+                response["Retry-After"] = str(exc.extra["retry_after"])
+            return response
+
+    view.csrf_exempt = True  # type: ignore[attr-defined]  # signed API, no cookies
+    return view
+
+
+def _sent(sent: service.ChallengeSent) -> dict:
+    return {
+        "enrolment": sent.enrolment,
+        "challenge": sent.challenge,
+        "hint": sent.hint,
+        "expires_at": sent.expires_at.isoformat(),
+        "resend_after": sent.resend_after.isoformat(),
+    }
+
+
+def _enrol(*, client: str, payload: EnrolIn) -> tuple[int, dict]:
+    return 201, _sent(service.enrol(client=client, phone=payload.phone, locale=payload.locale))
+
+
+def _challenge(*, client: str, payload: EmptyIn, enrolment_id: str) -> tuple[int, dict]:
+    return 201, _sent(service.send_challenge(client=client, enrolment_id=enrolment_id))
+
+
+def _hint(*, client: str, payload: None, enrolment_id: str) -> tuple[int, dict]:
+    return 200, service.hint(client=client, enrolment_id=enrolment_id)
+
+
+def _erase(*, client: str, payload: None, enrolment_id: str) -> tuple[int, dict]:
+    service.erase(client=client, enrolment_id=enrolment_id)
+    return 200, {"enrolment": enrolment_id, "erased": True}
+
+
+def _verify(*, client: str, payload: VerifyIn, challenge_id: str) -> tuple[int, dict]:
+    verdict = service.verify(client=client, challenge_id=challenge_id, code=payload.code)
+    return 200, {
+        "result": verdict.result,
+        "attempts_left": verdict.attempts_left,
+        "enrolment": verdict.enrolment,
+    }
+
+
+def _health(*, client: str, payload: None) -> tuple[int, dict]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return 200, {"status": "ok"}
+
+
+def _dev_sms(*, client: str, payload: None) -> tuple[int, dict]:
+    if not settings.DEBUG:
+        raise VaultError("not_found", "Not found.", status=404)
+    rows = DevSms.objects.order_by("-sent_at", "-pk")[: policies.DEV_OUTBOX_LIMIT]
+    return 200, {
+        "messages": [
+            {"to": sms.hint, "body": sms.body, "sent_at": sms.sent_at.isoformat()} for sms in rows
+        ]
+    }
+
+
+enrolments = endpoint({"POST": (EnrolIn, _enrol)})
+enrolment = endpoint({"GET": (None, _hint), "DELETE": (None, _erase)})
+challenge = endpoint({"POST": (EmptyIn, _challenge)})
+verify = endpoint({"POST": (VerifyIn, _verify)})
+health = endpoint({"GET": (None, _health)})
+dev_sms = endpoint({"GET": (None, _dev_sms)})
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return JsonResponse({"error": "not_found", "message": "Not found."}, status=404)
+
+
+def server_error(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"error": "server_error", "message": "Internal error."}, status=500)
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return JsonResponse({"error": "bad_request", "message": "Bad request."}, status=400)
