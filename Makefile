@@ -19,8 +19,8 @@ run: $(STAMP)
 	DEBUG=$${DEBUG:-1} $(BIN)/zorgsleutel run
 
 test: $(STAMP)
-	$(BIN)/python -m pytest tests/vault -p no:cacheprovider --ds=zorgsleutel.vault.settings $(PYTEST_ARGS)
-	$(BIN)/python -m pytest tests --ignore=tests/vault -p no:cacheprovider --ds=zorgsleutel.settings $(PYTEST_ARGS)
+	DEBUG=1 $(BIN)/python -m pytest tests/vault -p no:cacheprovider --ds=zorgsleutel.vault.settings $(PYTEST_ARGS)
+	DEBUG=1 $(BIN)/python -m pytest tests --ignore=tests/vault -p no:cacheprovider --ds=zorgsleutel.settings $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

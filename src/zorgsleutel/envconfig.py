@@ -61,7 +61,11 @@ def env_database(name: str, default_sqlite: Path) -> dict:
     config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
     if config["ENGINE"] == "django.db.backends.sqlite3":
         if config["NAME"] and config["NAME"] != ":memory:":
-            Path(config["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+            path = Path(config["NAME"])
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # A file (not Django's in-memory default) so tests can inspect what is on disk and
+            # live servers in other threads or processes see the same data.
+            config["TEST"] = {"NAME": str(path.with_name(f"test_{path.name}"))}
         config["OPTIONS"] = {
             "timeout": 20,
             "transaction_mode": "IMMEDIATE",

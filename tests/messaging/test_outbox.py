@@ -1,0 +1,121 @@
+"""Outgoing mail is written with the change, delivered after commit over real SMTP, and retried."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import transaction
+from django_tasks_db.models import DBTaskResult
+
+from zorgsleutel.core import clock
+from zorgsleutel.core.backends import reset_backends
+from zorgsleutel.messaging import outbox, tasks
+from zorgsleutel.messaging.models import OutboxMail
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.smtp]
+
+
+@pytest.fixture
+def smtp_transport(settings, smtp_server):
+    url, received = smtp_server
+    settings.MAIL_TRANSPORTS = {
+        "default": {"BACKEND": "zorgsleutel.messaging.transports.SmtpTransport", "OPTIONS": {"url": url}}
+    }
+    reset_backends()
+    yield received
+    reset_backends()
+
+
+def test_mail_is_delivered_over_smtp_after_commit(smtp_transport, run_worker):
+    with transaction.atomic():
+        mail = outbox.enqueue_mail(template="test", to="anna@demozorg.nl", context={}, locale="nl")
+        assert DBTaskResult.objects.count() == 1  # queued in the same transaction
+    assert smtp_transport == []
+    run_worker()
+    assert len(smtp_transport) == 1
+    message = smtp_transport[0]["message"]
+    assert smtp_transport[0]["to"] == ["anna@demozorg.nl"]
+    assert message["Subject"] == "Zorgsleutel-testbericht"
+    assert message["Message-ID"] == f"<{mail.message_id}@zorgsleutel>"
+    assert message.get_body(("plain",)).get_content().startswith("Beste,")
+    assert "<p>" in message.get_body(("html",)).get_content()
+    mail.refresh_from_db()
+    assert (mail.status, mail.attempts) == (OutboxMail.SENT, 1)
+
+
+def test_english_mail(smtp_transport, run_worker):
+    outbox.enqueue_mail(template="test", to="anna@demozorg.nl", context={}, locale="en")
+    run_worker()
+    assert smtp_transport[0]["message"]["Subject"] == "Zorgsleutel test message"
+
+
+def test_nothing_is_sent_for_a_change_that_rolled_back(smtp_transport, run_worker):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        outbox.enqueue_mail(template="test", to="anna@demozorg.nl", context={})
+        raise RuntimeError("the change failed")
+    run_worker()
+    assert smtp_transport == []
+    assert not OutboxMail.objects.exists() and not DBTaskResult.objects.exists()
+
+
+def _use_smtp(settings, url: str) -> None:
+    settings.MAIL_TRANSPORTS = {
+        "default": {"BACKEND": "zorgsleutel.messaging.transports.SmtpTransport", "OPTIONS": {"url": url}}
+    }
+    reset_backends()
+
+
+def test_a_failed_delivery_is_retried_with_backoff_and_not_lost(settings, smtp_server, run_worker):
+    url, received = smtp_server
+    host_port = url.rsplit(":", 1)
+    _use_smtp(settings, f"{host_port[0]}:1?timeout=2")  # nothing listens on port 1
+    mail = outbox.enqueue_mail(template="test", to="anna@demozorg.nl", context={})
+    run_worker()
+    mail.refresh_from_db()
+    assert (mail.status, mail.attempts) == (OutboxMail.PENDING, 1)
+    assert mail.last_error and mail.next_attempt_at > clock.now() + timedelta(seconds=20)
+    retry = DBTaskResult.objects.filter(status="READY").get()
+    assert retry.run_after == mail.next_attempt_at
+    run_worker()  # not due yet: nothing happens
+    assert OutboxMail.objects.get().attempts == 1
+
+    _use_smtp(settings, url)  # the SMTP server is back
+    DBTaskResult.objects.filter(pk=retry.pk).update(run_after=clock.now())
+    run_worker()
+    mail.refresh_from_db()
+    assert (mail.status, mail.attempts, mail.last_error) == (OutboxMail.SENT, 2, "")
+    assert len(received) == 1
+    reset_backends()
+
+
+def test_after_the_last_attempt_the_mail_is_marked_failed(settings, run_worker):
+    from zorgsleutel import policies
+
+    _use_smtp(settings, "smtp://127.0.0.1:1?timeout=2")
+    mail = outbox.enqueue_mail(template="test", to="anna@demozorg.nl", context={})
+    OutboxMail.objects.filter(pk=mail.pk).update(attempts=policies.MAIL_MAX_ATTEMPTS - 1)
+    run_worker()
+    mail.refresh_from_db()
+    assert mail.status == OutboxMail.FAILED and mail.next_attempt_at is None
+    reset_backends()
+
+
+def test_a_mail_stranded_by_a_dead_worker_is_requeued(settings, smtp_transport, run_worker):
+    mail = outbox.enqueue_mail(template="test", to="anna@demozorg.nl", context={})
+    # A worker claimed it and died mid-send: the task is gone, the mail says "sending".
+    DBTaskResult.objects.all().delete()
+    OutboxMail.objects.filter(pk=mail.pk).update(
+        status=OutboxMail.SENDING, attempts=1, claimed_at=clock.now() - timedelta(hours=1)
+    )
+    assert tasks.requeue_stranded() == 1
+    run_worker()
+    mail.refresh_from_db()
+    assert mail.status == OutboxMail.SENT and len(smtp_transport) == 1
+
+
+def test_retry_delays_grow():
+    from zorgsleutel import policies
+
+    delays = [policies.mail_retry_delay(n) for n in range(1, policies.MAIL_MAX_ATTEMPTS)]
+    assert delays == sorted(delays) and delays[0] == timedelta(seconds=30)
