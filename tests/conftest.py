@@ -1,60 +1,17 @@
-"""Shared by both test sessions (vault and portal). Imports nothing of either at module level.
-
-ZS_STRICT=1 (set by .ci/run) turns every "component missing" skip into a failure, so CI can
-never go green by skipping the browser, SMTP or PostgreSQL tests.
-"""
+"""Fixtures shared by both test sessions (vault and portal); portal imports stay inside them."""
 
 from __future__ import annotations
 
 import os
-import shutil
+import subprocess
+import sys
+import urllib.parse
 
 import pytest
-
-STRICT = os.environ.get("ZS_STRICT", "") == "1"
-
-
-def require(condition: bool, what: str) -> None:
-    """Skip when a component is missing locally; fail in CI (ZS_STRICT=1)."""
-    if condition:
-        return
-    if STRICT:
-        pytest.fail(f"required component missing: {what}")
-    pytest.skip(f"component missing: {what}")
-
-
-def require_binary(name: str, path: str | None = None) -> str:
-    found = path if path and os.path.exists(path) else shutil.which(name)
-    require(bool(found), f"{name} (apt-get install {name})")
-    return found or ""
-
+from support import free_port, wait_for_port
 
 # --- Portal-side fixtures (imports stay inside, so the vault session never loads the portal) ---
 
-import socket  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-import urllib.parse  # noqa: E402
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for_port(port: int, process: subprocess.Popen | None = None, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process is not None and process.poll() is not None:
-            raise RuntimeError(f"process exited with {process.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"nothing listens on port {port}")
 
 
 def _scratch_postgres(url: str, suffix: str):
@@ -79,6 +36,7 @@ def _scratch_postgres(url: str, suffix: str):
 def live_vault(tmp_path_factory):
     """A real vault process (gunicorn, own database) for portal tests; yields its URL."""
     env = {**os.environ, "DEBUG": "1", "ZS_VAR_DIR": str(tmp_path_factory.mktemp("vault"))}
+    env["DJANGO_SETTINGS_MODULE"] = "zorgsleutel.vault.settings"
     drop = None
     base = os.environ.get("VAULT_DATABASE_URL", "")
     if base.startswith(("postgres://", "postgresql://")):

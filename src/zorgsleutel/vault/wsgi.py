@@ -4,5 +4,6 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "zorgsleutel.vault.settings")
+# Always the vault's own settings, whatever the environment says: it is an island.
+os.environ["DJANGO_SETTINGS_MODULE"] = "zorgsleutel.vault.settings"
 application = get_wsgi_application()

@@ -109,7 +109,9 @@ class CmComGateway(SmsGateway):
         refused = [entry for entry in entries if not _is_accepted(entry)]
         if answer.status != 200 or error != 0 or refused or not entries:
             detail = [f"HTTP {answer.status}", _describe("errorCode", error)]
-            detail += [_describe("messageErrorCode", code_of(e.get("messageErrorCode"))) for e in refused]
+            detail += [
+                _describe("messageErrorCode", code_of(e.get("messageErrorCode"))) for e in refused
+            ]
             raise GatewayError(", ".join(detail))
         # CM's answer has no id of its own; it echoes our reference, which status reports carry.
         return message.reference
@@ -117,4 +119,8 @@ class CmComGateway(SmsGateway):
 
 def _is_accepted(entry: dict) -> bool:
     status = entry.get("status")
-    return isinstance(status, str) and status.lower() == "accepted" and code_of(entry.get("messageErrorCode")) in (0, None)
+    return (
+        isinstance(status, str)
+        and status.lower() == "accepted"
+        and code_of(entry.get("messageErrorCode")) in (0, None)
+    )

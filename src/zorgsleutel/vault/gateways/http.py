@@ -87,7 +87,8 @@ def code_of(value: object) -> int | None:
 def call(url: str, *, method: str, headers: dict, data: bytes | None, timeout: float) -> Answer:
     """One HTTP request. Every HTTP status is an answer; only network failures raise."""
     headers = {"User-Agent": USER_AGENT, **headers}
-    request = urllib.request.Request(url, data=data, headers=headers, method=method)  # noqa: S310 (checked by check_url)
+    # The scheme was checked by check_url when the gateway was configured.
+    request = urllib.request.Request(url, data=data, headers=headers, method=method)  # noqa: S310
     try:
         with _open(request, timeout) as response:
             return Answer(response.getcode(), response.read(MAX_ANSWER_BYTES))
@@ -115,12 +116,14 @@ def _network_error(reason: object, timeout: float) -> GatewayError:
 
 
 _PLACEHOLDER = re.compile(r"\{(to|body|sender|reference)\}")
-DEFAULT_TEMPLATE = '{"to": "{to}", "from": "{sender}", "body": "{body}", "reference": "{reference}"}'
+DEFAULT_TEMPLATE = (
+    '{"to": "{to}", "from": "{sender}", "body": "{body}", "reference": "{reference}"}'
+)
 DEFAULT_STATUSES = (200, 201, 202)
 _OPTIONS = {
-    "url", "method", "headers", "auth", "body_template", "content_type",
-    "success_statuses", "reference_field", "timeout",
-}  # fmt: skip
+    *("url", "method", "headers", "auth", "body_template", "content_type"),
+    *("success_statuses", "reference_field", "timeout"),
+}
 
 
 def _media_type(content_type: str) -> str:
@@ -220,5 +223,7 @@ class HttpGateway(SmsGateway):
         for key in self.reference_field.split("."):
             value = value.get(key) if isinstance(value, dict) else None
         if isinstance(value, bool) or not isinstance(value, str | int) or value == "":
-            raise GatewayError(f"HTTP {answer.status} without {self.reference_field!r} in the answer")
+            raise GatewayError(
+                f"HTTP {answer.status} without {self.reference_field!r} in the answer"
+            )
         return str(value)

@@ -1,0 +1,49 @@
+"""The portal's vault client against a real vault process: signed calls, opaque answers."""
+
+from __future__ import annotations
+
+import pytest
+
+from zorgsleutel import vaultclient
+
+
+def _code(client, hint):
+    body = next(m["body"] for m in client.dev_sms() if m["to"] == hint)
+    return next(w for w in body.replace(".", " ").split() if w.isdigit() and len(w) == 6)
+
+
+def test_enrol_verify_hint_erase(vault_service):
+    client = vault_service
+    sent = client.enrol(phone="06 1111 2233", locale="nl")
+    assert sent.hint == "06 •• •• •• 33"
+    wrong = client.verify(challenge=sent.challenge, code="000000" if _code(client, sent.hint) != "000000" else "111111")
+    assert (wrong.result, wrong.attempts_left) == ("wrong", 4)
+    verdict = client.verify(challenge=sent.challenge, code=_code(client, sent.hint))
+    assert verdict.ok and verdict.enrolment == sent.enrolment
+    assert client.hint(enrolment=sent.enrolment) == "06 •• •• •• 33"
+    client.erase(enrolment=sent.enrolment)
+    with pytest.raises(vaultclient.VaultRefused) as refused:
+        client.hint(enrolment=sent.enrolment)
+    assert refused.value.code == "unknown_enrolment"
+
+
+def test_refusals_carry_the_vaults_code(vault_service):
+    with pytest.raises(vaultclient.VaultRefused) as refused:
+        vault_service.enrol(phone="020 123 4567")
+    assert refused.value.status == 400 and refused.value.code == "phone_not_mobile"
+    sent = vault_service.enrol(phone="06 1111 2234")
+    with pytest.raises(vaultclient.VaultRefused) as too_soon:
+        vault_service.send_challenge(enrolment=sent.enrolment)
+    assert too_soon.value.code == "resend_too_soon" and too_soon.value.extra["retry_after"] > 0
+
+
+def test_an_unreachable_vault_is_unavailable_not_a_crash():
+    client = vaultclient.VaultClient(url="http://127.0.0.1:1", client_id="portal", key=b"k", timeout=1)
+    with pytest.raises(vaultclient.VaultUnavailable):
+        client.health()
+
+
+def test_a_wrong_key_is_unavailable(live_vault):
+    client = vaultclient.VaultClient(url=live_vault, client_id="portal", key=b"wrong", timeout=2)
+    with pytest.raises(vaultclient.VaultUnavailable, match="credentials"):
+        client.health()
