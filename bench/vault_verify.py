@@ -28,6 +28,8 @@ Results and how they were measured: docs/benchmarks.md.
 from __future__ import annotations
 
 import argparse
+import base64
+import contextlib
 import http.client
 import json
 import multiprocessing
@@ -50,11 +52,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from zorgsleutel.vault import signing
+from zorgsleutel import vaultprotocol as signing
 
 ROOT = Path(__file__).resolve().parent.parent
 DEV_CLIENT = "portal"
 DEV_KEY = "dev-only-vault-client-key"  # the vault's DEBUG-only development key
+DEV_GATEWAY = "zorgsleutel.vault.gateways.dev.DevOutboxGateway"
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 BATCH = 100  # numbers per setup batch: last two digits 00..99, so hints are unique in a batch
 OUTBOX_LIMIT = 200  # the dev outbox returns at most this many messages (vault policies)
@@ -145,52 +148,78 @@ class ScratchPostgres:
 
 
 class OwnVault:
-    """`zorgsleutel vault serve` on a free port, DEBUG keys and dev outbox, fresh database."""
+    """`zorgsleutel vault serve` on a free port with a fresh database and fresh random keys.
+
+    Started with DEBUG=1 for the setup (the dev outbox endpoint exists only then) and, unless
+    --debug-vault, restarted with DEBUG off for the timed phase: production settings (no
+    Django query logging), the same key material, the dev outbox gateway configured explicitly.
+    """
 
     def __init__(self, options: argparse.Namespace, database_url: str, workdir: Path):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
         self.workdir = workdir
         self.log_path = workdir / "vault.log"
+        self.client = options.client
+        self.key = secrets.token_urlsafe(32).encode()  # DEBUG off refuses the dev key
+
+        def random_key() -> str:
+            return base64.b64encode(os.urandom(32)).decode()
+
         env = {k: v for k, v in os.environ.items() if not k.startswith(("VAULT_", "GUNICORN_"))}
         env.update(
-            DEBUG="1",
             ZS_BASE_DIR=str(workdir),  # no .env of the work tree, nothing under var/
             ZS_VAR_DIR=str(workdir),
             VAULT_DATABASE_URL=database_url,
-            VAULT_CLIENT_KEYS=f"{options.client}:{options.key}",
+            VAULT_CLIENT_KEYS=f"{self.client}:{self.key.decode()}",
+            VAULT_ENCRYPTION_KEYS=f"1:{random_key()}",
+            VAULT_INDEX_KEY=random_key(),
+            VAULT_CODE_KEY=random_key(),
+            VAULT_SMS_GATEWAYS=json.dumps({"dev": {"BACKEND": DEV_GATEWAY}}),
             LOG_LEVEL="WARNING",
         )
         if options.gunicorn_args:
             env["GUNICORN_CMD_ARGS"] = options.gunicorn_args
-        self.env = env
-        self.command = [
-            *[sys.executable, "-m", "zorgsleutel.cli", "vault", "serve"],
-            *["--port", str(self.port), "--workers", str(options.workers)],
-            *["--threads", str(options.threads)],
-        ]
+        self.base_env = env
+        self.options = options
         self.process: subprocess.Popen | None = None
+        self.url = ""
+        self.command: list[str] = []
+
+    def env(self, debug: bool) -> dict[str, str]:
+        return {**self.base_env, "DEBUG": "1" if debug else "0"}
 
     def migrate(self) -> None:
         command = [sys.executable, "-m", "zorgsleutel.cli", "vault", "migrate", "--noinput"]
         result = subprocess.run(
-            [*command, "-v", "0"], env=self.env, cwd=self.workdir, capture_output=True, text=True
+            [*command, "-v", "0"],
+            env=self.env(debug=True),
+            cwd=self.workdir,
+            capture_output=True,
+            text=True,
         )
         if result.returncode != 0:
             raise BenchError(f"vault migrate failed:\n{result.stderr[-2000:]}")
 
-    def start(self, client: str, key: bytes, seconds: float = 60) -> None:
-        log = self.log_path.open("wb")
-        self.process = subprocess.Popen(
-            self.command, env=self.env, cwd=self.workdir, stdout=log, stderr=subprocess.STDOUT
-        )
-        log.close()
+    def start(self, *, debug: bool, seconds: float = 60) -> None:
+        port = free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        self.command = [
+            *[sys.executable, "-m", "zorgsleutel.cli", "vault", "serve", "--port", str(port)],
+            *["--workers", str(self.options.workers), "--threads", str(self.options.threads)],
+        ]
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                self.command,
+                env=self.env(debug),
+                cwd=self.workdir,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise BenchError(f"the vault exited ({self.process.returncode}):\n{self.log()}")
             try:
-                conn = SignedConnection(self.url, client, key, timeout=2)
+                conn = SignedConnection(self.url, self.client, self.key, timeout=2)
                 status, data = conn.call("GET", "/v1/health")
                 conn.close()
                 if status == 200:
@@ -269,27 +298,61 @@ class CpuSnapshot:
         return cls(_process_cpu(), _system_cpu())
 
 
+def listening_pids(port: int) -> set[int]:
+    """Processes holding the listening socket of 127.0.0.1:`port` (gunicorn master + workers)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                inodes.add(f"socket:[{fields[9]}]")
+    pids = set()
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            for fd in os.scandir(f"/proc/{entry.name}/fd"):
+                if os.readlink(fd.path) in inodes:
+                    pids.add(int(entry.name))
+                    break
+        except OSError:
+            continue
+    return pids
+
+
 def cpu_split(
-    before: CpuSnapshot | None, after: CpuSnapshot | None, clients: set[int]
+    before: CpuSnapshot | None,
+    after: CpuSnapshot | None,
+    *,
+    clients: set[int],
+    server: set[int],
+    database: str,
 ) -> dict | None:
-    """CPU seconds of the vault (gunicorn master and workers), the load generator, PostgreSQL
-    backends and the rest of the machine between two snapshots."""
+    """CPU seconds between two snapshots: the vault (gunicorn master and workers), the load
+    generator, PostgreSQL (this database's backends and the server's own processes), and the
+    rest of the machine (anything else running: it should be about zero)."""
     if before is None or after is None:
         return None
-    server_roots = {
-        pid for pid in after.processes if "zorgsleutel.vault.wsgi" in _cmdline(pid)
-    }  # master and (forked, same command line) workers
     split = {"vault": 0.0, "clients": 0.0, "bench_parent": 0.0, "postgres": 0.0}
     for pid, (comm, ppid, cpu) in after.processes.items():
         used = cpu - (before.processes.get(pid, (comm, ppid, 0.0))[2])
-        if pid in server_roots or ppid in server_roots:
+        if used <= 0:
+            continue
+        if pid in server:
             split["vault"] += used
         elif pid in clients:
             split["clients"] += used
         elif pid == os.getpid():
             split["bench_parent"] += used
-        elif comm == "postgres" or comm.startswith("postgres"):
-            split["postgres"] += used
+        elif comm.startswith("postgres"):
+            line = _cmdline(pid)
+            backend = "(" in line or "[local]" in line  # a client connection's backend
+            if not backend or (database and f" {database} " in line):
+                split["postgres"] += used
     busy = after.system["busy"] - before.system["busy"]
     split["other"] = max(busy - sum(split.values()), 0.0)
     split["idle"] = after.system["idle"] - before.system["idle"]
@@ -352,7 +415,9 @@ def enrol_batch(pool, local, make_conn, block: int, locale: str) -> list[Item]:
     ]
 
 
-def setup(options: argparse.Namespace, url: str, key: bytes) -> tuple[list[Item], float]:
+def setup(
+    options: argparse.Namespace, url: str, client: str, key: bytes
+) -> tuple[list[Item], float]:
     batches = -(-options.challenges // BATCH)
     first_block = secrets.randbelow(10**5)
     local = threading.local()
@@ -360,7 +425,7 @@ def setup(options: argparse.Namespace, url: str, key: bytes) -> tuple[list[Item]
     lock = threading.Lock()
 
     def make_conn() -> SignedConnection:
-        conn = SignedConnection(url, options.client, key)
+        conn = SignedConnection(url, client, key)
         with lock:
             conns.append(conn)
         return conn
@@ -479,7 +544,9 @@ def percentile(sorted_values: list[float], fraction: float) -> float:
     return sorted_values[position]
 
 
-def timed_phase(options: argparse.Namespace, url: str, key: bytes, items: list[Item]) -> dict:
+def timed_phase(
+    options: argparse.Namespace, url: str, client: str, key: bytes, items: list[Item]
+) -> dict:
     context = multiprocessing.get_context("fork")
     ready = context.Barrier(options.clients + 1)
     go = context.Event()
@@ -494,13 +561,14 @@ def timed_phase(options: argparse.Namespace, url: str, key: bytes, items: list[I
     processes = [
         context.Process(
             target=client_process,
-            args=(i, url, options.client, key, share, settings, ready, go, results),
+            args=(i, url, client, key, share, settings, ready, go, results),
             daemon=True,
         )
         for i, share in enumerate(shares)
     ]
     for process in processes:
         process.start()
+    server_pids = listening_pids(urllib.parse.urlsplit(url).port or 80)
     try:
         ready.wait(timeout=300)
     except threading.BrokenBarrierError:
@@ -525,7 +593,13 @@ def timed_phase(options: argparse.Namespace, url: str, key: bytes, items: list[I
     latencies.sort()
     counts = {key: sum(r["counts"][key] for r in collected) for key in collected[0]["counts"]}
     ms = [round(percentile(latencies, f) * 1000, 2) for f in (0.5, 0.95, 0.99, 1.0)]
-    cpu = cpu_split(before, after, {r["pid"] for r in collected})
+    cpu = cpu_split(
+        before,
+        after,
+        clients={r["pid"] for r in collected},
+        server=server_pids,
+        database=options.scratch_database,
+    )
     client_cpu = sum(r["cpu"] for r in collected)
     verifications = counts["verifications"]
     result = {
@@ -545,6 +619,7 @@ def timed_phase(options: argparse.Namespace, url: str, key: bytes, items: list[I
         "not_run": counts["not_run"],
         "error_samples": [s for r in collected for s in r["samples"]][:MAX_ERROR_SAMPLES],
         "connections_opened": sum(r["connections"] for r in collected),
+        "vault_processes": len(server_pids),
         "client_spread_seconds": round(finished - min(r["finished"] for r in collected), 3),
         "load_generator_cpu_seconds": round(client_cpu, 2),
         "cpu_seconds": cpu,
@@ -593,8 +668,11 @@ def describe_server(options: argparse.Namespace, database: str) -> dict:
     if options.url:
         return {"vault": options.url, "database": "(the running vault's)"}
     kind = "sync" if options.threads <= 1 else f"gthread, {options.threads} threads per worker"
+    if options.threads <= 1 and "gthread" in options.gunicorn_args:
+        kind = "gthread, 1 thread per worker"
     return {
-        "vault": "own (zorgsleutel vault serve)",
+        "vault": "own (zorgsleutel vault serve), DEBUG "
+        + ("on (--debug-vault)" if options.debug_vault else "off in the timed phase"),
         "workers": options.workers,
         "worker_class": kind,
         "gunicorn_cmd_args": options.gunicorn_args or "",
@@ -639,6 +717,11 @@ def print_summary(report: dict) -> None:
             f"({pct['postgres']:.0f}%), other {cpu['other']:.1f} s, idle {cpu['idle']:.1f} s "
             f"of {total:.1f} core-s"
         )
+        if cpu["other"] > 0.1 * total:
+            lines.append(
+                "  WARNING      other processes used "
+                f"{cpu['other'] / total * 100:.0f}% of the CPU: the machine was not quiet"
+            )
         lines.append(
             f"  per verif.   vault {r.get('vault_us_per_verification')} µs CPU, load generator "
             f"{r.get('load_generator_us_per_verification')} µs CPU"
@@ -691,9 +774,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--setup-threads", type=int, default=8, help="enrolment threads [8]")
     parser.add_argument("--locale", default="nl", choices=["nl", "en"])
     parser.add_argument("--goal", type=int, default=1000, help="verifications/s to reach [1000]")
+    parser.add_argument(
+        "--debug-vault",
+        action="store_true",
+        help="keep the own vault in DEBUG for the timed phase too (Django logs every query)",
+    )
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     options = parser.parse_args(argv)
     options.max_attempts = 5  # vault policies.CODE_MAX_ATTEMPTS
+    options.scratch_database = ""
     if not 0 <= options.wrong < options.max_attempts:
         parser.error("--wrong must be 0..4 (a fifth wrong code blocks the challenge)")
     if options.url:
@@ -716,53 +805,55 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def run(options: argparse.Namespace) -> dict:
-    key = options.key.encode()
-    info = {"machine": machine(), "clients": options.clients, "goal": options.goal}
-    info["mix"] = {"wrong_per_challenge": options.wrong, "then": "right code"}
-    info["command"] = shlex.join([sys.executable, *sys.argv])
+    info: dict = {"machine": machine(), "clients": options.clients, "goal": options.goal}
+    info["mix"] = {"wrong_per_challenge": options.wrong, "then": "the right code"}
+    info["command"] = shlex.join(["python", "bench/vault_verify.py", *sys.argv[1:]])
 
-    def measure(url: str, server: dict) -> dict:
-        info["server"] = server
+    def enrol(url: str, client: str, key: bytes) -> list[Item]:
         if not options.json:
             print(f"setup: {options.challenges} enrolments against {url} …", flush=True)
-        items, seconds = setup(options, url, key)
+        items, seconds = setup(options, url, client, key)
         info["setup"] = {
             "challenges": len(items),
             "seconds": round(seconds, 1),
             "per_second": round(len(items) / seconds, 1),
         }
+        return items
+
+    def measure(url: str, client: str, key: bytes, items: list[Item]) -> dict:
         left = min(item.expires_at for item in items) - time.time()
         if left < 30:
             raise BenchError(f"setup took too long: the first code expires in {left:.0f} s")
         if not options.json:
-            print(f"timed phase: {options.clients} clients …", flush=True)
-        info["result"] = timed_phase(options, url, key, items)
+            print(f"timed phase: {options.clients} client processes against {url} …", flush=True)
+        info["result"] = timed_phase(options, url, client, key, items)
         return info
 
     if options.url:
-        return measure(options.url, describe_server(options, ""))
-    with tempfile.TemporaryDirectory(prefix="zs-bench-") as tmp:
+        info["server"] = describe_server(options, "")
+        key = options.key.encode()
+        return measure(options.url, options.client, key, enrol(options.url, options.client, key))
+    with tempfile.TemporaryDirectory(prefix="zs-bench-") as tmp, contextlib.ExitStack() as stack:
         workdir = Path(tmp)
         if options.database_url == "sqlite":
-            scratch = None
             database_url = f"sqlite:///{workdir / 'vault.sqlite3'}"
-            database = "SQLite (temporary file, WAL, synchronous=NORMAL)"
+            database = "SQLite (temporary file; WAL, synchronous=NORMAL, BEGIN IMMEDIATE)"
         else:
-            scratch = ScratchPostgres(options.database_url)
-            scratch.__enter__()
+            scratch = stack.enter_context(ScratchPostgres(options.database_url))
+            options.scratch_database = scratch.name
             database_url = scratch.url
             database = f"PostgreSQL {scratch.version()} (scratch database {scratch.name})"
         vault = OwnVault(options, database_url, workdir)
-        try:
-            vault.migrate()
-            vault.start(options.client, key)
-            server = describe_server(options, database)
-            server["command"] = shlex.join(vault.command)
-            return measure(vault.url, server)
-        finally:
+        stack.callback(vault.stop)
+        vault.migrate()
+        vault.start(debug=True)
+        items = enrol(vault.url, vault.client, vault.key)
+        if not options.debug_vault:
             vault.stop()
-            if scratch is not None:
-                scratch.__exit__(None, None, None)
+            vault.start(debug=False)
+        info["server"] = describe_server(options, database)
+        info["server"]["command"] = shlex.join(["zorgsleutel", *vault.command[3:]])
+        return measure(vault.url, vault.client, vault.key, items)
 
 
 def main(argv: list[str] | None = None) -> int:

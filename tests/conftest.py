@@ -8,10 +8,10 @@ import sys
 import urllib.parse
 
 import pytest
+
 from support import free_port, wait_for_port
 
 # --- Portal-side fixtures (imports stay inside, so the vault session never loads the portal) ---
-
 
 
 def _scratch_postgres(url: str, suffix: str):
@@ -45,12 +45,25 @@ def live_vault(tmp_path_factory):
         env["VAULT_DATABASE_URL"] = f"sqlite:///{env['ZS_VAR_DIR']}/vault.sqlite3"
     subprocess.run(
         [sys.executable, "-m", "zorgsleutel.cli", "vault", "migrate", "--noinput", "-v", "0"],
-        env=env, check=True,
+        env=env,
+        check=True,
     )
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "zorgsleutel.vault.wsgi", "--bind", f"127.0.0.1:{port}",
-         "--workers", "1", "--threads", "4", "--log-level", "warning"],
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "zorgsleutel.vault.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "1",
+            "--threads",
+            "4",
+            "--log-level",
+            "warning",
+        ],
         env=env,
     )
     try:
@@ -84,7 +97,7 @@ def smtp_server():
     received = []
 
     class Handler:
-        async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd API)
+        async def handle_DATA(self, server, session, envelope):
             received.append(
                 {
                     "from": envelope.mail_from,
@@ -110,7 +123,12 @@ def run_worker():
 
     def run() -> None:
         call_command(
-            "db_worker", "--batch", "--no-startup-delay", "--queue-name", "*", "--no-reload",
+            "db_worker",
+            "--batch",
+            "--no-startup-delay",
+            "--queue-name",
+            "*",
+            "--no-reload",
             verbosity=0,
         )
 

@@ -28,7 +28,10 @@ def domain_error(request: HttpRequest, exc: DomainError):
 @api.exception_handler(ValidationError)
 def validation_error(request: HttpRequest, exc: ValidationError):
     fields = [
-        {"field": ".".join(str(p) for p in e.get("loc", []) if p not in ("body", "payload")), "message": e.get("msg", "")}
+        {
+            "field": ".".join(str(p) for p in e.get("loc", []) if p not in ("body", "payload")),
+            "message": e.get("msg", ""),
+        }
         for e in exc.errors
     ]
     return api.create_response(

@@ -1,12 +1,12 @@
 """The `zorgsleutel` command: one entry point for the portal, the vault and the reference clients.
 
-    zorgsleutel run                   migrate, load the demo, start portal + vault + worker
-    zorgsleutel migrate               migrate the portal database (and its cache table)
-    zorgsleutel demo                  load the demo data (idempotent; DEBUG only)
-    zorgsleutel audit verify          check the audit hash chain
-    zorgsleutel mail send-test EMAIL  queue a test mail
-    zorgsleutel vault migrate|serve|rotate-keys|purge
-    zorgsleutel <django command>      any other Django management command of the portal
+zorgsleutel run                   migrate, load the demo, start portal + vault + worker
+zorgsleutel migrate               migrate the portal database (and its cache table)
+zorgsleutel demo                  load the demo data (idempotent; DEBUG only)
+zorgsleutel audit verify          check the audit hash chain
+zorgsleutel mail send-test EMAIL  queue a test mail
+zorgsleutel vault migrate|serve|rotate-keys|purge
+zorgsleutel <django command>      any other Django management command of the portal
 """
 
 from __future__ import annotations

@@ -21,11 +21,18 @@ ZS = [sys.executable, "-m", "zorgsleutel.cli"]
 
 def _gunicorn(app: str, port: int, workers: int, threads: int = 1) -> list[str]:
     command = [
-        sys.executable, "-m", "gunicorn", app,
-        "--bind", f"127.0.0.1:{port}",
-        "--workers", str(workers),
-        "--graceful-timeout", "5",
-        "--log-level", "warning",
+        sys.executable,
+        "-m",
+        "gunicorn",
+        app,
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--graceful-timeout",
+        "5",
+        "--log-level",
+        "warning",
     ]
     if threads > 1:
         command += ["--worker-class", "gthread", "--threads", str(threads)]
@@ -124,8 +131,16 @@ def main(args: list[str]) -> int:
             _step("loading the demo data", [*ZS, "demo"])
         processes["portal"] = subprocess.Popen(_gunicorn("zorgsleutel.wsgi", port, 2, 4))
         processes["worker"] = subprocess.Popen(
-            [*ZS, "db_worker", "--queue-name", "*", "--interval", "0.5", "--no-startup-delay",
-             "--no-reload"]
+            [
+                *ZS,
+                "db_worker",
+                "--queue-name",
+                "*",
+                "--interval",
+                "0.5",
+                "--no-startup-delay",
+                "--no-reload",
+            ]
         )
         if not _wait_for_port(port, processes["portal"]):
             print(f"the portal did not start on port {port}", file=sys.stderr)

@@ -20,7 +20,7 @@ load_dotenv()
 
 PACKAGE_DIR = __import__("pathlib").Path(__file__).resolve().parent
 DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me"  # noqa: S105 (refused unless DEBUG)
-DEV_VAULT_KEY = "dev-only-vault-client-key"  # noqa: S105 (refused unless DEBUG)
+DEV_VAULT_KEY = "dev-only-vault-client-key"
 
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY", DEV_SECRET_KEY if DEBUG else "")

@@ -14,7 +14,9 @@ from zorgsleutel.core.models import AppendOnlyError, AuditEvent
 
 @pytest.mark.django_db
 def test_events_form_a_chain_that_verifies():
-    token = requestcontext.activate(requestcontext.RequestContext(ip="192.0.2.7", user_agent="test"))
+    token = requestcontext.activate(
+        requestcontext.RequestContext(ip="192.0.2.7", user_agent="test")
+    )
     try:
         first = audit.record("thing.created", actor="cli", target="thing:1", details={"a": 1})
         second = audit.record("thing.changed", actor="cli", target="thing:1", outcome=audit.FAILURE)
@@ -87,7 +89,7 @@ def test_concurrent_writers_keep_one_linear_chain():
         try:
             for i in range(10):
                 audit.record("thing.created", actor=f"writer:{n}", target=f"thing:{i}")
-        except Exception as exc:  # noqa: BLE001 (collected and asserted below)
+        except Exception as exc:
             errors.append(exc)
         finally:
             connection.close()

@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 import pytest
+
 from support import require_binary
 
 CHROMIUM = "/usr/bin/chromium"
@@ -29,8 +30,14 @@ def chromium():
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
             headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
         )
         yield browser
         browser.close()

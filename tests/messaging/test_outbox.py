@@ -20,7 +20,10 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.smtp]
 def smtp_transport(settings, smtp_server):
     url, received = smtp_server
     settings.MAIL_TRANSPORTS = {
-        "default": {"BACKEND": "zorgsleutel.messaging.transports.SmtpTransport", "OPTIONS": {"url": url}}
+        "default": {
+            "BACKEND": "zorgsleutel.messaging.transports.SmtpTransport",
+            "OPTIONS": {"url": url},
+        }
     }
     reset_backends()
     yield received
@@ -61,7 +64,10 @@ def test_nothing_is_sent_for_a_change_that_rolled_back(smtp_transport, run_worke
 
 def _use_smtp(settings, url: str) -> None:
     settings.MAIL_TRANSPORTS = {
-        "default": {"BACKEND": "zorgsleutel.messaging.transports.SmtpTransport", "OPTIONS": {"url": url}}
+        "default": {
+            "BACKEND": "zorgsleutel.messaging.transports.SmtpTransport",
+            "OPTIONS": {"url": url},
+        }
     }
     reset_backends()
 

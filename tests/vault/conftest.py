@@ -8,7 +8,8 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-from zorgsleutel.vault import gateways, signing
+from zorgsleutel import vaultprotocol as signing
+from zorgsleutel.vault import gateways
 
 
 class SignedClient:
@@ -20,15 +21,22 @@ class SignedClient:
         self.http = Client()
         self.last_headers: dict[str, str] = {}
 
-    def request(self, method: str, path: str, payload=None, *, raw: bytes | None = None, headers=None):
-        body = raw if raw is not None else (b"" if payload is None else json.dumps(payload).encode())
+    def request(
+        self, method: str, path: str, payload=None, *, raw: bytes | None = None, headers=None
+    ):
+        body = (
+            raw if raw is not None else (b"" if payload is None else json.dumps(payload).encode())
+        )
         signed = signing.sign_headers(
             client=self.client_id, key=self.key, method=method, path=path, body=body
         )
         signed.update(headers or {})
         self.last_headers = signed
         return self.http.generic(
-            method, path, data=body, content_type="application/json",
+            method,
+            path,
+            data=body,
+            content_type="application/json",
             headers=signed,
         )
 

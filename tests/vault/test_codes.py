@@ -1,4 +1,4 @@
-"""SMS codes: six digits, keyed hash at rest, five minutes, five attempts, resend after 30 s, caps."""
+"""SMS codes: six digits, keyed hash, five minutes, five attempts, resend after 30 s, caps."""
 
 from __future__ import annotations
 
@@ -60,10 +60,14 @@ def test_an_expired_code_is_refused(vault, enrolled, last_code):
 
 def test_codes_live_five_minutes(enrolled):
     challenge = Challenge.objects.get()
-    assert challenge.expires_at - challenge.last_sent_at == policies.CODE_TTL == timedelta(minutes=5)
+    assert (
+        challenge.expires_at - challenge.last_sent_at == policies.CODE_TTL == timedelta(minutes=5)
+    )
 
 
-def test_resend_waits_30_seconds_then_sends_a_new_code_on_the_same_challenge(vault, enrolled, last_code):
+def test_resend_waits_30_seconds_then_sends_a_new_code_on_the_same_challenge(
+    vault, enrolled, last_code
+):
     old_code = last_code()
     too_soon = vault.post(f"/v1/enrolments/{enrolled['enrolment']}/challenge", {})
     assert too_soon.status_code == 429
@@ -91,7 +95,9 @@ def test_a_new_challenge_after_the_old_one_is_used(vault, enrolled, last_code):
 def test_sends_per_enrolment_are_capped_per_hour(vault, enrolled):
     for _ in range(policies.SMS_PER_ENROLMENT_PER_HOUR - 1):
         Challenge.objects.update(last_sent_at=timezone.now() - timedelta(seconds=31))
-        assert vault.post(f"/v1/enrolments/{enrolled['enrolment']}/challenge", {}).status_code == 201
+        assert (
+            vault.post(f"/v1/enrolments/{enrolled['enrolment']}/challenge", {}).status_code == 201
+        )
     Challenge.objects.update(last_sent_at=timezone.now() - timedelta(seconds=31))
     capped = vault.post(f"/v1/enrolments/{enrolled['enrolment']}/challenge", {})
     assert capped.status_code == 429 and capped.json()["error"] == "sms_cap_enrolment"
@@ -116,6 +122,8 @@ def test_purge_removes_unconfirmed_enrolments_after_a_day(vault, enrolled):
 
     call_command("purge")
     assert Enrolment.objects.count() == 1
-    Enrolment.objects.update(created_at=timezone.now() - policies.PENDING_ENROLMENT_TTL - timedelta(1))
+    Enrolment.objects.update(
+        created_at=timezone.now() - policies.PENDING_ENROLMENT_TTL - timedelta(1)
+    )
     call_command("purge")
     assert not Enrolment.objects.exists()

@@ -70,7 +70,8 @@ class FakeProvider:
         self.status, self.content_type, self.headers = status, content_type, headers
         self.body = body if isinstance(body, bytes) else json.dumps(body).encode()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        serve = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
+        serve.start()  # a short poll interval keeps shutdown() quick
 
     @property
     def url(self) -> str:
@@ -140,7 +141,9 @@ def gateway(kind: str, base: str, **options):
     if kind == "http":
         return HttpGateway(alias="http", url=f"{base}/sms", **options)
     if kind == "cm":
-        return CmComGateway(alias="cm", product_token=CM_TOKEN, url=f"{base}/v1.0/message", **options)
+        return CmComGateway(
+            alias="cm", product_token=CM_TOKEN, url=f"{base}/v1.0/message", **options
+        )
     return TwilioGateway(
         alias="twilio", account_sid=TWILIO_SID, auth_token=TWILIO_TOKEN, base_url=base, **options
     )
@@ -221,6 +224,8 @@ CM_REJECTED = {
     ],
 }
 
+CM_NOT_ALL_SENT = "errorCode 201 (not all messages sent), messageErrorCode 303 (invalid number)"
+
 
 @pytest.mark.parametrize(
     ("status", "body", "content_type", "expected"),
@@ -235,20 +240,30 @@ CM_REJECTED = {
             400,
             CM_REJECTED,
             "application/json",
-            "HTTP 400, errorCode 201 (not all messages sent), messageErrorCode 303 (invalid number)",
+            f"HTTP 400, {CM_NOT_ALL_SENT}",
         ),
         (
             200,
             {**CM_REJECTED, "details": "Created 0 message(s) for +31612345678"},
             "application/json",
-            "HTTP 200, errorCode 201 (not all messages sent), messageErrorCode 303 (invalid number)",
+            f"HTTP 200, {CM_NOT_ALL_SENT}",
         ),
         (200, {**CM_ACCEPTED, "messages": []}, "application/json", "HTTP 200, errorCode 0 ("),
         (400, {"errorCode": "+31612345678 123456"}, "application/json", "HTTP 400, no errorCode"),
+        (200, {"errorCode": 0, "messages": 7}, "application/json", "HTTP 200, errorCode 0 ("),
         (200, b"Error: ERROR Invalid product token.", "text/plain", "HTTP 200, unreadable answer"),
         (503, b"<html>Service Unavailable</html>", "text/html", "HTTP 503, unreadable answer"),
     ],
-    ids=["auth", "rejected", "rejected-200", "no-messages", "odd-code", "text", "503"],
+    ids=[
+        "auth",
+        "rejected",
+        "rejected-200",
+        "no-messages",
+        "odd-code",
+        "odd-messages",
+        "text",
+        "503",
+    ],
 )
 def test_cm_refusals_raise_without_number_or_code(provider, status, body, content_type, expected):
     cm = provider(status, body, content_type)
@@ -305,7 +320,11 @@ def test_twilio_sends_from_a_messaging_service_or_a_configured_sender(provider):
     gateway("twilio", twilio.url, **{"from": "+3197010000000"}).send(MESSAGE)
 
     first, second = (request.form() for request in twilio.requests)
-    assert first == {"To": ["+31612345678"], "MessagingServiceSid": ["MG" + "c3" * 16], "Body": [BODY]}
+    assert first == {
+        "To": ["+31612345678"],
+        "MessagingServiceSid": ["MG" + "c3" * 16],
+        "Body": [BODY],
+    }
     assert second == {"To": ["+31612345678"], "From": ["+3197010000000"], "Body": [BODY]}
 
 
@@ -323,10 +342,20 @@ def _twilio_error(code: int, status: int, message: str) -> dict:
             "application/json",
             "HTTP 400, code 21211",
         ),
-        (401, _twilio_error(20003, 401, "Authenticate"), "application/json", "HTTP 401, code 20003"),
+        (
+            401,
+            _twilio_error(20003, 401, "Authenticate"),
+            "application/json",
+            "HTTP 401, code 20003",
+        ),
         (429, {"message": "Too Many Requests"}, "application/json", "HTTP 429, no code"),
         (200, TWILIO_CREATED, "application/json", "HTTP 200, no code"),
-        (201, {**TWILIO_CREATED, "sid": None}, "application/json", "HTTP 201 without"),
+        (
+            201,
+            {**TWILIO_CREATED, "sid": None},
+            "application/json",
+            "HTTP 201 without a message sid",
+        ),
         (
             201,
             {**TWILIO_CREATED, "status": "failed", "error_code": 30003},
@@ -351,7 +380,9 @@ def test_twilio_refusals_raise_without_number_or_code(
 
 def test_http_posts_a_json_template_with_bearer_auth(provider):
     api = provider(202, {"data": {"id": "msg-77"}})
-    template = '{"recipient": "{to}", "text": "{body}", "originator": "{sender}", "ref": "{reference}"}'
+    template = (
+        '{"recipient": "{to}", "text": "{body}", "originator": "{sender}", "ref": "{reference}"}'
+    )
     http = gateway(
         "http",
         api.url,
@@ -402,12 +433,20 @@ def test_http_posts_a_form_template_with_basic_auth(provider):
         (500, b"oops", {}, {}, "HTTP 500"),
         (200, b"ok", {}, {"success_statuses": [201]}, "HTTP 200"),
         (302, b"", {"Location": "/elsewhere"}, {}, "HTTP 302"),  # a POST is not replayed as GET
-        (200, {"status": "queued"}, {}, {"reference_field": "id"}, "HTTP 200 without 'id'"),
-        (200, b"<xml/>", {}, {"reference_field": "id"}, "HTTP 200 without 'id'"),
+        (
+            200,
+            {"status": "queued"},
+            {},
+            {"reference_field": "id"},
+            "HTTP 200 without 'id' in the answer",
+        ),
+        (200, b"<xml/>", {}, {"reference_field": "id"}, "HTTP 200 without 'id' in the answer"),
     ],
     ids=["500", "unlisted-status", "redirect", "no-reference", "not-json"],
 )
-def test_http_refusals_raise_without_number_or_code(provider, status, body, headers, options, expected):
+def test_http_refusals_raise_without_number_or_code(
+    provider, status, body, headers, options, expected
+):
     api = provider(status, body, headers=headers)
 
     assert refusal(gateway("http", api.url, **options)) == expected
@@ -426,6 +465,8 @@ def test_http_refusals_raise_without_number_or_code(provider, status, body, head
         {"url": "https://sms.example", "auth": {"bearer": "x"}, "headers": {"Authorization": "y"}},
         {"url": "https://sms.example", "body_template": '{"to": {to}}'},
         {"url": "https://sms.example", "timeout": 0},
+        {"url": "https://sms.example", "headers": {"X-Retries": 3}},
+        {"url": "https://sms.example", "success_statuses": ["200"]},
         {"url": "https://sms.example", "retries": 3},
     ],
 )
@@ -441,7 +482,15 @@ def test_http_refuses_a_bad_configuration(options):
         (CmComGateway, {"product_token": CM_TOKEN, "url": "file:///tmp/x"}),
         (TwilioGateway, {"account_sid": "not-a-sid", "auth_token": "t"}),
         (TwilioGateway, {"account_sid": TWILIO_SID}),
-        (TwilioGateway, {"account_sid": TWILIO_SID, "auth_token": "t", "from": "a", "messaging_service_sid": "MGx"}),
+        (
+            TwilioGateway,
+            {
+                "account_sid": TWILIO_SID,
+                "auth_token": "t",
+                "from": "a",
+                "messaging_service_sid": "MGx",
+            },
+        ),
     ],
 )
 def test_providers_refuse_a_bad_configuration(backend, options):
@@ -491,7 +540,9 @@ def test_failover_delivers_through_the_next_gateway(vault, sms_gateways, provide
     [sent] = twilio.requests
     assert sent.form()["To"] == ["+31612345678"]
     code = _code_in(sent.form()["Body"][0])
-    attempts = DeliveryAttempt.objects.order_by("pk").values_list("gateway", "ok", "reference", "error")
+    attempts = DeliveryAttempt.objects.order_by("pk").values_list(
+        "gateway", "ok", "reference", "error"
+    )
     assert list(attempts) == [
         ("cm", False, "", "HTTP 500, unreadable answer"),
         ("twilio", True, SMS_SID, ""),
@@ -505,7 +556,9 @@ def test_when_every_gateway_fails_the_enrolment_is_undone(
     vault, sms_gateways, provider, closed_port
 ):
     down = provider(500, {"errorCode": 500, "details": "internal error"})
-    sms_gateways({"cm": _cm(down.url), "fallback": {"BACKEND": HTTP, "OPTIONS": {"url": closed_port}}})
+    sms_gateways(
+        {"cm": _cm(down.url), "fallback": {"BACKEND": HTTP, "OPTIONS": {"url": closed_port}}}
+    )
 
     response = vault.post("/v1/enrolments", {"phone": "06 12345678", "locale": "nl"})
 

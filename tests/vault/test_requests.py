@@ -8,7 +8,7 @@ import time
 import pytest
 from django.test import Client
 
-from zorgsleutel.vault import signing
+from zorgsleutel import vaultprotocol as signing
 from zorgsleutel.vault.models import Enrolment
 
 ENDPOINTS = [
@@ -35,7 +35,11 @@ def test_a_replayed_request_is_refused(vault):
     first = vault.post("/v1/enrolments", raw=body)
     assert first.status_code == 201
     replay = Client().generic(
-        "POST", "/v1/enrolments", data=body, content_type="application/json", headers=vault.last_headers
+        "POST",
+        "/v1/enrolments",
+        data=body,
+        content_type="application/json",
+        headers=vault.last_headers,
     )
     assert replay.status_code == 401 and replay.json()["error"] == "replayed"
     assert Enrolment.objects.count() == 1
@@ -43,10 +47,18 @@ def test_a_replayed_request_is_refused(vault):
 
 def test_a_tampered_body_is_refused(vault):
     headers = signing.sign_headers(
-        client="portal", key=vault.key, method="POST", path="/v1/enrolments", body=b'{"phone": "0612345678"}'
+        client="portal",
+        key=vault.key,
+        method="POST",
+        path="/v1/enrolments",
+        body=b'{"phone": "0612345678"}',
     )
     response = Client().generic(
-        "POST", "/v1/enrolments", data=b'{"phone": "0687654321"}', content_type="application/json", headers=headers
+        "POST",
+        "/v1/enrolments",
+        data=b'{"phone": "0687654321"}',
+        content_type="application/json",
+        headers=headers,
     )
     assert response.status_code == 401 and response.json()["error"] == "bad_signature"
     assert not Enrolment.objects.exists()
@@ -61,7 +73,13 @@ def test_a_stale_timestamp_is_refused(vault):
     stale = str(int(time.time()) - 3600)
     nonce = "a" * 32
     sig = signing.signature(
-        vault.key, client="portal", method="GET", path="/v1/health", timestamp=stale, nonce=nonce, body=b""
+        vault.key,
+        client="portal",
+        method="GET",
+        path="/v1/health",
+        timestamp=stale,
+        nonce=nonce,
+        body=b"",
     )
     headers = {
         signing.HEADER_CLIENT: "portal",

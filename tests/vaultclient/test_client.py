@@ -16,7 +16,10 @@ def test_enrol_verify_hint_erase(vault_service):
     client = vault_service
     sent = client.enrol(phone="06 1111 2233", locale="nl")
     assert sent.hint == "06 •• •• •• 33"
-    wrong = client.verify(challenge=sent.challenge, code="000000" if _code(client, sent.hint) != "000000" else "111111")
+    wrong = client.verify(
+        challenge=sent.challenge,
+        code="000000" if _code(client, sent.hint) != "000000" else "111111",
+    )
     assert (wrong.result, wrong.attempts_left) == ("wrong", 4)
     verdict = client.verify(challenge=sent.challenge, code=_code(client, sent.hint))
     assert verdict.ok and verdict.enrolment == sent.enrolment
@@ -38,7 +41,9 @@ def test_refusals_carry_the_vaults_code(vault_service):
 
 
 def test_an_unreachable_vault_is_unavailable_not_a_crash():
-    client = vaultclient.VaultClient(url="http://127.0.0.1:1", client_id="portal", key=b"k", timeout=1)
+    client = vaultclient.VaultClient(
+        url="http://127.0.0.1:1", client_id="portal", key=b"k", timeout=1
+    )
     with pytest.raises(vaultclient.VaultUnavailable):
         client.health()
 

@@ -36,7 +36,11 @@ SAFE = {
 def _run(tmp_path, **env):
     base = {"PATH": "/usr/bin:/bin", "ZS_VAR_DIR": str(tmp_path), "ZS_BASE_DIR": str(tmp_path)}
     return subprocess.run(
-        [sys.executable, "-c", PROBE], env={**base, **env}, capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", PROBE],
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 

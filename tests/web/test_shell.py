@@ -67,7 +67,9 @@ def test_huge_bodies_are_refused_before_anything_reads_them(client, settings):
     response = client.generic("POST", "/api/v1/health", data=body, content_type="application/json")
     assert response.status_code == 413
     assert response.json()["error"] == "body_too_large"
-    response = client.generic("POST", "/", data=body, content_type="application/x-www-form-urlencoded")
+    response = client.generic(
+        "POST", "/", data=body, content_type="application/x-www-form-urlencoded"
+    )
     assert response.status_code == 413
 
 

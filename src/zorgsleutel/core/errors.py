@@ -6,7 +6,7 @@ from django.utils.functional import Promise
 
 
 class DomainError(Exception):
-    """An error a user caused or can fix. `code` is stable API vocabulary; `message` is lazy i18n."""
+    """An error a user caused or can fix: `code` is stable API vocabulary, `message` lazy i18n."""
 
     status = 400
 

@@ -41,16 +41,16 @@ class AuditEvent(models.Model):
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} by {self.actor}"
 
-    def save_new(self) -> None:
-        if self.pk is not None:
-            raise AppendOnlyError("audit events are append-only")
-        super().save(force_insert=True)
-
     def save(self, *args, **kwargs):
         raise AppendOnlyError("use zorgsleutel.core.audit.record() to write audit events")
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("audit events are append-only")
+
+    def save_new(self) -> None:
+        if self.pk is not None:
+            raise AppendOnlyError("audit events are append-only")
+        super().save(force_insert=True)
 
 
 class AuditChainHead(models.Model):

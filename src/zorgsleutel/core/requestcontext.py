@@ -17,7 +17,8 @@ class RequestContext:
 
 
 _current: contextvars.ContextVar[RequestContext] = contextvars.ContextVar(
-    "zs_request_context", default=RequestContext()
+    "zs_request_context",
+    default=RequestContext(),  # noqa: B039 (a frozen dataclass: immutable)
 )
 
 

@@ -1,4 +1,4 @@
-"""The demo data fixed in DESIGN.md's interface contract (pure data; loaded by `zorgsleutel demo`)."""
+"""The demo data of DESIGN.md's interface contract (pure data; `zorgsleutel demo` loads it)."""
 
 from __future__ import annotations
 

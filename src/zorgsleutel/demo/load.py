@@ -27,7 +27,11 @@ def load(*, stdout=None) -> dict[str, int]:
     organisations = {}
     with transaction.atomic():
         for spec in ORGANISATIONS:
-            lookup = {"ura": spec.ura} if spec.ura else {"kvk_number": spec.kvk_number, "kind": spec.kind}
+            lookup = (
+                {"ura": spec.ura}
+                if spec.ura
+                else {"kvk_number": spec.kvk_number, "kind": spec.kind}
+            )
             organisation, created = Organisation.objects.get_or_create(
                 **lookup,
                 defaults={
@@ -41,7 +45,12 @@ def load(*, stdout=None) -> dict[str, int]:
             organisations[spec.name] = organisation
             if created:
                 counts["organisations"] += 1
-                audit.record("organisation.created", actor="demo", organisation=organisation, target=organisation)
+                audit.record(
+                    "organisation.created",
+                    actor="demo",
+                    organisation=organisation,
+                    target=organisation,
+                )
         for spec_org, person in everyone():
             user = User.objects.filter(email__iexact=person.email).first()
             if user is None:
@@ -58,7 +67,10 @@ def load(*, stdout=None) -> dict[str, int]:
                 )
                 if created:
                     audit.record(
-                        "membership.created", actor="demo", organisation=organisation, target=user,
+                        "membership.created",
+                        actor="demo",
+                        organisation=organisation,
+                        target=user,
                         details={"role": person.role},
                     )
     for _org, person in everyone():
@@ -97,7 +109,11 @@ def _enrol_phone(user: User, person: DemoPerson) -> bool:
 def _code_from_dev_outbox(client: vaultclient.VaultClient, hint: str) -> str:
     for message in client.dev_sms():
         if message["to"] == hint:
-            digits = [word.strip(".,") for word in message["body"].split() if word.strip(".,").isdigit()]
+            digits = [
+                word.strip(".,") for word in message["body"].split() if word.strip(".,").isdigit()
+            ]
             if digits:
                 return digits[0]
-    raise DemoRefused(f"no SMS for {hint} in the vault's dev outbox (is the dev gateway configured?)")
+    raise DemoRefused(
+        f"no SMS for {hint} in the vault's dev outbox (is the dev gateway configured?)"
+    )

@@ -24,4 +24,6 @@ def mailbox(request: HttpRequest) -> HttpResponse:
 def mailbox_json(request: HttpRequest) -> JsonResponse:
     _require_debug()
     items, warning = dev_mailbox.entries()
-    return JsonResponse({"messages": items, "warning": warning}, json_dumps_params={"ensure_ascii": False})
+    return JsonResponse(
+        {"messages": items, "warning": warning}, json_dumps_params={"ensure_ascii": False}
+    )

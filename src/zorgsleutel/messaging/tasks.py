@@ -55,7 +55,9 @@ def _failed(mail: OutboxMail, exc: Exception) -> str:
     with transaction.atomic():
         if mail.attempts >= policies.MAIL_MAX_ATTEMPTS:
             status, next_at = OutboxMail.FAILED, None
-            logger.error("mail %s failed for good after %s attempts: %s", mail.pk, mail.attempts, exc)
+            logger.error(
+                "mail %s failed for good after %s attempts: %s", mail.pk, mail.attempts, exc
+            )
         else:
             status = OutboxMail.PENDING
             next_at = clock.now() + policies.mail_retry_delay(mail.attempts)

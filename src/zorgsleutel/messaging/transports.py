@@ -67,5 +67,8 @@ class SmtpTransport(MailTransport):
         message.attach_alternative(mail.body_html, "text/html")
         try:
             message.send()
-        except (OSError, Exception) as exc:  # smtplib errors are OSError subclasses or SMTPException
+        except (
+            OSError,
+            Exception,
+        ) as exc:  # smtplib errors are OSError subclasses or SMTPException
             raise TransportError(f"{type(exc).__name__}: {exc}") from exc

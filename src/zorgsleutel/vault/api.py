@@ -4,7 +4,7 @@ POST /v1/enrolments                 {"phone", "locale"} -> enrolment, hint, chal
 POST /v1/enrolments/<id>/challenge  {}                  -> challenge (new code; resend after 30 s)
 GET  /v1/enrolments/<id>                                -> hint
 DELETE /v1/enrolments/<id>                              -> erased
-POST /v1/challenges/<id>/verify     {"code"}            -> ok | wrong (attempts left) | expired | blocked
+POST /v1/challenges/<id>/verify     {"code"}            -> ok | wrong (n left) | expired | blocked
 GET  /v1/health                                         -> database reachable
 GET  /v1/dev/sms                    (DEBUG only)        -> the dev gateway's outbox, masked
 """

@@ -12,7 +12,8 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from zorgsleutel.vault import policies, signing
+from zorgsleutel import vaultprotocol as signing
+from zorgsleutel.vault import policies
 from zorgsleutel.vault.errors import VaultError
 from zorgsleutel.vault.models import UsedNonce
 

@@ -22,7 +22,9 @@ class PhoneNumber:
 
 def parse_mobile(raw: str) -> PhoneNumber:
     """Parse what a person typed ("06 1234 5678", "+31612345678") into an allowed mobile number."""
-    default_region = settings.VAULT_ALLOWED_COUNTRIES[0] if settings.VAULT_ALLOWED_COUNTRIES else None
+    default_region = (
+        settings.VAULT_ALLOWED_COUNTRIES[0] if settings.VAULT_ALLOWED_COUNTRIES else None
+    )
     try:
         number = phonenumbers.parse(raw, default_region)
     except phonenumbers.NumberParseException as exc:

@@ -59,8 +59,12 @@ def _event(client: str, action: str, enrolment: str, outcome: str, detail: str =
 def _message(code: str, locale: str) -> str:
     minutes = int(policies.CODE_TTL.total_seconds() // 60)
     if locale == "en":
-        return f"Your Zorgsleutel code is {code}. It is valid for {minutes} minutes. Never share it."
-    return f"Uw Zorgsleutel-code is {code}. De code is {minutes} minuten geldig. Deel hem met niemand."
+        return (
+            f"Your Zorgsleutel code is {code}. It is valid for {minutes} minutes. Never share it."
+        )
+    return (
+        f"Uw Zorgsleutel-code is {code}. De code is {minutes} minuten geldig. Deel hem met niemand."
+    )
 
 
 def _check_caps(*, number_index: str, enrolment_id: str) -> None:
@@ -71,7 +75,9 @@ def _check_caps(*, number_index: str, enrolment_id: str) -> None:
     if enrolment_id and (
         recent.filter(enrolment_ref=enrolment_id).count() >= policies.SMS_PER_ENROLMENT_PER_HOUR
     ):
-        raise VaultError("sms_cap_enrolment", "Too many codes were sent for this enrolment.", status=429)
+        raise VaultError(
+            "sms_cap_enrolment", "Too many codes were sent for this enrolment.", status=429
+        )
 
 
 def _send(*, client: str, enrolment: Enrolment, challenge_id: str, code: str, number: str) -> None:
@@ -126,13 +132,25 @@ def enrol(*, client: str, phone: str, locale: str) -> ChallengeSent:
         )
         _event(client, "enrol", enrolment_id, "success")
     try:
-        _send(client=client, enrolment=enrolment, challenge_id=challenge_id, code=code, number=number.e164)
+        _send(
+            client=client,
+            enrolment=enrolment,
+            challenge_id=challenge_id,
+            code=code,
+            number=number.e164,
+        )
     except VaultError:
         with transaction.atomic():
             Enrolment.objects.filter(pk=enrolment_id).delete()
             _event(client, "enrol", enrolment_id, "failure", "sms not delivered; enrolment removed")
         raise
-    return ChallengeSent(enrolment_id, challenge.id, enrolment.hint, challenge.expires_at, now + policies.RESEND_AFTER)
+    return ChallengeSent(
+        enrolment_id,
+        challenge.id,
+        enrolment.hint,
+        challenge.expires_at,
+        now + policies.RESEND_AFTER,
+    )
 
 
 def _enrolment_of(client: str, enrolment_id: str) -> Enrolment:
@@ -156,7 +174,10 @@ def send_challenge(*, client: str, enrolment_id: str) -> ChallengeSent:
         if challenge and now < challenge.last_sent_at + policies.RESEND_AFTER:
             wait = int((challenge.last_sent_at + policies.RESEND_AFTER - now).total_seconds()) + 1
             raise VaultError(
-                "resend_too_soon", "Wait before asking for a new code.", status=429, retry_after=wait
+                "resend_too_soon",
+                "Wait before asking for a new code.",
+                status=429,
+                retry_after=wait,
             )
         _check_caps(number_index=enrolment.number_index, enrolment_id=enrolment.id)
         code = _new_code()
@@ -172,7 +193,9 @@ def send_challenge(*, client: str, enrolment_id: str) -> ChallengeSent:
         enrolment.number_ciphertext, enrolment_id=enrolment.id, version=enrolment.key_version
     )
     try:
-        _send(client=client, enrolment=enrolment, challenge_id=challenge.id, code=code, number=number)
+        _send(
+            client=client, enrolment=enrolment, challenge_id=challenge.id, code=code, number=number
+        )
     except VaultError:
         if previous[0]:
             Challenge.objects.filter(pk=challenge.id).update(
@@ -181,7 +204,13 @@ def send_challenge(*, client: str, enrolment_id: str) -> ChallengeSent:
         else:
             Challenge.objects.filter(pk=challenge.id).delete()
         raise
-    return ChallengeSent(enrolment.id, challenge.id, enrolment.hint, challenge.expires_at, now + policies.RESEND_AFTER)
+    return ChallengeSent(
+        enrolment.id,
+        challenge.id,
+        enrolment.hint,
+        challenge.expires_at,
+        now + policies.RESEND_AFTER,
+    )
 
 
 def verify(*, client: str, challenge_id: str, code: str) -> Verdict:
@@ -238,5 +267,7 @@ def purge_pending(*, older_than: datetime | None = None) -> int:
     """Remove enrolments never confirmed within PENDING_ENROLMENT_TTL."""
     cutoff = older_than or timezone.now() - policies.PENDING_ENROLMENT_TTL
     with transaction.atomic():
-        count, _ = Enrolment.objects.filter(status=Enrolment.PENDING, created_at__lt=cutoff).delete()
+        count, _ = Enrolment.objects.filter(
+            status=Enrolment.PENDING, created_at__lt=cutoff
+        ).delete()
     return count

@@ -26,7 +26,7 @@ from zorgsleutel.envconfig import VAR_DIR, env_bool, env_database, env_list, env
 load_dotenv()
 
 DEBUG = env_bool("VAULT_DEBUG", env_bool("DEBUG", False))
-DEV_CLIENT_KEY = "dev-only-vault-client-key"  # noqa: S105 (refused unless DEBUG)
+DEV_CLIENT_KEY = "dev-only-vault-client-key"
 
 
 def _dev_key(purpose: str) -> str:

@@ -11,7 +11,7 @@ from functools import cache
 
 from django.conf import settings
 
-from zorgsleutel.vault import signing
+from zorgsleutel import vaultprotocol as signing
 
 
 class VaultError(Exception):
@@ -69,7 +69,9 @@ class VaultClient:
 
     # --- the API -----------------------------------------------------------------------------
     def enrol(self, *, phone: str, locale: str = "nl") -> ChallengeSent:
-        return ChallengeSent(**self._call("POST", "/v1/enrolments", {"phone": phone, "locale": locale}))
+        return ChallengeSent(
+            **self._call("POST", "/v1/enrolments", {"phone": phone, "locale": locale})
+        )
 
     def send_challenge(self, *, enrolment: str) -> ChallengeSent:
         path = f"/v1/enrolments/{urllib.parse.quote(enrolment, safe='')}/challenge"
@@ -95,7 +97,11 @@ class VaultClient:
     def _connection(self) -> http.client.HTTPConnection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            cls = http.client.HTTPSConnection if self._scheme == "https" else http.client.HTTPConnection
+            cls = (
+                http.client.HTTPSConnection
+                if self._scheme == "https"
+                else http.client.HTTPConnection
+            )
             conn = cls(self._host, self._port, timeout=self._timeout)
             self._local.conn = conn
             self._local.reused = False

@@ -39,11 +39,17 @@ def healthz(request: HttpRequest) -> JsonResponse:
         logger.warning("health: vault: %s", exc)
         checks["vault"] = "unreachable"
     healthy = all(value == "ok" for value in checks.values())
-    return JsonResponse({"status": "ok" if healthy else "fail", **checks}, status=200 if healthy else 503)
+    return JsonResponse(
+        {"status": "ok" if healthy else "fail", **checks}, status=200 if healthy else 503
+    )
 
 
 _ERRORS = {
-    400: ("bad_request", _("Bad request"), _("The request could not be understood. Nothing was changed.")),
+    400: (
+        "bad_request",
+        _("Bad request"),
+        _("The request could not be understood. Nothing was changed."),
+    ),
     403: ("forbidden", _("No access"), _("You do not have access to this page.")),
     404: ("not_found", _("Page not found"), _("This page does not exist (any more).")),
 }

@@ -4,40 +4,48 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='AuditChainHead',
+            name="AuditChainHead",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('last_hash', models.CharField(max_length=64)),
-                ('last_seq', models.BigIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("last_hash", models.CharField(max_length=64)),
+                ("last_seq", models.BigIntegerField(default=0)),
             ],
         ),
         migrations.CreateModel(
-            name='AuditEvent',
+            name="AuditEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('seq', models.BigIntegerField(unique=True)),
-                ('occurred_at', models.DateTimeField(db_index=True)),
-                ('actor', models.CharField(db_index=True, max_length=80)),
-                ('organisation', models.CharField(blank=True, db_index=True, max_length=80)),
-                ('action', models.CharField(db_index=True, max_length=80)),
-                ('target', models.CharField(blank=True, db_index=True, max_length=120)),
-                ('outcome', models.CharField(max_length=16)),
-                ('ip', models.GenericIPAddressField(blank=True, null=True)),
-                ('user_agent', models.CharField(blank=True, max_length=400)),
-                ('details', models.JSONField(blank=True, default=dict)),
-                ('prev_hash', models.CharField(max_length=64)),
-                ('hash', models.CharField(max_length=64)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("seq", models.BigIntegerField(unique=True)),
+                ("occurred_at", models.DateTimeField(db_index=True)),
+                ("actor", models.CharField(db_index=True, max_length=80)),
+                ("organisation", models.CharField(blank=True, db_index=True, max_length=80)),
+                ("action", models.CharField(db_index=True, max_length=80)),
+                ("target", models.CharField(blank=True, db_index=True, max_length=120)),
+                ("outcome", models.CharField(max_length=16)),
+                ("ip", models.GenericIPAddressField(blank=True, null=True)),
+                ("user_agent", models.CharField(blank=True, max_length=400)),
+                ("details", models.JSONField(blank=True, default=dict)),
+                ("prev_hash", models.CharField(max_length=64)),
+                ("hash", models.CharField(max_length=64)),
             ],
             options={
-                'ordering': ['-seq'],
+                "ordering": ["-seq"],
             },
         ),
     ]

@@ -15,7 +15,7 @@ from django.utils.module_loading import import_string
 from zorgsleutel.vault.gateways.base import GatewayError, SmsGateway, SmsMessage
 from zorgsleutel.vault.models import DeliveryAttempt, SmsSend
 
-__all__ = ["GatewayError", "SmsGateway", "SmsMessage", "deliver", "configured_gateways"]
+__all__ = ["GatewayError", "SmsGateway", "SmsMessage", "configured_gateways", "deliver"]
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,9 @@ def reset() -> None:
 
 
 def deliver(*, send: SmsSend, to: str, hint: str, body: str) -> Outcome:
-    message = SmsMessage(to=to, hint=hint, body=body, sender=settings.VAULT_SMS_SENDER, reference=str(send.pk))
+    message = SmsMessage(
+        to=to, hint=hint, body=body, sender=settings.VAULT_SMS_SENDER, reference=str(send.pk)
+    )
     errors = []
     for gateway in configured_gateways():
         try:

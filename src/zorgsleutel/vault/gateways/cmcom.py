@@ -105,7 +105,8 @@ class CmComGateway(SmsGateway):
         if not isinstance(data, dict):
             raise GatewayError(f"HTTP {answer.status}, unreadable answer")
         error = code_of(data.get("errorCode"))
-        entries = [entry for entry in data.get("messages") or [] if isinstance(entry, dict)]
+        messages = data.get("messages")
+        entries = [e for e in messages if isinstance(e, dict)] if isinstance(messages, list) else []
         refused = [entry for entry in entries if not _is_accepted(entry)]
         if answer.status != 200 or error != 0 or refused or not entries:
             detail = [f"HTTP {answer.status}", _describe("errorCode", error)]

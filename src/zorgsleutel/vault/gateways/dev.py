@@ -1,4 +1,4 @@
-"""Development gateway: the SMS goes to the vault's dev outbox, shown (masked) in the dev mailbox."""
+"""Development gateway: SMS go to the vault's dev outbox, shown (masked) in the dev mailbox."""
 
 from __future__ import annotations
 

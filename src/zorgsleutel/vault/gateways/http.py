@@ -167,14 +167,27 @@ class HttpGateway(SmsGateway):
             raise ImproperlyConfigured(f"SMS gateway {alias!r}: method must be POST, PUT or PATCH")
         self.content_type = options.get("content_type", JSON)
         self.template = options.get("body_template", DEFAULT_TEMPLATE)
+        if not isinstance(self.content_type, str) or not isinstance(self.template, str):
+            raise ImproperlyConfigured(
+                f"SMS gateway {alias!r}: content_type and body_template are strings"
+            )
         self.success = frozenset(options.get("success_statuses", DEFAULT_STATUSES))
+        if not self.success or not all(isinstance(code, int) for code in self.success):
+            raise ImproperlyConfigured(
+                f"SMS gateway {alias!r}: success_statuses lists HTTP statuses"
+            )
         self.reference_field = options.get("reference_field") or ""
         self.timeout = timeout_option(options, alias=alias)
         self.headers = self._headers(options)
         self._check_template()
 
     def _headers(self, options: dict) -> dict[str, str]:
-        headers = {"Accept": "application/json, */*;q=0.5", **(options.get("headers") or {})}
+        extra = options.get("headers") or {}
+        if not isinstance(extra, dict) or not all(
+            isinstance(name, str) and isinstance(value, str) for name, value in extra.items()
+        ):
+            raise ImproperlyConfigured(f"SMS gateway {self.alias!r}: headers maps names to strings")
+        headers = {"Accept": "application/json, */*;q=0.5", **extra}
         headers["Content-Type"] = self.content_type
         auth = options.get("auth")
         if auth is None:

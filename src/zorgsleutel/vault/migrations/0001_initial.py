@@ -5,106 +5,160 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='DevSms',
+            name="DevSms",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('hint', models.CharField(max_length=40)),
-                ('body', models.CharField(max_length=400)),
-                ('sent_at', models.DateTimeField(db_index=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("hint", models.CharField(max_length=40)),
+                ("body", models.CharField(max_length=400)),
+                ("sent_at", models.DateTimeField(db_index=True)),
             ],
         ),
         migrations.CreateModel(
-            name='VaultEvent',
+            name="VaultEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(db_index=True)),
-                ('client', models.CharField(max_length=40)),
-                ('action', models.CharField(max_length=40)),
-                ('enrolment_ref', models.CharField(blank=True, db_index=True, max_length=40)),
-                ('outcome', models.CharField(max_length=20)),
-                ('detail', models.CharField(blank=True, max_length=200)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("at", models.DateTimeField(db_index=True)),
+                ("client", models.CharField(max_length=40)),
+                ("action", models.CharField(max_length=40)),
+                ("enrolment_ref", models.CharField(blank=True, db_index=True, max_length=40)),
+                ("outcome", models.CharField(max_length=20)),
+                ("detail", models.CharField(blank=True, max_length=200)),
             ],
         ),
         migrations.CreateModel(
-            name='Enrolment',
+            name="Enrolment",
             fields=[
-                ('id', models.CharField(max_length=40, primary_key=True, serialize=False)),
-                ('client', models.CharField(max_length=40)),
-                ('number_ciphertext', models.BinaryField()),
-                ('key_version', models.CharField(max_length=16)),
-                ('number_index', models.CharField(db_index=True, max_length=64)),
-                ('hint', models.CharField(max_length=40)),
-                ('region', models.CharField(max_length=2)),
-                ('locale', models.CharField(default='nl', max_length=8)),
-                ('status', models.CharField(default='pending', max_length=12)),
-                ('created_at', models.DateTimeField()),
-                ('confirmed_at', models.DateTimeField(blank=True, null=True)),
+                ("id", models.CharField(max_length=40, primary_key=True, serialize=False)),
+                ("client", models.CharField(max_length=40)),
+                ("number_ciphertext", models.BinaryField()),
+                ("key_version", models.CharField(max_length=16)),
+                ("number_index", models.CharField(db_index=True, max_length=64)),
+                ("hint", models.CharField(max_length=40)),
+                ("region", models.CharField(max_length=2)),
+                ("locale", models.CharField(default="nl", max_length=8)),
+                ("status", models.CharField(default="pending", max_length=12)),
+                ("created_at", models.DateTimeField()),
+                ("confirmed_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'indexes': [models.Index(fields=['status', 'created_at'], name='vault_enrol_status_aea6ed_idx')],
+                "indexes": [
+                    models.Index(
+                        fields=["status", "created_at"], name="vault_enrol_status_aea6ed_idx"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='SmsSend',
+            name="SmsSend",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number_index', models.CharField(max_length=64)),
-                ('enrolment_ref', models.CharField(max_length=40)),
-                ('challenge_ref', models.CharField(max_length=40)),
-                ('status', models.CharField(default='sent', max_length=12)),
-                ('gateway', models.CharField(blank=True, max_length=40)),
-                ('sent_at', models.DateTimeField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number_index", models.CharField(max_length=64)),
+                ("enrolment_ref", models.CharField(max_length=40)),
+                ("challenge_ref", models.CharField(max_length=40)),
+                ("status", models.CharField(default="sent", max_length=12)),
+                ("gateway", models.CharField(blank=True, max_length=40)),
+                ("sent_at", models.DateTimeField()),
             ],
             options={
-                'indexes': [models.Index(fields=['number_index', 'sent_at'], name='vault_smsse_number__bfbbc8_idx'), models.Index(fields=['enrolment_ref', 'sent_at'], name='vault_smsse_enrolme_640667_idx')],
+                "indexes": [
+                    models.Index(
+                        fields=["number_index", "sent_at"], name="vault_smsse_number__bfbbc8_idx"
+                    ),
+                    models.Index(
+                        fields=["enrolment_ref", "sent_at"], name="vault_smsse_enrolme_640667_idx"
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='DeliveryAttempt',
+            name="DeliveryAttempt",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('gateway', models.CharField(max_length=40)),
-                ('ok', models.BooleanField()),
-                ('reference', models.CharField(blank=True, max_length=120)),
-                ('error', models.CharField(blank=True, max_length=300)),
-                ('at', models.DateTimeField()),
-                ('send', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attempts', to='vault.smssend')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("gateway", models.CharField(max_length=40)),
+                ("ok", models.BooleanField()),
+                ("reference", models.CharField(blank=True, max_length=120)),
+                ("error", models.CharField(blank=True, max_length=300)),
+                ("at", models.DateTimeField()),
+                (
+                    "send",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="attempts",
+                        to="vault.smssend",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='UsedNonce',
+            name="UsedNonce",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('client', models.CharField(max_length=40)),
-                ('nonce', models.CharField(max_length=64)),
-                ('seen_at', models.DateTimeField(db_index=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("client", models.CharField(max_length=40)),
+                ("nonce", models.CharField(max_length=64)),
+                ("seen_at", models.DateTimeField(db_index=True)),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('client', 'nonce'), name='vault_nonce_once')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("client", "nonce"), name="vault_nonce_once")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Challenge',
+            name="Challenge",
             fields=[
-                ('id', models.CharField(max_length=40, primary_key=True, serialize=False)),
-                ('code_hash', models.CharField(max_length=64)),
-                ('status', models.CharField(default='open', max_length=12)),
-                ('attempts', models.PositiveSmallIntegerField(default=0)),
-                ('created_at', models.DateTimeField()),
-                ('last_sent_at', models.DateTimeField()),
-                ('expires_at', models.DateTimeField()),
-                ('enrolment', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='challenges', to='vault.enrolment')),
+                ("id", models.CharField(max_length=40, primary_key=True, serialize=False)),
+                ("code_hash", models.CharField(max_length=64)),
+                ("status", models.CharField(default="open", max_length=12)),
+                ("attempts", models.PositiveSmallIntegerField(default=0)),
+                ("created_at", models.DateTimeField()),
+                ("last_sent_at", models.DateTimeField()),
+                ("expires_at", models.DateTimeField()),
+                (
+                    "enrolment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="challenges",
+                        to="vault.enrolment",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['enrolment', 'status'], name='vault_chall_enrolme_a7b90d_idx')],
+                "indexes": [
+                    models.Index(
+                        fields=["enrolment", "status"], name="vault_chall_enrolme_a7b90d_idx"
+                    )
+                ],
             },
         ),
     ]

@@ -18,7 +18,8 @@ class Command(BaseCommand):
         except vaultclient.VaultError as exc:
             raise CommandError(f"The vault is needed for the demo phones: {exc}") from None
         self.stdout.write(
-            "Demo data: {organisations} organisation(s), {people} person(s), {phones} phone(s) added.".format(**counts)
+            "Demo data: {organisations} organisation(s), {people} person(s), "
+            "{phones} phone(s) added.".format(**counts)
         )
         if options["verbosity"] > 1:
             self.stdout.write("\n".join(banner()))

@@ -1,9 +1,8 @@
 """zorgsleutel mail send-test EMAIL | requeue: outbox tools for operators."""
 
-from django.core.management.base import BaseCommand
-from django.core.validators import validate_email
 from django.core.exceptions import ValidationError
-from django.core.management.base import CommandError
+from django.core.management.base import BaseCommand, CommandError
+from django.core.validators import validate_email
 from django.db import transaction
 
 from zorgsleutel.core import audit

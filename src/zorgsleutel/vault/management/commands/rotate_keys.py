@@ -22,7 +22,9 @@ class Command(BaseCommand):
                 if enrolment is None or enrolment.key_version == current:
                     continue
                 number = crypto.decrypt_number(
-                    enrolment.number_ciphertext, enrolment_id=enrolment.id, version=enrolment.key_version
+                    enrolment.number_ciphertext,
+                    enrolment_id=enrolment.id,
+                    version=enrolment.key_version,
                 )
                 enrolment.number_ciphertext, enrolment.key_version = crypto.encrypt_number(
                     number, enrolment_id=enrolment.id
@@ -30,7 +32,10 @@ class Command(BaseCommand):
                 enrolment.save(update_fields=["number_ciphertext", "key_version"])
                 done += 1
         VaultEvent.objects.create(
-            at=timezone.now(), client="cli", action="rotate-keys", outcome="success",
+            at=timezone.now(),
+            client="cli",
+            action="rotate-keys",
+            outcome="success",
             detail=f"{done} re-encrypted to key {current}",
         )
         self.stdout.write(f"Re-encrypted {done} number(s) with key version {current}.")

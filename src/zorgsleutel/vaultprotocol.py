@@ -1,4 +1,4 @@
-"""Request signing between the portal (or another client) and the vault.
+"""Request signing between the portal (or another client) and the vault: the shared protocol.
 
 Each request carries four headers: the client id, a Unix timestamp, a random nonce and an
 HMAC-SHA256 over a canonical string (method, path with query, timestamp, nonce and the SHA-256
@@ -24,7 +24,15 @@ HEADER_SIGNATURE = "X-ZS-Signature"
 def string_to_sign(
     *, client: str, method: str, path: str, timestamp: str, nonce: str, body: bytes
 ) -> bytes:
-    parts = [SCHEME, client, method.upper(), path, timestamp, nonce, hashlib.sha256(body).hexdigest()]
+    parts = [
+        SCHEME,
+        client,
+        method.upper(),
+        path,
+        timestamp,
+        nonce,
+        hashlib.sha256(body).hexdigest(),
+    ]
     return "\n".join(parts).encode()
 
 

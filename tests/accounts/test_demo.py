@@ -1,0 +1,56 @@
+"""`zorgsleutel demo`: the demo of DESIGN.md, loaded through the real vault, idempotent."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from zorgsleutel import demo
+from zorgsleutel.accounts.models import Membership, User
+from zorgsleutel.core import audit
+from zorgsleutel.messaging.models import OutboxMail
+from zorgsleutel.organisations.models import Organisation
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_demo_loads_both_organisations_and_everyone_once(vault_service, settings, capsys):
+    settings.DEBUG = True
+    call_command("demo")
+    assert "2 organisation(s), 10 person(s), 10 phone(s) added" in capsys.readouterr().out
+    call_command("demo")
+    assert "0 organisation(s), 0 person(s), 0 phone(s) added" in capsys.readouterr().out
+
+    demozorg = Organisation.objects.get(ura="90000001")
+    assert (demozorg.name, demozorg.kind, demozorg.state) == (
+        "Demozorg",
+        "care_provider",
+        "validated",
+    )
+    business = Organisation.objects.get(name="Demobedrijf BV")
+    assert business.kind == "business"
+    roles = dict(Membership.objects.values_list("user__email", "role"))
+    assert roles["admin@demozorg.nl"] == "administrator"
+    assert roles["beheerder@demozorg.nl"] == roles["beheerder@demobedrijf.nl"] == "manager"
+    assert roles["gebruiker3@demobedrijf.nl"] == "member"
+    operator = User.objects.get(email="operator@zorgsleutel.test")
+    assert operator.is_operator and not operator.memberships.exists()
+    for user in User.objects.all():
+        assert user.state == User.ACTIVE and user.check_password(demo.PASSWORD)
+        assert vault_service.hint(enrolment=user.phone_enrolment).startswith("06 •• •• ••")
+    assert not OutboxMail.objects.exists()
+    assert audit.verify_chain().ok
+
+
+def test_demo_is_refused_outside_debug(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="development only"):
+        call_command("demo")
+    assert not User.objects.exists()
+
+
+def test_banner_lists_every_demo_login():
+    text = "\n".join(demo.banner())
+    assert demo.PASSWORD in text
+    for _org, person in demo.everyone():
+        assert person.email in text

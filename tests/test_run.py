@@ -1,0 +1,80 @@
+"""`zorgsleutel run` (what `make run` starts): everything up, demo loaded, Ctrl-C stops cleanly."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
+from support import free_port
+from zorgsleutel import demo
+
+
+def _get(url: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+def test_run_serves_portal_vault_and_worker_then_stops_on_ctrl_c(tmp_path):
+    port, vault_port = free_port(), free_port()
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "VAULT_DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE")
+    }
+    env.update(DEBUG="1", PORT=str(port), VAULT_PORT=str(vault_port), ZS_VAR_DIR=str(tmp_path))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "zorgsleutel.cli", "run"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    output = []
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            line = process.stdout.readline()
+            if not line and process.poll() is not None:
+                break
+            output.append(line)
+            if "Demo logins" in line:
+                break
+        banner = "".join(output)
+        assert "Demo logins" in banner, banner
+        for _ in demo.everyone():  # one banner line per demo person
+            output.append(process.stdout.readline())
+        banner = "".join(output)
+        assert f"http://127.0.0.1:{port}/" in banner
+        assert "admin@demozorg.nl" in banner and "Zorgsleutel-demo-2026" in banner
+
+        status, body = _get(f"http://127.0.0.1:{port}/healthz")
+        assert status == 200 and json.loads(body)["vault"] == "ok"
+        status, body = _get(f"http://127.0.0.1:{vault_port}/v1/health")
+        assert status == 401
+        status, body = _get(f"http://127.0.0.1:{port}/dev/mailbox.json")
+        sms = [m for m in json.loads(body)["messages"] if m["kind"] == "sms"]
+        assert len(sms) == 10 and all(m["to"].startswith("06 •• •• ••") for m in sms)
+
+        os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C does to the foreground group
+        assert process.wait(30) == 0
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    time.sleep(0.5)
+    assert _port_closed(port) and _port_closed(vault_port)
+
+
+def _port_closed(port: int) -> bool:
+    import socket
+
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) != 0
