@@ -1,5 +1,7 @@
 """Dev mailbox pages. The app is installed only when DEBUG is on; the views check it again."""
 
+from datetime import datetime
+
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -17,6 +19,8 @@ def _require_debug() -> None:
 def mailbox(request: HttpRequest) -> HttpResponse:
     _require_debug()
     items, warning = dev_mailbox.entries()
+    for item in items:
+        item["sent_at_local"] = datetime.fromisoformat(item["sent_at"])
     return render(request, "devtools/mailbox.html", {"items": items, "warning": warning})
 
 
