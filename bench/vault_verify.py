@@ -52,7 +52,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from zorgsleutel import vaultprotocol as signing
+import zorgsleutel
+from zorgsleutel import vaultprotocol
 
 ROOT = Path(__file__).resolve().parent.parent
 DEV_CLIENT = "portal"
@@ -87,7 +88,7 @@ class SignedConnection:
     def request(self, method: str, path: str, body: bytes = b"") -> tuple[int, bytes, float]:
         """(status, body, seconds from sending to the last byte of the answer)."""
         full_path = self.prefix + path
-        headers = signing.sign_headers(
+        headers = vaultprotocol.sign_headers(
             client=self.client, key=self.key, method=method, path=full_path, body=body
         )
         headers["Content-Type"] = "application/json"
@@ -656,7 +657,19 @@ def machine() -> dict:
     import sqlite3
 
     versions["sqlite"] = sqlite3.sqlite_version
+    code = Path(zorgsleutel.__file__).resolve().parent
+    try:
+        commit = subprocess.run(
+            ["git", "describe", "--always", "--dirty"],
+            cwd=code,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        commit = ""
     return {
+        "vault_code": {"path": str(code), "commit": commit},
         "nproc": os.cpu_count(),
         "cpu_model": model,
         "kernel": platform.release(),
@@ -699,7 +712,8 @@ def print_summary(report: dict) -> None:
         f"  setup        {report['setup']['challenges']} enrolments + codes in "
         f"{report['setup']['seconds']:.1f} s (not timed)",
         f"  timed        {r['verifications']} verifications in {r['wall_seconds']:.2f} s",
-        f"  RESULT       {r['verifications_per_second']:.0f} verifications/s",
+        f"  RESULT       {r['verifications_per_second']:.0f} verifications/s"
+        + (f"  (INVALID: {r['errors']} unexpected answers)" if r["errors"] else ""),
         f"  latency      p50 {lat['p50']} ms  p95 {lat['p95']} ms  p99 {lat['p99']} ms  "
         f"max {lat['max']} ms",
         f"  answers      ok {r['answers']['ok']}, wrong {r['answers']['wrong']}, "
@@ -727,6 +741,17 @@ def print_summary(report: dict) -> None:
             f"{r.get('load_generator_us_per_verification')} µs CPU"
             + (f", postgres {r['database_us_per_verification']} µs CPU" if cpu["postgres"] else "")
         )
+        per = (r.get("vault_us_per_verification") or 0) + (
+            r.get("database_us_per_verification") or 0
+        )
+        if per:
+            cores = m["nproc"] or 1
+            lines.append(
+                f"  estimate     {cores * 1e6 / per:.0f}/s if the vault (and its database) had all "
+                f"{cores} cores to itself (CPU-bound estimate, not measured)"
+            )
+    code = m.get("vault_code", {})
+    lines.append(f"  vault code   {code.get('path')} ({code.get('commit') or 'no git'})")
     goal = report["goal"]
     rate = r["verifications_per_second"]
     lines.append(f"  goal         {goal}/s: {'met' if rate >= goal else 'NOT met'}")
@@ -753,7 +778,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers [2]")
     parser.add_argument(
-        "--threads", type=int, default=4, help="threads per worker; 1 = sync worker [4]"
+        "--threads",
+        type=int,
+        default=int(os.environ.get("VAULT_THREADS") or 4),
+        help="threads per worker; 1 = sync worker [$VAULT_THREADS or 4, as `vault serve`]",
     )
     parser.add_argument(
         "--gunicorn-args", default="", help="extra gunicorn options (GUNICORN_CMD_ARGS)"
@@ -832,7 +860,11 @@ def run(options: argparse.Namespace) -> dict:
     if options.url:
         info["server"] = describe_server(options, "")
         key = options.key.encode()
-        return measure(options.url, options.client, key, enrol(options.url, options.client, key))
+        try:
+            items = enrol(options.url, options.client, key)
+        except (OSError, http.client.HTTPException) as exc:
+            raise BenchError(f"setup: {type(exc).__name__}: {exc}") from exc
+        return measure(options.url, options.client, key, items)
     with tempfile.TemporaryDirectory(prefix="zs-bench-") as tmp, contextlib.ExitStack() as stack:
         workdir = Path(tmp)
         if options.database_url == "sqlite":
@@ -845,15 +877,18 @@ def run(options: argparse.Namespace) -> dict:
             database = f"PostgreSQL {scratch.version()} (scratch database {scratch.name})"
         vault = OwnVault(options, database_url, workdir)
         stack.callback(vault.stop)
-        vault.migrate()
-        vault.start(debug=True)
-        items = enrol(vault.url, vault.client, vault.key)
-        if not options.debug_vault:
-            vault.stop()
-            vault.start(debug=False)
-        info["server"] = describe_server(options, database)
-        info["server"]["command"] = shlex.join(["zorgsleutel", *vault.command[3:]])
-        return measure(vault.url, vault.client, vault.key, items)
+        try:
+            vault.migrate()
+            vault.start(debug=True)
+            items = enrol(vault.url, vault.client, vault.key)
+            if not options.debug_vault:
+                vault.stop()
+                vault.start(debug=False)
+            info["server"] = describe_server(options, database)
+            info["server"]["command"] = shlex.join(["zorgsleutel", *vault.command[3:]])
+            return measure(vault.url, vault.client, vault.key, items)
+        except (BenchError, OSError, http.client.HTTPException) as exc:
+            raise BenchError(f"{exc}\n--- the vault's log (tail) ---\n{vault.log()}") from exc
 
 
 def main(argv: list[str] | None = None) -> int:
