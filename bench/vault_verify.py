@@ -3,7 +3,9 @@
 By default this starts its own vault (`zorgsleutel vault serve`, gunicorn with 2 worker
 processes) on a free 127.0.0.1 port with a fresh temporary database (SQLite, or a scratch
 PostgreSQL database with --database-url postgres://...), migrates it, and stops it at the end.
-With --url it uses a vault that is already running (its DEBUG dev outbox must be on).
+Its setup runs with DEBUG=1 (the dev outbox endpoint), its timed phase with DEBUG off (production
+settings, same random keys; --debug-vault keeps DEBUG). With --url it uses a vault that is
+already running (its DEBUG dev outbox must be on).
 
 Setup (not timed): N enrolments through the real signed API, to distinct Dutch mobile numbers
 (+31 6 2xxxxxxx, so the per-number SMS caps are not hit), in batches of 100 numbers whose last
@@ -35,6 +37,7 @@ import json
 import multiprocessing
 import os
 import platform
+import queue
 import re
 import secrets
 import shlex
@@ -55,13 +58,13 @@ from pathlib import Path
 import zorgsleutel
 from zorgsleutel import vaultprotocol
 
-ROOT = Path(__file__).resolve().parent.parent
 DEV_CLIENT = "portal"
 DEV_KEY = "dev-only-vault-client-key"  # the vault's DEBUG-only development key
 DEV_GATEWAY = "zorgsleutel.vault.gateways.dev.DevOutboxGateway"
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 BATCH = 100  # numbers per setup batch: last two digits 00..99, so hints are unique in a batch
 OUTBOX_LIMIT = 200  # the dev outbox returns at most this many messages (vault policies)
+assert BATCH <= OUTBOX_LIMIT
 CODE_TTL_MARGIN = 5.0  # stop the timed phase this long before the first code expires
 CODE = re.compile(r"\b([0-9]{6})\b")
 MAX_ERROR_SAMPLES = 10
@@ -339,8 +342,11 @@ def cpu_split(
     if before is None or after is None:
         return None
     split = {"vault": 0.0, "clients": 0.0, "bench_parent": 0.0, "postgres": 0.0}
+    per_process = {}
     for pid, (comm, ppid, cpu) in after.processes.items():
         used = cpu - (before.processes.get(pid, (comm, ppid, 0.0))[2])
+        if pid in server:
+            per_process[pid] = round(used, 2)
         if used <= 0:
             continue
         if pid in server:
@@ -358,7 +364,9 @@ def cpu_split(
     split["other"] = max(busy - sum(split.values()), 0.0)
     split["idle"] = after.system["idle"] - before.system["idle"]
     split["steal"] = after.system["steal"] - before.system["steal"]
-    return {key: round(value, 2) for key, value in split.items()}
+    result: dict = {key: round(value, 2) for key, value in split.items()}
+    result["vault_by_process"] = [per_process[pid] for pid in sorted(per_process)]
+    return result
 
 
 # --- setup: enrolments and their codes -----------------------------------------------------
@@ -458,7 +466,7 @@ def client_process(index: int, url: str, client: str, key: bytes, items: list[It
     """One load-generating process: warm-up challenges, then the timed ones, all checked."""
     conn = SignedConnection(url, client, key)
     latencies = array("d")
-    counts = {"verifications": 0, "ok": 0, "wrong": 0, "errors": 0, "not_run": 0}
+    counts = {"verifications": 0, "ok": 0, "wrong": 0, "errors": 0, "not_run": 0, "skipped": 0}
     samples: list[str] = []
     wrong = options["wrong"]
     max_attempts = options["max_attempts"]
@@ -469,7 +477,7 @@ def client_process(index: int, url: str, client: str, key: bytes, items: list[It
             (wrong_code(item.code, n + 1), "wrong", max_attempts - n - 1) for n in range(wrong)
         ]
         expected.append((item.code, "ok", max_attempts - wrong))
-        for code, result, left in expected:
+        for attempt, (code, result, left) in enumerate(expected):
             body = b'{"code": "' + code.encode() + b'"}'
             try:
                 status, raw, seconds = conn.request("POST", path, body)
@@ -478,7 +486,9 @@ def client_process(index: int, url: str, client: str, key: bytes, items: list[It
                 counts["errors"] += 1
                 if len(samples) < MAX_ERROR_SAMPLES:
                     samples.append(f"{item.challenge}: {type(exc).__name__}: {exc}")
-                return  # this challenge's state is unknown now: skip its other attempts
+                if timed:  # this challenge's state is unknown now: skip its other attempts
+                    counts["skipped"] += len(expected) - attempt - 1
+                return
             if not timed:
                 ok = status == 200 and b'"result": "' + result.encode() + b'"' in raw
             else:
@@ -502,6 +512,8 @@ def client_process(index: int, url: str, client: str, key: bytes, items: list[It
                     samples.append(
                         f"{item.challenge}: expected {result}/{left}, got {status} {text}"
                     )
+                if timed:
+                    counts["skipped"] += len(expected) - attempt - 1
                 return
 
     warm = items[: options["warmup"]]
@@ -577,8 +589,16 @@ def timed_phase(
     before = CpuSnapshot.take()
     go.set()
     collected = []
-    for _ in processes:
-        collected.append(results.get(timeout=options.max_seconds + 120))
+    deadline = time.monotonic() + options.max_seconds + 120
+    while len(collected) < len(processes):
+        try:
+            collected.append(results.get(timeout=1))
+        except queue.Empty:
+            died = [p.exitcode for p in processes if p.exitcode not in (None, 0)]
+            if died or time.monotonic() > deadline:
+                for process in processes:
+                    process.kill()
+                raise BenchError(f"client processes failed (exit codes {died})") from None
     after = CpuSnapshot.take()
     for process in processes:
         process.join(10)
@@ -618,6 +638,7 @@ def timed_phase(
         "errors": counts["errors"],
         "warmup_errors": sum(r["warmup_errors"] for r in collected),
         "not_run": counts["not_run"],
+        "skipped_after_error": counts["skipped"],
         "error_samples": [s for r in collected for s in r["samples"]][:MAX_ERROR_SAMPLES],
         "connections_opened": sum(r["connections"] for r in collected),
         "vault_processes": len(server_pids),
@@ -717,20 +738,24 @@ def print_summary(report: dict) -> None:
         f"  latency      p50 {lat['p50']} ms  p95 {lat['p95']} ms  p99 {lat['p99']} ms  "
         f"max {lat['max']} ms",
         f"  answers      ok {r['answers']['ok']}, wrong {r['answers']['wrong']}, "
-        f"ERRORS {r['errors']}, not run {r['not_run']}",
+        f"ERRORS {r['errors']}, skipped after an error {r['skipped_after_error']}, "
+        f"not run {r['not_run']}",
         f"  connections  {r['connections_opened']} opened during the timed phase",
     ]
     cpu = r.get("cpu_seconds")
     if cpu:
+        split_keys = ("vault", "clients", "postgres", "other", "idle")
+        by_process = " + ".join(f"{v:.1f}" for v in cpu.get("vault_by_process", []))
         total = sum(cpu[k] for k in ("vault", "clients", "bench_parent", "postgres", "other"))
         total += cpu["idle"] + cpu["steal"]
-        pct = {k: (v / total * 100 if total else 0) for k, v in cpu.items()}
+        pct = {k: (v / total * 100 if total else 0) for k, v in cpu.items() if k in split_keys}
         lines.append(
             f"  CPU          vault {cpu['vault']:.1f} s ({pct['vault']:.0f}%), load generator "
             f"{cpu['clients']:.1f} s ({pct['clients']:.0f}%), postgres {cpu['postgres']:.1f} s "
             f"({pct['postgres']:.0f}%), other {cpu['other']:.1f} s, idle {cpu['idle']:.1f} s "
             f"of {total:.1f} core-s"
         )
+        lines.append(f"  vault CPU    by process (master and workers, by pid): {by_process} s")
         if cpu["other"] > 0.1 * total:
             lines.append(
                 "  WARNING      other processes used "
