@@ -55,10 +55,15 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-def env_database(name: str, default_sqlite: Path) -> dict:
-    """A Django DATABASES entry from a URL; SQLite files get WAL and sane timeouts."""
+def env_database(name: str, default_sqlite: Path, *, health_checks: bool = True) -> dict:
+    """A Django DATABASES entry from a URL; SQLite files get WAL and sane timeouts.
+
+    `health_checks` pings a reused connection at the start of each request (one extra
+    round-trip); a service that must be fast can turn it off and lose one request on a dead
+    connection instead.
+    """
     url = os.environ.get(name) or f"sqlite:///{default_sqlite}"
-    config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+    config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=health_checks)
     if config["ENGINE"] == "django.db.backends.sqlite3":
         if config["NAME"] and config["NAME"] != ":memory:":
             path = Path(config["NAME"])

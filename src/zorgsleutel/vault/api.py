@@ -21,7 +21,7 @@ from django.db import connection, transaction
 from django.http import HttpRequest, JsonResponse
 from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 
-from zorgsleutel.vault import auth, policies, service
+from zorgsleutel.vault import auth, policies, service, writelock
 from zorgsleutel.vault.errors import VaultError
 from zorgsleutel.vault.models import DevSms
 
@@ -73,8 +73,16 @@ def _parse(schema: type[_Strict], body: bytes) -> _Strict:
         raise VaultError(code, f"{field}: {first['msg']}", field=field) from None
 
 
-def endpoint(methods: dict[str, tuple[type[_Strict] | None, Callable]]) -> Callable:
-    """A signed JSON endpoint: method dispatch, auth, body validation, errors as JSON."""
+def endpoint(
+    methods: dict[str, tuple[type[_Strict] | None, Callable]], *, sends_sms: bool = False
+) -> Callable:
+    """A signed JSON endpoint: method dispatch, auth, body validation, errors as JSON.
+
+    Requests are authenticated and handled in one transaction (one lock, one commit), except
+    where an SMS is sent: a gateway call must not hold database locks, so there the nonce is
+    committed first and the handler manages its own transactions. A request refused inside the
+    transaction (e.g. 404) rolls its nonce back too; replaying it changes nothing either.
+    """
 
     def view(request: HttpRequest, **kwargs) -> JsonResponse:
         try:
@@ -82,10 +90,16 @@ def endpoint(methods: dict[str, tuple[type[_Strict] | None, Callable]]) -> Calla
                 raise VaultError("method_not_allowed", "Method not allowed.", status=405)
             schema, handler = methods[request.method]
             body = _read_body(request)
-            with transaction.atomic():
-                client = auth.authenticate(request, body)
-            payload = _parse(schema, body) if schema else None
-            status, data = handler(client=client, payload=payload, **kwargs)
+            if sends_sms:
+                with writelock.serialised_writes(), transaction.atomic():
+                    client = auth.authenticate(request, body)
+                payload = _parse(schema, body) if schema else None
+                status, data = handler(client=client, payload=payload, **kwargs)
+            else:
+                with writelock.serialised_writes(), transaction.atomic():
+                    client = auth.authenticate(request, body)
+                    payload = _parse(schema, body) if schema else None
+                    status, data = handler(client=client, payload=payload, **kwargs)
             return JsonResponse(data, status=status)
         except VaultError as exc:
             response = JsonResponse(exc.as_dict(), status=exc.status)
@@ -150,9 +164,9 @@ def _dev_sms(*, client: str, payload: None) -> tuple[int, dict]:
     }
 
 
-enrolments = endpoint({"POST": (EnrolIn, _enrol)})
+enrolments = endpoint({"POST": (EnrolIn, _enrol)}, sends_sms=True)
 enrolment = endpoint({"GET": (None, _hint), "DELETE": (None, _erase)})
-challenge = endpoint({"POST": (EmptyIn, _challenge)})
+challenge = endpoint({"POST": (EmptyIn, _challenge)}, sends_sms=True)
 verify = endpoint({"POST": (VerifyIn, _verify)})
 health = endpoint({"GET": (None, _health)})
 dev_sms = endpoint({"GET": (None, _dev_sms)})

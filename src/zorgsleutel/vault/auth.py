@@ -8,12 +8,12 @@ import re
 import time
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import connection
 from django.http import HttpRequest
 from django.utils import timezone
 
 from zorgsleutel import vaultprotocol as signing
-from zorgsleutel.vault import policies
+from zorgsleutel.vault import hotpath, policies
 from zorgsleutel.vault.errors import VaultError
 from zorgsleutel.vault.models import UsedNonce
 
@@ -27,7 +27,7 @@ def _unauthorised(code: str, message: str) -> VaultError:
 
 
 def authenticate(request: HttpRequest, body: bytes) -> str:
-    """The calling client's id, or VaultError(401). Records the nonce; call inside a transaction."""
+    """The calling client's id, or VaultError(401). Records the nonce in the current transaction."""
     meta = request.headers
     client = meta.get(signing.HEADER_CLIENT, "")
     timestamp = meta.get(signing.HEADER_TIMESTAMP, "")
@@ -54,11 +54,9 @@ def authenticate(request: HttpRequest, body: bytes) -> str:
     if abs(time.time() - int(timestamp)) > policies.REQUEST_MAX_SKEW.total_seconds():
         raise _unauthorised("stale_request", "The request timestamp is outside the allowed window.")
     now = timezone.now()
-    try:
-        with transaction.atomic():
-            UsedNonce.objects.create(client=client, nonce=nonce, seen_at=now)
-    except IntegrityError:
-        raise _unauthorised("replayed", "This request was already received.") from None
+    with connection.cursor() as cursor:
+        if not hotpath.remember_nonce(cursor, client=client, nonce=nonce, now=now):
+            raise _unauthorised("replayed", "This request was already received.")
     if random.random() < 0.001:  # noqa: S311 (housekeeping, not security)
         UsedNonce.objects.filter(seen_at__lt=now - policies.NONCE_RETENTION).delete()
     return client

@@ -11,10 +11,10 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
-from zorgsleutel.vault import crypto, gateways, phones, policies
+from zorgsleutel.vault import crypto, gateways, hotpath, phones, policies
 from zorgsleutel.vault.errors import VaultError
 from zorgsleutel.vault.models import Challenge, Enrolment, SmsSend, VaultEvent
 
@@ -216,37 +216,38 @@ def send_challenge(*, client: str, enrolment_id: str) -> ChallengeSent:
 def verify(*, client: str, challenge_id: str, code: str) -> Verdict:
     """Check a code: ok (once), wrong with attempts left, expired, or blocked."""
     now = timezone.now()
-    with transaction.atomic():
-        challenge = (
-            Challenge.objects.select_for_update()
-            .select_related("enrolment")
-            .filter(pk=challenge_id, enrolment__client=client)
-            .first()
-        )
-        if challenge is None:
+    # savepoint=False: the API already holds a transaction; a savepoint would only cost.
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        row = hotpath.lock_challenge(cursor, challenge_id=challenge_id, client=client, now=now)
+        if row is None:
             raise VaultError("unknown_challenge", "No such challenge.", status=404)
-        enrolment = challenge.enrolment
-        left = max(policies.CODE_MAX_ATTEMPTS - challenge.attempts, 0)
-        if challenge.status == Challenge.BLOCKED:
-            verdict = Verdict(BLOCKED, 0, enrolment.id)
-        elif challenge.status == Challenge.VERIFIED or now >= challenge.expires_at:
-            verdict = Verdict(EXPIRED, left, enrolment.id)
-        elif crypto.code_matches(challenge.id, code, challenge.code_hash):
-            challenge.status = Challenge.VERIFIED
-            challenge.save(update_fields=["status"])
-            if enrolment.status == Enrolment.PENDING:
-                enrolment.status = Enrolment.CONFIRMED
-                enrolment.confirmed_at = now
-                enrolment.save(update_fields=["status", "confirmed_at"])
-            verdict = Verdict(OK, left, enrolment.id)
+        left = max(policies.CODE_MAX_ATTEMPTS - row.attempts, 0)
+        if row.status == Challenge.BLOCKED:
+            verdict = Verdict(BLOCKED, 0, row.enrolment_id)
+        elif row.status == Challenge.VERIFIED or not row.fresh:
+            verdict = Verdict(EXPIRED, left, row.enrolment_id)
+        elif crypto.code_matches(challenge_id, code, row.code_hash):
+            hotpath.set_challenge(
+                cursor, challenge_id=challenge_id, status=Challenge.VERIFIED, attempts=row.attempts
+            )
+            if row.enrolment_status == Enrolment.PENDING:
+                hotpath.confirm_enrolment(cursor, enrolment_id=row.enrolment_id, now=now)
+            verdict = Verdict(OK, left, row.enrolment_id)
         else:
-            challenge.attempts += 1
-            left = max(policies.CODE_MAX_ATTEMPTS - challenge.attempts, 0)
-            if left == 0:
-                challenge.status = Challenge.BLOCKED
-            challenge.save(update_fields=["attempts", "status"])
-            verdict = Verdict(BLOCKED if left == 0 else WRONG, left, enrolment.id)
-        _event(client, "verify", enrolment.id, verdict.result)
+            left -= 1
+            status = Challenge.BLOCKED if left == 0 else row.status
+            hotpath.set_challenge(
+                cursor, challenge_id=challenge_id, status=status, attempts=row.attempts + 1
+            )
+            verdict = Verdict(BLOCKED if left == 0 else WRONG, left, row.enrolment_id)
+        hotpath.add_event(
+            cursor,
+            client=client,
+            action="verify",
+            enrolment_id=row.enrolment_id,
+            outcome=verdict.result,
+            now=now,
+        )
     return verdict
 
 

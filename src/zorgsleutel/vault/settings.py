@@ -55,7 +55,10 @@ def _pairs(name: str, default: str) -> dict[str, str]:
 
 SECRET_KEY = env_str("VAULT_SECRET_KEY", "") or hashlib.sha256(os.urandom(32)).hexdigest()
 ALLOWED_HOSTS = env_list("VAULT_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
-DATABASES = {"default": env_database("VAULT_DATABASE_URL", VAR_DIR / "vault.sqlite3")}
+# No per-request connection ping: it cost a quarter of a verification on PostgreSQL.
+DATABASES = {
+    "default": env_database("VAULT_DATABASE_URL", VAR_DIR / "vault.sqlite3", health_checks=False)
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 INSTALLED_APPS = ["zorgsleutel.vault"]
 MIDDLEWARE: list[str] = []
