@@ -16,6 +16,7 @@ class SignedClient:
     """Django's test client, signing every request like the portal's vault client does."""
 
     def __init__(self, client_id: str = "portal", key: bytes | None = None):
+        # Default arguments let `make_client()` give a fresh portal client (e.g. per thread).
         self.client_id = client_id
         self.key = key if key is not None else settings.VAULT_CLIENT_KEYS[client_id]
         self.http = Client()

@@ -1,0 +1,59 @@
+"""Under parallel use a code is accepted once and wrong attempts are never lost."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import connection
+
+from zorgsleutel.vault import policies
+from zorgsleutel.vault.models import Challenge
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _in_parallel(make_request, count: int) -> list[dict]:
+    results: list[dict] = []
+    barrier = threading.Barrier(count)
+
+    def run() -> None:
+        try:
+            barrier.wait()
+            results.append(make_request())
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def test_the_right_code_sent_eight_times_at_once_is_accepted_once(vault, make_client, last_code):
+    sent = vault.post("/v1/enrolments", {"phone": "0612345678"}).json()
+    code = last_code()
+
+    def verify() -> dict:
+        client = make_client()
+        return client.post(f"/v1/challenges/{sent['challenge']}/verify", {"code": code}).json()
+
+    results = [r["result"] for r in _in_parallel(verify, 8)]
+    assert sorted(results) == ["expired"] * 7 + ["ok"]
+
+
+def test_parallel_wrong_codes_count_every_attempt(vault, make_client, last_code):
+    sent = vault.post("/v1/enrolments", {"phone": "0612345678"}).json()
+    wrong = f"{(int(last_code()) + 1) % 1_000_000:06d}"
+
+    def verify() -> dict:
+        client = make_client()
+        return client.post(f"/v1/challenges/{sent['challenge']}/verify", {"code": wrong}).json()
+
+    results = [r["result"] for r in _in_parallel(verify, 8)]
+    assert results.count("wrong") == policies.CODE_MAX_ATTEMPTS - 1
+    assert results.count("blocked") == 8 - (policies.CODE_MAX_ATTEMPTS - 1)
+    challenge = Challenge.objects.get()
+    assert (challenge.attempts, challenge.status) == (policies.CODE_MAX_ATTEMPTS, "blocked")
