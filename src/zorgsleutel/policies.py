@@ -38,3 +38,104 @@ MAX_JSON_BODY_BYTES = 64 * 1024
 
 # --- Demo ----------------------------------------------------------------------------------------
 DEMO_PASSWORD = "Zorgsleutel-demo-2026"  # noqa: S105 (public demo data, refused outside DEBUG)
+
+
+# --- Roles and permissions -----------------------------------------------------------------------
+# Who may do what inside their own organisation. Nobody may ever set or see another person's
+# password or phone number: there is no permission for it, because there is no code path for it.
+ADMINISTRATOR, MANAGER, MEMBER = "administrator", "manager", "member"
+
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "members.view": frozenset({ADMINISTRATOR, MANAGER}),
+    "members.create": frozenset({ADMINISTRATOR, MANAGER}),
+    "members.resend_activation": frozenset({ADMINISTRATOR, MANAGER}),
+    "members.block": frozenset({ADMINISTRATOR, MANAGER}),
+    "members.unblock": frozenset({ADMINISTRATOR, MANAGER}),
+    "members.delete": frozenset({ADMINISTRATOR, MANAGER}),
+    "managers.appoint": frozenset({ADMINISTRATOR}),
+    "audit.view": frozenset({ADMINISTRATOR}),
+}
+
+# Which base roles an actor may hand out when creating or changing a member (seed 003: only the
+# administrator appoints managers and further administrators).
+ROLE_GRANTS: dict[str, frozenset[str]] = {
+    ADMINISTRATOR: frozenset({ADMINISTRATOR, MANAGER, MEMBER}),
+    MANAGER: frozenset({MEMBER}),
+    MEMBER: frozenset(),
+}
+
+
+def allows(role: str | None, action: str) -> bool:
+    return role is not None and role in PERMISSIONS.get(action, frozenset())
+
+
+def may_grant(role: str | None, granted: str) -> bool:
+    return granted in ROLE_GRANTS.get(role or "", frozenset())
+
+
+# --- Links sent by mail --------------------------------------------------------------------------
+ACTIVATION_LINK_TTL = timedelta(hours=72)
+PASSWORD_RESET_LINK_TTL = timedelta(minutes=60)
+
+# --- E-mail addresses of new users ---------------------------------------------------------------
+# Seed 000: "Een gebruiker moet over een zakelijk e-mailadres beschikken". Organisations may also
+# fix their own allowed domains (Organisation.allowed_email_domains).
+CONSUMER_EMAIL_DOMAINS = frozenset(
+    {
+        "gmail.com",
+        "googlemail.com",
+        "hotmail.com",
+        "hotmail.nl",
+        "outlook.com",
+        "outlook.nl",
+        "live.nl",
+        "live.com",
+        "msn.com",
+        "ziggo.nl",
+        "kpnmail.nl",
+        "kpnplanet.nl",
+        "planet.nl",
+        "home.nl",
+        "xs4all.nl",
+        "icloud.com",
+        "me.com",
+        "mac.com",
+        "yahoo.com",
+        "yahoo.nl",
+        "gmx.com",
+        "gmx.net",
+        "proton.me",
+        "protonmail.com",
+        "aol.com",
+        "upcmail.nl",
+        "casema.nl",
+        "chello.nl",
+        "hetnet.nl",
+        "tele2.nl",
+        "online.nl",
+        "telfort.nl",
+        "quicknet.nl",
+    }
+)
+
+# --- Password login ------------------------------------------------------------------------------
+# Failed passwords never lock an account permanently. Three throttles, each a growing delay:
+#  - per account *and* address: after FREE failures, wait BASE * 2^(n - FREE), at most MAX;
+#  - per address (any account): the same shape with a higher free allowance;
+#  - per account from anywhere: a high allowance and a short maximum, so an attacker spraying
+#    from many addresses slows guessing down but can keep the real user out for at most a minute.
+# Counters fade after LOGIN_FAILURE_WINDOW without failures; a successful login clears the
+# account-and-address counter.
+LOGIN_FAILURE_WINDOW = timedelta(hours=1)
+LOGIN_THROTTLES = {
+    "account_ip": {"free": 5, "base_seconds": 2, "max_seconds": 15 * 60},
+    "ip": {"free": 30, "base_seconds": 2, "max_seconds": 15 * 60},
+    "account": {"free": 50, "base_seconds": 1, "max_seconds": 60},
+}
+PASSWORD_MIN_LENGTH = 12
+
+# --- Sessions ------------------------------------------------------------------------------------
+SESSION_IDLE_TIMEOUT = timedelta(minutes=30)
+SESSION_ABSOLUTE_TIMEOUT = timedelta(hours=12)
+# A login that has passed the password but not yet the SMS code expires after this.
+PENDING_LOGIN_TTL = timedelta(minutes=10)

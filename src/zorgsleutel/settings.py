@@ -64,7 +64,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "zorgsleutel.core.middleware.RequestContextMiddleware",
+    "zorgsleutel.accounts.sessions.SessionTimeoutMiddleware",
 ]
+LOGIN_URL = "accounts:login"
 
 ROOT_URLCONF = "zorgsleutel.urls"
 WSGI_APPLICATION = "zorgsleutel.wsgi.application"

@@ -6,6 +6,7 @@ from zorgsleutel.api import api
 
 urlpatterns = [
     path("", include("zorgsleutel.web.urls")),
+    path("", include("zorgsleutel.accounts.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("api/v1/", api.urls),
 ]

@@ -7,6 +7,7 @@ import uuid
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 
@@ -40,6 +41,8 @@ class User(AbstractBaseUser):
     language = models.CharField(max_length=5, default="nl")
     # Opaque id of the vault enrolment holding this person's mobile number (never the number).
     phone_enrolment = models.CharField(max_length=40, blank=True)
+    # Raised to end every session of this person at once (block, password reset).
+    auth_epoch = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
     USERNAME_FIELD = "email"
@@ -65,6 +68,47 @@ class User(AbstractBaseUser):
     @property
     def is_active(self) -> bool:  # Django's auth reads this
         return self.state == self.ACTIVE
+
+    def get_session_auth_hash(self) -> str:
+        """Sessions carry this; a new password or a raised auth_epoch invalidates them all."""
+        return salted_hmac(
+            "zorgsleutel.accounts.session",
+            f"{self.password}:{self.auth_epoch}:{self.state}",
+            algorithm="sha256",
+        ).hexdigest()
+
+
+class LinkToken(models.Model):
+    """A link sent by mail (activation, password reset).
+
+    The token is 256 random bits (`secrets.token_urlsafe(32)`); only its SHA-256 is stored, so a
+    copy of the database does not hold usable links (no salt is needed for full-entropy secrets).
+    A token is valid until `expires_at`, becomes useless once `used_at` or `revoked_at` is set
+    (both written under a row lock, so two parallel submissions cannot both use it), and sending a
+    new link revokes the open ones.
+    """
+
+    ACTIVATION, PASSWORD_RESET = "activation", "password_reset"
+    PURPOSES = [(ACTIVATION, "activation"), (PASSWORD_RESET, "password reset")]
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="link_tokens")
+    purpose = models.CharField(max_length=20, choices=PURPOSES)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    # When a campaign sends the link later (migration cut-over date); null = already sent.
+    send_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "purpose"])]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} link for {self.user_id}"
+
+    def is_open(self, at) -> bool:
+        return self.used_at is None and self.revoked_at is None and at < self.expires_at
 
 
 class Membership(models.Model):

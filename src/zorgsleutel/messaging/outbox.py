@@ -7,6 +7,8 @@ sends any: the transactional outbox pattern without a separate relay.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import translation
@@ -24,8 +26,10 @@ def render(template: str, context: dict, locale: str) -> tuple[str, str, str]:
     return " ".join(subject.split()), text, html
 
 
-def enqueue_mail(*, template: str, to: str, context: dict, locale: str = "nl") -> OutboxMail:
-    """Write the mail to the outbox and queue its delivery, inside the current transaction."""
+def enqueue_mail(
+    *, template: str, to: str, context: dict, locale: str = "nl", send_at: datetime | None = None
+) -> OutboxMail:
+    """Write the mail to the outbox and queue its delivery (at `send_at`), in this transaction."""
     from zorgsleutel.messaging.tasks import deliver_mail
 
     subject, text, html = render(template, context, locale)
@@ -39,5 +43,6 @@ def enqueue_mail(*, template: str, to: str, context: dict, locale: str = "nl") -
             body_html=html,
             created_at=clock.now(),
         )
-        deliver_mail.enqueue(mail.pk)
+        task = deliver_mail.using(run_after=send_at) if send_at else deliver_mail
+        task.enqueue(mail.pk)
     return mail

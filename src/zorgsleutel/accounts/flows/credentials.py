@@ -1,0 +1,147 @@
+"""Set password and mobile number from a mailed link: activation and "Wachtwoord vergeten".
+
+Seed 000, both sections: new password + mobile number → `Bevestigen` → an SMS code to that
+number → the code → only then are password and phone saved. Between the two steps the browser's
+session holds the *hashed* password and the vault's opaque enrolment and challenge ids; the link
+stays usable until it is consumed (under a row lock, so it works exactly once) or expires.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth import password_validation
+from django.contrib.auth.hashers import make_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from zorgsleutel import vaultclient
+from zorgsleutel.accounts import tokens
+from zorgsleutel.accounts.flows import members, vaulterrors
+from zorgsleutel.accounts.models import LinkToken, User
+from zorgsleutel.core import audit, clock
+from zorgsleutel.core.errors import DomainError
+from zorgsleutel.messaging import outbox
+
+
+@dataclass(frozen=True)
+class PendingSetup:
+    """What the session keeps between `Bevestigen` and `Verifieer` (no secrets in clear)."""
+
+    token_id: int
+    password_hash: str
+    enrolment: str
+    challenge: str
+    hint: str
+
+    def as_session(self) -> dict:
+        return self.__dict__.copy()
+
+
+INVALID_LINK = _("This link is not valid (any more). Ask for a new one.")
+
+
+def open_link(raw: str, purpose: str) -> LinkToken:
+    token = tokens.find_open(raw, purpose)
+    if token is None or (purpose == LinkToken.PASSWORD_RESET and token.user.state != User.ACTIVE):
+        raise DomainError("invalid_link", INVALID_LINK)
+    if purpose == LinkToken.ACTIVATION and token.user.state != User.INVITED:
+        raise DomainError("invalid_link", INVALID_LINK)
+    return token
+
+
+def start_setup(
+    *, token: LinkToken, password: str, password_again: str, phone: str, locale: str
+) -> PendingSetup:
+    """Check the password, enrol the number in the vault (which texts a code); save nothing yet."""
+    if password != password_again:
+        raise DomainError(
+            "passwords_differ", _("The two passwords are not the same."), field="password_again"
+        )
+    try:
+        password_validation.validate_password(password, token.user)
+    except ValidationError as exc:
+        raise DomainError("weak_password", " ".join(exc.messages), field="password") from None
+    password_hash = make_password(password)
+    try:
+        sent = vaultclient.get().enrol(phone=phone, locale=locale)
+    except vaultclient.VaultError as exc:
+        raise vaulterrors.translate(exc, field="phone") from None
+    audit.record(
+        "account.setup_code_sent",
+        actor=token.user,
+        target=token.user,
+        details={"purpose": token.purpose, "hint": sent.hint},
+    )
+    return PendingSetup(token.pk, password_hash, sent.enrolment, sent.challenge, sent.hint)
+
+
+def resend_code(pending: PendingSetup) -> PendingSetup:
+    try:
+        sent = vaultclient.get().send_challenge(enrolment=pending.enrolment)
+    except vaultclient.VaultError as exc:
+        raise vaulterrors.translate(exc) from None
+    return PendingSetup(
+        pending.token_id, pending.password_hash, sent.enrolment, sent.challenge, sent.hint
+    )
+
+
+def complete_setup(*, pending: PendingSetup, code: str) -> User:
+    """Verify the code; then, in one transaction, save password and phone and use up the link."""
+    code = "".join(code.split())
+    try:
+        verdict = vaultclient.get().verify(challenge=pending.challenge, code=code)
+    except vaultclient.VaultError as exc:
+        raise vaulterrors.translate(exc, field="code") from None
+    if not verdict.ok:
+        token = LinkToken.objects.select_related("user").filter(pk=pending.token_id).first()
+        if token is not None:
+            audit.record(
+                "account.setup_code_wrong",
+                actor=token.user,
+                target=token.user,
+                outcome=audit.FAILURE,
+                details={"result": verdict.result},
+            )
+        raise vaulterrors.verdict_error(verdict)
+    try:
+        user, old_enrolment = _save(pending)
+    except DomainError:
+        # A parallel submission used the link first: forget the number confirmed for nothing.
+        members.erase_phone(pending.enrolment, None)
+        raise
+    if old_enrolment:
+        members.erase_phone(old_enrolment, user)
+    return user
+
+
+def _save(pending: PendingSetup) -> tuple[User, str]:
+    with transaction.atomic():
+        token = tokens.lock_open(pending.token_id)
+        if token is None:
+            raise DomainError("invalid_link", INVALID_LINK)
+        user = User.objects.select_for_update().get(pk=token.user_id)
+        wanted = User.INVITED if token.purpose == LinkToken.ACTIVATION else User.ACTIVE
+        if user.state != wanted:
+            raise DomainError("invalid_link", INVALID_LINK)
+        old_enrolment = user.phone_enrolment if user.phone_enrolment != pending.enrolment else ""
+        user.password = pending.password_hash
+        user.phone_enrolment = pending.enrolment
+        if token.purpose == LinkToken.ACTIVATION:
+            user.state = User.ACTIVE
+            action = "account.activated"
+        else:
+            user.auth_epoch += 1  # end every other session
+            action = "account.credentials_reset"
+            outbox.enqueue_mail(
+                template="credentials_changed",
+                to=user.email,
+                locale=user.language,
+                context={"name": user.name},
+            )
+        user.save(update_fields=["password", "phone_enrolment", "state", "auth_epoch"])
+        token.used_at = clock.now()
+        token.save(update_fields=["used_at"])
+        audit.record(action, actor=user, target=user, details={"hint": pending.hint})
+    return user, old_enrolment

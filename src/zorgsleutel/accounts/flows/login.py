@@ -1,0 +1,123 @@
+"""Inloggen met SMS-code (seed 000): e-mail + password → code to the phone on record → logged in.
+
+The password step answers the same, in the same time, for an unknown e-mail address and a wrong
+password (a dummy hash is checked); failures are throttled (throttle.py). Only after the code is
+verified is the session logged in, with a new session id.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth.hashers import check_password, make_password
+from django.utils.translation import gettext_lazy as _
+
+from zorgsleutel import policies, vaultclient
+from zorgsleutel.accounts import throttle
+from zorgsleutel.accounts.flows import vaulterrors
+from zorgsleutel.accounts.models import User
+from zorgsleutel.core import audit, clock
+from zorgsleutel.core.errors import DomainError, RateLimited
+
+_DUMMY_HASH = make_password("zorgsleutel-timing-equaliser")
+BAD_CREDENTIALS = _("The e-mail address or password is not correct.")
+
+
+@dataclass(frozen=True)
+class PendingLogin:
+    user_id: int
+    challenge: str
+    hint: str
+    started_at: float
+
+    def as_session(self) -> dict:
+        return self.__dict__.copy()
+
+    def expired(self) -> bool:
+        return (
+            clock.now().timestamp() - self.started_at > policies.PENDING_LOGIN_TTL.total_seconds()
+        )
+
+
+def check_credentials(*, email: str, password: str, ip: str | None) -> PendingLogin:
+    """Step 1 (`Inloggen`): password right → the vault texts a code to the phone on record."""
+    email = email.strip().lower()
+    wait = throttle.wait_seconds(email, ip)
+    if wait:
+        audit.record(
+            "login.throttled", actor="anonymous", outcome=audit.DENIED, details={"wait": wait}
+        )
+        raise RateLimited(
+            "login_throttled",
+            _("Too many attempts. Try again in %(seconds)s seconds.") % {"seconds": wait},
+            retry_after=wait,
+        )
+    user = User.objects.filter(email=email).exclude(state=User.DELETED).first()
+    if user is None or not user.has_usable_password():
+        check_password(password, _DUMMY_HASH)
+        ok = False
+    else:
+        ok = user.check_password(password)  # upgrades imported PBKDF2 hashes to Argon2id
+    if not ok or user is None:
+        throttle.record_failure(email, ip)
+        audit.record(
+            "login.password_failed",
+            actor=user or "anonymous",
+            target=user or "",
+            outcome=audit.FAILURE,
+        )
+        raise DomainError("bad_credentials", BAD_CREDENTIALS)
+    if user.state != User.ACTIVE:
+        audit.record(
+            "login.refused",
+            actor=user,
+            target=user,
+            outcome=audit.DENIED,
+            details={"state": user.state},
+        )
+        raise DomainError("account_blocked", _("Your account is blocked. Contact your manager."))
+    if not user.phone_enrolment:
+        raise DomainError("no_phone", _("No mobile number is set for this account."))
+    throttle.record_success(email, ip)
+    try:
+        sent = vaultclient.get().send_challenge(enrolment=user.phone_enrolment)
+    except vaultclient.VaultError as exc:
+        raise vaulterrors.translate(exc) from None
+    audit.record("login.code_sent", actor=user, target=user, details={"hint": sent.hint})
+    return PendingLogin(user.pk, sent.challenge, sent.hint, clock.now().timestamp())
+
+
+def resend_code(pending: PendingLogin) -> PendingLogin:
+    user = User.objects.get(pk=pending.user_id)
+    try:
+        sent = vaultclient.get().send_challenge(enrolment=user.phone_enrolment)
+    except vaultclient.VaultError as exc:
+        raise vaulterrors.translate(exc) from None
+    audit.record("login.code_resent", actor=user, target=user)
+    return PendingLogin(user.pk, sent.challenge, sent.hint, pending.started_at)
+
+
+def verify_code(*, pending: PendingLogin, code: str) -> User:
+    """Step 2 (`Verifieer`): the code from the SMS. Returns the user to log in."""
+    if pending.expired():
+        raise DomainError("login_expired", _("This login took too long. Start again."))
+    user = User.objects.filter(pk=pending.user_id, state=User.ACTIVE).first()
+    if user is None:
+        raise DomainError("account_blocked", _("Your account is blocked. Contact your manager."))
+    try:
+        verdict = vaultclient.get().verify(challenge=pending.challenge, code="".join(code.split()))
+    except vaultclient.VaultError as exc:
+        raise vaulterrors.translate(exc, field="code") from None
+    if not verdict.ok or verdict.enrolment != user.phone_enrolment:
+        audit.record(
+            "login.code_failed",
+            actor=user,
+            target=user,
+            outcome=audit.FAILURE,
+            details={"result": verdict.result},
+        )
+        raise vaulterrors.verdict_error(verdict)
+    audit.record(
+        "login.succeeded", actor=user, target=user, details={"acr": "low", "amr": ["pwd", "sms"]}
+    )
+    return user

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from zorgsleutel.accounts import views
+
+app_name = "accounts"
+urlpatterns = [
+    path("inloggen", views.login_view, name="login"),
+    path("inloggen/code", views.login_code_view, name="login_code"),
+    path("uitloggen", views.logout_view, name="logout"),
+    path("mijn", views.home_view, name="home"),
+    path("activeren/<str:token>", views.activate_view, name="activate"),
+    path("activeren/<str:token>/code", views.activate_code_view, name="activate_code"),
+    path("wachtwoord-vergeten", views.forgot_password_view, name="forgot_password"),
+    path("wachtwoord-herstellen/<str:token>", views.reset_view, name="reset"),
+    path("wachtwoord-herstellen/<str:token>/code", views.reset_code_view, name="reset_code"),
+]

@@ -1,0 +1,210 @@
+"""Account pages: Inloggen, Verifieer, activation, Wachtwoord vergeten. Parse, call a flow."""
+
+from __future__ import annotations
+
+from django.contrib import auth, messages
+from django.shortcuts import redirect
+from django.shortcuts import render as django_render
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods, require_POST
+
+from zorgsleutel.accounts import forms, sessions
+from zorgsleutel.accounts.flows import credentials, login, reset
+from zorgsleutel.accounts.models import LinkToken
+from zorgsleutel.core.errors import DomainError, RateLimited
+from zorgsleutel.core.requestcontext import client_ip
+from zorgsleutel.web.forms import mark_errors
+
+PENDING_LOGIN, PENDING_SETUP = "zs_pending_login", "zs_pending_setup"
+DONE_MESSAGES = {  # seed 000, step 6/7 of both sections
+    LinkToken.ACTIVATION: gettext_lazy(
+        "Your password and mobile number are saved. You can now log in with SMS verification."
+    ),
+    LinkToken.PASSWORD_RESET: gettext_lazy(
+        "Your password and mobile number are saved. "
+        "You can now log in with SMS verification on your new number."
+    ),
+}
+
+
+def _show(form, error: DomainError) -> None:
+    """Tie a flow's error to its field (or the form) so it is announced with the field."""
+    form.add_error(error.field if error.field in form.fields else None, str(error.message))
+
+
+def render(request, template: str, context: dict | None = None, status: int = 200):
+    if context and "form" in context:
+        mark_errors(context["form"])
+    return django_render(request, template, context, status=status)
+
+
+def _locale() -> str:
+    return "en" if (get_language() or "nl").startswith("en") else "nl"
+
+
+# --- Inloggen met SMS-code -----------------------------------------------------------------------
+@never_cache
+@sensitive_post_parameters("password")
+@require_http_methods(["GET", "POST"])
+def login_view(request):
+    if request.user.is_authenticated:
+        return redirect("accounts:home")
+    form = forms.LoginForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            pending = login.check_credentials(
+                email=form.cleaned_data["email"],
+                password=form.cleaned_data["password"],
+                ip=client_ip(request),
+            )
+        except DomainError as error:
+            _show(form, error)
+            status = error.status if isinstance(error, RateLimited) else 200
+        else:
+            request.session.cycle_key()
+            request.session[PENDING_LOGIN] = pending.as_session()
+            return redirect("accounts:login_code")
+    return render(request, "accounts/login.html", {"form": form}, status=status)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def login_code_view(request):
+    data = request.session.get(PENDING_LOGIN)
+    if not data:
+        return redirect("accounts:login")
+    pending = login.PendingLogin(**data)
+    form = forms.CodeForm(request.POST or None)
+    if request.method == "POST" and "resend" in request.POST:
+        form = forms.CodeForm()
+        try:
+            pending = login.resend_code(pending)
+            request.session[PENDING_LOGIN] = pending.as_session()
+            messages.success(request, _("A new code has been sent."))
+        except DomainError as error:
+            messages.error(request, str(error.message))
+    elif request.method == "POST" and form.is_valid():
+        try:
+            user = login.verify_code(pending=pending, code=form.cleaned_data["code"])
+        except DomainError as error:
+            if error.code in ("login_expired", "account_blocked"):
+                request.session.pop(PENDING_LOGIN, None)
+                messages.error(request, str(error.message))
+                return redirect("accounts:login")
+            _show(form, error)
+        else:
+            request.session.pop(PENDING_LOGIN, None)
+            sessions.log_in(request, user, acr="low", amr=["pwd", "sms"])
+            return redirect("accounts:home")
+    return render(request, "accounts/login_code.html", {"form": form, "hint": pending.hint})
+
+
+@require_POST
+def logout_view(request):
+    auth.logout(request)
+    messages.info(request, _("You are logged out."))
+    return redirect("accounts:login")
+
+
+@never_cache
+def home_view(request):
+    if not request.user.is_authenticated:
+        return redirect("accounts:login")
+    memberships = request.user.memberships.select_related("organisation").order_by(
+        "organisation__name"
+    )
+    return render(
+        request,
+        "accounts/home.html",
+        {
+            "memberships": memberships,
+            "acr": request.session.get(sessions.ACR, ""),
+        },
+    )
+
+
+# --- Activation and password reset: set password and mobile number -----------------------------
+def _setup_views(purpose: str, url_name: str, template_prefix: str):
+    @never_cache
+    @sensitive_post_parameters("password", "password_again")
+    @require_http_methods(["GET", "POST"])
+    def start(request, token: str):
+        try:
+            link = credentials.open_link(token, purpose)
+        except DomainError as error:
+            return render(
+                request, "accounts/link_invalid.html", {"message": error.message}, status=404
+            )
+        form = forms.CredentialsForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                pending = credentials.start_setup(
+                    token=link,
+                    password=form.cleaned_data["password"],
+                    password_again=form.cleaned_data["password_again"],
+                    phone=form.cleaned_data["phone"],
+                    locale=_locale(),
+                )
+            except DomainError as error:
+                _show(form, error)
+            else:
+                request.session[PENDING_SETUP] = {**pending.as_session(), "raw": token}
+                return redirect(f"accounts:{url_name}_code", token=token)
+        return render(
+            request, f"accounts/{template_prefix}.html", {"form": form, "person": link.user}
+        )
+
+    @never_cache
+    @require_http_methods(["GET", "POST"])
+    def code(request, token: str):
+        data = dict(request.session.get(PENDING_SETUP) or {})
+        if data.pop("raw", None) != token:
+            return redirect(f"accounts:{url_name}", token=token)
+        pending = credentials.PendingSetup(**data)
+        form = forms.CodeForm(request.POST or None)
+        if request.method == "POST" and "resend" in request.POST:
+            form = forms.CodeForm()
+            try:
+                pending = credentials.resend_code(pending)
+                request.session[PENDING_SETUP] = {**pending.as_session(), "raw": token}
+                messages.success(request, _("A new code has been sent."))
+            except DomainError as error:
+                messages.error(request, str(error.message))
+        elif request.method == "POST" and form.is_valid():
+            try:
+                credentials.complete_setup(pending=pending, code=form.cleaned_data["code"])
+            except DomainError as error:
+                if error.code == "invalid_link":
+                    request.session.pop(PENDING_SETUP, None)
+                    return render(
+                        request,
+                        "accounts/link_invalid.html",
+                        {"message": error.message},
+                        status=404,
+                    )
+                _show(form, error)
+            else:
+                request.session.pop(PENDING_SETUP, None)
+                messages.success(request, DONE_MESSAGES[purpose])
+                return redirect("accounts:login")
+        return render(request, "accounts/setup_code.html", {"form": form, "hint": pending.hint})
+
+    return start, code
+
+
+activate_view, activate_code_view = _setup_views(LinkToken.ACTIVATION, "activate", "activate")
+reset_view, reset_code_view = _setup_views(LinkToken.PASSWORD_RESET, "reset", "reset")
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def forgot_password_view(request):
+    form = forms.ForgotPasswordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        reset.request_reset(email=form.cleaned_data["email"])
+        return render(request, "accounts/forgot_password_sent.html")
+    return render(request, "accounts/forgot_password.html", {"form": form})

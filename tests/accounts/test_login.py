@@ -1,0 +1,142 @@
+"""Seed 000, *Inloggen met SMS-code*, and *Wachtwoord vergeten*."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.cache import cache
+
+from zorgsleutel.accounts.models import User
+from zorgsleutel.messaging.models import OutboxMail
+
+pytestmark = pytest.mark.django_db
+PASSWORD = "Sterk-wachtwoord-2026"
+
+
+@pytest.fixture(autouse=True)
+def _clear_throttles():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def member(organisation, person, vault_service, sms_code, fresh_number):
+    user = person(organisation, "member", email="lid@zorggroep.nl")
+    number = fresh_number(last_two="01")
+    sent = vault_service.enrol(phone=number)
+    vault_service.verify(challenge=sent.challenge, code=sms_code(sent.hint))
+    user.phone_enrolment = sent.enrolment
+    user.save()
+    return user
+
+
+def _log_in(client, sms_code, email="lid@zorggroep.nl", password=PASSWORD):
+    response = client.post("/inloggen", {"email": email, "password": password})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    page = client.get("/inloggen/code").content.decode()
+    assert "06 •• •• •• 01" in page
+    return client.post("/inloggen/code", {"code": sms_code("06 •• •• •• 01")})
+
+
+def test_password_then_sms_code_logs_in_on_a_new_session(client, member, sms_code):
+    client.get("/inloggen")
+    before = client.session.session_key
+    response = _log_in(client, sms_code)
+    assert response.status_code == 302 and response["Location"] == "/mijn"
+    assert client.session.session_key != before
+    assert client.session["zs_acr"] == "low"
+    assert "Zorggroep Test" in client.get("/mijn").content.decode()
+
+
+def test_unknown_email_and_wrong_password_get_the_same_answer(client, member):
+    wrong = client.post("/inloggen", {"email": "lid@zorggroep.nl", "password": "fout-wachtwoord-1"})
+    unknown = client.post(
+        "/inloggen", {"email": "niemand@zorggroep.nl", "password": "fout-wachtwoord-1"}
+    )
+    assert wrong.status_code == unknown.status_code == 200
+    message = "Het e-mailadres of wachtwoord is niet juist."
+    assert message in wrong.content.decode() and message in unknown.content.decode()
+
+
+def test_failed_passwords_slow_down_but_never_lock_for_long(client, member, sms_code):
+    from datetime import timedelta
+
+    from zorgsleutel.core import clock
+
+    for _ in range(5):
+        client.post("/inloggen", {"email": "lid@zorggroep.nl", "password": "fout-wachtwoord-1"})
+    throttled = client.post(
+        "/inloggen", {"email": "lid@zorggroep.nl", "password": "fout-wachtwoord-1"}
+    )
+    assert throttled.status_code == 429 and "seconden" in throttled.content.decode()
+    with clock.frozen(clock.now() + timedelta(minutes=16)):
+        assert _log_in(client, sms_code).status_code == 302
+
+
+def test_a_wrong_code_does_not_log_in(client, member, sms_code):
+    client.post("/inloggen", {"email": "lid@zorggroep.nl", "password": PASSWORD})
+    code = sms_code("06 •• •• •• 01")
+    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+    response = client.post("/inloggen/code", {"code": wrong})
+    assert response.status_code == 200 and "nog 4" in response.content.decode()
+    assert client.get("/mijn").status_code == 302
+
+
+def test_a_blocked_person_cannot_log_in(client, member):
+    member.state = User.BLOCKED
+    member.save()
+    response = client.post("/inloggen", {"email": "lid@zorggroep.nl", "password": PASSWORD})
+    assert "geblokkeerd" in response.content.decode()
+
+
+def test_forgot_password_same_answer_and_mail_only_for_real_accounts(client, member):
+    one = client.post("/wachtwoord-vergeten", {"email": "lid@zorggroep.nl"}).content.decode()
+    two = client.post("/wachtwoord-vergeten", {"email": "niemand@zorggroep.nl"}).content.decode()
+    assert one == two.replace("niemand", "lid") or "Controleer uw e-mail" in two
+    assert OutboxMail.objects.filter(to="lid@zorggroep.nl").count() == 1
+    assert not OutboxMail.objects.filter(to="niemand@zorggroep.nl").exists()
+
+
+def test_reset_sets_a_new_number_ends_other_sessions_and_notifies(
+    client, member, sms_code, mailed_link, vault_service, fresh_number
+):
+    other = type(client)()
+    _log_in(other, sms_code)
+    assert other.get("/mijn").status_code == 200
+    old_enrolment = member.phone_enrolment
+
+    client.post("/wachtwoord-vergeten", {"email": "lid@zorggroep.nl"})
+    link = mailed_link("lid@zorggroep.nl")
+    client.post(
+        link,
+        {
+            "password": "Ander-wachtwoord-2026",
+            "password_again": "Ander-wachtwoord-2026",
+            "phone": fresh_number(last_two="99"),
+        },
+    )
+    done = client.post(link + "/code", {"code": sms_code("06 •• •• •• 99")})
+    assert done.status_code == 302
+    member.refresh_from_db()
+    assert (
+        member.check_password("Ander-wachtwoord-2026") and member.phone_enrolment != old_enrolment
+    )
+    assert other.get("/mijn").status_code == 302  # the other session ended
+    notice = OutboxMail.objects.filter(to="lid@zorggroep.nl", template="credentials_changed").get()
+    assert "beheerder" in notice.body_text or "administrator" in notice.body_text
+    import zorgsleutel.vaultclient as vc
+
+    with pytest.raises(vc.VaultRefused):
+        vault_service.hint(enrolment=old_enrolment)  # the old number is erased
+    response = client.post(
+        "/inloggen", {"email": "lid@zorggroep.nl", "password": "Ander-wachtwoord-2026"}
+    )
+    assert response.status_code == 302
+    assert "06 •• •• •• 99" in client.get("/inloggen/code").content.decode()
+
+
+def test_a_blocked_account_cannot_reset_itself(client, member):
+    member.state = User.BLOCKED
+    member.save()
+    client.post("/wachtwoord-vergeten", {"email": "lid@zorggroep.nl"})
+    assert not OutboxMail.objects.filter(to="lid@zorggroep.nl").exists()
