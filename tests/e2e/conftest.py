@@ -55,7 +55,7 @@ class AccessiblePage:
         self.checked: list[str] = []
 
     def goto(self, path: str):
-        response = self.page.goto(self.base_url + path)
+        response = self.page.goto(path if path.startswith("http") else self.base_url + path)
         self.check()
         return response
 
@@ -75,18 +75,32 @@ class AccessiblePage:
 
 
 @pytest.fixture
-def page(chromium, live_server, vault_service, settings, request):
+def browser_page(chromium, live_server, vault_service, settings, request):
+    """`browser_page()`: a fresh browser (own cookies) on the live portal, axe-checked."""
     settings.DEBUG = True  # the dev mailbox
-    context = chromium.new_context(locale="nl-NL")
-    playwright_page = context.new_page()
-    wrapped = AccessiblePage(playwright_page, live_server.url)
-    yield wrapped
+    settings.SITE_URL = live_server.url  # links in mails point at the live server
+    opened = []
+
+    def open_page() -> AccessiblePage:
+        context = chromium.new_context(locale="nl-NL")
+        opened.append(context)
+        return AccessiblePage(context.new_page(), live_server.url)
+
+    yield open_page
     failed = getattr(request.node, "rep_call", None)
     if failed is not None and failed.failed:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         name = re.sub(r"[^A-Za-z0-9_.-]", "_", request.node.nodeid)
-        playwright_page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-    context.close()
+        for n, context in enumerate(opened):
+            for m, tab in enumerate(context.pages):
+                tab.screenshot(path=str(ARTIFACTS / f"{name}-{n}-{m}.png"), full_page=True)
+    for context in opened:
+        context.close()
+
+
+@pytest.fixture
+def page(browser_page):
+    return browser_page()
 
 
 @pytest.hookimpl(tryfirst=True, hookwrapper=True)

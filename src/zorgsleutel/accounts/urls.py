@@ -1,6 +1,6 @@
 from django.urls import path
 
-from zorgsleutel.accounts import views
+from zorgsleutel.accounts import manage_views, views
 
 app_name = "accounts"
 urlpatterns = [
@@ -13,4 +13,12 @@ urlpatterns = [
     path("wachtwoord-vergeten", views.forgot_password_view, name="forgot_password"),
     path("wachtwoord-herstellen/<str:token>", views.reset_view, name="reset"),
     path("wachtwoord-herstellen/<str:token>/code", views.reset_code_view, name="reset_code"),
+    path("beheer", manage_views.index, name="manage"),
+    path("beheer/<uuid:public_id>", manage_views.member_list, name="members"),
+    path("beheer/<uuid:public_id>/nieuwe-gebruiker", manage_views.new_member, name="new_member"),
+    path(
+        "beheer/<uuid:public_id>/leden/<int:membership_id>/<str:action>",
+        manage_views.member_action,
+        name="member_action",
+    ),
 ]

@@ -1,0 +1,171 @@
+"""Beheer pages (seed 000 and 003): people of an organisation, Nieuwe gebruiker, and the actions
+a manager may take. Parse, check permission (inside the flows), call one flow, redirect."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from zorgsleutel import policies
+from zorgsleutel.accounts import forms, permissions, queries
+from zorgsleutel.accounts.flows import members
+from zorgsleutel.accounts.models import Membership
+from zorgsleutel.accounts.views import _show, render
+from zorgsleutel.core.errors import DomainError, PermissionDenied
+from zorgsleutel.organisations.models import Organisation
+
+STATE_LABELS = {
+    "invited": gettext_lazy("invited"),
+    queries.LINK_EXPIRED: gettext_lazy("link expired"),
+    "active": gettext_lazy("active"),
+    "blocked": gettext_lazy("blocked"),
+    "deleted": gettext_lazy("deleted"),
+}
+
+
+def _organisation(public_id) -> Organisation:
+    return get_object_or_404(Organisation, public_id=public_id)
+
+
+def _guard(view):
+    """Anonymous → login page; refused → 403 page. The refusal itself is audited by the flow."""
+
+    def wrapped(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect("accounts:login")
+        try:
+            return view(request, *args, **kwargs)
+        except PermissionDenied as error:
+            return render(
+                request,
+                "errors/error.html",
+                {"status": 403, "title": _("No access"), "message": error.message},
+                status=403,
+            )
+
+    return wrapped
+
+
+@never_cache
+@_guard
+def index(request):
+    allowed = [
+        m
+        for m in request.user.memberships.select_related("organisation")
+        if policies.allows(m.role, "members.view")
+    ]
+    if len(allowed) == 1:
+        return redirect("accounts:members", public_id=allowed[0].organisation.public_id)
+    if not allowed:
+        raise PermissionDenied("forbidden", _("You do not manage any organisation."))
+    return render(request, "beheer/index.html", {"memberships": allowed})
+
+
+@never_cache
+@_guard
+def member_list(request, public_id):
+    organisation = _organisation(public_id)
+    acting = permissions.require(request.user, "members.view", organisation)
+    search = request.GET.get("q", "")
+    page = queries.page_of_members(organisation, search=search, page=request.GET.get("page", 1))
+    rows = [(m, queries.state_of(m), STATE_LABELS[queries.state_of(m)]) for m in page.object_list]
+    return render(
+        request,
+        "beheer/members.html",
+        {
+            "organisation": organisation,
+            "page": page,
+            "rows": rows,
+            "search": search,
+            "acting": acting,
+        },
+    )
+
+
+@never_cache
+@_guard
+@require_http_methods(["GET", "POST"])
+def new_member(request, public_id):
+    organisation = _organisation(public_id)
+    acting = permissions.require(request.user, "members.create", organisation)
+    roles = [
+        (value, label)
+        for value, label in Membership.ROLES
+        if policies.may_grant(acting.role, value)
+    ]
+    form = forms.NewUserForm(
+        request.POST or None, roles=roles, application_roles=organisation.application_roles or []
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            membership = members.invite_member(
+                actor=request.user,
+                organisation=organisation,
+                name=form.cleaned_data["name"],
+                email=form.cleaned_data["email"],
+                role=form.cleaned_data["role"],
+                application_roles=form.cleaned_data.get("application_roles") or [],
+            )
+        except PermissionDenied:
+            raise
+        except DomainError as error:
+            _show(form, error)
+        else:
+            messages.success(
+                request,
+                _("%(email)s has been created and receives an activation mail.")
+                % {"email": membership.user.email},
+            )
+            return redirect("accounts:members", public_id=organisation.public_id)
+    return render(request, "beheer/new_member.html", {"form": form, "organisation": organisation})
+
+
+ACTIONS = {  # action: (flow, permission, message when done)
+    "resend": (
+        members.resend_activation,
+        "members.resend_activation",
+        gettext_lazy("A new activation link has been sent."),
+    ),
+    "block": (members.block_member, "members.block", gettext_lazy("The account is blocked.")),
+    "unblock": (
+        members.unblock_member,
+        "members.unblock",
+        gettext_lazy("The account is unblocked."),
+    ),
+    "delete": (
+        members.delete_member,
+        "members.delete",
+        gettext_lazy("The person has been removed from the organisation."),
+    ),
+}
+
+
+@_guard
+@require_http_methods(["GET", "POST"])
+def member_action(request, public_id, membership_id, action):
+    organisation = _organisation(public_id)
+    if action not in ACTIONS:
+        raise Http404
+    membership = get_object_or_404(Membership, pk=membership_id, organisation=organisation)
+    flow, permission, done = ACTIONS[action]
+    if request.method == "GET":  # a confirmation page; only POST changes anything
+        permissions.require(request.user, permission, organisation)
+        return render(
+            request,
+            "beheer/confirm.html",
+            {"organisation": organisation, "membership": membership, "action": action},
+        )
+    try:
+        flow(actor=request.user, membership=membership)
+    except PermissionDenied:
+        raise
+    except DomainError as error:
+        messages.error(request, str(error.message))
+    else:
+        messages.success(request, done)
+    return redirect("accounts:members", public_id=organisation.public_id)
