@@ -82,3 +82,19 @@ def mailed_link():
         return "/" + url.split("/", 3)[3]
 
     return read
+
+
+@pytest.fixture
+def login_as():
+    """`login_as(client, user)`: a logged-in session as the login flow leaves it."""
+    from zorgsleutel.accounts import sessions
+    from zorgsleutel.core import clock
+
+    def log_in(client, user) -> None:
+        client.force_login(user)
+        session = client.session
+        now = clock.now().timestamp()
+        session.update({sessions.AUTH_AT: now, sessions.SEEN_AT: now, sessions.ACR: "low"})
+        session.save()
+
+    return log_in

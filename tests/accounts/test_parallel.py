@@ -1,0 +1,96 @@
+"""50 parallel submissions of one SMS code or one activation link: exactly one succeeds."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import connection
+
+from zorgsleutel.accounts.flows import credentials, login, members
+from zorgsleutel.accounts.models import LinkToken, User
+from zorgsleutel.core.errors import DomainError
+
+pytestmark = pytest.mark.django_db(transaction=True)
+PARALLEL = 50
+
+
+def _race(calls) -> tuple[list, list[DomainError]]:
+    wins, losses, unexpected = [], [], []
+    barrier = threading.Barrier(len(calls))
+
+    def run(call) -> None:
+        try:
+            barrier.wait()
+            wins.append(call())
+        except DomainError as error:
+            losses.append(error)
+        except Exception as exc:
+            unexpected.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not unexpected, unexpected[:3]
+    return wins, losses
+
+
+def test_one_sms_code_sent_fifty_times_logs_in_once(
+    organisation, person, vault_service, sms_code, fresh_number
+):
+    user = person(organisation, "member", email="race@zorggroep.nl")
+    sent = vault_service.enrol(phone=fresh_number("44"))
+    vault_service.verify(challenge=sent.challenge, code=sms_code(sent.hint))
+    User.objects.filter(pk=user.pk).update(phone_enrolment=sent.enrolment)
+    pending = login.check_credentials(
+        email=user.email, password="Sterk-wachtwoord-2026", ip="192.0.2.1"
+    )
+    code = sms_code(pending.hint)
+    wins, losses = _race([lambda: login.verify_code(pending=pending, code=code)] * PARALLEL)
+    assert len(wins) == 1 and wins[0].pk == user.pk
+    assert len(losses) == PARALLEL - 1
+    assert {error.code for error in losses} == {"code_expired"}
+    assert all(str(error.message) for error in losses)
+
+
+def test_one_activation_link_submitted_fifty_times_activates_once(
+    organisation, person, vault_service, sms_code, fresh_number
+):
+    manager = person(organisation, "manager")
+    membership = members.invite_member(
+        actor=manager, organisation=organisation, name="Rens Race", email="rens@zorggroep.nl"
+    )
+    token = LinkToken.objects.get(user=membership.user)
+    password = "Race-wachtwoord-2026"
+    pendings = []
+    for n in range(PARALLEL):
+        pending = credentials.start_setup(
+            token=token,
+            password=password,
+            password_again=password,
+            phone=fresh_number(f"{n:02d}"),
+            locale="nl",
+        )
+        pendings.append((pending, sms_code(pending.hint)))
+    wins, losses = _race(
+        [lambda p=p, c=c: credentials.complete_setup(pending=p, code=c) for p, c in pendings]
+    )
+    assert len(wins) == 1 and len(losses) == PARALLEL - 1
+    assert {error.code for error in losses} == {"invalid_link"}
+    user = User.objects.get(email="rens@zorggroep.nl")
+    assert user.state == User.ACTIVE
+    winner = next(p for p, _ in pendings if p.enrolment == user.phone_enrolment)
+    assert winner is not None
+    token.refresh_from_db()
+    assert token.used_at is not None
+    # The numbers confirmed by the losers were erased from the vault again.
+    import zorgsleutel.vaultclient as vc
+
+    for pending, _ in pendings:
+        if pending.enrolment != user.phone_enrolment:
+            with pytest.raises(vc.VaultRefused):
+                vault_service.hint(enrolment=pending.enrolment)
