@@ -153,3 +153,25 @@ def audit_db_guard(db):
     dbguard.install(connection)
     yield
     dbguard.remove(connection)
+
+
+# --- Secrets must never reach the portal's logs ---------------------------------------------------
+# Tests register every phone number they type and every SMS code they read (support.py); every
+# log record of the whole session is kept, and at the end none may contain any of them.
+
+import logging  # noqa: E402
+
+import support  # noqa: E402
+
+
+def pytest_configure(config):
+    handler = support.KeepEverything(level=logging.DEBUG)
+    handler.setFormatter(logging.Formatter("%(name)s %(message)s"))
+    logging.getLogger().addHandler(handler)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    leaked = support.secrets_in("\n".join(support.LOG_LINES))
+    if leaked:
+        session.exitstatus = 1
+        print(f"\nSECRETS IN LOGS: {len(leaked)} phone numbers or codes appeared in log records")

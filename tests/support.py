@@ -6,7 +6,10 @@ never go green by skipping the browser, SMTP or PostgreSQL tests.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -49,3 +52,40 @@ def wait_for_port(port: int, process: subprocess.Popen | None = None, seconds: f
         except OSError:
             time.sleep(0.05)
     raise RuntimeError(f"nothing listens on port {port}")
+
+
+# --- Secrets registry: phone numbers typed and codes read by tests ------------------------------
+SECRETS: set[str] = set()
+LOG_LINES: list[str] = []
+
+
+class KeepEverything(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        # A record that cannot be formatted holds nothing to check.
+        with contextlib.suppress(Exception):
+            LOG_LINES.append(self.format(record))
+
+
+def forms_of(value: str) -> set[str]:
+    """The ways a code or Dutch mobile number can be written, as digit runs."""
+    digits = re.sub(r"\D", "", value)
+    if len(digits) == 6:
+        return {digits}
+    national = digits[-9:]  # 6xxxxxxxx
+    return {national, "0" + national, "31" + national} if national else set()
+
+
+def register_secret(value: str) -> str:
+    """Remember a phone number or an SMS code for the end-of-session log check."""
+    SECRETS.update(forms_of(value))
+    return value
+
+
+def secrets_in(text: str, secrets: set[str] | None = None) -> list[str]:
+    """Registered secrets found in `text`, also when written with spaces, dots or dashes."""
+    text = text + "\n" + re.sub(r"(?<=\d)[ .\-\u00a0]+(?=\d)", "", text)
+    return sorted(
+        s
+        for s in (SECRETS if secrets is None else secrets)
+        if re.search(rf"(?<!\d){s}(?!\d)", text)
+    )

@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from support import register_secret
 from zorgsleutel.accounts.models import Membership, User
 from zorgsleutel.messaging.models import OutboxMail
 from zorgsleutel.organisations.models import Organisation
@@ -51,7 +52,7 @@ def sms_code(vault_service):
 
     def read(hint: str) -> str:
         body = next(m["body"] for m in vault_service.dev_sms() if m["to"] == hint)
-        return re.search(r"\b(\d{6})\b", body).group(1)
+        return register_secret(re.search(r"\b(\d{6})\b", body).group(1))
 
     return read
 
@@ -67,7 +68,7 @@ def fresh_number():
 
     def make(last_two: str = "01") -> str:
         middle = (os.getpid() * 1000 + next(counter) + int.from_bytes(os.urandom(2))) % 100_000
-        return f"06 4{middle:05d}{last_two}"
+        return register_secret(f"06 4{middle:05d}{last_two}")
 
     return make
 

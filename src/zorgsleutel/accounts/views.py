@@ -72,6 +72,7 @@ def login_view(request):
 
 
 @never_cache
+@sensitive_post_parameters("code")
 @require_http_methods(["GET", "POST"])
 def login_code_view(request):
     data = request.session.get(PENDING_LOGIN)
@@ -130,7 +131,7 @@ def home_view(request):
 # --- Activation and password reset: set password and mobile number -----------------------------
 def _setup_views(purpose: str, url_name: str, template_prefix: str):
     @never_cache
-    @sensitive_post_parameters("password", "password_again")
+    @sensitive_post_parameters("password", "password_again", "phone")
     @require_http_methods(["GET", "POST"])
     def start(request, token: str):
         try:
@@ -159,6 +160,7 @@ def _setup_views(purpose: str, url_name: str, template_prefix: str):
         )
 
     @never_cache
+    @sensitive_post_parameters("code")
     @require_http_methods(["GET", "POST"])
     def code(request, token: str):
         data = dict(request.session.get(PENDING_SETUP) or {})
