@@ -140,3 +140,31 @@ def test_a_blocked_account_cannot_reset_itself(client, member):
     member.save()
     client.post("/wachtwoord-vergeten", {"email": "lid@zorggroep.nl"})
     assert not OutboxMail.objects.filter(to="lid@zorggroep.nl").exists()
+
+
+def test_sessions_end_after_idle_and_absolute_timeouts(client, member, sms_code):
+    from datetime import timedelta
+
+    from zorgsleutel import policies
+    from zorgsleutel.core import clock
+
+    _log_in(client, sms_code)
+    idle = policies.SESSION_IDLE_TIMEOUT + timedelta(seconds=1)
+    with clock.frozen(clock.now() + idle):
+        response = client.get("/mijn")
+    assert response.status_code == 302 and response["Location"] == "/inloggen"
+
+    # A fresh login, for the absolute timeout.
+    client.logout()
+    cache.clear()
+    start = clock.now()
+    with clock.frozen(start):
+        _log_in(client, sms_code)
+    # Active every 20 minutes, never idle for long, but 12 hours is the limit.
+    at = start
+    while at < start + policies.SESSION_ABSOLUTE_TIMEOUT - timedelta(minutes=20):
+        at += timedelta(minutes=20)
+        with clock.frozen(at):
+            assert client.get("/mijn").status_code == 200
+    with clock.frozen(start + policies.SESSION_ABSOLUTE_TIMEOUT + timedelta(seconds=1)):
+        assert client.get("/mijn").status_code == 302
