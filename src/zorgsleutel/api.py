@@ -6,7 +6,7 @@ validation errors become "invalid_request" with the offending fields.
 
 from __future__ import annotations
 
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
@@ -55,7 +55,21 @@ def http_error(request: HttpRequest, exc: HttpError):
     )
 
 
+@api.exception_handler(Http404)
+def not_found(request: HttpRequest, exc: Http404):
+    return api.create_response(request, {"error": "not_found", "message": "Not found."}, status=404)
+
+
 @api.get("/health", auth=None, tags=["meta"])
 def health(request: HttpRequest) -> dict:
     """Liveness of the API itself (see /healthz for database and vault)."""
     return {"status": "ok"}
+
+
+def _register_routers() -> None:
+    from zorgsleutel.accounts.api.members import router as members_router
+
+    api.add_router("/", members_router)
+
+
+_register_routers()
