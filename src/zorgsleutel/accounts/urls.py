@@ -1,6 +1,6 @@
 from django.urls import path
 
-from zorgsleutel.accounts import manage_views, views
+from zorgsleutel.accounts import audit_views, manage_views, views
 
 app_name = "accounts"
 urlpatterns = [
@@ -16,6 +16,8 @@ urlpatterns = [
     path("beheer", manage_views.index, name="manage"),
     path("beheer/<uuid:public_id>", manage_views.member_list, name="members"),
     path("beheer/<uuid:public_id>/nieuwe-gebruiker", manage_views.new_member, name="new_member"),
+    path("beheer/<uuid:public_id>/audit", audit_views.audit_log, name="audit"),
+    path("beheer/<uuid:public_id>/audit.csv", audit_views.audit_csv, name="audit_csv"),
     path(
         "beheer/<uuid:public_id>/leden/<int:membership_id>/<str:action>",
         manage_views.member_action,

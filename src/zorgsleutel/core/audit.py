@@ -118,3 +118,8 @@ def verify_chain() -> ChainReport:
     if head and (head.last_hash != previous or head.last_seq != last_seq):
         return ChainReport(False, checked, last_seq or None, "events missing at the end")
     return ChainReport(True, checked)
+
+
+def for_organisation(organisation: Any):
+    """Events of one organisation, newest first."""
+    return AuditEvent.objects.filter(organisation=ref(organisation)).order_by("-seq")
