@@ -139,3 +139,7 @@ SESSION_IDLE_TIMEOUT = timedelta(minutes=30)
 SESSION_ABSOLUTE_TIMEOUT = timedelta(hours=12)
 # A login that has passed the password but not yet the SMS code expires after this.
 PENDING_LOGIN_TTL = timedelta(minutes=10)
+
+# --- Operators -----------------------------------------------------------------------------------
+# Operators (staff of the service) act on the platform, never inside an organisation's people.
+OPERATOR_PERMISSIONS = frozenset({"organisations.create_business"})

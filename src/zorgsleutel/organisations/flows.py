@@ -1,0 +1,84 @@
+"""Organisation flows. Business customers (seed 000) are created by an operator, who invites
+their first manager; care providers apply and validate with a UZI card (a later capability)."""
+
+from __future__ import annotations
+
+import re
+
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext_lazy as _
+
+from zorgsleutel import policies
+from zorgsleutel.accounts.flows import members
+from zorgsleutel.accounts.models import Membership, User
+from zorgsleutel.core import audit
+from zorgsleutel.core.errors import Conflict, DomainError, PermissionDenied
+from zorgsleutel.organisations.models import Organisation
+
+KVK = re.compile(r"^[0-9]{8}$")
+
+
+def require_operator(actor: User | str, action: str) -> None:
+    if actor == "cli":
+        return
+    if not (
+        isinstance(actor, User)
+        and actor.is_operator
+        and actor.is_active
+        and action in policies.OPERATOR_PERMISSIONS
+    ):
+        audit.record(
+            "permission.denied", actor=actor, outcome=audit.DENIED, details={"action": action}
+        )
+        raise PermissionDenied("forbidden", _("You are not allowed to do this."))
+
+
+def create_business_customer(
+    *, actor: User | str, name: str, kvk_number: str, manager_name: str, manager_email: str
+) -> Membership:
+    """A business customer and an activation mail for its first manager."""
+    require_operator(actor, "organisations.create_business")
+    name = " ".join(name.split())
+    kvk_number = kvk_number.strip()
+    if not name:
+        raise DomainError("name_required", _("Fill in a name."), field="name")
+    if not KVK.match(kvk_number):
+        raise DomainError("invalid_kvk", _("A KvK number has 8 digits."), field="kvk_number")
+    email = manager_email.strip().lower()
+    try:
+        with transaction.atomic():
+            organisation = Organisation.objects.create(
+                name=name, kind=Organisation.BUSINESS, kvk_number=kvk_number
+            )
+            members.check_business_email(email, organisation)
+            audit.record(
+                "organisation.created",
+                actor=actor,
+                organisation=organisation,
+                target=organisation,
+                details={"kind": "business", "kvk": kvk_number},
+            )
+            user = User.objects.select_for_update().filter(email=email).first()
+            if user is None:
+                user = User.objects.create(
+                    email=email, name=" ".join(manager_name.split()) or email
+                )
+                user.set_unusable_password()
+                user.save(update_fields=["password"])
+            membership = Membership.objects.create(
+                user=user, organisation=organisation, role=policies.MANAGER
+            )
+            audit.record(
+                "member.created",
+                actor=actor,
+                organisation=organisation,
+                target=user,
+                details={"role": policies.MANAGER, "first_manager": True},
+            )
+            if user.state == User.INVITED:
+                members.send_activation(user=user, organisation=organisation)
+    except IntegrityError:
+        raise Conflict(
+            "kvk_taken", _("A business customer with this KvK number exists."), field="kvk_number"
+        ) from None
+    return membership
