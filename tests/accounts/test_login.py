@@ -168,3 +168,18 @@ def test_sessions_end_after_idle_and_absolute_timeouts(client, member, sms_code)
             assert client.get("/mijn").status_code == 200
     with clock.frozen(start + policies.SESSION_ABSOLUTE_TIMEOUT + timedelta(seconds=1)):
         assert client.get("/mijn").status_code == 302
+
+
+def test_logins_and_failures_show_in_the_organisations_audit_log(client, member, sms_code):
+    from zorgsleutel.core import audit
+    from zorgsleutel.core.models import AuditEvent
+
+    client.post("/inloggen", {"email": "lid@zorggroep.nl", "password": "fout-wachtwoord-1"})
+    _log_in(client, sms_code)
+    organisation = member.memberships.get().organisation
+    actions = list(audit.for_organisation(organisation).values_list("action", "outcome"))
+    assert ("login.password_failed", "failure") in actions and (
+        "login.succeeded",
+        "success",
+    ) in actions
+    assert not AuditEvent.objects.filter(action="login.password_failed", actor="anonymous").exists()

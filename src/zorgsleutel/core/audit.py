@@ -91,6 +91,14 @@ def record(
     return event
 
 
+def record_for_person(action: str, *, person: Any, **kwargs) -> None:
+    """Record an event about one person once in each of their organisations (so every
+    organisation's administrators see their own people's logins), or once without one."""
+    organisations = [m.organisation for m in person.memberships.select_related("organisation")]
+    for organisation in organisations or [None]:
+        record(action, organisation=organisation, **kwargs)
+
+
 @dataclass(frozen=True)
 class ChainReport:
     ok: bool

@@ -60,16 +60,21 @@ def check_credentials(*, email: str, password: str, ip: str | None) -> PendingLo
         ok = user.check_password(password)  # upgrades imported PBKDF2 hashes to Argon2id
     if not ok or user is None:
         throttle.record_failure(email, ip)
-        audit.record(
-            "login.password_failed",
-            actor=user or "anonymous",
-            target=user or "",
-            outcome=audit.FAILURE,
-        )
+        if user is None:
+            audit.record("login.password_failed", actor="anonymous", outcome=audit.FAILURE)
+        else:
+            audit.record_for_person(
+                "login.password_failed",
+                person=user,
+                actor=user,
+                target=user,
+                outcome=audit.FAILURE,
+            )
         raise DomainError("bad_credentials", BAD_CREDENTIALS)
     if user.state != User.ACTIVE:
-        audit.record(
+        audit.record_for_person(
             "login.refused",
+            person=user,
             actor=user,
             target=user,
             outcome=audit.DENIED,
@@ -109,15 +114,20 @@ def verify_code(*, pending: PendingLogin, code: str) -> User:
     except vaultclient.VaultError as exc:
         raise vaulterrors.translate(exc, field="code") from None
     if not verdict.ok or verdict.enrolment != user.phone_enrolment:
-        audit.record(
+        audit.record_for_person(
             "login.code_failed",
+            person=user,
             actor=user,
             target=user,
             outcome=audit.FAILURE,
             details={"result": verdict.result},
         )
         raise vaulterrors.verdict_error(verdict)
-    audit.record(
-        "login.succeeded", actor=user, target=user, details={"acr": "low", "amr": ["pwd", "sms"]}
+    audit.record_for_person(
+        "login.succeeded",
+        person=user,
+        actor=user,
+        target=user,
+        details={"acr": "low", "amr": ["pwd", "sms"]},
     )
     return user
