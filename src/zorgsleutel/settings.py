@@ -35,6 +35,8 @@ if not DEBUG:
         raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DEBUG is off.")
 
 INSTALLED_APPS = [
+    # First, so its commands replace Django's changepassword and createsuperuser.
+    "zorgsleutel.accounts",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -43,7 +45,6 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "zorgsleutel.core",
-    "zorgsleutel.accounts",
     "zorgsleutel.organisations",
     "zorgsleutel.messaging",
     "zorgsleutel.web",

@@ -111,3 +111,15 @@ def test_no_page_shows_or_sets_a_password_or_phone(client, organisation, person,
 
     names = {p.name for p in get_resolver("zorgsleutel.accounts.urls").url_patterns}
     assert not any("password" in (n or "") and "forgot" not in (n or "") for n in names)
+
+
+@pytest.mark.parametrize("command", ["changepassword", "createsuperuser"])
+def test_no_command_sets_someone_elses_password(command, organisation, person):
+    from django.core.management import CommandError, call_command
+
+    target = person(organisation, "member", email="doel@zorggroep.nl")
+    before = target.password
+    with pytest.raises(CommandError, match="Not available"):
+        call_command(command, "doel@zorggroep.nl")
+    target.refresh_from_db()
+    assert target.password == before
