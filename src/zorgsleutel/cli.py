@@ -35,6 +35,10 @@ def main(argv: list[str] | None = None) -> None:
         from zorgsleutel.runner import main as run
 
         sys.exit(run(rest))
+    if command == "app":
+        from zorgsleutel.clients.app import main as app_client
+
+        sys.exit(app_client(rest))
     if command == "vault":
         if not rest:
             print("usage: zorgsleutel vault migrate|serve|rotate-keys|purge")

@@ -143,3 +143,16 @@ PENDING_LOGIN_TTL = timedelta(minutes=10)
 # --- Operators -----------------------------------------------------------------------------------
 # Operators (staff of the service) act on the platform, never inside an organisation's people.
 OPERATOR_PERMISSIONS = frozenset({"organisations.create_business"})
+
+# --- Zorgsleutel app -----------------------------------------------------------------------------
+APP_ENROLMENT_TTL = timedelta(minutes=5)
+APP_LOGIN_TTL = timedelta(minutes=3)
+APP_MAX_WRONG_PINS = 3  # consecutive; then the app ID is blocked (a manager unblocks, or re-enrol)
+APP_POLL_INTERVAL_MS = 1000
+PERMISSIONS.update(
+    {
+        "apps.block": frozenset({ADMINISTRATOR, MANAGER}),
+        "apps.unblock": frozenset({ADMINISTRATOR, MANAGER}),
+        "apps.delete": frozenset({ADMINISTRATOR, MANAGER}),
+    }
+)

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "zorgsleutel.core",
     "zorgsleutel.organisations",
     "zorgsleutel.messaging",
+    "zorgsleutel.mobileapp",
     "zorgsleutel.web",
 ]
 if DEBUG:

@@ -3,12 +3,14 @@ from django.urls import include, path
 from django.views.i18n import set_language
 
 from zorgsleutel.api import api
+from zorgsleutel.mobileapp.api import api as app_api
 
 urlpatterns = [
     path("", include("zorgsleutel.web.urls")),
     path("", include("zorgsleutel.accounts.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("api/v1/", api.urls),
+    path("api/app/v1/", app_api.urls),
 ]
 if settings.DEBUG:
     urlpatterns.append(path("dev/", include("zorgsleutel.devtools.urls")))

@@ -1,0 +1,90 @@
+"""/api/app/v1: what the Zorgsleutel app talks to (no cookies; every call names its object)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from django.http import HttpRequest
+from ninja import NinjaAPI, Schema, Status
+from ninja.errors import ValidationError
+from pydantic import ConfigDict, StringConstraints
+
+from zorgsleutel import appprotocol
+from zorgsleutel.core.errors import DomainError
+from zorgsleutel.mobileapp import flows
+
+api = NinjaAPI(
+    title="Zorgsleutel app protocol", version="1", urls_namespace="appapi", docs_url="/docs"
+)
+
+B64 = Annotated[
+    str, StringConstraints(min_length=1, max_length=400, pattern=r"^[A-Za-z0-9_-]+={0,2}$")
+]
+
+
+class _Strict(Schema):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class EnrolIn(_Strict):
+    public_key: B64
+    secret: B64
+    name: Annotated[str, StringConstraints(max_length=100)] = "App"
+
+
+class AnswerIn(_Strict):
+    device: Annotated[str, StringConstraints(min_length=1, max_length=40)]
+    response: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+    signature: B64
+
+
+@api.exception_handler(DomainError)
+def domain_error(request: HttpRequest, exc: DomainError):
+    return api.create_response(request, exc.as_dict(), status=exc.status)
+
+
+@api.exception_handler(ValidationError)
+def validation_error(request: HttpRequest, exc: ValidationError):
+    return api.create_response(
+        request, {"error": "invalid_request", "message": "The request is not valid."}, status=400
+    )
+
+
+@api.get("/enrolments/{code}")
+def enrolment(request: HttpRequest, code: str):
+    return flows.enrolment_info(code=code)
+
+
+@api.post("/enrolments/{code}", response={201: dict})
+def enrol(request: HttpRequest, code: str, payload: EnrolIn):
+    try:
+        public_key, secret = (
+            appprotocol.unb64(payload.public_key),
+            appprotocol.unb64(payload.secret),
+        )
+    except ValueError:
+        raise DomainError("invalid_request", "Bad base64.") from None
+    device = flows.complete_enrolment(
+        code=code, public_key=public_key, secret=secret, name=payload.name
+    )
+    return Status(201, {"device": device.public_id})
+
+
+@api.get("/logins/{challenge_id}")
+def login(request: HttpRequest, challenge_id: str):
+    return flows.login_info(challenge_id=challenge_id)
+
+
+@api.post("/logins/{challenge_id}")
+def answer(request: HttpRequest, challenge_id: str, payload: AnswerIn):
+    try:
+        signature = appprotocol.unb64(payload.signature)
+    except ValueError:
+        raise DomainError("invalid_request", "Bad base64.") from None
+    result = flows.answer_login(
+        challenge_id=challenge_id,
+        device_id=payload.device,
+        response=payload.response,
+        signature=signature,
+    )
+    return {"result": result.result, "attempts_left": result.attempts_left}

@@ -1,0 +1,337 @@
+"""App enrolment and QR login (docs/app-protocol.md), and the app IDs' life cycle."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets as pysecrets
+from dataclasses import dataclass
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from django.conf import settings
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from zorgsleutel import appprotocol, policies
+from zorgsleutel.accounts import permissions
+from zorgsleutel.accounts.models import Membership, User
+from zorgsleutel.core import audit, clock
+from zorgsleutel.core.errors import Conflict, DomainError, NotFound, PermissionDenied
+from zorgsleutel.mobileapp import secrets
+from zorgsleutel.mobileapp.models import AppDevice, AppEnrolment, AppLoginChallenge
+
+
+def _digest(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def session_hash(session_key: str) -> str:
+    return _digest("zs-app-session:" + session_key)
+
+
+# --- Enrolment ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class EnrolmentStarted:
+    code: str
+    url: str
+    expires_at: object
+
+
+def start_enrolment(*, actor: User) -> EnrolmentStarted:
+    """A one-time code for the QR code on the enrolment page (5 minutes)."""
+    code = pysecrets.token_urlsafe(24)
+    now = clock.now()
+    with transaction.atomic():
+        enrolment = AppEnrolment.objects.create(
+            user=actor,
+            code_hash=_digest(code),
+            created_at=now,
+            expires_at=now + policies.APP_ENROLMENT_TTL,
+        )
+        audit.record("app.enrolment_started", actor=actor, target=actor)
+    return EnrolmentStarted(
+        code, appprotocol.enrol_url(server=settings.SITE_URL, code=code), enrolment.expires_at
+    )
+
+
+def _open_enrolment(code: str, *, lock: bool = False) -> AppEnrolment:
+    rows = AppEnrolment.objects.select_related("user")
+    if lock:
+        rows = rows.select_for_update()
+    enrolment = rows.filter(code_hash=_digest(code or "")).first()
+    if enrolment is None or enrolment.used_at or clock.now() >= enrolment.expires_at:
+        raise NotFound("enrolment_invalid", _("This enrolment code is not valid (any more)."))
+    if enrolment.user.state != User.ACTIVE:
+        raise NotFound("enrolment_invalid", _("This enrolment code is not valid (any more)."))
+    return enrolment
+
+
+def enrolment_info(*, code: str) -> dict:
+    enrolment = _open_enrolment(code)
+    return {
+        "service": settings.SITE_NAME,
+        "host": settings.SITE_URL,
+        "display_name": enrolment.user.name,
+        "expires_at": enrolment.expires_at.isoformat(),
+    }
+
+
+def _public_key(data: bytes) -> ec.EllipticCurvePublicKey:
+    try:
+        key = serialization.load_der_public_key(data)
+    except ValueError:
+        key = None
+    if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name != "secp256r1":
+        raise DomainError("bad_public_key", _("The app's public key must be ECDSA P-256."))
+    return key
+
+
+def complete_enrolment(*, code: str, public_key: bytes, secret: bytes, name: str) -> AppDevice:
+    """The app registers its public key and secret; the code is used up."""
+    _public_key(public_key)
+    if len(secret) != appprotocol.SECRET_BYTES:
+        raise DomainError("bad_secret", _("The app secret must be 32 bytes."))
+    with transaction.atomic():
+        enrolment = _open_enrolment(code, lock=True)
+        device_id = "app_" + pysecrets.token_urlsafe(12)
+        device = AppDevice.objects.create(
+            public_id=device_id,
+            user=enrolment.user,
+            name=" ".join(name.split())[:100] or "App",
+            public_key=public_key,
+            secret_ciphertext=secrets.seal(secret, device_id=device_id),
+            enrolled_at=clock.now(),
+        )
+        enrolment.used_at = clock.now()
+        enrolment.device = device
+        enrolment.save(update_fields=["used_at", "device"])
+        audit.record_for_person(
+            "app.enrolled",
+            person=enrolment.user,
+            actor=enrolment.user,
+            target=device,
+            details={"name": device.name},
+        )
+    return device
+
+
+def enrolment_done(*, actor: User, code: str) -> bool:
+    return AppEnrolment.objects.filter(
+        user=actor, code_hash=_digest(code), used_at__isnull=False
+    ).exists()
+
+
+# --- QR login -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class LoginStarted:
+    challenge_id: str
+    url: str
+    expires_at: object
+
+
+def start_login(*, session_key: str, host: str, browser: str) -> LoginStarted:
+    """A challenge bound to this browser session and host, for the QR code (3 minutes)."""
+    now = clock.now()
+    challenge = AppLoginChallenge.objects.create(
+        public_id="qr_" + pysecrets.token_urlsafe(12),
+        challenge=pysecrets.token_bytes(32),
+        session_hash=session_hash(session_key),
+        host=host,
+        browser=browser[:200],
+        created_at=now,
+        expires_at=now + policies.APP_LOGIN_TTL,
+    )
+    url = appprotocol.login_url(
+        server=settings.SITE_URL,
+        challenge_id=challenge.public_id,
+        challenge=bytes(challenge.challenge),
+    )
+    return LoginStarted(challenge.public_id, url, challenge.expires_at)
+
+
+def login_info(*, challenge_id: str) -> dict:
+    """What the app shows before asking the PIN: which site, which browser, when."""
+    challenge = AppLoginChallenge.objects.filter(public_id=challenge_id).first()
+    if (
+        challenge is None
+        or challenge.status != AppLoginChallenge.PENDING
+        or clock.now() >= challenge.expires_at
+    ):
+        raise NotFound(
+            "challenge_invalid", _("This QR code is not valid (any more). Reload the page.")
+        )
+    return {
+        "service": settings.SITE_NAME,
+        "host": challenge.host,
+        "browser": challenge.browser,
+        "requested_at": challenge.created_at.isoformat(),
+        "expires_at": challenge.expires_at.isoformat(),
+    }
+
+
+@dataclass(frozen=True)
+class Answer:
+    result: str  # ok | wrong_pin | blocked
+    attempts_left: int
+
+
+def answer_login(*, challenge_id: str, device_id: str, response: str, signature: bytes) -> Answer:
+    """The app's answer: device signature must hold; the HMAC tells whether the PIN was right."""
+    with transaction.atomic():
+        challenge = (
+            AppLoginChallenge.objects.select_for_update().filter(public_id=challenge_id).first()
+        )
+        if (
+            challenge is None
+            or challenge.status != AppLoginChallenge.PENDING
+            or clock.now() >= challenge.expires_at
+        ):
+            raise NotFound(
+                "challenge_invalid", _("This QR code is not valid (any more). Reload the page.")
+            )
+        device = (
+            AppDevice.objects.select_for_update()
+            .select_related("user")
+            .filter(public_id=device_id)
+            .first()
+        )
+        if device is None or device.state == AppDevice.REVOKED:
+            raise PermissionDenied("device_unknown", _("This app is not (or no longer) linked."))
+        message = appprotocol.login_message(
+            challenge_id=challenge.public_id,
+            challenge=bytes(challenge.challenge),
+            host=challenge.host,
+        )
+        try:
+            _public_key(bytes(device.public_key)).verify(
+                signature, message + response.encode(), ec.ECDSA(hashes.SHA256())
+            )
+        except InvalidSignature:
+            audit.record_for_person(
+                "app.bad_signature",
+                person=device.user,
+                actor=device,
+                target=device.user,
+                outcome=audit.DENIED,
+            )
+            raise PermissionDenied(
+                "bad_signature", _("The app's signature is not valid.")
+            ) from None
+        if device.state == AppDevice.BLOCKED or device.user.state != User.ACTIVE:
+            raise PermissionDenied(
+                "device_blocked",
+                _("This app is blocked. Ask your manager to unblock it, or link the app again."),
+            )
+        secret = secrets.unseal(bytes(device.secret_ciphertext), device_id=device.public_id)
+        if not hmac.compare_digest(appprotocol.response(secret, message), response):
+            device.wrong_pins += 1
+            left = max(policies.APP_MAX_WRONG_PINS - device.wrong_pins, 0)
+            if left == 0:
+                device.state = AppDevice.BLOCKED
+            device.save(update_fields=["wrong_pins", "state"])
+            audit.record_for_person(
+                "app.wrong_pin",
+                person=device.user,
+                actor=device.user,
+                target=device,
+                outcome=audit.FAILURE,
+                details={"left": left},
+            )
+            return Answer("blocked" if left == 0 else "wrong_pin", left)
+        device.wrong_pins = 0
+        device.last_used_at = clock.now()
+        device.save(update_fields=["wrong_pins", "last_used_at"])
+        challenge.status = AppLoginChallenge.APPROVED
+        challenge.user = device.user
+        challenge.device = device
+        challenge.save(update_fields=["status", "user", "device"])
+        audit.record_for_person(
+            "app.login_approved", person=device.user, actor=device.user, target=device
+        )
+    return Answer("ok", policies.APP_MAX_WRONG_PINS)
+
+
+def collect_login(*, session_key: str, challenge_id: str) -> User | None:
+    """The browser that asked: once approved, its user (exactly once); else None."""
+    with transaction.atomic():
+        challenge = (
+            AppLoginChallenge.objects.select_for_update(of=("self",))
+            .select_related("user")
+            .filter(public_id=challenge_id, session_hash=session_hash(session_key))
+            .first()
+        )
+        if challenge is None:
+            raise NotFound(
+                "challenge_invalid", _("This QR code is not valid (any more). Reload the page.")
+            )
+        if challenge.status == AppLoginChallenge.PENDING:
+            if clock.now() >= challenge.expires_at:
+                raise NotFound("challenge_expired", _("The QR code has expired. Reload the page."))
+            return None
+        if challenge.status != AppLoginChallenge.APPROVED:
+            raise NotFound(
+                "challenge_invalid", _("This QR code is not valid (any more). Reload the page.")
+            )
+        challenge.status = AppLoginChallenge.CONSUMED
+        challenge.save(update_fields=["status"])
+        audit.record_for_person(
+            "login.succeeded",
+            person=challenge.user,
+            actor=challenge.user,
+            target=challenge.user,
+            details={"acr": "substantial", "amr": ["app", "pin"]},
+        )
+        return challenge.user
+
+
+# --- App IDs --------------------------------------------------------------------------------------
+def revoke_own_device(*, actor: User, device_id: str) -> None:
+    with transaction.atomic():
+        device = (
+            AppDevice.objects.select_for_update().filter(public_id=device_id, user=actor).first()
+        )
+        if device is None:
+            raise NotFound("device_unknown", _("No such app."))
+        device.state = AppDevice.REVOKED
+        device.save(update_fields=["state"])
+        audit.record_for_person("app.revoked", person=actor, actor=actor, target=device)
+
+
+def _managed_device(actor: User, action: str, device_id: str, organisation) -> AppDevice:
+    permissions.require(actor, action, organisation)
+    device = AppDevice.objects.select_related("user").filter(public_id=device_id).first()
+    if (
+        device is None
+        or not Membership.objects.filter(user=device.user, organisation=organisation).exists()
+    ):
+        raise NotFound("device_unknown", _("No such app."))
+    if device.user_id == actor.pk:
+        raise PermissionDenied("not_yourself", _("You cannot do this to your own account."))
+    return device
+
+
+def set_device_state(*, actor: User, organisation, device_id: str, action: str) -> AppDevice:
+    """Beheer (seed 003): blokkeren, deblokkeren, verwijderen of a member's app ID."""
+    device = _managed_device(actor, f"apps.{action}", device_id, organisation)
+    new_state = {
+        "block": AppDevice.BLOCKED,
+        "unblock": AppDevice.ACTIVE,
+        "delete": AppDevice.REVOKED,
+    }[action]
+    with transaction.atomic():
+        device = AppDevice.objects.select_for_update().get(pk=device.pk)
+        if device.state == AppDevice.REVOKED:
+            raise Conflict("device_revoked", _("This app has been removed."))
+        device.state = new_state
+        if action == "unblock":
+            device.wrong_pins = 0
+        device.save(update_fields=["state", "wrong_pins"])
+        audit.record(
+            f"app.{action}ed" if action != "delete" else "app.deleted",
+            actor=actor,
+            organisation=organisation,
+            target=device,
+        )
+    return device

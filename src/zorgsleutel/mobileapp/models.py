@@ -1,0 +1,58 @@
+"""App IDs (devices), their one-time enrolment codes, and QR login challenges."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class AppDevice(models.Model):
+    """One enrolled Zorgsleutel app: its public key and (encrypted) secret, and its state."""
+
+    ACTIVE, BLOCKED, REVOKED = "active", "blocked", "revoked"
+
+    public_id = models.CharField(max_length=40, unique=True)
+    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="app_devices")
+    name = models.CharField(max_length=100)
+    public_key = models.BinaryField()  # SubjectPublicKeyInfo DER, ECDSA P-256
+    secret_ciphertext = models.BinaryField()  # AES-256-GCM under the portal's app key
+    state = models.CharField(max_length=10, default=ACTIVE)
+    wrong_pins = models.PositiveSmallIntegerField(default=0)
+    enrolled_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.state})"
+
+    @property
+    def audit_ref(self) -> str:
+        return f"appdevice:{self.public_id}"
+
+
+class AppEnrolment(models.Model):
+    """A one-time enrolment code shown as a QR code: hashed, 5 minutes, single use."""
+
+    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="+")
+    code_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    device = models.ForeignKey(AppDevice, null=True, blank=True, on_delete=models.SET_NULL)
+
+
+class AppLoginChallenge(models.Model):
+    """A QR login: bound to the browser session that asked (by a hash of its key) and the host."""
+
+    PENDING, APPROVED, CONSUMED = "pending", "approved", "consumed"
+
+    public_id = models.CharField(max_length=40, unique=True)
+    challenge = models.BinaryField()
+    session_hash = models.CharField(max_length=64, db_index=True)
+    host = models.CharField(max_length=200)
+    browser = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=10, default=PENDING)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    user = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    device = models.ForeignKey(AppDevice, null=True, blank=True, on_delete=models.SET_NULL)

@@ -1,0 +1,229 @@
+"""The app protocol end to end with the reference client against a live portal."""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+
+from zorgsleutel import appprotocol
+from zorgsleutel.clients import app as client
+from zorgsleutel.core import clock
+from zorgsleutel.core.errors import DomainError
+from zorgsleutel.mobileapp import flows
+from zorgsleutel.mobileapp.models import AppDevice, AppLoginChallenge
+
+pytestmark = pytest.mark.django_db(transaction=True)
+PIN = "123456"
+
+
+@pytest.fixture
+def enrolled(server, person, tmp_path):
+    user = person("manager")
+    started = flows.start_enrolment(actor=user)
+    state = client.State(tmp_path / "state.json")
+    client.enrol(
+        started.url, state=state, pin=PIN, yes=True, name="Testtelefoon", out=io.StringIO()
+    )
+    return user, state
+
+
+def _login(state, *, pin=PIN, session="browser-a"):
+    started = flows.start_login(
+        session_key=session, host="portal.test", browser="Chromium op Linux"
+    )
+    return started, client.login(started.url, state=state, pin=pin, yes=True, out=io.StringIO())
+
+
+def test_enrol_then_log_in_with_the_pin(enrolled):
+    user, state = enrolled
+    assert (state.path.stat().st_mode & 0o777) == 0o600
+    device = AppDevice.objects.get(user=user)
+    assert device.state == AppDevice.ACTIVE and device.name == "Testtelefoon"
+    started, answer = _login(state)
+    assert answer == {"result": "ok", "attempts_left": 3}
+    assert flows.collect_login(session_key="browser-a", challenge_id=started.challenge_id) == user
+    with pytest.raises(DomainError):  # used once
+        flows.collect_login(session_key="browser-a", challenge_id=started.challenge_id)
+
+
+def test_an_enrolment_code_works_once_and_expires(server, person, tmp_path):
+    user = person()
+    started = flows.start_enrolment(actor=user)
+    client.enrol(
+        started.url,
+        state=client.State(tmp_path / "a.json"),
+        pin=PIN,
+        yes=True,
+        name="a",
+        out=io.StringIO(),
+    )
+    with pytest.raises(client.ClientError, match=r"not valid|niet"):
+        client.enrol(
+            started.url,
+            state=client.State(tmp_path / "b.json"),
+            pin=PIN,
+            yes=True,
+            name="b",
+            out=io.StringIO(),
+        )
+    late = flows.start_enrolment(actor=user)
+    from zorgsleutel.mobileapp.models import AppEnrolment
+
+    AppEnrolment.objects.filter(used_at=None).update(expires_at=clock.now() - timedelta(seconds=1))
+    with pytest.raises(client.ClientError):
+        client.enrol(
+            late.url,
+            state=client.State(tmp_path / "c.json"),
+            pin=PIN,
+            yes=True,
+            name="c",
+            out=io.StringIO(),
+        )
+
+
+def test_wrong_pins_count_down_and_block_after_three_then_a_manager_unblocks(
+    enrolled, person, organisation
+):
+    user, state = enrolled
+    results = [_login(state, pin="000000")[1] for _ in range(3)]
+    assert [(r["result"], r["attempts_left"]) for r in results] == [
+        ("wrong_pin", 2),
+        ("wrong_pin", 1),
+        ("blocked", 0),
+    ]
+    device = AppDevice.objects.get(user=user)
+    assert device.state == AppDevice.BLOCKED
+    with pytest.raises(client.ClientError, match=r"geblokkeerd|blocked"):
+        _login(state)  # even the right PIN
+    admin = person("administrator")
+    flows.set_device_state(
+        actor=admin, organisation=organisation, device_id=device.public_id, action="unblock"
+    )
+    assert _login(state)[1]["result"] == "ok"
+
+
+def test_a_right_pin_resets_the_count(enrolled):
+    _user, state = enrolled
+    _login(state, pin="000000")
+    _login(state, pin="000000")
+    assert _login(state)[1]["result"] == "ok"
+    assert _login(state, pin="000000")[1]["attempts_left"] == 2
+
+
+def test_a_revoked_device_is_refused(enrolled):
+    user, state = enrolled
+    device = AppDevice.objects.get(user=user)
+    flows.revoke_own_device(actor=user, device_id=device.public_id)
+    with pytest.raises(client.ClientError, match=r"gekoppeld|linked"):
+        _login(state)
+
+
+def test_expired_and_reused_challenges_are_refused(enrolled):
+    _user, state = enrolled
+    started = flows.start_login(session_key="b", host="portal.test", browser="x")
+    AppLoginChallenge.objects.update(expires_at=clock.now() - timedelta(seconds=1))
+    with pytest.raises(client.ClientError):
+        client.login(started.url, state=state, pin=PIN, yes=True, out=io.StringIO())
+    started, answer = _login(state)
+    assert answer["result"] == "ok"
+    with pytest.raises(client.ClientError):
+        client.login(started.url, state=state, pin=PIN, yes=True, out=io.StringIO())
+
+
+def test_an_answer_only_logs_in_the_browser_that_asked(enrolled):
+    _user, state = enrolled
+    started, _answer = _login(state, session="victim-browser")
+    with pytest.raises(DomainError):
+        flows.collect_login(session_key="attacker-browser", challenge_id=started.challenge_id)
+    assert flows.collect_login(session_key="victim-browser", challenge_id=started.challenge_id)
+
+
+def test_a_forged_signature_is_refused_and_counts_no_pin(enrolled, server):
+    user, state = enrolled
+    account = state.data["accounts"][0]
+    started = flows.start_login(session_key="b", host="portal.test", browser="x")
+    status, body = client._http(
+        "POST",
+        f"{server}/api/app/v1/logins/{started.challenge_id}",
+        {
+            "device": account["device"],
+            "response": "0" * 64,
+            "signature": appprotocol.b64(b"\x30\x00"),
+        },
+    )
+    assert status == 403 and body["error"] == "bad_signature"
+    assert AppDevice.objects.get(user=user).wrong_pins == 0
+
+
+def test_fifty_parallel_answers_to_one_challenge_log_in_once(enrolled, server):
+    user, state = enrolled
+    account = state.data["accounts"][0]
+    started = flows.start_login(session_key="race", host="portal.test", browser="x")
+    _kind, params = appprotocol.parse_url(started.url)
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    secret = appprotocol.unprotect_secret(
+        appprotocol.unb64(account["protected_secret"]), PIN, appprotocol.unb64(account["salt"])
+    )
+    message = appprotocol.login_message(
+        challenge_id=started.challenge_id,
+        challenge=appprotocol.unb64(params["c"]),
+        host="portal.test",
+    )
+    response = appprotocol.response(secret, message)
+    key = serialization.load_pem_private_key(account["device_key"].encode(), password=None)
+    signature = key.sign(message + response.encode(), ec.ECDSA(hashes.SHA256()))
+    results, errors, barrier = [], [], threading.Barrier(50)
+
+    def answer():
+        barrier.wait()
+        try:
+            results.append(
+                flows.answer_login(
+                    challenge_id=started.challenge_id,
+                    device_id=account["device"],
+                    response=response,
+                    signature=signature,
+                )
+            )
+        except DomainError as error:
+            errors.append(error.code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=answer) for _ in range(50)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [r.result for r in results] == ["ok"] and errors == ["challenge_invalid"] * 49
+    assert flows.collect_login(session_key="race", challenge_id=started.challenge_id) == user
+
+
+def test_a_stolen_state_file_cannot_be_checked_offline(enrolled):
+    """All 10^6 PINs against the file alone: every PIN yields a different, equally valid-looking
+    secret, and the file holds nothing to check a candidate against."""
+    _user, state = enrolled
+    account = json.loads(state.path.read_text())["accounts"][0]
+    assert set(account) == {
+        "server",
+        "device",
+        "display_name",
+        "device_key",
+        "salt",
+        "protected_secret",
+    }
+    stored, salt = (
+        appprotocol.unb64(account["protected_secret"]),
+        appprotocol.unb64(account["salt"]),
+    )
+    candidates = {appprotocol.unprotect_secret(stored, f"{pin:06d}", salt) for pin in range(10**6)}
+    assert len(candidates) == 10**6  # no PIN stands out: each gives its own 32-byte secret
+    # The device key is not derived from the PIN and reveals nothing about the secret.
+    assert PIN not in json.dumps(account)
