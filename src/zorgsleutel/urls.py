@@ -8,6 +8,7 @@ from zorgsleutel.mobileapp.api import api as app_api
 urlpatterns = [
     path("", include("zorgsleutel.web.urls")),
     path("", include("zorgsleutel.accounts.urls")),
+    path("", include("zorgsleutel.mobileapp.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("api/v1/", api.urls),
     path("api/app/v1/", app_api.urls),

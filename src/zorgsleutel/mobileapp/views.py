@@ -1,0 +1,127 @@
+"""App pages: log in with the app (QR), link an app (QR), your app IDs. Parse, call a flow."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import JsonResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from zorgsleutel import policies
+from zorgsleutel.accounts import sessions
+from zorgsleutel.accounts.views import render
+from zorgsleutel.core.errors import DomainError
+from zorgsleutel.mobileapp import flows, qr
+from zorgsleutel.mobileapp.models import AppDevice
+
+ENROL_CODE = "zs_app_enrolment"
+
+
+def _browser(request) -> str:
+    agent = request.META.get("HTTP_USER_AGENT", "")
+    for name in ("Edg", "Firefox", "Chrome", "Safari"):
+        if name in agent:
+            label = {"Edg": "Edge"}.get(name, name)
+            system = next(
+                (s for s in ("Windows", "Mac OS", "Android", "iPhone", "Linux") if s in agent), ""
+            )
+            return f"{label} {('op ' + system) if system else ''}".strip()
+    return agent[:60] or "onbekende browser"
+
+
+@never_cache
+@require_GET
+def login_with_app(request):
+    if request.user.is_authenticated:
+        return redirect("accounts:home")
+    if not request.session.session_key:
+        request.session.save()
+    started = flows.start_login(
+        session_key=request.session.session_key, host=request.get_host(), browser=_browser(request)
+    )
+    return render(
+        request,
+        "mobileapp/login.html",
+        {
+            "qr": qr.svg(started.url, title=_("QR code to log in with the Zorgsleutel app")),
+            "url": started.url,
+            "challenge_id": started.challenge_id,
+            "status_url": reverse("mobileapp:login_status") + f"?id={started.challenge_id}",
+            "interval": policies.APP_POLL_INTERVAL_MS,
+        },
+    )
+
+
+@never_cache
+@require_GET
+def login_status(request):
+    """Polled by the login page; logs this browser in once its own challenge is approved."""
+    key = request.session.session_key
+    if not key:
+        return JsonResponse({"status": "invalid"}, status=404)
+    try:
+        user = flows.collect_login(session_key=key, challenge_id=request.GET.get("id", "")[:40])
+    except DomainError as error:
+        return JsonResponse({"status": "expired", "message": str(error.message)}, status=410)
+    if user is None:
+        return JsonResponse({"status": "waiting"})
+    sessions.log_in(request, user, acr="substantial", amr=["app", "pin"])
+    return JsonResponse({"status": "ok", "next": reverse("accounts:home")})
+
+
+@never_cache
+@require_GET
+def enrol(request):
+    if not request.user.is_authenticated:
+        return redirect("accounts:login")
+    started = flows.start_enrolment(actor=request.user)
+    request.session[ENROL_CODE] = started.code
+    return render(
+        request,
+        "mobileapp/enrol.html",
+        {
+            "qr": qr.svg(started.url, title=_("QR code to link the Zorgsleutel app")),
+            "url": started.url,
+            "status_url": reverse("mobileapp:enrol_status"),
+            "interval": policies.APP_POLL_INTERVAL_MS,
+            "site": settings.SITE_NAME,
+        },
+    )
+
+
+@never_cache
+@require_GET
+def enrol_status(request):
+    code = request.session.get(ENROL_CODE)
+    if not request.user.is_authenticated or not code:
+        return JsonResponse({"status": "invalid"}, status=404)
+    if flows.enrolment_done(actor=request.user, code=code):
+        request.session.pop(ENROL_CODE, None)
+        messages.success(request, _("Your Zorgsleutel app is linked."))
+        return JsonResponse({"status": "ok", "next": reverse("mobileapp:devices")})
+    return JsonResponse({"status": "waiting"})
+
+
+@never_cache
+def devices(request):
+    if not request.user.is_authenticated:
+        return redirect("accounts:login")
+    rows = AppDevice.objects.filter(user=request.user).exclude(state=AppDevice.REVOKED)
+    return render(request, "mobileapp/devices.html", {"devices": rows.order_by("-enrolled_at")})
+
+
+@require_POST
+def revoke(request, device_id: str):
+    if not request.user.is_authenticated:
+        return redirect("accounts:login")
+    try:
+        flows.revoke_own_device(actor=request.user, device_id=device_id)
+    except DomainError as error:
+        messages.error(request, str(error.message))
+    else:
+        messages.success(request, _("The app has been removed. Lost your phone? Link a new one."))
+    return redirect("mobileapp:devices")

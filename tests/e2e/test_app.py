@@ -1,0 +1,114 @@
+"""Seed 003 in a browser: link the Zorgsleutel app from a screenshot of the QR code, then log in
+with it; the page continues by itself once the reference client (the "phone") has answered."""
+
+from __future__ import annotations
+
+import io
+from importlib import import_module
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+
+from zorgsleutel.accounts import sessions
+from zorgsleutel.accounts.models import Membership, User
+from zorgsleutel.clients import app as phone
+from zorgsleutel.core import clock
+from zorgsleutel.mobileapp.models import AppDevice
+from zorgsleutel.organisations.models import Organisation
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def administrator():
+    organisation = Organisation.objects.create(
+        name="Zorggroep QR", kind=Organisation.CARE_PROVIDER, ura="90000333"
+    )
+    user = User.objects.create(email="admin@zorggroep-qr.nl", name="Ada Admin", state=User.ACTIVE)
+    Membership.objects.create(user=user, organisation=organisation, role="administrator")
+    return user
+
+
+def _logged_in(page, user) -> None:
+    """Give the browser a session as the login flow leaves it."""
+    store = import_module(settings.SESSION_ENGINE).SessionStore()
+    now = clock.now().timestamp()
+    store.update(
+        {
+            SESSION_KEY: str(user.pk),
+            HASH_SESSION_KEY: user.get_session_auth_hash(),
+            BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend",
+            sessions.AUTH_AT: now,
+            sessions.SEEN_AT: now,
+            sessions.ACR: "low",
+        }
+    )
+    store.save()
+    page.context.add_cookies(
+        [{"name": settings.SESSION_COOKIE_NAME, "value": store.session_key, "url": page.base_url}]
+    )
+
+
+def _screenshot(page, tmp_path, name):
+    path = tmp_path / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return str(path)
+
+
+def test_link_the_app_then_log_in_by_scanning(page, browser_page, administrator, tmp_path):
+    state = phone.State(tmp_path / "phone.json")
+
+    # Stap 4: link the app — the page shows a QR code; the phone scans the screenshot.
+    _logged_in(page, administrator)
+    page.goto("/mijn/app-koppelen")
+    assert page.locator("svg.qr").is_visible()
+    phone.enrol(
+        _screenshot(page, tmp_path, "enrol"),
+        state=state,
+        pin="123456",
+        yes=True,
+        name="Telefoon van Ada",
+        out=io.StringIO(),
+    )
+    page.wait_for_url("**/mijn/apps", timeout=5000)
+    page.check()
+    assert "Telefoon van Ada" in page.locator("tr.device").inner_text()
+
+    # Stap 5-6: log in in another browser by scanning the QR code with the app.
+    browser = browser_page()
+    browser.goto("/inloggen")
+    browser.get_by_role("link", name="Inloggen met de Zorgsleutel app").click()
+    browser.check()
+    screenshot = _screenshot(browser, tmp_path, "login")
+    out = io.StringIO()
+    answer = phone.login(screenshot, state=state, pin="123456", yes=True, out=out)
+    assert answer["result"] == "ok"
+    assert "Chrome" in out.getvalue() and browser.base_url.split("//")[1] in out.getvalue()
+    browser.wait_for_url("**/mijn", timeout=3000)  # by itself, no reload
+    browser.check()
+    assert browser.get_by_role("heading", level=1).inner_text() == "Mijn Zorgsleutel"
+    assert AppDevice.objects.get(user=administrator).last_used_at is not None
+
+
+def test_a_wrong_pin_leaves_the_browser_waiting(page, administrator, tmp_path):
+    state = phone.State(tmp_path / "phone.json")
+    _logged_in(page, administrator)
+    page.goto("/mijn/app-koppelen")
+    phone.enrol(
+        _screenshot(page, tmp_path, "enrol"),
+        state=state,
+        pin="123456",
+        yes=True,
+        name="Telefoon",
+        out=io.StringIO(),
+    )
+    page.context.clear_cookies()
+    page.goto("/inloggen/app")
+    answer = phone.login(
+        _screenshot(page, tmp_path, "login"), state=state, pin="654321", yes=True, out=io.StringIO()
+    )
+    assert answer == {"result": "wrong_pin", "attempts_left": 2}
+    page.wait_for_timeout(1500)
+    assert page.url.endswith("/inloggen/app")
+    assert "Wachten op de app" in page.locator("#qr-status").inner_text()
