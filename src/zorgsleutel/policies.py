@@ -156,3 +156,26 @@ PERMISSIONS.update(
         "apps.delete": frozenset({ADMINISTRATOR, MANAGER}),
     }
 )
+
+# --- Authentication means per role (DESIGN.md "Authentication means and assurance") --------------
+ASSURANCE_ORDER = {"": 0, "low": 1, "substantial": 2, "high": 3}
+# Care providers (seed 003): administrators and managers log in with the app. Operators always.
+# Any organisation may require the app for all its members (Organisation.required_acr).
+APP_REQUIRED_ROLES = {"care_provider": frozenset({ADMINISTRATOR, MANAGER}), "business": frozenset()}
+
+
+def required_acr(user) -> str:
+    """The assurance this person's sessions must reach ("low" or "substantial")."""
+    if getattr(user, "is_operator", False):
+        return "substantial"
+    for membership in user.memberships.select_related("organisation"):
+        organisation = membership.organisation
+        if membership.role in APP_REQUIRED_ROLES.get(organisation.kind, frozenset()):
+            return "substantial"
+        if ASSURANCE_ORDER.get(organisation.required_acr, 0) >= ASSURANCE_ORDER["substantial"]:
+            return "substantial"
+    return "low"
+
+
+def satisfies(acr: str, required: str) -> bool:
+    return ASSURANCE_ORDER.get(acr, 0) >= ASSURANCE_ORDER.get(required, 0)

@@ -67,6 +67,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "zorgsleutel.core.middleware.RequestContextMiddleware",
     "zorgsleutel.accounts.sessions.SessionTimeoutMiddleware",
+    "zorgsleutel.accounts.sessions.AssuranceMiddleware",
 ]
 LOGIN_URL = "accounts:login"
 

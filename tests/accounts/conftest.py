@@ -91,11 +91,11 @@ def login_as():
     from zorgsleutel.accounts import sessions
     from zorgsleutel.core import clock
 
-    def log_in(client, user) -> None:
+    def log_in(client, user, acr: str = "substantial") -> None:
         client.force_login(user)
         session = client.session
         now = clock.now().timestamp()
-        session.update({sessions.AUTH_AT: now, sessions.SEEN_AT: now, sessions.ACR: "low"})
+        session.update({sessions.AUTH_AT: now, sessions.SEEN_AT: now, sessions.ACR: acr})
         session.save()
 
     return log_in

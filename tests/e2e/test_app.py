@@ -71,8 +71,19 @@ def test_link_the_app_then_log_in_by_scanning(page, browser_page, administrator,
         name="Telefoon van Ada",
         out=io.StringIO(),
     )
-    page.wait_for_url("**/mijn/apps", timeout=5000)
+    # Her role needs the app, so the SMS session ends and she logs in with the new app.
+    page.wait_for_url("**/inloggen/app", timeout=5000)
     page.check()
+    assert "Log nu in met de app" in page.locator(".messages").inner_text()
+    phone.login(
+        _screenshot(page, tmp_path, "first-login"),
+        state=state,
+        pin="123456",
+        yes=True,
+        out=io.StringIO(),
+    )
+    page.wait_for_url("**/mijn", timeout=3000)
+    page.goto("/mijn/apps")
     assert "Telefoon van Ada" in page.locator("tr.device").inner_text()
 
     # Stap 5-6: log in in another browser by scanning the QR code with the app.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import auth, messages
+from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
@@ -40,4 +41,56 @@ class SessionTimeoutMiddleware:
                 return redirect("accounts:login")
             if now - seen > 60:  # write the session at most once a minute
                 request.session[SEEN_AT] = now
+        return self.get_response(request)
+
+
+# Paths a session below its required assurance may still use: to link the app or log in with it.
+_STEP_UP_PATHS = (
+    "/mijn/app-koppelen",
+    "/inloggen/app",
+    "/uitloggen",
+    "/static/",
+    "/i18n/",
+    "/dev/",
+    "/healthz",
+    "/api/app/",
+)
+
+
+class AssuranceMiddleware:
+    """Sessions below the person's required assurance (policies.required_acr) may only link the
+    app or log in with it: a care provider's manager who logged in by SMS must link the app."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if (
+            user is not None
+            and user.is_authenticated
+            and not request.path.startswith(_STEP_UP_PATHS)
+        ):
+            required = policies.required_acr(user)
+            if not policies.satisfies(request.session.get(ACR, ""), required):
+                from zorgsleutel.mobileapp.models import AppDevice
+
+                wants_page = request.method == "GET" and "text/html" in request.headers.get(
+                    "Accept", ""
+                )
+                if not wants_page:
+                    return JsonResponse(
+                        {
+                            "error": "assurance_required",
+                            "message": str(_("Log in with the Zorgsleutel app.")),
+                        },
+                        status=403,
+                    )
+                has_app = AppDevice.objects.filter(user=user, state=AppDevice.ACTIVE).exists()
+                if has_app:
+                    auth.logout(request)
+                    messages.info(request, _("Log in with the Zorgsleutel app."))
+                    return redirect("mobileapp:login")
+                messages.info(request, _("Link the Zorgsleutel app first: your role requires it."))
+                return redirect("mobileapp:enrol")
         return self.get_response(request)

@@ -56,6 +56,17 @@ def start_enrolment(*, actor: User) -> EnrolmentStarted:
     )
 
 
+def open_enrolment_for(*, actor: User, code: str) -> EnrolmentStarted | None:
+    """The actor's enrolment code if it is still open (to show the same QR code again)."""
+    enrolment = AppEnrolment.objects.filter(
+        user=actor, code_hash=_digest(code or ""), used_at=None, expires_at__gt=clock.now()
+    ).first()
+    if enrolment is None:
+        return None
+    url = appprotocol.enrol_url(server=settings.SITE_URL, code=code)
+    return EnrolmentStarted(code, url, enrolment.expires_at)
+
+
 def _open_enrolment(code: str, *, lock: bool = False) -> AppEnrolment:
     rows = AppEnrolment.objects.select_related("user")
     if lock:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib import messages
+from django.contrib import auth, messages
 from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -78,7 +78,10 @@ def login_status(request):
 def enrol(request):
     if not request.user.is_authenticated:
         return redirect("accounts:login")
-    started = flows.start_enrolment(actor=request.user)
+    # Reloading (or a stray request) shows the same open code instead of starting a new one.
+    started = flows.open_enrolment_for(actor=request.user, code=request.session.get(ENROL_CODE, ""))
+    if started is None:
+        started = flows.start_enrolment(actor=request.user)
     request.session[ENROL_CODE] = started.code
     return render(
         request,
@@ -101,6 +104,13 @@ def enrol_status(request):
         return JsonResponse({"status": "invalid"}, status=404)
     if flows.enrolment_done(actor=request.user, code=code):
         request.session.pop(ENROL_CODE, None)
+        if not policies.satisfies(
+            request.session.get(sessions.ACR, ""), policies.required_acr(request.user)
+        ):
+            # The role needs the app: this SMS session ends; log in with the new app.
+            auth.logout(request)
+            messages.success(request, _("Your Zorgsleutel app is linked. Now log in with it."))
+            return JsonResponse({"status": "ok", "next": reverse("mobileapp:login")})
         messages.success(request, _("Your Zorgsleutel app is linked."))
         return JsonResponse({"status": "ok", "next": reverse("mobileapp:devices")})
     return JsonResponse({"status": "waiting"})

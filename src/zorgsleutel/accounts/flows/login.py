@@ -18,6 +18,7 @@ from zorgsleutel.accounts.flows import vaulterrors
 from zorgsleutel.accounts.models import User
 from zorgsleutel.core import audit, clock
 from zorgsleutel.core.errors import DomainError, RateLimited
+from zorgsleutel.mobileapp.models import AppDevice
 
 _DUMMY_HASH = make_password("zorgsleutel-timing-equaliser")
 BAD_CREDENTIALS = _("The e-mail address or password is not correct.")
@@ -81,6 +82,13 @@ def check_credentials(*, email: str, password: str, ip: str | None) -> PendingLo
             details={"state": user.state},
         )
         raise DomainError("account_blocked", _("Your account is blocked. Contact your manager."))
+    if (
+        policies.required_acr(user) != "low"
+        and AppDevice.objects.filter(user=user, state=AppDevice.ACTIVE).exists()
+    ):
+        raise DomainError(
+            "app_required", _("Your role requires the Zorgsleutel app: log in with the app.")
+        )
     if not user.phone_enrolment:
         raise DomainError("no_phone", _("No mobile number is set for this account."))
     throttle.record_success(email, ip)

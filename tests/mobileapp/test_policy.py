@@ -1,0 +1,110 @@
+"""Who must use the app (DESIGN.md): care providers' administrators and managers, operators,
+and everyone in an organisation that requires it. Business customers keep password + SMS."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.cache import cache
+
+from zorgsleutel import policies
+from zorgsleutel.accounts.flows import login
+from zorgsleutel.accounts.models import Membership, User
+from zorgsleutel.core.errors import DomainError
+from zorgsleutel.mobileapp.models import AppDevice
+from zorgsleutel.organisations.models import Organisation
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _no_throttle():
+    cache.clear()
+
+
+def _user(kind: str, role: str, **org) -> User:
+    organisation = Organisation.objects.create(name=f"{kind} {role}", kind=kind, **org)
+    user = User.objects.create(
+        email=f"{kind}.{role}@x.nl", name="X", state=User.ACTIVE, phone_enrolment="enr_x"
+    )
+    user.set_password("Sterk-wachtwoord-2026")
+    user.save()
+    Membership.objects.create(user=user, organisation=organisation, role=role)
+    return user
+
+
+@pytest.mark.parametrize(
+    ("kind", "role", "required"),
+    [
+        ("care_provider", "administrator", "substantial"),
+        ("care_provider", "manager", "substantial"),
+        ("care_provider", "member", "low"),
+        ("business", "manager", "low"),
+        ("business", "member", "low"),
+    ],
+)
+def test_required_assurance_by_role(kind, role, required):
+    assert policies.required_acr(_user(kind, role)) == required
+
+
+def test_an_organisation_may_require_the_app_for_everyone():
+    assert (
+        policies.required_acr(_user("business", "member", required_acr="substantial"))
+        == "substantial"
+    )
+
+
+def test_operators_always_need_the_app():
+    operator = User.objects.create(email="op@x.nl", name="Op", state=User.ACTIVE, is_operator=True)
+    assert policies.required_acr(operator) == "substantial"
+
+
+def _session(client, user, acr: str) -> None:
+    from zorgsleutel.accounts import sessions
+    from zorgsleutel.core import clock
+
+    client.force_login(user)
+    session = client.session
+    now = clock.now().timestamp()
+    session.update({sessions.AUTH_AT: now, sessions.SEEN_AT: now, sessions.ACR: acr})
+    session.save()
+
+
+def test_a_care_manager_logged_in_by_sms_is_sent_to_link_the_app(client):
+    manager = _user("care_provider", "manager")
+    _session(client, manager, "low")
+    response = client.get("/mijn", headers={"accept": "text/html"})
+    assert response.status_code == 302 and response["Location"] == "/mijn/app-koppelen"
+    assert client.get("/favicon.ico").status_code == 403  # not a page: no redirect
+    assert client.get("/mijn/app-koppelen").status_code == 200
+    organisation = manager.memberships.get().organisation
+    api = client.get(f"/api/v1/organisations/{organisation.public_id}/members")
+    assert api.status_code == 403 and api.json()["error"] == "assurance_required"
+
+
+def test_with_an_app_the_sms_login_is_refused():
+    manager = _user("care_provider", "manager")
+    AppDevice.objects.create(
+        public_id="app_x",
+        user=manager,
+        name="t",
+        public_key=b"",
+        secret_ciphertext=b"",
+        enrolled_at=manager.created_at,
+    )
+    with pytest.raises(DomainError) as refused:
+        login.check_credentials(
+            email=manager.email, password="Sterk-wachtwoord-2026", ip="192.0.2.9"
+        )
+    assert refused.value.code == "app_required"
+
+
+def test_an_app_session_may_manage(client):
+    manager = _user("care_provider", "manager")
+    _session(client, manager, "substantial")
+    assert client.get("/mijn").status_code == 200
+
+
+def test_business_managers_keep_sms(client):
+    manager = _user("business", "manager")
+    _session(client, manager, "low")
+    assert client.get("/mijn").status_code == 200
