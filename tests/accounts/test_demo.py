@@ -14,12 +14,13 @@ from zorgsleutel.organisations.models import Organisation
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_demo_loads_both_organisations_and_everyone_once(vault_service, settings, capsys):
+def test_demo_loads_both_organisations_and_everyone_once(vault_service, settings, capsys, tmp_path):
     settings.DEBUG = True
+    settings.VAR_DIR = tmp_path
     call_command("demo")
-    assert "2 organisation(s), 10 person(s), 10 phone(s) added" in capsys.readouterr().out
+    assert "2 organisation(s), 10 person(s), 10 phone(s), 3 app(s) added" in capsys.readouterr().out
     call_command("demo")
-    assert "0 organisation(s), 0 person(s), 0 phone(s) added" in capsys.readouterr().out
+    assert "0 organisation(s), 0 person(s), 0 phone(s), 0 app(s) added" in capsys.readouterr().out
 
     demozorg = Organisation.objects.get(ura="90000001")
     assert (demozorg.name, demozorg.kind, demozorg.state) == (
@@ -39,6 +40,15 @@ def test_demo_loads_both_organisations_and_everyone_once(vault_service, settings
         assert user.state == User.ACTIVE and user.check_password(demo.PASSWORD)
         assert vault_service.hint(enrolment=user.phone_enrolment).startswith("06 •• •• ••")
     assert not OutboxMail.objects.exists()
+    # The operator, and Demozorg's administrator and manager, have an app with PIN 123456.
+    from zorgsleutel.demo.load import state_file
+    from zorgsleutel.mobileapp.models import AppDevice
+
+    for email in ("operator@zorgsleutel.test", "admin@demozorg.nl", "beheerder@demozorg.nl"):
+        path = state_file(email)
+        assert path.exists() and (path.stat().st_mode & 0o777) == 0o600
+        assert AppDevice.objects.filter(user__email=email, state="active").count() == 1
+    assert not state_file("beheerder@demobedrijf.nl").exists()
     assert audit.verify_chain().ok
 
 

@@ -88,11 +88,47 @@ class State:
             json.dump(self.data, handle, indent=2)
         os.chmod(self.path, 0o600)
 
+    def remember(self, account: dict) -> None:
+        others = [a for a in self.data["accounts"] if a["server"] != account["server"]]
+        self.data["accounts"] = [*others, account]
+        self.save()
+
     def account_for(self, server: str) -> dict:
         for account in self.data["accounts"]:
             if account["server"] == server:
                 return account
         raise ClientError(f"this app is not linked to {server}; enrol first")
+
+
+class DeviceMaterial:
+    """What a phone makes when it is linked: a device key pair and a 256-bit secret."""
+
+    def __init__(self, key: ec.EllipticCurvePrivateKey, secret: bytes):
+        self.key = key
+        self.secret = secret
+        self.public_der = key.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+
+    @classmethod
+    def generate(cls) -> DeviceMaterial:
+        return cls(ec.generate_private_key(ec.SECP256R1()), secrets.token_bytes(proto.SECRET_BYTES))
+
+    def account(self, *, server: str, device: str, display_name: str, pin: str) -> dict:
+        salt = secrets.token_bytes(16)
+        return {
+            "server": server,
+            "device": device,
+            "display_name": display_name,
+            # The device key stays apart from the PIN (a phone keeps it in its keystore).
+            "device_key": self.key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            ).decode(),
+            "salt": proto.b64(salt),
+            "protected_secret": proto.b64(proto.protect_secret(self.secret, pin, salt)),
+        }
 
 
 def _pin(given: str | None, prompt: str) -> str:

@@ -78,4 +78,10 @@ def banner() -> list[str]:
     for organisation, person in everyone():
         where = organisation.name if organisation else "Zorgsleutel"
         lines.append(f"  {person.email:<28} {person.role:<14} {where:<15} {person.phone}")
+    lines += [
+        "The operator and Demozorg's administrator and manager log in with the app: open",
+        "/inloggen/app, save the QR code as a screenshot (or copy its text) and run",
+        "  .venv/bin/zorgsleutel app login QR --state var/demo/admin@demozorg.nl.json "
+        f"--pin {APP_PIN}",
+    ]
     return lines

@@ -6,14 +6,22 @@ development gateway, and the loader reads that code from the dev outbox to confi
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from django.conf import settings
 from django.db import transaction
 
 from zorgsleutel import vaultclient
 from zorgsleutel.accounts.models import Membership, User
+from zorgsleutel.clients import app as app_client
 from zorgsleutel.core import audit
-from zorgsleutel.demo import ORGANISATIONS, PASSWORD, DemoPerson, everyone
+from zorgsleutel.demo import APP_PIN, ORGANISATIONS, PASSWORD, DemoPerson, everyone
+from zorgsleutel.mobileapp import flows as app_flows
+from zorgsleutel.mobileapp.models import AppDevice
 from zorgsleutel.organisations.models import Organisation
+
+# DESIGN.md: the demo operator, administrator and manager get an app (state files, PIN 123456).
+APP_ROLES = {"operator", "administrator", "manager"}
 
 
 class DemoRefused(Exception):
@@ -23,7 +31,7 @@ class DemoRefused(Exception):
 def load(*, stdout=None) -> dict[str, int]:
     if not settings.DEBUG:
         raise DemoRefused("The demo data is for development only (DEBUG=1).")
-    counts = {"organisations": 0, "people": 0, "phones": 0}
+    counts = {"organisations": 0, "people": 0, "phones": 0, "apps": 0}
     organisations = {}
     with transaction.atomic():
         for spec in ORGANISATIONS:
@@ -73,11 +81,46 @@ def load(*, stdout=None) -> dict[str, int]:
                         target=user,
                         details={"role": person.role},
                     )
-    for _org, person in everyone():
+    for spec_org, person in everyone():
         user = User.objects.get(email__iexact=person.email)
         if _enrol_phone(user, person):
             counts["phones"] += 1
+        needs_app = spec_org is None or spec_org.kind == Organisation.CARE_PROVIDER
+        if person.role in APP_ROLES and needs_app and _enrol_app(user):
+            counts["apps"] += 1
     return counts
+
+
+def state_file(email: str) -> Path:
+    return settings.VAR_DIR / "demo" / f"{email}.json"
+
+
+def _enrol_app(user: User) -> bool:
+    """Link a demo app (PIN APP_PIN) and write the reference client's state file for it."""
+    path = state_file(user.email)
+    state = app_client.State(path)
+    accounts = [a for a in state.data["accounts"] if a["server"] == settings.SITE_URL]
+    if (
+        accounts
+        and AppDevice.objects.filter(
+            public_id=accounts[0]["device"], user=user, state=AppDevice.ACTIVE
+        ).exists()
+    ):
+        return False
+    started = app_flows.start_enrolment(actor=user)
+    material = app_client.DeviceMaterial.generate()
+    device = app_flows.complete_enrolment(
+        code=started.code,
+        public_key=material.public_der,
+        secret=material.secret,
+        name="Demo-telefoon",
+    )
+    state.remember(
+        material.account(
+            server=settings.SITE_URL, device=device.public_id, display_name=user.name, pin=APP_PIN
+        )
+    )
+    return True
 
 
 def _has_live_enrolment(user: User) -> bool:

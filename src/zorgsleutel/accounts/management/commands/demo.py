@@ -19,7 +19,7 @@ class Command(BaseCommand):
             raise CommandError(f"The vault is needed for the demo phones: {exc}") from None
         self.stdout.write(
             "Demo data: {organisations} organisation(s), {people} person(s), "
-            "{phones} phone(s) added.".format(**counts)
+            "{phones} phone(s), {apps} app(s) added.".format(**counts)
         )
         if options["verbosity"] > 1:
             self.stdout.write("\n".join(banner()))
