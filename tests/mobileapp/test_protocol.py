@@ -227,3 +227,24 @@ def test_a_stolen_state_file_cannot_be_checked_offline(enrolled):
     assert len(candidates) == 10**6  # no PIN stands out: each gives its own 32-byte secret
     # The device key is not derived from the PIN and reveals nothing about the secret.
     assert PIN not in json.dumps(account)
+
+
+def test_managers_block_unblock_and_delete_a_members_app_on_the_page(client, enrolled, person):
+    user, _state = enrolled
+    from zorgsleutel.accounts import sessions
+
+    member_membership = user.memberships.get()
+    organisation = member_membership.organisation
+    admin = person("administrator")
+    client.force_login(admin)
+    session = client.session
+    now = clock.now().timestamp()
+    session.update({sessions.AUTH_AT: now, sessions.SEEN_AT: now, sessions.ACR: "substantial"})
+    session.save()
+    url = f"/beheer/{organisation.public_id}/leden/{member_membership.pk}/apps"
+    device = AppDevice.objects.get(user=user)
+    assert "Testtelefoon" in client.get(url).content.decode()
+    for action, state in (("block", "blocked"), ("unblock", "active"), ("delete", "revoked")):
+        assert client.post(url, {"device": device.public_id, "action": action}).status_code == 302
+        device.refresh_from_db()
+        assert device.state == state

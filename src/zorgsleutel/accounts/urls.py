@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from zorgsleutel.accounts import audit_views, manage_views, views
 
@@ -18,8 +18,9 @@ urlpatterns = [
     path("beheer/<uuid:public_id>/nieuwe-gebruiker", manage_views.new_member, name="new_member"),
     path("beheer/<uuid:public_id>/audit", audit_views.audit_log, name="audit"),
     path("beheer/<uuid:public_id>/audit.csv", audit_views.audit_csv, name="audit_csv"),
-    path(
-        "beheer/<uuid:public_id>/leden/<int:membership_id>/<str:action>",
+    re_path(
+        r"^beheer/(?P<public_id>[0-9a-f-]{36})/leden/(?P<membership_id>[0-9]+)/"
+        r"(?P<action>resend|block|unblock|delete)$",
         manage_views.member_action,
         name="member_action",
     ),

@@ -10,4 +10,9 @@ urlpatterns = [
     path("mijn/app-koppelen/status", views.enrol_status, name="enrol_status"),
     path("mijn/apps", views.devices, name="devices"),
     path("mijn/apps/<str:device_id>/verwijderen", views.revoke, name="revoke"),
+    path(
+        "beheer/<uuid:public_id>/leden/<int:membership_id>/apps",
+        views.member_apps,
+        name="member_apps",
+    ),
 ]

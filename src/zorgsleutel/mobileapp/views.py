@@ -135,3 +135,50 @@ def revoke(request, device_id: str):
     else:
         messages.success(request, _("The app has been removed. Lost your phone? Link a new one."))
     return redirect("mobileapp:devices")
+
+
+# --- Beheer: a member's app IDs (seed 003: blokkeren / deblokkeren, verwijderen) -----------------
+@never_cache
+def member_apps(request, public_id, membership_id):
+    from django.shortcuts import get_object_or_404
+
+    from zorgsleutel.accounts import permissions
+    from zorgsleutel.accounts.models import Membership
+    from zorgsleutel.core.errors import PermissionDenied
+    from zorgsleutel.organisations.models import Organisation
+
+    if not request.user.is_authenticated:
+        return redirect("accounts:login")
+    organisation = get_object_or_404(Organisation, public_id=public_id)
+    membership = get_object_or_404(Membership, pk=membership_id, organisation=organisation)
+    try:
+        permissions.require(request.user, "members.view", organisation)
+        if request.method == "POST":
+            action = request.POST.get("action", "")
+            if action not in ("block", "unblock", "delete"):
+                raise DomainError("bad_action", _("Unknown action."))
+            flows.set_device_state(
+                actor=request.user,
+                organisation=organisation,
+                device_id=request.POST.get("device", "")[:40],
+                action=action,
+            )
+            messages.success(request, _("Done."))
+            return redirect(
+                "mobileapp:member_apps", public_id=public_id, membership_id=membership_id
+            )
+    except PermissionDenied as error:
+        return render(
+            request,
+            "errors/error.html",
+            {"status": 403, "title": _("No access"), "message": error.message},
+            status=403,
+        )
+    except DomainError as error:
+        messages.error(request, str(error.message))
+    rows = AppDevice.objects.filter(user=membership.user).exclude(state=AppDevice.REVOKED)
+    return render(
+        request,
+        "mobileapp/member_apps.html",
+        {"organisation": organisation, "membership": membership, "devices": rows},
+    )
