@@ -179,3 +179,7 @@ def required_acr(user) -> str:
 
 def satisfies(acr: str, required: str) -> bool:
     return ASSURANCE_ORDER.get(acr, 0) >= ASSURANCE_ORDER.get(required, 0)
+
+
+# Rate limits of the app protocol (allauth-style "N/period"): per app ID and per address.
+APP_RATE_LIMITS = {"answer_per_device": "10/m", "per_ip": "120/m", "enrol_per_ip": "20/m"}

@@ -13,7 +13,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("api/app/v1/", app_api.urls),
 ]
-if settings.DEBUG:
+if "zorgsleutel.devtools" in settings.INSTALLED_APPS:  # installed only with DEBUG; views re-check
     urlpatterns.append(path("dev/", include("zorgsleutel.devtools.urls")))
 
 handler400 = "zorgsleutel.web.views.bad_request"

@@ -6,6 +6,9 @@ from zorgsleutel.organisations.models import Organisation
 
 @pytest.fixture
 def organisation(db):
+    from django.core.cache import cache
+
+    cache.clear()  # rate-limit counters live in the cache, which outlives each test's data
     return Organisation.objects.create(
         name="Zorggroep App", kind=Organisation.CARE_PROVIDER, ura="90000222"
     )

@@ -248,3 +248,17 @@ def test_managers_block_unblock_and_delete_a_members_app_on_the_page(client, enr
         assert client.post(url, {"device": device.public_id, "action": action}).status_code == 302
         device.refresh_from_db()
         assert device.state == state
+
+
+def test_answers_are_rate_limited_per_app_id(enrolled, server, settings):
+    from django.core.cache import cache
+
+    cache.clear()
+    _user, state = enrolled
+    account = state.data["accounts"][0]
+    body = {"device": account["device"], "response": "0" * 64, "signature": appprotocol.b64(b"x")}
+    statuses = [
+        client._http("POST", f"{server}/api/app/v1/logins/qr_nothing", body)[0] for _ in range(12)
+    ]
+    assert statuses[:10] == [404] * 10 and statuses[10:] == [429, 429]
+    cache.clear()

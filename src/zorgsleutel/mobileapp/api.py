@@ -9,8 +9,10 @@ from ninja import NinjaAPI, Schema, Status
 from ninja.errors import ValidationError
 from pydantic import ConfigDict, StringConstraints
 
-from zorgsleutel import appprotocol
+from zorgsleutel import appprotocol, policies
+from zorgsleutel.core import ratelimit
 from zorgsleutel.core.errors import DomainError
+from zorgsleutel.core.requestcontext import client_ip
 from zorgsleutel.mobileapp import flows
 
 api = NinjaAPI(
@@ -50,13 +52,22 @@ def validation_error(request: HttpRequest, exc: ValidationError):
     )
 
 
+def _limit(request: HttpRequest, *rules: tuple[str, str, str]) -> None:
+    ip = client_ip(request) or "-"
+    ratelimit.hit("app-ip", ip, policies.APP_RATE_LIMITS["per_ip"])
+    for scope, key, rule in rules:
+        ratelimit.hit(scope, key, policies.APP_RATE_LIMITS[rule])
+
+
 @api.get("/enrolments/{code}")
 def enrolment(request: HttpRequest, code: str):
+    _limit(request, ("app-enrol-ip", client_ip(request) or "-", "enrol_per_ip"))
     return flows.enrolment_info(code=code)
 
 
 @api.post("/enrolments/{code}", response={201: dict})
 def enrol(request: HttpRequest, code: str, payload: EnrolIn):
+    _limit(request, ("app-enrol-ip", client_ip(request) or "-", "enrol_per_ip"))
     try:
         public_key, secret = (
             appprotocol.unb64(payload.public_key),
@@ -72,11 +83,13 @@ def enrol(request: HttpRequest, code: str, payload: EnrolIn):
 
 @api.get("/logins/{challenge_id}")
 def login(request: HttpRequest, challenge_id: str):
+    _limit(request)
     return flows.login_info(challenge_id=challenge_id)
 
 
 @api.post("/logins/{challenge_id}")
 def answer(request: HttpRequest, challenge_id: str, payload: AnswerIn):
+    _limit(request, ("app-device", payload.device, "answer_per_device"))
     try:
         signature = appprotocol.unb64(payload.signature)
     except ValueError:
