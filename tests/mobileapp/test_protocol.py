@@ -262,3 +262,24 @@ def test_answers_are_rate_limited_per_app_id(enrolled, server, settings):
     ]
     assert statuses[:10] == [404] * 10 and statuses[10:] == [429, 429]
     cache.clear()
+
+
+def test_the_waiting_poll_is_cheap_until_the_app_answers(enrolled, django_assert_max_num_queries):
+    from django.test import Client
+
+    _user, state = enrolled
+    browser = Client()
+    page = browser.get("/inloggen/app")
+    challenge_id = page.context["challenge_id"]
+    from django.core.cache import cache
+
+    cache.clear()
+    with django_assert_max_num_queries(1):  # the cache read (database cache); 0 with Redis
+        assert browser.get(f"/inloggen/app/status?id={challenge_id}").json() == {
+            "status": "waiting"
+        }
+    url = page.context["url"]
+    client.login(url, state=state, pin=PIN, yes=True, out=io.StringIO())
+    done = browser.get(f"/inloggen/app/status?id={challenge_id}").json()
+    assert done["status"] == "ok"
+    assert browser.get("/mijn").status_code == 200

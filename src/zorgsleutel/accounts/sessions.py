@@ -23,11 +23,17 @@ def log_in(request, user, *, acr: str, amr: list[str]) -> None:
     request.session[AMR] = amr
 
 
+# The QR page's poll serves browsers that are not logged in yet; it must not load their session.
+UNSESSIONED_PATHS = ("/inloggen/app/status",)
+
+
 class SessionTimeoutMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
+        if request.path.startswith(UNSESSIONED_PATHS):
+            return self.get_response(request)
         if request.user.is_authenticated:
             now = clock.now().timestamp()
             started = request.session.get(AUTH_AT, 0)
@@ -66,10 +72,11 @@ class AssuranceMiddleware:
 
     def __call__(self, request):
         user = getattr(request, "user", None)
+        # The path test comes first: step-up pages (and the QR poll) never load the session.
         if (
-            user is not None
+            not request.path.startswith(_STEP_UP_PATHS)
+            and user is not None
             and user.is_authenticated
-            and not request.path.startswith(_STEP_UP_PATHS)
         ):
             required = policies.required_acr(user)
             if not policies.satisfies(request.session.get(ACR, ""), required):

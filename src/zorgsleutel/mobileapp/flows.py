@@ -11,6 +11,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
@@ -261,7 +262,19 @@ def answer_login(*, challenge_id: str, device_id: str, response: str, signature:
         audit.record_for_person(
             "app.login_approved", person=device.user, actor=device.user, target=device
         )
+        ttl = int(policies.APP_LOGIN_TTL.total_seconds()) + 60
+        transaction.on_commit(lambda: cache.set(_flag(challenge.public_id), "approved", ttl))
     return Answer("ok", policies.APP_MAX_WRONG_PINS)
+
+
+def _flag(challenge_id: str) -> str:
+    return f"qr-approved:{challenge_id}"
+
+
+def maybe_approved(challenge_id: str) -> bool:
+    """Cheap check for the waiting page's poll (one cache read, no session, no database row
+    lock): False means "still waiting"; True means collect_login() should be asked."""
+    return cache.get(_flag(challenge_id)) is not None
 
 
 def collect_login(*, session_key: str, challenge_id: str) -> User | None:

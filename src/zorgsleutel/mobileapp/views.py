@@ -51,6 +51,7 @@ def login_with_app(request):
             "url": started.url,
             "challenge_id": started.challenge_id,
             "status_url": reverse("mobileapp:login_status") + f"?id={started.challenge_id}",
+            "expires_in_ms": int(policies.APP_LOGIN_TTL.total_seconds() * 1000),
             "interval": policies.APP_POLL_INTERVAL_MS,
         },
     )
@@ -59,12 +60,19 @@ def login_with_app(request):
 @never_cache
 @require_GET
 def login_status(request):
-    """Polled by the login page; logs this browser in once its own challenge is approved."""
+    """Polled by the login page; logs this browser in once its own challenge is approved.
+
+    Most polls only read one cache key (no session, no row lock): a thousand waiting pages cost
+    little. The page asks once more with `final=1` when its QR code expires, for the verdict.
+    """
+    challenge_id = request.GET.get("id", "")[:40]
+    if not request.GET.get("final") and not flows.maybe_approved(challenge_id):
+        return JsonResponse({"status": "waiting"})
     key = request.session.session_key
     if not key:
         return JsonResponse({"status": "invalid"}, status=404)
     try:
-        user = flows.collect_login(session_key=key, challenge_id=request.GET.get("id", "")[:40])
+        user = flows.collect_login(session_key=key, challenge_id=challenge_id)
     except DomainError as error:
         return JsonResponse({"status": "expired", "message": str(error.message)}, status=410)
     if user is None:
