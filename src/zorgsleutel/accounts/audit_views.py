@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from zorgsleutel.accounts import permissions
-from zorgsleutel.accounts.manage_views import _guard
+from zorgsleutel.accounts.manage_views import guard
 from zorgsleutel.accounts.models import User
 from zorgsleutel.accounts.views import render
 from zorgsleutel.core import audit
@@ -59,7 +59,7 @@ def _names(events) -> dict[str, str]:
 
 
 @never_cache
-@_guard
+@guard
 def audit_log(request, public_id):
     organisation = get_object_or_404(Organisation, public_id=public_id)
     permissions.require(request.user, "audit.view", organisation)
@@ -94,7 +94,7 @@ class _Echo:
         return value
 
 
-@_guard
+@guard
 def audit_csv(request, public_id):
     organisation = get_object_or_404(Organisation, public_id=public_id)
     permissions.require(request.user, "audit.view", organisation)

@@ -32,7 +32,7 @@ def _organisation(public_id) -> Organisation:
     return get_object_or_404(Organisation, public_id=public_id)
 
 
-def _guard(view):
+def guard(view):
     """Anonymous → login page; refused → 403 page. The refusal itself is audited by the flow."""
 
     def wrapped(request, *args, **kwargs):
@@ -52,7 +52,7 @@ def _guard(view):
 
 
 @never_cache
-@_guard
+@guard
 def index(request):
     allowed = [
         m
@@ -67,7 +67,7 @@ def index(request):
 
 
 @never_cache
-@_guard
+@guard
 def member_list(request, public_id):
     organisation = _organisation(public_id)
     acting = permissions.require(request.user, "members.view", organisation)
@@ -88,7 +88,7 @@ def member_list(request, public_id):
 
 
 @never_cache
-@_guard
+@guard
 @require_http_methods(["GET", "POST"])
 def new_member(request, public_id):
     organisation = _organisation(public_id)
@@ -145,7 +145,7 @@ ACTIONS = {  # action: (flow, permission, message when done)
 }
 
 
-@_guard
+@guard
 @require_http_methods(["GET", "POST"])
 def member_action(request, public_id, membership_id, action):
     organisation = _organisation(public_id)

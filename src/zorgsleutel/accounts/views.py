@@ -101,7 +101,7 @@ def login_code_view(request):
             request.session.pop(PENDING_LOGIN, None)
             sessions.log_in(request, user, acr="low", amr=["pwd", "sms"])
             return redirect("accounts:home")
-    return render(request, "accounts/login_code.html", {"form": form, "hint": pending.hint})
+    return render(request, "accounts/code.html", {"form": form, "hint": pending.hint})
 
 
 @require_POST
@@ -193,7 +193,7 @@ def _setup_views(purpose: str, url_name: str, template_prefix: str):
                 request.session.pop(PENDING_SETUP, None)
                 messages.success(request, DONE_MESSAGES[purpose])
                 return redirect("accounts:login")
-        return render(request, "accounts/setup_code.html", {"form": form, "hint": pending.hint})
+        return render(request, "accounts/code.html", {"form": form, "hint": pending.hint})
 
     return start, code
 

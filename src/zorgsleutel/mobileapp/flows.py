@@ -143,6 +143,12 @@ class LoginStarted:
     expires_at: object
 
 
+def _invalid_challenge() -> NotFound:
+    return NotFound(
+        "challenge_invalid", _("This QR code is not valid (any more). Reload the page.")
+    )
+
+
 def start_login(*, session_key: str, host: str, browser: str) -> LoginStarted:
     """A challenge bound to this browser session and host, for the QR code (3 minutes)."""
     now = clock.now()
@@ -171,9 +177,7 @@ def login_info(*, challenge_id: str) -> dict:
         or challenge.status != AppLoginChallenge.PENDING
         or clock.now() >= challenge.expires_at
     ):
-        raise NotFound(
-            "challenge_invalid", _("This QR code is not valid (any more). Reload the page.")
-        )
+        raise _invalid_challenge()
     return {
         "service": settings.SITE_NAME,
         "host": challenge.host,
@@ -200,9 +204,7 @@ def answer_login(*, challenge_id: str, device_id: str, response: str, signature:
             or challenge.status != AppLoginChallenge.PENDING
             or clock.now() >= challenge.expires_at
         ):
-            raise NotFound(
-                "challenge_invalid", _("This QR code is not valid (any more). Reload the page.")
-            )
+            raise _invalid_challenge()
         device = (
             AppDevice.objects.select_for_update()
             .select_related("user")
@@ -287,17 +289,13 @@ def collect_login(*, session_key: str, challenge_id: str) -> User | None:
             .first()
         )
         if challenge is None:
-            raise NotFound(
-                "challenge_invalid", _("This QR code is not valid (any more). Reload the page.")
-            )
+            raise _invalid_challenge()
         if challenge.status == AppLoginChallenge.PENDING:
             if clock.now() >= challenge.expires_at:
                 raise NotFound("challenge_expired", _("The QR code has expired. Reload the page."))
             return None
         if challenge.status != AppLoginChallenge.APPROVED:
-            raise NotFound(
-                "challenge_invalid", _("This QR code is not valid (any more). Reload the page.")
-            )
+            raise _invalid_challenge()
         challenge.status = AppLoginChallenge.CONSUMED
         challenge.save(update_fields=["status"])
         audit.record_for_person(

@@ -5,18 +5,21 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import auth, messages
 from django.http import JsonResponse
-from django.shortcuts import redirect
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from zorgsleutel import policies
-from zorgsleutel.accounts import sessions
+from zorgsleutel.accounts import permissions, sessions
+from zorgsleutel.accounts.manage_views import guard
+from zorgsleutel.accounts.models import Membership
 from zorgsleutel.accounts.views import render
-from zorgsleutel.core.errors import DomainError
+from zorgsleutel.core.errors import DomainError, PermissionDenied
 from zorgsleutel.mobileapp import flows, qr
 from zorgsleutel.mobileapp.models import AppDevice
+from zorgsleutel.organisations.models import Organisation
 
 ENROL_CODE = "zs_app_enrolment"
 
@@ -147,22 +150,14 @@ def revoke(request, device_id: str):
 
 # --- Beheer: a member's app IDs (seed 003: blokkeren / deblokkeren, verwijderen) -----------------
 @never_cache
+@guard
 def member_apps(request, public_id, membership_id):
-    from django.shortcuts import get_object_or_404
-
-    from zorgsleutel.accounts import permissions
-    from zorgsleutel.accounts.models import Membership
-    from zorgsleutel.core.errors import PermissionDenied
-    from zorgsleutel.organisations.models import Organisation
-
-    if not request.user.is_authenticated:
-        return redirect("accounts:login")
     organisation = get_object_or_404(Organisation, public_id=public_id)
     membership = get_object_or_404(Membership, pk=membership_id, organisation=organisation)
-    try:
-        permissions.require(request.user, "members.view", organisation)
-        if request.method == "POST":
-            action = request.POST.get("action", "")
+    permissions.require(request.user, "members.view", organisation)
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        try:
             if action not in ("block", "unblock", "delete"):
                 raise DomainError("bad_action", _("Unknown action."))
             flows.set_device_state(
@@ -171,19 +166,13 @@ def member_apps(request, public_id, membership_id):
                 device_id=request.POST.get("device", "")[:40],
                 action=action,
             )
+        except PermissionDenied:
+            raise
+        except DomainError as error:
+            messages.error(request, str(error.message))
+        else:
             messages.success(request, _("Done."))
-            return redirect(
-                "mobileapp:member_apps", public_id=public_id, membership_id=membership_id
-            )
-    except PermissionDenied as error:
-        return render(
-            request,
-            "errors/error.html",
-            {"status": 403, "title": _("No access"), "message": error.message},
-            status=403,
-        )
-    except DomainError as error:
-        messages.error(request, str(error.message))
+        return redirect("mobileapp:member_apps", public_id=public_id, membership_id=membership_id)
     rows = AppDevice.objects.filter(user=membership.user).exclude(state=AppDevice.REVOKED)
     return render(
         request,
