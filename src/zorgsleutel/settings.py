@@ -111,6 +111,9 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
             "LOCATION": "zorgsleutel_cache",
+            # Rate-limit counters and QR approvals must not be culled at Django's default 300
+            # entries; expired rows are removed as they are found.
+            "OPTIONS": {"MAX_ENTRIES": 1_000_000},
         }
     }
     SESSION_ENGINE = "django.contrib.sessions.backends.db"

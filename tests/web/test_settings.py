@@ -89,3 +89,18 @@ def test_imported_pbkdf2_hashes_work_and_are_upgraded_on_login(db):
     assert user.check_password("Legacy-password-1")
     user.refresh_from_db()
     assert user.password.startswith("argon2$argon2id$")
+
+
+def test_the_database_cache_does_not_cull_rate_limits_and_approvals(db, settings):
+    """Django's database cache culls at 300 entries by default, which silently dropped QR-login
+    approvals under load (found by bench/qr_login.py). Counters must survive many entries."""
+    from django.core.cache import cache
+
+    if "redis" in settings.CACHES["default"]["BACKEND"].lower():
+        return  # Redis does not cull this way
+    cache.clear()
+    cache.set("first", "kept", 600)
+    for n in range(400):
+        cache.set(f"other-{n}", n, 600)
+    assert cache.get("first") == "kept"
+    cache.clear()
