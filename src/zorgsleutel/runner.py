@@ -17,6 +17,7 @@ import time
 from zorgsleutel.envconfig import VAR_DIR, env_bool, env_int, load_dotenv
 
 ZS = [sys.executable, "-m", "zorgsleutel.cli"]
+SWEEP_SECONDS = 300
 
 
 def _gunicorn(app: str, port: int, workers: int, threads: int = 1) -> list[str]:
@@ -146,7 +147,11 @@ def main(args: list[str]) -> int:
             print(f"the portal did not start on port {port}", file=sys.stderr)
             return 1
         print(_banner(port, vault_port, demo), flush=True)
+        next_sweep = time.monotonic() + SWEEP_SECONDS
         while True:
+            if time.monotonic() >= next_sweep:  # mail a dead worker left behind goes out again
+                subprocess.run([*ZS, "mail", "requeue"], check=False, stdout=subprocess.DEVNULL)
+                next_sweep = time.monotonic() + SWEEP_SECONDS
             for name, process in processes.items():
                 if process.poll() is not None:
                     print(f"{name} stopped (exit {process.returncode}); stopping the rest.")

@@ -125,3 +125,23 @@ def test_retry_delays_grow():
 
     delays = [policies.mail_retry_delay(n) for n in range(1, policies.MAIL_MAX_ATTEMPTS)]
     assert delays == sorted(delays) and delays[0] == timedelta(seconds=30)
+
+
+def test_a_mail_whose_task_died_before_the_claim_is_requeued(smtp_transport, run_worker):
+    """Found by bench/campaign.py: a worker killed after taking the task but before claiming the
+    mail left it `pending` with no task; the sweep must send it, exactly once."""
+    mail = outbox.enqueue_mail(template="test", to="anna@demozorg.nl", context={})
+    DBTaskResult.objects.all().delete()  # the task died with its worker
+    OutboxMail.objects.filter(pk=mail.pk).update(created_at=clock.now() - timedelta(hours=1))
+    assert tasks.requeue_stranded() == 1
+    assert tasks.requeue_stranded() == 1  # a second sweep queues it again: harmless
+    run_worker()
+    mail.refresh_from_db()
+    assert mail.status == OutboxMail.SENT and len(smtp_transport) == 1
+
+
+def test_mail_planned_for_later_is_not_swept_early(smtp_transport):
+    later = clock.now() + timedelta(days=3)
+    mail = outbox.enqueue_mail(template="test", to="anna@demozorg.nl", context={}, send_at=later)
+    OutboxMail.objects.filter(pk=mail.pk).update(created_at=clock.now() - timedelta(hours=1))
+    assert tasks.requeue_stranded() == 0

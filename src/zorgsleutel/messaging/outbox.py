@@ -42,6 +42,7 @@ def enqueue_mail(
             body_text=text,
             body_html=html,
             created_at=clock.now(),
+            next_attempt_at=send_at,
         )
         task = deliver_mail.using(run_after=send_at) if send_at else deliver_mail
         task.enqueue(mail.pk)

@@ -12,6 +12,7 @@ import logging
 from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from django_tasks import task
 
 from zorgsleutel import policies
@@ -70,7 +71,14 @@ def _failed(mail: OutboxMail, exc: Exception) -> str:
 
 
 def requeue_stranded(*, older_than: timedelta = timedelta(minutes=15)) -> int:
-    """Re-queue mails whose delivery was lost: claimed by a worker that died, or never queued."""
+    """Re-queue mails whose delivery was lost, and return how many.
+
+    Two ways a delivery gets lost: a worker dies after claiming the mail (it stays `sending`), or
+    it dies after taking the task but before claiming the mail (the task is gone, the mail stays
+    `pending`). Both are queued again once they are older than `older_than` and not waiting for a
+    planned attempt. A second task for a mail that still has one is harmless: only one of them
+    can claim it (pending -> sending under a row lock), the other skips it.
+    """
     cutoff = clock.now() - older_than
     count = 0
     with transaction.atomic():
@@ -79,6 +87,12 @@ def requeue_stranded(*, older_than: timedelta = timedelta(minutes=15)) -> int:
         )
         for mail_id in list(stuck.values_list("pk", flat=True)):
             OutboxMail.objects.filter(pk=mail_id).update(status=OutboxMail.PENDING)
+            deliver_mail.enqueue(mail_id)
+            count += 1
+        waiting = OutboxMail.objects.filter(
+            status=OutboxMail.PENDING, created_at__lt=cutoff
+        ).filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lt=cutoff))
+        for mail_id in list(waiting.values_list("pk", flat=True)):
             deliver_mail.enqueue(mail_id)
             count += 1
     return count

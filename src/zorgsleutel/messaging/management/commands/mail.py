@@ -1,5 +1,7 @@
 """zorgsleutel mail send-test EMAIL | requeue: outbox tools for operators."""
 
+from datetime import timedelta
+
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.core.validators import validate_email
@@ -16,10 +18,18 @@ class Command(BaseCommand):
         parser.add_argument("action", choices=["send-test", "requeue"])
         parser.add_argument("email", nargs="?")
         parser.add_argument("--locale", choices=["nl", "en"], default="nl")
+        parser.add_argument(
+            "--older-than",
+            type=int,
+            default=15 * 60,
+            metavar="SECONDS",
+            help="requeue: only mails stuck at least this long (default 900)",
+        )
 
     def handle(self, *args, **options):
         if options["action"] == "requeue":
-            self.stdout.write(f"Re-queued {tasks.requeue_stranded()} mail(s).")
+            older = timedelta(seconds=max(options["older_than"], 0))
+            self.stdout.write(f"Re-queued {tasks.requeue_stranded(older_than=older)} mail(s).")
             return
         email = options["email"] or ""
         try:
