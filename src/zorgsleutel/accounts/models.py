@@ -53,6 +53,8 @@ class User(AbstractBaseUser):
 
     class Meta:
         constraints = [models.UniqueConstraint(Lower("email"), name="user_email_ci_unique")]
+        # Beheer lists people by name: pages walk this index (bench/members.py).
+        indexes = [models.Index(fields=["name", "email"], name="user_name_email")]
 
     def __str__(self) -> str:
         return self.email
