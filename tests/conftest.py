@@ -100,6 +100,7 @@ def smtp_server():
         async def handle_DATA(self, server, session, envelope):
             received.append(
                 {
+                    "peer": session.peer,
                     "from": envelope.mail_from,
                     "to": envelope.rcpt_tos,
                     "message": message_from_bytes(envelope.content, policy=policy.default),

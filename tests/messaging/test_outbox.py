@@ -145,3 +145,20 @@ def test_mail_planned_for_later_is_not_swept_early(smtp_transport):
     mail = outbox.enqueue_mail(template="test", to="anna@demozorg.nl", context={}, send_at=later)
     OutboxMail.objects.filter(pk=mail.pk).update(created_at=clock.now() - timedelta(hours=1))
     assert tasks.requeue_stranded() == 0
+
+
+def test_one_smtp_connection_serves_many_mails_and_is_renewed_when_dropped(
+    smtp_transport, run_worker
+):
+    from zorgsleutel.core.backends import load_backend
+
+    for n in range(3):
+        outbox.enqueue_mail(template="test", to=f"p{n}@demozorg.nl", context={})
+    run_worker()
+    assert len(smtp_transport) == 3
+    assert len({m["peer"] for m in smtp_transport}) == 1  # one connection for all three
+    transport = load_backend("MAIL_TRANSPORTS")
+    transport._backend.connection.sock.close()  # the server dropped the idle connection
+    outbox.enqueue_mail(template="test", to="later@demozorg.nl", context={})
+    run_worker()
+    assert len(smtp_transport) == 4 and OutboxMail.objects.filter(status="sent").count() == 4
