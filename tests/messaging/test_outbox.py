@@ -131,9 +131,11 @@ def test_a_mail_whose_task_died_before_the_claim_is_requeued(smtp_transport, run
     """Found by bench/campaign.py: a worker killed after taking the task but before claiming the
     mail left it `pending` with no task; the sweep must send it, exactly once."""
     mail = outbox.enqueue_mail(template="test", to="anna@demozorg.nl", context={})
-    DBTaskResult.objects.all().delete()  # the task died with its worker
+    # The worker took the task (RUNNING) and was killed before it claimed the mail.
+    DBTaskResult.objects.update(status="RUNNING", started_at=clock.now() - timedelta(hours=1))
     OutboxMail.objects.filter(pk=mail.pk).update(created_at=clock.now() - timedelta(hours=1))
     assert tasks.requeue_stranded() == 1
+    assert DBTaskResult.objects.filter(status="FAILED").count() == 1  # no longer "RUNNING"
     assert tasks.requeue_stranded() == 1  # a second sweep queues it again: harmless
     run_worker()
     mail.refresh_from_db()

@@ -13,7 +13,8 @@ from datetime import timedelta
 
 from django.db import transaction
 from django.db.models import Q
-from django_tasks import task
+from django_tasks import TaskResultStatus, task
+from django_tasks_db.models import DBTaskResult
 
 from zorgsleutel import policies
 from zorgsleutel.core import clock
@@ -22,6 +23,10 @@ from zorgsleutel.messaging.models import OutboxMail
 from zorgsleutel.messaging.transports import TransportError
 
 logger = logging.getLogger(__name__)
+
+
+class WorkerDied(Exception):
+    """A delivery task whose worker process was killed before it finished."""
 
 
 def _claim(mail_id: int) -> OutboxMail | None:
@@ -89,6 +94,15 @@ def requeue_stranded(*, older_than: timedelta = timedelta(minutes=15)) -> int:
             OutboxMail.objects.filter(pk=mail_id).update(status=OutboxMail.PENDING)
             deliver_mail.enqueue(mail_id)
             count += 1
+        # The dead worker's own task rows would say RUNNING forever: close them as failed.
+        # (A delivery takes seconds at most, its SMTP timeout included.)
+        dead = DBTaskResult.objects.filter(
+            status=TaskResultStatus.RUNNING,
+            task_path=deliver_mail.module_path,
+            started_at__lt=cutoff,
+        )
+        for task_row in dead:
+            task_row.set_failed(WorkerDied("the worker running this delivery stopped"))
         waiting = OutboxMail.objects.filter(
             status=OutboxMail.PENDING, created_at__lt=cutoff
         ).filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lt=cutoff))
