@@ -72,11 +72,13 @@ class AssuranceMiddleware:
 
     def __call__(self, request):
         user = getattr(request, "user", None)
-        # The path test comes first: step-up pages (and the QR poll) never load the session.
+        # The path test comes first: step-up pages (and the QR poll) never load the session. A
+        # session at the highest level any rule asks for needs no look at the person's roles.
         if (
             not request.path.startswith(_STEP_UP_PATHS)
             and user is not None
             and user.is_authenticated
+            and not policies.satisfies(request.session.get(ACR, ""), "substantial")
         ):
             required = policies.required_acr(user)
             if not policies.satisfies(request.session.get(ACR, ""), required):
