@@ -6,6 +6,8 @@ zorgsleutel demo                  load the demo data (idempotent; DEBUG only)
 zorgsleutel audit verify          check the audit hash chain
 zorgsleutel mail send-test EMAIL  queue a test mail
 zorgsleutel vault migrate|serve|rotate-keys|purge
+zorgsleutel uzi inspect|make-test-card    UZI certificates (operators, development)
+zorgsleutel app …  /  card …      reference clients of the app and card protocols
 zorgsleutel <django command>      any other Django management command of the portal
 """
 
@@ -39,6 +41,10 @@ def main(argv: list[str] | None = None) -> None:
         from zorgsleutel.clients.app import main as app_client
 
         sys.exit(app_client(rest))
+    if command == "card":
+        from zorgsleutel.clients.card import main as card_client
+
+        sys.exit(card_client(rest))
     if command == "vault":
         if not rest:
             print("usage: zorgsleutel vault migrate|serve|rotate-keys|purge")

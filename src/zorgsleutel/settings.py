@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -18,7 +20,7 @@ from zorgsleutel.envconfig import (
 
 load_dotenv()
 
-PACKAGE_DIR = __import__("pathlib").Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parent
 DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me"  # noqa: S105 (refused unless DEBUG)
 DEV_VAULT_KEY = "dev-only-vault-client-key"
 
@@ -48,6 +50,8 @@ INSTALLED_APPS = [
     "zorgsleutel.organisations",
     "zorgsleutel.messaging",
     "zorgsleutel.mobileapp",
+    "zorgsleutel.uzi",
+    "zorgsleutel.cards",
     "zorgsleutel.web",
 ]
 if DEBUG:
@@ -232,3 +236,17 @@ LOGGING = {
 
 BASE_DIR = BASE_DIR
 VAR_DIR = VAR_DIR
+
+# UZI cards (docs/uzi.md). Trust anchors and CA certificates, PEM or DER files in one folder:
+# self-signed certificates are the anchors, the others are intermediates. Production: the Staat der
+# Nederlanden roots and the UZI-register CAs; development and tests: a TEST hierarchy.
+UZI_TRUST_DIR = Path(env_str("UZI_TRUST_DIR", str(VAR_DIR / "uzi" / "trust")))
+# Accepted certificate policy OIDs (prefixes) of authentication certificates; empty = the defaults
+# in zorgsleutel.uzi.
+UZI_POLICY_OIDS = env_list("UZI_POLICY_OIDS")
+UZI_CHECK_CRL = env_bool("UZI_CHECK_CRL", False)
+UZI_OCSP = env_bool("UZI_OCSP", False)
+# A TLS client certificate is read from this header only when the request comes from one of these
+# addresses (the reverse proxy, see deploy/nginx); the portal verifies the chain again itself.
+UZI_TRUSTED_PROXIES = env_list("UZI_TRUSTED_PROXIES")
+UZI_CLIENT_CERT_HEADER = env_str("UZI_CLIENT_CERT_HEADER", "X-SSL-Client-Cert")

@@ -1,0 +1,1 @@
+"""Presenting a UZI card: challenges signed by a card client, or a TLS client certificate."""

@@ -1,0 +1,1 @@
+"""UZI certificates: parse the UZI-register fields, verify the chain (docs/uzi.md)."""
