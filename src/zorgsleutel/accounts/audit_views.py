@@ -15,9 +15,9 @@ from django.views.decorators.cache import never_cache
 from zorgsleutel.accounts import permissions
 from zorgsleutel.accounts.manage_views import guard
 from zorgsleutel.accounts.models import User
-from zorgsleutel.accounts.views import render
 from zorgsleutel.core import audit
 from zorgsleutel.organisations.models import Organisation
+from zorgsleutel.web.pages import render
 
 OUTCOMES = ("success", "failure", "denied")
 

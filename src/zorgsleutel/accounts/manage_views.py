@@ -15,9 +15,9 @@ from zorgsleutel import policies
 from zorgsleutel.accounts import forms, permissions, queries
 from zorgsleutel.accounts.flows import members
 from zorgsleutel.accounts.models import Membership
-from zorgsleutel.accounts.views import _show, render
 from zorgsleutel.core.errors import DomainError, PermissionDenied
 from zorgsleutel.organisations.models import Organisation
+from zorgsleutel.web.pages import render, show_error
 
 STATE_LABELS = {
     "invited": gettext_lazy("invited"),
@@ -114,7 +114,7 @@ def new_member(request, public_id):
         except PermissionDenied:
             raise
         except DomainError as error:
-            _show(form, error)
+            show_error(form, error)
         else:
             messages.success(
                 request,

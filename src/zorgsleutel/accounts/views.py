@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from django.contrib import auth, messages
 from django.shortcuts import redirect
-from django.shortcuts import render as django_render
-from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
@@ -16,7 +15,7 @@ from zorgsleutel.accounts.flows import credentials, login, reset
 from zorgsleutel.accounts.models import LinkToken
 from zorgsleutel.core.errors import DomainError, RateLimited
 from zorgsleutel.core.requestcontext import client_ip
-from zorgsleutel.web.forms import mark_errors
+from zorgsleutel.web.pages import locale, render, show_error
 
 PENDING_LOGIN, PENDING_SETUP = "zs_pending_login", "zs_pending_setup"
 DONE_MESSAGES = {  # seed 000, step 6/7 of both sections
@@ -28,21 +27,6 @@ DONE_MESSAGES = {  # seed 000, step 6/7 of both sections
         "You can now log in with SMS verification on your new number."
     ),
 }
-
-
-def _show(form, error: DomainError) -> None:
-    """Tie a flow's error to its field (or the form) so it is announced with the field."""
-    form.add_error(error.field if error.field in form.fields else None, str(error.message))
-
-
-def render(request, template: str, context: dict | None = None, status: int = 200):
-    if context and "form" in context:
-        mark_errors(context["form"])
-    return django_render(request, template, context, status=status)
-
-
-def _locale() -> str:
-    return "en" if (get_language() or "nl").startswith("en") else "nl"
 
 
 # --- Inloggen met SMS-code -----------------------------------------------------------------------
@@ -62,7 +46,7 @@ def login_view(request):
                 ip=client_ip(request),
             )
         except DomainError as error:
-            _show(form, error)
+            show_error(form, error)
             status = error.status if isinstance(error, RateLimited) else 200
         else:
             request.session.cycle_key()
@@ -96,7 +80,7 @@ def login_code_view(request):
                 request.session.pop(PENDING_LOGIN, None)
                 messages.error(request, str(error.message))
                 return redirect("accounts:login")
-            _show(form, error)
+            show_error(form, error)
         else:
             request.session.pop(PENDING_LOGIN, None)
             sessions.log_in(request, user, acr="low", amr=["pwd", "sms"])
@@ -148,10 +132,10 @@ def _setup_views(purpose: str, url_name: str, template_prefix: str):
                     password=form.cleaned_data["password"],
                     password_again=form.cleaned_data["password_again"],
                     phone=form.cleaned_data["phone"],
-                    locale=_locale(),
+                    locale=locale(),
                 )
             except DomainError as error:
-                _show(form, error)
+                show_error(form, error)
             else:
                 request.session[PENDING_SETUP] = {**pending.as_session(), "raw": token}
                 return redirect(f"accounts:{url_name}_code", token=token)
@@ -188,7 +172,7 @@ def _setup_views(purpose: str, url_name: str, template_prefix: str):
                         {"message": error.message},
                         status=404,
                     )
-                _show(form, error)
+                show_error(form, error)
             else:
                 request.session.pop(PENDING_SETUP, None)
                 messages.success(request, DONE_MESSAGES[purpose])

@@ -15,11 +15,11 @@ from zorgsleutel import policies
 from zorgsleutel.accounts import permissions, sessions
 from zorgsleutel.accounts.manage_views import guard
 from zorgsleutel.accounts.models import Membership
-from zorgsleutel.accounts.views import render
 from zorgsleutel.core.errors import DomainError, PermissionDenied
 from zorgsleutel.mobileapp import flows, qr
 from zorgsleutel.mobileapp.models import AppDevice
 from zorgsleutel.organisations.models import Organisation
+from zorgsleutel.web.pages import render
 
 ENROL_CODE = "zs_app_enrolment"
 

@@ -1,0 +1,25 @@
+"""What every page view shares: render with accessible form errors, show a flow's error."""
+
+from __future__ import annotations
+
+from django.shortcuts import render as django_render
+from django.utils.translation import get_language
+
+from zorgsleutel.core.errors import DomainError
+from zorgsleutel.web.forms import mark_errors
+
+
+def show_error(form, error: DomainError) -> None:
+    """Tie a flow's error to its field (or the form) so it is announced with the field."""
+    form.add_error(error.field if error.field in form.fields else None, str(error.message))
+
+
+def render(request, template: str, context: dict | None = None, status: int = 200):
+    if context and "form" in context:
+        mark_errors(context["form"])
+    return django_render(request, template, context, status=status)
+
+
+def locale() -> str:
+    """The page's language as a mail locale ("nl" or "en")."""
+    return "en" if (get_language() or "nl").startswith("en") else "nl"
