@@ -176,3 +176,6 @@ def pytest_sessionfinish(session, exitstatus):
     if leaked:
         session.exitstatus = 1
         print(f"\nSECRETS IN LOGS: {len(leaked)} phone numbers or codes appeared in log records")
+
+
+from people import fresh_number, login_as, mailed_link, person, sms_code  # noqa: E402, F401

@@ -183,3 +183,31 @@ def satisfies(acr: str, required: str) -> bool:
 
 # Rate limits of the app protocol (allauth-style "N/period"): per app ID and per address.
 APP_RATE_LIMITS = {"answer_per_device": "10/m", "per_ip": "120/m", "enrol_per_ip": "20/m"}
+
+# --- UZI cards (docs/uzi.md) ---------------------------------------------------------------------
+CARD_CHALLENGE_TTL = timedelta(minutes=5)
+CARD_RATE_LIMITS = {"per_ip": "60/m", "answers_per_challenge": "5/m"}
+# Seed 003: the applicant validates with a UZI-zorgverlenerspas (Z) or a pas for a named employee
+# (N). Cards not tied to one person (M) and server certificates (S) prove no person.
+VALIDATION_PAS_TYPES = frozenset({"Z", "N"})
+
+# --- Organisation applications (seed 003 steps 2-6) ----------------------------------------------
+VALIDATION_LINK_TTL = timedelta(days=14)
+OPERATOR_PERMISSIONS = OPERATOR_PERMISSIONS | {
+    "applications.review",
+    "organisations.suspend",
+    "audit.platform",
+}
+
+
+def login_allowed(user) -> bool:
+    """Suspended organisations: nobody logs in through one. A person with no memberships (an
+    operator, or someone just validated) or with at least one organisation that is not suspended
+    logs in; in a suspended organisation they can do nothing (accounts.permissions)."""
+    if getattr(user, "is_operator", False):
+        return True
+    suspended = [
+        m.organisation.suspended_at is not None
+        for m in user.memberships.select_related("organisation")
+    ]
+    return not suspended or not all(suspended)

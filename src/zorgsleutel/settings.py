@@ -250,3 +250,6 @@ UZI_OCSP = env_bool("UZI_OCSP", False)
 # addresses (the reverse proxy, see deploy/nginx); the portal verifies the chain again itself.
 UZI_TRUSTED_PROXIES = env_list("UZI_TRUSTED_PROXIES")
 UZI_CLIENT_CERT_HEADER = env_str("UZI_CLIENT_CERT_HEADER", "X-SSL-Client-Cert")
+# Where the reverse proxy asks for the client certificate (e.g. https://uzi.example.nl); empty =
+# the pages offer only the card client.
+UZI_TLS_URL = env_str("UZI_TLS_URL", "")

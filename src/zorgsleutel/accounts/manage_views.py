@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from zorgsleutel import policies
 from zorgsleutel.accounts import forms, permissions, queries
@@ -17,7 +17,7 @@ from zorgsleutel.accounts.flows import members
 from zorgsleutel.accounts.models import Membership
 from zorgsleutel.core.errors import DomainError, PermissionDenied
 from zorgsleutel.organisations.models import Organisation
-from zorgsleutel.web.pages import render, show_error
+from zorgsleutel.web.pages import guard, render, show_error
 
 STATE_LABELS = {
     "invited": gettext_lazy("invited"),
@@ -30,25 +30,6 @@ STATE_LABELS = {
 
 def _organisation(public_id) -> Organisation:
     return get_object_or_404(Organisation, public_id=public_id)
-
-
-def guard(view):
-    """Anonymous → login page; refused → 403 page. The refusal itself is audited by the flow."""
-
-    def wrapped(request, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return redirect("accounts:login")
-        try:
-            return view(request, *args, **kwargs)
-        except PermissionDenied as error:
-            return render(
-                request,
-                "errors/error.html",
-                {"status": 403, "title": _("No access"), "message": error.message},
-                status=403,
-            )
-
-    return wrapped
 
 
 @never_cache
@@ -83,6 +64,9 @@ def member_list(request, public_id):
             "rows": rows,
             "search": search,
             "acting": acting,
+            "roles": [
+                (v, label) for v, label in Membership.ROLES if policies.may_grant(acting.role, v)
+            ],
         },
     )
 
@@ -168,4 +152,27 @@ def member_action(request, public_id, membership_id, action):
         messages.error(request, str(error.message))
     else:
         messages.success(request, done)
+    return redirect("accounts:members", public_id=organisation.public_id)
+
+
+@guard
+@require_POST
+def member_role(request, public_id, membership_id):
+    """Administrators appoint managers and administrators (seed 003, role 1)."""
+    organisation = _organisation(public_id)
+    membership = get_object_or_404(Membership, pk=membership_id, organisation=organisation)
+    try:
+        members.change_role(
+            actor=request.user, membership=membership, role=request.POST.get("role", "")[:20]
+        )
+    except PermissionDenied:
+        raise
+    except DomainError as error:
+        messages.error(request, str(error.message))
+    else:
+        messages.success(
+            request,
+            _("%(name)s is now %(role)s.")
+            % {"name": membership.user.name, "role": membership.get_role_display()},
+        )
     return redirect("accounts:members", public_id=organisation.public_id)

@@ -23,7 +23,7 @@ def require(actor: User, action: str, organisation: Organisation) -> Membership:
     if (
         membership is None
         or not policies.allows(membership.role, action)
-        or organisation.state == Organisation.SUSPENDED
+        or organisation.is_suspended
     ):
         audit.record(
             "permission.denied",

@@ -18,6 +18,11 @@ urlpatterns = [
     path("beheer/<uuid:public_id>/nieuwe-gebruiker", manage_views.new_member, name="new_member"),
     path("beheer/<uuid:public_id>/audit", audit_views.audit_log, name="audit"),
     path("beheer/<uuid:public_id>/audit.csv", audit_views.audit_csv, name="audit_csv"),
+    path(
+        "beheer/<uuid:public_id>/leden/<int:membership_id>/rol",
+        manage_views.member_role,
+        name="member_role",
+    ),
     re_path(
         r"^beheer/(?P<public_id>[0-9a-f-]{36})/leden/(?P<membership_id>[0-9]+)/"
         r"(?P<action>resend|block|unblock|delete)$",

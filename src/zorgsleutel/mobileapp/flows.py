@@ -238,6 +238,11 @@ def answer_login(*, challenge_id: str, device_id: str, response: str, signature:
                 "device_blocked",
                 _("This app is blocked. Ask your manager to unblock it, or link the app again."),
             )
+        if not policies.login_allowed(device.user):
+            raise PermissionDenied(
+                "organisation_suspended",
+                _("Your organisation has been suspended. Contact your administrator."),
+            )
         secret = secrets.unseal(bytes(device.secret_ciphertext), device_id=device.public_id)
         if not hmac.compare_digest(appprotocol.response(secret, message), response):
             device.wrong_pins += 1
@@ -322,15 +327,19 @@ def revoke_own_device(*, actor: User, device_id: str) -> None:
 
 
 def _managed_device(actor: User, action: str, device_id: str, organisation) -> AppDevice:
-    permissions.require(actor, action, organisation)
+    acting = permissions.require(actor, action, organisation)
     device = AppDevice.objects.select_related("user").filter(public_id=device_id).first()
-    if (
-        device is None
-        or not Membership.objects.filter(user=device.user, organisation=organisation).exists()
-    ):
+    owner = (
+        Membership.objects.filter(user=device.user, organisation=organisation).first()
+        if device
+        else None
+    )
+    if owner is None:
         raise NotFound("device_unknown", _("No such app."))
     if device.user_id == actor.pk:
         raise PermissionDenied("not_yourself", _("You cannot do this to your own account."))
+    if not policies.may_grant(acting.role, owner.role):  # managers manage care workers' apps
+        raise PermissionDenied("role_not_allowed", _("Only an administrator can do this."))
     return device
 
 

@@ -13,13 +13,12 @@ from django.views.decorators.http import require_GET, require_POST
 
 from zorgsleutel import policies
 from zorgsleutel.accounts import permissions, sessions
-from zorgsleutel.accounts.manage_views import guard
 from zorgsleutel.accounts.models import Membership
 from zorgsleutel.core.errors import DomainError, PermissionDenied
 from zorgsleutel.mobileapp import flows, qr
 from zorgsleutel.mobileapp.models import AppDevice
 from zorgsleutel.organisations.models import Organisation
-from zorgsleutel.web.pages import render
+from zorgsleutel.web.pages import guard, render
 
 ENROL_CODE = "zs_app_enrolment"
 

@@ -5,3 +5,8 @@ class OrganisationsConfig(AppConfig):
     name = "zorgsleutel.organisations"
     label = "organisations"
     verbose_name = "Organisations"
+
+    def ready(self) -> None:
+        from zorgsleutel.organisations.flows import validation
+
+        validation.register()

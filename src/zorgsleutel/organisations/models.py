@@ -11,8 +11,9 @@ from django.utils.translation import gettext_lazy as _
 class Organisation(models.Model):
     CARE_PROVIDER, BUSINESS = "care_provider", "business"
     KINDS = [(CARE_PROVIDER, _("care provider")), (BUSINESS, _("business customer"))]
-    ACTIVE, VALIDATED, SUSPENDED = "active", "validated", "suspended"
-    STATES = [(ACTIVE, _("active")), (VALIDATED, _("validated")), (SUSPENDED, _("suspended"))]
+    # Business customers are "active" once created; care providers "validated" by a UZI card.
+    ACTIVE, VALIDATED = "active", "validated"
+    STATES = [(ACTIVE, _("active")), (VALIDATED, _("validated"))]
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(_("name"), max_length=200)
@@ -26,6 +27,9 @@ class Organisation(models.Model):
     # "substantial": every member must log in with the Zorgsleutel app (DESIGN.md).
     required_acr = models.CharField(max_length=12, default="low")
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set by an operator: nobody acts in or logs in through a suspended organisation.
+    suspended_at = models.DateTimeField(null=True, blank=True)
+    suspension_reason = models.TextField(blank=True)
 
     class Meta:
         constraints = [
@@ -45,3 +49,73 @@ class Organisation(models.Model):
     @property
     def audit_ref(self) -> str:
         return f"organisation:{self.public_id}"
+
+    @property
+    def is_suspended(self) -> bool:
+        return self.suspended_at is not None
+
+
+class Application(models.Model):
+    """A care provider's application (seed 003, step 2), reviewed by an operator (step 3) and
+    validated by the applicant with a UZI card (step 5). The validation link's token is stored
+    only as a SHA-256 hash, is single use and expires (policies.VALIDATION_LINK_TTL)."""
+
+    SUBMITTED, APPROVED, REJECTED, VALIDATED = "submitted", "approved", "rejected", "validated"
+    STATES = [
+        (SUBMITTED, _("submitted")),
+        (APPROVED, _("approved")),
+        (REJECTED, _("rejected")),
+        (VALIDATED, _("validated")),
+    ]
+    OPEN_STATES = (SUBMITTED, APPROVED)
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    state = models.CharField(max_length=12, choices=STATES, default=SUBMITTED)
+    organisation_name = models.CharField(_("organisation name"), max_length=200)
+    kvk_number = models.CharField(_("KvK number"), max_length=8)
+    ura = models.CharField(_("URA"), max_length=8)
+    agb_code = models.CharField(_("AGB code"), max_length=8, blank=True)
+    street = models.CharField(_("street and number"), max_length=200)
+    postal_code = models.CharField(_("postal code"), max_length=7)
+    city = models.CharField(_("city"), max_length=100)
+    applicant_name = models.CharField(_("your name"), max_length=200)
+    applicant_email = models.EmailField(_("business e-mail address"), max_length=254)
+    applicant_uzi_number = models.CharField(_("your UZI number"), max_length=9)
+    language = models.CharField(max_length=5, default="nl")
+    submitted_at = models.DateTimeField()
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    rejection_reason = models.TextField(blank=True)
+    validation_token_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    validation_expires_at = models.DateTimeField(null=True, blank=True)
+    validated_at = models.DateTimeField(null=True, blank=True)
+    organisation = models.OneToOneField(
+        Organisation, null=True, blank=True, on_delete=models.SET_NULL, related_name="application"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ura"],
+                condition=models.Q(state__in=["submitted", "approved"]),
+                name="application_one_open_per_ura",
+            )
+        ]
+        indexes = [models.Index(fields=["state", "submitted_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.organisation_name} ({self.ura}, {self.state})"
+
+    @property
+    def audit_ref(self) -> str:
+        return f"application:{self.public_id}"
+
+    def validation_link_open(self, at) -> bool:
+        return (
+            self.state == self.APPROVED
+            and bool(self.validation_token_hash)
+            and self.validation_expires_at is not None
+            and at < self.validation_expires_at
+        )

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from functools import wraps
+
+from django.shortcuts import redirect
 from django.shortcuts import render as django_render
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
-from zorgsleutel.core.errors import DomainError
+from zorgsleutel.core.errors import DomainError, PermissionDenied
 from zorgsleutel.web.forms import mark_errors
 
 
@@ -23,3 +27,24 @@ def render(request, template: str, context: dict | None = None, status: int = 20
 def locale() -> str:
     """The page's language as a mail locale ("nl" or "en")."""
     return "en" if (get_language() or "nl").startswith("en") else "nl"
+
+
+def guard(view):
+    """Pages for logged-in people: anonymous -> the login page; a flow's refusal -> the 403 page
+    (the refusal itself is audited where it was decided)."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect("accounts:login")
+        try:
+            return view(request, *args, **kwargs)
+        except PermissionDenied as error:
+            return render(
+                request,
+                "errors/error.html",
+                {"status": 403, "title": _("No access"), "message": error.message},
+                status=403,
+            )
+
+    return wrapped

@@ -40,6 +40,9 @@ class PendingLogin:
         )
 
 
+SUSPENDED = _("Your organisation has been suspended. Contact your administrator.")
+
+
 def check_credentials(*, email: str, password: str, ip: str | None) -> PendingLogin:
     """Step 1 (`Inloggen`): password right → the vault texts a code to the phone on record."""
     email = email.strip().lower()
@@ -82,6 +85,7 @@ def check_credentials(*, email: str, password: str, ip: str | None) -> PendingLo
             details={"state": user.state},
         )
         raise DomainError("account_blocked", _("Your account is blocked. Contact your manager."))
+    _require_organisation_not_suspended(user)
     if (
         policies.required_acr(user) != "low"
         and AppDevice.objects.filter(user=user, state=AppDevice.ACTIVE).exists()
@@ -98,6 +102,20 @@ def check_credentials(*, email: str, password: str, ip: str | None) -> PendingLo
         raise vaulterrors.translate(exc) from None
     audit.record("login.code_sent", actor=user, target=user, details={"hint": sent.hint})
     return PendingLogin(user.pk, sent.challenge, sent.hint, clock.now().timestamp())
+
+
+def _require_organisation_not_suspended(user: User) -> None:
+    if policies.login_allowed(user):
+        return
+    audit.record_for_person(
+        "login.refused",
+        person=user,
+        actor=user,
+        target=user,
+        outcome=audit.DENIED,
+        details={"reason": "organisation_suspended"},
+    )
+    raise DomainError("organisation_suspended", SUSPENDED)
 
 
 def resend_code(pending: PendingLogin) -> PendingLogin:
@@ -117,6 +135,7 @@ def verify_code(*, pending: PendingLogin, code: str) -> User:
     user = User.objects.filter(pk=pending.user_id, state=User.ACTIVE).first()
     if user is None:
         raise DomainError("account_blocked", _("Your account is blocked. Contact your manager."))
+    _require_organisation_not_suspended(user)
     try:
         verdict = vaultclient.get().verify(challenge=pending.challenge, code="".join(code.split()))
     except vaultclient.VaultError as exc:

@@ -137,9 +137,68 @@ def invite_member(
 
 
 def _target(actor: User, action: str, membership: Membership) -> Membership:
-    permissions.require(actor, action, membership.organisation)
+    """The membership an action is about, if the actor may act on it: the permission in this
+    organisation, never on oneself, and only on people whose role the actor may give (seed 003:
+    a manager manages care workers, not administrators or other managers)."""
+    acting = permissions.require(actor, action, membership.organisation)
     if membership.user_id == actor.pk:
         raise PermissionDenied("not_yourself", _("You cannot do this to your own account."))
+    if not policies.may_grant(acting.role, membership.role):
+        audit.record(
+            "permission.denied",
+            actor=actor,
+            organisation=membership.organisation,
+            target=membership.user,
+            outcome=audit.DENIED,
+            details={"action": action, "target_role": membership.role},
+        )
+        raise PermissionDenied(
+            "role_not_allowed",
+            _("Only an administrator can do this to a %(role)s.")
+            % {"role": membership.get_role_display()},
+        )
+    return membership
+
+
+def _keep_an_administrator(membership: Membership) -> None:
+    """Inside the transaction: refuse to take away the organisation's last active administrator."""
+    if membership.role != policies.ADMINISTRATOR:
+        return
+    others = (
+        Membership.objects.select_for_update()
+        .filter(organisation=membership.organisation, role=policies.ADMINISTRATOR)
+        .exclude(pk=membership.pk)
+        .filter(user__state=User.ACTIVE)
+    )
+    if not list(others):
+        raise Conflict(
+            "last_administrator",
+            _("An organisation always keeps at least one administrator. Appoint another first."),
+        )
+
+
+def change_role(*, actor: User, membership: Membership, role: str) -> Membership:
+    """An administrator appoints a member manager or administrator, or takes the role back."""
+    acting = permissions.require(actor, "managers.appoint", membership.organisation)
+    if role not in dict(Membership.ROLES) or not policies.may_grant(acting.role, role):
+        raise PermissionDenied("role_not_allowed", _("You may not give this role."))
+    if membership.user_id == actor.pk:
+        raise PermissionDenied("not_yourself", _("You cannot do this to your own account."))
+    with transaction.atomic():
+        membership = Membership.objects.select_for_update().get(pk=membership.pk)
+        if membership.role == role:
+            return membership
+        if role != policies.ADMINISTRATOR:
+            _keep_an_administrator(membership)
+        previous, membership.role = membership.role, role
+        membership.save(update_fields=["role"])
+        audit.record(
+            "member.role_changed",
+            actor=actor,
+            organisation=membership.organisation,
+            target=membership.user,
+            details={"from": previous, "to": role},
+        )
     return membership
 
 
@@ -169,6 +228,7 @@ def block_member(*, actor: User, membership: Membership) -> None:
             return
         if user.state == User.DELETED:
             raise Conflict("account_deleted", _("This account was deleted."))
+        _keep_an_administrator(membership)
         user.state = User.BLOCKED
         user.auth_epoch += 1
         user.save(update_fields=["state", "auth_epoch"])
@@ -199,6 +259,7 @@ def delete_member(*, actor: User, membership: Membership) -> None:
     erase = ""
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=membership.user_id)
+        _keep_an_administrator(membership)
         Membership.objects.filter(pk=membership.pk).delete()
         audit.record("member.deleted", actor=actor, organisation=organisation, target=user)
         if not user.memberships.exists() and not user.is_operator:

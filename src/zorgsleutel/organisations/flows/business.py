@@ -1,5 +1,4 @@
-"""Organisation flows. Business customers (seed 000) are created by an operator, who invites
-their first manager; care providers apply and validate with a UZI card (a later capability)."""
+"""Business customers (seed 000): an operator creates them and invites their first manager."""
 
 from __future__ import annotations
 
@@ -12,25 +11,11 @@ from zorgsleutel import policies
 from zorgsleutel.accounts.flows import members
 from zorgsleutel.accounts.models import Membership, User
 from zorgsleutel.core import audit
-from zorgsleutel.core.errors import Conflict, DomainError, PermissionDenied
+from zorgsleutel.core.errors import Conflict, DomainError
+from zorgsleutel.organisations.flows.operators import require_operator
 from zorgsleutel.organisations.models import Organisation
 
 KVK = re.compile(r"^[0-9]{8}$")
-
-
-def require_operator(actor: User | str, action: str) -> None:
-    if actor == "cli":
-        return
-    if not (
-        isinstance(actor, User)
-        and actor.is_operator
-        and actor.is_active
-        and action in policies.OPERATOR_PERMISSIONS
-    ):
-        audit.record(
-            "permission.denied", actor=actor, outcome=audit.DENIED, details={"action": action}
-        )
-        raise PermissionDenied("forbidden", _("You are not allowed to do this."))
 
 
 def create_business_customer(

@@ -1,0 +1,72 @@
+"""/api/card/v1: what the card client talks to (docs/card-protocol.md; no cookies)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from django.http import HttpRequest
+from ninja import NinjaAPI, Schema
+from ninja.errors import ValidationError
+from pydantic import ConfigDict, Field, StringConstraints
+
+from zorgsleutel import cardprotocol, policies
+from zorgsleutel.cards import flows
+from zorgsleutel.core import ratelimit
+from zorgsleutel.core.errors import DomainError
+from zorgsleutel.core.requestcontext import client_ip
+
+api = NinjaAPI(
+    title="Zorgsleutel card protocol", version="1", urls_namespace="cardapi", docs_url="/docs"
+)
+
+PEM = Annotated[str, StringConstraints(min_length=1, max_length=12000)]
+
+
+class AnswerIn(Schema):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    certificates: list[PEM] = Field(min_length=1, max_length=10)
+    signature: Annotated[
+        str, StringConstraints(min_length=1, max_length=1400, pattern=r"^[A-Za-z0-9_-]+={0,2}$")
+    ]
+    algorithm: Annotated[str, StringConstraints(max_length=40)]
+
+
+@api.exception_handler(DomainError)
+def domain_error(request: HttpRequest, exc: DomainError):
+    return api.create_response(request, exc.as_dict(), status=exc.status)
+
+
+@api.exception_handler(ValidationError)
+def validation_error(request: HttpRequest, exc: ValidationError):
+    return api.create_response(
+        request, {"error": "invalid_request", "message": "The request is not valid."}, status=400
+    )
+
+
+def _limit(request: HttpRequest) -> None:
+    ratelimit.hit("card-ip", client_ip(request) or "-", policies.CARD_RATE_LIMITS["per_ip"])
+
+
+@api.get("/challenges/{code}")
+def challenge(request: HttpRequest, code: str):
+    _limit(request)
+    return flows.challenge_info(code=code[:20])
+
+
+@api.post("/challenges/{challenge_id}/answer")
+def answer(request: HttpRequest, challenge_id: str, payload: AnswerIn):
+    _limit(request)
+    ratelimit.hit(
+        "card-answer", challenge_id[:40], policies.CARD_RATE_LIMITS["answers_per_challenge"]
+    )
+    try:
+        signature = cardprotocol.unb64(payload.signature)
+    except ValueError:
+        raise DomainError("invalid_request", "Bad base64.") from None
+    return flows.answer_with_signature(
+        challenge_id=challenge_id[:40],
+        certificates=payload.certificates,
+        signature=signature,
+        algorithm=payload.algorithm,
+    )

@@ -1,0 +1,34 @@
+"""What a presented card is for. Capabilities register a handler for their purpose at start-up
+(AppConfig.ready), so this package needs to know none of them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from zorgsleutel.core.errors import DomainError
+
+
+@dataclass(frozen=True)
+class Presentation:
+    """A verified UZI card: its identity (zorgsleutel.uzi) and how it was presented."""
+
+    identity: Any
+    means: str  # "card" (signed challenge) or "tls" (client certificate at the proxy)
+
+
+# handler(challenge, presentation) -> details for the result; raise DomainError to refuse.
+Handler = Callable[[Any, Presentation], dict]
+_handlers: dict[str, Handler] = {}
+
+
+def register(purpose: str, handler: Handler) -> None:
+    _handlers[purpose] = handler
+
+
+def handler_for(purpose: str) -> Handler:
+    try:
+        return _handlers[purpose]
+    except KeyError:
+        raise DomainError("unknown_purpose", "This challenge has no handler.") from None

@@ -1,0 +1,44 @@
+"""The one verification core both ways of presenting a card share (zorgsleutel.uzi does the
+certificate work; this turns its verdicts into the portal's errors)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from zorgsleutel import cardprotocol, uzi
+from zorgsleutel.core import clock
+from zorgsleutel.core.errors import DomainError
+
+
+def verify_certificates(certificates: list):
+    """(identity, leaf certificate) of a chain that holds now, or DomainError with the reason."""
+    if not certificates or len(certificates) > 10:
+        raise DomainError("malformed", _("Send the card's certificates."))
+    try:
+        return uzi.verify_presentation(
+            certificates, at=clock.now(), trust=uzi.trust_store(settings.UZI_TRUST_DIR)
+        )
+    except uzi.UziError as error:
+        raise DomainError(error.code, error.message) from None
+
+
+def require_signature(leaf, message: bytes, signature: bytes, algorithm: str) -> None:
+    if algorithm not in cardprotocol.SIGNATURE_ALGORITHMS or not uzi.verify_signature(
+        leaf, message, signature, algorithm
+    ):
+        raise DomainError(
+            "bad_signature",
+            _("The card's signature does not belong to this challenge. Start again."),
+        )
+
+
+def summary(identity) -> dict:
+    """What the audit log keeps of a presented card."""
+    return {
+        "uzi_number": identity.uzi_number,
+        "ura": identity.ura,
+        "pas_type": identity.pas_type,
+        "role": identity.role,
+        "certificate": identity.fingerprint_sha256,
+    }

@@ -1,0 +1,193 @@
+"""Operatorconsole: applications (filter, detail, approve, reject), organisations (suspend,
+reinstate) and the platform audit log. Every view checks the operator permission in the flow or
+with `require_operator`; the assurance middleware already made operators log in with the app."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.shortcuts import get_object_or_404, redirect
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from zorgsleutel.core import audit
+from zorgsleutel.core.errors import DomainError, PermissionDenied
+from zorgsleutel.core.models import AuditEvent
+from zorgsleutel.organisations import forms
+from zorgsleutel.organisations.flows import applications, suspension
+from zorgsleutel.organisations.flows.operators import require_operator
+from zorgsleutel.organisations.models import Application, Organisation
+from zorgsleutel.web.pages import guard, render
+
+PAGE_SIZE = 50
+
+
+def operator_only(action: str):
+    def decorate(view):
+        @wraps(view)
+        def checked(request, *args, **kwargs):
+            require_operator(request.user, action)  # audited; the guard shows the 403 page
+            return view(request, *args, **kwargs)
+
+        return never_cache(guard(checked))
+
+    return decorate
+
+
+@operator_only("applications.review")
+def application_list(request):
+    state = request.GET.get("state", Application.SUBMITTED)
+    rows = Application.objects.order_by("-submitted_at")
+    if state in dict(Application.STATES):
+        rows = rows.filter(state=state)
+    else:
+        state = ""
+    query = request.GET.get("q", "").strip()[:100]
+    if query:
+        rows = rows.filter(
+            Q(organisation_name__icontains=query) | Q(ura=query) | Q(kvk_number=query)
+        )
+    counts = dict(Application.objects.values_list("state").annotate(n=Count("id")))
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    filters = [("", _("all"), sum(counts.values()))] + [
+        (key, label, counts.get(key, 0)) for key, label in Application.STATES
+    ]
+    return render(
+        request,
+        "console/applications.html",
+        {"page": page, "state": state, "filters": filters, "q": query},
+    )
+
+
+@operator_only("applications.review")
+def application_detail(request, public_id):
+    application = get_object_or_404(Application, public_id=public_id)
+    return render(
+        request,
+        "console/application.html",
+        {
+            "application": application,
+            "reason_form": forms.ReasonForm(),
+            "events": AuditEvent.objects.filter(target=application.audit_ref).order_by("seq"),
+        },
+    )
+
+
+def _decide(request, public_id, flow, success: str, **kwargs):
+    try:
+        flow(actor=request.user, application_id=public_id, **kwargs)
+    except PermissionDenied:
+        raise
+    except DomainError as error:
+        messages.error(request, str(error.message))
+    else:
+        messages.success(request, success)
+    return redirect("console:application", public_id=public_id)
+
+
+@require_POST
+@operator_only("applications.review")
+def approve(request, public_id):
+    return _decide(
+        request,
+        public_id,
+        applications.approve_application,
+        _("Approved. The applicant has been sent the confirmation with the validation link."),
+    )
+
+
+@require_POST
+@operator_only("applications.review")
+def reject(request, public_id):
+    form = forms.ReasonForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give the applicant a reason (at least 5 characters)."))
+        return redirect("console:application", public_id=public_id)
+    return _decide(
+        request,
+        public_id,
+        applications.reject_application,
+        _("Rejected. The applicant has been sent the reason."),
+        reason=form.cleaned_data["reason"],
+    )
+
+
+@require_POST
+@operator_only("applications.review")
+def renew_link(request, public_id):
+    return _decide(
+        request,
+        public_id,
+        applications.renew_validation_link,
+        _("A new validation link has been sent; the old one no longer works."),
+    )
+
+
+@operator_only("organisations.suspend")
+def organisation_list(request):
+    rows = Organisation.objects.annotate(members=Count("memberships")).order_by("name")
+    query = request.GET.get("q", "").strip()[:100]
+    if query:
+        rows = rows.filter(Q(name__icontains=query) | Q(ura=query) | Q(kvk_number=query))
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "console/organisations.html",
+        {"page": page, "q": query, "reason_form": forms.ReasonForm()},
+    )
+
+
+@require_POST
+@operator_only("organisations.suspend")
+def suspend(request, public_id):
+    form = forms.ReasonForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise DomainError("reason_required", _("Give a reason (at least 5 characters)."))
+        organisation = suspension.suspend_organisation(
+            actor=request.user, public_id=public_id, reason=form.cleaned_data["reason"]
+        )
+    except PermissionDenied:
+        raise
+    except DomainError as error:
+        messages.error(request, str(error.message))
+    else:
+        messages.success(
+            request,
+            _("%(name)s is suspended; its members' sessions have ended.")
+            % {"name": organisation.name},
+        )
+    return redirect("console:organisations")
+
+
+@require_POST
+@operator_only("organisations.suspend")
+def reinstate(request, public_id):
+    try:
+        organisation = suspension.reinstate_organisation(actor=request.user, public_id=public_id)
+    except PermissionDenied:
+        raise
+    except DomainError as error:
+        messages.error(request, str(error.message))
+    else:
+        messages.success(request, _("%(name)s is reinstated.") % {"name": organisation.name})
+    return redirect("console:organisations")
+
+
+@operator_only("audit.platform")
+def platform_audit(request):
+    rows = AuditEvent.objects.order_by("-seq")
+    action = request.GET.get("action", "").strip()[:60]
+    if action:
+        rows = rows.filter(action__startswith=action)
+    outcome = request.GET.get("outcome", "")
+    if outcome in (audit.SUCCESS, audit.FAILURE, audit.DENIED):
+        rows = rows.filter(outcome=outcome)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request, "console/audit.html", {"page": page, "action": action, "outcome": outcome}
+    )

@@ -1,0 +1,23 @@
+from django.urls import path
+
+from zorgsleutel.organisations import views
+
+app_name = "organisations"
+urlpatterns = [
+    path("organisatie/voorbereiding", views.prepare, name="prepare"),
+    path("organisatie/aanmelden", views.apply, name="apply"),
+    path("organisatie/aangemeld", views.applied, name="applied"),
+    path("organisatie/valideren", views.validate_start, name="validate_start"),
+    path("organisatie/valideren/<str:token>", views.validate, name="validate"),
+    path("organisatie/valideren/<str:token>/status", views.validate_status, name="validate_status"),
+    path("organisatie/valideren/<str:token>/app", views.validate_app, name="validate_app"),
+    path(
+        "organisatie/valideren/<str:token>/app/status",
+        views.validate_app_status,
+        name="validate_app_status",
+    ),
+    path("organisatie/gevalideerd", views.validated, name="validated"),
+    path("help", views.help_index, name="help"),
+    path("help/administrator", views.help_administrator, name="help_administrator"),
+    path("help/beheerder", views.help_manager, name="help_manager"),
+]

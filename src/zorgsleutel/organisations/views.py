@@ -1,0 +1,214 @@
+"""Seed 003 for the applicant: Voorbereiding, Aanvraagformulier, Organisatie valideren (UZI card,
+then the app), and the guidance pages. Views parse, call one flow and render."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import JsonResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+
+from zorgsleutel import policies
+from zorgsleutel.accounts.models import User
+from zorgsleutel.cards import flows as cards
+from zorgsleutel.core import clock, ratelimit
+from zorgsleutel.core.errors import DomainError, RateLimited
+from zorgsleutel.core.requestcontext import client_ip
+from zorgsleutel.mobileapp import flows as app_flows
+from zorgsleutel.mobileapp import qr
+from zorgsleutel.organisations import forms
+from zorgsleutel.organisations.flows import applications, validation
+from zorgsleutel.web.pages import locale, render, show_error
+
+CHALLENGE = "zs_validation_challenge"  # session: {token digest: challenge id}
+VALIDATED = "zs_validated"  # session: the new administrator, until the app is linked
+ENROL_CODE = "zs_validation_enrolment"
+VALIDATED_FOR = 30 * 60  # seconds this browser may link the administrator's app
+
+
+def prepare(request):
+    """Stap 1 Voorbereiding: the roles and what each person needs."""
+    return render(request, "organisations/prepare.html", {"step": 1})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def apply(request):
+    """Stap 2 Aanvraagformulier invullen."""
+    form = forms.ApplicationForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            ratelimit.hit("application-ip", client_ip(request) or "-", "10/h")
+            application = applications.submit_application(data=form.application(), locale=locale())
+        except RateLimited as error:
+            show_error(form, error)
+            status = 429
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            request.session["zs_application"] = application.applicant_email
+            return redirect("organisations:applied")
+    return render(request, "organisations/apply.html", {"form": form, "step": 2}, status=status)
+
+
+def applied(request):
+    return render(
+        request,
+        "organisations/applied.html",
+        {"email": request.session.get("zs_application", ""), "step": 2},
+    )
+
+
+def validate_start(request):
+    """`Ik wil een organisatie valideren`: what the applicant needs, and where the link is."""
+    return render(request, "organisations/validate_start.html", {"step": 5})
+
+
+def _link_invalid(request, error: DomainError):
+    return render(
+        request, "organisations/link_invalid.html", {"message": error.message}, status=404
+    )
+
+
+@never_cache
+@require_GET
+def validate(request, token: str):
+    """Stap 5 Organisatie valideren: present the UZI card (card client or TLS certificate)."""
+    try:
+        application = validation.open_validation(token=token)
+    except DomainError as error:
+        return _link_invalid(request, error)
+    earlier = request.session.get(CHALLENGE, "")
+    if earlier and cards.maybe_answered(earlier):  # back from the TLS path
+        outcome = _finish(request, token, earlier)
+        if outcome["status"] == "ok":
+            return redirect(outcome["next"])
+        if outcome.get("message"):
+            messages.error(request, outcome["message"])
+    if not request.session.session_key:
+        request.session.save()
+    started = validation.start_card_challenge(
+        token=token, session_key=request.session.session_key, host=request.get_host()
+    )
+    request.session[CHALLENGE] = started.challenge_id
+    status_url = reverse("organisations:validate_status", args=[token])
+    tls_url = ""
+    if settings.UZI_TLS_URL:
+        tls_url = f"{settings.UZI_TLS_URL.rstrip('/')}/uzi/tls/{started.challenge_id}"
+        tls_url += "?next=" + reverse("organisations:validate", args=[token])
+    return render(
+        request,
+        "organisations/validate.html",
+        {
+            "application": application,
+            "code": started.code,
+            "qr": qr.svg(started.url, title=_("QR code for the card client")),
+            "url": started.url,
+            "status_url": f"{status_url}?id={started.challenge_id}",
+            "interval": policies.APP_POLL_INTERVAL_MS,
+            "expires_in_ms": int(policies.CARD_CHALLENGE_TTL.total_seconds() * 1000),
+            "tls_url": tls_url,
+            "server": settings.SITE_URL,
+            "step": 5,
+        },
+    )
+
+
+def _finish(request, token: str, challenge_id: str) -> dict:
+    """The card's verdict for this browser, collected once: where to go next, or why not."""
+    key = request.session.session_key
+    if not key or request.session.get(CHALLENGE) != challenge_id:
+        return {"status": "invalid"}
+    try:
+        collected = cards.collect(session_key=key, challenge_id=challenge_id)
+    except DomainError as error:
+        return {"status": "expired", "message": str(error.message)}
+    if collected.status == "waiting":
+        return {"status": "waiting"}
+    request.session.pop(CHALLENGE, None)
+    if collected.status == "refused":
+        return {"status": "refused", "message": cards.refusal_message(collected.result)}
+    user = validation.validated_user(collected=collected)
+    request.session.cycle_key()
+    request.session[VALIDATED] = {"user": str(user.public_id), "at": clock.now().timestamp()}
+    return {"status": "ok", "next": reverse("organisations:validate_app", args=[token])}
+
+
+@never_cache
+@require_GET
+def validate_status(request, token: str):
+    """Polled by the validation page: once the card has answered, the verdict (once)."""
+    challenge_id = request.GET.get("id", "")[:40]
+    if not request.GET.get("final") and not cards.maybe_answered(challenge_id):
+        return JsonResponse({"status": "waiting"})
+    outcome = _finish(request, token, challenge_id)
+    status = {"invalid": 404, "expired": 410}.get(outcome["status"], 200)
+    return JsonResponse(outcome, status=status)
+
+
+def _validated_user(request) -> User | None:
+    held = request.session.get(VALIDATED) or {}
+    if clock.now().timestamp() - held.get("at", 0) > VALIDATED_FOR:
+        return None
+    return User.objects.filter(public_id=held.get("user"), state=User.ACTIVE).first()
+
+
+@never_cache
+@require_GET
+def validate_app(request, token: str):
+    """Stap 5, continued: the new administrator links the Zorgsleutel app (QR code, PIN)."""
+    user = _validated_user(request)
+    if user is None:
+        return redirect("organisations:validate", token=token)
+    started = app_flows.open_enrolment_for(actor=user, code=request.session.get(ENROL_CODE, ""))
+    if started is None:
+        started = app_flows.start_enrolment(actor=user)
+    request.session[ENROL_CODE] = started.code
+    return render(
+        request,
+        "organisations/validate_app.html",
+        {
+            "person": user,
+            "qr": qr.svg(started.url, title=_("QR code to link the Zorgsleutel app")),
+            "url": started.url,
+            "status_url": reverse("organisations:validate_app_status", args=[token]),
+            "interval": policies.APP_POLL_INTERVAL_MS,
+            "step": 5,
+        },
+    )
+
+
+@never_cache
+@require_GET
+def validate_app_status(request, token: str):
+    user = _validated_user(request)
+    code = request.session.get(ENROL_CODE)
+    if user is None or not code:
+        return JsonResponse({"status": "invalid"}, status=404)
+    if not app_flows.enrolment_done(actor=user, code=code):
+        return JsonResponse({"status": "waiting"})
+    for key in (VALIDATED, ENROL_CODE):
+        request.session.pop(key, None)
+    return JsonResponse({"status": "ok", "next": reverse("organisations:validated")})
+
+
+def validated(request):
+    """Stap 6: log in with the app as the organisation's administrator."""
+    return render(request, "organisations/validated.html", {"step": 6})
+
+
+def help_index(request):
+    return render(request, "organisations/help_index.html")
+
+
+def help_administrator(request):
+    return render(request, "organisations/help_administrator.html")
+
+
+def help_manager(request):
+    return render(request, "organisations/help_manager.html")
