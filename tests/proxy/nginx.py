@@ -35,6 +35,11 @@ PORTAL_HOST = "zorgsleutel.example"
 UZI_HOST = "uzi.zorgsleutel.example"
 UPSTREAM = "server 127.0.0.1:8000;"
 DEBIAN_MAIN_CONF = Path("/etc/nginx/nginx.conf")
+# The test's two hosts. Different host names, as in production, so the browser keeps their cookies
+# apart (cookies ignore ports): a view on the UZI host cannot rely on the portal's session cookie
+# in a test and then miss it in production. Unlike production they are not the same site.
+TEST_PORTAL_HOST = "localhost"
+TEST_UZI_HOST = "127.0.0.1"  # Playwright's client_certificates origin: exactly this
 
 
 # --- Rendering the shipped configuration ---------------------------------------------------------
@@ -98,14 +103,17 @@ def render_site(
     client_ca_names: Path | None = None,
 ) -> str:
     """The shipped site config on loopback ports: the port-80 redirect is left out, the TLS
-    servers listen on 127.0.0.1, and redirects between the two hosts point at those ports."""
+    servers listen on 127.0.0.1, and redirects between the two hosts point at the test hosts."""
     text = with_certificates(without_comments(text), pki, client_ca_names)
     text = substitute(text, re.escape(UPSTREAM), f"server 127.0.0.1:{upstream_port};", expected=1)
     text = substitute(
-        text, re.escape(f"https://{UZI_HOST}"), f"https://127.0.0.1:{uzi_port}", expected=1
+        text, re.escape(f"https://{UZI_HOST}"), f"https://{TEST_UZI_HOST}:{uzi_port}", expected=1
     )
     text = substitute(
-        text, re.escape(f"https://{PORTAL_HOST}"), f"https://127.0.0.1:{portal_port}", expected=1
+        text,
+        re.escape(f"https://{PORTAL_HOST}"),
+        f"https://{TEST_PORTAL_HOST}:{portal_port}",
+        expected=1,
     )
     rendered, last = [], 0
     for start, end in server_blocks(text):
@@ -200,11 +208,11 @@ class NginxProxy:
 
     @property
     def portal_url(self) -> str:
-        return f"https://127.0.0.1:{self.portal_port}"
+        return f"https://{TEST_PORTAL_HOST}:{self.portal_port}"
 
     @property
     def uzi_url(self) -> str:
-        return f"https://127.0.0.1:{self.uzi_port}"
+        return f"https://{TEST_UZI_HOST}:{self.uzi_port}"
 
     def error_log(self) -> str:
         path = self.prefix / "error.log"

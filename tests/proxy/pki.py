@@ -103,6 +103,13 @@ def write(directory: Path, stem: str, certificate: x509.Certificate, key: Key | 
     return cert_path, key_path
 
 
+def client_identity(
+    directory: Path, stem: str, certificate: x509.Certificate, key: Key
+) -> ClientIdentity:
+    """Write a certificate and its key (e.g. a card from zorgsleutel.uzi.testca) for a client."""
+    return ClientIdentity(certificate, *write(directory, stem, certificate, key))
+
+
 def make_pki(directory: Path) -> TestPki:
     """Generate every certificate the proxy tests need into `directory`."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -135,13 +142,11 @@ def make_pki(directory: Path) -> TestPki:
     server_ca, _ = write(directory, "server-ca", ca)
     server_cert, server_key_path = write(directory, "server", server, server_key)
     client_ca_names, _ = write(directory, "uzi-ca-names", uzi_ca)
-    card_paths = write(directory, "card", card, card_key)
-    stranger_paths = write(directory, "stranger", stranger, stranger_key)
     return TestPki(
         server_ca=server_ca,
         server_cert=server_cert,
         server_key=server_key_path,
         client_ca_names=client_ca_names,
-        card=ClientIdentity(card, *card_paths),
-        stranger=ClientIdentity(stranger, *stranger_paths),
+        card=client_identity(directory, "card", card, card_key),
+        stranger=client_identity(directory, "stranger", stranger, stranger_key),
     )
