@@ -1,0 +1,132 @@
+"""Parsing the UZI fields: the real TEST card, every pas type, and what is refused."""
+
+import json
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from zorgsleutel.uzi import UziError, parse_identity, pem
+from zorgsleutel.uzi.professions import profession
+from zorgsleutel.uzi.testca import issue_card_certificate
+
+KEY = ec.generate_private_key(ec.SECP256R1()).public_key()
+
+
+def card(uzi_test_ca, **options):
+    options.setdefault("ura", "90000001")
+    options.setdefault("uzi_number", "900000001")
+    return issue_card_certificate(KEY, ca=uzi_test_ca.hierarchy.zorgverlener, **options)
+
+
+def refused(data) -> str:
+    with pytest.raises(UziError) as caught:
+        parse_identity(data)
+    return caught.value.code
+
+
+def test_real_test_card_parses(real_card):
+    who = parse_identity(real_card["Authenticiteit"])
+    fields = (who.uzi_number, who.ura, who.pas_type, who.role)
+    assert fields == ("900016528", "90000382", "Z", "01.000")
+    assert who.profession == "Arts"
+    assert who.agb is None  # 00000000: no AGB code
+    assert who.ca_oid == "2.16.528.1.1007.99.217"
+    assert who.version == "1"
+    assert (who.given_name, who.surname) == ("Jan", "test-90014548")
+    assert who.full_name == "Jan test-90014548" == who.common_name
+    assert who.organisation_name == "Tést Zorginstelling 03"
+    assert who.title == "Arts"
+    assert who.not_before.year == 2017 and who.not_after.year == 2020
+    assert len(who.fingerprint_sha256) == 64
+    data = json.loads(json.dumps(who.as_dict()))
+    assert data["uzi_number"] == "900016528" and data["pas_type_name"] == "Zorgverlenerpas"
+
+
+def test_all_three_card_certificates_carry_the_same_identity(real_card):
+    numbers = {parse_identity(data).uzi_number for data in real_card.values()}
+    assert numbers == {"900016528"}
+
+
+def test_der_and_text_pem_are_read_too(real_card, uzi_test_ca):
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    certificate = x509.load_pem_x509_certificate(real_card["Authenticiteit"])
+    der = certificate.public_bytes(serialization.Encoding.DER)
+    assert parse_identity(der).uzi_number == "900016528"
+    assert parse_identity(real_card["Authenticiteit"].decode()).uzi_number == "900016528"
+    assert parse_identity(certificate).uzi_number == "900016528"
+
+
+@pytest.mark.parametrize(
+    ("pas_type", "name", "expected_name"),
+    [
+        ("N", "Anna de Vries", "Anna de Vries"),
+        ("M", "Balie Huisartsenpost", "Balie Huisartsenpost"),
+        ("S", "server.zorg.example", "server.zorg.example"),
+    ],
+)
+def test_employee_and_server_passes_parse(uzi_test_ca, pas_type, name, expected_name):
+    """The library reads every pas type; whether M and S may log in is the portal's decision."""
+    who = parse_identity(card(uzi_test_ca, pas_type=pas_type, name=name))
+    assert who.pas_type == pas_type
+    assert who.role == "00.000" and who.profession is None
+    assert who.full_name == expected_name
+
+
+def test_roles_name_their_profession(uzi_test_ca):
+    who = parse_identity(card(uzi_test_ca, role="30.000"))
+    assert (who.role, who.profession, who.title) == ("30.000", "Verpleegkundige", "Verpleegkundige")
+    assert profession("81.000") == "Physician assistant"
+    assert profession("01.015") == "Arts"  # huisarts: a specialism of arts
+    assert profession("77.000") is None
+
+
+def test_agb_code_is_kept(uzi_test_ca):
+    assert parse_identity(card(uzi_test_ca, agb="01234567")).agb == "01234567"
+
+
+@pytest.mark.parametrize("data", [b"", b"   \n", b"\x00\x01garbage", "not a certificate"])
+def test_unreadable_input_is_malformed(data):
+    assert refused(data) == "malformed"
+
+
+def test_pem_with_a_broken_body_is_malformed():
+    broken = b"-----BEGIN CERTIFICATE-----\nTUlJQm9n\n-----END CERTIFICATE-----\n"
+    assert refused(broken) == "malformed"
+
+
+def test_a_ca_certificate_is_not_uzi(real_trust):
+    assert refused(pem(real_trust.anchors[0]).encode()) == "not_uzi"
+
+
+@pytest.mark.parametrize(
+    "field",
+    [
+        "2.16.528.1.1007.99.217-1-900000001-Z-90000001-01.000",  # six fields
+        "2.16.528.1.1007.99.217-1-900000001-X-90000001-01.000-00000000",  # pas type X
+        "2.16.528.1.1007.99.217-1-900000001-Z-9000001-01.000-00000000",  # URA of 7 digits
+        "2.16.528.1.1007.99.217-1-900000001-Z-90000001-1.000-00000000",  # role not NN.NNN
+        "2.16.528.1.1007.99.217-1-900000001-Z-90000001-00.000-00000000",  # Z without a role
+        "2.16.528.1.1007.99.217-1-900000001-N-90000001-01.000-00000000",  # N with a role
+        "2.16.528.1.1007.99.217-1-900000001-Z-90000001-01.000-0000000A",  # AGB not digits
+        "not.an.oid-1-900000001-Z-90000001-01.000-00000000",
+        "2.16.528.1.1007.99.217-1-90000000A-Z-90000001-01.000-00000000",
+    ],
+)
+def test_wrong_uzi_fields_are_refused(uzi_test_ca, field):
+    assert refused(card(uzi_test_ca, uzi_field=field)) == "bad_uzi_field"
+
+
+def test_subject_serial_number_must_match_the_uzi_number(uzi_test_ca):
+    assert refused(card(uzi_test_ca, subject_serial="900000002")) == "malformed"
+
+
+def test_error_carries_code_message_and_detail():
+    with pytest.raises(UziError) as caught:
+        parse_identity(b"")
+    error = caught.value
+    message = "This is not a readable certificate."
+    assert error.as_dict() == {"error": "malformed", "message": message}
+    assert error.detail == "empty input"
+    assert str(error) == "This is not a readable certificate. (empty input)"
