@@ -135,11 +135,18 @@ def _present(
     algorithm: str = "",
 ) -> dict:
     refusal: DomainError | None = None
+    _pending(CardChallenge.objects, public_id=challenge_id)  # fail fast, before the CPU work
+    try:
+        identity, leaf = verification.verify_certificates(certificates)
+    except DomainError as error:
+        if error.code in verification.UNREADABLE:
+            raise  # bad input: the challenge stays open for a proper answer
+        identity, leaf, refusal = None, None, error
     with transaction.atomic():
         challenge = _pending(CardChallenge.objects.select_for_update(), public_id=challenge_id)
-        identity = None
         try:
-            identity, leaf = verification.verify_certificates(certificates)
+            if refusal is not None:
+                raise refusal
             if means == "card":
                 message = cardprotocol.message(
                     challenge_id=challenge.public_id,

@@ -3,12 +3,14 @@ certificate work; this turns its verdicts into the portal's errors)."""
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from zorgsleutel import cardprotocol, uzi
 from zorgsleutel.core import clock
 from zorgsleutel.core.errors import DomainError
+
+# Input that is not a (UZI) certificate at all: a 400, and the challenge stays open.
+UNREADABLE = frozenset({"malformed", "not_uzi", "bad_uzi_field"})
 
 
 def verify_certificates(certificates: list):
@@ -16,9 +18,7 @@ def verify_certificates(certificates: list):
     if not certificates or len(certificates) > 10:
         raise DomainError("malformed", _("Send the card's certificates."))
     try:
-        return uzi.verify_presentation(
-            certificates, at=clock.now(), trust=uzi.trust_store(settings.UZI_TRUST_DIR)
-        )
+        return uzi.from_settings().verify(certificates, at=clock.now())
     except uzi.UziError as error:
         raise DomainError(error.code, error.message) from None
 
