@@ -123,10 +123,13 @@ def test_subject_serial_number_must_match_the_uzi_number(uzi_test_ca):
 
 
 def test_error_carries_code_message_and_detail():
+    from django.utils import translation
+
     with pytest.raises(UziError) as caught:
         parse_identity(b"")
     error = caught.value
-    message = "This is not a readable certificate."
-    assert error.as_dict() == {"error": "malformed", "message": message}
+    with translation.override("en"):
+        message = "This is not a readable certificate."
+        assert error.as_dict() == {"error": "malformed", "message": message}
+        assert str(error) == "This is not a readable certificate. (empty input)"
     assert error.detail == "empty input"
-    assert str(error) == "This is not a readable certificate. (empty input)"

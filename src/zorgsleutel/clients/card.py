@@ -263,9 +263,10 @@ def present(
     module: str = DEFAULT_MODULE,
     token: str | None = None,
     pin: str | None = None,
-    out=sys.stdout,
+    out=None,
 ) -> dict:
     """Answer one card challenge; returns the portal's answer, raises Refused or ClientError."""
+    out = out or sys.stdout
     server, code = challenge_address(target, code=code, server=server)
     status, info = _http("GET", _api(server, f"/challenges/{urllib.parse.quote(code)}"))
     if status != 200:
@@ -297,8 +298,9 @@ def present(
     return answer
 
 
-def info(*, module: str, token: str | None, pin: str | None, out=sys.stdout) -> None:
+def info(*, module: str, token: str | None, pin: str | None, out=None) -> None:
     """List the certificates on the card, with the UZI fields of each."""
+    out = out or sys.stdout
     from zorgsleutel.uzi.errors import UziError
     from zorgsleutel.uzi.identity import parse_identity
 
