@@ -97,3 +97,12 @@ def test_command_makes_card_trust_dir_and_is_idempotent(softhsm, tmp_path):
     assert missing.returncode == 3
     assert "SoftHSM2 is not installed: apt-get install softhsm2" in err
     assert "Traceback" not in err
+
+
+def test_command_refuses_outside_development(settings):
+    from django.core.management import CommandError, call_command
+
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="DEBUG=1") as caught:
+        call_command("uzi", "make-test-card")
+    assert caught.value.returncode == 2

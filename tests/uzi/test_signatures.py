@@ -23,7 +23,8 @@ def test_rsa_pkcs1_sha256(uzi_test_ca):
     assert algorithm_for(certificate) == "rsa-pkcs1-sha256"
     assert verify_signature(certificate, MESSAGE, signature, "rsa-pkcs1-sha256")
     assert not verify_signature(certificate, MESSAGE + b"x", signature, "rsa-pkcs1-sha256")
-    assert not verify_signature(certificate, MESSAGE, signature[:-1] + b"\0", "rsa-pkcs1-sha256")
+    tampered = signature[:-1] + bytes([signature[-1] ^ 1])
+    assert not verify_signature(certificate, MESSAGE, tampered, "rsa-pkcs1-sha256")
     assert not verify_signature(certificate, MESSAGE, signature, "ecdsa-sha256")
     assert not verify_signature(certificate, MESSAGE, b"", "rsa-pkcs1-sha256")
 

@@ -123,6 +123,9 @@ class Command(BaseCommand):
     # --- make-test-card ---------------------------------------------------------------------------
 
     def make_test_card(self, options) -> None:
+        if not settings.DEBUG:
+            # It writes a development root into the trust dir: never on a production portal.
+            raise CommandError("make-test-card is for development (DEBUG=1)", returncode=UNUSABLE)
         var = Path(settings.VAR_DIR)
         softhsm = testcard.SoftHsm(options["softhsm_dir"] or var / "softhsm", options["module"])
         if not softhsm.installed:
