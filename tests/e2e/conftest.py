@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from support import require_binary
+from uzi.softhsm_fixtures import softhsm, uzi_test_ca, uzi_trust_settings  # noqa: F401
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(os.environ.get("ZS_ARTIFACTS", "test-artifacts"))

@@ -30,7 +30,7 @@ def administrator():
     return user
 
 
-def _logged_in(page, user) -> None:
+def _logged_in(page, user, acr: str = "low") -> None:
     """Give the browser a session as the login flow leaves it."""
     store = import_module(settings.SESSION_ENGINE).SessionStore()
     now = clock.now().timestamp()
@@ -41,7 +41,7 @@ def _logged_in(page, user) -> None:
             BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend",
             sessions.AUTH_AT: now,
             sessions.SEEN_AT: now,
-            sessions.ACR: "low",
+            sessions.ACR: acr,
         }
     )
     store.save()

@@ -64,6 +64,8 @@ def member_list(request, public_id):
             "rows": rows,
             "search": search,
             "acting": acting,
+            # Managers act on care workers only (seed 003); the flows enforce it too.
+            "manageable": policies.ROLE_GRANTS.get(acting.role, frozenset()),
             "roles": [
                 (v, label) for v, label in Membership.ROLES if policies.may_grant(acting.role, v)
             ],
