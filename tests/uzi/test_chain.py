@@ -186,21 +186,15 @@ def test_naive_time_is_taken_as_utc(real_card, real_trust):
 
 def test_expired_intermediate_ca_is_named(uzi_test_ca):
     hierarchy = uzi_test_ca.hierarchy
-    old_key = testca._new_key(2048)
-    old_ca = testca._issue_ca(
-        testca._ca_name("Zorgsleutel DEV Old Zorgverlener CA"),
-        old_key.public_key(),
-        hierarchy.persoon,
-        None,
-        datetime.now(UTC) - timedelta(days=3 * 365),
-        1,
+    old = testca.issue_ca(
+        "Zorgsleutel DEV Old Zorgverlener CA",
+        issuer=hierarchy.persoon,
+        not_before=datetime.now(UTC) - timedelta(days=3 * 365),
+        days=365,
         path_length=0,
     )
-    authority = testca.CertificateAuthority(old_ca, old_key)
-    certificate = testca.issue_card_certificate(
-        KEY, ca=authority, ura="90000001", uzi_number="900000001"
-    )
-    trust = TrustStore.from_certificates([*hierarchy.ca_certificates, old_ca])
+    certificate = testca.issue_card_certificate(KEY, ca=old, ura="90000001", uzi_number="900000001")
+    trust = TrustStore.from_certificates([*hierarchy.ca_certificates, old.certificate])
     error = refusal([certificate], trust)
     assert error.code == "expired"
     assert "Old Zorgverlener CA" in error.detail

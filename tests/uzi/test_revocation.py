@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from support import free_port
 from zorgsleutel import uzi
-from zorgsleutel.uzi import revocation, testca
+from zorgsleutel.uzi import revocation, testca, testrevocation
 from zorgsleutel.uzi.trust import TrustStore
 
 KEY = ec.generate_private_key(ec.SECP256R1()).public_key()
@@ -83,7 +83,7 @@ def publish(responder, hierarchy, revoked=None, signer=None):
         ca = getattr(hierarchy, name)
         if name == "zorgverlener" and signer:
             ca = testca.CertificateAuthority(ca.certificate, signer)
-        crl = testca.issue_crl(ca, revoked.get(name))
+        crl = testrevocation.issue_crl(ca, revoked.get(name))
         responder.crls[f"/{name}.crl"] = crl.public_bytes(serialization.Encoding.DER)
 
 
@@ -128,7 +128,7 @@ def test_crl_unreachable_fails_closed(responder, pki):
 
 def test_crl_signed_by_another_key_fails_closed(responder, pki):
     hierarchy, certificate, trust = pki
-    publish(responder, hierarchy, signer=testca._new_key(2048))
+    publish(responder, hierarchy, signer=testca.issue_ca("Forger").key)
     assert code_of(certificate, trust, check_crl=True) == "revocation_unknown"
 
 
@@ -141,7 +141,7 @@ def test_crl_is_off_by_default(responder, pki):
 def test_ocsp_good_and_revoked(responder, pki):
     hierarchy, certificate, trust = pki
     revoked: dict[int, datetime] = {}
-    responder.ocsp = lambda request: testca.ocsp_response(
+    responder.ocsp = lambda request: testrevocation.ocsp_response(
         request,
         ca=hierarchy.zorgverlener,
         certificates={certificate.serial_number: certificate},
@@ -159,7 +159,7 @@ def test_ocsp_answer_signed_by_another_ca_fails_closed(responder, pki):
     impostor = testca.CertificateAuthority(
         hierarchy.zorgverlener.certificate, other.zorgverlener.key
     )
-    responder.ocsp = lambda request: testca.ocsp_response(
+    responder.ocsp = lambda request: testrevocation.ocsp_response(
         request, ca=impostor, certificates={certificate.serial_number: certificate}
     )
     assert code_of(certificate, trust, check_ocsp=True) == "revocation_unknown"
@@ -167,7 +167,7 @@ def test_ocsp_answer_signed_by_another_ca_fails_closed(responder, pki):
 
 def test_ocsp_refusal_fails_closed(responder, pki):
     hierarchy, certificate, trust = pki
-    responder.ocsp = lambda request: testca.ocsp_response(
+    responder.ocsp = lambda request: testrevocation.ocsp_response(
         request, ca=hierarchy.zorgverlener, certificates={}
     )
     assert code_of(certificate, trust, check_ocsp=True) == "revocation_unknown"

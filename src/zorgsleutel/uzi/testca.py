@@ -18,7 +18,6 @@ from asn1crypto import core
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509 import ocsp
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
 
 from zorgsleutel.uzi import professions
@@ -37,7 +36,11 @@ TEST_POLICIES = {
 }
 UPN_OID = ObjectIdentifier("1.3.6.1.4.1.311.20.2.3")
 DOCUMENT_SIGNING_OID = ObjectIdentifier("1.3.6.1.4.1.311.10.3.12")
-LEVELS = (("root", "Zorg CSP Root CA"), ("persoon", "Zorg CSP Level 2 Persoon CA"))
+USAGES = {
+    "authentication": ("digital_signature",),
+    "signing": ("content_commitment",),
+    "encryption": ("key_encipherment", "data_encipherment"),
+}
 
 
 @dataclass(frozen=True)
@@ -69,37 +72,29 @@ class TestHierarchy:
         cls, *, prefix: str = PREFIX, crl_base_url: str | None = None, key_size: int = 2048
     ) -> TestHierarchy:
         """A fresh hierarchy; `crl_base_url` adds CRL distribution points (revocation tests)."""
-        now = datetime.now(UTC) - timedelta(days=1)
-        root_key = _new_key(key_size)
-        root_name = _ca_name(f"{prefix} Zorg CSP Root CA")
-        root = _issue_ca(
-            root_name, root_key.public_key(), None, root_key, now, 20, path_length=None
+        start = datetime.now(UTC) - timedelta(days=1)
+        crl = (lambda name: f"{crl_base_url}/{name}.crl") if crl_base_url else (lambda _: None)
+        root = issue_ca(
+            f"{prefix} Zorg CSP Root CA", not_before=start, days=20 * 365, key_size=key_size
         )
-        root_ca = CertificateAuthority(root, root_key)
-        persoon_key = _new_key(key_size)
-        persoon = _issue_ca(
-            _ca_name(f"{prefix} Zorg CSP Level 2 Persoon CA"),
-            persoon_key.public_key(),
-            root_ca,
-            None,
-            now,
-            15,
-            path_length=None,
-            crl_url=f"{crl_base_url}/root.crl" if crl_base_url else None,
+        persoon = issue_ca(
+            f"{prefix} Zorg CSP Level 2 Persoon CA",
+            issuer=root,
+            not_before=start,
+            days=15 * 365,
+            crl_url=crl("root"),
+            key_size=key_size,
         )
-        persoon_ca = CertificateAuthority(persoon, persoon_key)
-        issuing_key = _new_key(key_size)
-        issuing = _issue_ca(
-            _ca_name(f"{prefix} UZI-register Zorgverlener CA"),
-            issuing_key.public_key(),
-            persoon_ca,
-            None,
-            now,
-            10,
+        zorgverlener = issue_ca(
+            f"{prefix} UZI-register Zorgverlener CA",
+            issuer=persoon,
+            not_before=start,
+            days=10 * 365,
             path_length=0,
-            crl_url=f"{crl_base_url}/persoon.crl" if crl_base_url else None,
+            crl_url=crl("persoon"),
+            key_size=key_size,
         )
-        return cls(root_ca, persoon_ca, CertificateAuthority(issuing, issuing_key))
+        return cls(root, persoon, zorgverlener)
 
     @classmethod
     def load_or_create(cls, directory: Path) -> tuple[TestHierarchy, bool]:
@@ -192,7 +187,7 @@ def issue_card_certificate(
         .not_valid_after(not_after)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(x509.SubjectAlternativeName(names), critical=False)
-        .add_extension(_key_usage(usage), critical=True)
+        .add_extension(_key_usage(*USAGES[usage]), critical=True)
         .add_extension(x509.ExtendedKeyUsage(_extended_usage(usage)), critical=False)
         .add_extension(
             x509.CertificatePolicies(
@@ -222,133 +217,54 @@ def issue_card_certificate(
     return builder.sign(ca.key, hashes.SHA256())
 
 
-def issue_crl(
-    ca: CertificateAuthority,
-    revoked: dict[int, datetime] | None = None,
-    *,
-    at: datetime | None = None,
-    next_update: timedelta = timedelta(days=1),
-) -> x509.CertificateRevocationList:
-    """A CRL of `ca` listing `revoked` {serial number: revocation time}."""
-    at = at or datetime.now(UTC) - timedelta(minutes=1)
-    builder = (
-        x509.CertificateRevocationListBuilder()
-        .issuer_name(ca.certificate.subject)
-        .last_update(at)
-        .next_update(at + next_update)
-    )
-    for serial, when in (revoked or {}).items():
-        builder = builder.add_revoked_certificate(
-            x509.RevokedCertificateBuilder().serial_number(serial).revocation_date(when).build()
-        )
-    return builder.sign(ca.key, hashes.SHA256())
-
-
-def ocsp_response(
-    request_der: bytes,
-    *,
-    ca: CertificateAuthority,
-    certificates: dict[int, x509.Certificate],
-    revoked: dict[int, datetime] | None = None,
-) -> bytes:
-    """An OCSP answer signed by `ca` for a request about one of `certificates` (by serial)."""
-    request = ocsp.load_der_ocsp_request(request_der)
-    certificate = certificates.get(request.serial_number)
-    if certificate is None:
-        return ocsp.OCSPResponseBuilder.build_unsuccessful(
-            ocsp.OCSPResponseStatus.UNAUTHORIZED
-        ).public_bytes(serialization.Encoding.DER)
-    now = datetime.now(UTC) - timedelta(minutes=1)
-    when = (revoked or {}).get(request.serial_number)
-    response = (
-        ocsp.OCSPResponseBuilder()
-        .add_response(
-            cert=certificate,
-            issuer=ca.certificate,
-            algorithm=hashes.SHA1(),  # noqa: S303 (CertID per RFC 6960)
-            cert_status=ocsp.OCSPCertStatus.REVOKED if when else ocsp.OCSPCertStatus.GOOD,
-            this_update=now,
-            next_update=now + timedelta(hours=1),
-            revocation_time=when,
-            revocation_reason=None,
-        )
-        .responder_id(ocsp.OCSPResponderEncoding.HASH, ca.certificate)
-        .sign(ca.key, hashes.SHA256())
-    )
-    return response.public_bytes(serialization.Encoding.DER)
-
-
 # --- Building blocks ------------------------------------------------------------------------------
 
 
-def _new_key(key_size: int) -> rsa.RSAPrivateKey:
-    return rsa.generate_private_key(public_exponent=65537, key_size=key_size)
-
-
-def _ca_name(common_name: str) -> x509.Name:
-    return x509.Name(
+def issue_ca(
+    common_name: str,
+    *,
+    issuer: CertificateAuthority | None = None,
+    not_before: datetime | None = None,
+    days: int = 365,
+    path_length: int | None = None,
+    crl_url: str | None = None,
+    key_size: int = 2048,
+) -> CertificateAuthority:
+    """A CA with a new key: a root when `issuer` is None, else issued by `issuer`."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=key_size)
+    subject = x509.Name(
         [
             x509.NameAttribute(NameOID.COUNTRY_NAME, "NL"),
             x509.NameAttribute(NameOID.ORGANIZATION_NAME, ORGANISATION),
             x509.NameAttribute(NameOID.COMMON_NAME, common_name),
         ]
     )
-
-
-def _issue_ca(
-    subject: x509.Name,
-    public_key,
-    issuer: CertificateAuthority | None,
-    self_key: rsa.RSAPrivateKey | None,
-    not_before: datetime,
-    years: int,
-    *,
-    path_length: int | None,
-    crl_url: str | None = None,
-) -> x509.Certificate:
-    signing_key = issuer.key if issuer else self_key
+    signer = issuer.key if issuer else key
+    not_before = not_before or datetime.now(UTC) - timedelta(minutes=5)
     builder = (
         x509.CertificateBuilder()
         .subject_name(subject)
         .issuer_name(issuer.certificate.subject if issuer else subject)
-        .public_key(public_key)
+        .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(not_before)
-        .not_valid_after(not_before + timedelta(days=365 * years))
+        .not_valid_after(not_before + timedelta(days=days))
         .add_extension(x509.BasicConstraints(ca=True, path_length=path_length), critical=True)
+        .add_extension(_key_usage("key_cert_sign", "crl_sign"), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .add_extension(
-            x509.KeyUsage(
-                digital_signature=False,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(signing_key.public_key()),
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(signer.public_key()),
             critical=False,
         )
     )
     if issuer:
-        builder = builder.add_extension(
-            x509.CertificatePolicies(
-                [
-                    x509.PolicyInformation(ObjectIdentifier(oid), None)
-                    for oid in TEST_POLICIES.values()
-                ]
-            ),
-            critical=False,
-        )
+        policies = [
+            x509.PolicyInformation(ObjectIdentifier(o), None) for o in TEST_POLICIES.values()
+        ]
+        builder = builder.add_extension(x509.CertificatePolicies(policies), critical=False)
     if crl_url:
         builder = builder.add_extension(_crl_points(crl_url), critical=False)
-    return builder.sign(signing_key, hashes.SHA256())
+    return CertificateAuthority(builder.sign(signer, hashes.SHA256()), key)
 
 
 def _card_subject(
@@ -373,28 +289,10 @@ def _card_subject(
     return x509.Name(attributes)
 
 
-def _key_usage(usage: str) -> x509.KeyUsage:
-    flags = dict.fromkeys(
-        (
-            "digital_signature",
-            "content_commitment",
-            "key_encipherment",
-            "data_encipherment",
-            "key_agreement",
-            "key_cert_sign",
-            "crl_sign",
-            "encipher_only",
-            "decipher_only",
-        ),
-        False,
-    )
-    chosen = {
-        "authentication": ("digital_signature",),
-        "signing": ("content_commitment",),
-        "encryption": ("key_encipherment", "data_encipherment"),
-    }[usage]
-    flags.update(dict.fromkeys(chosen, True))
-    return x509.KeyUsage(**flags)
+def _key_usage(*chosen: str) -> x509.KeyUsage:
+    names = ("digital_signature", "content_commitment", "key_encipherment", "data_encipherment")
+    names += ("key_agreement", "key_cert_sign", "crl_sign", "encipher_only", "decipher_only")
+    return x509.KeyUsage(**{name: name in chosen for name in names})
 
 
 def _extended_usage(usage: str) -> list[ObjectIdentifier]:

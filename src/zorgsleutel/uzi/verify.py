@@ -52,7 +52,9 @@ class UziValidator:
     check_crl: bool = False
     check_ocsp: bool = False
 
-    def verify(self, certificates: list[Presented], *, at: datetime):
+    def verify(
+        self, certificates: list[Presented], *, at: datetime
+    ) -> tuple[UziIdentity, x509.Certificate]:
         return verify_presentation(
             certificates,
             at=at,
