@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from proxy.nginx import nginx_pki, nginx_proxy  # noqa: F401
 from support import require_binary
 from uzi.softhsm_fixtures import softhsm, uzi_test_ca, uzi_trust_settings  # noqa: F401
 

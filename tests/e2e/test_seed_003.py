@@ -21,6 +21,7 @@ import pytest
 
 from zorgsleutel.accounts.models import Membership, User
 from zorgsleutel.clients import app as phone
+from zorgsleutel.core.models import AuditEvent
 from zorgsleutel.organisations.models import Application, Organisation
 
 from .test_app import _logged_in, _screenshot
@@ -211,3 +212,73 @@ def test_register_validate_and_manage_a_care_provider(
     # A beheerder manages care workers, not the administrator (the flows refuse it too).
     jan_row = bea.locator("tr.member", has_text="jan@delinde.nl")
     assert jan_row.get_by_role("button", name="Blokkeren").count() == 0
+
+
+def test_validate_through_nginx_with_a_tls_client_certificate(
+    chromium, live_server, nginx_proxy, settings, uzi_test_ca, uzi_trust_settings, tmp_path
+):
+    """Stap 5 the other way: the browser presents the UZI card's certificate to nginx on the
+    UZI host; the portal trusts the header only from the proxy and verifies the chain itself."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from proxy.pki import client_identity
+    from zorgsleutel.organisations.flows import applications
+    from zorgsleutel.uzi import testca
+
+    from .conftest import AccessiblePage
+
+    proxy = nginx_proxy(live_server.url)
+    settings.DEBUG = True
+    settings.SITE_URL = proxy.portal_url
+    settings.UZI_TLS_URL = proxy.uzi_url
+    settings.UZI_TRUSTED_PROXIES = ["127.0.0.1"]
+    operator = User.objects.create(
+        email="operator@zorgsleutel.test", name="Olga", state=User.ACTIVE, is_operator=True
+    )
+    application = applications.submit_application(
+        data=applications.ApplicationData(
+            organisation_name="Apotheek De Brug",
+            kvk_number="23456789",
+            ura=URA,
+            agb_code="",
+            street="Brugweg 2",
+            postal_code="2345 BC",
+            city="Leiden",
+            applicant_name="Jan Arts",
+            applicant_email="jan@debrug.nl",
+            applicant_uzi_number=UZI,
+            declaration=True,
+        ),
+        locale="nl",
+    )
+    applications.approve_application(actor=operator, application_id=application.public_id)
+    from zorgsleutel.messaging.models import OutboxMail
+
+    mail = OutboxMail.objects.get(template="application_approved")
+    link = next(word for word in mail.body_text.split() if "/organisatie/valideren/" in word)
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    certificate = testca.issue_card_certificate(
+        key.public_key(), ca=uzi_test_ca.hierarchy.zorgverlener, ura=URA, uzi_number=UZI
+    )
+    card = client_identity(tmp_path, "uzi-card", certificate, key)
+    context = chromium.new_context(
+        locale="nl-NL",
+        ignore_https_errors=True,  # the test server CA; see DEPENDENCY-NOTES
+        client_certificates=proxy.playwright_client_certificates(card),
+    )
+    try:
+        page = AccessiblePage(context.new_page(), proxy.portal_url)
+        response = page.goto(link)
+        assert response.status == 200  # a 503 would be Playwright's own proxy
+        assert link.startswith(proxy.portal_url)
+        page.get_by_role("link", name="Valideren met mijn UZI-pas in deze browser").click()
+        page.wait_for_url("**/app", timeout=10000)
+        page.check()
+        assert page.url.startswith(proxy.portal_url)
+    finally:
+        context.close()
+    application.refresh_from_db()
+    assert application.state == Application.VALIDATED
+    validated = AuditEvent.objects.get(action="organisation.validated")
+    assert validated.details["means"] == "tls"
