@@ -17,10 +17,16 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_demo_loads_both_organisations_and_everyone_once(vault_service, settings, capsys, tmp_path):
     settings.DEBUG = True
     settings.VAR_DIR = tmp_path
+    settings.UZI_TRUST_DIR = tmp_path / "uzi" / "trust"
     call_command("demo")
-    assert "2 organisation(s), 10 person(s), 10 phone(s), 3 app(s) added" in capsys.readouterr().out
+    first = capsys.readouterr().out
+    assert "2 organisation(s), 10 person(s), 10 phone(s), 3 app(s) added" in first
+    assert "Huisartsenpraktijk Demo: approved" in first
+    assert "Test UZI card made" in first  # SoftHSM2 is installed where the tests run
     call_command("demo")
-    assert "0 organisation(s), 0 person(s), 0 phone(s), 0 app(s) added" in capsys.readouterr().out
+    again = capsys.readouterr().out
+    assert "0 organisation(s), 0 person(s), 0 phone(s), 0 app(s) added" in again
+    assert "approved" not in again and "reused" in again
 
     demozorg = Organisation.objects.get(ura="90000001")
     assert (demozorg.name, demozorg.kind, demozorg.state) == (
@@ -39,7 +45,12 @@ def test_demo_loads_both_organisations_and_everyone_once(vault_service, settings
     for user in User.objects.all():
         assert user.state == User.ACTIVE and user.check_password(demo.PASSWORD)
         assert vault_service.hint(enrolment=user.phone_enrolment).startswith("06 •• •• ••")
-    assert not OutboxMail.objects.exists()
+    # Seed 003's demo applicant: applied and approved, so the mails hold the validation link.
+    assert sorted(OutboxMail.objects.values_list("to", "template")) == [
+        ("aanvrager@demopraktijk.nl", "application_approved"),
+        ("aanvrager@demopraktijk.nl", "application_received"),
+    ]
+    assert (tmp_path / "uzi" / "trust").is_dir()
     # The operator, and Demozorg's administrator and manager, have an app with PIN 123456.
     from zorgsleutel.demo.load import state_file
     from zorgsleutel.mobileapp.models import AppDevice

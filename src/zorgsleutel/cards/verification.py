@@ -3,11 +3,15 @@ certificate work; this turns its verdicts into the portal's errors)."""
 
 from __future__ import annotations
 
+import logging
+
 from django.utils.translation import gettext_lazy as _
 
 from zorgsleutel import cardprotocol, uzi
 from zorgsleutel.core import clock
-from zorgsleutel.core.errors import DomainError
+from zorgsleutel.core.errors import DomainError, ServiceUnavailable
+
+logger = logging.getLogger(__name__)
 
 # Input that is not a (UZI) certificate at all: a 400, and the challenge stays open.
 UNREADABLE = frozenset({"malformed", "not_uzi", "bad_uzi_field"})
@@ -18,7 +22,14 @@ def verify_certificates(certificates: list):
     if not certificates or len(certificates) > 10:
         raise DomainError("malformed", _("Send the card's certificates."))
     try:
-        return uzi.from_settings().verify(certificates, at=clock.now())
+        validator = uzi.from_settings()
+    except (OSError, ValueError):  # an unreadable trust dir: the operator must fix it
+        logger.exception("the UZI trust dir cannot be read")
+        raise ServiceUnavailable(
+            "uzi_unavailable", _("UZI cards cannot be checked right now. Please try again later.")
+        ) from None
+    try:
+        return validator.verify(certificates, at=clock.now())
     except uzi.UziError as error:
         raise DomainError(error.code, error.message) from None
 

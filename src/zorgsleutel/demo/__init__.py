@@ -66,6 +66,27 @@ ORGANISATIONS = (
 )
 
 
+@dataclass(frozen=True)
+class DemoApplication:
+    """Seed 003, steps 2-3 done: an approved application waiting for validation (step 5) with
+    the development UZI card that `zorgsleutel uzi make-test-card` puts on a SoftHSM2 token."""
+
+    organisation_name: str = "Huisartsenpraktijk Demo"
+    kvk_number: str = "90000003"
+    ura: str = "90000003"
+    street: str = "Demolaan 3"
+    postal_code: str = "3511 AA"
+    city: str = "Utrecht"
+    applicant_name: str = "Jan Demo"
+    applicant_email: str = "aanvrager@demopraktijk.nl"
+    uzi_number: str = "900000003"
+    card_label: str = "Demo UZI-pas"
+    card_pin: str = "123456"
+
+
+APPLICATION = DemoApplication()
+
+
 def everyone() -> list[tuple[DemoOrganisation | None, DemoPerson]]:
     people: list[tuple[DemoOrganisation | None, DemoPerson]] = [(None, OPERATOR)]
     for organisation in ORGANISATIONS:
@@ -83,5 +104,14 @@ def banner() -> list[str]:
         "/inloggen/app, save the QR code as a screenshot (or copy its text) and run",
         "  .venv/bin/zorgsleutel app login QR --state var/demo/admin@demozorg.nl.json "
         f"--pin {APP_PIN}",
+        f"{APPLICATION.organisation_name} (URA {APPLICATION.ura}) has applied and been approved: "
+        "the validation link is",
+        f"in the mail to {APPLICATION.applicant_email} (dev mailbox). Open it; the page shows a "
+        "code; present the",
+        f"demo UZI card (SoftHSM2 token {APPLICATION.card_label!r}, PIN {APPLICATION.card_pin}):",
+        "  export SOFTHSM2_CONF=var/softhsm/softhsm2.conf",
+        f'  .venv/bin/zorgsleutel card present --token "{APPLICATION.card_label}" '
+        f"--pin {APPLICATION.card_pin} --code CODE",
+        "then link an app (zorgsleutel app enrol QR --state var/demo/jan.json) and log in with it.",
     ]
     return lines

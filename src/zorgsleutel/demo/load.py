@@ -15,7 +15,15 @@ from zorgsleutel import vaultclient
 from zorgsleutel.accounts.models import Membership, User
 from zorgsleutel.clients import app as app_client
 from zorgsleutel.core import audit
-from zorgsleutel.demo import APP_PIN, ORGANISATIONS, PASSWORD, DemoPerson, everyone
+from zorgsleutel.demo import (
+    APP_PIN,
+    APPLICATION,
+    OPERATOR,
+    ORGANISATIONS,
+    PASSWORD,
+    DemoPerson,
+    everyone,
+)
 from zorgsleutel.mobileapp import flows as app_flows
 from zorgsleutel.mobileapp.models import AppDevice
 from zorgsleutel.organisations.models import Organisation
@@ -88,7 +96,40 @@ def load(*, stdout=None) -> dict[str, int]:
         needs_app = spec_org is None or spec_org.kind == Organisation.CARE_PROVIDER
         if person.role in APP_ROLES and needs_app and _enrol_app(user):
             counts["apps"] += 1
+    counts["applications"] = _approved_application()
     return counts
+
+
+def _approved_application() -> int:
+    """Seed 003 up to step 3: an application the operator approved (its mail holds the link)."""
+    from zorgsleutel.organisations.flows import applications
+    from zorgsleutel.organisations.models import Application
+
+    spec = APPLICATION
+    if (
+        Application.objects.filter(ura=spec.ura).exists()
+        or Organisation.objects.filter(ura=spec.ura).exists()
+    ):
+        return 0
+    application = applications.submit_application(
+        data=applications.ApplicationData(
+            organisation_name=spec.organisation_name,
+            kvk_number=spec.kvk_number,
+            ura=spec.ura,
+            agb_code="",
+            street=spec.street,
+            postal_code=spec.postal_code,
+            city=spec.city,
+            applicant_name=spec.applicant_name,
+            applicant_email=spec.applicant_email,
+            applicant_uzi_number=spec.uzi_number,
+            declaration=True,
+        ),
+        locale="nl",
+    )
+    operator = User.objects.get(email__iexact=OPERATOR.email)
+    applications.approve_application(actor=operator, application_id=application.public_id)
+    return 1
 
 
 def state_file(email: str) -> Path:

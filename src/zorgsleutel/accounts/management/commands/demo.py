@@ -1,9 +1,10 @@
 """zorgsleutel demo: load the demo organisations and people (idempotent; DEBUG only)."""
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from zorgsleutel import vaultclient
-from zorgsleutel.demo import banner
+from zorgsleutel.demo import APPLICATION, banner
 from zorgsleutel.demo.load import DemoRefused, load
 
 
@@ -21,5 +22,28 @@ class Command(BaseCommand):
             "Demo data: {organisations} organisation(s), {people} person(s), "
             "{phones} phone(s), {apps} app(s) added.".format(**counts)
         )
+        if counts["applications"]:
+            self.stdout.write(f"Demo application of {APPLICATION.organisation_name}: approved.")
+        self.make_test_card()
         if options["verbosity"] > 1:
             self.stdout.write("\n".join(banner()))
+
+    def make_test_card(self) -> None:
+        """The demo applicant's UZI card on a SoftHSM2 token; the demo works on without it."""
+        try:
+            call_command(
+                "uzi",
+                "make-test-card",
+                token_label=APPLICATION.card_label,
+                pin=APPLICATION.card_pin,
+                ura=APPLICATION.ura,
+                uzi_number=APPLICATION.uzi_number,
+                name=APPLICATION.applicant_name,
+                organisation=APPLICATION.organisation_name,
+                stdout=self.stdout,
+            )
+        except CommandError as exc:
+            self.stdout.write(
+                f"No demo UZI card: {exc}. The rest of the demo works; to validate the demo "
+                "application, install SoftHSM2 (apt-get install softhsm2) and run `make run` again."
+            )
