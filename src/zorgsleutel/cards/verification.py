@@ -13,8 +13,9 @@ from zorgsleutel.core.errors import DomainError, ServiceUnavailable
 
 logger = logging.getLogger(__name__)
 
-# Input that is not a (UZI) certificate at all: a 400, and the challenge stays open.
-UNREADABLE = frozenset({"malformed", "not_uzi", "bad_uzi_field"})
+# No verdict on the card: input that is not a (UZI) certificate at all (a 400), or the portal
+# cannot check cards right now (a 503). The challenge stays open for a proper answer.
+UNREADABLE = frozenset({"malformed", "not_uzi", "bad_uzi_field", "uzi_unavailable"})
 
 
 def verify_certificates(certificates: list):
