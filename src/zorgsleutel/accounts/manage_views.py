@@ -174,7 +174,7 @@ def member_role(request, public_id, membership_id):
     else:
         messages.success(
             request,
-            _("%(name)s is now %(role)s.")
+            _("%(name)s now has the role %(role)s.")
             % {"name": membership.user.name, "role": membership.get_role_display()},
         )
     return redirect("accounts:members", public_id=organisation.public_id)

@@ -32,7 +32,7 @@ def session_hash(session_key: str) -> str:
 def _invalid() -> NotFound:
     return NotFound(
         "unknown_challenge",
-        _("This card challenge is not valid (any more). Start again on the page in your browser."),
+        _("This code is not valid (any more). Start again on the page in your browser."),
     )
 
 
@@ -214,9 +214,7 @@ def collect(*, session_key: str, challenge_id: str) -> Collected:
             raise _invalid()
         if challenge.status == CardChallenge.PENDING:
             if clock.now() >= challenge.expires_at:
-                raise NotFound(
-                    "challenge_expired", _("The card challenge has expired. Reload the page.")
-                )
+                raise NotFound("challenge_expired", _("The code has expired. Reload the page."))
             return Collected("waiting", {})
         if challenge.status == CardChallenge.ACCEPTED:
             challenge.status = CardChallenge.CONSUMED

@@ -241,7 +241,7 @@ def answer_login(*, challenge_id: str, device_id: str, response: str, signature:
         if not policies.login_allowed(device.user):
             raise PermissionDenied(
                 "organisation_suspended",
-                _("Your organisation has been suspended. Contact your administrator."),
+                _("Your organisation has been suspended. Please contact us."),
             )
         secret = secrets.unseal(bytes(device.secret_ciphertext), device_id=device.public_id)
         if not hmac.compare_digest(appprotocol.response(secret, message), response):

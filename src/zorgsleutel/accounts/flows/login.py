@@ -40,7 +40,7 @@ class PendingLogin:
         )
 
 
-SUSPENDED = _("Your organisation has been suspended. Contact your administrator.")
+SUSPENDED = _("Your organisation has been suspended. Please contact us.")
 
 
 def check_credentials(*, email: str, password: str, ip: str | None) -> PendingLogin:

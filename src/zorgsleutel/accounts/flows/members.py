@@ -154,7 +154,7 @@ def _target(actor: User, action: str, membership: Membership) -> Membership:
         )
         raise PermissionDenied(
             "role_not_allowed",
-            _("Only an administrator can do this to a %(role)s.")
+            _("Only an administrator can do this to someone with the role %(role)s.")
             % {"role": membership.get_role_display()},
         )
     return membership

@@ -141,8 +141,8 @@ def _require_matching_card(application: Application, identity) -> None:
         raise PermissionDenied(
             "pas_type_not_allowed",
             _(
-                "This card (pas type %(type)s) does not belong to one person. Use your UZI "
-                "zorgverlenerspas or a UZI card in your own name."
+                "This card (card type %(type)s) is not issued to one person. Use your UZI care "
+                "provider card or a UZI card in your own name."
             )
             % {"type": identity.pas_type},
         )
