@@ -95,6 +95,7 @@ def challenge_info(*, code: str) -> dict:
         "challenge": cardprotocol.b64(bytes(challenge.challenge)),
         "host": challenge.host,
         "purpose": challenge.purpose,
+        "description": purposes.describe(challenge),
         "expires_at": challenge.expires_at.isoformat(),
     }
 

@@ -21,10 +21,19 @@ class Presentation:
 # handler(challenge, presentation) -> details for the result; raise DomainError to refuse.
 Handler = Callable[[Any, Presentation], dict]
 _handlers: dict[str, Handler] = {}
+# describe(challenge) -> what the card holder is asked to approve, shown by the card client.
+_descriptions: dict[str, Callable[[Any], str]] = {}
 
 
-def register(purpose: str, handler: Handler) -> None:
+def register(purpose: str, handler: Handler, describe: Callable[[Any], str] | None = None) -> None:
     _handlers[purpose] = handler
+    if describe is not None:
+        _descriptions[purpose] = describe
+
+
+def describe(challenge) -> str:
+    describer = _descriptions.get(challenge.purpose)
+    return describer(challenge) if describer else challenge.purpose
 
 
 def handler_for(purpose: str) -> Handler:

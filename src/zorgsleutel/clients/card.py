@@ -276,7 +276,8 @@ def present(
         challenge = proto.unb64(info["challenge"])
     except (KeyError, ValueError):
         raise ClientError("the server's challenge is incomplete") from None
-    print(f"{host} asks for your UZI card: {info.get('purpose', '')}", file=out)
+    what = info.get("description") or info.get("purpose", "")
+    print(f"{host} asks for your UZI card: {what}", file=out)
     if info.get("expires_at"):
         print(f"  code {proto.format_code(code)}, valid until {info['expires_at']}", file=out)
     message = proto.message(challenge_id=challenge_id, challenge=challenge, host=host)

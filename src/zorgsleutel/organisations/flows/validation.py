@@ -195,7 +195,17 @@ def validated_user(*, collected: cards.Collected) -> User:
     return user
 
 
+def describe(challenge) -> str:
+    application = Application.objects.filter(public_id=challenge.subject).first()
+    if application is None:
+        return str(_("validate an organisation"))
+    return str(
+        _("validate %(name)s (URA %(ura)s) and become its administrator")
+        % {"name": application.organisation_name, "ura": application.ura}
+    )
+
+
 def register() -> None:
     from zorgsleutel.cards import purposes
 
-    purposes.register(PURPOSE, present_card)
+    purposes.register(PURPOSE, present_card, describe)
