@@ -8,8 +8,9 @@ import re
 import pytest
 
 from support import register_secret
-from zorgsleutel.accounts.models import Membership, User
-from zorgsleutel.messaging.models import OutboxMail
+
+# Models are imported inside the fixtures: the vault's test session (its own settings, without
+# the portal's apps) loads this module too, through tests/conftest.py.
 
 PASSWORD = "Sterk-wachtwoord-2026"
 
@@ -18,7 +19,9 @@ PASSWORD = "Sterk-wachtwoord-2026"
 def person(db):
     """`person(org, role, email=...)`: an active person (no phone) with a membership."""
 
-    def make(organisation, role="member", email=None, name="Test Persoon") -> User:
+    from zorgsleutel.accounts.models import Membership, User
+
+    def make(organisation, role="member", email=None, name="Test Persoon"):
         email = email or f"{role}{User.objects.count()}@{organisation.name.split()[0].lower()}.nl"
         user = User.objects.create(email=email, name=name, state=User.ACTIVE)
         user.set_password(PASSWORD)
@@ -59,6 +62,8 @@ def fresh_number():
 @pytest.fixture
 def mailed_link():
     """`mailed_link(email)`: the path of the newest link mailed to this address."""
+
+    from zorgsleutel.messaging.models import OutboxMail
 
     def read(email: str) -> str:
         mail = OutboxMail.objects.filter(to=email).order_by("-pk").first()
