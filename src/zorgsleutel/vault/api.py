@@ -78,10 +78,11 @@ def endpoint(
 ) -> Callable:
     """A signed JSON endpoint: method dispatch, auth, body validation, errors as JSON.
 
-    Requests are authenticated and handled in one transaction (one lock, one commit), except
-    where an SMS is sent: a gateway call must not hold database locks, so there the nonce is
-    committed first and the handler manages its own transactions. A request refused inside the
-    transaction (e.g. 404) rolls its nonce back too; replaying it changes nothing either.
+    Requests are authenticated and handled in one transaction (one lock, one commit). A request
+    refused inside the transaction (e.g. 404) rolls its nonce back too; replaying it changes
+    nothing either. Where an SMS is sent, the handler only prepares the send in that transaction
+    (service.prepare_*; its refusals come before any write and keep the nonce) and the gateway
+    is called after the commit (service.deliver): a gateway call must not hold database locks.
     """
 
     def view(request: HttpRequest, **kwargs) -> JsonResponse:
@@ -91,10 +92,17 @@ def endpoint(
             schema, handler = methods[request.method]
             body = _read_body(request)
             if sends_sms:
+                refused = None
                 with writelock.serialised_writes(), transaction.atomic():
                     client = auth.authenticate(request, body)
-                payload = _parse(schema, body) if schema else None
-                status, data = handler(client=client, payload=payload, **kwargs)
+                    try:
+                        payload = _parse(schema, body) if schema else None
+                        prepared = handler(client=client, payload=payload, **kwargs)
+                    except VaultError as exc:  # nothing written but the nonce: keep it
+                        refused = exc
+                if refused is not None:
+                    raise refused
+                status, data = 201, _sent(service.deliver(prepared))
             else:
                 with writelock.serialised_writes(), transaction.atomic():
                     client = auth.authenticate(request, body)
@@ -121,12 +129,12 @@ def _sent(sent: service.ChallengeSent) -> dict:
     }
 
 
-def _enrol(*, client: str, payload: EnrolIn) -> tuple[int, dict]:
-    return 201, _sent(service.enrol(client=client, phone=payload.phone, locale=payload.locale))
+def _enrol(*, client: str, payload: EnrolIn) -> service.PreparedSend:
+    return service.prepare_enrolment(client=client, phone=payload.phone, locale=payload.locale)
 
 
-def _challenge(*, client: str, payload: EmptyIn, enrolment_id: str) -> tuple[int, dict]:
-    return 201, _sent(service.send_challenge(client=client, enrolment_id=enrolment_id))
+def _challenge(*, client: str, payload: EmptyIn, enrolment_id: str) -> service.PreparedSend:
+    return service.prepare_challenge(client=client, enrolment_id=enrolment_id)
 
 
 def _hint(*, client: str, payload: None, enrolment_id: str) -> tuple[int, dict]:

@@ -2,7 +2,8 @@
 
 Numbers and codes never leave this module except to an SMS gateway. Callers get an opaque id,
 a masked hint and yes/no. SMS are sent outside database transactions (a slow gateway must not
-hold locks); what was sent and what failed is recorded afterwards.
+hold locks): a send is prepared and recorded in the request's transaction (`prepare_*`), handed
+to the gateways after it commits, and what they answered is recorded afterwards (`deliver`).
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ from datetime import datetime
 from django.db import connection, transaction
 from django.utils import timezone
 
-from zorgsleutel.vault import crypto, gateways, hotpath, phones, policies
+from zorgsleutel.vault import crypto, gateways, hotpath, phones, policies, writelock
 from zorgsleutel.vault.errors import VaultError
-from zorgsleutel.vault.models import Challenge, Enrolment, SmsSend, VaultEvent
+from zorgsleutel.vault.models import Challenge, Enrolment, VaultEvent
 
 OK, WRONG, EXPIRED, BLOCKED = "ok", "wrong", "expired", "blocked"
 
@@ -67,90 +68,218 @@ def _message(code: str, locale: str) -> str:
     )
 
 
-def _check_caps(*, number_index: str, enrolment_id: str) -> None:
-    since = timezone.now() - policies.CAP_WINDOW
-    recent = SmsSend.objects.filter(sent_at__gte=since, status=SmsSend.SENT)
-    if recent.filter(number_index=number_index).count() >= policies.SMS_PER_NUMBER_PER_HOUR:
+def _check_caps(cursor, *, number_index: str, enrolment_id: str, now: datetime) -> None:
+    by_number, by_enrolment = hotpath.sends_in_window(
+        cursor,
+        number_index=number_index,
+        enrolment_id=enrolment_id,
+        since=now - policies.CAP_WINDOW,
+    )
+    if by_number >= policies.SMS_PER_NUMBER_PER_HOUR:
         raise VaultError("sms_cap_number", "Too many codes were sent to this number.", status=429)
-    if enrolment_id and (
-        recent.filter(enrolment_ref=enrolment_id).count() >= policies.SMS_PER_ENROLMENT_PER_HOUR
-    ):
+    if enrolment_id and by_enrolment >= policies.SMS_PER_ENROLMENT_PER_HOUR:
         raise VaultError(
             "sms_cap_enrolment", "Too many codes were sent for this enrolment.", status=429
         )
 
 
-def _send(*, client: str, enrolment: Enrolment, challenge_id: str, code: str, number: str) -> None:
-    """Hand the code to the gateways (failover); record the send; raise 503 if all fail."""
-    send = SmsSend.objects.create(
-        number_index=enrolment.number_index,
-        enrolment_ref=enrolment.id,
-        challenge_ref=challenge_id,
-        sent_at=timezone.now(),
-    )
-    outcome = gateways.deliver(
-        send=send, to=number, hint=enrolment.hint, body=_message(code, enrolment.locale)
-    )
-    if not outcome.ok:
-        SmsSend.objects.filter(pk=send.pk).update(status=SmsSend.FAILED)
-        _event(client, "sms.send", enrolment.id, "failure", outcome.error)
-        raise VaultError(
-            "sms_unavailable", "No SMS gateway could deliver the code. Try again later.", status=503
-        )
-    SmsSend.objects.filter(pk=send.pk).update(gateway=outcome.gateway)
+@dataclass(frozen=True)
+class PreparedSend:
+    """A code ready to go out. Its challenge, its send record (which counts towards the caps at
+    once) and its event are written in the request's transaction; the gateway is called after
+    that transaction (`deliver`), so a slow SMS provider never holds a database lock."""
+
+    client: str
+    enrolment_id: str
+    challenge_id: str
+    hint: str
+    locale: str
+    number_ciphertext: bytes
+    key_version: str
+    code: str
+    send_id: int
+    expires_at: datetime
+    resend_after: datetime
+    new_enrolment: bool
+    previous: tuple | None  # (code_hash, last_sent_at, expires_at) of a renewed challenge
 
 
-def enrol(*, client: str, phone: str, locale: str) -> ChallengeSent:
-    """Register a number (pending until a code is verified) and send the first code."""
+def prepare_enrolment(*, client: str, phone: str, locale: str) -> PreparedSend:
+    """Register a number (pending until a code is verified) and prepare its first code. Runs in
+    the caller's transaction; every check comes before the first write, so a refusal (VaultError)
+    leaves nothing written and the caller may still commit the request's nonce."""
     number = phones.parse_mobile(phone)
     index = crypto.number_index(number.e164)
-    _check_caps(number_index=index, enrolment_id="")
     now = timezone.now()
+    with connection.cursor() as cursor:
+        _check_caps(cursor, number_index=index, enrolment_id="", now=now)
     enrolment_id = _new_id("enr")
     challenge_id = _new_id("chl")
     code = _new_code()
     ciphertext, version = crypto.encrypt_number(number.e164, enrolment_id=enrolment_id)
-    with transaction.atomic():
-        enrolment = Enrolment.objects.create(
-            id=enrolment_id,
-            client=client,
-            number_ciphertext=ciphertext,
-            key_version=version,
-            number_index=index,
-            hint=number.hint,
-            region=number.region,
-            locale=locale,
-            created_at=now,
-        )
-        challenge = Challenge.objects.create(
-            id=challenge_id,
-            enrolment=enrolment,
-            code_hash=crypto.code_hash(challenge_id, code),
-            created_at=now,
-            last_sent_at=now,
-            expires_at=now + policies.CODE_TTL,
-        )
-        _event(client, "enrol", enrolment_id, "success")
-    try:
-        _send(
-            client=client,
-            enrolment=enrolment,
-            challenge_id=challenge_id,
-            code=code,
-            number=number.e164,
-        )
-    except VaultError:
-        with transaction.atomic():
-            Enrolment.objects.filter(pk=enrolment_id).delete()
-            _event(client, "enrol", enrolment_id, "failure", "sms not delivered; enrolment removed")
-        raise
-    return ChallengeSent(
-        enrolment_id,
-        challenge.id,
-        enrolment.hint,
-        challenge.expires_at,
-        now + policies.RESEND_AFTER,
+    Enrolment.objects.create(
+        id=enrolment_id,
+        client=client,
+        number_ciphertext=ciphertext,
+        key_version=version,
+        number_index=index,
+        hint=number.hint,
+        region=number.region,
+        locale=locale,
+        created_at=now,
     )
+    with connection.cursor() as cursor:
+        expires = now + policies.CODE_TTL
+        code_hash = crypto.code_hash(challenge_id, code)
+        hotpath.new_challenge(
+            cursor,
+            challenge_id=challenge_id,
+            enrolment_id=enrolment_id,
+            code_hash=code_hash,
+            now=now,
+            expires=expires,
+        )
+        send_id = hotpath.add_send(
+            cursor,
+            number_index=index,
+            enrolment_id=enrolment_id,
+            challenge_id=challenge_id,
+            now=now,
+        )
+        hotpath.add_event(
+            cursor,
+            client=client,
+            action="enrol",
+            enrolment_id=enrolment_id,
+            outcome="success",
+            now=now,
+        )
+    return PreparedSend(
+        client, enrolment_id, challenge_id, number.hint, locale, ciphertext, version, code,
+        send_id, expires, now + policies.RESEND_AFTER, True, None,
+    )  # fmt: skip
+
+
+def prepare_challenge(*, client: str, enrolment_id: str) -> PreparedSend:
+    """A new code on the open challenge (after the resend wait) or on a new challenge. Runs in
+    the caller's transaction; every check comes before the first write, so a refusal (VaultError)
+    leaves nothing written and the caller may still commit the request's nonce."""
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        row = hotpath.lock_enrolment(
+            cursor,
+            enrolment_id=enrolment_id,
+            client=client,
+            now=now,
+            resend_after=now - policies.RESEND_AFTER,
+        )
+        if row is None:
+            raise VaultError("unknown_enrolment", "No such enrolment.", status=404)
+        if row.challenge_id and row.too_soon:
+            sent = Challenge.objects.values_list("last_sent_at", flat=True).get(pk=row.challenge_id)
+            wait = int((sent + policies.RESEND_AFTER - now).total_seconds()) + 1
+            raise VaultError(
+                "resend_too_soon",
+                "Wait before asking for a new code.",
+                status=429,
+                retry_after=max(wait, 1),
+            )
+        _check_caps(cursor, number_index=row.number_index, enrolment_id=row.enrolment_id, now=now)
+        code = _new_code()
+        challenge_id = row.challenge_id or _new_id("chl")
+        code_hash = crypto.code_hash(challenge_id, code)
+        expires = now + policies.CODE_TTL
+        if row.challenge_id:
+            previous = (row.code_hash, row.last_sent_at, row.expires_at)
+            hotpath.renew_challenge(
+                cursor, challenge_id=challenge_id, code_hash=code_hash, sent_at=now,
+                expires_at=expires,
+            )  # fmt: skip
+        else:
+            previous = None
+            hotpath.new_challenge(
+                cursor, challenge_id=challenge_id, enrolment_id=row.enrolment_id,
+                code_hash=code_hash, now=now, expires=expires,
+            )  # fmt: skip
+        send_id = hotpath.add_send(
+            cursor,
+            number_index=row.number_index,
+            enrolment_id=row.enrolment_id,
+            challenge_id=challenge_id,
+            now=now,
+        )
+        hotpath.add_event(
+            cursor,
+            client=client,
+            action="challenge",
+            enrolment_id=row.enrolment_id,
+            outcome="success",
+            now=now,
+        )
+    return PreparedSend(
+        client, row.enrolment_id, challenge_id, row.hint, row.locale,
+        bytes(row.number_ciphertext), row.key_version, code, send_id, expires,
+        now + policies.RESEND_AFTER, False, previous,
+    )  # fmt: skip
+
+
+def deliver(prepared: PreparedSend) -> ChallengeSent:
+    """Send a prepared code (outside any transaction), then record what the gateways answered
+    in one short transaction. If none took it: the send is marked failed, a new enrolment is
+    removed again, a renewed challenge gets its previous code back, and VaultError(503)."""
+    number = crypto.decrypt_number(
+        prepared.number_ciphertext, enrolment_id=prepared.enrolment_id, version=prepared.key_version
+    )
+    outcome = gateways.deliver(
+        send_id=prepared.send_id,
+        to=number,
+        hint=prepared.hint,
+        body=_message(prepared.code, prepared.locale),
+    )
+    now = timezone.now()
+    with writelock.serialised_writes(), transaction.atomic(), connection.cursor() as cursor:
+        hotpath.record_delivery(
+            cursor, send_id=prepared.send_id, attempts=outcome.attempts, gateway=outcome.gateway
+        )
+        if not outcome.ok:
+            hotpath.add_event(
+                cursor, client=prepared.client, action="sms.send",
+                enrolment_id=prepared.enrolment_id, outcome="failure", now=now,
+                detail=outcome.error,
+            )  # fmt: skip
+            if prepared.new_enrolment:
+                Enrolment.objects.filter(pk=prepared.enrolment_id).delete()
+                hotpath.add_event(
+                    cursor, client=prepared.client, action="enrol",
+                    enrolment_id=prepared.enrolment_id, outcome="failure", now=now,
+                    detail="sms not delivered; enrolment removed",
+                )  # fmt: skip
+            elif prepared.previous:
+                code_hash, sent_at, expires_at = prepared.previous
+                hotpath.renew_challenge(
+                    cursor, challenge_id=prepared.challenge_id, code_hash=code_hash,
+                    sent_at=sent_at, expires_at=expires_at,
+                )  # fmt: skip
+            else:
+                Challenge.objects.filter(pk=prepared.challenge_id).delete()
+    if not outcome.ok:
+        raise VaultError(
+            "sms_unavailable", "No SMS gateway could deliver the code. Try again later.", status=503
+        )
+    return ChallengeSent(
+        prepared.enrolment_id,
+        prepared.challenge_id,
+        prepared.hint,
+        prepared.expires_at,
+        prepared.resend_after,
+    )
+
+
+def enrol(*, client: str, phone: str, locale: str) -> ChallengeSent:
+    """Register a number (pending until a code is verified) and send the first code."""
+    with transaction.atomic():
+        prepared = prepare_enrolment(client=client, phone=phone, locale=locale)
+    return deliver(prepared)
 
 
 def _enrolment_of(client: str, enrolment_id: str) -> Enrolment:
@@ -162,55 +291,9 @@ def _enrolment_of(client: str, enrolment_id: str) -> Enrolment:
 
 def send_challenge(*, client: str, enrolment_id: str) -> ChallengeSent:
     """Send a code: a new code on the open challenge (after the resend wait) or a new challenge."""
-    now = timezone.now()
     with transaction.atomic():
-        enrolment = _enrolment_of(client, enrolment_id)
-        challenge = (
-            Challenge.objects.select_for_update()
-            .filter(enrolment=enrolment, status=Challenge.OPEN, expires_at__gt=now)
-            .order_by("-created_at")
-            .first()
-        )
-        if challenge and now < challenge.last_sent_at + policies.RESEND_AFTER:
-            wait = int((challenge.last_sent_at + policies.RESEND_AFTER - now).total_seconds()) + 1
-            raise VaultError(
-                "resend_too_soon",
-                "Wait before asking for a new code.",
-                status=429,
-                retry_after=wait,
-            )
-        _check_caps(number_index=enrolment.number_index, enrolment_id=enrolment.id)
-        code = _new_code()
-        if challenge is None:
-            challenge = Challenge(id=_new_id("chl"), enrolment=enrolment, created_at=now)
-        previous = (challenge.code_hash, challenge.last_sent_at, challenge.expires_at)
-        challenge.code_hash = crypto.code_hash(challenge.id, code)
-        challenge.last_sent_at = now
-        challenge.expires_at = now + policies.CODE_TTL
-        challenge.save()
-        _event(client, "challenge", enrolment.id, "success")
-    number = crypto.decrypt_number(
-        enrolment.number_ciphertext, enrolment_id=enrolment.id, version=enrolment.key_version
-    )
-    try:
-        _send(
-            client=client, enrolment=enrolment, challenge_id=challenge.id, code=code, number=number
-        )
-    except VaultError:
-        if previous[0]:
-            Challenge.objects.filter(pk=challenge.id).update(
-                code_hash=previous[0], last_sent_at=previous[1], expires_at=previous[2]
-            )
-        else:
-            Challenge.objects.filter(pk=challenge.id).delete()
-        raise
-    return ChallengeSent(
-        enrolment.id,
-        challenge.id,
-        enrolment.hint,
-        challenge.expires_at,
-        now + policies.RESEND_AFTER,
-    )
+        prepared = prepare_challenge(client=client, enrolment_id=enrolment_id)
+    return deliver(prepared)
 
 
 def verify(*, client: str, challenge_id: str, code: str) -> Verdict:
