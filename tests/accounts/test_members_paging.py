@@ -245,3 +245,27 @@ def test_the_openapi_schema_documents_cursor_paging():
     page = schema["components"]["schemas"]["MemberPage"]["properties"]
     assert {"count", "count_exact", "next", "page", "pages", "items"} <= set(page)
     assert "lower bound" in page["count"]["description"]
+
+
+def test_the_answer_matches_its_documented_schema(get, organisation, crowd):
+    user = User.objects.create(email="uitgenodigd@zorggroep.nl", name="Anna Uitgenodigd")
+    Membership.objects.create(user=user, organisation=organisation, application_roles=["inzage"])
+    for params in [{}, {"q": "anna", "limit": 3}, {"page": 2, "limit": 10}]:
+        response = get(**params)
+        assert response["Content-Type"].startswith("application/json")
+        page = api_members.MemberPage.model_validate(response.json())
+        assert page.items
+    states = {item["state"] for item in get(q="anna").json()["items"]}
+    assert states == {"active", "link_expired"}
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the trigram table is SQLite's")
+def test_search_without_the_trigram_triggers_tests_everyone(get, organisation, crowd, monkeypatch):
+    monkeypatch.setattr(queries, "SMALL_ORGANISATION", 0)
+    monkeypatch.setattr(queries, "_memo", {})
+    with connection.cursor() as cursor:  # as a rebuild of accounts_user would leave it
+        cursor.execute("DROP TRIGGER accounts_user_search_update")
+    assert not queries._search_table_ready()
+    assert queries._search_candidates("jansen") is None
+    ids = [item["id"] for page in walk(get, q="jansen", limit=6) for item in page["items"]]
+    assert ids == expected(organisation, "jansen")

@@ -20,6 +20,7 @@ person has one membership per organisation. How each page stays cheap (docs/benc
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
@@ -52,18 +53,21 @@ def normalise_search(search: str) -> str:
 
 def members(organisation: Organisation) -> QuerySet[Membership]:
     """The organisation's memberships with user and open-link state, in (name, e-mail) order."""
-    open_link = LinkToken.objects.filter(
+    return (
+        Membership.objects.filter(organisation=organisation)
+        .select_related("user")
+        .annotate(has_open_link=Exists(_open_link()))
+        .order_by("user__name", "user__email")
+    )
+
+
+def _open_link() -> QuerySet[LinkToken]:
+    return LinkToken.objects.filter(
         user=OuterRef("user"),
         purpose=LinkToken.ACTIVATION,
         used_at=None,
         revoked_at=None,
         expires_at__gt=clock.now(),
-    )
-    return (
-        Membership.objects.filter(organisation=organisation)
-        .select_related("user")
-        .annotate(has_open_link=Exists(open_link))
-        .order_by("user__name", "user__email")
     )
 
 
@@ -81,31 +85,78 @@ class Position:
 
 
 @dataclass(frozen=True)
+class MemberRow:
+    """What a list shows of a member: read as plain values, without model instances."""
+
+    id: int
+    name: str
+    email: str
+    role: str
+    application_roles: list[str]
+    state: str
+
+
+@dataclass(frozen=True)
 class Slice:
-    members: list[Membership]
-    more: bool  # people follow after the last of `members`
+    rows: list[MemberRow]
+    more: bool  # people follow after the last of `rows`
 
     @property
     def last(self) -> Position | None:
         """Where the next slice starts, or None when this was the end."""
-        if not self.more or not self.members:
+        if not self.more or not self.rows:
             return None
-        user = self.members[-1].user
-        return Position(user.name, user.email)
+        return Position(self.rows[-1].name, self.rows[-1].email)
 
 
 def slice_of_members(
     organisation: Organisation, *, search: str = "", after: Position | None = None, limit: int
 ) -> Slice:
-    """Up to `limit` members after `after` (the start when None) that match `search`."""
+    """Up to `limit` members after `after` (the start when None) that match `search`.
+
+    One query: the page's people are found in a subquery (LIMIT limit + 1, which also tells
+    whether more follow) and their memberships read by the (user, organisation) index.
+    """
     people = _people(organisation, normalise_search(search))
     if after is not None:
         # `name >= x` is an index range on both databases; the OR settles ties on the name.
         people = people.filter(name__gte=after.name).filter(
             Q(name__gt=after.name) | Q(email__gt=after.email)
         )
-    ids = list(people.values_list("pk", flat=True)[: limit + 1])
-    return Slice(_memberships(organisation, ids[:limit]), more=len(ids) > limit)
+    found = (
+        Membership.objects.filter(
+            organisation=organisation, user_id__in=people.values("pk")[: limit + 1]
+        )
+        .annotate(has_open_link=Exists(_open_link()))
+        .order_by("user__name", "user__email")
+        .values_list(
+            "pk",
+            "user__name",
+            "user__email",
+            "role",
+            "application_roles",
+            "user__state",
+            "has_open_link",
+        )
+    )
+    rows = [
+        MemberRow(pk, name, email, role, roles, _state(state, has_open_link))
+        for pk, name, email, role, roles, state, has_open_link in found
+    ]
+    return Slice(rows[:limit], more=len(rows) > limit)
+
+
+def member_row(membership: Membership) -> MemberRow:
+    """The row of one membership read through `members()`."""
+    user = membership.user
+    return MemberRow(
+        membership.pk,
+        user.name,
+        user.email,
+        membership.role,
+        membership.application_roles,
+        state_of(membership),
+    )
 
 
 def page_of_members(
@@ -120,18 +171,45 @@ def page_of_members(
 
 def state_of(membership: Membership) -> str:
     """invited | link_expired | active | blocked | deleted (seed 000: "link verlopen")."""
-    user: User = membership.user
-    if user.state == User.INVITED and not getattr(membership, "has_open_link", True):
+    return _state(membership.user.state, getattr(membership, "has_open_link", True))
+
+
+def _state(user_state: str, has_open_link: bool) -> str:
+    if user_state == User.INVITED and not has_open_link:
         return LINK_EXPIRED
-    return user.state
+    return user_state
 
 
 # --- how the people of a page are found ------------------------------------------------------
 
 
+_MEMO_SECONDS = 60
+_memo: dict[tuple, tuple[float, bool]] = {}
+
+
+def _remembered(key: tuple, compute) -> bool:
+    """A yes/no about the database, remembered by this process for a minute.
+
+    Only for answers that choose how to query, never what the answer is: a stale one costs
+    time, not correctness.
+    """
+    now = time.monotonic()
+    seen = _memo.get(key)
+    if seen is not None and seen[0] > now:
+        return seen[1]
+    if len(_memo) > 10_000:
+        _memo.clear()
+    value = compute()
+    _memo[key] = (now + _MEMO_SECONDS, value)
+    return value
+
+
 def _is_small(organisation: Organisation) -> bool:
-    capped = Membership.objects.filter(organisation=organisation)[: SMALL_ORGANISATION + 1]
-    return capped.count() <= SMALL_ORGANISATION
+    def count() -> bool:
+        capped = Membership.objects.filter(organisation=organisation)[: SMALL_ORGANISATION + 1]
+        return capped.count() <= SMALL_ORGANISATION
+
+    return _remembered(("small", connection.alias, organisation.pk, SMALL_ORGANISATION), count)
 
 
 def _people(organisation: Organisation, search: str) -> QuerySet[User]:
@@ -191,18 +269,17 @@ def _search_candidates(search: str) -> list[int] | None:
     return ids if len(ids) <= SEARCH_CANDIDATES else None
 
 
-_warned_missing = False
-
-
 def _search_table_ready() -> bool:
     """The trigram table and all its triggers exist (a stale table would hide people)."""
-    global _warned_missing
-    marks = ", ".join(["%s"] * len(SEARCH_OBJECTS))
-    sql = f"SELECT count(*) FROM sqlite_master WHERE name IN ({marks})"  # noqa: S608
-    with connection.cursor() as cursor:
-        cursor.execute(sql, SEARCH_OBJECTS)
-        ready = cursor.fetchone()[0] == len(SEARCH_OBJECTS)
-    if not ready and not _warned_missing:
-        _warned_missing = True
-        logger.warning("member search: trigram table or triggers missing; testing every person")
-    return ready
+
+    def look() -> bool:
+        marks = ", ".join(["%s"] * len(SEARCH_OBJECTS))
+        sql = f"SELECT count(*) FROM sqlite_master WHERE name IN ({marks})"  # noqa: S608
+        with connection.cursor() as cursor:
+            cursor.execute(sql, SEARCH_OBJECTS)
+            ready = cursor.fetchone()[0] == len(SEARCH_OBJECTS)
+        if not ready:
+            logger.warning("member search: trigram table or triggers missing; testing everyone")
+        return ready
+
+    return _remembered(("search table", connection.alias, connection.settings_dict["NAME"]), look)
