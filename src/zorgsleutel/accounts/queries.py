@@ -19,13 +19,14 @@ person has one membership per organisation. How each page stays cheap (docs/benc
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
 from zorgsleutel.accounts.models import LinkToken, Membership, User
 from zorgsleutel.core import clock
@@ -114,36 +115,40 @@ def slice_of_members(
 ) -> Slice:
     """Up to `limit` members after `after` (the start when None) that match `search`.
 
-    One query: the page's people are found in a subquery (LIMIT limit + 1, which also tells
-    whether more follow) and their memberships read by the (user, organisation) index.
+    One query: the page's people in a subquery (LIMIT limit + 1, which also tells whether
+    more follow), their memberships read by the (user, organisation) index. Written as SQL:
+    building it with the ORM cost ten times what the database spends on it.
     """
-    people = _people(organisation, normalise_search(search))
+    people = _People(organisation, normalise_search(search))
     if after is not None:
-        # `name >= x` is an index range on both databases; the OR settles ties on the name.
-        people = people.filter(name__gte=after.name).filter(
-            Q(name__gt=after.name) | Q(email__gt=after.email)
+        people.after(after)
+    sql, params = people.ordered(limit + 1)
+    now = connection.ops.adapt_datetimefield_value(clock.now())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _SLICE.format(people=sql),
+            [LinkToken.ACTIVATION, now, organisation.pk, *params],
         )
-    found = (
-        Membership.objects.filter(
-            organisation=organisation, user_id__in=people.values("pk")[: limit + 1]
-        )
-        .annotate(has_open_link=Exists(_open_link()))
-        .order_by("user__name", "user__email")
-        .values_list(
-            "pk",
-            "user__name",
-            "user__email",
-            "role",
-            "application_roles",
-            "user__state",
-            "has_open_link",
-        )
-    )
+        found = cursor.fetchall()
     rows = [
-        MemberRow(pk, name, email, role, roles, _state(state, has_open_link))
+        MemberRow(pk, name, email, role, _json_list(roles), _state(state, bool(has_open_link)))
         for pk, name, email, role, roles, state, has_open_link in found
     ]
     return Slice(rows[:limit], more=len(rows) > limit)
+
+
+_SLICE = """
+    SELECT m.id, u.name, u.email, m.role, m.application_roles, u.state,
+           EXISTS (SELECT 1 FROM accounts_linktoken t
+                   WHERE t.user_id = m.user_id AND t.purpose = %s AND t.used_at IS NULL
+                     AND t.revoked_at IS NULL AND t.expires_at > %s)
+    FROM accounts_membership m JOIN accounts_user u ON u.id = m.user_id
+    WHERE m.organisation_id = %s AND m.user_id IN ({people})
+    ORDER BY u.name, u.email"""
+
+
+def _json_list(value) -> list:
+    return json.loads(value) if isinstance(value, str) else value
 
 
 def member_row(membership: Membership) -> MemberRow:
@@ -212,19 +217,47 @@ def _is_small(organisation: Organisation) -> bool:
     return _remembered(("small", connection.alias, organisation.pk, SMALL_ORGANISATION), count)
 
 
-def _people(organisation: Organisation, search: str) -> QuerySet[User]:
-    """The organisation's people matching `search`, ordered by (name, e-mail)."""
-    if _is_small(organisation):
-        people = User.objects.filter(memberships__organisation=organisation)
-    else:
-        in_org = Membership.objects.filter(user=OuterRef("pk"), organisation=organisation)
-        people = User.objects.filter(Exists(in_org))
-        candidates = _search_candidates(search) if search else None
-        if candidates is not None:
-            people = people.filter(pk__in=candidates)
-    if search:
-        people = people.filter(Q(name__icontains=search) | Q(email__icontains=search))
-    return people.order_by("name", "email")
+class _People:
+    """SQL for the ids of an organisation's people that match a search, by (name, e-mail).
+
+    The search uses Django's own `icontains` expressions for the database (LIKE with ESCAPE
+    on SQLite; UPPER(x::text) LIKE UPPER(…) on PostgreSQL, which its trigram indexes serve),
+    so the matches are exactly those of `Q(name__icontains=…) | Q(email__icontains=…)`.
+    """
+
+    def __init__(self, organisation: Organisation, search: str):
+        self.search = search
+        self.params: list = [organisation.pk]
+        if _is_small(organisation):  # start from the organisation's memberships, then sort
+            self.sql = (
+                "SELECT p.id FROM accounts_user p JOIN accounts_membership o ON o.user_id = p.id"
+                " WHERE o.organisation_id = %s"
+            )
+        else:  # walk the (name, email) index, testing membership per person
+            self.sql = (
+                "SELECT p.id FROM accounts_user p WHERE EXISTS (SELECT 1 FROM"
+                " accounts_membership o WHERE o.user_id = p.id AND o.organisation_id = %s)"
+            )
+            candidates = _search_candidates(search) if search else None
+            if candidates is not None:
+                marks = ", ".join(["%s"] * len(candidates)) or "NULL"
+                self.sql += f" AND p.id IN ({marks})"
+                self.params += candidates
+        if search:
+            column = connection.ops.lookup_cast("icontains", "CharField")
+            test = connection.operators["icontains"] % "%s"
+            self.sql += f" AND ({column % 'p.name'} {test} OR {column % 'p.email'} {test})"
+            pattern = f"%{connection.ops.prep_for_like_query(search)}%"
+            self.params += [pattern, pattern]
+
+    def after(self, position: Position) -> None:
+        # `name >= x` is an index range on both databases; the OR settles ties on the name.
+        self.sql += " AND p.name >= %s AND (p.name > %s OR p.email > %s)"
+        self.params += [position.name, position.name, position.email]
+
+    def ordered(self, limit: int, offset: int = 0) -> tuple[str, list]:
+        sql = f"{self.sql} ORDER BY p.name, p.email LIMIT %s OFFSET %s"
+        return sql, [*self.params, limit, offset]
 
 
 def _memberships(organisation: Organisation, user_ids: list[int]) -> list[Membership]:
@@ -238,15 +271,20 @@ class _PeopleIds:
 
     def __init__(self, organisation: Organisation, search: str):
         self.organisation, self.search = organisation, search
-        self.people = _people(organisation, search).values_list("pk", flat=True)
+        self.people = _People(organisation, search)
 
     def count(self) -> int:
         if not self.search:
             return count_members(self.organisation)
-        return self.people.count()
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT COUNT(*) FROM ({self.people.sql}) c", self.people.params)  # noqa: S608
+            return cursor.fetchone()[0]
 
-    def __getitem__(self, key):
-        return list(self.people[key])
+    def __getitem__(self, key: slice) -> list[int]:
+        sql, params = self.people.ordered(key.stop - key.start, key.start)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return [row[0] for row in cursor.fetchall()]
 
 
 def _search_candidates(search: str) -> list[int] | None:
