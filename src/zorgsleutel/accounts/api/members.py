@@ -78,7 +78,7 @@ class ListParams(Schema):
     q: Annotated[str, StringConstraints(max_length=100)] = Field(
         "", description="Part of the name or e-mail address (case-insensitive)."
     )
-    cursor: Annotated[str, StringConstraints(max_length=1000)] | None = Field(
+    cursor: Annotated[str, StringConstraints(max_length=4096)] | None = Field(
         None, description="The `next` of the previous page; leave out for the first page."
     )
     limit: Annotated[int, Field(ge=1, le=MAX_LIMIT)] = Field(
