@@ -168,13 +168,20 @@ def required_acr(user) -> str:
     """The assurance this person's sessions must reach ("low" or "substantial")."""
     if getattr(user, "is_operator", False):
         return "substantial"
-    for membership in user.memberships.select_related("organisation"):
+    for membership in memberships(user):
         organisation = membership.organisation
         if membership.role in APP_REQUIRED_ROLES.get(organisation.kind, frozenset()):
             return "substantial"
         if ASSURANCE_ORDER.get(organisation.required_acr, 0) >= ASSURANCE_ORDER["substantial"]:
             return "substantial"
     return "low"
+
+
+def memberships(user):
+    """Memberships with organisations: the prefetched ones when the caller loaded them already
+    (a login, the assurance check of a request), else one query."""
+    prefetched = getattr(user, "_prefetched_objects_cache", {}).get("memberships")
+    return prefetched if prefetched is not None else user.memberships.select_related("organisation")
 
 
 def satisfies(acr: str, required: str) -> bool:
@@ -206,8 +213,5 @@ def login_allowed(user) -> bool:
     logs in; in a suspended organisation they can do nothing (accounts.permissions)."""
     if getattr(user, "is_operator", False):
         return True
-    suspended = [
-        m.organisation.suspended_at is not None
-        for m in user.memberships.select_related("organisation")
-    ]
+    suspended = [m.organisation.suspended_at is not None for m in memberships(user)]
     return not suspended or not all(suspended)

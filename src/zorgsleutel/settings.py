@@ -108,7 +108,6 @@ if REDIS_URL:
             "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "zs"),
         }
     }
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     # The database cache is shared by every process, so rate limits hold across workers.
     CACHES = {
@@ -120,7 +119,8 @@ else:
             "OPTIONS": {"MAX_ENTRIES": 1_000_000},
         }
     }
-    SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Database sessions (cached in front when the cache is Redis) with one write per change.
+SESSION_ENGINE = "zorgsleutel.accounts.sessionstore"
 
 # Argon2id at OWASP parameters first; PBKDF2 (and friends) accepted for imported hashes and
 # upgraded to Argon2id on the next successful login (Django re-hashes with the first hasher).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import auth, messages
+from django.db.models import Prefetch, prefetch_related_objects
 from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
@@ -80,6 +81,12 @@ class AssuranceMiddleware:
             and user.is_authenticated
             and not policies.satisfies(request.session.get(ACR, ""), "substantial")
         ):
+            # The person's memberships, loaded once for this request: the assurance rule, the
+            # page (e.g. /mijn) and the menu read them from here.
+            from zorgsleutel.accounts.models import Membership
+
+            memberships = Membership.objects.select_related("organisation")
+            prefetch_related_objects([user], Prefetch("memberships", queryset=memberships))
             required = policies.required_acr(user)
             if not policies.satisfies(request.session.get(ACR, ""), required):
                 from zorgsleutel.mobileapp.models import AppDevice

@@ -10,6 +10,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
+from zorgsleutel import policies
 from zorgsleutel.accounts import forms, sessions
 from zorgsleutel.accounts.flows import credentials, login, reset
 from zorgsleutel.accounts.models import LinkToken
@@ -39,18 +40,23 @@ def login_view(request):
     form = forms.LoginForm(request.POST or None)
     status = 200
     if request.method == "POST" and form.is_valid():
+
+        def keep(pending: login.PendingLogin) -> None:  # in the flow's transaction
+            request.session.cycle_key()
+            request.session[PENDING_LOGIN] = pending.as_session()
+            request.session.save()
+
         try:
-            pending = login.check_credentials(
+            login.check_credentials(
                 email=form.cleaned_data["email"],
                 password=form.cleaned_data["password"],
                 ip=client_ip(request),
+                keep=keep,
             )
         except DomainError as error:
             show_error(form, error)
             status = error.status if isinstance(error, RateLimited) else 200
         else:
-            request.session.cycle_key()
-            request.session[PENDING_LOGIN] = pending.as_session()
             return redirect("accounts:login_code")
     return render(request, "accounts/login.html", {"form": form}, status=status)
 
@@ -73,8 +79,14 @@ def login_code_view(request):
         except DomainError as error:
             messages.error(request, str(error.message))
     elif request.method == "POST" and form.is_valid():
+
+        def log_in(user) -> None:  # in the flow's transaction, with `login.succeeded`
+            request.session.pop(PENDING_LOGIN, None)
+            sessions.log_in(request, user, acr="low", amr=["pwd", "sms"])
+            request.session.save()
+
         try:
-            user = login.verify_code(pending=pending, code=form.cleaned_data["code"])
+            login.verify_code(pending=pending, code=form.cleaned_data["code"], log_in=log_in)
         except DomainError as error:
             if error.code in ("login_expired", "account_blocked"):
                 request.session.pop(PENDING_LOGIN, None)
@@ -82,8 +94,6 @@ def login_code_view(request):
                 return redirect("accounts:login")
             show_error(form, error)
         else:
-            request.session.pop(PENDING_LOGIN, None)
-            sessions.log_in(request, user, acr="low", amr=["pwd", "sms"])
             return redirect("accounts:home")
     return render(request, "accounts/code.html", {"form": form, "hint": pending.hint})
 
@@ -99,8 +109,8 @@ def logout_view(request):
 def home_view(request):
     if not request.user.is_authenticated:
         return redirect("accounts:login")
-    memberships = request.user.memberships.select_related("organisation").order_by(
-        "organisation__name"
+    memberships = sorted(  # prefetched by AssuranceMiddleware for SMS sessions
+        policies.memberships(request.user), key=lambda m: m.organisation.name
     )
     return render(
         request,

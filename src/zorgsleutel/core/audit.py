@@ -4,6 +4,7 @@ Every state change calls `record()` inside the transaction that makes the change
 exists exactly when the change does. Each event stores the hash of the previous one; the chain
 head row is locked while appending, so concurrent writers are serialised and the chain never
 forks. `verify_chain()` recomputes every hash: an edited, deleted or inserted row breaks it.
+The events of one `record_for_person()` are appended under one lock of the head.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from zorgsleutel.core import clock, requestcontext
 from zorgsleutel.core.models import AuditChainHead, AuditEvent
@@ -65,38 +66,118 @@ def record(
     details: dict | None = None,
 ) -> AuditEvent:
     """Append one event to the chain, in the caller's transaction."""
-    context = requestcontext.current()
-    with transaction.atomic():
-        head, _ = AuditChainHead.objects.select_for_update().get_or_create(
-            pk=1, defaults={"last_hash": GENESIS}
-        )
-        event = AuditEvent(
-            occurred_at=clock.now(),
-            actor=ref(actor) or "system",
-            organisation=ref(organisation),
-            action=action,
-            target=ref(target),
-            outcome=outcome,
-            ip=context.ip,
-            user_agent=context.user_agent,
-            details=json.loads(json.dumps(details or {}, default=str)),
-            prev_hash=head.last_hash,
-            seq=head.last_seq + 1,
-        )
-        event.hash = compute_hash(event)
-        event.save_new()
-        head.last_hash = event.hash
-        head.last_seq = event.seq
-        head.save(update_fields=["last_hash", "last_seq"])
-    return event
+    return _append([organisation], action, actor, target, outcome, details)[0]
 
 
 def record_for_person(action: str, *, person: Any, **kwargs) -> None:
     """Record an event about one person once in each of their organisations (so every
-    organisation's administrators see their own people's logins), or once without one."""
-    organisations = [m.organisation for m in person.memberships.select_related("organisation")]
-    for organisation in organisations or [None]:
-        record(action, organisation=organisation, **kwargs)
+    organisation's administrators see their own people's logins), or once without one. The
+    events are appended together, under one lock of the chain head."""
+    organisation = kwargs.pop("organisation", None)
+    organisations = [m.organisation for m in memberships_of(person)] or [organisation]
+    _append(
+        organisations,
+        action,
+        kwargs.get("actor"),
+        kwargs.get("target"),
+        kwargs.get("outcome", SUCCESS),
+        kwargs.get("details"),
+    )
+
+
+def memberships_of(person: Any) -> list:
+    """A person's memberships with their organisations: the prefetched ones when a flow loaded
+    them already (`User.objects.prefetch_related(MEMBERSHIPS)`), else one query."""
+    prefetched = getattr(person, "_prefetched_objects_cache", {}).get("memberships")
+    if prefetched is not None:
+        return list(prefetched)
+    return list(person.memberships.select_related("organisation"))
+
+
+_COLUMNS = (
+    "seq",
+    "occurred_at",
+    "actor",
+    "organisation",
+    "action",
+    "target",
+    "outcome",
+    "ip",
+    "user_agent",
+    "details",
+    "prev_hash",
+    "hash",
+)
+
+
+def _append(
+    organisations: list, action: str, actor, target, outcome: str, details: dict | None
+) -> list[AuditEvent]:
+    """Append one event per organisation: lock the head, insert the events, move the head. The
+    SQL is written out (three statements) because every login appends; see docs/benchmarks.md."""
+    context = requestcontext.current()
+    now = clock.now()
+    clean = json.loads(json.dumps(details or {}, default=str))
+    # savepoint=False: inside a caller's transaction a failed append fails that transaction,
+    # which is what it must do (no change without its event).
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        head = _lock_head(cursor)
+        events = []
+        prev_hash, seq = head
+        for organisation in organisations:
+            seq += 1
+            event = AuditEvent(
+                occurred_at=now,
+                actor=ref(actor) or "system",
+                organisation=ref(organisation),
+                action=action,
+                target=ref(target),
+                outcome=outcome,
+                ip=context.ip,
+                user_agent=context.user_agent,
+                details=clean,
+                prev_hash=prev_hash,
+                seq=seq,
+            )
+            event.hash = prev_hash = compute_hash(event)
+            events.append(event)
+        _insert(cursor, events)
+        cursor.execute(
+            "UPDATE core_auditchainhead SET last_hash = %s, last_seq = %s WHERE id = 1",
+            [prev_hash, seq],
+        )
+    return events
+
+
+_HEAD = "SELECT last_hash, last_seq FROM core_auditchainhead WHERE id = 1"
+_HEAD_FOR_UPDATE = _HEAD + " FOR UPDATE"
+
+
+def _lock_head(cursor) -> tuple[str, int]:
+    cursor.execute(_HEAD_FOR_UPDATE if connection.features.has_select_for_update else _HEAD)
+    row = cursor.fetchone()
+    if row is None:  # the very first event: create the head (races resolve in get_or_create)
+        head, _ = AuditChainHead.objects.select_for_update().get_or_create(
+            pk=1, defaults={"last_hash": GENESIS}
+        )
+        return head.last_hash, head.last_seq
+    return row[0], row[1]
+
+
+def _insert(cursor, events: list[AuditEvent]) -> None:
+    fields = [AuditEvent._meta.get_field(name) for name in _COLUMNS]
+    rows, params = [], []
+    for event in events:
+        rows.append("(" + ", ".join(["%s"] * len(fields)) + ")")
+        params += [f.get_db_prep_save(getattr(event, f.attname), connection) for f in fields]
+    columns, values = ", ".join(_COLUMNS), ", ".join(rows)  # constants and placeholders
+    sql = f"INSERT INTO core_auditevent ({columns}) VALUES {values} RETURNING id, seq"  # noqa: S608
+    cursor.execute(sql, params)
+    ids = dict((seq, pk) for pk, seq in cursor.fetchall())
+    for event in events:
+        event.pk = ids[event.seq]
+        event._state.adding = False
+        event._state.db = connection.alias
 
 
 @dataclass(frozen=True)

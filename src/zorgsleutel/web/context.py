@@ -17,5 +17,5 @@ class _Manages:
         user = getattr(self.request, "user", None)
         if user is None or not user.is_authenticated:
             return False
-        roles = user.memberships.values_list("role", flat=True)
-        return any(policies.allows(role, "members.view") for role in roles)
+        # policies.memberships: no query when the request has loaded them already
+        return any(policies.allows(m.role, "members.view") for m in policies.memberships(user))

@@ -7,20 +7,24 @@ verified is the session logged in, with a new session id.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.contrib.auth.hashers import check_password, make_password
+from django.db import transaction
+from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
 
 from zorgsleutel import policies, vaultclient
 from zorgsleutel.accounts import throttle
 from zorgsleutel.accounts.flows import vaulterrors
-from zorgsleutel.accounts.models import User
+from zorgsleutel.accounts.models import Membership, User
 from zorgsleutel.core import audit, clock
 from zorgsleutel.core.errors import DomainError, RateLimited
 from zorgsleutel.mobileapp.models import AppDevice
 
 _DUMMY_HASH = make_password("zorgsleutel-timing-equaliser")
+MEMBERSHIPS = Prefetch("memberships", queryset=Membership.objects.select_related("organisation"))
 BAD_CREDENTIALS = _("The e-mail address or password is not correct.")
 
 
@@ -43,37 +47,62 @@ class PendingLogin:
 SUSPENDED = _("Your organisation has been suspended. Please contact us.")
 
 
-def check_credentials(*, email: str, password: str, ip: str | None) -> PendingLogin:
-    """Step 1 (`Inloggen`): password right → the vault texts a code to the phone on record."""
+def _person(**filters) -> User | None:
+    """The person with their memberships and organisations (two queries): the policy checks and
+    the audit events of a login all read them from here."""
+    return (
+        User.objects.filter(**filters)
+        .exclude(state=User.DELETED)
+        .prefetch_related(MEMBERSHIPS)
+        .first()
+    )
+
+
+def check_credentials(
+    *,
+    email: str,
+    password: str,
+    ip: str | None,
+    keep: Callable[[PendingLogin], None] | None = None,
+) -> PendingLogin:
+    """Step 1 (`Inloggen`): password right → the vault texts a code to the phone on record.
+
+    `keep(pending)` stores the pending login (the view: a new session id holding it); it runs in
+    the transaction that records `login.code_sent`, so the event and the session exist together.
+    """
     email = email.strip().lower()
-    wait = throttle.wait_seconds(email, ip)
-    if wait:
+    checked = throttle.check(email, ip)
+    if checked.wait:
         audit.record(
-            "login.throttled", actor="anonymous", outcome=audit.DENIED, details={"wait": wait}
+            "login.throttled",
+            actor="anonymous",
+            outcome=audit.DENIED,
+            details={"wait": checked.wait},
         )
         raise RateLimited(
             "login_throttled",
-            _("Too many attempts. Try again in %(seconds)s seconds.") % {"seconds": wait},
-            retry_after=wait,
+            _("Too many attempts. Try again in %(seconds)s seconds.") % {"seconds": checked.wait},
+            retry_after=checked.wait,
         )
-    user = User.objects.filter(email=email).exclude(state=User.DELETED).first()
+    user = _person(email=email)
     if user is None or not user.has_usable_password():
         check_password(password, _DUMMY_HASH)
         ok = False
     else:
         ok = user.check_password(password)  # upgrades imported PBKDF2 hashes to Argon2id
     if not ok or user is None:
-        throttle.record_failure(email, ip)
-        if user is None:
-            audit.record("login.password_failed", actor="anonymous", outcome=audit.FAILURE)
-        else:
-            audit.record_for_person(
-                "login.password_failed",
-                person=user,
-                actor=user,
-                target=user,
-                outcome=audit.FAILURE,
-            )
+        with transaction.atomic():  # the counters (database cache) with their event
+            throttle.record_failure(email, ip)
+            if user is None:
+                audit.record("login.password_failed", actor="anonymous", outcome=audit.FAILURE)
+            else:
+                audit.record_for_person(
+                    "login.password_failed",
+                    person=user,
+                    actor=user,
+                    target=user,
+                    outcome=audit.FAILURE,
+                )
         raise DomainError("bad_credentials", BAD_CREDENTIALS)
     if user.state != User.ACTIVE:
         audit.record_for_person(
@@ -95,13 +124,17 @@ def check_credentials(*, email: str, password: str, ip: str | None) -> PendingLo
         )
     if not user.phone_enrolment:
         raise DomainError("no_phone", _("No mobile number is set for this account."))
-    throttle.record_success(email, ip)
-    try:
+    try:  # no transaction is open here: a slow vault must not hold database locks
         sent = vaultclient.get().send_challenge(enrolment=user.phone_enrolment)
     except vaultclient.VaultError as exc:
         raise vaulterrors.translate(exc) from None
-    audit.record("login.code_sent", actor=user, target=user, details={"hint": sent.hint})
-    return PendingLogin(user.pk, sent.challenge, sent.hint, clock.now().timestamp())
+    pending = PendingLogin(user.pk, sent.challenge, sent.hint, clock.now().timestamp())
+    with transaction.atomic():
+        throttle.record_success(email, ip, checked)
+        audit.record("login.code_sent", actor=user, target=user, details={"hint": sent.hint})
+        if keep is not None:
+            keep(pending)
+    return pending
 
 
 def _require_organisation_not_suspended(user: User) -> None:
@@ -128,11 +161,17 @@ def resend_code(pending: PendingLogin) -> PendingLogin:
     return PendingLogin(user.pk, sent.challenge, sent.hint, pending.started_at)
 
 
-def verify_code(*, pending: PendingLogin, code: str) -> User:
-    """Step 2 (`Verifieer`): the code from the SMS. Returns the user to log in."""
+def verify_code(
+    *, pending: PendingLogin, code: str, log_in: Callable[[User], None] | None = None
+) -> User:
+    """Step 2 (`Verifieer`): the code from the SMS. Returns the user to log in.
+
+    `log_in(user)` starts the logged-in session (the view: a new session id, saved); it runs in
+    the transaction that records `login.succeeded`, so the event and the session exist together.
+    """
     if pending.expired():
         raise DomainError("login_expired", _("This login took too long. Start again."))
-    user = User.objects.filter(pk=pending.user_id, state=User.ACTIVE).first()
+    user = _person(pk=pending.user_id, state=User.ACTIVE)
     if user is None:
         raise DomainError("account_blocked", _("Your account is blocked. Contact your manager."))
     _require_organisation_not_suspended(user)
@@ -150,11 +189,14 @@ def verify_code(*, pending: PendingLogin, code: str) -> User:
             details={"result": verdict.result},
         )
         raise vaulterrors.verdict_error(verdict)
-    audit.record_for_person(
-        "login.succeeded",
-        person=user,
-        actor=user,
-        target=user,
-        details={"acr": "low", "amr": ["pwd", "sms"]},
-    )
+    with transaction.atomic():
+        audit.record_for_person(
+            "login.succeeded",
+            person=user,
+            actor=user,
+            target=user,
+            details={"acr": "low", "amr": ["pwd", "sms"]},
+        )
+        if log_in is not None:
+            log_in(user)
     return user

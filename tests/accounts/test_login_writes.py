@@ -1,0 +1,193 @@
+"""What a login writes, and together with what (docs/benchmarks.md, docs/accounts.md).
+
+The login was made cheaper (fewer statements, one write transaction per step); these tests pin
+the properties that must not have moved: the session id changes at each step and the old row is
+gone, each step's audit event commits or rolls back with its session, failures are audited with
+their throttle counters, the three throttles still count, and how many statements a login takes.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.sessions.models import Session
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from zorgsleutel.accounts import sessions, throttle
+from zorgsleutel.core import audit
+from zorgsleutel.core.models import AuditEvent
+
+pytestmark = pytest.mark.django_db
+PASSWORD = "Sterk-wachtwoord-2026"
+HINT = "06 •• •• •• 01"
+
+
+@pytest.fixture(autouse=True)
+def _clear_throttles():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def member(organisation, other_organisation, person, vault_service, sms_code, fresh_number):
+    from zorgsleutel.accounts.models import Membership
+
+    user = person(organisation, "member", email="lid@zorggroep.nl")
+    Membership.objects.create(user=user, organisation=other_organisation, role="member")
+    sent = vault_service.enrol(phone=fresh_number(last_two="01"))
+    vault_service.verify(challenge=sent.challenge, code=sms_code(sent.hint))
+    user.phone_enrolment = sent.enrolment
+    user.save()
+    return user
+
+
+def _stored(key: str | None) -> bool:
+    return bool(key) and Session.objects.filter(session_key=key).exists()
+
+
+def test_each_step_stores_a_new_session_and_removes_the_old_one(client, member, sms_code):
+    client.post("/inloggen", {"email": member.email, "password": PASSWORD})
+    pending = client.cookies["zs_session"].value
+    assert _stored(pending)
+    client.get("/inloggen/code")
+    response = client.post("/inloggen/code", {"code": sms_code(HINT)})
+    assert response.status_code == 302 and response["Location"] == "/mijn"
+    logged_in = client.cookies["zs_session"].value
+    assert logged_in != pending and _stored(logged_in) and not _stored(pending)
+    assert Session.objects.count() == 1
+    assert client.get("/mijn").status_code == 200
+
+
+def test_a_session_that_existed_before_the_login_is_replaced(client, member, sms_code):
+    session = client.session  # e.g. a language choice or a message before logging in
+    session["before"] = "yes"
+    session.save()
+    before = session.session_key
+    client.post("/inloggen", {"email": member.email, "password": PASSWORD})
+    assert not _stored(before) and client.session["before"] == "yes"
+
+
+def test_logout_right_after_a_rotation_leaves_no_row(member, rf):
+    from zorgsleutel.accounts.sessionstore import SessionStore
+
+    store = SessionStore()
+    store["a"] = 1
+    store.save()
+    old = store.session_key
+    store.cycle_key()  # not saved yet
+    store.flush()
+    assert not Session.objects.filter(session_key=old).exists()
+
+
+def test_the_success_event_rolls_back_with_a_failed_session(client, member, sms_code, monkeypatch):
+    client.post("/inloggen", {"email": member.email, "password": PASSWORD})
+    real = sessions.log_in
+
+    def fails(request, user, **kwargs):
+        real(request, user, **kwargs)
+        raise RuntimeError("the session store is down")
+
+    monkeypatch.setattr(sessions, "log_in", fails)
+    client.raise_request_exception = False
+    response = client.post("/inloggen/code", {"code": sms_code(HINT)})
+    assert response.status_code == 500
+    assert not AuditEvent.objects.filter(action="login.succeeded").exists()
+    assert audit.verify_chain().ok
+
+
+def test_the_code_sent_event_rolls_back_with_a_failed_session(client, member, monkeypatch):
+    from zorgsleutel.accounts.sessionstore import SessionStore
+
+    def fails(self, must_create=False):
+        raise RuntimeError("the session store is down")
+
+    monkeypatch.setattr(SessionStore, "save", fails)
+    client.raise_request_exception = False
+    response = client.post("/inloggen", {"email": member.email, "password": PASSWORD})
+    assert response.status_code == 500
+    assert not AuditEvent.objects.filter(action="login.code_sent").exists()
+
+
+def test_a_login_writes_one_event_per_organisation_in_one_chain(client, member, sms_code):
+    client.post("/inloggen", {"email": member.email, "password": PASSWORD})
+    client.post("/inloggen/code", {"code": sms_code(HINT)})
+    events = AuditEvent.objects.filter(action="login.succeeded").order_by("seq")
+    assert [e.organisation for e in events] == [
+        audit.ref(m.organisation) for m in member.memberships.order_by("organisation_id")
+    ] or sorted(e.organisation for e in events) == sorted(
+        audit.ref(m.organisation) for m in member.memberships.all()
+    )
+    assert [e.seq for e in events] == [events[0].seq, events[0].seq + 1]
+    assert {(e.ip, e.actor) for e in events} == {("127.0.0.1", member.audit_ref)}
+    assert audit.verify_chain().ok
+
+
+def test_a_failed_password_is_counted_and_audited_in_each_organisation(client, member):
+    client.post("/inloggen", {"email": member.email, "password": "fout-wachtwoord-1"})
+    assert AuditEvent.objects.filter(action="login.password_failed").count() == 2
+    keys = throttle._keys(member.email, "127.0.0.1")
+    assert {kind: cache.get(key)[0] for kind, key in keys.items()} == {
+        "account_ip": 1,
+        "ip": 1,
+        "account": 1,
+    }
+
+
+def test_the_three_throttles_still_grow(member):
+    from datetime import timedelta
+
+    from zorgsleutel import policies
+    from zorgsleutel.core import clock
+
+    for _ in range(policies.LOGIN_THROTTLES["account_ip"]["free"]):
+        throttle.record_failure(member.email, "192.0.2.1")
+    assert throttle.check(member.email, "192.0.2.1").wait == 2
+    throttle.record_failure(member.email, "192.0.2.1")
+    assert throttle.check(member.email, "192.0.2.1").wait == 4
+    # per address, any account; per account, any address
+    assert throttle.check("ander@zorggroep.nl", "192.0.2.1").wait == 0
+    assert throttle.check(member.email, "192.0.2.2").wait == 0
+    for n in range(policies.LOGIN_THROTTLES["ip"]["free"]):
+        throttle.record_failure(f"p{n}@zorggroep.nl", "192.0.2.3")
+    assert throttle.check("nog-een@zorggroep.nl", "192.0.2.3").wait == 2
+    for n in range(policies.LOGIN_THROTTLES["account"]["free"]):
+        throttle.record_failure("doelwit@zorggroep.nl", f"198.51.100.{n}")
+    assert throttle.check("doelwit@zorggroep.nl", "203.0.113.9").wait == 1
+    with clock.frozen(clock.now() + timedelta(minutes=2)):
+        assert throttle.check("doelwit@zorggroep.nl", "203.0.113.9").wait == 0
+
+
+def test_a_right_password_clears_only_the_account_and_address_counter(client, member):
+    throttle.record_failure(member.email, "127.0.0.1")
+    client.post("/inloggen", {"email": member.email, "password": PASSWORD})
+    assert throttle.check(member.email, "127.0.0.1").counted == {"ip", "account"}
+
+
+def test_how_many_statements_a_login_takes(client, member, sms_code):
+    """The shape, not the speed: 2 writing steps, memberships read once per request."""
+    audit.record("test.started", actor="test")  # the chain head exists, as it does in production
+    counts = {}
+    for step, call in [
+        (
+            "password",
+            lambda: client.post("/inloggen", {"email": member.email, "password": PASSWORD}),
+        ),
+        ("code page", lambda: client.get("/inloggen/code")),
+        ("code", lambda: client.post("/inloggen/code", {"code": sms_code(HINT)})),
+        ("home", lambda: client.get("/mijn")),
+    ]:
+        with CaptureQueriesContext(connection) as queries:
+            assert call().status_code in (200, 302)
+        sql = [q["sql"].split()[0].upper() for q in queries.captured_queries]
+        counts[step] = sum(1 for s in sql if s in ("INSERT", "UPDATE", "DELETE"))
+        counts[step + " reads"] = sql.count("SELECT")
+    assert counts["password"] == 3  # event, chain head, session
+    assert (
+        counts["code"] == 5
+    )  # event (x2 organisations: one INSERT), head, last_login, session +/-
+    assert counts["code page"] == 0 and counts["home"] == 0
+    assert counts["password reads"] <= 4  # throttle counters, person, memberships, chain head
+    assert counts["code reads"] <= 4  # session, person, memberships, chain head
+    assert counts["home reads"] <= 3  # session, person, memberships
