@@ -6,12 +6,11 @@ from typing import Annotated
 
 from django.http import HttpRequest
 from ninja import NinjaAPI, Schema
-from ninja.errors import ValidationError
 from pydantic import ConfigDict, Field, StringConstraints
 
 from zorgsleutel import cardprotocol, policies
 from zorgsleutel.cards import flows
-from zorgsleutel.core import ratelimit
+from zorgsleutel.core import apierrors, ratelimit
 from zorgsleutel.core.errors import DomainError
 from zorgsleutel.core.requestcontext import client_ip
 
@@ -32,16 +31,7 @@ class AnswerIn(Schema):
     algorithm: Annotated[str, StringConstraints(max_length=40)]
 
 
-@api.exception_handler(DomainError)
-def domain_error(request: HttpRequest, exc: DomainError):
-    return api.create_response(request, exc.as_dict(), status=exc.status)
-
-
-@api.exception_handler(ValidationError)
-def validation_error(request: HttpRequest, exc: ValidationError):
-    return api.create_response(
-        request, {"error": "invalid_request", "message": "The request is not valid."}, status=400
-    )
+apierrors.install(api)
 
 
 def _limit(request: HttpRequest) -> None:

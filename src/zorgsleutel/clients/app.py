@@ -26,50 +26,15 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from zorgsleutel import appprotocol as proto
+from zorgsleutel.clients import common
 
-
-class ClientError(Exception):
-    pass
+ClientError = common.ClientError
+_http = common.http_json
 
 
 def read_qr(value: str) -> str:
     """The URL in a QR code: given as text, or decoded from an image file."""
-    if value.startswith(proto.SCHEME + "://"):
-        return value
-    path = Path(value)
-    if not path.is_file():
-        raise ClientError(f"{value!r} is neither a Zorgsleutel URL nor an image file")
-    import zxingcpp
-    from PIL import Image
-
-    try:
-        image = Image.open(path)
-        image.load()
-    except OSError as exc:
-        raise ClientError(f"cannot read the image {value}: {exc}") from None
-    for barcode in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode):
-        if barcode.text.startswith(proto.SCHEME + "://"):
-            return barcode.text
-    raise ClientError(f"no Zorgsleutel QR code found in {value}")
-
-
-def _http(method: str, url: str, body: dict | None = None) -> tuple[int, dict]:
-    data = json.dumps(body).encode() if body is not None else None
-    if not url.startswith(("http://", "https://")):
-        raise ClientError("the server URL must be http(s)")
-    request = urllib.request.Request(  # noqa: S310 (checked above: http(s) only)
-        url, data=data, method=method, headers={"Content-Type": "application/json"}
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=15) as response:  # noqa: S310 (http(s) only)
-            return response.status, json.loads(response.read() or b"{}")
-    except urllib.error.HTTPError as exc:
-        try:
-            return exc.code, json.loads(exc.read() or b"{}")
-        except ValueError:
-            return exc.code, {"error": "http_error", "message": f"HTTP {exc.code}"}
-    except (urllib.error.URLError, OSError) as exc:
-        raise ClientError(f"cannot reach the server: {exc}") from None
+    return common.read_qr(value, proto.SCHEME, "Zorgsleutel")
 
 
 def _api(server: str, path: str) -> str:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import getpass
 import hashlib
-import json
 import os
 import sys
 import urllib.error
@@ -30,13 +29,19 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from zorgsleutel import cardprotocol as proto
+from zorgsleutel.clients import common
 
 DEFAULT_MODULE = "/usr/lib/softhsm/libsofthsm2.so"
 DEFAULT_SERVER = "http://127.0.0.1:8000"
 
 
-class ClientError(Exception):
-    """Usage, network or card problem: exit 2."""
+ClientError = common.ClientError  # usage, network or card problem: exit 2
+_http = common.http_json
+
+
+def read_qr(value: str) -> str:
+    """The URL in a QR code: given as text, or decoded from an image file."""
+    return common.read_qr(value, proto.SCHEME, "Zorgsleutel card")
 
 
 class Refused(Exception):
@@ -49,27 +54,6 @@ class Refused(Exception):
 
 
 # --- Where the challenge is -----------------------------------------------------------------------
-
-
-def read_qr(value: str) -> str:
-    """The card URL in a QR code: given as text, or decoded from an image file."""
-    if value.startswith(proto.SCHEME + "://"):
-        return value
-    path = Path(value)
-    if not path.is_file():
-        raise ClientError(f"{value!r} is neither a Zorgsleutel card URL nor an image file")
-    import zxingcpp
-    from PIL import Image
-
-    try:
-        image = Image.open(path)
-        image.load()
-    except OSError as exc:
-        raise ClientError(f"cannot read the image {value}: {exc}") from None
-    for barcode in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode):
-        if barcode.text.startswith(proto.SCHEME + "://"):
-            return barcode.text
-    raise ClientError(f"no Zorgsleutel card QR code found in {value}")
 
 
 def challenge_address(target: str | None, *, code: str | None, server: str) -> tuple[str, str]:
@@ -91,27 +75,6 @@ def challenge_address(target: str | None, *, code: str | None, server: str) -> t
 
 
 # --- HTTP -----------------------------------------------------------------------------------------
-
-
-def _http(method: str, url: str, body: dict | None = None) -> tuple[int, dict]:
-    if not url.startswith(("http://", "https://")):
-        raise ClientError("the server URL must be http(s)")
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(  # noqa: S310 (checked above: http(s) only)
-        url, data=data, method=method, headers={"Content-Type": "application/json"}
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=15) as response:  # noqa: S310 (http(s) only)
-            return response.status, json.loads(response.read() or b"{}")
-    except urllib.error.HTTPError as exc:
-        try:
-            return exc.code, json.loads(exc.read() or b"{}")
-        except ValueError:
-            return exc.code, {"error": "http_error", "message": f"HTTP {exc.code}"}
-    except (urllib.error.URLError, OSError) as exc:
-        raise ClientError(f"cannot reach the server: {exc}") from None
-    except ValueError:
-        raise ClientError("the server's answer is not JSON") from None
 
 
 def _api(server: str, path: str) -> str:

@@ -6,11 +6,10 @@ from typing import Annotated
 
 from django.http import HttpRequest
 from ninja import NinjaAPI, Schema, Status
-from ninja.errors import ValidationError
 from pydantic import ConfigDict, StringConstraints
 
 from zorgsleutel import appprotocol, policies
-from zorgsleutel.core import ratelimit
+from zorgsleutel.core import apierrors, ratelimit
 from zorgsleutel.core.errors import DomainError
 from zorgsleutel.core.requestcontext import client_ip
 from zorgsleutel.mobileapp import flows
@@ -40,16 +39,7 @@ class AnswerIn(_Strict):
     signature: B64
 
 
-@api.exception_handler(DomainError)
-def domain_error(request: HttpRequest, exc: DomainError):
-    return api.create_response(request, exc.as_dict(), status=exc.status)
-
-
-@api.exception_handler(ValidationError)
-def validation_error(request: HttpRequest, exc: ValidationError):
-    return api.create_response(
-        request, {"error": "invalid_request", "message": "The request is not valid."}, status=400
-    )
+apierrors.install(api)
 
 
 def _limit(request: HttpRequest, *rules: tuple[str, str, str]) -> None:

@@ -222,6 +222,19 @@ def validation_digest(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+def _mail_validation_link(application: Application, link: str) -> None:
+    enqueue_mail(
+        template="application_approved",
+        to=application.applicant_email,
+        context={
+            "application": _mail_view(application),
+            "link": link,
+            "days": policies.VALIDATION_LINK_TTL.days,
+        },
+        locale=application.language,
+    )
+
+
 def _issue_validation_link(application: Application) -> str:
     raw = secrets.token_urlsafe(32)
     application.validation_token_hash = validation_digest(raw)
@@ -243,16 +256,7 @@ def approve_application(*, actor: User | str, application_id) -> Application:
         application.decided_by = actor if isinstance(actor, User) else None
         application.save()
         audit.record("application.approved", actor=actor, target=application)
-        enqueue_mail(
-            template="application_approved",
-            to=application.applicant_email,
-            context={
-                "application": _mail_view(application),
-                "link": link,
-                "days": policies.VALIDATION_LINK_TTL.days,
-            },
-            locale=application.language,
-        )
+        _mail_validation_link(application, link)
     return application
 
 
@@ -266,16 +270,7 @@ def renew_validation_link(*, actor: User | str, application_id) -> Application:
         link = _issue_validation_link(application)
         application.save(update_fields=["validation_token_hash", "validation_expires_at"])
         audit.record("application.link_renewed", actor=actor, target=application)
-        enqueue_mail(
-            template="application_approved",
-            to=application.applicant_email,
-            context={
-                "application": _mail_view(application),
-                "link": link,
-                "days": policies.VALIDATION_LINK_TTL.days,
-            },
-            locale=application.language,
-        )
+        _mail_validation_link(application, link)
     return application
 
 

@@ -1,0 +1,24 @@
+"""The error answers of the machine protocols (/api/app/v1, /api/card/v1): a DomainError as
+{"error": code, "message": text} with its status; any invalid body as one stable 400."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from ninja import NinjaAPI
+from ninja.errors import ValidationError
+
+from zorgsleutel.core.errors import DomainError
+
+
+def install(api: NinjaAPI) -> None:
+    @api.exception_handler(DomainError)
+    def domain_error(request: HttpRequest, exc: DomainError):
+        return api.create_response(request, exc.as_dict(), status=exc.status)
+
+    @api.exception_handler(ValidationError)
+    def validation_error(request: HttpRequest, exc: ValidationError):
+        return api.create_response(
+            request,
+            {"error": "invalid_request", "message": "The request is not valid."},
+            status=400,
+        )
