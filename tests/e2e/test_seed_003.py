@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from applicants import approved_application
 from zorgsleutel.accounts.models import Membership, User
 from zorgsleutel.clients import app as phone
 from zorgsleutel.core.models import AuditEvent
@@ -222,7 +223,6 @@ def test_validate_through_nginx_with_a_tls_client_certificate(
     from cryptography.hazmat.primitives.asymmetric import rsa
 
     from proxy.pki import client_identity
-    from zorgsleutel.organisations.flows import applications
     from zorgsleutel.uzi import testca
 
     from .conftest import AccessiblePage
@@ -232,30 +232,9 @@ def test_validate_through_nginx_with_a_tls_client_certificate(
     settings.SITE_URL = proxy.portal_url
     settings.UZI_TLS_URL = proxy.uzi_url
     settings.UZI_TRUSTED_PROXIES = ["127.0.0.1"]
-    operator = User.objects.create(
-        email="operator@zorgsleutel.test", name="Olga", state=User.ACTIVE, is_operator=True
+    application, link = approved_application(
+        organisation_name="Apotheek De Brug", applicant_email="jan@debrug.nl"
     )
-    application = applications.submit_application(
-        data=applications.ApplicationData(
-            organisation_name="Apotheek De Brug",
-            kvk_number="23456789",
-            ura=URA,
-            agb_code="",
-            street="Brugweg 2",
-            postal_code="2345 BC",
-            city="Leiden",
-            applicant_name="Jan Arts",
-            applicant_email="jan@debrug.nl",
-            applicant_uzi_number=UZI,
-            declaration=True,
-        ),
-        locale="nl",
-    )
-    applications.approve_application(actor=operator, application_id=application.public_id)
-    from zorgsleutel.messaging.models import OutboxMail
-
-    mail = OutboxMail.objects.get(template="application_approved")
-    link = next(word for word in mail.body_text.split() if "/organisatie/valideren/" in word)
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     certificate = testca.issue_card_certificate(

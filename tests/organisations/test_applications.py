@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from applicants import application_data
 from zorgsleutel.accounts.models import Membership, User
 from zorgsleutel.core.errors import DomainError, PermissionDenied
 from zorgsleutel.core.models import AuditEvent
@@ -32,8 +33,7 @@ FORM = {
 
 
 def data(**changes) -> applications.ApplicationData:
-    values = {**FORM, "declaration": True, **changes}
-    return applications.ApplicationData(**values)
+    return application_data(**{**FORM, "declaration": True, **changes})
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ import itertools
 
 import pytest
 
+from applicants import application_data
 from zorgsleutel import policies
 from zorgsleutel.accounts.flows import members
 from zorgsleutel.accounts.models import Membership, User
@@ -190,17 +191,8 @@ def test_acting_in_an_organisation(two_care_providers, actor_kind, action, own):
 def test_platform_actions_are_for_operators_only(two_care_providers, actor_kind):
     own_organisation, _other = two_care_providers
     actor = _actor(actor_kind, own_organisation)
-    application = Application.objects.create(
-        organisation_name="Nieuw",
-        kvk_number="12345678",
-        ura="90000999",
-        street="Straat 1",
-        postal_code="1234 AB",
-        city="Stad",
-        applicant_name="A",
-        applicant_email="a@nieuw.nl",
-        applicant_uzi_number="900000001",
-        submitted_at=clock.now(),
+    application = applications.submit_application(
+        data=application_data(ura="90000999"), locale="nl"
     )
     flows = [
         lambda: applications.approve_application(actor=actor, application_id=application.public_id),

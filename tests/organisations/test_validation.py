@@ -16,19 +16,16 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from django.test import Client
 
+from applicants import URA, UZI, approved_application
 from zorgsleutel import cardprotocol
 from zorgsleutel.accounts.models import Membership, User
 from zorgsleutel.cards.models import CardChallenge
 from zorgsleutel.core import clock
 from zorgsleutel.core.models import AuditEvent
-from zorgsleutel.messaging.models import OutboxMail
-from zorgsleutel.organisations.flows import applications
 from zorgsleutel.organisations.models import Application, Organisation
 from zorgsleutel.uzi import testca
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-URA, UZI = "90000382", "900016528"
 
 
 @pytest.fixture(scope="module")
@@ -56,29 +53,8 @@ def card(hierarchy, key, **fields):
 
 @pytest.fixture
 def approved(db):
-    operator = User.objects.create(
-        email="ops@zorgsleutel.test", name="Ops", state=User.ACTIVE, is_operator=True
-    )
-    application = applications.submit_application(
-        data=applications.ApplicationData(
-            organisation_name="Huisartsenpraktijk De Linde",
-            kvk_number="12345678",
-            ura=URA,
-            agb_code="",
-            street="Lindelaan 1",
-            postal_code="1234 AB",
-            city="Utrecht",
-            applicant_name="Jan Test",
-            applicant_email="jan@delinde.nl",
-            applicant_uzi_number=UZI,
-            declaration=True,
-        ),
-        locale="nl",
-    )
-    applications.approve_application(actor=operator, application_id=application.public_id)
-    mail = OutboxMail.objects.filter(template="application_approved").get()
-    path = "/" + re.search(r"https?://\S+", mail.body_text).group(0).split("/", 3)[3]
-    return Application.objects.get(pk=application.pk), path
+    application, url = approved_application()
+    return application, "/" + url.split("/", 3)[3]
 
 
 def open_page(client: Client, path: str) -> dict:
