@@ -311,3 +311,12 @@ def test_the_proxy_header_from_the_trusted_proxy_validates(
     assert response.status_code == 302 and response["Location"].endswith(path)
     assert client.get(path).status_code == 302  # continues to linking the app
     assert Application.objects.get().state == Application.VALIDATED
+
+
+def test_a_bad_trusted_proxy_setting_is_reported_at_start_up(settings):
+    from django.core.management import call_command
+    from django.core.management.base import SystemCheckError
+
+    settings.UZI_TRUSTED_PROXIES = ["not-an-address"]
+    with pytest.raises(SystemCheckError, match=r"zorgsleutel\.E101"):
+        call_command("check")
