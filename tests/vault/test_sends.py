@@ -116,3 +116,15 @@ def test_a_send_takes_two_short_write_transactions(vault, enrolled):
     assert statements.count("SELECT") == 2  # enrolment + open challenge, caps
     assert statements.count("UPDATE") == 2  # challenge, send's gateway
     assert len(statements) <= 13, statements
+
+
+def test_the_dev_outbox_can_show_only_newer_messages(vault, settings):
+    settings.DEBUG = True
+    vault.post("/v1/enrolments", {"phone": "0612345678"})
+    cut = timezone.now()
+    vault.post("/v1/enrolments", {"phone": "0612345679"})
+    since = cut.isoformat().replace("+", "%2B")
+    messages = vault.get(f"/v1/dev/sms?since={since}").json()["messages"]
+    assert [m["to"] for m in messages] == ["06 •• •• •• 79"]
+    assert len(vault.get("/v1/dev/sms").json()["messages"]) == 2
+    assert vault.get("/v1/dev/sms?since=yesterday").status_code == 400

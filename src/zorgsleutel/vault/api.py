@@ -6,13 +6,14 @@ GET  /v1/enrolments/<id>                                -> hint
 DELETE /v1/enrolments/<id>                              -> erased
 POST /v1/challenges/<id>/verify     {"code"}            -> ok | wrong (n left) | expired | blocked
 GET  /v1/health                                         -> database reachable
-GET  /v1/dev/sms                    (DEBUG only)        -> the dev gateway's outbox, masked
+GET  /v1/dev/sms[?since=ISO time]   (DEBUG only)        -> the dev gateway's outbox, masked
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from datetime import datetime
 from collections.abc import Callable
 from typing import Annotated, Literal
 
@@ -74,7 +75,10 @@ def _parse(schema: type[_Strict], body: bytes) -> _Strict:
 
 
 def endpoint(
-    methods: dict[str, tuple[type[_Strict] | None, Callable]], *, sends_sms: bool = False
+    methods: dict[str, tuple[type[_Strict] | None, Callable]],
+    *,
+    sends_sms: bool = False,
+    with_request: bool = False,
 ) -> Callable:
     """A signed JSON endpoint: method dispatch, auth, body validation, errors as JSON.
 
@@ -107,6 +111,8 @@ def endpoint(
                 with writelock.serialised_writes(), transaction.atomic():
                     client = auth.authenticate(request, body)
                     payload = _parse(schema, body) if schema else None
+                    if with_request:
+                        kwargs["request"] = request
                     status, data = handler(client=client, payload=payload, **kwargs)
             return JsonResponse(data, status=status)
         except VaultError as exc:
@@ -161,10 +167,22 @@ def _health(*, client: str, payload: None) -> tuple[int, dict]:
     return 200, {"status": "ok"}
 
 
-def _dev_sms(*, client: str, payload: None) -> tuple[int, dict]:
+def _dev_sms(*, client: str, payload: None, request: HttpRequest) -> tuple[int, dict]:
     if not settings.DEBUG:
         raise VaultError("not_found", "Not found.", status=404)
-    rows = DevSms.objects.order_by("-sent_at", "-pk")[: policies.DEV_OUTBOX_LIMIT]
+    rows = DevSms.objects.order_by("-sent_at", "-pk")
+    since = request.GET.get("since")
+    if since:  # only messages sent at or after this moment (ISO 8601 with offset)
+        try:
+            moment = datetime.fromisoformat(since)
+        except ValueError:
+            raise VaultError(
+                "invalid_field", "since: not an ISO 8601 time", field="since"
+            ) from None
+        if moment.tzinfo is None:
+            raise VaultError("invalid_field", "since: needs a UTC offset", field="since")
+        rows = rows.filter(sent_at__gte=moment)
+    rows = rows[: policies.DEV_OUTBOX_LIMIT]
     return 200, {
         "messages": [
             {"to": sms.hint, "body": sms.body, "sent_at": sms.sent_at.isoformat()} for sms in rows
@@ -177,7 +195,7 @@ enrolment = endpoint({"GET": (None, _hint), "DELETE": (None, _erase)})
 challenge = endpoint({"POST": (EmptyIn, _challenge)}, sends_sms=True)
 verify = endpoint({"POST": (VerifyIn, _verify)})
 health = endpoint({"GET": (None, _health)})
-dev_sms = endpoint({"GET": (None, _dev_sms)})
+dev_sms = endpoint({"GET": (None, _dev_sms)}, with_request=True)
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
