@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime
 from collections.abc import Callable
+from datetime import datetime
 from typing import Annotated, Literal
 
 from django.conf import settings
