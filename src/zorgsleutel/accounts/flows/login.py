@@ -48,14 +48,30 @@ SUSPENDED = _("Your organisation has been suspended. Please contact us.")
 
 
 def _person(**filters) -> User | None:
-    """The person with their memberships and organisations (two queries): the policy checks and
-    the audit events of a login all read them from here."""
-    return (
-        User.objects.filter(**filters)
-        .exclude(state=User.DELETED)
-        .prefetch_related(MEMBERSHIPS)
-        .first()
+    """The person with their memberships and organisations, in one query for anyone with a
+    membership (a join from the memberships), else two: the policy checks and the audit events
+    of a login all read them from here (policies.memberships, audit.record_for_person)."""
+    rows = list(
+        Membership.objects.select_related("user", "organisation")
+        .filter(**{f"user__{name}": value for name, value in filters.items()})
+        .exclude(user__state=User.DELETED)
+        .order_by("pk")
     )
+    if not rows:
+        return (
+            User.objects.filter(**filters)
+            .exclude(state=User.DELETED)
+            .prefetch_related(MEMBERSHIPS)
+            .first()
+        )
+    user = rows[0].user
+    for membership in rows:
+        membership.user = user  # one instance, as prefetch_related would give
+    memberships = user.memberships.all()
+    memberships._result_cache = rows  # what prefetch_related stores (QuerySet, filled)
+    memberships._prefetch_done = True
+    user._prefetched_objects_cache = {"memberships": memberships}
+    return user
 
 
 def check_credentials(
