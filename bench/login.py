@@ -281,9 +281,9 @@ def own_vault(workdir: Path, database_url: str, workers: int, threads: int) -> v
     options = argparse.Namespace(
         client="portal", gunicorn_args="", workers=workers, threads=threads
     )
-    saved = dict(os.environ)
+    saved, clean = dict(os.environ), clean_environ()  # (PYTHONPATH stays: a copy under test)
     os.environ.clear()
-    os.environ.update(clean_environ())
+    os.environ.update(clean)
     try:
         return vv.OwnVault(options, database_url, workdir)
     finally:
