@@ -11,11 +11,14 @@ person has one membership per organisation. How each page stays cheap (docs/benc
   membership per person: it stops after one page. A small one (at most SMALL_ORGANISATION
   members) starts from its memberships and sorts them; walking every user of the database to
   find its few people would cost more.
-- **Search.** `icontains` on name or e-mail, as always. On PostgreSQL the pg_trgm indexes of
-  migration 0004 serve it. On SQLite the trigram table of migration 0005 names the candidates
-  first when there are at most SEARCH_CANDIDATES (a rare fragment: the sort is small); a
-  frequent fragment walks the ordered index and meets a page of matches early.
+- **Search.** `icontains` on name or e-mail, as always; a trigram index finds rare fragments
+  (SQLite: the FTS5 table of migration 0005; PostgreSQL: the pg_trgm indexes of 0004), a
+  frequent one is met early on the ordered walk. `slice_of_members` says which goes first.
 """
+
+# SQL below is put together from constant fragments and table aliases; every value is a
+# query parameter.
+# ruff: noqa: S608
 
 from __future__ import annotations
 
@@ -38,6 +41,7 @@ PAGE_SIZE = 50
 LINK_EXPIRED = "link_expired"
 SMALL_ORGANISATION = 5_000  # sorting this many rows costs a few ms; walking all users may not
 SEARCH_CANDIDATES = 2_000  # SQLite: sort at most this many trigram candidates, else walk
+SEARCH_WINDOW = 5_000  # PostgreSQL: a search first looks at this many people after the cursor
 SEARCH_TABLE = "accounts_user_search"  # migration 0005
 SEARCH_OBJECTS = (
     SEARCH_TABLE,
@@ -118,23 +122,36 @@ def slice_of_members(
     One query: the page's people in a subquery (LIMIT limit + 1, which also tells whether
     more follow), their memberships read by the (user, organisation) index. Written as SQL:
     building it with the ORM cost ten times what the database spends on it.
+
+    A search in a large organisation asks the trigram index only when that is cheaper than
+    walking on until a page of matches is met. SQLite: its trigram table names the matches
+    first if there are at most SEARCH_CANDIDATES (cheap to ask, and the walk would be long);
+    otherwise it walks. PostgreSQL: a pg_trgm lookup costs 5–30 ms even for a frequent
+    fragment, so it first looks at the next SEARCH_WINDOW people in order and uses the
+    trigram indexes only when they hold too few matches (a rare fragment, or matches far
+    away, e.g. a first name).
     """
-    people = _People(organisation, normalise_search(search))
-    if after is not None:
-        people.after(after)
-    sql, params = people.ordered(limit + 1)
+    people = _People(organisation, normalise_search(search), after)
+    if people.search and not people.small and connection.vendor == "postgresql":
+        rows = _rows(organisation, people.window(limit + 1, SEARCH_WINDOW))
+        if len(rows) <= limit and not people.window_reaches_end(SEARCH_WINDOW):
+            rows = _rows(organisation, people.ids(limit + 1, narrow=True))
+    else:
+        rows = _rows(organisation, people.ids(limit + 1, narrow=bool(people.search)))
+    return Slice(rows[:limit], more=len(rows) > limit)
+
+
+def _rows(organisation: Organisation, people: tuple[str, list]) -> list[MemberRow]:
     now = connection.ops.adapt_datetimefield_value(clock.now())
     with connection.cursor() as cursor:
         cursor.execute(
-            _SLICE.format(people=sql),
-            [LinkToken.ACTIVATION, now, organisation.pk, *params],
+            _SLICE.format(people=people[0]),
+            [LinkToken.ACTIVATION, now, organisation.pk, *people[1]],
         )
-        found = cursor.fetchall()
-    rows = [
-        MemberRow(pk, name, email, role, _json_list(roles), _state(state, bool(has_open_link)))
-        for pk, name, email, role, roles, state, has_open_link in found
-    ]
-    return Slice(rows[:limit], more=len(rows) > limit)
+        return [
+            MemberRow(pk, name, email, role, _json_list(roles), _state(state, bool(open_link)))
+            for pk, name, email, role, roles, state, open_link in cursor.fetchall()
+        ]
 
 
 _SLICE = """
@@ -225,39 +242,108 @@ class _People:
     so the matches are exactly those of `Q(name__icontains=…) | Q(email__icontains=…)`.
     """
 
-    def __init__(self, organisation: Organisation, search: str):
-        self.search = search
-        self.params: list = [organisation.pk]
-        if _is_small(organisation):  # start from the organisation's memberships, then sort
-            self.sql = (
-                "SELECT p.id FROM accounts_user p JOIN accounts_membership o ON o.user_id = p.id"
-                " WHERE o.organisation_id = %s"
-            )
-        else:  # walk the (name, email) index, testing membership per person
-            self.sql = (
-                "SELECT p.id FROM accounts_user p WHERE EXISTS (SELECT 1 FROM"
-                " accounts_membership o WHERE o.user_id = p.id AND o.organisation_id = %s)"
-            )
-            candidates = _search_candidates(search) if search else None
-            if candidates is not None:
-                marks = ", ".join(["%s"] * len(candidates)) or "NULL"
-                self.sql += f" AND p.id IN ({marks})"
-                self.params += candidates
-        if search:
-            column = connection.ops.lookup_cast("icontains", "CharField")
-            test = connection.operators["icontains"] % "%s"
-            self.sql += f" AND ({column % 'p.name'} {test} OR {column % 'p.email'} {test})"
-            pattern = f"%{connection.ops.prep_for_like_query(search)}%"
-            self.params += [pattern, pattern]
+    def __init__(self, organisation: Organisation, search: str, after: Position | None = None):
+        self.organisation_id, self.search, self.after = organisation.pk, search, after
+        self.small = _is_small(organisation)
 
-    def after(self, position: Position) -> None:
+    def ids(self, limit: int | None, offset: int = 0, *, narrow: bool = False) -> tuple[str, list]:
+        """All matching people: a small organisation from its memberships (then sorted), a
+        large one along the (name, email) index, `narrow`ed to trigram candidates if asked."""
+        if self.small:
+            sql = (
+                "SELECT p.id FROM accounts_user p JOIN accounts_membership o"
+                " ON o.user_id = p.id WHERE o.organisation_id = %s"
+            )
+            params = [self.organisation_id]
+        else:
+            sql, params = self._in_organisation("p")
+            sql = f"SELECT p.id FROM accounts_user p WHERE {sql}"
+            if narrow:
+                sql, params = _narrowed(sql, params, self.search)
+        for part, more in (self._matches("p"), self._keyset("p")):
+            sql, params = sql + part, params + more
+        if limit is None:  # for counting
+            return sql, params
+        return f"{sql} ORDER BY p.name, p.email LIMIT %s OFFSET %s", [*params, limit, offset]
+
+    def window(self, limit: int, size: int) -> tuple[str, list]:
+        """The matches among the next `size` people of the database in order.
+
+        The window reads only (name, email), so PostgreSQL answers it from the index alone
+        (with `id` it chose a bitmap scan and a sort of everyone after the cursor) and stops
+        at the page's last match; matches find their id through the unique e-mail index.
+        """
+        keyset, params = self._keyset("p")
+        in_org, in_org_params = self._in_organisation("u")
+        matches, match_params = self._matches("w")
+        sql = (
+            f"SELECT u.id FROM (SELECT p.name, p.email FROM accounts_user p WHERE 1 = 1{keyset}"
+            " ORDER BY p.name, p.email LIMIT %s) w JOIN accounts_user u ON u.email = w.email"
+            f" WHERE {in_org}{matches} ORDER BY w.name, w.email LIMIT %s"
+        )
+        return sql, [*params, size, *in_org_params, *match_params, limit]
+
+    def window_reaches_end(self, size: int) -> bool:
+        keyset, params = self._keyset("p")
+        sql = f"SELECT COUNT(*) FROM (SELECT 1 FROM accounts_user p WHERE 1 = 1{keyset} LIMIT %s) c"
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*params, size])
+            return cursor.fetchone()[0] < size
+
+    def _in_organisation(self, alias: str) -> tuple[str, list]:
+        return (
+            "EXISTS (SELECT 1 FROM accounts_membership o"
+            f" WHERE o.user_id = {alias}.id AND o.organisation_id = %s)",
+            [self.organisation_id],
+        )
+
+    def _matches(self, alias: str) -> tuple[str, list]:
+        if not self.search:
+            return "", []
+        sql, pattern = _contains(alias, self.search)
+        return f" AND {sql}", [pattern, pattern]
+
+    def _keyset(self, alias: str) -> tuple[str, list]:
         # `name >= x` is an index range on both databases; the OR settles ties on the name.
-        self.sql += " AND p.name >= %s AND (p.name > %s OR p.email > %s)"
-        self.params += [position.name, position.name, position.email]
+        if self.after is None:
+            return "", []
+        name, email = self.after.name, self.after.email
+        return (
+            f" AND {alias}.name >= %s AND ({alias}.name > %s OR {alias}.email > %s)",
+            [name, name, email],
+        )
 
-    def ordered(self, limit: int, offset: int = 0) -> tuple[str, list]:
-        sql = f"{self.sql} ORDER BY p.name, p.email LIMIT %s OFFSET %s"
-        return sql, [*self.params, limit, offset]
+
+def _contains(alias: str, search: str) -> tuple[str, str]:
+    """`name` or `email` contains `search`, as Django's icontains writes it for this database."""
+    column = connection.ops.lookup_cast("icontains", "CharField")
+    test = connection.operators["icontains"] % "%s"
+    sql = f"({column % (alias + '.name')} {test} OR {column % (alias + '.email')} {test})"
+    return sql, f"%{connection.ops.prep_for_like_query(search)}%"
+
+
+def _narrowed(sql: str, params: list, search: str) -> tuple[str, list]:
+    """Only people the trigram index names (cost ∝ matches), where there is such an index.
+
+    SQLite: the FTS5 table's ids, when at most SEARCH_CANDIDATES (else the walk is left as it
+    is). PostgreSQL: a MATERIALIZED CTE, so the planner answers it from the pg_trgm indexes
+    instead of walking the (name, email) index in the hope of meeting matches soon.
+    """
+    if len(search) < 3:  # no trigram in it
+        return sql, params
+    if connection.vendor == "sqlite":
+        ids = _search_candidates(search)
+        if ids is None:
+            return sql, params
+        return f"{sql} AND p.id IN ({', '.join(['%s'] * len(ids)) or 'NULL'})", [*params, *ids]
+    if connection.vendor == "postgresql" and _trigram_indexes_exist():
+        test, pattern = _contains("c", search)
+        narrowed = (
+            f"{sql} AND p.id IN (WITH m AS MATERIALIZED"
+            f" (SELECT c.id FROM accounts_user c WHERE {test}) SELECT id FROM m)"
+        )
+        return narrowed, [*params, pattern, pattern]
+    return sql, params
 
 
 def _memberships(organisation: Organisation, user_ids: list[int]) -> list[Membership]:
@@ -276,12 +362,13 @@ class _PeopleIds:
     def count(self) -> int:
         if not self.search:
             return count_members(self.organisation)
+        sql, params = self.people.ids(None, narrow=True)
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT COUNT(*) FROM ({self.people.sql}) c", self.people.params)  # noqa: S608
+            cursor.execute(f"SELECT COUNT(*) FROM ({sql}) c", params)
             return cursor.fetchone()[0]
 
     def __getitem__(self, key: slice) -> list[int]:
-        sql, params = self.people.ordered(key.stop - key.start, key.start)
+        sql, params = self.people.ids(key.stop - key.start, key.start, narrow=True)
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             return [row[0] for row in cursor.fetchall()]
@@ -290,21 +377,33 @@ class _PeopleIds:
 def _search_candidates(search: str) -> list[int] | None:
     """SQLite: ids of people whose name or e-mail may contain `search`, when there are few.
 
-    None means "no shortcut": not SQLite, a fragment under 3 characters (no trigram), no
-    trigram table, or more than SEARCH_CANDIDATES candidates (then the ordered walk finds a
-    page of matches sooner than sorting them all). The trigram table folds case more widely
-    than LIKE does, so the candidates are a superset that the caller filters as before.
+    None: no trigram table, or more than SEARCH_CANDIDATES. The table folds case more widely
+    than LIKE does, so the ids are a superset that the caller filters with LIKE as before.
     """
-    if connection.vendor != "sqlite" or len(search) < 3 or not _search_table_ready():
+    if not _search_table_ready():
         return None
     phrase = '"' + search.replace('"', '""') + '"'
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT rowid FROM {SEARCH_TABLE} WHERE {SEARCH_TABLE} MATCH %s LIMIT %s",  # noqa: S608
+            f"SELECT rowid FROM {SEARCH_TABLE} WHERE {SEARCH_TABLE} MATCH %s LIMIT %s",
             [phrase, SEARCH_CANDIDATES + 1],
         )
         ids = [row[0] for row in cursor.fetchall()]
     return ids if len(ids) <= SEARCH_CANDIDATES else None
+
+
+def _trigram_indexes_exist() -> bool:
+    """PostgreSQL: migration 0004 could create the pg_trgm indexes (it may lack the right)."""
+
+    def look() -> bool:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT COUNT(*) FROM pg_indexes WHERE tablename = 'accounts_user'"
+                " AND indexname IN ('user_name_trgm', 'user_email_trgm')"
+            )
+            return cursor.fetchone()[0] == 2
+
+    return _remembered(("trigram", connection.alias, connection.settings_dict["NAME"]), look)
 
 
 def _search_table_ready() -> bool:
@@ -312,7 +411,7 @@ def _search_table_ready() -> bool:
 
     def look() -> bool:
         marks = ", ".join(["%s"] * len(SEARCH_OBJECTS))
-        sql = f"SELECT count(*) FROM sqlite_master WHERE name IN ({marks})"  # noqa: S608
+        sql = f"SELECT count(*) FROM sqlite_master WHERE name IN ({marks})"
         with connection.cursor() as cursor:
             cursor.execute(sql, SEARCH_OBJECTS)
             ready = cursor.fetchone()[0] == len(SEARCH_OBJECTS)
