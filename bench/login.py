@@ -950,10 +950,12 @@ def accounting(report: dict) -> dict:
         out["idle_share"] = round(cpu["idle"] / total, 3) if total else None
         out["other_share"] = round(cpu["other"] / total, 3) if total else None
     goal = report["goal"]
-    out["goal_met"] = bool(
-        per_core >= goal["per_core"]
-        and (out["of_hash_bound_same_cores"] or 0) >= goal["of_hash_bound"]
-    )
+    # Judged on the lower of the two wall-clock ratios: the rate with every core hashing is the
+    # definition ("on the same cores"), but other work on the machine during those seconds lowers
+    # it and so flatters the ratio; the one-thread rate is then the safer bound.
+    ratio = min(out["of_hash_bound_same_cores"] or 0, out["of_hash_bound_one_core"] or 0)
+    out["of_hash_bound"] = ratio
+    out["goal_met"] = bool(per_core >= goal["per_core"] and ratio >= goal["of_hash_bound"])
     return out
 
 
@@ -1014,7 +1016,7 @@ def print_summary(report: dict) -> None:
             "  per login    "
             + ", ".join(f"{k} {v} ms" for k, v in r.get("cpu_ms_per_login", {}).items())
         )
-        if cpu["other"] > 0.1 * total:
+        if cpu["other"] > 0.05 * total:
             lines.append(
                 f"  WARNING      other processes used {cpu['other'] / total * 100:.0f}% "
                 "of the CPU: the machine was not quiet"

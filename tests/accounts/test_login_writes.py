@@ -209,3 +209,24 @@ def test_a_deleted_person_cannot_log_in(client, member):
     response = client.post("/inloggen", {"email": member.email, "password": PASSWORD})
     assert response.status_code == 200
     assert "niet juist" in response.content.decode()
+
+
+def test_the_hand_written_person_query_gives_what_the_orm_gives(member):
+    from zorgsleutel.accounts import hotpath
+    from zorgsleutel.accounts.models import Membership, User
+
+    user, memberships = hotpath.person_with_memberships(email=member.email)
+    orm = User.objects.get(pk=member.pk)
+    for field in User._meta.concrete_fields:
+        assert getattr(user, field.attname) == getattr(orm, field.attname), field.name
+        assert type(getattr(user, field.attname)) is type(getattr(orm, field.attname)), field.name
+    expected = list(
+        Membership.objects.select_related("organisation").filter(user=orm).order_by("pk")
+    )
+    assert [m.pk for m in memberships] == [m.pk for m in expected]
+    for got, want in zip(memberships, expected, strict=True):
+        for model_got, model_want in ((got, want), (got.organisation, want.organisation)):
+            for field in type(model_want)._meta.concrete_fields:
+                assert getattr(model_got, field.attname) == getattr(model_want, field.attname)
+        assert got.user is user
+    assert hotpath.person_with_memberships(pk=member.pk, state=User.BLOCKED) == (None, [])

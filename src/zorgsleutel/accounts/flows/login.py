@@ -16,7 +16,7 @@ from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
 
 from zorgsleutel import policies, vaultclient
-from zorgsleutel.accounts import throttle
+from zorgsleutel.accounts import hotpath, throttle
 from zorgsleutel.accounts.flows import vaulterrors
 from zorgsleutel.accounts.models import Membership, User
 from zorgsleutel.core import audit, clock
@@ -47,26 +47,17 @@ class PendingLogin:
 SUSPENDED = _("Your organisation has been suspended. Please contact us.")
 
 
-def _person(**filters) -> User | None:
-    """The person with their memberships and organisations, in one query for anyone with a
-    membership (a join from the memberships), else two: the policy checks and the audit events
-    of a login all read them from here (policies.memberships, audit.record_for_person)."""
-    rows = list(
-        Membership.objects.select_related("user", "organisation")
-        .filter(**{f"user__{name}": value for name, value in filters.items()})
-        .exclude(user__state=User.DELETED)
-        .order_by("pk")
-    )
-    if not rows:
-        return (
-            User.objects.filter(**filters)
-            .exclude(state=User.DELETED)
-            .prefetch_related(MEMBERSHIPS)
-            .first()
-        )
-    user = rows[0].user
-    for membership in rows:
-        membership.user = user  # one instance, as prefetch_related would give
+def _person(*, email: str | None = None, pk: int | None = None, state=None) -> User | None:
+    """The person with their memberships and organisations in one query (accounts/hotpath.py;
+    two through the ORM for someone without a membership): the policy checks and the audit
+    events of a login all read them from here (policies.memberships, audit.record_for_person)."""
+    user, rows = hotpath.person_with_memberships(email=email, pk=pk, state=state)
+    if user is None:
+        people = User.objects.exclude(state=User.DELETED)
+        people = people.filter(email=email) if email is not None else people.filter(pk=pk)
+        if state is not None:
+            people = people.filter(state=state)
+        return people.prefetch_related(MEMBERSHIPS).first()
     memberships = user.memberships.all()
     memberships._result_cache = rows  # what prefetch_related stores (QuerySet, filled)
     memberships._prefetch_done = True
