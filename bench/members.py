@@ -530,6 +530,29 @@ def walk(port: int, listing: Listing, q: str, deadline: float) -> dict:
     }
 
 
+def wait_for_quiet(options, portal: Portal, say) -> dict | None:
+    """With --quiet-wait S: wait (at most S seconds) for a 5-s window in which processes
+    other than the portal, PostgreSQL and this script used under 10 % of the machine."""
+    deadline = time.monotonic() + options.quiet_wait
+    server = listening_pids(portal.port) | children(portal.process.pid)
+    while time.monotonic() < deadline:
+        before = CpuSnapshot.take()
+        time.sleep(5)
+        cpu = cpu_groups(
+            before,
+            CpuSnapshot.take(),
+            {"portal": server, "bench": {os.getpid()}},
+            options.scratch_databases,
+        )
+        if cpu is None:
+            return None
+        share = cpu["other"] / max(sum(cpu.values()), 1e-9)
+        if share < 0.10:
+            return {"other_share": round(share, 3), "load": load_average()}
+        say(f"  waiting for a quiet machine (other processes {share:.0%}) …")
+    return None
+
+
 def measure(options, portal: Portal, listings: dict[str, Listing], clients: int):
     rng = random.Random(options.seed + clients)
     work = requests_for(listings, options.requests * clients, rng)
@@ -621,6 +644,11 @@ def print_summary(report: dict) -> None:
             f"{result['wall_seconds']} s = {result['requests_per_second']}/s; all: p50 "
             f"{result['all_ms'].get('p50')} ms, p95 {result['all_ms'].get('p95')} ms; "
             f"load before {result['load_before']}"
+            + (
+                f", quiet window: other {result['quiet_before']['other_share']:.0%}"
+                if result.get("quiet_before")
+                else ""
+            )
             + (f"  (INVALID: {result['errors']} errors)" if result["errors"] else "")
         )
         for kind in KINDS:
@@ -679,6 +707,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--max-seconds", type=float, default=300, help="bound per run [300]")
     parser.add_argument("--seed", type=int, default=2026, help="data and request seed [2026]")
     parser.add_argument("--goal", type=float, default=50.0, help="p95 goal in ms [50]")
+    parser.add_argument(
+        "--quiet-wait",
+        type=float,
+        default=0,
+        help="before each timed run, wait up to this many seconds for 5 s in which other "
+        "processes use under 10 %% of the CPU [0: do not wait]",
+    )
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     options = parser.parse_args(argv)
     if options.database_url != "sqlite":
@@ -784,7 +819,9 @@ def run(options: argparse.Namespace) -> dict:
                     f"timed phase: {clients} client(s), "
                     f"{options.requests * clients * len(KINDS)} requests …"
                 )
+                quiet = wait_for_quiet(options, portal, say) if options.quiet_wait else None
                 report["results"].append(measure(options, portal, listings, clients))
+                report["results"][-1]["quiet_before"] = quiet
             if exact:
                 say("check: walking every list and search to the end …")
                 deadline = time.monotonic() + options.max_seconds
