@@ -114,6 +114,13 @@ def test_a_token_works_only_for_its_own_organisation(api, other_organisation, or
     assert response.status_code == 403
 
 
+def test_an_unknown_organisation_is_404(api, manager, organisation):
+    token = issue_token(organisation=organisation, user=manager, name="x")
+    client = Client(headers={"X-Zorgsleutel-Token": token})
+    response = client.get("/api/v1/organisations/00000000-0000-4000-8000-000000000000/members")
+    assert response.status_code == 404 and response.json()["error"] == "unknown_organisation"
+
+
 def test_no_or_a_wrong_token_is_401(organisation):
     url = f"/api/v1/organisations/{organisation.public_id}/members"
     assert Client().get(url).status_code == 401

@@ -164,10 +164,12 @@ def decode_cursor(value: str, context: bytes) -> Cursor:
 
 
 def _organisation(request: HttpRequest, public_id: UUID) -> Organisation:
+    token = getattr(request, "api_token", None)
+    if token is not None and token.organisation.public_id == public_id:
+        return token.organisation  # read with the token, in this request
     organisation = Organisation.objects.filter(public_id=public_id).first()
     if organisation is None:
         raise NotFound("unknown_organisation", "No such organisation.")
-    token = getattr(request, "api_token", None)
     if token is not None and token.organisation_id != organisation.pk:
         raise PermissionDenied("forbidden", "This token belongs to another organisation.")
     return organisation
