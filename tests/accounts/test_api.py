@@ -158,3 +158,5 @@ def test_the_openapi_schema_lists_the_endpoints():
     paths = schema["paths"]
     assert "/api/v1/organisations/{public_id}/members" in paths
     assert "/api/v1/organisations/{public_id}/members/{member_id}/block" in paths
+    ids = [op["operationId"] for ops in paths.values() for op in ops.values()]
+    assert len(ids) == len(set(ids))  # code generators need them unique

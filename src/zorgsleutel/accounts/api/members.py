@@ -282,14 +282,19 @@ router.post(
     "/organisations/{public_id}/members/{member_id}/resend-activation",
     response=MemberOut,
     summary="Nieuwe activatielink sturen",
+    operation_id="zorgsleutel_accounts_api_members_resend_activation",
 )(_action(members.resend_activation))
 router.post(
     "/organisations/{public_id}/members/{member_id}/block",
     response=MemberOut,
     summary="Block (ends all sessions)",
+    operation_id="zorgsleutel_accounts_api_members_block_member",
 )(_action(members.block_member))
 router.post(
-    "/organisations/{public_id}/members/{member_id}/unblock", response=MemberOut, summary="Unblock"
+    "/organisations/{public_id}/members/{member_id}/unblock",
+    response=MemberOut,
+    summary="Unblock",
+    operation_id="zorgsleutel_accounts_api_members_unblock_member",
 )(_action(members.unblock_member))
 
 
