@@ -13,6 +13,7 @@ from zorgsleutel.accounts import queries
 from zorgsleutel.accounts.api import members as api_members
 from zorgsleutel.accounts.api.auth import issue_token
 from zorgsleutel.accounts.models import Membership, User
+from zorgsleutel.accounts.queries import sql as member_sql
 
 pytestmark = pytest.mark.django_db
 
@@ -55,7 +56,7 @@ def get(organisation, manager):
 def strategy(request, monkeypatch):
     """Both ways of finding a page: sort a small organisation, or walk the (name, email) index."""
     if request.param == "large":
-        monkeypatch.setattr(queries, "SMALL_ORGANISATION", 0)
+        monkeypatch.setattr(member_sql, "SMALL_ORGANISATION", 0)
     return request.param
 
 
@@ -116,9 +117,9 @@ def test_search_with_cursor_counts_what_it_has_walked(get, organisation, crowd, 
 def test_search_answers_the_same_whichever_way_it_finds_people(
     get, organisation, crowd, monkeypatch, search, window, candidates
 ):
-    monkeypatch.setattr(queries, "SMALL_ORGANISATION", 0)
-    monkeypatch.setattr(queries, "SEARCH_WINDOW", window)
-    monkeypatch.setattr(queries, "SEARCH_CANDIDATES", candidates)
+    monkeypatch.setattr(member_sql, "SMALL_ORGANISATION", 0)
+    monkeypatch.setattr(member_sql, "SEARCH_WINDOW", window)
+    monkeypatch.setattr(member_sql, "SEARCH_CANDIDATES", candidates)
     pages = walk(get, q=search, limit=5)
     assert [item["id"] for page in pages for item in page["items"]] == expected(
         organisation, search
@@ -224,7 +225,7 @@ def test_another_organisations_people_never_appear(
 
 def test_the_beheer_pages_show_the_same_order_either_way(organisation, crowd, monkeypatch):
     small = [m.pk for m in queries.page_of_members(organisation, page=2, per_page=10).object_list]
-    monkeypatch.setattr(queries, "SMALL_ORGANISATION", 0)
+    monkeypatch.setattr(member_sql, "SMALL_ORGANISATION", 0)
     large = [m.pk for m in queries.page_of_members(organisation, page=2, per_page=10).object_list]
     assert small == large == expected(organisation)[10:20]
 
@@ -233,16 +234,16 @@ def test_the_beheer_pages_show_the_same_order_either_way(organisation, crowd, mo
 def test_the_trigram_table_follows_every_change(organisation, crowd):
     # A migration that makes Django rebuild accounts_user on SQLite drops these triggers; it
     # must then run migration 0005's create_search_index again.
-    assert queries._search_table_ready()
+    assert member_sql.search_table_ready()
     user = User.objects.create(email="nieuw@zorggroep.nl", name="Fenna Nieuwland")
     Membership.objects.create(user=user, organisation=organisation)
-    assert user.pk in queries._search_candidates("nieuwland")
+    assert user.pk in member_sql.search_candidates("nieuwland")
     user.name = "Fenna Oudland"
     user.save()
-    assert queries._search_candidates("nieuwland") == []
-    assert user.pk in queries._search_candidates("oudland")
+    assert member_sql.search_candidates("nieuwland") == []
+    assert user.pk in member_sql.search_candidates("oudland")
     user.delete()
-    assert queries._search_candidates("oudland") == []
+    assert member_sql.search_candidates("oudland") == []
 
 
 def test_the_openapi_schema_documents_cursor_paging():
@@ -270,12 +271,12 @@ def test_the_answer_matches_its_documented_schema(get, organisation, crowd):
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="the trigram table is SQLite's")
 def test_search_without_the_trigram_triggers_tests_everyone(get, organisation, crowd, monkeypatch):
-    monkeypatch.setattr(queries, "SMALL_ORGANISATION", 0)
-    monkeypatch.setattr(queries, "_memo", {})
+    monkeypatch.setattr(member_sql, "SMALL_ORGANISATION", 0)
+    monkeypatch.setattr(member_sql, "_memo", {})
     with connection.cursor() as cursor:  # as a rebuild of accounts_user would leave it
         cursor.execute("DROP TRIGGER accounts_user_search_update")
-    assert not queries._search_table_ready()
-    assert queries._search_candidates("jansen") is None
+    assert not member_sql.search_table_ready()
+    assert member_sql.search_candidates("jansen") is None
     ids = [item["id"] for page in walk(get, q="jansen", limit=6) for item in page["items"]]
     assert ids == expected(organisation, "jansen")
 

@@ -8,23 +8,19 @@ person has one membership per organisation. How each page stays cheap (docs/benc
   skipping OFFSET rows; a page deep in 100,000 people costs what the first one costs.
   `page_of_members` (page numbers, for the Beheer page) still skips rows.
 - **Which index drives.** A large organisation walks the users' (name, email) index and tests
-  membership per person: it stops after one page. A small one (at most SMALL_ORGANISATION
-  members) starts from its memberships and sorts them; walking every user of the database to
-  find its few people would cost more.
+  membership per person: it stops after one page. A small one (at most
+  sql.SMALL_ORGANISATION members) starts from its memberships and sorts them; walking every
+  user of the database to find its few people would cost more.
 - **Search.** `icontains` on name or e-mail, as always; a trigram index finds rare fragments
   (SQLite: the FTS5 table of migration 0005; PostgreSQL: the pg_trgm indexes of 0004), a
   frequent one is met early on the ordered walk. `slice_of_members` says which goes first.
-"""
 
-# SQL below is put together from constant fragments and table aliases; every value is a
-# query parameter.
-# ruff: noqa: S608
+The SQL for finding the people of a page is in `queries/sql.py`.
+"""
 
 from __future__ import annotations
 
 import json
-import logging
-import time
 from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
@@ -32,23 +28,12 @@ from django.db import connection
 from django.db.models import Exists, OuterRef, QuerySet
 
 from zorgsleutel.accounts.models import LinkToken, Membership, User
+from zorgsleutel.accounts.queries import sql
 from zorgsleutel.core import clock
 from zorgsleutel.organisations.models import Organisation
 
-logger = logging.getLogger(__name__)
-
 PAGE_SIZE = 50
 LINK_EXPIRED = "link_expired"
-SMALL_ORGANISATION = 5_000  # sorting this many rows costs a few ms; walking all users may not
-SEARCH_CANDIDATES = 2_000  # SQLite: sort at most this many trigram candidates, else walk
-SEARCH_WINDOW = 5_000  # PostgreSQL: a search first looks at this many people after the cursor
-SEARCH_TABLE = "accounts_user_search"  # migration 0005
-SEARCH_OBJECTS = (
-    SEARCH_TABLE,
-    "accounts_user_search_insert",
-    "accounts_user_search_delete",
-    "accounts_user_search_update",
-)
 
 
 def normalise_search(search: str) -> str:
@@ -125,16 +110,16 @@ def slice_of_members(
 
     A search in a large organisation asks the trigram index only when that is cheaper than
     walking on until a page of matches is met. SQLite: its trigram table names the matches
-    first if there are at most SEARCH_CANDIDATES (cheap to ask, and the walk would be long);
+    first if there are at most sql.SEARCH_CANDIDATES (cheap to ask, and the walk would be long);
     otherwise it walks. PostgreSQL: a pg_trgm lookup costs 5–30 ms even for a frequent
-    fragment, so it first looks at the next SEARCH_WINDOW people in order and uses the
+    fragment, so it first looks at the next sql.SEARCH_WINDOW people in order and uses the
     trigram indexes only when they hold too few matches (a rare fragment, or matches far
     away, e.g. a first name).
     """
-    people = _People(organisation, normalise_search(search), after)
+    people = sql.People(organisation, normalise_search(search), after)
     if people.search and not people.small and connection.vendor == "postgresql":
-        rows = _rows(organisation, people.window(limit + 1, SEARCH_WINDOW))
-        if len(rows) <= limit and not people.window_reaches_end(SEARCH_WINDOW):
+        rows = _rows(organisation, people.window(limit + 1, sql.SEARCH_WINDOW))
+        if len(rows) <= limit and not people.window_reaches_end(sql.SEARCH_WINDOW):
             rows = _rows(organisation, people.ids(limit + 1, narrow=True))
     else:
         rows = _rows(organisation, people.ids(limit + 1, narrow=bool(people.search)))
@@ -202,153 +187,6 @@ def _state(user_state: str, has_open_link: bool) -> str:
     return user_state
 
 
-# --- how the people of a page are found ------------------------------------------------------
-
-
-_MEMO_SECONDS = 60
-_memo: dict[tuple, tuple[float, bool]] = {}
-
-
-def _remembered(key: tuple, compute) -> bool:
-    """A yes/no about the database, remembered by this process for a minute.
-
-    Only for answers that choose how to query, never what the answer is: a stale one costs
-    time, not correctness.
-    """
-    now = time.monotonic()
-    seen = _memo.get(key)
-    if seen is not None and seen[0] > now:
-        return seen[1]
-    if len(_memo) > 10_000:
-        _memo.clear()
-    value = compute()
-    _memo[key] = (now + _MEMO_SECONDS, value)
-    return value
-
-
-def _is_small(organisation: Organisation) -> bool:
-    def count() -> bool:
-        capped = Membership.objects.filter(organisation=organisation)[: SMALL_ORGANISATION + 1]
-        return capped.count() <= SMALL_ORGANISATION
-
-    return _remembered(("small", connection.alias, organisation.pk, SMALL_ORGANISATION), count)
-
-
-class _People:
-    """SQL for the ids of an organisation's people that match a search, by (name, e-mail).
-
-    The search uses Django's own `icontains` expressions for the database (LIKE with ESCAPE
-    on SQLite; UPPER(x::text) LIKE UPPER(…) on PostgreSQL, which its trigram indexes serve),
-    so the matches are exactly those of `Q(name__icontains=…) | Q(email__icontains=…)`.
-    """
-
-    def __init__(self, organisation: Organisation, search: str, after: Position | None = None):
-        self.organisation_id, self.search, self.after = organisation.pk, search, after
-        self.small = _is_small(organisation)
-
-    def ids(self, limit: int | None, offset: int = 0, *, narrow: bool = False) -> tuple[str, list]:
-        """All matching people: a small organisation from its memberships (then sorted), a
-        large one along the (name, email) index, or if `narrow`, from the trigram index."""
-        trigrams = narrow and not self.small and len(self.search) >= 3  # "ab" has no trigram
-        if trigrams and connection.vendor == "postgresql" and _trigram_indexes_exist():
-            return self._from_trigrams(limit, offset)
-        if self.small:
-            sql = (
-                "SELECT p.id FROM accounts_user p JOIN accounts_membership o"
-                " ON o.user_id = p.id WHERE o.organisation_id = %s"
-            )
-            params = [self.organisation_id]
-        else:
-            sql, params = self._in_organisation("p")
-            sql = f"SELECT p.id FROM accounts_user p WHERE {sql}"
-            if trigrams and connection.vendor == "sqlite":
-                sql, params = _fts_narrowed(sql, params, self.search)
-        for part, more in (self._matches("p"), self._keyset("p")):
-            sql, params = sql + part, params + more
-        if limit is None:  # for counting
-            return sql, params
-        return f"{sql} ORDER BY p.name, p.email LIMIT %s OFFSET %s", [*params, limit, offset]
-
-    def _from_trigrams(self, limit: int | None, offset: int) -> tuple[str, list]:
-        """PostgreSQL: every match from the pg_trgm indexes, then the page of them. MATERIALIZED
-        keeps the planner from walking the (name, email) index instead, hoping to meet
-        matches soon (150 ms for 'pieter.', whose matches are all under P)."""
-        test, pattern = _contains("c", self.search)
-        in_org, org_params = self._in_organisation("h")
-        keyset, key_params = self._keyset("h")
-        sql = (
-            "WITH h AS MATERIALIZED (SELECT c.id, c.name, c.email FROM accounts_user c"
-            f" WHERE {test}) SELECT h.id FROM h WHERE {in_org}{keyset}"
-        )
-        params = [pattern, pattern, *org_params, *key_params]
-        if limit is None:
-            return sql, params
-        return f"{sql} ORDER BY h.name, h.email LIMIT %s OFFSET %s", [*params, limit, offset]
-
-    def window(self, limit: int, size: int) -> tuple[str, list]:
-        """The matches among the next `size` people of the database in order.
-
-        The window reads only (name, email), so PostgreSQL answers it from the index alone
-        (with `id` it chose a bitmap scan and a sort of everyone after the cursor) and stops
-        at the page's last match; matches find their id through the unique e-mail index.
-        """
-        keyset, params = self._keyset("p")
-        in_org, in_org_params = self._in_organisation("u")
-        matches, match_params = self._matches("w")
-        sql = (
-            f"SELECT u.id FROM (SELECT p.name, p.email FROM accounts_user p WHERE 1 = 1{keyset}"
-            " ORDER BY p.name, p.email LIMIT %s) w JOIN accounts_user u ON u.email = w.email"
-            f" WHERE {in_org}{matches} ORDER BY w.name, w.email LIMIT %s"
-        )
-        return sql, [*params, size, *in_org_params, *match_params, limit]
-
-    def window_reaches_end(self, size: int) -> bool:
-        keyset, params = self._keyset("p")
-        sql = f"SELECT COUNT(*) FROM (SELECT 1 FROM accounts_user p WHERE 1 = 1{keyset} LIMIT %s) c"
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [*params, size])
-            return cursor.fetchone()[0] < size
-
-    def _in_organisation(self, alias: str) -> tuple[str, list]:
-        return (
-            "EXISTS (SELECT 1 FROM accounts_membership o"
-            f" WHERE o.user_id = {alias}.id AND o.organisation_id = %s)",
-            [self.organisation_id],
-        )
-
-    def _matches(self, alias: str) -> tuple[str, list]:
-        if not self.search:
-            return "", []
-        sql, pattern = _contains(alias, self.search)
-        return f" AND {sql}", [pattern, pattern]
-
-    def _keyset(self, alias: str) -> tuple[str, list]:
-        # `name >= x` is an index range on both databases; the OR settles ties on the name.
-        if self.after is None:
-            return "", []
-        name, email = self.after.name, self.after.email
-        return (
-            f" AND {alias}.name >= %s AND ({alias}.name > %s OR {alias}.email > %s)",
-            [name, name, email],
-        )
-
-
-def _contains(alias: str, search: str) -> tuple[str, str]:
-    """`name` or `email` contains `search`, as Django's icontains writes it for this database."""
-    column = connection.ops.lookup_cast("icontains", "CharField")
-    test = connection.operators["icontains"] % "%s"
-    sql = f"({column % (alias + '.name')} {test} OR {column % (alias + '.email')} {test})"
-    return sql, f"%{connection.ops.prep_for_like_query(search)}%"
-
-
-def _fts_narrowed(sql: str, params: list, search: str) -> tuple[str, list]:
-    """SQLite: only the people its trigram table names, when there are few enough."""
-    ids = _search_candidates(search)
-    if ids is None:
-        return sql, params
-    return f"{sql} AND p.id IN ({', '.join(['%s'] * len(ids)) or 'NULL'})", [*params, *ids]
-
-
 def _memberships(organisation: Organisation, user_ids: list[int]) -> list[Membership]:
     """The memberships of these people, with user and link state, in the order given."""
     found = {m.user_id: m for m in members(organisation).filter(user_id__in=user_ids)}
@@ -360,66 +198,15 @@ class _PeopleIds:
 
     def __init__(self, organisation: Organisation, search: str):
         self.organisation, self.search = organisation, search
-        self.people = _People(organisation, search)
+        self.people = sql.People(organisation, search)
 
     def count(self) -> int:
         if not self.search:
             return count_members(self.organisation)
-        sql, params = self.people.ids(None, narrow=True)
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT COUNT(*) FROM ({sql}) c", params)
-            return cursor.fetchone()[0]
+        return self.people.count()
 
     def __getitem__(self, key: slice) -> list[int]:
-        sql, params = self.people.ids(key.stop - key.start, key.start, narrow=True)
+        people, params = self.people.ids(key.stop - key.start, key.start, narrow=True)
         with connection.cursor() as cursor:
-            cursor.execute(sql, params)
+            cursor.execute(people, params)
             return [row[0] for row in cursor.fetchall()]
-
-
-def _search_candidates(search: str) -> list[int] | None:
-    """SQLite: ids of people whose name or e-mail may contain `search`, when there are few.
-
-    None: no trigram table, or more than SEARCH_CANDIDATES. The table folds case more widely
-    than LIKE does, so the ids are a superset that the caller filters with LIKE as before.
-    """
-    if not _search_table_ready():
-        return None
-    phrase = '"' + search.replace('"', '""') + '"'
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT rowid FROM {SEARCH_TABLE} WHERE {SEARCH_TABLE} MATCH %s LIMIT %s",
-            [phrase, SEARCH_CANDIDATES + 1],
-        )
-        ids = [row[0] for row in cursor.fetchall()]
-    return ids if len(ids) <= SEARCH_CANDIDATES else None
-
-
-def _trigram_indexes_exist() -> bool:
-    """PostgreSQL: migration 0004 could create the pg_trgm indexes (it may lack the right)."""
-
-    def look() -> bool:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT COUNT(*) FROM pg_indexes WHERE tablename = 'accounts_user'"
-                " AND indexname IN ('user_name_trgm', 'user_email_trgm')"
-            )
-            return cursor.fetchone()[0] == 2
-
-    return _remembered(("trigram", connection.alias, connection.settings_dict["NAME"]), look)
-
-
-def _search_table_ready() -> bool:
-    """The trigram table and all its triggers exist (a stale table would hide people)."""
-
-    def look() -> bool:
-        marks = ", ".join(["%s"] * len(SEARCH_OBJECTS))
-        sql = f"SELECT count(*) FROM sqlite_master WHERE name IN ({marks})"
-        with connection.cursor() as cursor:
-            cursor.execute(sql, SEARCH_OBJECTS)
-            ready = cursor.fetchone()[0] == len(SEARCH_OBJECTS)
-        if not ready:
-            logger.warning("member search: trigram table or triggers missing; testing everyone")
-        return ready
-
-    return _remembered(("search table", connection.alias, connection.settings_dict["NAME"]), look)
