@@ -74,9 +74,15 @@ MIDDLEWARE = [
     "zorgsleutel.accounts.sessions.AssuranceMiddleware",
 ]
 LOGIN_URL = "accounts:login"
+# Sessions' people come with their memberships in one query; passwords are checked only by the
+# login flows, never by django.contrib.auth.authenticate() (accounts/backends.py).
+AUTHENTICATION_BACKENDS = ["zorgsleutel.accounts.backends.PersonBackend"]
 
 ROOT_URLCONF = "zorgsleutel.urls"
 WSGI_APPLICATION = "zorgsleutel.wsgi.application"
+
+# Django's form renderer, with plain <input> widgets written out in Python (web/renderers.py).
+FORM_RENDERER = "zorgsleutel.web.renderers.FormRenderer"
 
 TEMPLATES = [
     {

@@ -38,7 +38,7 @@ def _logged_in(page, user, acr: str = "low") -> None:
         {
             SESSION_KEY: str(user.pk),
             HASH_SESSION_KEY: user.get_session_auth_hash(),
-            BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend",
+            BACKEND_SESSION_KEY: settings.AUTHENTICATION_BACKENDS[0],
             sessions.AUTH_AT: now,
             sessions.SEEN_AT: now,
             sessions.ACR: acr,

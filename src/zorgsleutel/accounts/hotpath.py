@@ -13,7 +13,7 @@ from __future__ import annotations
 from functools import cache
 
 from django.db import connection
-from django.db.models import Model
+from django.db.models import Model, Prefetch
 
 from zorgsleutel.accounts.models import Membership, User
 from zorgsleutel.organisations.models import Organisation
@@ -91,3 +91,25 @@ def person_with_memberships(*, email: str | None = None, pk: int | None = None, 
         membership.organisation = organisation
         memberships.append(membership)
     return user, memberships
+
+
+MEMBERSHIPS = Prefetch("memberships", queryset=Membership.objects.select_related("organisation"))
+
+
+def person(*, email: str | None = None, pk: int | None = None, state=None) -> User | None:
+    """The person with their memberships and organisations prefetched, in one query (two through
+    the ORM for someone without a membership): the login steps, and every request of a logged-in
+    person (backends.PersonBackend), read them from here (policies.memberships, the assurance
+    rule, the menu, the audit events)."""
+    user, rows = person_with_memberships(email=email, pk=pk, state=state)
+    if user is None:
+        people = User.objects.exclude(state=User.DELETED)
+        people = people.filter(email=email) if email is not None else people.filter(pk=pk)
+        if state is not None:
+            people = people.filter(state=state)
+        return people.prefetch_related(MEMBERSHIPS).first()
+    memberships = user.memberships.all()
+    memberships._result_cache = rows  # what prefetch_related stores (QuerySet, filled)
+    memberships._prefetch_done = True
+    user._prefetched_objects_cache = {"memberships": memberships}
+    return user

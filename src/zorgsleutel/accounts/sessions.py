@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import auth, messages
 from django.db.models import Prefetch, prefetch_related_objects
 from django.http import JsonResponse
@@ -16,7 +17,7 @@ AUTH_AT, SEEN_AT, ACR, AMR = "zs_auth_at", "zs_seen_at", "zs_acr", "zs_amr"
 
 def log_in(request, user, *, acr: str, amr: list[str]) -> None:
     """Log the user in on a new session id and record how (assurance level and means)."""
-    auth.login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    auth.login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
     now = clock.now().timestamp()
     request.session[AUTH_AT] = now
     request.session[SEEN_AT] = now

@@ -12,19 +12,17 @@ from dataclasses import dataclass
 
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
-from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
 
 from zorgsleutel import policies, vaultclient
 from zorgsleutel.accounts import hotpath, throttle
 from zorgsleutel.accounts.flows import vaulterrors
-from zorgsleutel.accounts.models import Membership, User
+from zorgsleutel.accounts.models import User
 from zorgsleutel.core import audit, clock
 from zorgsleutel.core.errors import DomainError, RateLimited
 from zorgsleutel.mobileapp.models import AppDevice
 
 _DUMMY_HASH = make_password("zorgsleutel-timing-equaliser")
-MEMBERSHIPS = Prefetch("memberships", queryset=Membership.objects.select_related("organisation"))
 BAD_CREDENTIALS = _("The e-mail address or password is not correct.")
 
 
@@ -45,24 +43,6 @@ class PendingLogin:
 
 
 SUSPENDED = _("Your organisation has been suspended. Please contact us.")
-
-
-def _person(*, email: str | None = None, pk: int | None = None, state=None) -> User | None:
-    """The person with their memberships and organisations in one query (accounts/hotpath.py;
-    two through the ORM for someone without a membership): the policy checks and the audit
-    events of a login all read them from here (policies.memberships, audit.record_for_person)."""
-    user, rows = hotpath.person_with_memberships(email=email, pk=pk, state=state)
-    if user is None:
-        people = User.objects.exclude(state=User.DELETED)
-        people = people.filter(email=email) if email is not None else people.filter(pk=pk)
-        if state is not None:
-            people = people.filter(state=state)
-        return people.prefetch_related(MEMBERSHIPS).first()
-    memberships = user.memberships.all()
-    memberships._result_cache = rows  # what prefetch_related stores (QuerySet, filled)
-    memberships._prefetch_done = True
-    user._prefetched_objects_cache = {"memberships": memberships}
-    return user
 
 
 def check_credentials(
@@ -91,7 +71,7 @@ def check_credentials(
             _("Too many attempts. Try again in %(seconds)s seconds.") % {"seconds": checked.wait},
             retry_after=checked.wait,
         )
-    user = _person(email=email)
+    user = hotpath.person(email=email)
     if user is None or not user.has_usable_password():
         check_password(password, _DUMMY_HASH)
         ok = False
@@ -178,7 +158,7 @@ def verify_code(
     """
     if pending.expired():
         raise DomainError("login_expired", _("This login took too long. Start again."))
-    user = _person(pk=pending.user_id, state=User.ACTIVE)
+    user = hotpath.person(pk=pending.user_id, state=User.ACTIVE)
     if user is None:
         raise DomainError("account_blocked", _("Your account is blocked. Contact your manager."))
     _require_organisation_not_suspended(user)
