@@ -4,8 +4,8 @@ pre_request to post_request hook: the view and Django, not gunicorn's accept/pol
     .venv/bin/python bench/login.py --gunicorn-args "--config $PWD/bench/floor/request_cpu.py"
     .venv/bin/python bench/floor/request_cpu.py        # sums what the workers wrote
 
-Each worker writes its sums to $REQUEST_CPU_DIR (default: zs-request-cpu in the temporary
-directory) when it exits.
+Warm-up requests count too. Each worker writes its sums to $REQUEST_CPU_DIR (default:
+zs-request-cpu in the temporary directory) when it exits; a new run starts from nothing.
 """
 
 import collections
@@ -21,6 +21,12 @@ OUT = Path(os.environ.get("REQUEST_CPU_DIR") or Path(tempfile.gettempdir()) / "z
 _sums: dict[str, list] = collections.defaultdict(lambda: [0, 0.0])
 _lock = threading.Lock()
 _local = threading.local()
+
+
+def on_starting(server):
+    """A new run: forget the sums of earlier runs."""
+    for file in OUT.glob("*.json"):
+        file.unlink()
 
 
 def pre_request(worker, req):

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 from django import forms
 from django.forms.renderers import DjangoTemplates, get_default_renderer
-from django.template.backends.django import DjangoTemplates as Backend
 
 from zorgsleutel.accounts import forms as account_forms
 from zorgsleutel.web.renderers import FormRenderer
@@ -60,16 +59,17 @@ def test_the_project_uses_it():
     assert isinstance(get_default_renderer(), FormRenderer)
 
 
-def test_an_overridden_widget_template_is_still_used(tmp_path):
-    (tmp_path / "django/forms/widgets").mkdir(parents=True)
-    (tmp_path / "django/forms/widgets/email.html").write_text('<input class="own">')
+def test_a_callable_attribute_goes_through_the_template():
+    field = forms.CharField(widget=forms.TextInput(attrs={"data-x": lambda: "called"}))
+    form = forms.Form()
+    form.fields["x"] = field
+    form.renderer = FormRenderer()
+    assert 'data-x="called"' in form["x"].as_widget()
+
+
+def test_apps_cannot_override_djangos_widget_templates_with_this_renderer():
+    """What makes render_input's markup the templates' markup in every project."""
     djangos = Path(forms.__file__).parent / "templates"
-
-    class Overriding(FormRenderer):
-        engine = Backend(
-            {"APP_DIRS": False, "DIRS": [tmp_path, djangos], "NAME": "own", "OPTIONS": {}}
-        )
-
-    form = account_forms.LoginForm(renderer=Overriding())
-    assert form["email"].as_widget() == '<input class="own">'
-    assert form["password"].as_widget().startswith('<input type="password"')
+    for name in ("input", "email", "password", "attrs"):
+        origin = FormRenderer().get_template(f"django/forms/widgets/{name}.html").origin.name
+        assert origin.startswith(str(djangos))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import auth, messages
 from django.db.models import Prefetch, prefetch_related_objects
 from django.http import JsonResponse
@@ -13,11 +12,12 @@ from zorgsleutel import policies
 from zorgsleutel.core import clock
 
 AUTH_AT, SEEN_AT, ACR, AMR = "zs_auth_at", "zs_seen_at", "zs_acr", "zs_amr"
+BACKEND = "zorgsleutel.accounts.backends.PersonBackend"  # loads the person of every session
 
 
 def log_in(request, user, *, acr: str, amr: list[str]) -> None:
     """Log the user in on a new session id and record how (assurance level and means)."""
-    auth.login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
+    auth.login(request, user, backend=BACKEND)
     now = clock.now().timestamp()
     request.session[AUTH_AT] = now
     request.session[SEEN_AT] = now
@@ -82,8 +82,9 @@ class AssuranceMiddleware:
             and user.is_authenticated
             and not policies.satisfies(request.session.get(ACR, ""), "substantial")
         ):
-            # The person's memberships, loaded once for this request: the assurance rule, the
-            # page (e.g. /mijn) and the menu read them from here.
+            # The person's memberships, once for this request: the assurance rule, the page (e.g.
+            # /mijn) and the menu read them from here. PersonBackend loaded them with the person
+            # already (then this finds them and runs no query); this covers any other loader.
             from zorgsleutel.accounts.models import Membership
 
             memberships = Membership.objects.select_related("organisation")

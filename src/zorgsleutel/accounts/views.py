@@ -109,7 +109,7 @@ def logout_view(request):
 def home_view(request):
     if not request.user.is_authenticated:
         return redirect("accounts:login")
-    memberships = sorted(  # prefetched by AssuranceMiddleware for SMS sessions
+    memberships = sorted(  # loaded with the person (accounts/backends.py): no query
         policies.memberships(request.user), key=lambda m: m.organisation.name
     )
     return render(

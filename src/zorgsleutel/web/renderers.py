@@ -4,16 +4,12 @@ Every page with a form renders its inputs through Django's widget templates
 (`django/forms/widgets/input.html` and `attrs.html`): a template lookup, an include and a loop
 per field, about 0.2 ms each on the benchmark host, a tenth of a login page
 (docs/benchmarks.md). The inputs below produce the same markup as those two templates, byte for
-byte (tests/web/test_renderers.py compares them); every other widget, and a project's own
-template for a widget, still goes through the templates.
+byte (tests/web/test_renderers.py compares them); every other widget still goes through the
+templates.
 """
 
 from __future__ import annotations
 
-import functools
-from pathlib import Path
-
-import django.forms
 from django.forms.renderers import DjangoTemplates
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
@@ -22,10 +18,6 @@ _INPUT_TEMPLATES = frozenset(
     f"django/forms/widgets/{name}.html"
     for name in ("input", "text", "email", "password", "hidden", "number", "tel", "url", "search")
 )
-
-
-_ATTRS = "django/forms/widgets/attrs.html"
-_DJANGO_FORMS = str(Path(django.forms.__file__).parent / "templates")
 
 
 def _value(value) -> str:
@@ -48,14 +40,16 @@ def render_input(widget: dict) -> str:
 
 
 class FormRenderer(DjangoTemplates):
+    """Django's DjangoTemplates renderer. Its engine finds Django's own widget templates before
+    any app's, so no app can override them here (that takes `TemplatesSetting`, and then this
+    renderer is not used): the markup of `render_input` is always the one they would give."""
+
     def render(self, template_name, context, request=None):
-        if template_name in _INPUT_TEMPLATES and self._djangos_own(template_name):
+        if template_name in _INPUT_TEMPLATES and _plain(context["widget"]["attrs"]):
             return render_input(context["widget"])
         return super().render(template_name, context, request=request)
 
-    @functools.cache  # noqa: B019 (one renderer per process; a handful of names)
-    def _djangos_own(self, template_name: str) -> bool:
-        """The widget's template, input.html and attrs.html are Django's own files: no app
-        overrides them, so the markup above is what they would give."""
-        names = (template_name, "django/forms/widgets/input.html", _ATTRS)
-        return all(_DJANGO_FORMS in self.get_template(n).origin.name for n in names)
+
+def _plain(attrs: dict) -> bool:
+    """No callable attribute values: the template would call them; those go through it."""
+    return not any(callable(value) for value in attrs.values())
