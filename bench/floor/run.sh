@@ -14,7 +14,7 @@ export ZS_VAR_DIR="${ZS_VAR_DIR:-$(mktemp -d)}" DEBUG=0 ALLOWED_HOSTS=127.0.0.1
 export SECRET_KEY="$($PY -c 'import secrets; print(secrets.token_urlsafe(40))')"
 export VAULT_CLIENT_KEY="$($PY -c 'import secrets; print(secrets.token_hex(32))')"
 export VAULT_URL=http://127.0.0.1:9 DJANGO_SETTINGS_MODULE=settings PYTHONPATH="$PWD"
-"$PY" -m zorgsleutel.cli migrate -v0 >/dev/null 2>&1 || "$ROOT/.venv/bin/zorgsleutel" migrate -v0 >/dev/null
+"$ROOT/.venv/bin/zorgsleutel" migrate -v0 >/dev/null
 
 load() {  # behind the TLS proxy, as the login benchmark; 3xx would count as success in wrk
     wrk -t2 -c10 -H "X-Forwarded-Proto: https" -H "Accept-Language: nl" "$@"

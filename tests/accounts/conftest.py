@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.core.cache import cache
 
 from zorgsleutel.organisations.models import Organisation
 
@@ -22,3 +23,11 @@ def other_organisation(db):
     return Organisation.objects.create(
         name="Ander Bedrijf BV", kind=Organisation.BUSINESS, kvk_number="12345678"
     )
+
+
+@pytest.fixture
+def clear_throttles():
+    """Login throttle counters live in the cache: none from another test, none left behind."""
+    cache.clear()
+    yield
+    cache.clear()

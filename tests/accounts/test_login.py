@@ -5,18 +5,11 @@ from __future__ import annotations
 import pytest
 from django.core.cache import cache
 
+from people import PASSWORD
 from zorgsleutel.accounts.models import User
 from zorgsleutel.messaging.models import OutboxMail
 
-pytestmark = pytest.mark.django_db
-PASSWORD = "Sterk-wachtwoord-2026"
-
-
-@pytest.fixture(autouse=True)
-def _clear_throttles():
-    cache.clear()
-    yield
-    cache.clear()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clear_throttles")]
 
 
 @pytest.fixture

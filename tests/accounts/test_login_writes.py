@@ -14,20 +14,13 @@ from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from people import PASSWORD
 from zorgsleutel.accounts import sessions, throttle
 from zorgsleutel.core import audit
 from zorgsleutel.core.models import AuditEvent
 
-pytestmark = pytest.mark.django_db
-PASSWORD = "Sterk-wachtwoord-2026"
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clear_throttles")]
 HINT = "06 •• •• •• 01"
-
-
-@pytest.fixture(autouse=True)
-def _clear_throttles():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

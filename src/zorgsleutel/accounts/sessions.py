@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib import auth, messages
-from django.db.models import Prefetch, prefetch_related_objects
 from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
@@ -82,13 +81,7 @@ class AssuranceMiddleware:
             and user.is_authenticated
             and not policies.satisfies(request.session.get(ACR, ""), "substantial")
         ):
-            # The person's memberships, once for this request: the assurance rule, the page (e.g.
-            # /mijn) and the menu read them from here. PersonBackend loaded them with the person
-            # already (then this finds them and runs no query); this covers any other loader.
-            from zorgsleutel.accounts.models import Membership
-
-            memberships = Membership.objects.select_related("organisation")
-            prefetch_related_objects([user], Prefetch("memberships", queryset=memberships))
+            # policies.required_acr reads the memberships PersonBackend loaded with the person.
             required = policies.required_acr(user)
             if not policies.satisfies(request.session.get(ACR, ""), required):
                 from zorgsleutel.mobileapp.models import AppDevice

@@ -45,6 +45,12 @@ class PendingLogin:
 SUSPENDED = _("Your organisation has been suspended. Please contact us.")
 
 
+def _record_own(action: str, user: User, **kwargs) -> None:
+    """An event of a person's own login: they are its actor and its target, in each of their
+    organisations (audit.record_for_person)."""
+    audit.record_for_person(action, person=user, actor=user, target=user, **kwargs)
+
+
 def check_credentials(
     *,
     email: str,
@@ -83,20 +89,12 @@ def check_credentials(
             if user is None:
                 audit.record("login.password_failed", actor="anonymous", outcome=audit.FAILURE)
             else:
-                audit.record_for_person(
-                    "login.password_failed",
-                    person=user,
-                    actor=user,
-                    target=user,
-                    outcome=audit.FAILURE,
-                )
+                _record_own("login.password_failed", user, outcome=audit.FAILURE)
         raise DomainError("bad_credentials", BAD_CREDENTIALS)
     if user.state != User.ACTIVE:
-        audit.record_for_person(
+        _record_own(
             "login.refused",
-            person=user,
-            actor=user,
-            target=user,
+            user,
             outcome=audit.DENIED,
             details={"state": user.state},
         )
@@ -127,11 +125,9 @@ def check_credentials(
 def _require_organisation_not_suspended(user: User) -> None:
     if policies.login_allowed(user):
         return
-    audit.record_for_person(
+    _record_own(
         "login.refused",
-        person=user,
-        actor=user,
-        target=user,
+        user,
         outcome=audit.DENIED,
         details={"reason": "organisation_suspended"},
     )
@@ -167,21 +163,17 @@ def verify_code(
     except vaultclient.VaultError as exc:
         raise vaulterrors.translate(exc, field="code") from None
     if not verdict.ok or verdict.enrolment != user.phone_enrolment:
-        audit.record_for_person(
+        _record_own(
             "login.code_failed",
-            person=user,
-            actor=user,
-            target=user,
+            user,
             outcome=audit.FAILURE,
             details={"result": verdict.result},
         )
         raise vaulterrors.verdict_error(verdict)
     with transaction.atomic():
-        audit.record_for_person(
+        _record_own(
             "login.succeeded",
-            person=user,
-            actor=user,
-            target=user,
+            user,
             details={"acr": "low", "amr": ["pwd", "sms"]},
         )
         if log_in is not None:
