@@ -157,7 +157,7 @@ def make_people(count: int) -> list[dict]:
     for n in range(count):
         user = User.objects.create(email=f"qr{n:05d}@bench.nl", name=f"QR {n}", state=User.ACTIVE)
         Membership.objects.create(user=user, organisation=organisation, role="manager")
-        started = flows.start_enrolment(actor=user)
+        started = flows.start_enrolment(actor=user, session_acr="")
         material = DeviceMaterial.generate()
         device = flows.complete_enrolment(
             code=started.code, public_key=material.public_der, secret=material.secret, name="bench"

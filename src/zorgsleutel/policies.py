@@ -56,6 +56,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "audit.view": frozenset({ADMINISTRATOR}),
 }
 
+# A membership is what an organisation controls (docs/accounts.md, "Tenancy"): invited until the
+# person accepts, then active or blocked by that organisation. Only active memberships act.
+MEMBERSHIP_INVITED, MEMBERSHIP_ACTIVE, MEMBERSHIP_BLOCKED = "invited", "active", "blocked"
+MEMBERSHIP_ACCEPTED = frozenset({MEMBERSHIP_ACTIVE, MEMBERSHIP_BLOCKED})
+
 # Which base roles an actor may hand out when creating or changing a member (seed 003: only the
 # administrator appoints managers and further administrators).
 ROLE_GRANTS: dict[str, frozenset[str]] = {
@@ -75,6 +80,8 @@ def may_grant(role: str | None, granted: str) -> bool:
 
 # --- Links sent by mail --------------------------------------------------------------------------
 ACTIVATION_LINK_TTL = timedelta(hours=72)
+# An invitation of someone who already has an account: accepted while logged in.
+INVITATION_LINK_TTL = timedelta(days=7)
 PASSWORD_RESET_LINK_TTL = timedelta(minutes=60)
 
 # --- E-mail addresses of new users ---------------------------------------------------------------
@@ -154,6 +161,7 @@ PERMISSIONS.update(
         "apps.block": frozenset({ADMINISTRATOR, MANAGER}),
         "apps.unblock": frozenset({ADMINISTRATOR, MANAGER}),
         "apps.delete": frozenset({ADMINISTRATOR, MANAGER}),
+        "apps.relink": frozenset({ADMINISTRATOR, MANAGER}),
     }
 )
 
@@ -165,10 +173,13 @@ APP_REQUIRED_ROLES = {"care_provider": frozenset({ADMINISTRATOR, MANAGER}), "bus
 
 
 def required_acr(user) -> str:
-    """The assurance this person's sessions must reach ("low" or "substantial")."""
+    """The assurance this person's sessions must reach ("low" or "substantial").
+
+    Accepted memberships count (a blocked one too: being blocked never lowers what a person
+    must show); an invitation not yet accepted asks nothing of the person."""
     if getattr(user, "is_operator", False):
         return "substantial"
-    for membership in memberships(user):
+    for membership in accepted_memberships(user):
         organisation = membership.organisation
         if membership.role in APP_REQUIRED_ROLES.get(organisation.kind, frozenset()):
             return "substantial"
@@ -184,8 +195,45 @@ def memberships(user):
     return prefetched if prefetched is not None else user.memberships.select_related("organisation")
 
 
+def accepted_memberships(user) -> list:
+    """The memberships the person accepted (active or blocked by their organisation)."""
+    return [m for m in memberships(user) if m.state in MEMBERSHIP_ACCEPTED]
+
+
 def satisfies(acr: str, required: str) -> bool:
     return ASSURANCE_ORDER.get(acr, 0) >= ASSURANCE_ORDER.get(required, 0)
+
+
+# No fallback to a weaker means (docs/app-protocol.md): once a person's role or organisation
+# requires the app and an app was linked, a blocked or removed app never opens the door to the
+# password + SMS login or to linking a new app by oneself. A manager unblocks the app, or
+# releases a removed one (apps.relink), and only then may the person link a new app.
+def sms_login_refusal(user, app_standing: str) -> str | None:
+    """Why password + SMS may not log this person in, given their app IDs' standing."""
+    if required_acr(user) == "low":
+        return None
+    return {"active": "app_required", "held": "app_held"}.get(app_standing)
+
+
+def responsible_organisation(user):
+    """The organisation a newly linked app ID is registered under: the first one whose rule
+    makes the person use the app, else their first active organisation, else none (an
+    operator's app is their own)."""
+    active = [m for m in accepted_memberships(user) if m.state == MEMBERSHIP_ACTIVE]
+    for membership in active:
+        organisation = membership.organisation
+        if membership.role in APP_REQUIRED_ROLES.get(organisation.kind, frozenset()) or (
+            ASSURANCE_ORDER.get(organisation.required_acr, 0) >= ASSURANCE_ORDER["substantial"]
+        ):
+            return organisation
+    return active[0].organisation if active else None
+
+
+def may_link_app(user, app_standing: str, session_acr: str) -> bool:
+    """Whether this session may link a new app ID for the person."""
+    if app_standing == "none":
+        return True  # the first app, or a manager released the old one
+    return satisfies(session_acr, required_acr(user))
 
 
 # Rate limits of the app protocol (allauth-style "N/period"): per app ID and per address.
@@ -207,11 +255,25 @@ OPERATOR_PERMISSIONS = OPERATOR_PERMISSIONS | {
 }
 
 
-def login_allowed(user) -> bool:
-    """Suspended organisations: nobody logs in through one. A person with no memberships (an
-    operator, or someone just validated) or with at least one organisation that is not suspended
-    logs in; in a suspended organisation they can do nothing (accounts.permissions)."""
+def login_refusal(user) -> str | None:
+    """Why this person may not log in now, or None.
+
+    Someone with no accepted membership (an operator, someone just validated, or with only
+    invitations to accept) logs in. Otherwise at least one accepted membership must be active
+    in an organisation that is not suspended: a person blocked in one organisation keeps
+    working in the others, and nobody logs in through a suspended organisation alone."""
     if getattr(user, "is_operator", False):
-        return True
-    suspended = [m.organisation.suspended_at is not None for m in memberships(user)]
-    return not suspended or not all(suspended)
+        return None
+    accepted = accepted_memberships(user)
+    if not accepted:
+        return None
+    usable = [m for m in accepted if m.state == MEMBERSHIP_ACTIVE]
+    if not usable:
+        return "membership_blocked"
+    if all(m.organisation.suspended_at is not None for m in usable):
+        return "organisation_suspended"
+    return None
+
+
+def login_allowed(user) -> bool:
+    return login_refusal(user) is None

@@ -24,7 +24,7 @@ PIN = "123456"
 @pytest.fixture
 def enrolled(server, person, tmp_path):
     user = person("manager")
-    started = flows.start_enrolment(actor=user)
+    started = flows.start_enrolment(actor=user, session_acr="")
     state = client.State(tmp_path / "state.json")
     client.enrol(
         started.url, state=state, pin=PIN, yes=True, name="Testtelefoon", out=io.StringIO()
@@ -53,7 +53,7 @@ def test_enrol_then_log_in_with_the_pin(enrolled):
 
 def test_an_enrolment_code_works_once_and_expires(server, person, tmp_path):
     user = person()
-    started = flows.start_enrolment(actor=user)
+    started = flows.start_enrolment(actor=user, session_acr="")
     client.enrol(
         started.url,
         state=client.State(tmp_path / "a.json"),
@@ -71,7 +71,7 @@ def test_an_enrolment_code_works_once_and_expires(server, person, tmp_path):
             name="b",
             out=io.StringIO(),
         )
-    late = flows.start_enrolment(actor=user)
+    late = flows.start_enrolment(actor=user, session_acr="substantial")
     from zorgsleutel.mobileapp.models import AppEnrolment
 
     AppEnrolment.objects.filter(used_at=None).update(expires_at=clock.now() - timedelta(seconds=1))

@@ -1,22 +1,26 @@
-"""The permission matrix of seed 003: operator, administrator, manager, member × every
-organisation action × own or other organisation × the role of the person acted on.
+"""The permission matrix of seeds 000 and 003, written out: operator, administrator, manager,
+member × every organisation action × own or other organisation × the role of the person acted
+on → allowed or refused.
 
-Allowed exactly where policies says (PERMISSIONS for the action, ROLE_GRANTS for whom an actor
-may act on, OPERATOR_PERMISSIONS for operators); everywhere else refused and nothing changes.
+The table is the seeds' text, not a copy of `policies`: seed 003 gives administrators every
+action on everyone and the appointment of managers and administrators; managers (*beheerders*)
+block, unblock and delete care workers and their app IDs and send them new links; members and
+operators act on nobody. In another organisation nobody may do anything (Tenancy). An allowed
+action is checked by its effect, a refused one by nothing having changed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 
 import pytest
 
 from applicants import application_data
-from zorgsleutel import policies
 from zorgsleutel.accounts.flows import members
-from zorgsleutel.accounts.models import Membership, User
+from zorgsleutel.accounts.models import LinkToken, Membership, User
 from zorgsleutel.core import clock
-from zorgsleutel.core.errors import PermissionDenied
+from zorgsleutel.core.errors import DomainError, NotFound, PermissionDenied
 from zorgsleutel.mobileapp import flows as app_flows
 from zorgsleutel.mobileapp.models import AppDevice
 from zorgsleutel.organisations.flows import applications, suspension
@@ -27,55 +31,89 @@ pytestmark = pytest.mark.django_db
 ACTORS = ["operator", "administrator", "manager", "member"]
 TARGET_ROLES = ["administrator", "manager", "member"]
 
+# In the actor's own organisation, on a person with the role of the column: Y allowed, - refused.
+# In another organisation every cell is refused.
+#                        administrator manager member
+MATRIX = """
+administrator resend         Y Y Y
+administrator block          Y Y Y
+administrator unblock        Y Y Y
+administrator delete         Y Y Y
+administrator appoint        Y Y Y
+administrator app_block      Y Y Y
+administrator app_unblock    Y Y Y
+administrator app_delete     Y Y Y
+administrator app_relink     Y Y Y
+manager       resend         - - Y
+manager       block          - - Y
+manager       unblock        - - Y
+manager       delete         - - Y
+manager       appoint        - - -
+manager       app_block      - - Y
+manager       app_unblock    - - Y
+manager       app_delete     - - Y
+manager       app_relink     - - Y
+member        resend         - - -
+member        block          - - -
+member        unblock        - - -
+member        delete         - - -
+member        appoint        - - -
+member        app_block      - - -
+member        app_unblock    - - -
+member        app_delete     - - -
+member        app_relink     - - -
+operator      resend         - - -
+operator      block          - - -
+operator      unblock        - - -
+operator      delete         - - -
+operator      appoint        - - -
+operator      app_block      - - -
+operator      app_unblock    - - -
+operator      app_delete     - - -
+operator      app_relink     - - -
+"""
+ALLOWED = {
+    (actor, action, role): mark == "Y"
+    for actor, action, *marks in (line.split() for line in MATRIX.strip().splitlines())
+    for role, mark in zip(TARGET_ROLES, marks, strict=True)
+}
 
-def _device(user: User) -> AppDevice:
-    return AppDevice.objects.create(
-        public_id=f"app_{user.pk}",
-        user=user,
-        name="Telefoon",
-        public_key=b"-",
-        secret_ciphertext=b"-",
-        enrolled_at=clock.now(),
-    )
+
+def _app(action: str):
+    def do(actor, target):
+        app_flows.set_device_state(
+            actor=actor,
+            organisation=target.organisation,
+            device_id=f"app_{target.user_id}",
+            action=action,
+        )
+
+    return do
 
 
-# action: (permission, state the target needs, how to do it, what changed)
+# action: (membership state, app state the target starts in, how to do it)
 TARGET_ACTIONS = {
-    "resend": (
-        "members.resend_activation",
-        User.INVITED,
-        lambda a, t: members.resend_activation(actor=a, membership=t),
-    ),
-    "block": (
-        "members.block",
-        User.ACTIVE,
-        lambda a, t: members.block_member(actor=a, membership=t),
-    ),
-    "unblock": (
-        "members.unblock",
-        User.BLOCKED,
-        lambda a, t: members.unblock_member(actor=a, membership=t),
-    ),
-    "delete": (
-        "members.delete",
-        User.ACTIVE,
-        lambda a, t: members.delete_member(actor=a, membership=t),
-    ),
+    "resend": ("invited", "active", lambda a, t: members.resend_activation(actor=a, membership=t)),
+    "block": ("active", "active", lambda a, t: members.block_member(actor=a, membership=t)),
+    "unblock": ("blocked", "active", lambda a, t: members.unblock_member(actor=a, membership=t)),
+    "delete": ("active", "active", lambda a, t: members.delete_member(actor=a, membership=t)),
     "appoint": (
-        "managers.appoint",
-        User.ACTIVE,
+        "active",
+        "active",
         lambda a, t: members.change_role(
             actor=a, membership=t, role="member" if t.role != "member" else "manager"
         ),
     ),
-    "app_block": (
-        "apps.block",
-        User.ACTIVE,
-        lambda a, t: app_flows.set_device_state(
-            actor=a, organisation=t.organisation, device_id=f"app_{t.user_id}", action="block"
-        ),
-    ),
+    "app_block": ("active", "active", _app("block")),
+    "app_unblock": ("active", "blocked", _app("unblock")),
+    "app_delete": ("active", "active", _app("delete")),
+    "app_relink": ("active", "revoked", _app("relink")),
 }
+
+
+def test_the_table_covers_every_action_and_permission():
+    assert {a for _, a, _ in ALLOWED} == set(TARGET_ACTIONS)
+    assert {a for a, _, _ in ALLOWED} == set(ACTORS)
 
 
 @pytest.fixture
@@ -107,14 +145,70 @@ def _actor(kind: str, organisation: Organisation) -> User:
     return user
 
 
-def _allowed(actor_kind: str, permission: str, own: bool, target_role: str) -> bool:
-    if actor_kind == "operator":  # operators act on the platform, never on people
-        return False
-    return (
-        own
-        and policies.allows(actor_kind, permission)
-        and policies.may_grant(actor_kind, target_role)
+def _target(organisation, role: str, membership_state: str, app_state: str) -> Membership:
+    person = User.objects.create(
+        email=f"doel-{User.objects.count()}@zorg.nl",
+        name="Doel",
+        state=User.INVITED if membership_state == "invited" else User.ACTIVE,
     )
+    membership = Membership.objects.create(
+        user=person,
+        organisation=organisation,
+        role=role,
+        state=membership_state,
+        accepted_at=None if membership_state == "invited" else clock.now(),
+    )
+    if membership_state == "invited":
+        members.send_membership_link(membership=membership)
+    AppDevice.objects.create(
+        public_id=f"app_{person.pk}",
+        user=person,
+        organisation=organisation,
+        name="Telefoon",
+        public_key=b"-",
+        secret_ciphertext=b"-",
+        state=app_state,
+        enrolled_at=clock.now(),
+    )
+    return membership
+
+
+def _standing(person: User) -> tuple:
+    """Everything an action on this person could change, as plain values."""
+    return (
+        User.objects.filter(pk=person.pk).values_list("state", "auth_epoch").get(),
+        sorted(Membership.objects.filter(user=person).values_list("role", "state")),
+        list(AppDevice.objects.filter(user=person).values_list("state", flat=True)),
+        sorted(LinkToken.objects.filter(user=person).values_list("used_at", "revoked_at", "pk")),
+    )
+
+
+def _effect(action: str, target: Membership) -> None:
+    """What an allowed action did, written out."""
+    membership = Membership.objects.filter(pk=target.pk).first()
+    device = AppDevice.objects.get(user_id=target.user_id)
+    person = User.objects.get(pk=target.user_id)
+    if action == "resend":
+        links = LinkToken.objects.filter(membership=target, used_at=None)
+        assert sorted(t.revoked_at is None for t in links) == [False, True]
+    elif action == "block":
+        assert (membership.state, person.state) == ("blocked", "active")
+    elif action == "unblock":
+        assert (membership.state, person.state) == ("active", "active")
+    elif action == "delete":
+        assert membership is None
+    elif action == "appoint":
+        assert membership.role == {"administrator": "member", "manager": "member"}.get(
+            target.role, "manager"
+        )
+    else:
+        expected = {
+            "app_block": "blocked",
+            "app_unblock": "active",
+            "app_delete": "revoked",
+            "app_relink": "released",
+        }
+        assert device.state == expected[action]
 
 
 @pytest.mark.parametrize(
@@ -123,67 +217,101 @@ def _allowed(actor_kind: str, permission: str, own: bool, target_role: str) -> b
 )
 def test_acting_on_a_person(two_care_providers, actor_kind, action, own, target_role):
     own_organisation, other_organisation = two_care_providers
-    permission, state, do = TARGET_ACTIONS[action]
+    membership_state, app_state, do = TARGET_ACTIONS[action]
     actor = _actor(actor_kind, own_organisation if own else other_organisation)
-    person = User.objects.create(email=f"doel-{User.objects.count()}@zorg.nl", name="Doel")
-    person.state = state
-    person.save()
-    target = Membership.objects.create(user=person, organisation=own_organisation, role=target_role)
-    _device(person)
-    before = (
-        list(User.objects.filter(pk=person.pk).values_list("state", "auth_epoch")),
-        list(Membership.objects.filter(user=person).values_list("role")),
-        list(AppDevice.objects.filter(user=person).values_list("state")),
-    )
-    if _allowed(actor_kind, permission, own, target_role):
+    target = _target(own_organisation, target_role, membership_state, app_state)
+    before = _standing(target.user)
+    if own and ALLOWED[(actor_kind, action, target_role)]:
         do(actor, target)
+        _effect(action, target)
     else:
-        with pytest.raises(PermissionDenied):
+        with pytest.raises(PermissionDenied) as refused:
             do(actor, target)
-        after = (
-            list(User.objects.filter(pk=person.pk).values_list("state", "auth_epoch")),
-            list(Membership.objects.filter(user=person).values_list("role")),
-            list(AppDevice.objects.filter(user=person).values_list("state")),
-        )
-        assert after == before
+        assert refused.value.code in ("forbidden", "role_not_allowed")
+        assert _standing(target.user) == before
+
+
+@pytest.mark.parametrize(
+    ("actor_kind", "action", "target_role"),
+    list(itertools.product(["administrator", "manager"], TARGET_ACTIONS, TARGET_ROLES)),
+)
+def test_a_person_in_both_organisations_is_out_of_the_other_ones_reach(
+    two_care_providers, actor_kind, action, target_role
+):
+    """The other organisation has the same person as its own member: its actions reach its
+    own membership only, never the person's standing in our organisation or our app IDs."""
+    own_organisation, other_organisation = two_care_providers
+    membership_state, app_state, do = TARGET_ACTIONS[action]
+    target = _target(own_organisation, target_role, membership_state, app_state)
+    theirs = Membership.objects.create(
+        user=target.user, organisation=other_organisation, role="member"
+    )
+    actor = _actor(actor_kind, other_organisation)
+    ours_before = Membership.objects.filter(pk=target.pk).values_list("role", "state").get()
+    device_before = AppDevice.objects.get(user=target.user).state
+    if action.startswith("app_"):  # our app ID is unknown to them
+        with pytest.raises(NotFound) as refused:
+            do(actor, theirs)
+        assert refused.value.code == "device_unknown"
+    else:
+        with contextlib.suppress(DomainError):  # their membership may not be in that state
+            do(actor, theirs)
+    assert Membership.objects.filter(pk=target.pk).values_list("role", "state").get() == (
+        ours_before
+    )
+    assert AppDevice.objects.get(user=target.user).state == device_before
+    assert User.objects.get(pk=target.user_id).state == "active" or membership_state == "invited"
 
 
 ORGANISATION_ACTIONS = {
     "create_member": (
-        "members.create",
-        lambda a, org: members.invite_member(
-            actor=a, organisation=org, name="Nieuw", email=f"n{User.objects.count()}@zorg.nl"
+        "member",
+        lambda a, org, email: members.invite_member(
+            actor=a, organisation=org, name="Nieuw", email=email
         ),
     ),
     "appoint_new_administrator": (
-        "managers.appoint",
-        lambda a, org: members.invite_member(
-            actor=a,
-            organisation=org,
-            name="Nieuw",
-            email=f"n{User.objects.count()}@zorg.nl",
-            role="administrator",
+        "administrator",
+        lambda a, org, email: members.invite_member(
+            actor=a, organisation=org, name="Nieuw", email=email, role="administrator"
         ),
     ),
+}
+#                 create_member appoint_new_administrator   (own organisation; other: refused)
+ORGANISATION_MATRIX = {
+    "administrator": {"create_member": True, "appoint_new_administrator": True},
+    "manager": {"create_member": True, "appoint_new_administrator": False},
+    "member": {"create_member": False, "appoint_new_administrator": False},
+    "operator": {"create_member": False, "appoint_new_administrator": False},
 }
 
 
 @pytest.mark.parametrize(
-    ("actor_kind", "action", "own"),
-    list(itertools.product(ACTORS, ORGANISATION_ACTIONS, [True, False])),
+    ("actor_kind", "action", "own", "existing"),
+    list(itertools.product(ACTORS, ORGANISATION_ACTIONS, [True, False], [False, True])),
 )
-def test_acting_in_an_organisation(two_care_providers, actor_kind, action, own):
+def test_acting_in_an_organisation(two_care_providers, actor_kind, action, own, existing):
+    """Inviting a new address, or one that has an account in the other organisation."""
     own_organisation, other_organisation = two_care_providers
-    permission, do = ORGANISATION_ACTIONS[action]
+    role, do = ORGANISATION_ACTIONS[action]
     actor = _actor(actor_kind, own_organisation if own else other_organisation)
+    email = f"n{User.objects.count()}@zorg.nl"
+    if existing:
+        elsewhere = User.objects.create(email=email, name="Echte Naam", state=User.ACTIVE)
+        Membership.objects.create(user=elsewhere, organisation=other_organisation, role="member")
     count = Membership.objects.count()
-    role = "administrator" if action == "appoint_new_administrator" else "member"
-    if _allowed(actor_kind, permission, own, role):
-        do(actor, own_organisation)
+    if own and ORGANISATION_MATRIX[actor_kind][action]:
+        membership = do(actor, own_organisation, email)
         assert Membership.objects.count() == count + 1
+        assert (membership.state, membership.role, membership.display_name) == (
+            "invited",
+            role,
+            "Nieuw",
+        )
     else:
-        with pytest.raises(PermissionDenied):
-            do(actor, own_organisation)
+        with pytest.raises(PermissionDenied) as refused:
+            do(actor, own_organisation, email)
+        assert refused.value.code in ("forbidden", "role_not_allowed")
         assert Membership.objects.count() == count
 
 
@@ -221,5 +349,5 @@ def test_the_audit_log_page_is_for_administrators(client, login_as, two_care_pro
     login_as(client, actor)
     own = client.get(f"/beheer/{own_organisation.public_id}/audit")
     other = client.get(f"/beheer/{other_organisation.public_id}/audit")
-    assert own.status_code == (200 if policies.allows(role, "audit.view") else 403)
+    assert own.status_code == {"administrator": 200, "manager": 403, "member": 403}[role]
     assert other.status_code == 403

@@ -175,6 +175,6 @@ def member_role(request, public_id, membership_id):
         messages.success(
             request,
             _("%(name)s now has the role %(role)s.")
-            % {"name": membership.user.name, "role": membership.get_role_display()},
+            % {"name": membership.display_name, "role": membership.get_role_display()},
         )
     return redirect("accounts:members", public_id=organisation.public_id)

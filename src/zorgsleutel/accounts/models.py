@@ -10,6 +10,8 @@ from django.db.models.functions import Lower
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
+from zorgsleutel.core import clock
+
 
 class UserManager(BaseUserManager):
     def get_by_natural_key(self, email: str):
@@ -90,11 +92,21 @@ class LinkToken(models.Model):
     new link revokes the open ones.
     """
 
-    ACTIVATION, PASSWORD_RESET = "activation", "password_reset"
-    PURPOSES = [(ACTIVATION, "activation"), (PASSWORD_RESET, "password reset")]
+    ACTIVATION, PASSWORD_RESET, INVITATION = "activation", "password_reset", "invitation"
+    NOT_ME = "not_me"
+    PURPOSES = [
+        (ACTIVATION, "activation"),
+        (PASSWORD_RESET, "password reset"),
+        (INVITATION, "invitation"),
+        (NOT_ME, "this was not me"),
+    ]
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="link_tokens")
     purpose = models.CharField(max_length=20, choices=PURPOSES)
+    # Activation and invitation links belong to one membership: the one they accept.
+    membership = models.ForeignKey(
+        "Membership", null=True, blank=True, on_delete=models.CASCADE, related_name="link_tokens"
+    )
     token_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField()
     expires_at = models.DateTimeField()
@@ -114,7 +126,13 @@ class LinkToken(models.Model):
 
 
 class Membership(models.Model):
-    """A person's place in an organisation: a role, plus the organisation's application roles."""
+    """A person's place in an organisation: a role, plus the organisation's application roles.
+
+    The membership is what an organisation controls (docs/accounts.md, "Tenancy"): it is
+    invited until the person accepts (activating a new account accepts it too), and the
+    organisation blocks and unblocks it. The account itself (e-mail, password, phone) is the
+    person's own: nothing an organisation does changes it.
+    """
 
     ADMINISTRATOR, MANAGER, MEMBER = "administrator", "manager", "member"
     ROLES = [
@@ -122,6 +140,9 @@ class Membership(models.Model):
         (MANAGER, _("manager")),
         (MEMBER, _("member")),
     ]
+    INVITED, ACTIVE, BLOCKED = "invited", "active", "blocked"
+    STATES = [(INVITED, _("invited")), (ACTIVE, _("active")), (BLOCKED, _("blocked"))]
+    ACCEPTED = (ACTIVE, BLOCKED)
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     organisation = models.ForeignKey(
@@ -129,6 +150,10 @@ class Membership(models.Model):
     )
     role = models.CharField(max_length=16, choices=ROLES, default=MEMBER)
     application_roles = models.JSONField(default=list, blank=True)
+    state = models.CharField(max_length=12, choices=STATES, default=ACTIVE)
+    # What the organisation typed when it invited the person: all it sees until they accept.
+    invited_name = models.CharField(max_length=200, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -137,7 +162,29 @@ class Membership(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user} @ {self.organisation} ({self.role})"
+        return f"{self.user} @ {self.organisation} ({self.role}, {self.state})"
+
+    def save(self, *args, **kwargs):
+        if self.state == self.ACTIVE and self.accepted_at is None:
+            self.accepted_at = clock.now()  # created accepted (a validation, the demo)
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "accepted_at"}
+        super().save(*args, **kwargs)
+
+    @property
+    def is_active(self) -> bool:
+        return self.state == self.ACTIVE
+
+    @property
+    def display_name(self) -> str:
+        """What the organisation sees: until the person accepts, only the name it typed."""
+        if self.state == self.INVITED and self.invited_name:
+            return self.invited_name
+        return self.user.name
+
+    @property
+    def is_accepted(self) -> bool:
+        return self.state in self.ACCEPTED
 
 
 class ApiToken(models.Model):

@@ -18,10 +18,12 @@ def membership_of(user: User, organisation: Organisation) -> Membership | None:
 
 
 def require(actor: User, action: str, organisation: Organisation) -> Membership:
-    """The actor's membership if `policies` allows `action` there; else audit and refuse."""
+    """The actor's active membership if `policies` allows `action` there; else audit and
+    refuse (an invited or blocked membership allows nothing)."""
     membership = membership_of(actor, organisation)
     if (
         membership is None
+        or membership.state != Membership.ACTIVE
         or not policies.allows(membership.role, action)
         or organisation.is_suspended
     ):

@@ -16,13 +16,21 @@ def digest(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def issue(*, user: User, purpose: str, ttl: timedelta, send_at: datetime | None = None) -> str:
-    """Revoke the user's open links of this purpose and return a fresh raw token."""
+def issue(
+    *,
+    user: User,
+    purpose: str,
+    ttl: timedelta,
+    send_at: datetime | None = None,
+    membership=None,
+) -> str:
+    """Revoke the open links of this purpose (for this membership, when the link belongs to
+    one) and return a fresh raw token."""
     now = clock.now()
     starts = max(send_at or now, now)
-    LinkToken.objects.filter(user=user, purpose=purpose, used_at=None, revoked_at=None).update(
-        revoked_at=now
-    )
+    LinkToken.objects.filter(
+        user=user, purpose=purpose, membership=membership, used_at=None, revoked_at=None
+    ).update(revoked_at=now)
     raw = secrets.token_urlsafe(32)
     LinkToken.objects.create(
         user=user,
@@ -31,6 +39,7 @@ def issue(*, user: User, purpose: str, ttl: timedelta, send_at: datetime | None 
         created_at=now,
         expires_at=starts + ttl,
         send_at=send_at,
+        membership=membership,
     )
     return raw
 

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from zorgsleutel.accounts import audit_views, manage_views, views
+from zorgsleutel.accounts import audit_views, invitation_views, manage_views, views
 
 app_name = "accounts"
 urlpatterns = [
@@ -10,6 +10,12 @@ urlpatterns = [
     path("mijn", views.home_view, name="home"),
     path("activeren/<str:token>", views.activate_view, name="activate"),
     path("activeren/<str:token>/code", views.activate_code_view, name="activate_code"),
+    path("uitnodiging/<str:token>", invitation_views.invitation_view, name="invitation"),
+    path(
+        "mijn/uitnodigingen/<int:membership_id>/accepteren",
+        invitation_views.accept_view,
+        name="accept_invitation",
+    ),
     path("wachtwoord-vergeten", views.forgot_password_view, name="forgot_password"),
     path("wachtwoord-herstellen/<str:token>", views.reset_view, name="reset"),
     path("wachtwoord-herstellen/<str:token>/code", views.reset_code_view, name="reset_code"),

@@ -11,7 +11,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from zorgsleutel import policies
-from zorgsleutel.accounts import forms, sessions
+from zorgsleutel.accounts import forms, invitation_views, sessions
 from zorgsleutel.accounts.flows import credentials, login, reset
 from zorgsleutel.accounts.models import LinkToken
 from zorgsleutel.core.errors import DomainError, RateLimited
@@ -116,7 +116,10 @@ def home_view(request):
         request,
         "accounts/home.html",
         {
-            "memberships": memberships,
+            "memberships": [m for m in memberships if m.is_accepted],
+            "invitations": [
+                m for m in memberships if not m.is_accepted and not request.user.is_operator
+            ],
             "acr": request.session.get(sessions.ACR, ""),
         },
     )
@@ -128,6 +131,8 @@ def _setup_views(purpose: str, url_name: str, template_prefix: str):
     @sensitive_post_parameters("password", "password_again", "phone")
     @require_http_methods(["GET", "POST"])
     def start(request, token: str):
+        if purpose == LinkToken.ACTIVATION and invitation_views.open_invitation(token):
+            return redirect("accounts:invitation", token=token)  # activated since: accept
         try:
             link = credentials.open_link(token, purpose)
         except DomainError as error:

@@ -20,6 +20,7 @@ from zorgsleutel.core import clock, requestcontext
 from zorgsleutel.core.models import AuditChainHead, AuditEvent
 
 GENESIS = "0" * 64
+ACCEPTED_MEMBERSHIPS = ("active", "blocked")  # policies.MEMBERSHIP_ACCEPTED (core sits below)
 SUCCESS, FAILURE, DENIED = "success", "failure", "denied"
 
 
@@ -70,11 +71,14 @@ def record(
 
 
 def record_for_person(action: str, *, person: Any, **kwargs) -> None:
-    """Record an event about one person once in each of their organisations (so every
-    organisation's administrators see their own people's logins), or once without one. The
-    events are appended together, under one lock of the chain head."""
+    """Record an event about one person once in each organisation where they accepted a
+    membership (so every organisation's administrators see their own people's logins, and an
+    organisation that only invited an address sees nothing of that person), or once without
+    one. The events are appended together, under one lock of the chain head."""
     organisation = kwargs.pop("organisation", None)
-    organisations = [m.organisation for m in memberships_of(person)] or [organisation]
+    organisations = [
+        m.organisation for m in memberships_of(person) if m.state in ACCEPTED_MEMBERSHIPS
+    ] or [organisation]
     _append(
         organisations,
         action,

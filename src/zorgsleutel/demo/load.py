@@ -148,7 +148,7 @@ def _enrol_app(user: User) -> bool:
         ).exists()
     ):
         return False
-    started = app_flows.start_enrolment(actor=user)
+    started = app_flows.start_enrolment(actor=user, session_acr="")
     material = app_client.DeviceMaterial.generate()
     device = app_flows.complete_enrolment(
         code=started.code,

@@ -20,7 +20,7 @@ from zorgsleutel.accounts import permissions
 from zorgsleutel.accounts.models import Membership, User
 from zorgsleutel.core import audit, clock
 from zorgsleutel.core.errors import Conflict, DomainError, NotFound, PermissionDenied
-from zorgsleutel.mobileapp import secrets
+from zorgsleutel.mobileapp import secrets, standing
 from zorgsleutel.mobileapp.models import AppDevice, AppEnrolment, AppLoginChallenge
 
 
@@ -40,8 +40,26 @@ class EnrolmentStarted:
     expires_at: object
 
 
-def start_enrolment(*, actor: User) -> EnrolmentStarted:
-    """A one-time code for the QR code on the enrolment page (5 minutes)."""
+def start_enrolment(*, actor: User, session_acr: str) -> EnrolmentStarted:
+    """A one-time code for the QR code on the enrolment page (5 minutes). Refused when the
+    person's app is blocked or removed and this session is below their required assurance
+    (policies.may_link_app: no fallback to a weaker means)."""
+    if not policies.may_link_app(actor, standing.app_standing(actor), session_acr):
+        audit.record_for_person(
+            "app.enrolment_refused",
+            person=actor,
+            actor=actor,
+            target=actor,
+            outcome=audit.DENIED,
+            details={"reason": "app_held"},
+        )
+        raise PermissionDenied(
+            "app_held",
+            _(
+                "Your Zorgsleutel app is blocked or was removed. Your manager can unblock it or "
+                "let you link the app again."
+            ),
+        )
     code = pysecrets.token_urlsafe(24)
     now = clock.now()
     with transaction.atomic():
@@ -111,6 +129,7 @@ def complete_enrolment(*, code: str, public_key: bytes, secret: bytes, name: str
         device = AppDevice.objects.create(
             public_id=device_id,
             user=enrolment.user,
+            organisation=policies.responsible_organisation(enrolment.user),
             name=" ".join(name.split())[:100] or "App",
             public_key=public_key,
             secret_ciphertext=secrets.seal(secret, device_id=device_id),
@@ -327,8 +346,15 @@ def revoke_own_device(*, actor: User, device_id: str) -> None:
 
 
 def _managed_device(actor: User, action: str, device_id: str, organisation) -> AppDevice:
+    """An app ID this organisation is responsible for (registered under it), of someone whose
+    role the actor may manage. App IDs of other organisations are unknown here, whoever owns
+    them (Tenancy)."""
     acting = permissions.require(actor, action, organisation)
-    device = AppDevice.objects.select_related("user").filter(public_id=device_id).first()
+    device = (
+        AppDevice.objects.select_related("user")
+        .filter(public_id=device_id, organisation=organisation)
+        .first()
+    )
     owner = (
         Membership.objects.filter(user=device.user, organisation=organisation).first()
         if device
@@ -343,26 +369,36 @@ def _managed_device(actor: User, action: str, device_id: str, organisation) -> A
     return device
 
 
+# action → (state before, state after); "relink" releases a removed app so the person may
+# link a new one (policies.may_link_app).
+_TRANSITIONS = {
+    "block": ({AppDevice.ACTIVE, AppDevice.BLOCKED}, AppDevice.BLOCKED),
+    "unblock": ({AppDevice.ACTIVE, AppDevice.BLOCKED}, AppDevice.ACTIVE),
+    "delete": ({AppDevice.ACTIVE, AppDevice.BLOCKED}, AppDevice.REVOKED),
+    "relink": ({AppDevice.REVOKED}, AppDevice.RELEASED),
+}
+_EVENTS = {
+    "block": "app.blocked",
+    "unblock": "app.unblocked",
+    "delete": "app.deleted",
+    "relink": "app.released",
+}
+
+
 def set_device_state(*, actor: User, organisation, device_id: str, action: str) -> AppDevice:
-    """Beheer (seed 003): blokkeren, deblokkeren, verwijderen of a member's app ID."""
+    """Beheer (seed 003): blokkeren, deblokkeren, verwijderen of a member's app ID, and letting
+    the person link a new app after a removal."""
     device = _managed_device(actor, f"apps.{action}", device_id, organisation)
-    new_state = {
-        "block": AppDevice.BLOCKED,
-        "unblock": AppDevice.ACTIVE,
-        "delete": AppDevice.REVOKED,
-    }[action]
+    allowed_from, new_state = _TRANSITIONS[action]
     with transaction.atomic():
         device = AppDevice.objects.select_for_update().get(pk=device.pk)
-        if device.state == AppDevice.REVOKED:
-            raise Conflict("device_revoked", _("This app has been removed."))
+        if device.state not in allowed_from:
+            if device.state in (AppDevice.REVOKED, AppDevice.RELEASED):
+                raise Conflict("device_revoked", _("This app has been removed."))
+            raise Conflict("device_not_removed", _("Remove the app first."))
         device.state = new_state
         if action == "unblock":
             device.wrong_pins = 0
         device.save(update_fields=["state", "wrong_pins"])
-        audit.record(
-            f"app.{action}ed" if action != "delete" else "app.deleted",
-            actor=actor,
-            organisation=organisation,
-            target=device,
-        )
+        audit.record(_EVENTS[action], actor=actor, organisation=organisation, target=device)
     return device

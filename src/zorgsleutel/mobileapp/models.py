@@ -8,10 +8,23 @@ from django.db import models
 class AppDevice(models.Model):
     """One enrolled Zorgsleutel app: its public key and (encrypted) secret, and its state."""
 
-    ACTIVE, BLOCKED, REVOKED = "active", "blocked", "revoked"
+    # REVOKED: removed (by the person, or a manager); the person may not link a new app by
+    # themselves while one is held like this. RELEASED: removed, and a manager let the person
+    # link a new one (docs/app-protocol.md, "No fallback").
+    ACTIVE, BLOCKED, REVOKED, RELEASED = "active", "blocked", "revoked", "released"
 
     public_id = models.CharField(max_length=40, unique=True)
     user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="app_devices")
+    # The organisation responsible for this app ID (seed 003: the administrator "beheert de ID's
+    # onder de verantwoordelijkheid van de zorgorganisatie"): only its administrators and
+    # managers block, unblock or delete it. None: the person's own (an operator's, say).
+    organisation = models.ForeignKey(
+        "organisations.Organisation",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="app_devices",
+    )
     name = models.CharField(max_length=100)
     public_key = models.BinaryField()  # SubjectPublicKeyInfo DER, ECDSA P-256
     secret_ciphertext = models.BinaryField()  # AES-256-GCM under the portal's app key

@@ -91,7 +91,14 @@ def enrol(request):
     # Reloading (or a stray request) shows the same open code instead of starting a new one.
     started = flows.open_enrolment_for(actor=request.user, code=request.session.get(ENROL_CODE, ""))
     if started is None:
-        started = flows.start_enrolment(actor=request.user)
+        try:
+            started = flows.start_enrolment(
+                actor=request.user, session_acr=request.session.get(sessions.ACR, "")
+            )
+        except PermissionDenied as exc:
+            auth.logout(request)
+            messages.error(request, exc.message)
+            return redirect("accounts:login")
     request.session[ENROL_CODE] = started.code
     return render(
         request,
@@ -157,7 +164,7 @@ def member_apps(request, public_id, membership_id):
     if request.method == "POST":
         action = request.POST.get("action", "")
         try:
-            if action not in ("block", "unblock", "delete"):
+            if action not in ("block", "unblock", "delete", "relink"):
                 raise DomainError("bad_action", _("Unknown action."))
             flows.set_device_state(
                 actor=request.user,
@@ -172,7 +179,11 @@ def member_apps(request, public_id, membership_id):
         else:
             messages.success(request, _("Done."))
         return redirect("mobileapp:member_apps", public_id=public_id, membership_id=membership_id)
-    rows = AppDevice.objects.filter(user=membership.user).exclude(state=AppDevice.REVOKED)
+    # Only the app IDs registered under this organisation (Tenancy); removed ones stay listed
+    # until the manager lets the person link a new app.
+    rows = AppDevice.objects.filter(user=membership.user, organisation=organisation).exclude(
+        state=AppDevice.RELEASED
+    )
     return render(
         request,
         "mobileapp/member_apps.html",

@@ -167,7 +167,8 @@ def validate_app(request, token: str):
         return redirect("organisations:validate", token=token)
     started = app_flows.open_enrolment_for(actor=user, code=request.session.get(ENROL_CODE, ""))
     if started is None:
-        started = app_flows.start_enrolment(actor=user)
+        # the UZI card just proved this person (seed 003, stap 5): the highest assurance
+        started = app_flows.start_enrolment(actor=user, session_acr="high")
     request.session[ENROL_CODE] = started.code
     return render(
         request,

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from zorgsleutel import vaultclient
 from zorgsleutel.accounts import tokens
 from zorgsleutel.accounts.flows import members, vaulterrors
-from zorgsleutel.accounts.models import LinkToken, User
+from zorgsleutel.accounts.models import LinkToken, Membership, User
 from zorgsleutel.core import audit, clock
 from zorgsleutel.core.errors import DomainError
 from zorgsleutel.messaging import outbox
@@ -116,6 +116,16 @@ def complete_setup(*, pending: PendingSetup, code: str) -> User:
     return user
 
 
+def _accept_invited(user: User, token: LinkToken) -> None:
+    """Activating a new account accepts the membership its link was sent for (a link from
+    before memberships had their own accepts every invitation the person had)."""
+    invited = Membership.objects.select_for_update().filter(user=user, state=Membership.INVITED)
+    if token.membership_id is not None:
+        invited = invited.filter(pk=token.membership_id)
+    for membership in invited:
+        members.accept(membership)
+
+
 def _save(pending: PendingSetup) -> tuple[User, str]:
     with transaction.atomic():
         token = tokens.lock_open(pending.token_id)
@@ -131,6 +141,7 @@ def _save(pending: PendingSetup) -> tuple[User, str]:
         if token.purpose == LinkToken.ACTIVATION:
             user.state = User.ACTIVE
             action = "account.activated"
+            _accept_invited(user, token)
         else:
             user.auth_epoch += 1  # end every other session
             action = "account.credentials_reset"

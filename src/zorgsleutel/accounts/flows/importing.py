@@ -19,7 +19,6 @@ from django.core.validators import validate_email
 from django.db import transaction
 
 from zorgsleutel.accounts.flows import members
-from zorgsleutel.accounts.models import LinkToken, Membership, User
 from zorgsleutel.core import audit, clock
 from zorgsleutel.core.errors import DomainError
 from zorgsleutel.organisations.models import Organisation
@@ -116,39 +115,29 @@ def import_users(
 
 
 def _import_one(organisation: Organisation, row: dict, send_at: datetime | None) -> bool:
+    """One row: an invited membership and its link (an activation for a new account, an
+    invitation to accept for an existing one: an import attaches nobody without consent)."""
     email = row["email"].strip().lower()
+    role = ROLES[row["role"].lower()]
     with transaction.atomic():
-        user = User.objects.select_for_update().filter(email=email).first()
-        if (
-            user is not None
-            and Membership.objects.filter(user=user, organisation=organisation).exists()
-        ):
-            return False
-        if user is None:
-            user = User(email=email, name=" ".join(row["name"].split()), state=User.INVITED)
-            if row.get("password_hash"):
-                user.password = row["password_hash"]  # kept; Argon2id replaces it at activation
-            else:
-                user.set_unusable_password()
-            user.save()
-        Membership.objects.create(
-            user=user,
+        added = members.add_invited_membership(
             organisation=organisation,
-            role=ROLES[row["role"].lower()],
+            email=email,
+            name=" ".join(row["name"].split()),
+            role=role,
             application_roles=_app_roles(row),
+            send_at=send_at,
+            password_hash=row.get("password_hash") or "",
         )
+        if added is None:
+            return False
         audit.record(
             "member.imported",
             actor="cli",
             organisation=organisation,
-            target=user,
-            details={"role": ROLES[row["role"].lower()]},
+            target=added[0].user,
+            details={"role": role},
         )
-        has_link = LinkToken.objects.filter(
-            user=user, purpose=LinkToken.ACTIVATION, used_at=None, revoked_at=None
-        ).exists()
-        if user.state == User.INVITED and not has_link:
-            members.send_activation(user=user, organisation=organisation, send_at=send_at)
     return True
 
 

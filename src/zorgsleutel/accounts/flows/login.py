@@ -20,7 +20,7 @@ from zorgsleutel.accounts.flows import vaulterrors
 from zorgsleutel.accounts.models import User
 from zorgsleutel.core import audit, clock
 from zorgsleutel.core.errors import DomainError, RateLimited
-from zorgsleutel.mobileapp.models import AppDevice
+from zorgsleutel.mobileapp import standing as mobileapp
 
 _DUMMY_HASH = make_password("zorgsleutel-timing-equaliser")
 BAD_CREDENTIALS = _("The e-mail address or password is not correct.")
@@ -43,6 +43,16 @@ class PendingLogin:
 
 
 SUSPENDED = _("Your organisation has been suspended. Please contact us.")
+BLOCKED = _("Your account is blocked. Contact your manager.")
+# No fallback to a weaker means (docs/app-protocol.md): once the app is required and linked,
+# a blocked or removed app never lets the password and an SMS code in instead.
+APP_REFUSALS = {
+    "app_required": _("Your role requires the Zorgsleutel app: log in with the app."),
+    "app_held": _(
+        "Your Zorgsleutel app is blocked or was removed. Your manager can unblock it or let you "
+        "link the app again."
+    ),
+}
 
 
 def _record_own(action: str, user: User, **kwargs) -> None:
@@ -100,13 +110,11 @@ def check_credentials(
         )
         raise DomainError("account_blocked", _("Your account is blocked. Contact your manager."))
     _require_organisation_not_suspended(user)
-    if (
-        policies.required_acr(user) != "low"
-        and AppDevice.objects.filter(user=user, state=AppDevice.ACTIVE).exists()
-    ):
-        raise DomainError(
-            "app_required", _("Your role requires the Zorgsleutel app: log in with the app.")
-        )
+    needs_app = policies.required_acr(user) != "low"  # then (only) the app IDs are read
+    refusal = needs_app and policies.sms_login_refusal(user, mobileapp.app_standing(user))
+    if refusal:
+        _record_own("login.refused", user, outcome=audit.DENIED, details={"reason": refusal})
+        raise DomainError(refusal, APP_REFUSALS[refusal])
     if not user.phone_enrolment:
         raise DomainError("no_phone", _("No mobile number is set for this account."))
     try:  # no transaction is open here: a slow vault must not hold database locks
@@ -123,14 +131,14 @@ def check_credentials(
 
 
 def _require_organisation_not_suspended(user: User) -> None:
-    if policies.login_allowed(user):
+    """Refuse a person blocked in every organisation they accepted, or whose organisations
+    are all suspended (policies.login_refusal)."""
+    reason = policies.login_refusal(user)
+    if reason is None:
         return
-    _record_own(
-        "login.refused",
-        user,
-        outcome=audit.DENIED,
-        details={"reason": "organisation_suspended"},
-    )
+    _record_own("login.refused", user, outcome=audit.DENIED, details={"reason": reason})
+    if reason == "membership_blocked":
+        raise DomainError("account_blocked", BLOCKED)
     raise DomainError("organisation_suspended", SUSPENDED)
 
 

@@ -17,7 +17,7 @@ from zorgsleutel import policies, vaultclient
 from zorgsleutel.accounts import permissions, tokens
 from zorgsleutel.accounts.models import LinkToken, Membership, User
 from zorgsleutel.core import audit, clock
-from zorgsleutel.core.errors import Conflict, DomainError, PermissionDenied
+from zorgsleutel.core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from zorgsleutel.messaging import outbox
 from zorgsleutel.organisations.models import Organisation
 
@@ -44,10 +44,17 @@ def check_business_email(email: str, organisation: Organisation) -> str:
     return email
 
 
-def send_activation(*, user: User, organisation: Organisation | None, send_at=None) -> LinkToken:
-    """Issue a fresh activation link (revoking open ones) and queue its mail (this transaction)."""
+def send_activation(
+    *, user: User, organisation: Organisation | None, membership=None, send_at=None
+) -> LinkToken:
+    """Issue a fresh activation link (revoking open ones) and queue its mail (this transaction).
+    With a membership, activating the account accepts that membership."""
     raw = tokens.issue(
-        user=user, purpose=LinkToken.ACTIVATION, ttl=policies.ACTIVATION_LINK_TTL, send_at=send_at
+        user=user,
+        purpose=LinkToken.ACTIVATION,
+        ttl=policies.ACTIVATION_LINK_TTL,
+        send_at=send_at,
+        membership=membership,
     )
     link = settings.SITE_URL + reverse("accounts:activate", args=[raw])
     outbox.enqueue_mail(
@@ -65,6 +72,82 @@ def send_activation(*, user: User, organisation: Organisation | None, send_at=No
     return LinkToken.objects.get(token_hash=tokens.digest(raw))
 
 
+def send_invitation(*, membership: Membership, send_at=None) -> LinkToken:
+    """Mail someone who already has an account a link to accept this membership (logged in)."""
+    user, organisation = membership.user, membership.organisation
+    raw = tokens.issue(
+        user=user,
+        purpose=LinkToken.INVITATION,
+        ttl=policies.INVITATION_LINK_TTL,
+        send_at=send_at,
+        membership=membership,
+    )
+    outbox.enqueue_mail(
+        template="invitation",
+        to=user.email,
+        locale=user.language,
+        context={
+            "name": user.name,
+            "organisation": organisation.name,
+            "role": str(dict(Membership.ROLES)[membership.role]),
+            "link": settings.SITE_URL + reverse("accounts:invitation", args=[raw]),
+            "days": policies.INVITATION_LINK_TTL.days,
+        },
+        send_at=send_at,
+    )
+    return LinkToken.objects.get(token_hash=tokens.digest(raw))
+
+
+def send_membership_link(*, membership: Membership, send_at=None) -> LinkToken:
+    """The link that lets the person take up an invited membership: activation for an account
+    without credentials yet, an invitation to accept for one that has them."""
+    if membership.user.state == User.INVITED:
+        return send_activation(
+            user=membership.user,
+            organisation=membership.organisation,
+            membership=membership,
+            send_at=send_at,
+        )
+    return send_invitation(membership=membership, send_at=send_at)
+
+
+def add_invited_membership(
+    *,
+    organisation: Organisation,
+    email: str,
+    name: str,
+    role: str,
+    application_roles: list[str] | None = None,
+    send_at=None,
+    password_hash: str = "",
+) -> tuple[Membership, bool] | None:
+    """Inside a transaction: an invited membership for this address and its link, whether or
+    not the address has an account (Tenancy: the organisation learns nothing about an existing
+    account; the person accepts, or activates a new one). None if the person is already in
+    the organisation; otherwise (membership, whether the account is new)."""
+    user = User.objects.select_for_update().filter(email=email).first()
+    created = user is None
+    if created:
+        user = User(email=email, name=name, state=User.INVITED)
+        if password_hash:
+            user.password = password_hash  # an import's hash; Argon2id replaces it at activation
+        else:
+            user.set_unusable_password()
+        user.save()
+    elif Membership.objects.filter(user=user, organisation=organisation).exists():
+        return None
+    membership = Membership.objects.create(
+        user=user,
+        organisation=organisation,
+        role=role,
+        application_roles=sorted(application_roles or []),
+        state=Membership.INVITED,
+        invited_name=name,
+    )
+    send_membership_link(membership=membership, send_at=send_at)
+    return membership, created
+
+
 def invite_member(
     *,
     actor: User,
@@ -74,7 +157,8 @@ def invite_member(
     role: str = policies.MEMBER,
     application_roles: list[str] | None = None,
 ) -> Membership:
-    """Beheer → Nieuwe gebruiker: an invited account (or new membership) and its activation mail."""
+    """Beheer → Nieuwe gebruiker: an invited membership and the mail that lets the person take
+    it up. The same answer, events and work whether or not the address has an account."""
     acting = permissions.require(actor, "members.create", organisation)
     if not policies.may_grant(acting.role, role):
         audit.record(
@@ -98,37 +182,27 @@ def invite_member(
         raise DomainError("name_required", _("Fill in a name."), field="name")
     try:
         with transaction.atomic():
-            user = User.objects.select_for_update().filter(email=email).first()
-            created = user is None
-            if created:
-                user = User.objects.create(email=email, name=name, state=User.INVITED)
-                user.set_unusable_password()
-                user.save(update_fields=["password"])
-            elif user.state == User.DELETED:
-                raise Conflict("account_deleted", _("This account was deleted."), field="email")
-            if Membership.objects.filter(user=user, organisation=organisation).exists():
+            added = add_invited_membership(
+                organisation=organisation,
+                email=email,
+                name=name,
+                role=role,
+                application_roles=application_roles,
+            )
+            if added is None:
                 raise Conflict(
                     "already_member", _("This person is already a member."), field="email"
                 )
-            membership = Membership.objects.create(
-                user=user,
-                organisation=organisation,
-                role=role,
-                application_roles=sorted(application_roles or []),
-            )
+            membership, _created = added
+            # Nothing here says whether the address had an account: this is the
+            # organisation's own log.
             audit.record(
                 "member.created",
                 actor=actor,
                 organisation=organisation,
-                target=user,
-                details={
-                    "role": role,
-                    "application_roles": membership.application_roles,
-                    "new_account": created,
-                },
+                target=membership.user,
+                details={"role": role, "application_roles": membership.application_roles},
             )
-            if user.state == User.INVITED:
-                send_activation(user=user, organisation=organisation)
     except IntegrityError:
         raise Conflict(
             "already_member", _("This person is already a member."), field="email"
@@ -168,7 +242,7 @@ def _keep_an_administrator(membership: Membership) -> None:
         Membership.objects.select_for_update()
         .filter(organisation=membership.organisation, role=policies.ADMINISTRATOR)
         .exclude(pk=membership.pk)
-        .filter(user__state=User.ACTIVE)
+        .filter(state=Membership.ACTIVE, user__state=User.ACTIVE)
     )
     if not list(others):
         raise Conflict(
@@ -206,32 +280,37 @@ def resend_activation(*, actor: User, membership: Membership) -> LinkToken:
     """Nieuwe activatielink sturen: revoke open links, send a fresh one."""
     _target(actor, "members.resend_activation", membership)
     with transaction.atomic():
-        user = User.objects.select_for_update().get(pk=membership.user_id)
-        if user.state != User.INVITED:
+        membership = (
+            Membership.objects.select_for_update().select_related("user").get(pk=membership.pk)
+        )
+        if membership.state != Membership.INVITED:
             raise Conflict("not_invited", _("This person has already activated the account."))
-        token = send_activation(user=user, organisation=membership.organisation)
+        token = send_membership_link(membership=membership)
         audit.record(
             "member.activation_resent",
             actor=actor,
             organisation=membership.organisation,
-            target=user,
+            target=membership.user,
         )
     return token
 
 
 def block_member(*, actor: User, membership: Membership) -> None:
-    """Block: the person cannot log in, and every session of theirs ends at once."""
+    """Block the membership: the person can do nothing in this organisation any more (its
+    pages, API tokens and app IDs), at once; their standing elsewhere is untouched. Someone
+    left with no other active organisation is logged out everywhere."""
     _target(actor, "members.block", membership)
     with transaction.atomic():
-        user = User.objects.select_for_update().get(pk=membership.user_id)
-        if user.state == User.BLOCKED:
+        membership = Membership.objects.select_for_update().get(pk=membership.pk)
+        if membership.state == Membership.BLOCKED:
             return
-        if user.state == User.DELETED:
-            raise Conflict("account_deleted", _("This account was deleted."))
         _keep_an_administrator(membership)
-        user.state = User.BLOCKED
-        user.auth_epoch += 1
-        user.save(update_fields=["state", "auth_epoch"])
+        membership.state = Membership.BLOCKED
+        membership.save(update_fields=["state"])
+        user = User.objects.select_for_update().get(pk=membership.user_id)
+        if not user.is_operator and not user.memberships.filter(state=Membership.ACTIVE).exists():
+            user.auth_epoch += 1  # no organisation left to act in: end the sessions
+            user.save(update_fields=["auth_epoch"])
         audit.record(
             "member.blocked", actor=actor, organisation=membership.organisation, target=user
         )
@@ -240,34 +319,74 @@ def block_member(*, actor: User, membership: Membership) -> None:
 def unblock_member(*, actor: User, membership: Membership) -> None:
     _target(actor, "members.unblock", membership)
     with transaction.atomic():
-        user = User.objects.select_for_update().get(pk=membership.user_id)
-        if user.state != User.BLOCKED:
+        membership = Membership.objects.select_for_update().get(pk=membership.pk)
+        if membership.state != Membership.BLOCKED:
             raise Conflict("not_blocked", _("This person is not blocked."))
-        user.state = (
-            User.ACTIVE if user.has_usable_password() and user.phone_enrolment else User.INVITED
-        )
-        user.save(update_fields=["state"])
+        membership.state = Membership.ACTIVE if membership.accepted_at else Membership.INVITED
+        membership.save(update_fields=["state"])
         audit.record(
-            "member.unblocked", actor=actor, organisation=membership.organisation, target=user
+            "member.unblocked",
+            actor=actor,
+            organisation=membership.organisation,
+            target=membership.user,
         )
 
 
 def delete_member(*, actor: User, membership: Membership) -> None:
-    """Remove the membership; with none left, erase the phone and anonymise the account."""
+    """Remove the membership. An account left with no membership at all is anonymised (its
+    phone erased) when this organisation was really its organisation (an accepted membership)
+    or the account was never activated; an invitation another account never accepted leaves
+    that account alone."""
     _target(actor, "members.delete", membership)
     organisation = membership.organisation
     erase = ""
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=membership.user_id)
+        membership = Membership.objects.select_for_update().get(pk=membership.pk)
         _keep_an_administrator(membership)
+        was_accepted = membership.is_accepted
         Membership.objects.filter(pk=membership.pk).delete()
         audit.record("member.deleted", actor=actor, organisation=organisation, target=user)
-        if not user.memberships.exists() and not user.is_operator:
+        orphaned = not user.memberships.exists() and not user.is_operator
+        if orphaned and (was_accepted or user.state == User.INVITED):
             erase = user.phone_enrolment
             anonymise(user)
             audit.record("account.anonymised", actor=actor, organisation=organisation, target=user)
     if erase:
         erase_phone(erase, user)
+
+
+def accept_invitation(*, actor: User, membership: Membership) -> Membership:
+    """The person takes up an organisation's invitation (logged in as themselves)."""
+    if actor.is_operator:
+        raise PermissionDenied(
+            "operator_not_member", _("Operators cannot be members of an organisation.")
+        )
+    with transaction.atomic():
+        membership = (
+            Membership.objects.select_for_update()
+            .select_related("organisation")
+            .filter(pk=membership.pk, user=actor)
+            .first()
+        )
+        if membership is None or membership.state != Membership.INVITED:
+            raise NotFound("invalid_link", _("This invitation is not open (any more)."))
+        accept(membership)
+        audit.record(
+            "member.accepted", actor=actor, organisation=membership.organisation, target=actor
+        )
+    return membership
+
+
+def accept(membership: Membership) -> None:
+    """Inside a transaction: the membership is accepted, its open links used up."""
+    now = clock.now()
+    membership.state = Membership.ACTIVE
+    membership.accepted_at = now
+    membership.save(update_fields=["state", "accepted_at"])
+    LinkToken.objects.filter(membership=membership, used_at=None, revoked_at=None).update(
+        used_at=now
+    )
 
 
 def anonymise(user: User) -> None:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
 from django.db import connection
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from zorgsleutel.accounts.models import LinkToken, Membership, User
 from zorgsleutel.accounts.queries import sql
@@ -52,13 +52,19 @@ def members(organisation: Organisation) -> QuerySet[Membership]:
 
 
 def _open_link() -> QuerySet[LinkToken]:
+    """An open link that takes up this membership (links older than memberships' own links
+    belong to the person)."""
     return LinkToken.objects.filter(
+        Q(membership=OuterRef("pk")) | Q(membership=None),
         user=OuterRef("user"),
-        purpose=LinkToken.ACTIVATION,
+        purpose__in=MEMBERSHIP_LINKS,
         used_at=None,
         revoked_at=None,
         expires_at__gt=clock.now(),
     )
+
+
+MEMBERSHIP_LINKS = (LinkToken.ACTIVATION, LinkToken.INVITATION)
 
 
 def count_members(organisation: Organisation) -> int:
@@ -131,19 +137,37 @@ def _rows(organisation: Organisation, people: tuple[str, list]) -> list[MemberRo
     with connection.cursor() as cursor:
         cursor.execute(
             _SLICE.format(people=people[0]),
-            [LinkToken.ACTIVATION, now, organisation.pk, *people[1]],
+            [*MEMBERSHIP_LINKS, now, organisation.pk, *people[1]],
         )
         return [
-            MemberRow(pk, name, email, role, _json_list(roles), _state(state, bool(open_link)))
-            for pk, name, email, role, roles, state, open_link in cursor.fetchall()
+            MemberRow(
+                pk,
+                invited_name if m_state == Membership.INVITED and invited_name else name,
+                email,
+                role,
+                _json_list(roles),
+                _state(m_state, u_state, bool(open_link)),
+            )
+            for (
+                pk,
+                name,
+                invited_name,
+                email,
+                role,
+                roles,
+                m_state,
+                u_state,
+                open_link,
+            ) in cursor.fetchall()
         ]
 
 
 _SLICE = """
-    SELECT m.id, u.name, u.email, m.role, m.application_roles, u.state,
+    SELECT m.id, u.name, m.invited_name, u.email, m.role, m.application_roles, m.state, u.state,
            EXISTS (SELECT 1 FROM accounts_linktoken t
-                   WHERE t.user_id = m.user_id AND t.purpose = %s AND t.used_at IS NULL
-                     AND t.revoked_at IS NULL AND t.expires_at > %s)
+                   WHERE t.user_id = m.user_id AND t.purpose IN (%s, %s)
+                     AND (t.membership_id = m.id OR t.membership_id IS NULL)
+                     AND t.used_at IS NULL AND t.revoked_at IS NULL AND t.expires_at > %s)
     FROM accounts_membership m JOIN accounts_user u ON u.id = m.user_id
     WHERE m.organisation_id = %s AND m.user_id IN ({people})
     ORDER BY u.name, u.email"""
@@ -158,7 +182,7 @@ def member_row(membership: Membership) -> MemberRow:
     user = membership.user
     return MemberRow(
         membership.pk,
-        user.name,
+        membership.display_name,
         user.email,
         membership.role,
         membership.application_roles,
@@ -178,13 +202,19 @@ def page_of_members(
 
 def state_of(membership: Membership) -> str:
     """invited | link_expired | active | blocked | deleted (seed 000: "link verlopen")."""
-    return _state(membership.user.state, getattr(membership, "has_open_link", True))
+    return _state(
+        membership.state, membership.user.state, getattr(membership, "has_open_link", True)
+    )
 
 
-def _state(user_state: str, has_open_link: bool) -> str:
-    if user_state == User.INVITED and not has_open_link:
-        return LINK_EXPIRED
-    return user_state
+def _state(membership_state: str, user_state: str, has_open_link: bool) -> str:
+    """What the organisation sees: its membership's state (never the account's standing
+    elsewhere); an invitation whose link ran out is "link_expired"."""
+    if membership_state == Membership.INVITED:
+        return Membership.INVITED if has_open_link else LINK_EXPIRED
+    if membership_state == Membership.BLOCKED:
+        return Membership.BLOCKED
+    return User.DELETED if user_state == User.DELETED else User.ACTIVE
 
 
 def _memberships(organisation: Organisation, user_ids: list[int]) -> list[Membership]:

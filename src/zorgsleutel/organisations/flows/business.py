@@ -43,25 +43,19 @@ def create_business_customer(
                 target=organisation,
                 details={"kind": "business", "kvk": kvk_number},
             )
-            user = User.objects.select_for_update().filter(email=email).first()
-            if user is None:
-                user = User.objects.create(
-                    email=email, name=" ".join(manager_name.split()) or email
-                )
-                user.set_unusable_password()
-                user.save(update_fields=["password"])
-            membership = Membership.objects.create(
-                user=user, organisation=organisation, role=policies.MANAGER
+            membership, _new = members.add_invited_membership(
+                organisation=organisation,
+                email=email,
+                name=" ".join(manager_name.split()) or email,
+                role=policies.MANAGER,
             )
             audit.record(
                 "member.created",
                 actor=actor,
                 organisation=organisation,
-                target=user,
+                target=membership.user,
                 details={"role": policies.MANAGER, "first_manager": True},
             )
-            if user.state == User.INVITED:
-                members.send_activation(user=user, organisation=organisation)
     except IntegrityError:
         raise Conflict(
             "kvk_taken", _("A business customer with this KvK number exists."), field="kvk_number"

@@ -113,7 +113,13 @@ def present_card(challenge, presentation: Presentation) -> dict:
         agb_code=application.agb_code,
     )
     user = _applicant_account(application, identity)
-    Membership.objects.create(user=user, organisation=organisation, role=policies.ADMINISTRATOR)
+    Membership.objects.create(  # the applicant's own act, with their card: accepted
+        user=user,
+        organisation=organisation,
+        role=policies.ADMINISTRATOR,
+        state=Membership.ACTIVE,
+        accepted_at=clock.now(),
+    )
     application.state = Application.VALIDATED
     application.validated_at = clock.now()
     application.organisation = organisation
@@ -174,7 +180,7 @@ def _applicant_account(application: Application, identity) -> User:
             name=identity.full_name or application.applicant_name,
             state=User.ACTIVE,
         )
-    if user.state in (User.BLOCKED, User.DELETED):
+    if user.state == User.DELETED:
         raise PermissionDenied(
             "account_blocked",
             _("The account for this e-mail address is blocked. Contact us."),
