@@ -1,0 +1,262 @@
+"""Tenancy: nothing one organisation does reaches a person's standing in another (finding 1 of
+the tenancy review, each attack performed and shown failing; docs/accounts.md, "Tenancy").
+
+The attacker is the manager of a business customer, *Ander Bedrijf BV*; the victims are the
+people of a care provider, *Zorggroep Test*, and an operator.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.test import Client
+
+from people import PASSWORD
+from zorgsleutel.accounts.api.auth import issue_token
+from zorgsleutel.accounts.flows import members
+from zorgsleutel.accounts.models import LinkToken, Membership, User
+from zorgsleutel.core import audit
+from zorgsleutel.core.errors import PermissionDenied
+from zorgsleutel.core.models import AuditEvent
+from zorgsleutel.messaging.models import OutboxMail
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clear_throttles")]
+
+
+@pytest.fixture
+def victim(organisation, person):
+    return person(organisation, "member", email="medewerker@zorggroep.nl", name="Echte Naam")
+
+
+@pytest.fixture
+def attacker(other_organisation, person):
+    return person(other_organisation, "manager", email="beheer@anderbedrijf.nl")
+
+
+@pytest.fixture
+def operator(db):
+    return User.objects.create(
+        email="operator@zorgsleutel.test", name="Operator", state=User.ACTIVE, is_operator=True
+    )
+
+
+@pytest.fixture
+def api(other_organisation, attacker):
+    token = issue_token(organisation=other_organisation, user=attacker, name="aanval")
+    client = Client(headers={"X-Zorgsleutel-Token": token})
+    base = f"/api/v1/organisations/{other_organisation.public_id}/members"
+
+    class Api:
+        def post(self, path="", body=None):
+            return client.post(base + path, json.dumps(body or {}), content_type="application/json")
+
+        def get(self, **params):
+            return client.get(base, params)
+
+        def delete(self, path):
+            return client.delete(base + path)
+
+    return Api()
+
+
+def _invite(api, email: str, name: str = "Getypte Naam"):
+    return api.post(body={"name": name, "email": email})
+
+
+def test_inviting_an_existing_account_answers_as_for_a_new_address(api, victim):
+    existing = _invite(api, "Medewerker@Zorggroep.nl")
+    new = _invite(api, "nieuw@zorggroep.nl")
+    assert existing.status_code == new.status_code == 201
+    seen, fresh = existing.json(), new.json()
+    assert (
+        set(seen)
+        == set(fresh)
+        == {
+            "id",
+            "name",
+            "email",
+            "role",
+            "application_roles",
+            "state",
+        }
+    )
+    assert {k: v for k, v in seen.items() if k != "id"} == {
+        "name": "Getypte Naam",
+        "email": "medewerker@zorggroep.nl",
+        "role": "member",
+        "application_roles": [],
+        "state": "invited",
+    }
+    assert {k: v for k, v in fresh.items() if k not in ("id", "email")} == {
+        "name": "Getypte Naam",
+        "role": "member",
+        "application_roles": [],
+        "state": "invited",
+    }
+    # The list shows only what the attacker typed, never the person's real name.
+    items = {i["email"]: i for i in api.get().json()["items"]}
+    assert items["medewerker@zorggroep.nl"]["name"] == "Getypte Naam"
+    assert "Echte Naam" not in json.dumps(api.get().json())
+    # The person gets an invitation to accept (not an activation: they have an account).
+    assert OutboxMail.objects.filter(to="medewerker@zorggroep.nl", template="invitation").exists()
+
+
+def test_the_attackers_audit_log_does_not_say_the_account_existed(api, victim, other_organisation):
+    _invite(api, "medewerker@zorggroep.nl")
+    _invite(api, "nieuw@zorggroep.nl")
+    details = list(
+        AuditEvent.objects.filter(
+            organisation=other_organisation.audit_ref, action="member.created"
+        ).values_list("details", flat=True)
+    )
+    assert details == [
+        {"role": "member", "application_roles": []},
+        {"role": "member", "application_roles": []},
+    ]
+
+
+def test_blocking_the_invited_membership_does_not_touch_the_person(
+    api, victim, organisation, client, login_as
+):
+    login_as(client, victim, acr="low")
+    member_id = _invite(api, "medewerker@zorggroep.nl").json()["id"]
+    assert api.post(f"/{member_id}/block").json()["state"] == "blocked"
+    assert client.get("/mijn").status_code == 200  # still logged in
+    victim.refresh_from_db()
+    assert (victim.state, victim.auth_epoch) == ("active", 0)
+    assert Membership.objects.get(user=victim, organisation=organisation).state == "active"
+    assert api.post(f"/{member_id}/unblock").json()["state"] == "invited"
+    assert api.delete(f"/{member_id}").status_code == 204
+    victim.refresh_from_db()
+    assert (victim.email, victim.state) == ("medewerker@zorggroep.nl", "active")
+
+
+def test_the_only_administrator_and_the_operator_stay_out_of_reach(
+    api, organisation, person, operator
+):
+    admin = person(organisation, "administrator", email="admin@zorggroep.nl")
+    for email in ("admin@zorggroep.nl", operator.email):
+        member_id = _invite(api, email).json()["id"]
+        assert api.post(f"/{member_id}/block").status_code == 200
+    admin.refresh_from_db()
+    operator.refresh_from_db()
+    assert (admin.state, admin.auth_epoch, operator.state, operator.auth_epoch) == (
+        "active",
+        0,
+        "active",
+        0,
+    )
+    assert Membership.objects.get(user=admin, organisation=organisation).state == "active"
+    # The administrator still acts in their own organisation.
+    members.invite_member(
+        actor=admin, organisation=organisation, name="Nieuw", email="nieuw@zorggroep.nl"
+    )
+
+
+def test_no_answer_tells_whether_an_address_has_an_account_elsewhere(api, victim):
+    first = _invite(api, "medewerker@zorggroep.nl")
+    again = _invite(api, "medewerker@zorggroep.nl")
+    new_again = (_invite(api, "nieuw@zorggroep.nl"), _invite(api, "nieuw@zorggroep.nl"))[1]
+    assert first.status_code == 201
+    # A second invitation of the same address is "already a member" in both cases.
+    assert again.status_code == new_again.status_code == 409
+    assert again.json()["error"] == new_again.json()["error"] == "already_member"
+
+
+def test_login_events_reach_only_organisations_the_person_accepted(
+    api, victim, organisation, other_organisation
+):
+    _invite(api, "medewerker@zorggroep.nl")
+    victim = User.objects.get(pk=victim.pk)
+    audit.record_for_person("login.succeeded", person=victim, actor=victim, target=victim)
+    logged_in = AuditEvent.objects.filter(action="login.succeeded")
+    assert sorted(logged_in.values_list("organisation", flat=True)) == [organisation.audit_ref]
+    membership = Membership.objects.get(user=victim, organisation=other_organisation)
+    members.accept_invitation(actor=victim, membership=membership)
+    victim = User.objects.get(pk=victim.pk)
+    audit.record_for_person("login.succeeded", person=victim, actor=victim, target=victim)
+    assert sorted(logged_in.values_list("organisation", flat=True)) == sorted(
+        [organisation.audit_ref, organisation.audit_ref, other_organisation.audit_ref]
+    )
+
+
+def test_the_person_accepts_by_the_mailed_link_and_then_belongs(
+    api, victim, other_organisation, client, login_as, mailed_link
+):
+    _invite(api, "medewerker@zorggroep.nl")
+    link = mailed_link("medewerker@zorggroep.nl")
+    assert link.startswith("/uitnodiging/")
+    anonymous = client.get(link)
+    assert anonymous.status_code == 302 and anonymous["Location"] == "/inloggen"
+    login_as(client, victim, acr="low")
+    assert client.get(link)["Location"] == "/mijn"
+    home = client.get("/mijn").content.decode()
+    assert "Ander Bedrijf BV nodigt u uit als medewerker." in home
+    membership = Membership.objects.get(user=victim, organisation=other_organisation)
+    accepted = client.post(f"/mijn/uitnodigingen/{membership.pk}/accepteren")
+    assert accepted.status_code == 302
+    membership.refresh_from_db()
+    assert membership.state == "active"
+    assert not LinkToken.objects.filter(membership=membership, used_at=None).exists()
+    # Now the organisation sees the person as they are.
+    assert api.get().json()["items"][0]["name"] in ("Echte Naam", "Test Persoon")
+    assert {i["name"] for i in api.get().json()["items"]} >= {"Echte Naam"}
+
+
+def test_nobody_accepts_someone_elses_invitation(api, victim, person, organisation, client):
+    _invite(api, "medewerker@zorggroep.nl")
+    membership = Membership.objects.get(user=victim, state="invited")
+    intruder = person(organisation, "member", email="ander@zorggroep.nl")
+    with pytest.raises(Exception) as refused:
+        members.accept_invitation(actor=intruder, membership=membership)
+    assert refused.value.code == "invalid_link"
+    assert Membership.objects.get(pk=membership.pk).state == "invited"
+
+
+def test_operators_are_nobodys_members(api, operator):
+    _invite(api, operator.email)
+    membership = Membership.objects.get(user=operator)
+    with pytest.raises(PermissionDenied) as refused:
+        members.accept_invitation(actor=operator, membership=membership)
+    assert refused.value.code == "operator_not_member"
+    assert Membership.objects.get(pk=membership.pk).state == "invited"
+
+
+def test_a_blocked_membership_ends_that_organisations_api_access_at_once(
+    organisation, person, other_organisation
+):
+    admin = person(organisation, "administrator", email="admin@zorggroep.nl")
+    manager = person(organisation, "manager", email="beheer@zorggroep.nl")
+    person(other_organisation, "manager", email="beheer@zorggroep.nl-elders.nl")
+    token = issue_token(organisation=organisation, user=manager, name="hr")
+    client = Client(headers={"X-Zorgsleutel-Token": token})
+    url = f"/api/v1/organisations/{organisation.public_id}/members"
+    assert client.get(url).status_code == 200
+    members.block_member(actor=admin, membership=manager.memberships.get())
+    refused = client.get(url)
+    assert refused.status_code == 403 and refused.json()["error"] == "forbidden"
+
+
+def test_a_person_blocked_in_one_organisation_keeps_working_in_the_other(
+    organisation, other_organisation, person, client, login_as
+):
+    admin = person(organisation, "administrator", email="admin@zorggroep.nl")
+    both = person(organisation, "manager", email="beide@zorggroep.nl")
+    Membership.objects.create(user=both, organisation=other_organisation, role="manager")
+    login_as(client, both, acr="substantial")
+    members.block_member(actor=admin, membership=both.memberships.get(organisation=organisation))
+    assert client.get(f"/beheer/{other_organisation.public_id}").status_code == 200
+    assert client.get(f"/beheer/{organisation.public_id}").status_code == 403
+    both.refresh_from_db()
+    assert (both.state, both.auth_epoch) == ("active", 0)
+
+
+def test_a_person_blocked_everywhere_cannot_log_in(organisation, person, client):
+    admin = person(organisation, "administrator", email="admin@zorggroep.nl")
+    only = person(organisation, "member", email="alleen@zorggroep.nl")
+    members.block_member(actor=admin, membership=only.memberships.get())
+    response = client.post("/inloggen", {"email": "alleen@zorggroep.nl", "password": PASSWORD})
+    assert "Uw account is geblokkeerd. Neem contact op met uw beheerder." in (
+        response.content.decode()
+    )
