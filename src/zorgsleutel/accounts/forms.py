@@ -6,10 +6,11 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from zorgsleutel import policies
+from zorgsleutel.accounts import emails
 
 
 class LoginForm(forms.Form):
-    email = forms.EmailField(
+    email = emails.EmailField(
         label=_("E-mail address"),
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "username"}),
@@ -55,7 +56,7 @@ class CredentialsForm(forms.Form):
 
 
 class ForgotPasswordForm(forms.Form):
-    email = forms.EmailField(
+    email = emails.EmailField(
         label=_("E-mail address"),
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "username"}),
@@ -64,7 +65,7 @@ class ForgotPasswordForm(forms.Form):
 
 class NewUserForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=200)
-    email = forms.EmailField(label=_("Business e-mail address"), max_length=254)
+    email = emails.EmailField(label=_("Business e-mail address"), max_length=254)
     role = forms.ChoiceField(label=_("Role"))
     application_roles = forms.MultipleChoiceField(
         label=_("Application roles"), required=False, widget=forms.CheckboxSelectMultiple

@@ -15,9 +15,9 @@ from datetime import datetime
 
 from django.contrib.auth.hashers import identify_hasher
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import transaction
 
+from zorgsleutel.accounts import emails
 from zorgsleutel.accounts.flows import members
 from zorgsleutel.core import audit, clock
 from zorgsleutel.core.errors import DomainError
@@ -65,9 +65,7 @@ def read_rows(text: str) -> tuple[list[tuple[int, dict]], list[tuple[int, str]]]
 def _check(row: dict, organisation: Organisation) -> str | None:
     if not row.get("name"):
         return "name is empty"
-    try:
-        validate_email(row.get("email", ""))
-    except ValidationError:
+    if not emails.is_valid(row.get("email", "").strip().lower()):
         return f"not an e-mail address: {row.get('email', '')!r}"
     try:
         members.check_business_email(row["email"], organisation)

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from zorgsleutel import policies, vaultclient
-from zorgsleutel.accounts import permissions, tokens
+from zorgsleutel.accounts import emails, permissions, tokens
 from zorgsleutel.accounts.models import LinkToken, Membership, User
 from zorgsleutel.core import audit, clock
 from zorgsleutel.core.errors import Conflict, DomainError, NotFound, PermissionDenied
@@ -23,8 +23,9 @@ from zorgsleutel.organisations.models import Organisation
 
 
 def check_business_email(email: str, organisation: Organisation) -> str:
-    """Lower-cased e-mail if the organisation accepts it (business address, allowed domain)."""
-    email = email.strip().lower()
+    """Lower-cased e-mail if the organisation accepts it (a valid address, a business one, in an
+    allowed domain)."""
+    email = emails.normalise(email)
     domain = email.rpartition("@")[2]
     allowed = [d.lower() for d in organisation.allowed_email_domains or []]
     if allowed and domain not in allowed:
