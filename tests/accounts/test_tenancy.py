@@ -260,3 +260,39 @@ def test_a_person_blocked_everywhere_cannot_log_in(organisation, person, client)
     assert "Uw account is geblokkeerd. Neem contact op met uw beheerder." in (
         response.content.decode()
     )
+
+
+@pytest.mark.parametrize("size", ["small", "large"])
+def test_the_list_orders_and_searches_an_invitation_by_the_typed_name_only(
+    api, victim, person, other_organisation, monkeypatch, size, client, login_as
+):
+    """Search and order would otherwise tell the account's real name ("Echte Naam")."""
+    from zorgsleutel.accounts.queries import sql as member_sql
+
+    if size == "large":  # walk the users' index instead of the memberships
+        monkeypatch.setattr(member_sql, "SMALL_ORGANISATION", 0)
+        monkeypatch.setattr(member_sql, "_memo", {})
+    for name in ("Anna Eerst", "Mia Midden", "Zoe Laatst"):
+        person(other_organisation, "member", email=f"{name.split()[0].lower()}@anderbedrijf.nl")
+        User.objects.filter(email=f"{name.split()[0].lower()}@anderbedrijf.nl").update(name=name)
+    _invite(api, "medewerker@zorggroep.nl", name="Noor Getypt")
+
+    def names(**params):
+        return [i["name"] for i in api.get(**params).json()["items"]]
+
+    assert names() == ["Anna Eerst", "Mia Midden", "Noor Getypt", "Test Persoon", "Zoe Laatst"]
+    assert names(q="echte") == []
+    assert names(q="getypt") == ["Noor Getypt"]
+    assert names(q="zorggroep") == ["Noor Getypt"]
+    walked, cursor = [], None
+    while True:  # two at a time, following the cursors
+        page = api.get(limit=2, **({"cursor": cursor} if cursor else {})).json()
+        walked += [i["name"] for i in page["items"]]
+        if not (cursor := page["next"]):
+            break
+    assert walked == names()
+    assert names(page=2, limit=2) == ["Noor Getypt", "Test Persoon"]
+    assert api.get(q="t", page=1, limit=2).json()["count"] == 4
+    login_as(client, User.objects.get(email="beheer@anderbedrijf.nl"), acr="low")
+    page = client.get(f"/beheer/{other_organisation.public_id}?q=echte").content.decode()
+    assert "Echte Naam" not in page and "medewerker@zorggroep.nl" not in page

@@ -160,6 +160,15 @@ class Membership(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["user", "organisation"], name="membership_once")
         ]
+        # The few open invitations of an organisation, found without reading its members
+        # (accounts/queries: invitations listed under the name the organisation typed).
+        indexes = [
+            models.Index(
+                fields=["organisation"],
+                condition=models.Q(state="invited"),
+                name="membership_invited",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.organisation} ({self.role}, {self.state})"

@@ -80,5 +80,13 @@ class Migration(migrations.Migration):
                 max_length=20,
             ),
         ),
+        migrations.AddIndex(
+            model_name="membership",
+            index=models.Index(
+                condition=models.Q(("state", "invited")),
+                fields=["organisation"],
+                name="membership_invited",
+            ),
+        ),
         migrations.RunPython(memberships_take_the_state, migrations.RunPython.noop),
     ]

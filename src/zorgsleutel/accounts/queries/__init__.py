@@ -124,11 +124,19 @@ def slice_of_members(
     """
     people = sql.People(organisation, normalise_search(search), after)
     if people.search and not people.small and connection.vendor == "postgresql":
-        rows = _rows(organisation, people.window(limit + 1, sql.SEARCH_WINDOW))
+        chosen = people.window(limit + 1, sql.SEARCH_WINDOW)
+        rows = _rows(organisation, chosen)
         if len(rows) <= limit and not people.window_reaches_end(sql.SEARCH_WINDOW):
-            rows = _rows(organisation, people.ids(limit + 1, narrow=True))
+            chosen = people.ids(limit + 1, narrow=True)
+            rows = _rows(organisation, chosen)
     else:
-        rows = _rows(organisation, people.ids(limit + 1, narrow=bool(people.search)))
+        chosen = people.ids(limit + 1, narrow=bool(people.search))
+        rows = None
+    if sql.has_invitations(organisation):
+        # Invitations under a typed name go in by that name, in the database's order.
+        rows = _rows(organisation, people.with_invitations(chosen, limit + 1))
+    elif rows is None:
+        rows = _rows(organisation, chosen)
     return Slice(rows[:limit], more=len(rows) > limit)
 
 
@@ -142,7 +150,7 @@ def _rows(organisation: Organisation, people: tuple[str, list]) -> list[MemberRo
         return [
             MemberRow(
                 pk,
-                invited_name if m_state == Membership.INVITED and invited_name else name,
+                name,
                 email,
                 role,
                 _json_list(roles),
@@ -151,7 +159,6 @@ def _rows(organisation: Organisation, people: tuple[str, list]) -> list[MemberRo
             for (
                 pk,
                 name,
-                invited_name,
                 email,
                 role,
                 roles,
@@ -162,15 +169,18 @@ def _rows(organisation: Organisation, people: tuple[str, list]) -> list[MemberRo
         ]
 
 
-_SLICE = """
-    SELECT m.id, u.name, m.invited_name, u.email, m.role, m.application_roles, m.state, u.state,
+_SHOWN_NAME = (  # what the organisation sees: an invitation keeps the name it typed
+    "CASE WHEN m.state = 'invited' AND m.invited_name <> '' THEN m.invited_name ELSE u.name END"
+)
+_SLICE = f"""
+    SELECT m.id, {_SHOWN_NAME}, u.email, m.role, m.application_roles, m.state, u.state,
            EXISTS (SELECT 1 FROM accounts_linktoken t
                    WHERE t.user_id = m.user_id AND t.purpose IN (%s, %s)
                      AND (t.membership_id = m.id OR t.membership_id IS NULL)
                      AND t.used_at IS NULL AND t.revoked_at IS NULL AND t.expires_at > %s)
     FROM accounts_membership m JOIN accounts_user u ON u.id = m.user_id
-    WHERE m.organisation_id = %s AND m.user_id IN ({people})
-    ORDER BY u.name, u.email"""
+    WHERE m.organisation_id = %s AND m.user_id IN ({{people}})
+    ORDER BY {_SHOWN_NAME}, u.email"""  # noqa: S608 (constants; values are parameters)
 
 
 def _json_list(value) -> list:
@@ -236,7 +246,11 @@ class _PeopleIds:
         return self.people.count()
 
     def __getitem__(self, key: slice) -> list[int]:
-        people, params = self.people.ids(key.stop - key.start, key.start, narrow=True)
+        if sql.has_invitations(self.organisation):
+            first = self.people.ids(key.stop, 0, narrow=True)
+            people, params = self.people.with_invitations(first, key.stop - key.start, key.start)
+        else:
+            people, params = self.people.ids(key.stop - key.start, key.start, narrow=True)
         with connection.cursor() as cursor:
             cursor.execute(people, params)
             return [row[0] for row in cursor.fetchall()]

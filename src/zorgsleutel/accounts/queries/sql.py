@@ -81,7 +81,7 @@ class People:
         if self.small:
             sql = (
                 "SELECT p.id FROM accounts_user p JOIN accounts_membership o"
-                " ON o.user_id = p.id WHERE o.organisation_id = %s"
+                f" ON o.user_id = p.id WHERE o.organisation_id = %s AND NOT {renamed('o', 'p')}"
             )
             params = [self.organisation_id]
         else:
@@ -98,6 +98,8 @@ class People:
     def count(self) -> int:
         """How many match, for numbered pages (this reads every match)."""
         sql, params = self.ids(None, narrow=True)
+        if has_invitations(Organisation(pk=self.organisation_id)):
+            sql, params = self.with_invitations((sql, params), None)
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT COUNT(*) FROM ({sql}) c", params)
             return cursor.fetchone()[0]
@@ -143,10 +145,54 @@ class People:
             return cursor.fetchone()[0] < size
 
     def _in_organisation(self, alias: str) -> tuple[str, list]:
+        """The person is in the organisation under their own name (an invitation that shows
+        the name the organisation typed is in `invitations()`)."""
         return (
             "EXISTS (SELECT 1 FROM accounts_membership o"
-            f" WHERE o.user_id = {alias}.id AND o.organisation_id = %s)",
+            f" WHERE o.user_id = {alias}.id AND o.organisation_id = %s"
+            f" AND NOT {renamed('o', alias)})",
             [self.organisation_id],
+        )
+
+    def invitations(self, limit: int | None) -> tuple[str, list]:
+        """Open invitations shown under the name the organisation typed, as (id, name, email)
+        rows matching the search after the position, in (name, e-mail) order. They are few,
+        and found by the partial index of invited memberships."""
+        sql = (
+            "SELECT u.id AS id, m.invited_name AS name, u.email AS email"
+            " FROM accounts_membership m JOIN accounts_user u ON u.id = m.user_id"
+            f" WHERE m.organisation_id = %s AND m.state = %s AND {renamed('m', 'u')}"
+        )
+        params: list = [self.organisation_id, INVITED]
+        if self.search:
+            test, pattern = contains_columns("m.invited_name", "u.email", self.search)
+            sql, params = f"{sql} AND {test}", [*params, pattern, pattern]
+        if self.after is not None:
+            name, email = self.after.name, self.after.email
+            sql += " AND m.invited_name >= %s AND (m.invited_name > %s OR u.email > %s)"
+            params += [name, name, email]
+        if limit is None:
+            return sql, params
+        return f"{sql} ORDER BY m.invited_name, u.email LIMIT %s", [*params, limit]
+
+    def with_invitations(
+        self, people: tuple[str, list], limit: int | None, offset: int = 0
+    ) -> tuple[str, list]:
+        """`people` (ids in order, at most limit + offset of them) merged with the matching
+        invitations in the database's own (name, e-mail) order: the ids of the page."""
+        sql, params = people
+        extra, extra_params = self.invitations(None if limit is None else limit + offset)
+        merged = (
+            "SELECT k.id AS id, k.name AS name, k.email AS email FROM accounts_user k"
+            f" WHERE k.id IN (SELECT * FROM ({sql}) a)"
+            f" UNION ALL SELECT * FROM ({extra}) b"
+        )
+        merged_params = [*params, *extra_params]
+        if limit is None:
+            return f"SELECT c.id FROM ({merged}) c", merged_params
+        return (
+            f"SELECT c.id FROM ({merged}) c ORDER BY c.name, c.email LIMIT %s OFFSET %s",
+            [*merged_params, limit, offset],
         )
 
     def _matches(self, alias: str) -> tuple[str, list]:
@@ -168,10 +214,36 @@ class People:
 
 def contains(alias: str, search: str) -> tuple[str, str]:
     """`name` or `email` contains `search`, as Django's icontains writes it for this database."""
+    return contains_columns(f"{alias}.name", f"{alias}.email", search)
+
+
+def contains_columns(name: str, email: str, search: str) -> tuple[str, str]:
     column = connection.ops.lookup_cast("icontains", "CharField")
     test = connection.operators["icontains"] % "%s"
-    sql = f"({column % (alias + '.name')} {test} OR {column % (alias + '.email')} {test})"
+    sql = f"({column % name} {test} OR {column % email} {test})"
     return sql, f"%{connection.ops.prep_for_like_query(search)}%"
+
+
+INVITED = "invited"  # Membership.INVITED
+
+
+def renamed(membership: str, user: str) -> str:
+    """The membership is an invitation the organisation knows under another name than the
+    account's (until the person accepts, the organisation sees only what it typed)."""
+    return (
+        f"({membership}.state = 'invited' AND {membership}.invited_name <> ''"
+        f" AND {membership}.invited_name <> {user}.name)"
+    )
+
+
+def has_invitations(organisation: Organisation) -> bool:
+    """Whether the organisation has open invitations at all (the partial index, one probe)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT 1 FROM accounts_membership WHERE organisation_id = %s AND state = %s LIMIT 1",
+            [organisation.pk, INVITED],
+        )
+        return cursor.fetchone() is not None
 
 
 def fts_narrowed(sql: str, params: list, search: str) -> tuple[str, list]:
