@@ -37,6 +37,7 @@ def prepare_notice(*, client: str, enrolment_id: str, kind: str, locale: str) ->
         raise VaultError("unknown_notice_kind", "No such notice.", field="kind")
     now = timezone.now()
     with connection.cursor() as cursor:
+        # The send path's own lookup (and row lock); its challenge columns play no part here.
         row = hotpath.lock_enrolment(
             cursor, enrolment_id=enrolment_id, client=client, now=now, resend_after=now
         )

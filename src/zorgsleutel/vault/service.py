@@ -1,4 +1,5 @@
-"""The vault's operations: enrol a number, send a code, verify it, give a hint, erase.
+"""The vault's operations: enrol a number, send a code, verify it, give a hint, erase
+(notices: notices.py; caps and the gateway step every SMS shares: sending.py).
 
 Numbers and codes never leave this module except to an SMS gateway. Callers get an opaque id,
 a masked hint and yes/no. SMS are sent outside database transactions (a slow gateway must not
