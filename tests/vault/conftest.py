@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 from django.conf import settings
 from django.test import Client
+from django.utils import timezone
 
 from zorgsleutel import vaultprotocol as signing
 from zorgsleutel.vault import gateways
@@ -88,3 +90,35 @@ def last_code():
         return next(word for word in words if word.isdigit() and len(word) == 6)
 
     return read
+
+
+class Clock:
+    """The vault's time (it reads `django.utils.timezone.now`), moved forward on request."""
+
+    def __init__(self, monkeypatch):
+        self.offset = timedelta(0)
+        real_now = timezone.now
+        monkeypatch.setattr(timezone, "now", lambda: real_now() + self.offset)
+
+    def advance(self, **delta) -> None:
+        self.offset += timedelta(**delta)
+
+
+@pytest.fixture
+def clock(monkeypatch) -> Clock:
+    """`clock.advance(seconds=31)`: everything the vault does from then on happens later.
+    (Signed requests keep the real Unix time: the vault checks those against time.time().)"""
+    return Clock(monkeypatch)
+
+
+@pytest.fixture
+def confirmed(vault, last_code):
+    """`confirmed(phone)`: a confirmed enrolment of this number (enrolled, code verified)."""
+
+    def make(phone: str = "0612345678") -> dict:
+        sent = vault.post("/v1/enrolments", {"phone": phone, "locale": "nl"}).json()
+        verdict = vault.post(f"/v1/challenges/{sent['challenge']}/verify", {"code": last_code()})
+        assert verdict.json()["result"] == "ok"
+        return sent
+
+    return make

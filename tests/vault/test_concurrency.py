@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 
 from zorgsleutel.vault import policies
-from zorgsleutel.vault.models import Challenge
+from zorgsleutel.vault.models import Challenge, DevSms
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -57,3 +57,16 @@ def test_parallel_wrong_codes_count_every_attempt(vault, make_client, last_code)
     assert results.count("blocked") == 8 - (policies.CODE_MAX_ATTEMPTS - 1)
     challenge = Challenge.objects.get()
     assert (challenge.attempts, challenge.status) == (policies.CODE_MAX_ATTEMPTS, "blocked")
+
+
+def test_parallel_enrolments_of_one_number_stay_under_its_unconfirmed_cap(make_client):
+    """Eight enrolments of one number at once: three codes go out (PostgreSQL serialises them
+    with a per-number lock, SQLite serialises all writes)."""
+
+    def enrol() -> dict:
+        response = make_client().post("/v1/enrolments", {"phone": "0612345678"})
+        return {"status": response.status_code, "error": response.json().get("error")}
+
+    results = sorted((r["status"], r["error"]) for r in _in_parallel(enrol, 8))
+    assert results == [(201, None)] * 3 + [(429, "sms_cap_unconfirmed")] * 5
+    assert DevSms.objects.count() == 3

@@ -16,6 +16,7 @@ ENDPOINTS = [
     ("GET", "/v1/enrolments/enr_x"),
     ("DELETE", "/v1/enrolments/enr_x"),
     ("POST", "/v1/enrolments/enr_x/challenge"),
+    ("POST", "/v1/enrolments/enr_x/notices"),
     ("POST", "/v1/challenges/chl_x/verify"),
     ("GET", "/v1/health"),
     ("GET", "/v1/dev/sms"),
@@ -115,6 +116,41 @@ def test_bad_input_gets_a_clear_4xx_and_changes_nothing(vault, raw, status, code
     assert response.status_code == status
     assert response.json()["error"] == code
     assert response.json()["message"]
+    assert not Enrolment.objects.exists()
+
+
+def test_a_signed_body_of_5000_nested_brackets_is_refused_as_bad_json(vault):
+    """json.loads recurses once per level: this body used to raise RecursionError (a 500)."""
+    response = vault.post("/v1/enrolments", raw=b"[" * 5000)
+    assert response.status_code == 400
+    assert response.json() == {"error": "invalid_json", "message": "The body nests too deeply."}
+    assert not Enrolment.objects.exists()
+
+
+def _nested(levels: int) -> bytes:
+    """{"phone": [[...]]}: `levels` of nesting in all, the outer object included."""
+    return b'{"phone": ' + b"[" * (levels - 1) + b"]" * (levels - 1) + b"}"
+
+
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [
+        (_nested(32), "invalid_field"),  # the limit itself: parsed, then refused by the schema
+        (_nested(33), "invalid_json"),
+        (b'{"phone": [{"a": [{"b": ' + b"[" * 29 + b"]" * 29 + b"}]}]}", "invalid_json"),
+        # Brackets inside strings are text, not nesting: these are parsed (an unknown key),
+        # also after an escaped quote; after an escaped backslash the string has ended.
+        (b'{"phone": "0612345678", "' + b"[" * 100 + b'": 1}', "unknown_field"),
+        (rb'{"phone": "0612345678", "\"' + b"{" * 100 + b'": 1}', "unknown_field"),
+        (rb'{"phone": "0612345678", "\\"' + b"[" * 100 + b'": 1}', "invalid_json"),
+        # A number longer than Python's int limit (4,300 digits) was a ValueError, a 500.
+        (b'{"phone": 1' + b"0" * 5000 + b"}", "invalid_json"),
+    ],
+)
+def test_nesting_is_limited_to_32_levels_outside_strings(vault, raw, code):
+    response = vault.post("/v1/enrolments", raw=raw)
+    assert response.status_code == 400
+    assert response.json()["error"] == code
     assert not Enrolment.objects.exists()
 
 

@@ -104,12 +104,16 @@ def test_a_failed_first_send_on_a_new_challenge_removes_it(
     assert list(Challenge.objects.values_list("id", flat=True)) == [enrolled["challenge"]]
 
 
-def test_a_send_takes_two_short_write_transactions(vault, enrolled):
+def test_a_send_takes_two_short_write_transactions(vault, confirmed, clock):
     """The hot path's shape (not its speed): nonce, lookup, caps, challenge, send record and
-    event in one transaction; the gateway's answer in a second one."""
-    Challenge.objects.update(last_sent_at=timezone.now() - timedelta(seconds=31))
+    event in one transaction; the gateway's answer in a second one. Measured on a login's
+    resend (a confirmed enrolment: pending ones also take a per-number lock on PostgreSQL)."""
+    enrolment = confirmed()["enrolment"]
+    clock.advance(seconds=31)
+    assert _resend(vault, {"enrolment": enrolment}).status_code == 201
+    clock.advance(seconds=31)
     with CaptureQueriesContext(connection) as queries:
-        assert _resend(vault, enrolled).status_code == 201
+        assert _resend(vault, {"enrolment": enrolment}).status_code == 201
     statements = [q["sql"].split()[0].upper() for q in queries.captured_queries]
     # The dev gateway's own outbox row is the one INSERT outside them.
     assert statements.count("INSERT") == 5  # nonce, send, event, dev outbox, delivery attempt

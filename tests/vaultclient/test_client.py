@@ -52,3 +52,37 @@ def test_a_wrong_key_is_unavailable(live_vault):
     client = vaultclient.VaultClient(url=live_vault, client_id="portal", key=b"wrong", timeout=2)
     with pytest.raises(vaultclient.VaultUnavailable, match="credentials"):
         client.health()
+
+
+NOTICE_NL = (
+    "Zorgsleutel: uw wachtwoord en telefoonnummer zijn gewijzigd. Was u dit niet? Gebruik de "
+    "link 'Dit was ik niet' in de e-mail die wij u stuurden, of neem contact op met uw beheerder."
+)
+
+
+def test_notify_texts_the_confirmed_number_a_fixed_notice(vault_service):
+    client = vault_service
+    sent = client.enrol(phone="06 1111 2235", locale="nl")
+    assert client.verify(challenge=sent.challenge, code=_code(client, sent.hint)).ok
+
+    notice = client.notify(enrolment=sent.enrolment, kind="credentials_changed", locale="nl")
+
+    assert notice == vaultclient.NoticeSent(
+        enrolment=sent.enrolment, notice="credentials_changed", hint="06 •• •• •• 35"
+    )
+    newest = client.dev_sms()[0]
+    assert newest == {"to": "06 •• •• •• 35", "body": NOTICE_NL, "sent_at": newest["sent_at"]}
+
+
+def test_notify_refuses_unknown_kinds_and_pending_enrolments(vault_service):
+    client = vault_service
+    sent = client.enrol(phone="06 1111 2236", locale="nl")
+    with pytest.raises(vaultclient.VaultRefused) as pending:
+        client.notify(enrolment=sent.enrolment, kind="credentials_changed")
+    assert (pending.value.status, pending.value.code) == (409, "enrolment_not_confirmed")
+    client.verify(challenge=sent.challenge, code=_code(client, sent.hint))
+    newest = client.dev_sms()[0]
+    with pytest.raises(vaultclient.VaultRefused) as unknown:
+        client.notify(enrolment=sent.enrolment, kind="Uw pas is geblokkeerd, bel 0900-1234")
+    assert (unknown.value.status, unknown.value.code) == (400, "unknown_notice_kind")
+    assert client.dev_sms()[0] == newest  # nothing was sent

@@ -2,6 +2,7 @@
 
 POST /v1/enrolments                 {"phone", "locale"} -> enrolment, hint, challenge
 POST /v1/enrolments/<id>/challenge  {}                  -> challenge (new code; resend after 30 s)
+POST /v1/enrolments/<id>/notices    {"kind", "locale"}  -> notice sent (a fixed text)
 GET  /v1/enrolments/<id>                                -> hint
 DELETE /v1/enrolments/<id>                              -> erased
 POST /v1/challenges/<id>/verify     {"code"}            -> ok | wrong (n left) | expired | blocked
@@ -11,7 +12,6 @@ GET  /v1/dev/sms[?since=ISO time]   (DEBUG only)        -> the dev gateway's out
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from datetime import datetime
@@ -20,9 +20,9 @@ from typing import Annotated, Literal
 from django.conf import settings
 from django.db import connection, transaction
 from django.http import HttpRequest, JsonResponse
-from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, StringConstraints
 
-from zorgsleutel.vault import auth, policies, service, writelock
+from zorgsleutel.vault import auth, jsonbody, notices, policies, service, writelock
 from zorgsleutel.vault.errors import VaultError
 from zorgsleutel.vault.models import DevSms
 
@@ -42,51 +42,29 @@ class VerifyIn(_Strict):
     code: Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$")]
 
 
+class NoticeIn(_Strict):
+    kind: Annotated[str, StringConstraints(min_length=1, max_length=40)]
+    locale: Literal["nl", "en"] = "nl"
+
+
 class EmptyIn(_Strict):
     pass
-
-
-def _read_body(request: HttpRequest) -> bytes:
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        raise VaultError("bad_content_length", "Invalid Content-Length.") from None
-    if length > policies.MAX_BODY_BYTES:
-        raise VaultError("body_too_large", "Request body too large.", status=413)
-    return request.read(policies.MAX_BODY_BYTES + 1)
-
-
-def _parse(schema: type[_Strict], body: bytes) -> _Strict:
-    if len(body) > policies.MAX_BODY_BYTES:
-        raise VaultError("body_too_large", "Request body too large.", status=413)
-    try:
-        data = json.loads(body or b"{}")
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise VaultError("invalid_json", "The body is not valid JSON.") from None
-    if not isinstance(data, dict):
-        raise VaultError("invalid_json", "The body must be a JSON object.")
-    try:
-        return schema.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(part) for part in first["loc"]) or None
-        code = "unknown_field" if first["type"] == "extra_forbidden" else "invalid_field"
-        raise VaultError(code, f"{field}: {first['msg']}", field=field) from None
 
 
 def endpoint(
     methods: dict[str, tuple[type[_Strict] | None, Callable]],
     *,
-    sends_sms: bool = False,
+    delivers: Callable[[object], dict] | None = None,
     with_request: bool = False,
 ) -> Callable:
     """A signed JSON endpoint: method dispatch, auth, body validation, errors as JSON.
 
     Requests are authenticated and handled in one transaction (one lock, one commit). A request
     refused inside the transaction (e.g. 404) rolls its nonce back too; replaying it changes
-    nothing either. Where an SMS is sent, the handler only prepares the send in that transaction
-    (service.prepare_*; its refusals come before any write and keep the nonce) and the gateway
-    is called after the commit (service.deliver): a gateway call must not hold database locks.
+    nothing either. Where an SMS is sent (`delivers`), the handler only prepares the send in
+    that transaction (service.prepare_*, notices.prepare_notice; their refusals come before any
+    write and keep the nonce) and `delivers(prepared)` calls the gateway after the commit: a
+    gateway call must not hold database locks.
     """
 
     def view(request: HttpRequest, **kwargs) -> JsonResponse:
@@ -94,23 +72,23 @@ def endpoint(
             if request.method not in methods:
                 raise VaultError("method_not_allowed", "Method not allowed.", status=405)
             schema, handler = methods[request.method]
-            body = _read_body(request)
-            if sends_sms:
+            body = jsonbody.read(request)
+            if delivers:
                 refused = None
                 with writelock.serialised_writes(), transaction.atomic():
                     client = auth.authenticate(request, body)
                     try:
-                        payload = _parse(schema, body) if schema else None
+                        payload = jsonbody.parse(schema, body) if schema else None
                         prepared = handler(client=client, payload=payload, **kwargs)
                     except VaultError as exc:  # nothing written but the nonce: keep it
                         refused = exc
                 if refused is not None:
                     raise refused
-                status, data = 201, _sent(service.deliver(prepared))
+                status, data = 201, delivers(prepared)
             else:
                 with writelock.serialised_writes(), transaction.atomic():
                     client = auth.authenticate(request, body)
-                    payload = _parse(schema, body) if schema else None
+                    payload = jsonbody.parse(schema, body) if schema else None
                     if with_request:
                         kwargs["request"] = request
                     status, data = handler(client=client, payload=payload, **kwargs)
@@ -125,7 +103,8 @@ def endpoint(
     return view
 
 
-def _sent(sent: service.ChallengeSent) -> dict:
+def _deliver_code(prepared: service.PreparedSend) -> dict:
+    sent = service.deliver(prepared)
     return {
         "enrolment": sent.enrolment,
         "challenge": sent.challenge,
@@ -141,6 +120,17 @@ def _enrol(*, client: str, payload: EnrolIn) -> service.PreparedSend:
 
 def _challenge(*, client: str, payload: EmptyIn, enrolment_id: str) -> service.PreparedSend:
     return service.prepare_challenge(client=client, enrolment_id=enrolment_id)
+
+
+def _notice(*, client: str, payload: NoticeIn, enrolment_id: str) -> notices.PreparedNotice:
+    return notices.prepare_notice(
+        client=client, enrolment_id=enrolment_id, kind=payload.kind, locale=payload.locale
+    )
+
+
+def _deliver_notice(prepared: notices.PreparedNotice) -> dict:
+    sent = notices.deliver_notice(prepared)
+    return {"enrolment": sent.enrolment, "notice": sent.notice, "hint": sent.hint}
 
 
 def _hint(*, client: str, payload: None, enrolment_id: str) -> tuple[int, dict]:
@@ -190,9 +180,10 @@ def _dev_sms(*, client: str, payload: None, request: HttpRequest) -> tuple[int, 
     }
 
 
-enrolments = endpoint({"POST": (EnrolIn, _enrol)}, sends_sms=True)
+enrolments = endpoint({"POST": (EnrolIn, _enrol)}, delivers=_deliver_code)
 enrolment = endpoint({"GET": (None, _hint), "DELETE": (None, _erase)})
-challenge = endpoint({"POST": (EmptyIn, _challenge)}, sends_sms=True)
+challenge = endpoint({"POST": (EmptyIn, _challenge)}, delivers=_deliver_code)
+notices_of = endpoint({"POST": (NoticeIn, _notice)}, delivers=_deliver_notice)
 verify = endpoint({"POST": (VerifyIn, _verify)})
 health = endpoint({"GET": (None, _health)})
 dev_sms = endpoint({"GET": (None, _dev_sms)}, with_request=True)

@@ -77,11 +77,15 @@ def remember_nonce(cursor, *, client: str, nonce: str, now: datetime) -> bool:
 
 
 # --- sending a code (every login) ----------------------------------------------------------
+# The enrolment with the challenge a send concerns: the open one (its code is renewed), or one
+# blocked less than RESEND_AFTER ago (its wait still holds). Only the newest challenge of an
+# enrolment can be either: a new challenge is only made when none is open.
 _SEND_SELECT = (
     "SELECT e.id, e.number_ciphertext, e.key_version, e.number_index, e.hint, e.locale,"
-    " c.id, c.code_hash, c.last_sent_at, c.expires_at, c.last_sent_at > %s"
+    " e.status, c.id, c.status, c.code_hash, c.last_sent_at, c.expires_at, c.last_sent_at > %s"
     " FROM vault_enrolment e LEFT JOIN vault_challenge c"
-    " ON c.enrolment_id = e.id AND c.status = 'open' AND c.expires_at > %s"
+    " ON c.enrolment_id = e.id AND c.status IN ('open', 'blocked')"
+    " AND ((c.status = 'open' AND c.expires_at > %s) OR c.last_sent_at > %s)"
     " WHERE e.id = %s AND e.client = %s"
     " ORDER BY c.created_at DESC LIMIT 1"
 )
@@ -94,34 +98,58 @@ class SendRow(NamedTuple):
     number_index: str
     hint: str
     locale: str
-    challenge_id: str | None  # the open challenge, if any
+    enrolment_status: str
+    challenge_id: str | None  # the open (or recently blocked) challenge, if any
+    challenge_status: str | None
     code_hash: str | None
     last_sent_at: object  # as the database returns it: written back unchanged on a failed send
     expires_at: object
     too_soon: bool  # its code was sent less than RESEND_AFTER ago
 
+    @property
+    def confirmed(self) -> bool:
+        return self.enrolment_status == "confirmed"
+
+    @property
+    def open_challenge(self) -> str | None:
+        return self.challenge_id if self.challenge_status == "open" else None
+
 
 def lock_enrolment(
     cursor, *, enrolment_id: str, client: str, now: datetime, resend_after: datetime
 ) -> SendRow | None:
-    """The enrolment and its newest open challenge; the enrolment row is locked where the
-    database can (PostgreSQL), so sends for one enrolment (and its caps) are serialised."""
+    """The enrolment and its open or recently blocked challenge; the enrolment row is locked
+    where the database can (PostgreSQL), so sends for one enrolment (and its caps) are
+    serialised."""
     lock = " FOR UPDATE OF e" if connection.features.has_select_for_update_of else ""
-    cursor.execute(_SEND_SELECT + lock, [_at(resend_after), _at(now), enrolment_id, client])
+    wait = _at(resend_after)
+    cursor.execute(_SEND_SELECT + lock, [wait, _at(now), wait, enrolment_id, client])
     row = cursor.fetchone()
     if row is None:
         return None
-    return SendRow(*row[:10], bool(row[10]))
+    return SendRow(*row[:12], bool(row[12]))
 
 
-def sends_in_window(cursor, *, number_index: str, enrolment_id: str, since: datetime):
-    """(sends to this number, sends for this enrolment) with status sent since `since`."""
+def lock_number(cursor, *, number_index: str) -> None:
+    """Serialise sends to one number's pending enrolments, so parallel enrolments cannot all
+    slip under its cap: a transaction-scoped advisory lock on PostgreSQL (SQLite's writes are
+    serialised already, writelock.py)."""
+    if connection.vendor == "postgresql":
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [int(number_index[:15], 16)])
+
+
+def sends_in_window(
+    cursor, *, number_index: str, enrolment_status: str, enrolment_id: str, since: datetime
+) -> tuple[int, int]:
+    """(sends to this number for enrolments of this status, sends for this enrolment) with
+    status sent since `since`."""
     cursor.execute(
-        "SELECT COALESCE(SUM(CASE WHEN number_index = %s THEN 1 ELSE 0 END), 0),"
+        "SELECT COALESCE(SUM(CASE WHEN number_index = %s AND enrolment_status = %s"
+        " THEN 1 ELSE 0 END), 0),"
         " COALESCE(SUM(CASE WHEN enrolment_ref = %s THEN 1 ELSE 0 END), 0)"
         " FROM vault_smssend WHERE sent_at >= %s AND status = 'sent'"
         " AND (number_index = %s OR enrolment_ref = %s)",
-        [number_index, enrolment_id, _at(since), number_index, enrolment_id],
+        [number_index, enrolment_status, enrolment_id, _at(since), number_index, enrolment_id],
     )
     by_number, by_enrolment = cursor.fetchone()
     return int(by_number), int(by_enrolment)
@@ -151,13 +179,21 @@ def renew_challenge(cursor, *, challenge_id: str, code_hash: str, sent_at, expir
 
 
 def add_send(
-    cursor, *, number_index: str, enrolment_id: str, challenge_id: str, now: datetime
+    cursor,
+    *,
+    number_index: str,
+    enrolment_id: str,
+    enrolment_status: str,
+    challenge_id: str,
+    now: datetime,
 ) -> int:
-    """Record a send before the gateway is called (it counts towards the caps at once)."""
-    params = [number_index, enrolment_id, challenge_id, _at(now)]
+    """Record a send before the gateway is called (it counts towards the caps at once). No
+    challenge: a notice."""
+    kind = "code" if challenge_id else "notice"
+    params = [number_index, enrolment_id, enrolment_status, challenge_id, kind, _at(now)]
     sql = (
-        "INSERT INTO vault_smssend (number_index, enrolment_ref, challenge_ref, status, gateway,"
-        " sent_at) VALUES (%s, %s, %s, 'sent', '', %s)"
+        "INSERT INTO vault_smssend (number_index, enrolment_ref, enrolment_status, challenge_ref,"
+        " kind, status, gateway, sent_at) VALUES (%s, %s, %s, %s, %s, 'sent', '', %s)"
     )
     if connection.features.can_return_columns_from_insert:
         cursor.execute(sql + " RETURNING id", params)

@@ -45,13 +45,18 @@ class Challenge(models.Model):
 
 
 class SmsSend(models.Model):
-    """One code sent (or tried). Kept after erasure, by keyed hash only, to enforce hourly caps."""
+    """One SMS sent (or tried): a code or a notice. Kept after erasure, by keyed hash only, to
+    enforce hourly caps; `enrolment_status` is the enrolment's status at the time, because sends
+    to pending and to confirmed enrolments are capped apart (policies.py)."""
 
     SENT, FAILED = "sent", "failed"
+    CODE, NOTICE = "code", "notice"
 
     number_index = models.CharField(max_length=64)
     enrolment_ref = models.CharField(max_length=40)
-    challenge_ref = models.CharField(max_length=40)
+    enrolment_status = models.CharField(max_length=12, default=Enrolment.PENDING)
+    challenge_ref = models.CharField(max_length=40)  # "" for a notice
+    kind = models.CharField(max_length=12, default=CODE)
     status = models.CharField(max_length=12, default=SENT)
     gateway = models.CharField(max_length=40, blank=True)
     sent_at = models.DateTimeField()

@@ -1,4 +1,5 @@
-"""The vault's operations: enrol a number, send a code, verify it, give a hint, erase.
+"""The vault's operations: enrol a number, send a code, verify it, give a hint, erase
+(notices: notices.py; caps and the gateway step every SMS shares: sending.py).
 
 Numbers and codes never leave this module except to an SMS gateway. Callers get an opaque id,
 a masked hint and yes/no. SMS are sent outside database transactions (a slow gateway must not
@@ -15,7 +16,7 @@ from datetime import datetime
 from django.db import connection, transaction
 from django.utils import timezone
 
-from zorgsleutel.vault import crypto, gateways, hotpath, phones, policies, writelock
+from zorgsleutel.vault import crypto, hotpath, phones, policies, sending, texts
 from zorgsleutel.vault.errors import VaultError
 from zorgsleutel.vault.models import Challenge, Enrolment, VaultEvent
 
@@ -57,47 +58,15 @@ def _event(client: str, action: str, enrolment: str, outcome: str, detail: str =
     )
 
 
-def _message(code: str, locale: str) -> str:
-    minutes = int(policies.CODE_TTL.total_seconds() // 60)
-    if locale == "en":
-        return (
-            f"Your Zorgsleutel code is {code}. It is valid for {minutes} minutes. Never share it."
-        )
-    return (
-        f"Uw Zorgsleutel-code is {code}. De code is {minutes} minuten geldig. Deel hem met niemand."
-    )
-
-
-def _check_caps(cursor, *, number_index: str, enrolment_id: str, now: datetime) -> None:
-    by_number, by_enrolment = hotpath.sends_in_window(
-        cursor,
-        number_index=number_index,
-        enrolment_id=enrolment_id,
-        since=now - policies.CAP_WINDOW,
-    )
-    if by_number >= policies.SMS_PER_NUMBER_PER_HOUR:
-        raise VaultError("sms_cap_number", "Too many codes were sent to this number.", status=429)
-    if enrolment_id and by_enrolment >= policies.SMS_PER_ENROLMENT_PER_HOUR:
-        raise VaultError(
-            "sms_cap_enrolment", "Too many codes were sent for this enrolment.", status=429
-        )
-
-
 @dataclass(frozen=True)
 class PreparedSend:
-    """A code ready to go out. Its challenge, its send record (which counts towards the caps at
-    once) and its event are written in the request's transaction; the gateway is called after
-    that transaction (`deliver`), so a slow SMS provider never holds a database lock."""
+    """A code ready to go out (sending.Outgoing) and what a failed send must undo. Its
+    challenge, its send record (which counts towards the caps at once) and its event are
+    written in the request's transaction; the gateway is called after that transaction
+    (`deliver`), so a slow SMS provider never holds a database lock."""
 
-    client: str
-    enrolment_id: str
+    outgoing: sending.Outgoing
     challenge_id: str
-    hint: str
-    locale: str
-    number_ciphertext: bytes
-    key_version: str
-    code: str
-    send_id: int
     expires_at: datetime
     resend_after: datetime
     new_enrolment: bool
@@ -112,7 +81,7 @@ def prepare_enrolment(*, client: str, phone: str, locale: str) -> PreparedSend:
     index = crypto.number_index(number.e164)
     now = timezone.now()
     with connection.cursor() as cursor:
-        _check_caps(cursor, number_index=index, enrolment_id="", now=now)
+        sending.check_caps(cursor, number_index=index, enrolment_id="", confirmed=False, now=now)
     enrolment_id = _new_id("enr")
     challenge_id = _new_id("chl")
     code = _new_code()
@@ -143,6 +112,7 @@ def prepare_enrolment(*, client: str, phone: str, locale: str) -> PreparedSend:
             cursor,
             number_index=index,
             enrolment_id=enrolment_id,
+            enrolment_status=Enrolment.PENDING,
             challenge_id=challenge_id,
             now=now,
         )
@@ -154,16 +124,20 @@ def prepare_enrolment(*, client: str, phone: str, locale: str) -> PreparedSend:
             outcome="success",
             now=now,
         )
+    outgoing = sending.Outgoing(
+        client, enrolment_id, number.hint, ciphertext, version,
+        texts.code_message(code, locale), send_id,
+    )  # fmt: skip
     return PreparedSend(
-        client, enrolment_id, challenge_id, number.hint, locale, ciphertext, version, code,
-        send_id, expires, now + policies.RESEND_AFTER, True, None,
+        outgoing, challenge_id, expires, now + policies.RESEND_AFTER, True, None
     )  # fmt: skip
 
 
 def prepare_challenge(*, client: str, enrolment_id: str) -> PreparedSend:
-    """A new code on the open challenge (after the resend wait) or on a new challenge. Runs in
-    the caller's transaction; every check comes before the first write, so a refusal (VaultError)
-    leaves nothing written and the caller may still commit the request's nonce."""
+    """A new code on the open challenge or on a new challenge, RESEND_AFTER after the
+    enrolment's last code (whichever challenge it was for; a verified code ends the wait). Runs
+    in the caller's transaction; every check comes before the first write, so a refusal
+    (VaultError) leaves nothing written and the caller may still commit the request's nonce."""
     now = timezone.now()
     with connection.cursor() as cursor:
         row = hotpath.lock_enrolment(
@@ -177,19 +151,16 @@ def prepare_challenge(*, client: str, enrolment_id: str) -> PreparedSend:
             raise VaultError("unknown_enrolment", "No such enrolment.", status=404)
         if row.challenge_id and row.too_soon:
             sent = Challenge.objects.values_list("last_sent_at", flat=True).get(pk=row.challenge_id)
-            wait = int((sent + policies.RESEND_AFTER - now).total_seconds()) + 1
-            raise VaultError(
-                "resend_too_soon",
-                "Wait before asking for a new code.",
-                status=429,
-                retry_after=max(wait, 1),
-            )
-        _check_caps(cursor, number_index=row.number_index, enrolment_id=row.enrolment_id, now=now)
+            raise sending.resend_too_soon(sent, now)
+        sending.check_caps(
+            cursor, number_index=row.number_index, enrolment_id=row.enrolment_id,
+            confirmed=row.confirmed, now=now,
+        )  # fmt: skip
         code = _new_code()
-        challenge_id = row.challenge_id or _new_id("chl")
+        challenge_id = row.open_challenge or _new_id("chl")
         code_hash = crypto.code_hash(challenge_id, code)
         expires = now + policies.CODE_TTL
-        if row.challenge_id:
+        if row.open_challenge:
             previous = (row.code_hash, row.last_sent_at, row.expires_at)
             hotpath.renew_challenge(
                 cursor, challenge_id=challenge_id, code_hash=code_hash, sent_at=now,
@@ -205,6 +176,7 @@ def prepare_challenge(*, client: str, enrolment_id: str) -> PreparedSend:
             cursor,
             number_index=row.number_index,
             enrolment_id=row.enrolment_id,
+            enrolment_status=row.enrolment_status,
             challenge_id=challenge_id,
             now=now,
         )
@@ -216,60 +188,44 @@ def prepare_challenge(*, client: str, enrolment_id: str) -> PreparedSend:
             outcome="success",
             now=now,
         )
+    outgoing = sending.Outgoing(
+        client, row.enrolment_id, row.hint, bytes(row.number_ciphertext), row.key_version,
+        texts.code_message(code, row.locale), send_id,
+    )  # fmt: skip
     return PreparedSend(
-        client, row.enrolment_id, challenge_id, row.hint, row.locale,
-        bytes(row.number_ciphertext), row.key_version, code, send_id, expires,
-        now + policies.RESEND_AFTER, False, previous,
+        outgoing, challenge_id, expires, now + policies.RESEND_AFTER, False, previous
     )  # fmt: skip
 
 
 def deliver(prepared: PreparedSend) -> ChallengeSent:
-    """Send a prepared code (outside any transaction), then record what the gateways answered
-    in one short transaction. If none took it: the send is marked failed, a new enrolment is
-    removed again, a renewed challenge gets its previous code back, and VaultError(503)."""
-    number = crypto.decrypt_number(
-        prepared.number_ciphertext, enrolment_id=prepared.enrolment_id, version=prepared.key_version
-    )
-    outcome = gateways.deliver(
-        send_id=prepared.send_id,
-        to=number,
-        hint=prepared.hint,
-        body=_message(prepared.code, prepared.locale),
-    )
-    now = timezone.now()
-    with writelock.serialised_writes(), transaction.atomic(), connection.cursor() as cursor:
-        hotpath.record_delivery(
-            cursor, send_id=prepared.send_id, attempts=outcome.attempts, gateway=outcome.gateway
-        )
-        if not outcome.ok:
+    """Send a prepared code (outside any transaction). If no gateway took it: the send is marked
+    failed, a new enrolment is removed again, a renewed challenge gets its previous code back,
+    a new challenge is removed, and VaultError(503)."""
+
+    def undo(cursor, now: datetime) -> None:
+        if prepared.new_enrolment:
+            Enrolment.objects.filter(pk=outgoing.enrolment_id).delete()
             hotpath.add_event(
-                cursor, client=prepared.client, action="sms.send",
-                enrolment_id=prepared.enrolment_id, outcome="failure", now=now,
-                detail=outcome.error,
+                cursor, client=outgoing.client, action="enrol",
+                enrolment_id=outgoing.enrolment_id, outcome="failure", now=now,
+                detail="sms not delivered; enrolment removed",
             )  # fmt: skip
-            if prepared.new_enrolment:
-                Enrolment.objects.filter(pk=prepared.enrolment_id).delete()
-                hotpath.add_event(
-                    cursor, client=prepared.client, action="enrol",
-                    enrolment_id=prepared.enrolment_id, outcome="failure", now=now,
-                    detail="sms not delivered; enrolment removed",
-                )  # fmt: skip
-            elif prepared.previous:
-                code_hash, sent_at, expires_at = prepared.previous
-                hotpath.renew_challenge(
-                    cursor, challenge_id=prepared.challenge_id, code_hash=code_hash,
-                    sent_at=sent_at, expires_at=expires_at,
-                )  # fmt: skip
-            else:
-                Challenge.objects.filter(pk=prepared.challenge_id).delete()
-    if not outcome.ok:
-        raise VaultError(
-            "sms_unavailable", "No SMS gateway could deliver the code. Try again later.", status=503
-        )
+        elif prepared.previous:
+            code_hash, sent_at, expires_at = prepared.previous
+            hotpath.renew_challenge(
+                cursor, challenge_id=prepared.challenge_id, code_hash=code_hash,
+                sent_at=sent_at, expires_at=expires_at,
+            )  # fmt: skip
+        else:
+            Challenge.objects.filter(pk=prepared.challenge_id).delete()
+
+    outgoing = prepared.outgoing
+    if not sending.transmit(outgoing, on_failure=undo):
+        raise sending.unavailable("code")
     return ChallengeSent(
-        prepared.enrolment_id,
+        outgoing.enrolment_id,
         prepared.challenge_id,
-        prepared.hint,
+        outgoing.hint,
         prepared.expires_at,
         prepared.resend_after,
     )

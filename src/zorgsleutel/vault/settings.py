@@ -1,7 +1,9 @@
 """Vault settings: its own process, database, keys and SMS gateways. Imports nothing of the portal.
 
 Environment:
-  DEBUG                     development defaults for keys and the dev SMS outbox
+  DEBUG                     development defaults for keys and the dev SMS outbox; with DEBUG
+                            off the vault refuses to start without keys, with a development
+                            key, or with a client key shorter than 32 characters
   VAULT_DATABASE_URL        the vault's own database (default: SQLite under var/)
   VAULT_CLIENT_KEYS         "client:key,client2:key2" (per-client HMAC request keys)
   VAULT_ENCRYPTION_KEYS     "version:base64key,..."; the first is current, older ones decrypt
@@ -22,6 +24,7 @@ import os
 from django.core.exceptions import ImproperlyConfigured
 
 from zorgsleutel.envconfig import VAR_DIR, env_bool, env_database, env_list, env_str, load_dotenv
+from zorgsleutel.vault import policies
 
 load_dotenv()
 
@@ -36,10 +39,10 @@ def _dev_key(purpose: str) -> str:
 def _key(value: str, name: str) -> bytes:
     try:
         key = base64.b64decode(value, validate=True)
-    except ValueError as exc:
-        raise ImproperlyConfigured(f"{name} is not valid base64") from exc
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} is not valid base64.") from None
     if len(key) != 32:
-        raise ImproperlyConfigured(f"{name} must decode to 32 bytes (AES-256 / HMAC-SHA256)")
+        raise ImproperlyConfigured(f"{name} must decode to 32 bytes (AES-256 / HMAC-SHA256).")
     return key
 
 
@@ -78,7 +81,8 @@ VAULT_CLIENT_KEYS = {
 }
 _encryption = _pairs("VAULT_ENCRYPTION_KEYS", f"1:{_dev_key('aes')}" if DEBUG else "")
 VAULT_ENCRYPTION_KEYS = {
-    version: _key(key, "VAULT_ENCRYPTION_KEYS") for version, key in _encryption.items()
+    version: _key(key, f"VAULT_ENCRYPTION_KEYS: key version {version!r}")
+    for version, key in _encryption.items()
 }
 VAULT_CURRENT_KEY_VERSION = next(iter(VAULT_ENCRYPTION_KEYS), "")
 
@@ -118,8 +122,26 @@ if not DEBUG:
     ]
     if missing:
         raise ImproperlyConfigured(f"The vault needs {', '.join(missing)} when DEBUG is off.")
-    if any(key == DEV_CLIENT_KEY.encode() for key in VAULT_CLIENT_KEYS.values()):
-        raise ImproperlyConfigured("VAULT_CLIENT_KEYS holds the development key.")
+    # The development keys are public (they are in this file): none may guard real numbers.
+    for client, key in VAULT_CLIENT_KEYS.items():
+        if key == DEV_CLIENT_KEY.encode():
+            raise ImproperlyConfigured(
+                f"VAULT_CLIENT_KEYS: the key of client {client!r} is the development key."
+            )
+        if len(key) < policies.MIN_CLIENT_KEY_CHARS:
+            raise ImproperlyConfigured(
+                f"VAULT_CLIENT_KEYS: the key of client {client!r} is shorter than "
+                f"{policies.MIN_CLIENT_KEY_CHARS} characters."
+            )
+    _dev_keys = {base64.b64decode(_dev_key(purpose)) for purpose in ("aes", "index", "code")}
+    for version, key in VAULT_ENCRYPTION_KEYS.items():
+        if key in _dev_keys:
+            raise ImproperlyConfigured(
+                f"VAULT_ENCRYPTION_KEYS: key version {version!r} is a development key."
+            )
+    for name, key in [("VAULT_INDEX_KEY", VAULT_INDEX_KEY), ("VAULT_CODE_KEY", VAULT_CODE_KEY)]:
+        if key in _dev_keys:
+            raise ImproperlyConfigured(f"{name} is a development key.")
 
 LOGGING = {
     "version": 1,

@@ -6,6 +6,7 @@ sent = vaultclient.get().enrol(phone="06 1234 5678", locale="nl")
 
 from zorgsleutel.vaultclient.client import (
     ChallengeSent,
+    NoticeSent,
     VaultClient,
     VaultError,
     VaultRefused,
@@ -16,6 +17,7 @@ from zorgsleutel.vaultclient.client import (
 
 __all__ = [
     "ChallengeSent",
+    "NoticeSent",
     "VaultClient",
     "VaultError",
     "VaultRefused",

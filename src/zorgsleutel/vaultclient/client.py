@@ -1,4 +1,4 @@
-"""HTTP client of the vault API (docs/vault-api.md). Keeps one keep-alive connection per thread."""
+"""HTTP client of the vault API (docs/vault.md). Keeps one keep-alive connection per thread."""
 
 from __future__ import annotations
 
@@ -43,6 +43,13 @@ class ChallengeSent:
 
 
 @dataclass(frozen=True)
+class NoticeSent:
+    enrolment: str
+    notice: str  # the kind, e.g. "credentials_changed"
+    hint: str
+
+
+@dataclass(frozen=True)
 class Verdict:
     result: str  # "ok" | "wrong" | "expired" | "blocked"
     attempts_left: int
@@ -80,6 +87,11 @@ class VaultClient:
     def verify(self, *, challenge: str, code: str) -> Verdict:
         path = f"/v1/challenges/{urllib.parse.quote(challenge, safe='')}/verify"
         return Verdict(**self._call("POST", path, {"code": code}))
+
+    def notify(self, *, enrolment: str, kind: str, locale: str = "nl") -> NoticeSent:
+        """Text a confirmed enrolment's number one of the vault's fixed notices (by kind)."""
+        path = f"/v1/enrolments/{urllib.parse.quote(enrolment, safe='')}/notices"
+        return NoticeSent(**self._call("POST", path, {"kind": kind, "locale": locale}))
 
     def hint(self, *, enrolment: str) -> str:
         return self._call("GET", f"/v1/enrolments/{urllib.parse.quote(enrolment, safe='')}")["hint"]

@@ -1,0 +1,104 @@
+"""What every SMS goes through: the caps before it is recorded, the gateways after the commit.
+
+A send is prepared in the request's transaction (the caller checks `check_caps`, then writes its
+send record with hotpath.add_send, which counts at once), handed to the gateways after that
+transaction commits (`transmit`: a slow provider never holds a database lock), and what they
+answered is recorded in one short transaction.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from zorgsleutel.vault import crypto, gateways, hotpath, policies, writelock
+from zorgsleutel.vault.errors import VaultError
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """An SMS whose send record and event are written; the number stays encrypted until sent."""
+
+    client: str
+    enrolment_id: str
+    hint: str
+    number_ciphertext: bytes = field(repr=False)
+    key_version: str
+    body: str = field(repr=False)  # may hold a code: never in a repr or a log
+    send_id: int
+
+
+def check_caps(
+    cursor, *, number_index: str, enrolment_id: str, confirmed: bool, now: datetime
+) -> None:
+    """Refuse (429) a send over one of the hourly caps of policies.py. Sends for pending
+    enrolments are counted per number among pending ones only, sends for confirmed enrolments
+    among confirmed ones only: what anyone can trigger never uses up what only the owner can."""
+    if not confirmed:
+        hotpath.lock_number(cursor, number_index=number_index)
+    by_number, by_enrolment = hotpath.sends_in_window(
+        cursor,
+        number_index=number_index,
+        enrolment_status="confirmed" if confirmed else "pending",
+        enrolment_id=enrolment_id,
+        since=now - policies.CAP_WINDOW,
+    )
+    if confirmed and by_number >= policies.SMS_PER_NUMBER_PER_HOUR:
+        raise VaultError("sms_cap_number", "Too many codes were sent to this number.", status=429)
+    if not confirmed and by_number >= policies.SMS_UNCONFIRMED_PER_NUMBER_PER_HOUR:
+        raise VaultError(
+            "sms_cap_unconfirmed",
+            "Too many codes were sent to this unconfirmed number.",
+            status=429,
+        )
+    if enrolment_id and by_enrolment >= policies.SMS_PER_ENROLMENT_PER_HOUR:
+        raise VaultError(
+            "sms_cap_enrolment", "Too many codes were sent for this enrolment.", status=429
+        )
+
+
+def resend_too_soon(last_sent_at: datetime, now: datetime) -> VaultError:
+    """429 with the whole seconds left until RESEND_AFTER has passed since the last code."""
+    left = (last_sent_at + policies.RESEND_AFTER - now).total_seconds()
+    return VaultError(
+        "resend_too_soon",
+        "Wait before asking for a new code.",
+        status=429,
+        retry_after=max(math.ceil(left), 1),
+    )
+
+
+def transmit(outgoing: Outgoing, *, on_failure: Callable[[object, datetime], None]) -> bool:
+    """Hand the SMS to the gateways (outside any transaction), then record their answers in one
+    short transaction; if none took it, the send is marked failed, a failure event is written
+    and `on_failure(cursor, now)` undoes what the send had prepared. True if it went out."""
+    number = crypto.decrypt_number(
+        outgoing.number_ciphertext, enrolment_id=outgoing.enrolment_id, version=outgoing.key_version
+    )
+    outcome = gateways.deliver(
+        send_id=outgoing.send_id, to=number, hint=outgoing.hint, body=outgoing.body
+    )
+    now = timezone.now()
+    with writelock.serialised_writes(), transaction.atomic(), connection.cursor() as cursor:
+        hotpath.record_delivery(
+            cursor, send_id=outgoing.send_id, attempts=outcome.attempts, gateway=outcome.gateway
+        )
+        if not outcome.ok:
+            hotpath.add_event(
+                cursor, client=outgoing.client, action="sms.send",
+                enrolment_id=outgoing.enrolment_id, outcome="failure", now=now,
+                detail=outcome.error,
+            )  # fmt: skip
+            on_failure(cursor, now)
+    return outcome.ok
+
+
+def unavailable(what: str) -> VaultError:
+    return VaultError(
+        "sms_unavailable", f"No SMS gateway could deliver the {what}. Try again later.", status=503
+    )

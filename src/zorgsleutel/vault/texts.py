@@ -1,0 +1,38 @@
+"""Every text the vault sends. Fixed here: a client chooses a notice by kind, never its words,
+so the vault can never be made to text a number something else (phishing from our sender)."""
+
+from __future__ import annotations
+
+from zorgsleutel.vault import policies
+
+NOTICES = {
+    "credentials_changed": {
+        "nl": (
+            "Zorgsleutel: uw wachtwoord en telefoonnummer zijn gewijzigd. Was u dit niet? "
+            "Gebruik de link 'Dit was ik niet' in de e-mail die wij u stuurden, of neem contact "
+            "op met uw beheerder."
+        ),
+        "en": (
+            "Zorgsleutel: your password and phone number have been changed. Was this not you? "
+            "Use the link 'This was not me' in the e-mail we sent you, or contact your "
+            "administrator."
+        ),
+    },
+}
+
+
+def code_message(code: str, locale: str) -> str:
+    minutes = int(policies.CODE_TTL.total_seconds() // 60)
+    if locale == "en":
+        return (
+            f"Your Zorgsleutel code is {code}. It is valid for {minutes} minutes. Never share it."
+        )
+    return (
+        f"Uw Zorgsleutel-code is {code}. De code is {minutes} minuten geldig. Deel hem met niemand."
+    )
+
+
+def notice_message(kind: str, locale: str) -> str:
+    """The text of an allowed notice kind (KeyError otherwise: callers check the kind first)."""
+    texts = NOTICES[kind]
+    return texts.get(locale, texts["nl"])
