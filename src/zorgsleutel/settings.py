@@ -16,6 +16,7 @@ from zorgsleutel.envconfig import (
     env_list,
     env_str,
     load_dotenv,
+    require_strong_secret,
 )
 
 load_dotenv()
@@ -28,11 +29,15 @@ DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY", DEV_SECRET_KEY if DEBUG else "")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]" if DEBUG else "")
 
+# Secrets with DEBUG off: not the development value, at least this long, not "a" * 50. SECRET_KEY
+# as Django's own check (security.W009) asks; it also derives the key of the app secrets.
+SECRET_KEY_MIN_LENGTH = 50
+VAULT_CLIENT_KEY_MIN_LENGTH = 32
+
 if not DEBUG:
-    if not SECRET_KEY or SECRET_KEY == DEV_SECRET_KEY or len(SECRET_KEY) < 32:
-        raise ImproperlyConfigured(
-            "SECRET_KEY must be set to a random value of at least 32 characters when DEBUG is off."
-        )
+    require_strong_secret(
+        "SECRET_KEY", SECRET_KEY, min_length=SECRET_KEY_MIN_LENGTH, development=DEV_SECRET_KEY
+    )
     if not ALLOWED_HOSTS:
         raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DEBUG is off.")
 
@@ -228,8 +233,13 @@ VAULT_URL = env_str("VAULT_URL", f"http://127.0.0.1:{env_int('VAULT_PORT', 8001)
 VAULT_CLIENT_ID = env_str("VAULT_CLIENT_ID", "portal")
 VAULT_CLIENT_KEY = env_str("VAULT_CLIENT_KEY", DEV_VAULT_KEY if DEBUG else "")
 VAULT_TIMEOUT_SECONDS = float(env_str("VAULT_TIMEOUT_SECONDS", "5"))
-if not DEBUG and (not VAULT_CLIENT_KEY or VAULT_CLIENT_KEY == DEV_VAULT_KEY):
-    raise ImproperlyConfigured("VAULT_CLIENT_KEY must be set when DEBUG is off.")
+if not DEBUG:
+    require_strong_secret(
+        "VAULT_CLIENT_KEY",
+        VAULT_CLIENT_KEY,
+        min_length=VAULT_CLIENT_KEY_MIN_LENGTH,
+        development=DEV_VAULT_KEY,
+    )
 
 LOGGING = {
     "version": 1,
