@@ -7,6 +7,7 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from zorgsleutel import policies
 from zorgsleutel.envconfig import (
     BASE_DIR,
     VAR_DIR,
@@ -188,6 +189,11 @@ CONTENT_SECURITY_POLICY = (
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_NAME = "zs_session"
+# A browser-session cookie (no Max-Age/Expires): closing the browser on a shared ward PC ends the
+# login. The server ends sessions itself (accounts/sessions.py: idle and absolute timeouts); the
+# stored row expires with the absolute timeout, so the purge job removes abandoned ones.
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_AGE = int(policies.SESSION_ABSOLUTE_TIMEOUT.total_seconds())
 CSRF_COOKIE_HTTPONLY = True
 if not DEBUG:
     SESSION_COOKIE_SECURE = True
