@@ -8,6 +8,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from zorgsleutel import policies
+from zorgsleutel.core import proxies
 from zorgsleutel.envconfig import (
     BASE_DIR,
     VAR_DIR,
@@ -64,6 +65,8 @@ if DEBUG:
     INSTALLED_APPS.append("zorgsleutel.devtools")
 
 MIDDLEWARE = [
+    # First: everything after it (SSL redirect, HSTS, CSRF) asks request.is_secure().
+    "zorgsleutel.core.middleware.ForwardedProtoMiddleware",
     "zorgsleutel.core.middleware.SecurityHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -198,15 +201,18 @@ CSRF_COOKIE_HTTPONLY = True
 if not DEBUG:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    SECURE_HSTS_SECONDS = env_int("HSTS_SECONDS", 31536000)
+    SECURE_HSTS_SECONDS = env_int("HSTS_SECONDS", 63072000)  # 2 years, as nginx sent before
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
-    if env_bool("BEHIND_TLS_PROXY", True):
-        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
-# Proxies whose X-Forwarded-For we believe for the client IP in audit events and rate limits.
+# Our reverse proxies (IP addresses or networks of the socket peer): their X-Forwarded-For gives
+# the client IP for audit events and rate limits, and, with BEHIND_TLS_PROXY, their
+# X-Forwarded-Proto the scheme (core.middleware.ForwardedProtoMiddleware). No
+# SECURE_PROXY_SSL_HEADER: Django would believe that header from any peer.
 TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "127.0.0.1,::1")
+BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", True)
+proxies.networks(TRUSTED_PROXIES, setting="TRUSTED_PROXIES")  # a typo stops the start
 
 # Outgoing mail: outbox rows delivered by the worker over SMTP (EMAIL_URL).
 EMAIL_URL = env_str("EMAIL_URL", "")
@@ -271,6 +277,7 @@ UZI_OCSP = env_bool("UZI_OCSP", False)
 # A TLS client certificate is read from this header only when the request comes from one of these
 # addresses (the reverse proxy, see deploy/nginx); the portal verifies the chain again itself.
 UZI_TRUSTED_PROXIES = env_list("UZI_TRUSTED_PROXIES")
+proxies.networks(UZI_TRUSTED_PROXIES, setting="UZI_TRUSTED_PROXIES")
 UZI_CLIENT_CERT_HEADER = env_str("UZI_CLIENT_CERT_HEADER", "X-SSL-Client-Cert")
 # Where the reverse proxy asks for the client certificate (e.g. https://uzi.example.nl); empty =
 # the pages offer only the card client.

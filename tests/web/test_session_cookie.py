@@ -1,4 +1,5 @@
-"""The session cookie lives as long as the browser; the server row as long as the absolute timeout."""
+"""The session cookie lives as long as the browser; the stored row as long as the absolute
+timeout (policies.SESSION_ABSOLUTE_TIMEOUT)."""
 
 from __future__ import annotations
 

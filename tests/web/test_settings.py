@@ -68,7 +68,10 @@ def _refusal(result) -> str:
             "SECRET_KEY is shorter than 50 characters",
         ),
         ({"VAULT_CLIENT_KEY": ""}, "VAULT_CLIENT_KEY is not set"),
-        ({"VAULT_CLIENT_KEY": "dev-only-vault-client-key"}, "VAULT_CLIENT_KEY is the development value"),
+        (
+            {"VAULT_CLIENT_KEY": "dev-only-vault-client-key"},
+            "VAULT_CLIENT_KEY is the development value",
+        ),
         ({"VAULT_CLIENT_KEY": "secret"}, "VAULT_CLIENT_KEY is shorter than 32 characters"),
         ({"VAULT_CLIENT_KEY": "ab" * 20}, "VAULT_CLIENT_KEY has fewer than 5 different characters"),
     ],
@@ -108,7 +111,7 @@ def test_production_settings_are_strict(tmp_path):
     assert result.returncode == 0, result.stderr
     probe = json.loads(result.stdout.strip().splitlines()[-1])
     headers = probe["headers"]
-    assert headers["Strict-Transport-Security"].startswith("max-age=31536000")
+    assert headers["Strict-Transport-Security"] == "max-age=63072000; includeSubDomains"
     csp = headers["Content-Security-Policy"]
     assert "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
     assert probe["session_secure"] and probe["csrf_secure"]

@@ -1,4 +1,5 @@
-"""Portal-wide middleware: security headers, request size limits, request context for audit."""
+"""Portal-wide middleware: the scheme behind a proxy, security headers, request size limits,
+request context for audit."""
 
 from __future__ import annotations
 
@@ -6,7 +7,36 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.response import TemplateResponse
 
-from zorgsleutel.core import requestcontext
+from zorgsleutel.core import proxies, requestcontext
+
+FORWARDED_PROTO = "HTTP_X_FORWARDED_PROTO"
+
+
+class ForwardedProtoMiddleware:
+    """Believe X-Forwarded-Proto only from our own reverse proxy (settings.TRUSTED_PROXIES).
+
+    Replaces Django's SECURE_PROXY_SSL_HEADER, which believes the header from any peer: a client
+    that reaches gunicorn directly could otherwise say "https" and get what only a TLS request
+    gets (no redirect to https, the HSTS header, Secure cookies' checks, https in built links).
+    From a trusted peer the header sets the WSGI scheme (request.is_secure() reads it); from any
+    other peer it is removed, so nothing later can read it. Must come first in MIDDLEWARE.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        proto = request.META.get(FORWARDED_PROTO)
+        if proto is not None:
+            peer = request.META.get("REMOTE_ADDR") or ""
+            if settings.BEHIND_TLS_PROXY and proxies.peer_in(
+                peer, settings.TRUSTED_PROXIES, setting="TRUSTED_PROXIES"
+            ):
+                if proto.strip().lower() in ("http", "https"):  # nginx sends exactly $scheme
+                    request.META["wsgi.url_scheme"] = proto.strip().lower()
+            else:
+                del request.META[FORWARDED_PROTO]
+        return self.get_response(request)
 
 
 class SecurityHeadersMiddleware:
