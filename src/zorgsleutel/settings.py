@@ -61,8 +61,13 @@ INSTALLED_APPS = [
     "zorgsleutel.cards",
     "zorgsleutel.web",
 ]
+# Interactive API docs (Swagger UI, zorgsleutel/api.py) in development only, served from
+# django-ninja's static files (the "ninja" app) so they work under the CSP.
+API_DOCS = DEBUG
 if DEBUG:
     INSTALLED_APPS.append("zorgsleutel.devtools")
+if API_DOCS:
+    INSTALLED_APPS.append("ninja")
 
 MIDDLEWARE = [
     # First: everything after it (SSL redirect, HSTS, CSRF) asks request.is_secure().
