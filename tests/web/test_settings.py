@@ -94,6 +94,16 @@ def test_refuses_to_start_without_allowed_hosts_when_debug_is_off(tmp_path):
     )
 
 
+@pytest.mark.parametrize("name", ["TRUSTED_PROXIES", "UZI_TRUSTED_PROXIES"])
+def test_refuses_to_start_on_a_trusted_proxy_that_is_not_an_address(tmp_path, name):
+    result = _run(tmp_path, **{**SAFE, name: "127.0.0.1,nginx.internal"})
+    assert result.returncode == 1
+    assert _refusal(result) == (
+        f"django.core.exceptions.ImproperlyConfigured: {name}: 'nginx.internal' is not an IP "
+        "address or network."
+    )
+
+
 def test_debug_unset_means_debug_off(tmp_path):
     """No DEBUG variable at all is production: the development secrets are refused."""
     env = {key: value for key, value in SAFE.items() if key != "DEBUG"}
