@@ -30,7 +30,7 @@ def test_run_serves_portal_vault_and_worker_then_stops_on_ctrl_c(tmp_path):
         if k not in ("DATABASE_URL", "VAULT_DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE")
     }
     env.update(DEBUG="1", PORT=str(port), VAULT_PORT=str(vault_port), ZS_VAR_DIR=str(tmp_path))
-    env.update(PURGE_INTERVAL_SECONDS="1")  # policies.PURGE_INTERVAL is 10 minutes
+    env.update(PURGE_INTERVAL_SECONDS="5")  # policies.PURGE_INTERVAL is 10 minutes
     process = subprocess.Popen(
         [sys.executable, "-m", "zorgsleutel.cli", "run"],
         env=env,
