@@ -16,8 +16,8 @@ class ForwardedProtoMiddleware:
     """Believe X-Forwarded-Proto only from our own reverse proxy (settings.TRUSTED_PROXIES).
 
     Replaces Django's SECURE_PROXY_SSL_HEADER, which believes the header from any peer: a client
-    that reaches gunicorn directly could otherwise say "https" and get what only a TLS request
-    gets (no redirect to https, the HSTS header, Secure cookies' checks, https in built links).
+    that reaches gunicorn directly over plain HTTP could say "https" and be treated as a TLS
+    request (no redirect to https, an HSTS header, https in links built from the request).
     From a trusted peer the header sets the WSGI scheme (request.is_secure() reads it); from any
     other peer it is removed, so nothing later can read it. Must come first in MIDDLEWARE.
     """
@@ -32,8 +32,9 @@ class ForwardedProtoMiddleware:
             if settings.BEHIND_TLS_PROXY and proxies.peer_in(
                 peer, settings.TRUSTED_PROXIES, setting="TRUSTED_PROXIES"
             ):
-                if proto.strip().lower() in ("http", "https"):  # nginx sends exactly $scheme
-                    request.META["wsgi.url_scheme"] = proto.strip().lower()
+                scheme = proto.strip().lower()
+                if scheme in ("http", "https"):  # nginx sends exactly $scheme; else ignore it
+                    request.META["wsgi.url_scheme"] = scheme
             else:
                 del request.META[FORWARDED_PROTO]
         return self.get_response(request)
