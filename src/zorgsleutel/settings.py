@@ -211,10 +211,10 @@ if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
-# Our reverse proxies (IP addresses or networks of the socket peer): their X-Forwarded-For gives
-# the client IP for audit events and rate limits, and, with BEHIND_TLS_PROXY, their
-# X-Forwarded-Proto the scheme (core.middleware.ForwardedProtoMiddleware). No
-# SECURE_PROXY_SSL_HEADER: Django would believe that header from any peer.
+# Our reverse proxies, as socket peers (REMOTE_ADDR): their X-Forwarded-For gives the client IP
+# for audit events and rate limits (core.requestcontext: exact addresses), and, with
+# BEHIND_TLS_PROXY, their X-Forwarded-Proto the scheme (core.middleware.ForwardedProtoMiddleware).
+# No SECURE_PROXY_SSL_HEADER: Django would believe that header from any peer.
 TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "127.0.0.1,::1")
 BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", True)
 proxies.networks(TRUSTED_PROXIES, setting="TRUSTED_PROXIES")  # a typo stops the start
