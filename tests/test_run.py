@@ -30,6 +30,7 @@ def test_run_serves_portal_vault_and_worker_then_stops_on_ctrl_c(tmp_path):
         if k not in ("DATABASE_URL", "VAULT_DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE")
     }
     env.update(DEBUG="1", PORT=str(port), VAULT_PORT=str(vault_port), ZS_VAR_DIR=str(tmp_path))
+    env.update(PURGE_INTERVAL_SECONDS="5")  # policies.PURGE_INTERVAL is 10 minutes
     process = subprocess.Popen(
         [sys.executable, "-m", "zorgsleutel.cli", "run"],
         env=env,
@@ -64,6 +65,9 @@ def test_run_serves_portal_vault_and_worker_then_stops_on_ctrl_c(tmp_path):
         sms = [m for m in json.loads(body)["messages"] if m["kind"] == "sms"]
         assert len(sms) == 10 and all(m["to"].startswith("06 •• •• ••") for m in sms)
 
+        assert "· purging expired sessions and challenges" in banner
+        assert _purged_while_running(tmp_path / "portal.sqlite3")
+
         os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C does to the foreground group
         assert process.wait(30) == 0
     finally:
@@ -71,6 +75,26 @@ def test_run_serves_portal_vault_and_worker_then_stops_on_ctrl_c(tmp_path):
             os.killpg(process.pid, signal.SIGKILL)
     time.sleep(0.5)
     assert _port_closed(port) and _port_closed(vault_port)
+
+
+def _purged_while_running(database) -> bool:
+    """An expired session row put in while everything runs is gone within seconds; a live one
+    stays (the runner runs `zorgsleutel purge` every PURGE_INTERVAL_SECONDS)."""
+    import sqlite3
+
+    with sqlite3.connect(database, timeout=20) as db:
+        db.executemany(
+            "INSERT INTO django_session (session_key, session_data, expire_date) VALUES (?, ?, ?)",
+            [("expiredbytest", "e30", "2000-01-01 00:00:00"), ("livebytest", "e30", "2999-01-01")],
+        )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with sqlite3.connect(database, timeout=20) as db:
+            keys = {row[0] for row in db.execute("SELECT session_key FROM django_session")}
+        if "expiredbytest" not in keys:
+            return "livebytest" in keys
+        time.sleep(0.5)
+    return False
 
 
 def _port_closed(port: int) -> bool:

@@ -2,21 +2,29 @@
 
 Errors are always {"error": code, "message": text}: domain errors keep their stable code,
 validation errors become "invalid_request" with the offending fields.
+
+Interactive docs (Swagger UI at /api/*/docs) exist only with settings.API_DOCS (DEBUG), for every
+NinjaAPI of the portal, and come from django-ninja's own static files ("ninja" is an installed
+app then): ninja's fallback page loads Swagger UI from a CDN, which our CSP (script-src 'self')
+blocks. The OpenAPI schemas (openapi.json) stay public: clients generate code from them.
 """
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import Http404, HttpRequest
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from zorgsleutel.core.errors import DomainError
 
+DOCS_URL = "/docs" if settings.API_DOCS else None
+
 api = NinjaAPI(
     title="Zorgsleutel API",
     version="1",
     urls_namespace="api",
-    docs_url="/docs",
+    docs_url=DOCS_URL,
 )
 
 
@@ -72,4 +80,15 @@ def _register_routers() -> None:
     api.add_router("/", members_router)
 
 
+def _docs_everywhere_alike() -> None:
+    """The app and card protocols' APIs follow the same docs rule as this one (read before
+    urls.py asks any of them for its URL patterns)."""
+    from zorgsleutel.cards.api import api as card_api
+    from zorgsleutel.mobileapp.api import api as app_api
+
+    for other in (app_api, card_api):
+        other.docs_url = DOCS_URL
+
+
 _register_routers()
+_docs_everywhere_alike()

@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(os.environ.get("ZS_BASE_DIR", Path.cwd())).resolve()
 VAR_DIR = Path(os.environ.get("ZS_VAR_DIR", BASE_DIR / "var")).resolve()
@@ -77,3 +78,25 @@ def env_database(name: str, default_sqlite: Path, *, health_checks: bool = True)
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     return config
+
+
+def require_strong_secret(name: str, value: str, *, min_length: int, development: str) -> None:
+    """Refuse to start (ImproperlyConfigured, one line) on a missing, development or weak secret.
+
+    Weak follows Django's security.W009 rule for SECRET_KEY: shorter than `min_length` or fewer
+    than 5 distinct characters ("a" * 50 is long and worthless). Called only with DEBUG off.
+    """
+    if not value:
+        problem = "is not set"
+    elif value == development:
+        problem = "is the development value"
+    elif len(value) < min_length:
+        problem = f"is shorter than {min_length} characters"
+    elif len(set(value)) < 5:
+        problem = "has fewer than 5 different characters"
+    else:
+        return
+    raise ImproperlyConfigured(
+        f"{name} {problem}: set it to a random value of at least {min_length} characters "
+        "when DEBUG is off."
+    )

@@ -279,3 +279,16 @@ def login_refusal(user) -> str | None:
 
 def login_allowed(user) -> bool:
     return login_refusal(user) is None
+
+
+# --- Clean-up of transient rows (zorgsleutel/purge.py) -------------------------------------------
+# `zorgsleutel purge` deletes what is of no use any more; `zorgsleutel run` runs it this often
+# (production: cron, docs/deployment.md). Sessions go when their row expires
+# (SESSION_ABSOLUTE_TIMEOUT after the last write); expired rows of the database cache at once.
+PURGE_INTERVAL = timedelta(minutes=10)
+# QR login and card challenges and app enrolment codes live minutes. Their rows stay this long
+# past expiry, so a request in flight still finds its row and is told "expired", then they go.
+PURGE_CHALLENGES_AFTER = timedelta(hours=1)
+# Mail links nobody can use any more (expired, used or revoked) stay this long, for support
+# questions ("my link did not work"), then go. Open links are never purged.
+PURGE_LINK_TOKENS_AFTER = timedelta(days=30)

@@ -1,7 +1,9 @@
 """`zorgsleutel run`: one foreground process group with portal, vault and mail worker.
 
 Migrates both databases, starts the vault, loads the demo (DEBUG only), starts the portal
-(gunicorn) and the worker, prints URLs and demo logins, and stops everything on Ctrl-C.
+(gunicorn) and the worker, prints URLs and demo logins, and stops everything on Ctrl-C. While it
+runs it re-queues stranded mail every SWEEP_SECONDS and purges expired rows (`zorgsleutel purge`)
+every policies.PURGE_INTERVAL.
 """
 
 from __future__ import annotations
@@ -14,10 +16,12 @@ import subprocess
 import sys
 import time
 
+from zorgsleutel import policies
 from zorgsleutel.envconfig import VAR_DIR, env_bool, env_int, load_dotenv
 
 ZS = [sys.executable, "-m", "zorgsleutel.cli"]
 SWEEP_SECONDS = 300
+PURGE = [*ZS, "purge"]
 
 
 def _gunicorn(app: str, port: int, workers: int, threads: int = 1) -> list[str]:
@@ -102,6 +106,7 @@ def main(args: list[str]) -> int:
         _step("creating the cache table", [*ZS, "createcachetable"])
         _step("migrating the vault database", [*ZS, "vault", "migrate", "--noinput", "-v", "0"])
         _step("re-queueing stranded mail", [*ZS, "mail", "requeue"])
+        _step("purging expired sessions and challenges", PURGE)
     except subprocess.CalledProcessError as exc:
         print(f"setup failed: {exc}", file=sys.stderr)
         return 1
@@ -148,10 +153,17 @@ def main(args: list[str]) -> int:
             return 1
         print(_banner(port, vault_port, demo), flush=True)
         next_sweep = time.monotonic() + SWEEP_SECONDS
+        purge_every = env_int(
+            "PURGE_INTERVAL_SECONDS", int(policies.PURGE_INTERVAL.total_seconds())
+        )
+        next_purge = time.monotonic() + purge_every
         while True:
             if time.monotonic() >= next_sweep:  # mail a dead worker left behind goes out again
                 subprocess.run([*ZS, "mail", "requeue"], check=False, stdout=subprocess.DEVNULL)
                 next_sweep = time.monotonic() + SWEEP_SECONDS
+            if time.monotonic() >= next_purge:  # anonymous QR page views leave rows behind
+                subprocess.run(PURGE, check=False, stdout=subprocess.DEVNULL)
+                next_purge = time.monotonic() + purge_every
             for name, process in processes.items():
                 if process.poll() is not None:
                     print(f"{name} stopped (exit {process.returncode}); stopping the rest.")

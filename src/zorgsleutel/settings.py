@@ -7,6 +7,8 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from zorgsleutel import policies
+from zorgsleutel.core import proxies
 from zorgsleutel.envconfig import (
     BASE_DIR,
     VAR_DIR,
@@ -16,6 +18,7 @@ from zorgsleutel.envconfig import (
     env_list,
     env_str,
     load_dotenv,
+    require_strong_secret,
 )
 
 load_dotenv()
@@ -28,11 +31,15 @@ DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY", DEV_SECRET_KEY if DEBUG else "")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]" if DEBUG else "")
 
+# Secrets with DEBUG off: not the development value, at least this long, not "a" * 50. SECRET_KEY
+# as Django's own check (security.W009) asks; it also derives the key of the app secrets.
+SECRET_KEY_MIN_LENGTH = 50
+VAULT_CLIENT_KEY_MIN_LENGTH = 32
+
 if not DEBUG:
-    if not SECRET_KEY or SECRET_KEY == DEV_SECRET_KEY or len(SECRET_KEY) < 32:
-        raise ImproperlyConfigured(
-            "SECRET_KEY must be set to a random value of at least 32 characters when DEBUG is off."
-        )
+    require_strong_secret(
+        "SECRET_KEY", SECRET_KEY, min_length=SECRET_KEY_MIN_LENGTH, development=DEV_SECRET_KEY
+    )
     if not ALLOWED_HOSTS:
         raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DEBUG is off.")
 
@@ -54,10 +61,17 @@ INSTALLED_APPS = [
     "zorgsleutel.cards",
     "zorgsleutel.web",
 ]
+# Interactive API docs (Swagger UI, zorgsleutel/api.py) in development only, served from
+# django-ninja's static files (the "ninja" app) so they work under the CSP.
+API_DOCS = DEBUG
 if DEBUG:
     INSTALLED_APPS.append("zorgsleutel.devtools")
+if API_DOCS:
+    INSTALLED_APPS.append("ninja")
 
 MIDDLEWARE = [
+    # First: everything after it (SSL redirect, HSTS, CSRF) asks request.is_secure().
+    "zorgsleutel.core.middleware.ForwardedProtoMiddleware",
     "zorgsleutel.core.middleware.SecurityHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -183,19 +197,27 @@ CONTENT_SECURITY_POLICY = (
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_NAME = "zs_session"
+# A browser-session cookie (no Max-Age/Expires): closing the browser on a shared ward PC ends the
+# login. The server ends sessions itself (accounts/sessions.py: idle and absolute timeouts); the
+# stored row expires with the absolute timeout, so the purge job removes abandoned ones.
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_AGE = int(policies.SESSION_ABSOLUTE_TIMEOUT.total_seconds())
 CSRF_COOKIE_HTTPONLY = True
 if not DEBUG:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    SECURE_HSTS_SECONDS = env_int("HSTS_SECONDS", 31536000)
+    SECURE_HSTS_SECONDS = env_int("HSTS_SECONDS", 63072000)  # 2 years, as nginx sent before
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
-    if env_bool("BEHIND_TLS_PROXY", True):
-        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
-# Proxies whose X-Forwarded-For we believe for the client IP in audit events and rate limits.
+# Our reverse proxies, as socket peers (REMOTE_ADDR): their X-Forwarded-For gives the client IP
+# for audit events and rate limits (core.requestcontext: exact addresses), and, with
+# BEHIND_TLS_PROXY, their X-Forwarded-Proto the scheme (core.middleware.ForwardedProtoMiddleware).
+# No SECURE_PROXY_SSL_HEADER: Django would believe that header from any peer.
 TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "127.0.0.1,::1")
+BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", True)
+proxies.networks(TRUSTED_PROXIES, setting="TRUSTED_PROXIES")  # a typo stops the start
 
 # Outgoing mail: outbox rows delivered by the worker over SMTP (EMAIL_URL).
 EMAIL_URL = env_str("EMAIL_URL", "")
@@ -228,8 +250,13 @@ VAULT_URL = env_str("VAULT_URL", f"http://127.0.0.1:{env_int('VAULT_PORT', 8001)
 VAULT_CLIENT_ID = env_str("VAULT_CLIENT_ID", "portal")
 VAULT_CLIENT_KEY = env_str("VAULT_CLIENT_KEY", DEV_VAULT_KEY if DEBUG else "")
 VAULT_TIMEOUT_SECONDS = float(env_str("VAULT_TIMEOUT_SECONDS", "5"))
-if not DEBUG and (not VAULT_CLIENT_KEY or VAULT_CLIENT_KEY == DEV_VAULT_KEY):
-    raise ImproperlyConfigured("VAULT_CLIENT_KEY must be set when DEBUG is off.")
+if not DEBUG:
+    require_strong_secret(
+        "VAULT_CLIENT_KEY",
+        VAULT_CLIENT_KEY,
+        min_length=VAULT_CLIENT_KEY_MIN_LENGTH,
+        development=DEV_VAULT_KEY,
+    )
 
 LOGGING = {
     "version": 1,
@@ -255,6 +282,7 @@ UZI_OCSP = env_bool("UZI_OCSP", False)
 # A TLS client certificate is read from this header only when the request comes from one of these
 # addresses (the reverse proxy, see deploy/nginx); the portal verifies the chain again itself.
 UZI_TRUSTED_PROXIES = env_list("UZI_TRUSTED_PROXIES")
+proxies.networks(UZI_TRUSTED_PROXIES, setting="UZI_TRUSTED_PROXIES")
 UZI_CLIENT_CERT_HEADER = env_str("UZI_CLIENT_CERT_HEADER", "X-SSL-Client-Cert")
 # Where the reverse proxy asks for the client certificate (e.g. https://uzi.example.nl); empty =
 # the pages offer only the card client.

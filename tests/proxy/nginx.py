@@ -189,11 +189,16 @@ def check_shipped_config(nginx: str, pki: TestPki, directory: Path) -> subproces
 @dataclass
 class Response:
     status: int
-    headers: dict[str, str]
+    headers: dict[str, str]  # the last value of each header (lower-case names)
     body: bytes
+    header_lines: list[tuple[str, str]] = field(default_factory=list)  # every header as sent
 
     def json(self):
         return json.loads(self.body)
+
+    def all(self, name: str) -> list[str]:
+        """Every value of header `name`, in order: a repeated header shows up more than once."""
+        return [value for key, value in self.header_lines if key.lower() == name.lower()]
 
 
 @dataclass
@@ -238,8 +243,9 @@ class NginxProxy:
             target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
             connection.request(method, target, headers=headers or {})
             answer = connection.getresponse()
+            lines = answer.getheaders()
             return Response(
-                answer.status, {k.lower(): v for k, v in answer.getheaders()}, answer.read()
+                answer.status, {k.lower(): v for k, v in lines}, answer.read(), list(lines)
             )
         finally:
             connection.close()

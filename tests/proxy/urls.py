@@ -14,6 +14,8 @@ def echo_certificate(request: HttpRequest, challenge_id: str) -> JsonResponse:
         "challenge_id": challenge_id,
         "remote_addr": request.META.get("REMOTE_ADDR"),
         "forwarded_proto": request.META.get("HTTP_X_FORWARDED_PROTO"),
+        "secure": request.is_secure(),
+        "absolute_uri": request.build_absolute_uri(),
         "header_present": clientcert.header_key() in request.META,
     }
     try:

@@ -27,16 +27,16 @@ print(json.dumps({
 
 SAFE = {
     "DEBUG": "0",
-    "SECRET_KEY": "k" * 50,
+    "SECRET_KEY": "q7Vf2kLx9RmT4wZp8NcB3hJd6GsY1aEu5XoW0iKv-lM_nQrPtC",  # 50, random-looking
     "ALLOWED_HOSTS": "portal.example.nl",
-    "VAULT_CLIENT_KEY": "v" * 40,
+    "VAULT_CLIENT_KEY": "Zk3uR8pQ1wXy6TnB4mLc9VsD2hGf7JaE",  # 32
 }
 
 
-def _run(tmp_path, **env):
+def _run(tmp_path, probe=PROBE, **env):
     base = {"PATH": "/usr/bin:/bin", "ZS_VAR_DIR": str(tmp_path), "ZS_BASE_DIR": str(tmp_path)}
     return subprocess.run(
-        [sys.executable, "-c", PROBE],
+        [sys.executable, "-c", probe],
         env={**base, **env},
         capture_output=True,
         text=True,
@@ -44,20 +44,76 @@ def _run(tmp_path, **env):
     )
 
 
+def _refusal(result) -> str:
+    """The last line of a start-up that failed: the exception Django's settings raised."""
+    return result.stderr.strip().splitlines()[-1]
+
+
 @pytest.mark.parametrize(
-    ("override", "complaint"),
+    ("override", "message"),
     [
-        ({"SECRET_KEY": ""}, "SECRET_KEY"),
-        ({"SECRET_KEY": "dev-only-insecure-secret-key-change-me"}, "SECRET_KEY"),
-        ({"SECRET_KEY": "short"}, "SECRET_KEY"),
-        ({"ALLOWED_HOSTS": ""}, "ALLOWED_HOSTS"),
-        ({"VAULT_CLIENT_KEY": ""}, "VAULT_CLIENT_KEY"),
+        ({"SECRET_KEY": ""}, "SECRET_KEY is not set"),
+        (
+            {"SECRET_KEY": "dev-only-insecure-secret-key-change-me"},
+            "SECRET_KEY is the development value",
+        ),
+        ({"SECRET_KEY": "short"}, "SECRET_KEY is shorter than 50 characters"),
+        # The review's example: long enough for the old 32-character rule, and worthless.
+        ({"SECRET_KEY": "a" * 32}, "SECRET_KEY is shorter than 50 characters"),
+        ({"SECRET_KEY": "a" * 64}, "SECRET_KEY has fewer than 5 different characters"),
+        ({"SECRET_KEY": "abcd" * 16}, "SECRET_KEY has fewer than 5 different characters"),
+        # One character short of the limit.
+        (
+            {"SECRET_KEY": "q7Vf2kLx9RmT4wZp8NcB3hJd6GsY1aEu5XoW0iKv-lM_nQrPt"},
+            "SECRET_KEY is shorter than 50 characters",
+        ),
+        ({"VAULT_CLIENT_KEY": ""}, "VAULT_CLIENT_KEY is not set"),
+        (
+            {"VAULT_CLIENT_KEY": "dev-only-vault-client-key"},
+            "VAULT_CLIENT_KEY is the development value",
+        ),
+        ({"VAULT_CLIENT_KEY": "secret"}, "VAULT_CLIENT_KEY is shorter than 32 characters"),
+        ({"VAULT_CLIENT_KEY": "ab" * 20}, "VAULT_CLIENT_KEY has fewer than 5 different characters"),
     ],
 )
-def test_refuses_to_start_on_unsafe_settings_when_debug_is_off(tmp_path, override, complaint):
+def test_refuses_weak_or_development_secrets_when_debug_is_off(tmp_path, override, message):
     result = _run(tmp_path, **{**SAFE, **override})
-    assert result.returncode != 0
-    assert "ImproperlyConfigured" in result.stderr and complaint in result.stderr
+    assert result.returncode == 1
+    length = "50" if message.startswith("SECRET_KEY") else "32"
+    assert _refusal(result) == (
+        f"django.core.exceptions.ImproperlyConfigured: {message}: set it to a random value of at "
+        f"least {length} characters when DEBUG is off."
+    )
+
+
+def test_refuses_to_start_without_allowed_hosts_when_debug_is_off(tmp_path):
+    result = _run(tmp_path, **{**SAFE, "ALLOWED_HOSTS": ""})
+    assert result.returncode == 1
+    assert _refusal(result) == (
+        "django.core.exceptions.ImproperlyConfigured: ALLOWED_HOSTS must be set when DEBUG is off."
+    )
+
+
+@pytest.mark.parametrize("name", ["TRUSTED_PROXIES", "UZI_TRUSTED_PROXIES"])
+def test_refuses_to_start_on_a_trusted_proxy_that_is_not_an_address(tmp_path, name):
+    result = _run(tmp_path, **{**SAFE, name: "127.0.0.1,nginx.internal"})
+    assert result.returncode == 1
+    assert _refusal(result) == (
+        f"django.core.exceptions.ImproperlyConfigured: {name}: 'nginx.internal' is not an IP "
+        "address or network."
+    )
+
+
+def test_debug_unset_means_debug_off(tmp_path):
+    """No DEBUG variable at all is production: the development secrets are refused."""
+    env = {key: value for key, value in SAFE.items() if key != "DEBUG"}
+    result = _run(tmp_path, **{**env, "SECRET_KEY": "a" * 32})
+    assert result.returncode == 1
+    assert _refusal(result) == (
+        "django.core.exceptions.ImproperlyConfigured: SECRET_KEY is shorter than 50 characters: "
+        "set it to a random value of at least 50 characters when DEBUG is off."
+    )
+    assert _run(tmp_path, **env).returncode == 0
 
 
 def test_production_settings_are_strict(tmp_path):
@@ -65,7 +121,7 @@ def test_production_settings_are_strict(tmp_path):
     assert result.returncode == 0, result.stderr
     probe = json.loads(result.stdout.strip().splitlines()[-1])
     headers = probe["headers"]
-    assert headers["Strict-Transport-Security"].startswith("max-age=31536000")
+    assert headers["Strict-Transport-Security"] == "max-age=63072000; includeSubDomains"
     csp = headers["Content-Security-Policy"]
     assert "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
     assert probe["session_secure"] and probe["csrf_secure"]

@@ -14,16 +14,15 @@ checks nothing: the caller verifies chain, validity, policy and revocation with 
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import urllib.parse
 
 from cryptography import x509
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from zorgsleutel.core import proxies
 from zorgsleutel.core.errors import DomainError
 
 security_log = logging.getLogger("zorgsleutel.security")
@@ -91,26 +90,12 @@ def header_key() -> str:
 
 def is_trusted_proxy(address: str) -> bool:
     """Whether a socket peer address lies in settings.UZI_TRUSTED_PROXIES (IPs or networks)."""
-    try:
-        peer = ipaddress.ip_address(address)
-    except ValueError:
-        return False  # "" from a unix socket, or garbage: never trusted
-    if isinstance(peer, ipaddress.IPv6Address) and peer.ipv4_mapped:
-        peer = peer.ipv4_mapped  # ::ffff:127.0.0.1 from a dual-stack listener
-    return any(peer in network for network in trusted_proxy_networks())
+    return proxies.peer_in(address, settings.UZI_TRUSTED_PROXIES, setting="UZI_TRUSTED_PROXIES")
 
 
-def trusted_proxy_networks() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+def trusted_proxy_networks() -> list[proxies.Network]:
     """settings.UZI_TRUSTED_PROXIES as networks; an entry that is not an IP or CIDR is an error."""
-    networks = []
-    for entry in settings.UZI_TRUSTED_PROXIES:
-        try:
-            networks.append(ipaddress.ip_network(entry, strict=False))
-        except ValueError:
-            raise ImproperlyConfigured(
-                f"UZI_TRUSTED_PROXIES: {entry!r} is not an IP address or network."
-            ) from None
-    return networks
+    return proxies.networks(settings.UZI_TRUSTED_PROXIES, setting="UZI_TRUSTED_PROXIES")
 
 
 def parse_escaped_pem(value: str) -> x509.Certificate:

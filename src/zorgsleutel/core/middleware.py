@@ -1,4 +1,5 @@
-"""Portal-wide middleware: security headers, request size limits, request context for audit."""
+"""Portal-wide middleware: the scheme behind a proxy, security headers, request size limits,
+request context for audit."""
 
 from __future__ import annotations
 
@@ -6,7 +7,37 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.response import TemplateResponse
 
-from zorgsleutel.core import requestcontext
+from zorgsleutel.core import proxies, requestcontext
+
+FORWARDED_PROTO = "HTTP_X_FORWARDED_PROTO"
+
+
+class ForwardedProtoMiddleware:
+    """Believe X-Forwarded-Proto only from our own reverse proxy (settings.TRUSTED_PROXIES).
+
+    Replaces Django's SECURE_PROXY_SSL_HEADER, which believes the header from any peer: a client
+    that reaches gunicorn directly over plain HTTP could say "https" and be treated as a TLS
+    request (no redirect to https, an HSTS header, https in links built from the request).
+    From a trusted peer the header sets the WSGI scheme (request.is_secure() reads it); from any
+    other peer it is removed, so nothing later can read it. Must come first in MIDDLEWARE.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        proto = request.META.get(FORWARDED_PROTO)
+        if proto is not None:
+            peer = request.META.get("REMOTE_ADDR") or ""
+            if settings.BEHIND_TLS_PROXY and proxies.peer_in(
+                peer, settings.TRUSTED_PROXIES, setting="TRUSTED_PROXIES"
+            ):
+                scheme = proto.strip().lower()
+                if scheme in ("http", "https"):  # nginx sends exactly $scheme; else ignore it
+                    request.META["wsgi.url_scheme"] = scheme
+            else:
+                del request.META[FORWARDED_PROTO]
+        return self.get_response(request)
 
 
 class SecurityHeadersMiddleware:

@@ -1,0 +1,101 @@
+"""Delete rows nobody can use any more: `zorgsleutel purge`, run by `zorgsleutel run` every
+policies.PURGE_INTERVAL (production: from cron, docs/deployment.md).
+
+Every anonymous visit to the QR login page stores a session and a challenge row; card pages store
+card challenges; mail links stay after use. Without this job they pile up for ever. What goes:
+
+- sessions past their expiry date (Django's SessionStore.clear_expired(), the public API of
+  `clearsessions`), whatever the engine;
+- QR login challenges, card challenges and app enrolment codes, policies.PURGE_CHALLENGES_AFTER
+  past their expiry (an approved QR login not collected by then is dead anyway);
+- mail links that can no longer be used (expired, used or revoked), after
+  policies.PURGE_LINK_TOKENS_AFTER; an open link, also one a campaign sends later, is kept;
+- expired entries of the database cache (rate-limit counters, QR approval flags), which Django
+  culls only once MAX_ENTRIES is reached.
+
+This module sits beside urls.py and api.py: wiring that knows every capability's transient table,
+so no capability has to know the others. Nothing here is audited: these rows are not facts about
+people (the audit log keeps the logins and links themselves), and a deletion changes nothing
+anyone can still do. Each step is one DELETE; rows written meanwhile are never touched.
+"""
+
+from __future__ import annotations
+
+import logging
+from importlib import import_module
+
+from django.conf import settings
+from django.core.cache import caches
+from django.db import connections, router
+from django.db.models import Q
+from django.utils import timezone
+
+from zorgsleutel import policies
+from zorgsleutel.accounts.models import LinkToken
+from zorgsleutel.cards.models import CardChallenge
+from zorgsleutel.core import clock
+from zorgsleutel.mobileapp.models import AppEnrolment, AppLoginChallenge
+
+logger = logging.getLogger("zorgsleutel.purge")
+
+DATABASE_CACHE = "django.core.cache.backends.db.DatabaseCache"
+
+
+def purge_expired() -> dict[str, int]:
+    """Run every step; the number of rows each removed, by name (in this order)."""
+    removed = {
+        "sessions": purge_sessions(),
+        "app_login_challenges": purge_app_login_challenges(),
+        "app_enrolments": purge_app_enrolments(),
+        "card_challenges": purge_card_challenges(),
+        "link_tokens": purge_link_tokens(),
+        "cache_entries": purge_cache_entries(),
+    }
+    logger.info("purged %s", ", ".join(f"{name} {count}" for name, count in removed.items()))
+    return removed
+
+
+def purge_sessions() -> int:
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    expired = store.get_model_class().objects.filter(expire_date__lt=timezone.now()).count()
+    store.clear_expired()
+    return expired
+
+
+def _challenge_cutoff():
+    return clock.now() - policies.PURGE_CHALLENGES_AFTER
+
+
+def purge_app_login_challenges() -> int:
+    return AppLoginChallenge.objects.filter(expires_at__lt=_challenge_cutoff()).delete()[0]
+
+
+def purge_app_enrolments() -> int:
+    return AppEnrolment.objects.filter(expires_at__lt=_challenge_cutoff()).delete()[0]
+
+
+def purge_card_challenges() -> int:
+    return CardChallenge.objects.filter(expires_at__lt=_challenge_cutoff()).delete()[0]
+
+
+def purge_link_tokens() -> int:
+    cutoff = clock.now() - policies.PURGE_LINK_TOKENS_AFTER
+    dead = Q(expires_at__lt=cutoff) | Q(used_at__lt=cutoff) | Q(revoked_at__lt=cutoff)
+    return LinkToken.objects.filter(dead).delete()[0]
+
+
+def purge_cache_entries() -> int:
+    """Expired rows of the database cache, if that is the cache (Redis expires its own keys)."""
+    if settings.CACHES["default"]["BACKEND"] != DATABASE_CACHE:
+        return 0
+    connection = connections[router.db_for_write(caches["default"].cache_model_class)]
+    table = connection.ops.quote_name(settings.CACHES["default"]["LOCATION"])
+    expires = connection.ops.quote_name("expires")
+    with connection.cursor() as cursor:
+        # The statement DatabaseCache itself culls with (`_cull`), without waiting for
+        # MAX_ENTRIES.
+        cursor.execute(
+            f"DELETE FROM {table} WHERE {expires} < %s",  # noqa: S608 (quoted names, no input)
+            [connection.ops.adapt_datetimefield_value(timezone.now())],
+        )
+        return cursor.rowcount

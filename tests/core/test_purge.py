@@ -1,0 +1,196 @@
+"""`zorgsleutel purge`: expired rows go, live ones stay (counts written out per kind).
+
+The attack from the review: every anonymous GET /inloggen/app stores a session and a QR login
+challenge, and nothing removed them. Now they go once expired.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+
+from zorgsleutel.core import clock
+
+pytestmark = pytest.mark.django_db
+
+NOTHING = {
+    "sessions": 0,
+    "app_login_challenges": 0,
+    "app_enrolments": 0,
+    "card_challenges": 0,
+    "link_tokens": 0,
+    "cache_entries": 0,
+}
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """No cache entries (expired or not) from another test."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def now():
+    at = clock.now()
+    with clock.frozen(at):
+        yield at
+
+
+def _user(email: str):
+    from zorgsleutel.accounts.models import User
+
+    return User.objects.create(email=email, name=email.split("@")[0], state=User.ACTIVE)
+
+
+def _expire_sessions(keys: list[str]) -> None:
+    """The session rows as they are 12 hours later (Django's sessions use the real clock)."""
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    Session.objects.filter(session_key__in=keys).update(
+        expire_date=timezone.now() - timedelta(seconds=1)
+    )
+
+
+def test_anonymous_qr_page_views_leave_nothing_behind_once_expired(now):
+    from django.contrib.sessions.models import Session
+    from django.test import Client
+
+    from zorgsleutel.mobileapp.models import AppLoginChallenge
+    from zorgsleutel.purge import purge_expired
+
+    old_visitors = []
+    with clock.frozen(now - timedelta(hours=2)):
+        for _ in range(3):
+            client = Client()
+            assert client.get("/inloggen/app").status_code == 200
+            old_visitors.append(client.session.session_key)
+    live = Client()
+    assert live.get("/inloggen/app").status_code == 200
+    assert Session.objects.count() == 4 and AppLoginChallenge.objects.count() == 4
+    _expire_sessions(old_visitors)
+
+    assert purge_expired() == {**NOTHING, "sessions": 3, "app_login_challenges": 3}
+    assert list(Session.objects.values_list("session_key", flat=True)) == [live.session.session_key]
+    assert AppLoginChallenge.objects.count() == 1
+    assert live.get("/inloggen/app").status_code == 200  # the live visitor goes on
+    assert purge_expired() == NOTHING
+
+
+def test_challenges_and_enrolment_codes_go_an_hour_after_they_expire(now):
+    from zorgsleutel.cards import flows as cards
+    from zorgsleutel.cards.models import CardChallenge
+    from zorgsleutel.mobileapp import flows as app
+    from zorgsleutel.mobileapp.models import AppEnrolment, AppLoginChallenge
+    from zorgsleutel.purge import purge_expired
+
+    def qr_login(ago: timedelta) -> str:  # lives 3 minutes
+        with clock.frozen(now - ago):
+            return app.start_login(
+                session_key="s" * 32, host="portal.test", browser="x"
+            ).challenge_id
+
+    def card(ago: timedelta) -> str:  # lives 5 minutes
+        with clock.frozen(now - ago):
+            return cards.start_challenge(
+                session_key="s" * 32, host="portal.test", purpose="validation", subject="1"
+            ).challenge_id
+
+    person = _user("lid@zorggroep.nl")
+    qr_login(timedelta(hours=2))
+    qr_login(timedelta(minutes=64))  # expired 61 minutes ago
+    kept_qr = [qr_login(timedelta(minutes=62)), qr_login(timedelta(0))]  # expired 59 min ago; live
+    card(timedelta(hours=2))
+    kept_cards = [card(timedelta(minutes=10)), card(timedelta(0))]
+    with clock.frozen(now - timedelta(days=1)):
+        app.start_enrolment(actor=person)
+    with clock.frozen(now - timedelta(minutes=30)):
+        app.start_enrolment(actor=person)
+
+    assert purge_expired() == {
+        **NOTHING,
+        "app_login_challenges": 2,
+        "card_challenges": 1,
+        "app_enrolments": 1,
+    }
+    assert sorted(AppLoginChallenge.objects.values_list("public_id", flat=True)) == sorted(kept_qr)
+    assert sorted(CardChallenge.objects.values_list("public_id", flat=True)) == sorted(kept_cards)
+    assert AppEnrolment.objects.count() == 1
+
+
+def test_dead_mail_links_go_after_30_days_open_ones_never(now):
+    from zorgsleutel.accounts import tokens
+    from zorgsleutel.accounts.models import LinkToken
+    from zorgsleutel.purge import purge_expired
+
+    activation, ttl = LinkToken.ACTIVATION, timedelta(hours=72)
+
+    def issue(email: str, ago: timedelta, **extra) -> str:
+        with clock.frozen(now - ago):
+            return tokens.issue(user=_user(email), purpose=activation, ttl=ttl, **extra)
+
+    issue("verlopen@zorggroep.nl", timedelta(days=40))  # expired 37 days ago: goes
+    used = issue("gebruikt@zorggroep.nl", timedelta(days=40))
+    LinkToken.objects.filter(token_hash=tokens.digest(used)).update(
+        used_at=now - timedelta(days=39, hours=23)
+    )
+    twice = _user("opnieuw@zorggroep.nl")
+    with clock.frozen(now - timedelta(days=35)):
+        tokens.issue(user=twice, purpose=activation, ttl=ttl)
+    with clock.frozen(now - timedelta(days=34)):  # revokes the first; expires 31 days ago
+        tokens.issue(user=twice, purpose=activation, ttl=ttl)
+    recent = issue("recent@zorggroep.nl", timedelta(days=10))  # expired 7 days ago: stays
+    campaign = issue("campagne@zorggroep.nl", timedelta(days=31), send_at=now + timedelta(days=1))
+    open_now = issue("open@zorggroep.nl", timedelta(0))
+
+    assert purge_expired() == {**NOTHING, "link_tokens": 4}
+    kept = set(LinkToken.objects.values_list("token_hash", flat=True))
+    assert kept == {tokens.digest(recent), tokens.digest(campaign), tokens.digest(open_now)}
+
+
+def test_sessions_past_their_expiry_date_go(now):
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.contrib.sessions.models import Session
+
+    from zorgsleutel.purge import purge_sessions
+
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    expired, live = store(), store()
+    expired["visit"] = live["visit"] = 1
+    expired.set_expiry(-60)
+    expired.save()
+    live.save()
+    assert purge_sessions() == 1
+    assert list(Session.objects.values_list("session_key", flat=True)) == [live.session_key]
+
+
+def test_expired_database_cache_entries_go(settings):
+    from django.core.cache import cache
+
+    from zorgsleutel.purge import purge_cache_entries
+
+    if settings.CACHES["default"]["BACKEND"] != "django.core.cache.backends.db.DatabaseCache":
+        assert purge_cache_entries() == 0  # Redis expires its own keys
+        return
+    cache.set("live", 1, 600)
+    cache.set("gone", 1, 0.001)
+    time.sleep(0.01)
+    assert purge_cache_entries() == 1
+    assert cache.get("live") == 1
+
+
+def test_the_command_runs_it_once(capsys, now):
+    call_command("purge")
+    assert capsys.readouterr().out == (
+        "Purged: sessions 0, app_login_challenges 0, app_enrolments 0, card_challenges 0, "
+        "link_tokens 0, cache_entries 0.\n"
+    )
