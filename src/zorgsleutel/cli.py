@@ -5,6 +5,7 @@ zorgsleutel migrate               migrate the portal database (and its cache tab
 zorgsleutel demo                  load the demo data (idempotent; DEBUG only)
 zorgsleutel audit verify          check the audit hash chain
 zorgsleutel mail send-test EMAIL  queue a test mail
+zorgsleutel purge                 delete expired sessions, challenges and dead links
 zorgsleutel vault migrate|serve|rotate-keys|purge
 zorgsleutel uzi inspect|make-test-card    UZI certificates (operators, development)
 zorgsleutel app …  /  card …      reference clients of the app and card protocols

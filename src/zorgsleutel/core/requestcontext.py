@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.http import HttpRequest
 
+from zorgsleutel.core import proxies
+
 
 @dataclass(frozen=True)
 class RequestContext:
@@ -25,7 +27,7 @@ _current: contextvars.ContextVar[RequestContext] = contextvars.ContextVar(
 def client_ip(request: HttpRequest) -> str | None:
     """REMOTE_ADDR, or the nearest X-Forwarded-For hop when the peer is a trusted proxy."""
     remote = request.META.get("REMOTE_ADDR") or None
-    if remote in settings.TRUSTED_PROXIES:
+    if remote and proxies.peer_in(remote, settings.TRUSTED_PROXIES, setting="TRUSTED_PROXIES"):
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
         hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
         if hops:
