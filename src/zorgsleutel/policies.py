@@ -82,6 +82,9 @@ def may_grant(role: str | None, granted: str) -> bool:
 ACTIVATION_LINK_TTL = timedelta(hours=72)
 # An invitation of someone who already has an account: accepted while logged in.
 INVITATION_LINK_TTL = timedelta(days=7)
+# "Dit was ik niet" in the mail after a password and phone reset: blocks the person's
+# memberships and alerts their organisations' managers (docs/accounts.md, "Recovery").
+NOT_ME_LINK_TTL = timedelta(days=14)
 PASSWORD_RESET_LINK_TTL = timedelta(minutes=60)
 
 # --- E-mail addresses of new users ---------------------------------------------------------------

@@ -110,9 +110,9 @@ def test_challenges_and_enrolment_codes_go_an_hour_after_they_expire(now):
     card(timedelta(hours=2))
     kept_cards = [card(timedelta(minutes=10)), card(timedelta(0))]
     with clock.frozen(now - timedelta(days=1)):
-        app.start_enrolment(actor=person)
+        app.start_enrolment(actor=person, session_acr="")
     with clock.frozen(now - timedelta(minutes=30)):
-        app.start_enrolment(actor=person)
+        app.start_enrolment(actor=person, session_acr="")
 
     assert purge_expired() == {
         **NOTHING,

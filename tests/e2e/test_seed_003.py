@@ -197,12 +197,13 @@ def test_register_validate_and_manage_a_care_provider(
     row = bea.locator("tr.member", has_text="wim@delinde.nl")
     row.get_by_role("button", name="Blokkeren").click()
     bea.check()
-    assert User.objects.get(pk=worker.pk).state == User.BLOCKED
+    assert Membership.objects.get(user=worker).state == "blocked"  # the account stays the person's
+    assert User.objects.get(pk=worker.pk).state == User.ACTIVE
     bea.locator("tr.member", has_text="wim@delinde.nl").get_by_role(
         "button", name="Deblokkeren"
     ).click()
     bea.check()
-    assert User.objects.get(pk=worker.pk).state != User.BLOCKED
+    assert Membership.objects.get(user=worker).state == "active"
     bea.locator("tr.member", has_text="wim@delinde.nl").get_by_role(
         "link", name="Verwijderen"
     ).click()

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from zorgsleutel.accounts import audit_views, invitation_views, manage_views, views
+from zorgsleutel.accounts import audit_views, invitation_views, manage_views, notme_views, views
 
 app_name = "accounts"
 urlpatterns = [
@@ -16,6 +16,7 @@ urlpatterns = [
         invitation_views.accept_view,
         name="accept_invitation",
     ),
+    path("dit-was-ik-niet/<str:token>", notme_views.not_me_view, name="not_me"),
     path("wachtwoord-vergeten", views.forgot_password_view, name="forgot_password"),
     path("wachtwoord-herstellen/<str:token>", views.reset_view, name="reset"),
     path("wachtwoord-herstellen/<str:token>/code", views.reset_code_view, name="reset_code"),

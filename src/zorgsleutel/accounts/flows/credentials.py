@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from zorgsleutel import vaultclient
+from zorgsleutel import policies, vaultclient
 from zorgsleutel.accounts import tokens
 from zorgsleutel.accounts.flows import members, vaulterrors
 from zorgsleutel.accounts.models import LinkToken, Membership, User
@@ -106,14 +108,36 @@ def complete_setup(*, pending: PendingSetup, code: str) -> User:
             )
         raise vaulterrors.verdict_error(verdict)
     try:
-        user, old_enrolment = _save(pending)
+        user, old_enrolment, purpose = _save(pending)
     except DomainError:
         # A parallel submission used the link first: forget the number confirmed for nothing.
         members.erase_phone(pending.enrolment, None)
         raise
     if old_enrolment:
+        if purpose == LinkToken.PASSWORD_RESET:
+            notify_old_number(old_enrolment, user)
         members.erase_phone(old_enrolment, user)
     return user
+
+
+def notify_old_number(enrolment: str, user: User) -> None:
+    """Recovery is loud: before the old enrolment is erased, the vault texts the old number
+    that password and phone were changed (a fixed text). A vault that cannot send does not
+    stop the reset: the mail with *Dit was ik niet* is the record, and the failure is audited."""
+    try:
+        vaultclient.get().notify(
+            enrolment=enrolment, kind="credentials_changed", locale=user.language
+        )
+    except vaultclient.VaultError as exc:
+        audit.record(
+            "phone.notice_failed",
+            actor="system",
+            target=user,
+            outcome=audit.FAILURE,
+            details={"error": getattr(exc, "code", "") or str(exc)[:200]},
+        )
+    else:
+        audit.record_for_person("phone.notice_sent", person=user, actor="system", target=user)
 
 
 def _accept_invited(user: User, token: LinkToken) -> None:
@@ -126,7 +150,7 @@ def _accept_invited(user: User, token: LinkToken) -> None:
         members.accept(membership)
 
 
-def _save(pending: PendingSetup) -> tuple[User, str]:
+def _save(pending: PendingSetup) -> tuple[User, str, str]:
     with transaction.atomic():
         token = tokens.lock_open(pending.token_id)
         if token is None:
@@ -145,14 +169,19 @@ def _save(pending: PendingSetup) -> tuple[User, str]:
         else:
             user.auth_epoch += 1  # end every other session
             action = "account.credentials_reset"
+            raw = tokens.issue(user=user, purpose=LinkToken.NOT_ME, ttl=policies.NOT_ME_LINK_TTL)
             outbox.enqueue_mail(
                 template="credentials_changed",
                 to=user.email,
                 locale=user.language,
-                context={"name": user.name},
+                context={
+                    "name": user.name,
+                    "not_me": settings.SITE_URL + reverse("accounts:not_me", args=[raw]),
+                    "days": policies.NOT_ME_LINK_TTL.days,
+                },
             )
         user.save(update_fields=["password", "phone_enrolment", "state", "auth_epoch"])
         token.used_at = clock.now()
         token.save(update_fields=["used_at"])
         audit.record(action, actor=user, target=user, details={"hint": pending.hint})
-    return user, old_enrolment
+    return user, old_enrolment, token.purpose
