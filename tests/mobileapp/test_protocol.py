@@ -250,17 +250,46 @@ def test_managers_block_unblock_and_delete_a_members_app_on_the_page(client, enr
         assert device.state == state
 
 
-def test_answers_are_rate_limited_per_app_id(enrolled, server, settings):
+def test_junk_naming_an_app_id_never_uses_up_its_budget(enrolled, server, settings):
+    """Finding 9 of the tenancy review: 10 unsigned answers naming an app ID made its genuine
+    answer 429 for a minute. Now only answers the app ID signed count against it."""
     from django.core.cache import cache
+    from django.test import Client
 
     cache.clear()
     _user, state = enrolled
     account = state.data["accounts"][0]
-    body = {"device": account["device"], "response": "0" * 64, "signature": appprotocol.b64(b"x")}
+    browser = Client()
+    page = browser.get("/inloggen/app")
+    challenge_id = page.context["challenge_id"]
+    junk = {"device": account["device"], "response": "0" * 64, "signature": appprotocol.b64(b"x")}
     statuses = [
-        client._http("POST", f"{server}/api/app/v1/logins/qr_nothing", body)[0] for _ in range(12)
+        client._http("POST", f"{server}/api/app/v1/logins/{challenge_id}", junk)[0]
+        for _ in range(12)
     ]
-    assert statuses[:10] == [404] * 10 and statuses[10:] == [429, 429]
+    assert statuses == [403] * 12  # bad_signature, each; none of them 429
+    client.login(page.context["url"], state=state, pin=PIN, yes=True, out=io.StringIO())
+    assert browser.get(f"/inloggen/app/status?id={challenge_id}").json()["status"] == "ok"
+    cache.clear()
+
+
+def test_signed_answers_are_limited_per_app_id(enrolled, settings, monkeypatch):
+    from django.core.cache import cache
+
+    from zorgsleutel import policies
+
+    cache.clear()
+    monkeypatch.setitem(policies.APP_RATE_LIMITS, "answer_per_device", "2/m")
+    _user, state = enrolled
+    results = []
+    for number in range(3):
+        try:
+            _login(state, session=f"browser-{number}")
+            results.append("ok")
+        except client.ClientError as error:
+            results.append(str(error))
+    assert results[:2] == ["ok", "ok"]
+    assert results[2].startswith("Te veel verzoeken.")
     cache.clear()
 
 

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from zorgsleutel import appprotocol, policies
 from zorgsleutel.accounts import permissions
 from zorgsleutel.accounts.models import Membership, User
-from zorgsleutel.core import audit, clock
+from zorgsleutel.core import audit, clock, ratelimit
 from zorgsleutel.core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from zorgsleutel.mobileapp import secrets, standing
 from zorgsleutel.mobileapp.models import AppDevice, AppEnrolment, AppLoginChallenge
@@ -252,6 +252,9 @@ def answer_login(*, challenge_id: str, device_id: str, response: str, signature:
             raise PermissionDenied(
                 "bad_signature", _("The app's signature is not valid.")
             ) from None
+        # Counted only now: an answer the app ID really signed. Junk naming the app ID (no valid
+        # signature) is limited per address and never uses up the genuine app's budget.
+        ratelimit.hit("app-device", device.public_id, policies.APP_RATE_LIMITS["answer_per_device"])
         if device.state == AppDevice.BLOCKED or device.user.state != User.ACTIVE:
             raise PermissionDenied(
                 "device_blocked",
