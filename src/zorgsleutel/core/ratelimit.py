@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 
 from django.core.cache import cache
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from zorgsleutel.core import clock
 from zorgsleutel.core.errors import RateLimited
@@ -34,6 +34,11 @@ def hit(scope: str, key: str, rule: str) -> None:
         retry = seconds - int(clock.now().timestamp()) % seconds
         raise RateLimited(
             "rate_limited",
-            _("Too many requests. Try again in %(seconds)s seconds.") % {"seconds": retry},
+            ngettext_lazy(
+                "Too many requests. Try again in %(seconds)s second.",
+                "Too many requests. Try again in %(seconds)s seconds.",
+                "seconds",
+            )
+            % {"seconds": retry},
             retry_after=retry,
         )

@@ -1,0 +1,29 @@
+"""Rate limits answer in correct Dutch: "1 seconde", "2 seconden"."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from django.core.cache import cache
+from django.utils import translation
+
+from zorgsleutel.core import clock, ratelimit
+from zorgsleutel.core.errors import RateLimited
+
+
+@pytest.mark.parametrize(
+    ("second", "expected"),
+    [
+        (59, "Te veel verzoeken. Probeer het over 1 seconde opnieuw."),
+        (58, "Te veel verzoeken. Probeer het over 2 seconden opnieuw."),
+    ],
+)
+def test_the_wait_is_worded_in_correct_dutch(db, second, expected):
+    cache.clear()
+    with clock.frozen(datetime(2026, 12, 1, 9, 0, second, tzinfo=UTC)), translation.override("nl"):
+        ratelimit.hit("test", "sleutel", "1/m")
+        with pytest.raises(RateLimited) as refused:
+            ratelimit.hit("test", "sleutel", "1/m")
+        assert (refused.value.code, str(refused.value.message)) == ("rate_limited", expected)
+    cache.clear()
