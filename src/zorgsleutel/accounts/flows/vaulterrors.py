@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from zorgsleutel import vaultclient
 from zorgsleutel.core.errors import DomainError, RateLimited, ServiceUnavailable
@@ -11,7 +12,11 @@ _MESSAGES = {
     "invalid_phone": _("This is not a valid mobile number."),
     "phone_not_mobile": _("This is not a mobile number. Fill in a number starting with 06."),
     "phone_country_not_allowed": _("Mobile numbers from this country are not accepted."),
-    "resend_too_soon": _("A new code can be sent in %(seconds)s seconds."),
+    "resend_too_soon": ngettext_lazy(
+        "A new code can be sent in %(seconds)s second.",
+        "A new code can be sent in %(seconds)s seconds.",
+        "seconds",
+    ),
     "sms_cap_number": _("Too many codes were sent to this number. Try again in an hour."),
     "sms_cap_enrolment": _("Too many codes were sent. Try again in an hour."),
     # A number not yet confirmed has its own small cap (docs/vault.md): its owner's login codes
