@@ -296,3 +296,17 @@ def test_the_list_orders_and_searches_an_invitation_by_the_typed_name_only(
     login_as(client, User.objects.get(email="beheer@anderbedrijf.nl"), acr="low")
     page = client.get(f"/beheer/{other_organisation.public_id}?q=echte").content.decode()
     assert "Echte Naam" not in page and "medewerker@zorggroep.nl" not in page
+
+
+def test_the_audit_log_reads_the_same_after_deleting_an_invitation(api, victim, other_organisation):
+    for email in ("medewerker@zorggroep.nl", "nieuw@zorggroep.nl"):
+        member_id = _invite(api, email).json()["id"]
+        assert api.delete(f"/{member_id}").status_code == 204
+    actions = list(
+        AuditEvent.objects.filter(organisation=other_organisation.audit_ref)
+        .exclude(action="apitoken.created")
+        .order_by("seq")
+        .values_list("action", flat=True)
+    )
+    assert actions == ["member.created", "member.deleted", "member.created", "member.deleted"]
+    assert User.objects.get(pk=victim.pk).state == "active"  # the existing account untouched

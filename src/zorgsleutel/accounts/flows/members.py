@@ -352,7 +352,9 @@ def delete_member(*, actor: User, membership: Membership) -> None:
         if orphaned and (was_accepted or user.state == User.INVITED):
             erase = user.phone_enrolment
             anonymise(user)
-            audit.record("account.anonymised", actor=actor, organisation=organisation, target=user)
+            # The platform's log, not the organisation's: whether deleting an invitation ended
+            # an account would tell the organisation that the address had none before.
+            audit.record("account.anonymised", actor=actor, target=user)
     if erase:
         erase_phone(erase, user)
 
