@@ -67,10 +67,18 @@ def _lock_id(key: str) -> int:
 def hit(key: str, limit: int, period: int) -> bool:
     """Count one request in the current fixed window of `period` seconds; False once more than
     `limit` requests were counted in it (the refused ones count too: hammering does not help)."""
-    window = int(clock.now().timestamp() // period)
-    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
-    [used] = increment([f"limit:{digest}:{window}"], period + 5)
+    [used] = increment([_window_key(key, period)], period + 5)
     return used <= limit
+
+
+def give_back(key: str, period: int) -> None:
+    """Uncount one request of `hit(key, ...)` (one that turned out to cost nothing)."""
+    increment([_window_key(key, period)], period + 5, -1)
+
+
+def _window_key(key: str, period: int) -> str:
+    window = int(clock.now().timestamp() // period)
+    return f"limit:{hashlib.sha256(key.encode()).hexdigest()[:32]}:{window}"
 
 
 def retry_after(period: int) -> int:

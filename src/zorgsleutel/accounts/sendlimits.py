@@ -10,9 +10,12 @@ per number on top of these.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 from django.utils.translation import ngettext_lazy
 
-from zorgsleutel import policies
+from zorgsleutel import policies, vaultclient
 from zorgsleutel.accounts import counters
 from zorgsleutel.core import audit
 from zorgsleutel.core.errors import RateLimited
@@ -29,19 +32,23 @@ def too_many(seconds: int) -> str:
     return message % {"minutes": minutes}
 
 
-def spend(*, ip: str | None, person, link: int | None = None) -> None:
-    """Count one SMS about to be sent for `person` (a User) through the link with id `link`;
-    raise RateLimited ("sms_rate_limited") when over a limit.
-
-    Refused sends count as well: hammering a limit does not make it open sooner.
+@contextlib.contextmanager
+def sending(*, ip: str | None, person, link: int | None = None) -> Iterator[None]:
+    """Around a vault call that texts a code for `person` (a User), through the mailed link with
+    id `link`: counts it first, and raises RateLimited ("sms_rate_limited") without entering the
+    block when over a limit. Refused requests count too (hammering a limit does not open it
+    sooner). A call the vault refuses as bad input (a mistyped number) or cannot answer sent
+    nothing and is given back; its own refusals for sending too often (429) stay counted.
     """
-    scopes = {"per_link": link, "per_account": person.pk, "per_ip": ip}
+    counted = []
     refused = []
-    for scope, value in scopes.items():
+    for scope, value in {"per_link": link, "per_account": person.pk, "per_ip": ip}.items():
         if value is None:
             continue
         limit, period = parse(policies.SMS_SEND_LIMITS[scope])
-        if not counters.hit(f"sms:{scope}:{value}", limit, period):
+        key = f"sms:{scope}:{value}"
+        counted.append((key, period))
+        if not counters.hit(key, limit, period):
             refused.append((scope, counters.retry_after(period)))
     if refused:
         wait = max(seconds for _scope, seconds in refused)
@@ -53,3 +60,10 @@ def spend(*, ip: str | None, person, link: int | None = None) -> None:
             details={"limits": sorted(scope for scope, _seconds in refused)},
         )
         raise RateLimited("sms_rate_limited", too_many(wait), retry_after=wait)
+    try:
+        yield
+    except vaultclient.VaultError as exc:
+        if not (isinstance(exc, vaultclient.VaultRefused) and exc.status == 429):
+            for key, period in counted:
+                counters.give_back(key, period)
+        raise

@@ -73,10 +73,10 @@ def start_setup(
         password_validation.validate_password(password, token.user)
     except ValidationError as exc:
         raise DomainError("weak_password", " ".join(exc.messages), field="password") from None
-    sendlimits.spend(ip=ip, person=token.user, link=token.pk)
     password_hash = make_password(password)
     try:
-        sent = vaultclient.get().enrol(phone=phone, locale=locale)
+        with sendlimits.sending(ip=ip, person=token.user, link=token.pk):
+            sent = vaultclient.get().enrol(phone=phone, locale=locale)
     except vaultclient.VaultError as exc:
         raise vaulterrors.translate(exc, field="phone") from None
     audit.record(
@@ -93,9 +93,9 @@ def resend_code(pending: PendingSetup, *, ip: str | None = None) -> PendingSetup
     token = LinkToken.objects.select_related("user").filter(pk=pending.token_id).first()
     if token is None:
         raise DomainError("invalid_link", INVALID_LINK)
-    sendlimits.spend(ip=ip, person=token.user, link=token.pk)
     try:
-        sent = vaultclient.get().send_challenge(enrolment=pending.enrolment)
+        with sendlimits.sending(ip=ip, person=token.user, link=token.pk):
+            sent = vaultclient.get().send_challenge(enrolment=pending.enrolment)
     except vaultclient.VaultError as exc:
         raise vaulterrors.translate(exc) from None
     return PendingSetup(

@@ -151,9 +151,9 @@ def _require_organisation_not_suspended(user: User) -> None:
 def resend_code(pending: PendingLogin, *, ip: str | None = None) -> PendingLogin:
     """ "Send a new code": within policies.SMS_SEND_LIMITS (per account and client address)."""
     user = User.objects.get(pk=pending.user_id)
-    sendlimits.spend(ip=ip, person=user)
     try:
-        sent = vaultclient.get().send_challenge(enrolment=user.phone_enrolment)
+        with sendlimits.sending(ip=ip, person=user):
+            sent = vaultclient.get().send_challenge(enrolment=user.phone_enrolment)
     except vaultclient.VaultError as exc:
         raise vaulterrors.translate(exc) from None
     audit.record("login.code_resent", actor=user, target=user)
