@@ -9,6 +9,7 @@ import pytest
 from django.test import Client
 
 from zorgsleutel.accounts.models import User
+from zorgsleutel.core import clock
 from zorgsleutel.core.models import AuditEvent
 from zorgsleutel.messaging.models import OutboxMail
 
@@ -16,6 +17,13 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("
 CSRF = re.compile(rb'name="csrfmiddlewaretoken" value="[^"]+"')
 SENT = "Als er een actief account"  # the start of the answer's Dutch text
 TOO_MANY = "Te veel verzoeken vanaf uw adres. Probeer het over"
+
+
+@pytest.fixture(autouse=True)
+def still():
+    """The portal's clock stands still: no hourly window ends during a test."""
+    with clock.frozen(clock.now()):
+        yield
 
 
 @pytest.fixture

@@ -20,6 +20,14 @@ VICTIM = "doelwit@zorggroep.nl"
 WRONG = {"email": VICTIM, "password": "Geraden-wachtwoord-1"}
 
 
+@pytest.fixture(autouse=True)
+def still():
+    """The portal's clock stands still: the delays are about counts, not about how fast the
+    machine runs the attack."""
+    with clock.frozen(clock.now()):
+        yield
+
+
 @pytest.fixture
 def enrolled(organisation, person, vault_service, sms_code, fresh_number):
     """`enrolled(email, last_two)`: an active person with a confirmed phone."""
