@@ -89,7 +89,7 @@ def start_setup(
 
 
 def resend_code(pending: PendingSetup, *, ip: str | None = None) -> PendingSetup:
-    """ "Send a new code" on the code page: within policies.SMS_SEND_LIMITS like the form."""
+    """Send a new code from the code page, within policies.SMS_SEND_LIMITS like the form."""
     token = LinkToken.objects.select_related("user").filter(pk=pending.token_id).first()
     if token is None:
         raise DomainError("invalid_link", INVALID_LINK)

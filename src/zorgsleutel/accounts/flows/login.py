@@ -44,7 +44,7 @@ class PendingLogin:
 
 
 def wait_message(seconds: int) -> str:
-    """ "Try again in 1 second" / "in 2 seconds", in the page's language."""
+    """The wait as a person reads it ("1 second", "2 seconds"), in the page's language."""
     message = ngettext_lazy(
         "Too many attempts. Try again in %(seconds)s second.",
         "Too many attempts. Try again in %(seconds)s seconds.",
@@ -149,7 +149,7 @@ def _require_organisation_not_suspended(user: User) -> None:
 
 
 def resend_code(pending: PendingLogin, *, ip: str | None = None) -> PendingLogin:
-    """ "Send a new code": within policies.SMS_SEND_LIMITS (per account and client address)."""
+    """Send a new code, within policies.SMS_SEND_LIMITS (per account and client address)."""
     user = User.objects.get(pk=pending.user_id)
     try:
         with sendlimits.sending(ip=ip, person=user):
