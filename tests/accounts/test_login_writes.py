@@ -245,3 +245,21 @@ def test_the_hand_written_person_query_gives_what_the_orm_gives(member):
                 assert getattr(model_got, field.attname) == getattr(model_want, field.attname)
         assert got.user is user
     assert hotpath.person_with_memberships(pk=member.pk, state=User.BLOCKED) == (None, [])
+
+
+def test_known_unknown_and_membershipless_addresses_cost_one_query_each(member, person):
+    """An unknown address must not cost a second lookup: its time would tell (bench/enumeration.py
+    measured the ORM fallback for nobody as the login's known/unknown difference)."""
+    from zorgsleutel.accounts import hotpath
+    from zorgsleutel.accounts.models import User
+
+    alone = User.objects.create(email="alleen@zorggroep.nl", name="Alleen", state=User.ACTIVE)
+    for email, expected in [
+        (member.email, member.pk),
+        ("alleen@zorggroep.nl", alone.pk),
+        ("niemand@zorggroep.nl", None),
+    ]:
+        with CaptureQueriesContext(connection) as queries:
+            found = hotpath.person(email=email)
+        assert (found.pk if found else None, len(queries.captured_queries)) == (expected, 1)
+    assert list(hotpath.person(email="alleen@zorggroep.nl").memberships.all()) == []
