@@ -195,6 +195,9 @@ def one_place(place: str, conn: Connection, tries: list[tuple[str, str]], contex
         result["known"]["median_ms"] - result["unknown"]["median_ms"], 3
     )
     result["bodies_identical"] = bodies["known"] == bodies["unknown"] and len(bodies["known"]) == 1
+    if not result["bodies_identical"]:  # what differs, for the report (API answers are short)
+        for kind in ("known", "unknown"):
+            result[kind]["sample_body"] = sorted(bodies[kind])[0][:400].decode(errors="replace")
     result["goal_met"] = abs(result["median_difference_ms"]) < 1 and result["bodies_identical"]
     return result
 
@@ -275,6 +278,9 @@ def print_summary(report: dict) -> None:
                 f"    {kind:8} median {r['median_ms']:.3f} ms  p95 {r['p95_ms']:.3f} ms  "
                 f"statuses {r['statuses']}  distinct bodies {r['distinct_bodies']}"
             )
+        for kind in ("known", "unknown"):
+            if "sample_body" in result[kind]:
+                print(f"    {kind} body: {result[kind]['sample_body'][:200]}")
         print(
             f"    median difference {result['median_difference_ms']:+.3f} ms; bodies identical: "
             f"{result['bodies_identical']}; goal (< 1 ms, identical): "
