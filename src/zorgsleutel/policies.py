@@ -131,19 +131,32 @@ CONSUMER_EMAIL_DOMAINS = frozenset(
 )
 
 # --- Password login ------------------------------------------------------------------------------
-# Failed passwords never lock an account permanently. Three throttles, each a growing delay:
-#  - per account *and* address: after FREE failures, wait BASE * 2^(n - FREE), at most MAX;
-#  - per address (any account): the same shape with a higher free allowance;
-#  - per account from anywhere: a high allowance and a short maximum, so an attacker spraying
-#    from many addresses slows guessing down but can keep the real user out for at most a minute.
-# Counters fade after LOGIN_FAILURE_WINDOW without failures; a successful login clears the
-# account-and-address counter.
+# Failed passwords never lock an account permanently: each throttle is a growing delay. After
+# FREE counted attempts, the next waits BASE * 2^(n - FREE) seconds after the last failure, at
+# most MAX (accounts/throttle.py, the OWASP device-cookie scheme):
+#  - "device": a browser holding a valid device cookie for the account counts only its own
+#    failures; an attacker elsewhere can never slow the real user's browser down;
+#  - "untrusted": every client of this account without its device cookie, from anywhere (an
+#    attacker can slow these down for the account: the design);
+#  - "ip": every client without a device cookie from this address, any account.
+# Counters fade after LOGIN_FAILURE_WINDOW without attempts; a right password clears the
+# device's counter and gives the attempt's count back to the other two.
 LOGIN_FAILURE_WINDOW = timedelta(hours=1)
 LOGIN_THROTTLES = {
-    "account_ip": {"free": 5, "base_seconds": 2, "max_seconds": 15 * 60},
+    "device": {"free": 5, "base_seconds": 2, "max_seconds": 15 * 60},
+    "untrusted": {"free": 10, "base_seconds": 2, "max_seconds": 15 * 60},
     "ip": {"free": 30, "base_seconds": 2, "max_seconds": 15 * 60},
-    "account": {"free": 50, "base_seconds": 1, "max_seconds": 60},
 }
+# The device cookie a browser gets after a complete login (accounts/devices.py): signed, bound to
+# the account, HttpOnly, SameSite=Lax, Secure on HTTPS; one cookie holds up to this many accounts.
+DEVICE_COOKIE_TTL = timedelta(days=365)
+DEVICE_COOKIE_MAX_ACCOUNTS = 5
+# Wachtwoord vergeten: over these, requests are not mailed (per address: same answer as always)
+# or refused with "too many requests" (per address of the client, for that client only).
+PASSWORD_RESET_LIMITS = {"per_email": "3/h", "per_ip": "20/h"}
+# Every form that makes the vault send an SMS (activation, reset, the login's "send a new code"):
+# per mailed link, per account and per client address; over a limit nothing is sent.
+SMS_SEND_LIMITS = {"per_link": "3/h", "per_account": "5/h", "per_ip": "20/h"}
 PASSWORD_MIN_LENGTH = 12
 
 # --- Sessions ------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""50 parallel submissions of one SMS code or one activation link: exactly one succeeds."""
+"""Parallel requests against the real database: 50 submissions of one SMS code or one activation
+link succeed exactly once; 20 parallel wrong passwords are evaluated at most the allowance."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import threading
 import pytest
 from django.db import connection
 
+from zorgsleutel import policies
+from zorgsleutel.accounts import counters, devices
 from zorgsleutel.accounts.flows import credentials, login, members
 from zorgsleutel.accounts.models import LinkToken, User
 from zorgsleutel.core.errors import DomainError
@@ -58,8 +61,12 @@ def test_one_sms_code_sent_fifty_times_logs_in_once(
 
 
 def test_one_activation_link_submitted_fifty_times_activates_once(
-    organisation, person, vault_service, sms_code, fresh_number
+    organisation, person, vault_service, sms_code, fresh_number, monkeypatch
 ):
+    # Fifty texted codes for one link: over the send limits (test_sms_limits.py), lifted here.
+    monkeypatch.setattr(
+        policies, "SMS_SEND_LIMITS", {"per_link": "99/h", "per_account": "99/h", "per_ip": "99/h"}
+    )
     manager = person(organisation, "manager")
     membership = members.invite_member(
         actor=manager, organisation=organisation, name="Rens Race", email="rens@zorggroep.nl"
@@ -94,3 +101,39 @@ def test_one_activation_link_submitted_fifty_times_activates_once(
         if pending.enrolment != user.phone_enrolment:
             with pytest.raises(vc.VaultRefused):
                 vault_service.hint(enrolment=pending.enrolment)
+
+
+def test_fifty_parallel_increments_of_one_counter_give_fifty_numbers(clear_throttles):
+    """The atomic counter under every throttle: no two requests get the same number (Django's
+    database cache `incr()` is a read and a write, so that alone gives duplicates)."""
+    wins, _ = _race([lambda: counters.increment(["race:counter"], 60)[0]] * PARALLEL)
+    assert sorted(wins) == list(range(1, 51))
+
+
+def test_twenty_parallel_wrong_passwords_from_one_address_are_evaluated_ten_times(
+    organisation, person, clear_throttles
+):
+    """Security review, finding 7: 20 parallel wrong passwords from one address were 11 guesses
+    where the policy allowed 5. Without a device cookie the allowance is 10 (untrusted)."""
+    user = person(organisation, "member", email="doelwit@zorggroep.nl")
+    guess = lambda: login.check_credentials(  # noqa: E731
+        email=user.email, password="Geraden-wachtwoord-1", ip="203.0.113.7"
+    )
+    wins, losses = _race([guess] * 20)
+    assert wins == []
+    codes = sorted(error.code for error in losses)
+    assert codes == ["bad_credentials"] * 10 + ["login_throttled"] * 10
+
+
+def test_twenty_parallel_wrong_passwords_with_a_device_cookie_are_evaluated_five_times(
+    organisation, person, clear_throttles
+):
+    user = person(organisation, "member", email="eigen@zorggroep.nl")
+    cookie = devices.issue(None, user.pk)
+    guess = lambda: login.check_credentials(  # noqa: E731
+        email=user.email, password="Geraden-wachtwoord-1", ip="203.0.113.8", device=cookie
+    )
+    wins, losses = _race([guess] * 20)
+    assert wins == []
+    codes = sorted(error.code for error in losses)
+    assert codes == ["bad_credentials"] * 5 + ["login_throttled"] * 15

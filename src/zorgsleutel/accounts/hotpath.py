@@ -38,20 +38,27 @@ def _select() -> tuple[str, list[list[tuple]]]:
     # Identifiers from the models' metadata only; every value is a query parameter.
     sql = (
         f"SELECT {', '.join(columns)}"  # noqa: S608
-        f" FROM {quote(Membership._meta.db_table)} m"
-        f" JOIN {quote(User._meta.db_table)} u ON u.{quote('id')} = m.{quote('user_id')}"
-        f" JOIN {quote(Organisation._meta.db_table)} o"
+        # From the person: one without memberships is one row too (NULLs), and an unknown
+        # address costs the same one query as a known one (no second lookup that would tell).
+        f" FROM {quote(User._meta.db_table)} u"
+        f" LEFT JOIN {quote(Membership._meta.db_table)} m"
+        f" ON m.{quote('user_id')} = u.{quote('id')}"
+        f" LEFT JOIN {quote(Organisation._meta.db_table)} o"
         f" ON o.{quote('id')} = m.{quote('organisation_id')}"
     )
     return sql, converters
 
 
-def _instances(row) -> tuple[User, Membership, Organisation]:
+def _instances(row) -> tuple[User, Membership | None, Organisation | None]:
     _, converters = _select()
     made, start = [], 0
     for model, per_model in zip(_MODELS, converters, strict=True):
         fields = model._meta.concrete_fields
         values = list(row[start : start + len(fields)])
+        if model is not User and all(value is None for value in values):
+            made.append(None)  # the person has no membership (LEFT JOIN)
+            start += len(fields)
+            continue
         for i, (col, convs) in enumerate(per_model):
             for convert in convs:
                 values[i] = convert(values[i], col, connection)
@@ -63,7 +70,7 @@ def _instances(row) -> tuple[User, Membership, Organisation]:
 def person_with_memberships(*, email: str | None = None, pk: int | None = None, state=None):
     """(user, memberships) for the person with this e-mail address or id (not deleted, and in
     `state` if given), memberships in id order with their organisations; (None, []) when the
-    person has no membership (the caller falls back to the ORM) or does not exist."""
+    person does not exist."""
     sql, _ = _select()
     if email is not None:
         sql += " WHERE u.email = %s"
@@ -87,6 +94,8 @@ def person_with_memberships(*, email: str | None = None, pk: int | None = None, 
     for row in rows:
         found, membership, organisation = _instances(row)
         user = user or found
+        if membership is None:
+            continue
         membership.user = user
         membership.organisation = organisation
         memberships.append(membership)
@@ -97,17 +106,13 @@ MEMBERSHIPS = Prefetch("memberships", queryset=Membership.objects.select_related
 
 
 def person(*, email: str | None = None, pk: int | None = None, state=None) -> User | None:
-    """The person with their memberships and organisations prefetched, in one query (two through
-    the ORM for someone without a membership): the login steps, and every request of a logged-in
+    """The person with their memberships and organisations prefetched, in one query (also for
+    someone without a membership, and for nobody): the login steps, and every request of a logged-in
     person (backends.PersonBackend), read them from here (policies.memberships, the assurance
     rule, the menu, the audit events)."""
     user, rows = person_with_memberships(email=email, pk=pk, state=state)
     if user is None:
-        people = User.objects.exclude(state=User.DELETED)
-        people = people.filter(email=email) if email is not None else people.filter(pk=pk)
-        if state is not None:
-            people = people.filter(state=state)
-        return people.prefetch_related(MEMBERSHIPS).first()
+        return None
     memberships = user.memberships.all()
     memberships._result_cache = rows  # what prefetch_related stores (QuerySet, filled)
     memberships._prefetch_done = True

@@ -1,30 +1,53 @@
 """Growing delays after failed passwords (policies.LOGIN_THROTTLES); never a permanent lock.
 
-Counters live in the cache (Redis, or the database cache shared by all processes). Each holds the
-number of recent failures and the time of the last one; a login is refused while
-`last + delay(failures)` lies in the future. The three counters of an attempt are read together
-(one `get_many`: one query or one round trip); a failure re-reads them just before counting, so
-parallel guesses count as they did before.
+The OWASP device-cookie scheme (devices.py). An attempt is counted in:
+  - "device": its own device's counter, when it carries a valid device cookie for the account;
+    failures anywhere else never slow it down;
+  - otherwise "untrusted" (this account, from every client without its device cookie) and
+    "ip" (this address, any account). An attacker can slow down untrusted clients of an account
+    for a while (at most the rule's max_seconds per attempt): that is the design, the real user's
+    own browser keeps working.
+
+Each counter holds the attempts in progress and the failures of the window. An attempt takes its
+numbers first (an atomic increment, counters.py) and decides on them: within the free allowance
+it goes ahead; beyond it, only when the last failure lies `delay` ago and no other attempt beyond
+the allowance of that counter is running (a gate). A refused attempt gives its numbers back, a
+failure keeps them and notes its time, a success clears its device's counter and gives the other
+numbers back. So parallel guesses are evaluated at most `free` at a time (security review,
+finding 7).
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass
 
 from django.core.cache import cache
 
 from zorgsleutel import policies
+from zorgsleutel.accounts import counters
 from zorgsleutel.core import clock
 
+_GATE_SECONDS = 60  # a gate outlives a crashed attempt by at most this
 
-def _keys(email: str, ip: str | None) -> dict[str, str]:
-    account = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
+
+def _digest(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()[:32]
+
+
+def keys(*, email: str, ip: str | None, device: str | None = None) -> dict[str, str]:
+    """The counters an attempt is counted in, by kind."""
+    if device:
+        return {"device": f"login:device:{_digest(device)}"}
     return {
-        "account_ip": f"login-fail:acct-ip:{account}:{ip}",
-        "ip": f"login-fail:ip:{ip}",
-        "account": f"login-fail:acct:{account}",
+        "untrusted": f"login:untrusted:{_digest(email.strip().lower())}",
+        "ip": f"login:ip:{ip}",
     }
+
+
+def _last(key: str) -> str:
+    return key + ":last"
 
 
 def _delay(kind: str, failures: int) -> float:
@@ -35,43 +58,72 @@ def _delay(kind: str, failures: int) -> float:
     return float(min(rule["base_seconds"] * 2**over, rule["max_seconds"]))
 
 
+def _window() -> int:
+    return int(policies.LOGIN_FAILURE_WINDOW.total_seconds())
+
+
 @dataclass(frozen=True)
-class Check:
-    """What the counters said when an attempt started."""
+class Attempt:
+    """One password attempt's place in its counters."""
 
-    wait: int  # seconds before another attempt is allowed (0: go ahead)
-    counted: frozenset[str]  # the kinds that had a counter
+    counters: dict[str, str]  # kind -> counter key
+    gates: tuple[str, ...] = ()
+    wait: int = 0  # > 0: refused, try again in this many seconds
 
 
-def check(email: str, ip: str | None) -> Check:
-    keys = _keys(email, ip)
-    states = cache.get_many(keys.values())
+def start(*, email: str, ip: str | None, device: str | None = None) -> Attempt:
+    """Take this attempt's numbers; `wait` > 0 means it is refused (its numbers given back)."""
+    names = keys(email=email, ip=ip, device=device)
+    numbers = dict(zip(names, counters.increment(list(names.values()), _window()), strict=True))
+    over = {kind: n for kind, n in numbers.items() if n > policies.LOGIN_THROTTLES[kind]["free"]}
+    if not over:
+        return Attempt(names)
     now = clock.now().timestamp()
+    lasts = cache.get_many([_last(names[kind]) for kind in over])
     wait = 0.0
-    counted = set()
-    for kind, key in keys.items():
-        state = states.get(key)
-        if state:
-            counted.add(kind)
-            failures, last = state
-            wait = max(wait, last + _delay(kind, failures) - now)
-    return Check(int(wait + 0.999) if wait > 0 else 0, frozenset(counted))
+    for kind, n in over.items():
+        last = lasts.get(_last(names[kind]))
+        if last is None:  # the failures before it are still running: the delay starts now
+            cache.add(_last(names[kind]), now, 2 * _window())
+            last = now
+        wait = max(wait, last + _delay(kind, n - 1) - now)
+    gates = []
+    if wait <= 0:
+        for kind, n in over.items():
+            gate = names[kind] + ":gate"
+            if counters.increment([gate], _GATE_SECONDS) == [1]:
+                gates.append(gate)
+            else:  # another attempt beyond the allowance is being evaluated
+                wait = max(wait, _delay(kind, n - 1))
+    if wait > 0:
+        cache.delete_many(gates)
+        counters.increment(list(names.values()), _window(), -1)
+        return Attempt(names, (), math.ceil(wait))
+    return Attempt(names, tuple(gates))
 
 
-def wait_seconds(email: str, ip: str | None) -> int:
-    """Seconds before another password attempt is allowed (0: go ahead)."""
-    return check(email, ip).wait
-
-
-def record_failure(email: str, ip: str | None) -> None:
+def failed(attempt: Attempt) -> None:
+    """A wrong password: its numbers stay counted, the delay runs from now."""
     now = clock.now().timestamp()
-    timeout = int(policies.LOGIN_FAILURE_WINDOW.total_seconds())
-    keys = _keys(email, ip).values()
-    states = cache.get_many(keys)  # fresh, not the attempt's first read
-    cache.set_many({key: ((states.get(key) or (0, now))[0] + 1, now) for key in keys}, timeout)
+    cache.set_many({_last(key): now for key in attempt.counters.values()}, 2 * _window())
+    if attempt.gates:
+        cache.delete_many(attempt.gates)
 
 
-def record_success(email: str, ip: str | None, checked: Check | None = None) -> None:
-    """Clear the account-and-address counter (when the attempt's read saw one)."""
-    if checked is None or "account_ip" in checked.counted:
-        cache.delete(_keys(email, ip)["account_ip"])
+def succeeded(attempt: Attempt) -> None:
+    """The right password: the device's counter is cleared; other numbers are given back (the
+    attacker's failures stay counted)."""
+    device = attempt.counters.get("device")
+    if device:
+        cache.delete_many([device, _last(device), *attempt.gates])
+        return
+    counters.increment(list(attempt.counters.values()), _window(), -1)
+    if attempt.gates:
+        cache.delete_many(attempt.gates)
+
+
+def failures(*, email: str, ip: str | None, device: str | None = None) -> dict[str, int]:
+    """What the counters hold now, by kind (for tests and operators)."""
+    names = keys(email=email, ip=ip, device=device)
+    held = cache.get_many(names.values())
+    return {kind: int(held.get(key) or 0) for kind, key in names.items()}

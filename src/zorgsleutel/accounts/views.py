@@ -11,7 +11,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from zorgsleutel import policies
-from zorgsleutel.accounts import forms, invitation_views, sessions
+from zorgsleutel.accounts import devices, forms, invitation_views, sessions
 from zorgsleutel.accounts.flows import credentials, login, reset
 from zorgsleutel.accounts.models import LinkToken
 from zorgsleutel.core.errors import DomainError, RateLimited
@@ -51,6 +51,7 @@ def login_view(request):
                 email=form.cleaned_data["email"],
                 password=form.cleaned_data["password"],
                 ip=client_ip(request),
+                device=request.COOKIES.get(devices.COOKIE_NAME),
                 keep=keep,
             )
         except DomainError as error:
@@ -73,7 +74,7 @@ def login_code_view(request):
     if request.method == "POST" and "resend" in request.POST:
         form = forms.CodeForm()
         try:
-            pending = login.resend_code(pending)
+            pending = login.resend_code(pending, ip=client_ip(request))
             request.session[PENDING_LOGIN] = pending.as_session()
             messages.success(request, _("A new code has been sent."))
         except DomainError as error:
@@ -86,7 +87,7 @@ def login_code_view(request):
             request.session.save()
 
         try:
-            login.verify_code(pending=pending, code=form.cleaned_data["code"], log_in=log_in)
+            user = login.verify_code(pending=pending, code=form.cleaned_data["code"], log_in=log_in)
         except DomainError as error:
             if error.code in ("login_expired", "account_blocked"):
                 request.session.pop(PENDING_LOGIN, None)
@@ -94,7 +95,9 @@ def login_code_view(request):
                 return redirect("accounts:login")
             show_error(form, error)
         else:
-            return redirect("accounts:home")
+            response = redirect("accounts:home")
+            devices.set_cookie(request, response, user.pk)  # this browser is now known
+            return response
     return render(request, "accounts/code.html", {"form": form, "hint": pending.hint})
 
 
@@ -148,6 +151,7 @@ def _setup_views(purpose: str, url_name: str, template_prefix: str):
                     password_again=form.cleaned_data["password_again"],
                     phone=form.cleaned_data["phone"],
                     locale=locale(),
+                    ip=client_ip(request),
                 )
             except DomainError as error:
                 show_error(form, error)
@@ -170,7 +174,7 @@ def _setup_views(purpose: str, url_name: str, template_prefix: str):
         if request.method == "POST" and "resend" in request.POST:
             form = forms.CodeForm()
             try:
-                pending = credentials.resend_code(pending)
+                pending = credentials.resend_code(pending, ip=client_ip(request))
                 request.session[PENDING_SETUP] = {**pending.as_session(), "raw": token}
                 messages.success(request, _("A new code has been sent."))
             except DomainError as error:
@@ -205,7 +209,13 @@ reset_view, reset_code_view = _setup_views(LinkToken.PASSWORD_RESET, "reset", "r
 @require_http_methods(["GET", "POST"])
 def forgot_password_view(request):
     form = forms.ForgotPasswordForm(request.POST or None)
+    status = 200
     if request.method == "POST" and form.is_valid():
-        reset.request_reset(email=form.cleaned_data["email"])
-        return render(request, "accounts/forgot_password_sent.html")
-    return render(request, "accounts/forgot_password.html", {"form": form})
+        try:
+            reset.request_reset(email=form.cleaned_data["email"], ip=client_ip(request))
+        except RateLimited as error:  # this client only; the same for every address
+            show_error(form, error)
+            status = error.status
+        else:
+            return render(request, "accounts/forgot_password_sent.html")
+    return render(request, "accounts/forgot_password.html", {"form": form}, status=status)

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from zorgsleutel import policies, vaultclient
-from zorgsleutel.accounts import tokens
+from zorgsleutel.accounts import sendlimits, tokens
 from zorgsleutel.accounts.flows import members, vaulterrors
 from zorgsleutel.accounts.models import LinkToken, Membership, User
 from zorgsleutel.core import audit, clock
@@ -54,9 +54,19 @@ def open_link(raw: str, purpose: str) -> LinkToken:
 
 
 def start_setup(
-    *, token: LinkToken, password: str, password_again: str, phone: str, locale: str
+    *,
+    token: LinkToken,
+    password: str,
+    password_again: str,
+    phone: str,
+    locale: str,
+    ip: str | None = None,
 ) -> PendingSetup:
-    """Check the password, enrol the number in the vault (which texts a code); save nothing yet."""
+    """Check the password, enrol the number in the vault (which texts a code); save nothing yet.
+
+    Every submission texts a code, so each counts against policies.SMS_SEND_LIMITS (per link,
+    per account, per client address `ip`) before the vault is asked.
+    """
     if password != password_again:
         raise DomainError(
             "passwords_differ", _("The two passwords are not the same."), field="password_again"
@@ -67,7 +77,8 @@ def start_setup(
         raise DomainError("weak_password", " ".join(exc.messages), field="password") from None
     password_hash = make_password(password)
     try:
-        sent = vaultclient.get().enrol(phone=phone, locale=locale)
+        with sendlimits.sending(ip=ip, person=token.user, link=token.pk):
+            sent = vaultclient.get().enrol(phone=phone, locale=locale)
     except vaultclient.VaultError as exc:
         raise vaulterrors.translate(exc, field="phone") from None
     audit.record(
@@ -79,9 +90,14 @@ def start_setup(
     return PendingSetup(token.pk, password_hash, sent.enrolment, sent.challenge, sent.hint)
 
 
-def resend_code(pending: PendingSetup) -> PendingSetup:
+def resend_code(pending: PendingSetup, *, ip: str | None = None) -> PendingSetup:
+    """Send a new code from the code page, within policies.SMS_SEND_LIMITS like the form."""
+    token = LinkToken.objects.select_related("user").filter(pk=pending.token_id).first()
+    if token is None:
+        raise DomainError("invalid_link", INVALID_LINK)
     try:
-        sent = vaultclient.get().send_challenge(enrolment=pending.enrolment)
+        with sendlimits.sending(ip=ip, person=token.user, link=token.pk):
+            sent = vaultclient.get().send_challenge(enrolment=pending.enrolment)
     except vaultclient.VaultError as exc:
         raise vaulterrors.translate(exc) from None
     return PendingSetup(

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from zorgsleutel import policies, vaultclient
-from zorgsleutel.accounts import hotpath, throttle
+from zorgsleutel.accounts import devices, hotpath, sendlimits, throttle
 from zorgsleutel.accounts.flows import vaulterrors
 from zorgsleutel.accounts.models import User
 from zorgsleutel.core import audit, clock
@@ -42,6 +43,16 @@ class PendingLogin:
         )
 
 
+def wait_message(seconds: int) -> str:
+    """The wait as a person reads it ("1 second", "2 seconds"), in the page's language."""
+    message = ngettext_lazy(
+        "Too many attempts. Try again in %(seconds)s second.",
+        "Too many attempts. Try again in %(seconds)s seconds.",
+        "seconds",
+    )
+    return message % {"seconds": seconds}
+
+
 SUSPENDED = _("Your organisation has been suspended. Please contact us.")
 BLOCKED = _("Your account is blocked. Contact your manager.")
 # No fallback to a weaker means (docs/app-protocol.md): once the app is required and linked,
@@ -66,28 +77,31 @@ def check_credentials(
     email: str,
     password: str,
     ip: str | None,
+    device: str | None = None,
     keep: Callable[[PendingLogin], None] | None = None,
 ) -> PendingLogin:
     """Step 1 (`Inloggen`): password right → the vault texts a code to the phone on record.
 
-    `keep(pending)` stores the pending login (the view: a new session id holding it); it runs in
-    the transaction that records `login.code_sent`, so the event and the session exist together.
+    `device` is the browser's device cookie (devices.py): with a valid one for this account the
+    attempt is throttled on that device's own counter only. `keep(pending)` stores the pending
+    login (the view: a new session id holding it); it runs in the transaction that records
+    `login.code_sent`, so the event and the session exist together.
     """
     email = email.strip().lower()
-    checked = throttle.check(email, ip)
-    if checked.wait:
+    user = hotpath.person(email=email)  # first: a device cookie counts only for its own account
+    attempt = throttle.start(
+        email=email,
+        ip=ip,
+        device=devices.trusted_nonce(device, user.pk if user is not None else None),
+    )
+    if attempt.wait:
         audit.record(
             "login.throttled",
             actor="anonymous",
             outcome=audit.DENIED,
-            details={"wait": checked.wait},
+            details={"wait": attempt.wait},
         )
-        raise RateLimited(
-            "login_throttled",
-            _("Too many attempts. Try again in %(seconds)s seconds.") % {"seconds": checked.wait},
-            retry_after=checked.wait,
-        )
-    user = hotpath.person(email=email)
+        raise RateLimited("login_throttled", wait_message(attempt.wait), retry_after=attempt.wait)
     if user is None or not user.has_usable_password():
         check_password(password, _DUMMY_HASH)
         ok = False
@@ -95,12 +109,13 @@ def check_credentials(
         ok = user.check_password(password)  # upgrades imported PBKDF2 hashes to Argon2id
     if not ok or user is None:
         with transaction.atomic():  # the counters (database cache) with their event
-            throttle.record_failure(email, ip)
+            throttle.failed(attempt)
             if user is None:
                 audit.record("login.password_failed", actor="anonymous", outcome=audit.FAILURE)
             else:
                 _record_own("login.password_failed", user, outcome=audit.FAILURE)
         raise DomainError("bad_credentials", BAD_CREDENTIALS)
+    throttle.succeeded(attempt)
     if user.state != User.ACTIVE:
         _record_own(
             "login.refused",
@@ -123,7 +138,6 @@ def check_credentials(
         raise vaulterrors.translate(exc) from None
     pending = PendingLogin(user.pk, sent.challenge, sent.hint, clock.now().timestamp())
     with transaction.atomic():
-        throttle.record_success(email, ip, checked)
         audit.record("login.code_sent", actor=user, target=user, details={"hint": sent.hint})
         if keep is not None:
             keep(pending)
@@ -142,10 +156,12 @@ def _require_organisation_not_suspended(user: User) -> None:
     raise DomainError("organisation_suspended", SUSPENDED)
 
 
-def resend_code(pending: PendingLogin) -> PendingLogin:
+def resend_code(pending: PendingLogin, *, ip: str | None = None) -> PendingLogin:
+    """Send a new code, within policies.SMS_SEND_LIMITS (per account and client address)."""
     user = User.objects.get(pk=pending.user_id)
     try:
-        sent = vaultclient.get().send_challenge(enrolment=user.phone_enrolment)
+        with sendlimits.sending(ip=ip, person=user):
+            sent = vaultclient.get().send_challenge(enrolment=user.phone_enrolment)
     except vaultclient.VaultError as exc:
         raise vaulterrors.translate(exc) from None
     audit.record("login.code_resent", actor=user, target=user)

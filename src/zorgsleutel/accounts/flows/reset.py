@@ -1,46 +1,62 @@
-"""Wachtwoord vergeten: a reset link by mail, with the same answer whether the account exists."""
+"""Wachtwoord vergeten: a reset link by mail, the same answer (and work) whether the account exists.
+
+The request itself never looks the address up: it counts the request, writes one audit event
+that does not say whether the address is known and queues the task that does the lookup and the
+mail (accounts/tasks.py), in one transaction. Known and unknown addresses therefore cost the
+same and answer the same bytes (security review: 5.7 ms against 3.8 ms told who has an account).
+Limits (policies.PASSWORD_RESET_LIMITS): per address, extra requests are silently not mailed
+(same answer: the limit must not tell either); per client address, the page says to try later.
+"""
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import transaction
-from django.urls import reverse
+from django.utils.translation import ngettext_lazy
 
 from zorgsleutel import policies
-from zorgsleutel.accounts import tokens
-from zorgsleutel.accounts.models import LinkToken, User
+from zorgsleutel.accounts import counters
 from zorgsleutel.core import audit
-from zorgsleutel.messaging import outbox
+from zorgsleutel.core.errors import RateLimited
+from zorgsleutel.core.ratelimit import parse
 
 
-def request_reset(*, email: str) -> None:
-    """Mail a reset link to an active account with this address; otherwise do nothing visible.
+def too_many(seconds: int) -> str:
+    minutes = max(1, -(-seconds // 60))
+    message = ngettext_lazy(
+        "Too many requests from your address. Try again in %(minutes)s minute.",
+        "Too many requests from your address. Try again in %(minutes)s minutes.",
+        "minutes",
+    )
+    return message % {"minutes": minutes}
+
+
+def request_reset(*, email: str, ip: str | None = None) -> None:
+    """Queue the reset mail for this address (the task mails only an active account).
 
     A blocked account cannot reset itself (seed: the manager unblocks it first); an invited one
     gets its activation link resent by its manager instead.
     """
+    from zorgsleutel.accounts.tasks import mail_reset_link
+
     email = email.strip().lower()
-    with transaction.atomic():
-        user = User.objects.select_for_update().filter(email=email, state=User.ACTIVE).first()
-        if user is None:
+    if ip is not None:
+        limit, period = parse(policies.PASSWORD_RESET_LIMITS["per_ip"])
+        if not counters.hit(f"reset:ip:{ip}", limit, period):
+            wait = counters.retry_after(period)
             audit.record(
-                "password_reset.requested",
+                "password_reset.refused",
                 actor="anonymous",
-                outcome=audit.FAILURE,
-                details={"known": False},
+                outcome=audit.DENIED,
+                details={"limit": "per_ip"},
             )
-            return
-        raw = tokens.issue(
-            user=user, purpose=LinkToken.PASSWORD_RESET, ttl=policies.PASSWORD_RESET_LINK_TTL
+            raise RateLimited("reset_rate_limited", too_many(wait), retry_after=wait)
+    limit, period = parse(policies.PASSWORD_RESET_LIMITS["per_email"])
+    mail = counters.hit(f"reset:email:{email}", limit, period)
+    with transaction.atomic():
+        audit.record(
+            "password_reset.requested",
+            actor="anonymous",
+            details={"mailed": mail},  # never whether the address is known
         )
-        outbox.enqueue_mail(
-            template="password_reset",
-            to=user.email,
-            locale=user.language,
-            context={
-                "name": user.name,
-                "link": settings.SITE_URL + reverse("accounts:reset", args=[raw]),
-                "minutes": int(policies.PASSWORD_RESET_LINK_TTL.total_seconds() // 60),
-            },
-        )
-        audit.record("password_reset.requested", actor=user, target=user)
+        if mail:
+            mail_reset_link.enqueue(email)

@@ -1,0 +1,69 @@
+"""Limits on the forms that make the vault send an SMS (policies.SMS_SEND_LIMITS).
+
+The activation and reset forms enrol the typed number and text it a code, and "send a new code"
+(on the login's code page and the activation's) texts another: without limits anyone holding a
+page could text any number over and over (SMS bombing, and the gateway's bill). Each send is
+counted per mailed link, per account and per client address before the vault is asked; over
+any limit nothing is sent and the person reads when to try again. The vault keeps its own caps
+per number on top of these.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+from django.utils.translation import ngettext_lazy
+
+from zorgsleutel import policies, vaultclient
+from zorgsleutel.accounts import counters
+from zorgsleutel.core import audit
+from zorgsleutel.core.errors import RateLimited
+from zorgsleutel.core.ratelimit import parse
+
+
+def too_many(seconds: int) -> str:
+    minutes = max(1, -(-seconds // 60))
+    message = ngettext_lazy(
+        "Too many text messages were requested. Try again in %(minutes)s minute.",
+        "Too many text messages were requested. Try again in %(minutes)s minutes.",
+        "minutes",
+    )
+    return message % {"minutes": minutes}
+
+
+@contextlib.contextmanager
+def sending(*, ip: str | None, person, link: int | None = None) -> Iterator[None]:
+    """Around a vault call that texts a code for `person` (a User), through the mailed link with
+    id `link`: counts it first, and raises RateLimited ("sms_rate_limited") without entering the
+    block when over a limit. Refused requests count too (hammering a limit does not open it
+    sooner). A call the vault refuses as bad input (a mistyped number) or cannot answer sent
+    nothing and is given back; its own refusals for sending too often (429) stay counted.
+    """
+    counted = []
+    refused = []
+    for scope, value in {"per_link": link, "per_account": person.pk, "per_ip": ip}.items():
+        if value is None:
+            continue
+        limit, period = parse(policies.SMS_SEND_LIMITS[scope])
+        key = f"sms:{scope}:{value}"
+        counted.append((key, period))
+        if not counters.hit(key, limit, period):
+            refused.append((scope, counters.retry_after(period)))
+    if refused:
+        wait = max(seconds for _scope, seconds in refused)
+        audit.record(
+            "sms.send_refused",
+            actor="anonymous",
+            target=person,
+            outcome=audit.DENIED,
+            details={"limits": sorted(scope for scope, _seconds in refused)},
+        )
+        raise RateLimited("sms_rate_limited", too_many(wait), retry_after=wait)
+    try:
+        yield
+    except vaultclient.VaultError as exc:
+        if not (isinstance(exc, vaultclient.VaultRefused) and exc.status == 429):
+            for key, period in counted:
+                counters.give_back(key, period)
+        raise
