@@ -9,9 +9,10 @@ import pytest
 from django.db import connection
 
 from zorgsleutel import policies
-from zorgsleutel.accounts import counters, devices
+from zorgsleutel.accounts import devices
 from zorgsleutel.accounts.flows import credentials, login, members
 from zorgsleutel.accounts.models import LinkToken, User
+from zorgsleutel.core import counters
 from zorgsleutel.core.errors import DomainError
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -27,3 +27,33 @@ def test_the_wait_is_worded_in_correct_dutch(db, second, expected):
             ratelimit.hit("test", "sleutel", "1/m")
         assert (refused.value.code, str(refused.value.message)) == ("rate_limited", expected)
     cache.clear()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_requests_pass_exactly_the_budget():
+    """Counted before deciding, atomically: 20 at once against "5/m" → exactly 5 go ahead."""
+    import threading
+
+    from django.db import connection
+
+    cache.clear()
+    passed, refused = [], []
+    barrier = threading.Barrier(20)
+
+    def one() -> None:
+        try:
+            barrier.wait()
+            ratelimit.hit("test-parallel", "sleutel", "5/m")
+            passed.append(1)
+        except RateLimited:
+            refused.append(1)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=one) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert (len(passed), len(refused)) == (5, 15)
+    cache.clear()

@@ -42,4 +42,5 @@ def test_keyboard_users_can_skip_to_the_content(page):
     skip = page.get_by_role("link", name="Naar de inhoud")
     assert skip.evaluate("element => element === document.activeElement")
     page.keyboard.press("Enter")
+    page.wait_for_url("**/#main", timeout=5000)  # the jump is not always done when Enter returns
     assert page.url.endswith("#main")

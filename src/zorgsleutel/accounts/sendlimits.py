@@ -16,8 +16,7 @@ from collections.abc import Iterator
 from django.utils.translation import ngettext_lazy
 
 from zorgsleutel import policies, vaultclient
-from zorgsleutel.accounts import counters
-from zorgsleutel.core import audit
+from zorgsleutel.core import audit, counters
 from zorgsleutel.core.errors import RateLimited
 from zorgsleutel.core.ratelimit import parse
 

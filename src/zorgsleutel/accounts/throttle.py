@@ -26,8 +26,7 @@ from dataclasses import dataclass
 from django.core.cache import cache
 
 from zorgsleutel import policies
-from zorgsleutel.accounts import counters
-from zorgsleutel.core import clock
+from zorgsleutel.core import clock, counters
 
 _GATE_SECONDS = 60  # a gate outlives a crashed attempt by at most this
 

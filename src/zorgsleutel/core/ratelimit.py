@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import hashlib
 
-from django.core.cache import cache
 from django.utils.translation import ngettext_lazy
 
-from zorgsleutel.core import clock
+from zorgsleutel.core import counters
 from zorgsleutel.core.errors import RateLimited
 
 PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -19,19 +18,12 @@ def parse(rule: str) -> tuple[int, int]:
 
 
 def hit(scope: str, key: str, rule: str) -> None:
-    """Count one request for `key`; raise RateLimited once the rule's budget is spent."""
+    """Count one request for `key`; raise RateLimited once the rule's budget is spent. The
+    count is taken first, atomically (core/counters.py), so parallel requests cannot all pass."""
     limit, seconds = parse(rule)
-    window = int(clock.now().timestamp() // seconds)
     digest = hashlib.sha256(key.encode()).hexdigest()[:24]
-    name = f"rl:{scope}:{digest}:{window}"
-    cache.add(name, 0, seconds + 5)
-    try:
-        used = cache.incr(name)
-    except ValueError:  # expired between add and incr
-        cache.set(name, 1, seconds + 5)
-        used = 1
-    if used > limit:
-        retry = seconds - int(clock.now().timestamp()) % seconds
+    if not counters.hit(f"rl:{scope}:{digest}", limit, seconds):
+        retry = counters.retry_after(seconds)
         raise RateLimited(
             "rate_limited",
             ngettext_lazy(

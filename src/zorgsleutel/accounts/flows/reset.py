@@ -14,8 +14,7 @@ from django.db import transaction
 from django.utils.translation import ngettext_lazy
 
 from zorgsleutel import policies
-from zorgsleutel.accounts import counters
-from zorgsleutel.core import audit
+from zorgsleutel.core import audit, counters
 from zorgsleutel.core.errors import RateLimited
 from zorgsleutel.core.ratelimit import parse
 
