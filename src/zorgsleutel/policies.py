@@ -57,9 +57,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 }
 
 # A membership is what an organisation controls (docs/accounts.md, "Tenancy"): invited until the
-# person accepts, then active or blocked by that organisation. Only active memberships act.
+# person accepts (accepted_at), then active or blocked by that organisation. Only active ones act;
+# an invitation the organisation blocked was never accepted and counts for nothing.
 MEMBERSHIP_INVITED, MEMBERSHIP_ACTIVE, MEMBERSHIP_BLOCKED = "invited", "active", "blocked"
-MEMBERSHIP_ACCEPTED = frozenset({MEMBERSHIP_ACTIVE, MEMBERSHIP_BLOCKED})
 
 # Which base roles an actor may hand out when creating or changing a member (seed 003: only the
 # administrator appoints managers and further administrators).
@@ -80,8 +80,10 @@ def may_grant(role: str | None, granted: str) -> bool:
 
 # --- Links sent by mail --------------------------------------------------------------------------
 ACTIVATION_LINK_TTL = timedelta(hours=72)
-# An invitation of someone who already has an account: accepted while logged in.
-INVITATION_LINK_TTL = timedelta(days=7)
+# An invitation of someone who already has an account, accepted while logged in. The same
+# lifetime as an activation link: the list shows "link verlopen" after the same time for both, so
+# it never tells whether the address had an account.
+INVITATION_LINK_TTL = ACTIVATION_LINK_TTL
 # "Dit was ik niet" in the mail after a password and phone reset: blocks the person's
 # memberships and alerts their organisations' managers (docs/accounts.md, "Recovery").
 NOT_ME_LINK_TTL = timedelta(days=14)
@@ -214,8 +216,8 @@ def memberships(user):
 
 
 def accepted_memberships(user) -> list:
-    """The memberships the person accepted (active or blocked by their organisation)."""
-    return [m for m in memberships(user) if m.state in MEMBERSHIP_ACCEPTED]
+    """The memberships the person accepted (active, or blocked by their organisation since)."""
+    return [m for m in memberships(user) if m.accepted_at is not None]
 
 
 def satisfies(acr: str, required: str) -> bool:
@@ -233,17 +235,26 @@ def sms_login_refusal(user, app_standing: str) -> str | None:
     return {"active": "app_required", "held": "app_held"}.get(app_standing)
 
 
+def requires_app(membership) -> bool:
+    """Whether this membership's organisation makes the person use the app."""
+    organisation = membership.organisation
+    return membership.role in APP_REQUIRED_ROLES.get(organisation.kind, frozenset()) or (
+        ASSURANCE_ORDER.get(organisation.required_acr, 0) >= ASSURANCE_ORDER["substantial"]
+    )
+
+
 def responsible_organisation(user):
     """The organisation a newly linked app ID is registered under: the first one whose rule
     makes the person use the app, else their first active organisation, else none (an
     operator's app is their own)."""
-    active = [m for m in accepted_memberships(user) if m.state == MEMBERSHIP_ACTIVE]
+    return responsible_organisation_among(list(memberships(user)))
+
+
+def responsible_organisation_among(memberships: list):
+    active = [m for m in memberships if m.accepted_at is not None and m.state == MEMBERSHIP_ACTIVE]
     for membership in active:
-        organisation = membership.organisation
-        if membership.role in APP_REQUIRED_ROLES.get(organisation.kind, frozenset()) or (
-            ASSURANCE_ORDER.get(organisation.required_acr, 0) >= ASSURANCE_ORDER["substantial"]
-        ):
-            return organisation
+        if requires_app(membership):
+            return membership.organisation
     return active[0].organisation if active else None
 
 

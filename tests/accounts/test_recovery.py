@@ -83,7 +83,9 @@ def test_dit_was_ik_niet_blocks_the_memberships_and_alerts_the_managers(
     alerts = OutboxMail.objects.filter(template="not_me_alert").values_list("to", flat=True)
     assert sorted(alerts) == [admin.email, manager.email]
     refused = client.post("/inloggen", {"email": "lid@zorggroep.nl", "password": NEW})
-    assert "Uw account is geblokkeerd." in refused.content.decode()
+    assert "Het e-mailadres of wachtwoord is niet juist." in refused.content.decode()
+    member.refresh_from_db()  # the intruder's password and phone are gone with it
+    assert (member.has_usable_password(), member.phone_enrolment) == (False, "")
     assert client.post(link).status_code == 404  # single use
     assert attacker.get("/inloggen/code").status_code in (200, 302)
 

@@ -310,3 +310,107 @@ def test_the_audit_log_reads_the_same_after_deleting_an_invitation(api, victim, 
     )
     assert actions == ["member.created", "member.deleted", "member.created", "member.deleted"]
     assert User.objects.get(pk=victim.pk).state == "active"  # the existing account untouched
+
+
+# --- Found in review: each attack performed ---------------------------------------------------
+
+
+def test_a_blocked_invitation_counts_for_nothing(api, victim, organisation, other_organisation):
+    """Blocking its own invitation must not make the attacker's organisation one the person
+    accepted: no login events there, no stricter means, nothing on the person's page."""
+    from zorgsleutel import policies
+
+    member_id = api.post(body={"name": "X", "email": "medewerker@zorggroep.nl", "role": "member"})
+    member_id = member_id.json()["id"]
+    assert api.post(f"/{member_id}/block").json()["state"] == "blocked"
+    person = User.objects.get(pk=victim.pk)
+    audit.record_for_person("login.succeeded", person=person, actor=person, target=person)
+    assert list(
+        AuditEvent.objects.filter(action="login.succeeded").values_list("organisation", flat=True)
+    ) == [organisation.audit_ref]
+    assert [m.organisation for m in policies.accepted_memberships(person)] == [organisation]
+    assert api.delete(f"/{member_id}").status_code == 204
+    assert User.objects.get(pk=victim.pk).state == "active"
+
+
+def test_invitation_and_activation_links_expire_together(api, victim):
+    from datetime import timedelta
+
+    from zorgsleutel.core import clock
+
+    _invite(api, "medewerker@zorggroep.nl")
+    _invite(api, "nieuw@zorggroep.nl")
+    with clock.frozen(clock.now() + timedelta(hours=73)):
+        states = {i["email"]: i["state"] for i in api.get().json()["items"]}
+    assert states["medewerker@zorggroep.nl"] == states["nieuw@zorggroep.nl"] == "link_expired"
+
+
+def test_a_deleted_membership_takes_its_app_ids_along(organisation, other_organisation, person):
+    """The app moves to the person's organisation that still requires it; re-inviting the
+    person gives the old organisation no reach to it."""
+    from zorgsleutel.core import clock
+    from zorgsleutel.core.errors import NotFound
+    from zorgsleutel.mobileapp import flows as app_flows
+    from zorgsleutel.mobileapp.models import AppDevice
+    from zorgsleutel.organisations.models import Organisation
+
+    third = Organisation.objects.create(name="Derde Zorg", kind="care_provider", ura="90000333")
+    admin = person(organisation, "administrator", email="admin@zorggroep.nl")
+    third_admin = person(third, "administrator", email="admin@derdezorg.nl")
+    both = person(organisation, "manager", email="beide@zorggroep.nl")
+    Membership.objects.create(user=both, organisation=third, role="manager")
+    device = AppDevice.objects.create(
+        public_id="app_beide",
+        user=both,
+        organisation=organisation,
+        name="Telefoon",
+        public_key=b"-",
+        secret_ciphertext=b"-",
+        enrolled_at=clock.now(),
+    )
+    members.delete_member(actor=admin, membership=both.memberships.get(organisation=organisation))
+    assert AppDevice.objects.get(pk=device.pk).organisation == third
+    again = members.invite_member(
+        actor=admin, organisation=organisation, name="Terug", email="beide@zorggroep.nl"
+    )
+    with pytest.raises(NotFound) as refused:
+        app_flows.set_device_state(
+            actor=admin, organisation=organisation, device_id="app_beide", action="block"
+        )
+    assert refused.value.code == "device_unknown"
+    app_flows.set_device_state(
+        actor=third_admin, organisation=third, device_id="app_beide", action="block"
+    )
+    assert AppDevice.objects.get(pk=device.pk).state == "blocked"
+    assert again.state == "invited"
+
+
+def test_an_open_invitation_does_not_keep_a_deleted_account_alive(
+    api, person, organisation, other_organisation
+):
+    admin = person(organisation, "administrator", email="admin@zorggroep.nl")
+    only = person(organisation, "member", email="alleen@zorggroep.nl", name="Echte Naam")
+    User.objects.filter(pk=only.pk).update(phone_enrolment="enr-x")
+    invited_id = _invite(api, "alleen@zorggroep.nl", name="Getypte Naam").json()["id"]
+    members.delete_member(actor=admin, membership=only.memberships.get(organisation=organisation))
+    gone = User.objects.get(pk=only.pk)
+    assert (gone.state, gone.name, gone.phone_enrolment) == ("deleted", "", "")
+    # The other organisation's invitation now stands for a new address, as if typed afresh.
+    row = next(i for i in api.get().json()["items"] if i["id"] == invited_id)
+    assert (row["name"], row["email"], row["state"]) == (
+        "Getypte Naam",
+        "alleen@zorggroep.nl",
+        "invited",
+    )
+    assert User.objects.get(email="alleen@zorggroep.nl").state == "invited"
+
+
+def test_an_activation_mail_greets_with_the_name_this_organisation_typed(api, organisation, person):
+    manager = person(organisation, "manager", email="beheer@zorggroep.nl")
+    _invite(api, "nieuw@zorggroep.nl", name="Klik hier: https://kwaad.example")
+    members.invite_member(
+        actor=manager, organisation=organisation, name="Nina Nieuw", email="nieuw@zorggroep.nl"
+    )
+    mail = OutboxMail.objects.filter(to="nieuw@zorggroep.nl").order_by("-pk").first()
+    assert mail.body_text.startswith("Beste Nina Nieuw,")
+    assert "kwaad" not in mail.body_text

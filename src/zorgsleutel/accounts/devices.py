@@ -8,9 +8,11 @@ account are throttled on that device's own counter only (throttle.py); an attack
 from elsewhere never slow the real user's browser down.
 
 One cookie holds entries for up to policies.DEVICE_COOKIE_MAX_ACCOUNTS accounts (a shared
-workstation); an entry expires after policies.DEVICE_COOKIE_TTL; each login issues a fresh
-nonce for its account, so an old copy of the cookie stops being trusted for it. The cookie is
-HttpOnly, SameSite=Lax and Secure on HTTPS, and is never a credential: it only decides which
+workstation); an entry expires after policies.DEVICE_COOKIE_TTL, and each login issues a fresh
+nonce for its account. Nonces are not kept on the server: a copied cookie stays trusted until
+its entry expires, and gets its own device counter (the same 5 free attempts, then growing
+delays) — a stolen cookie buys an attacker one more throttled bucket, never a login. The cookie
+is HttpOnly, SameSite=Lax and Secure on HTTPS, and is never a credential: it only decides which
 throttle counts an attempt.
 """
 

@@ -142,7 +142,6 @@ class Membership(models.Model):
     ]
     INVITED, ACTIVE, BLOCKED = "invited", "active", "blocked"
     STATES = [(INVITED, _("invited")), (ACTIVE, _("active")), (BLOCKED, _("blocked"))]
-    ACCEPTED = (ACTIVE, BLOCKED)
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     organisation = models.ForeignKey(
@@ -193,7 +192,8 @@ class Membership(models.Model):
 
     @property
     def is_accepted(self) -> bool:
-        return self.state in self.ACCEPTED
+        """The person took it up (an invitation the organisation blocked never was)."""
+        return self.accepted_at is not None
 
 
 class ApiToken(models.Model):

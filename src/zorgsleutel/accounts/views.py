@@ -121,7 +121,7 @@ def home_view(request):
         {
             "memberships": [m for m in memberships if m.is_accepted],
             "invitations": [
-                m for m in memberships if not m.is_accepted and not request.user.is_operator
+                m for m in memberships if m.state == m.INVITED and not request.user.is_operator
             ],
             "acr": request.session.get(sessions.ACR, ""),
         },

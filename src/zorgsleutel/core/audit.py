@@ -20,7 +20,6 @@ from zorgsleutel.core import clock, requestcontext
 from zorgsleutel.core.models import AuditChainHead, AuditEvent
 
 GENESIS = "0" * 64
-ACCEPTED_MEMBERSHIPS = ("active", "blocked")  # policies.MEMBERSHIP_ACCEPTED (core sits below)
 SUCCESS, FAILURE, DENIED = "success", "failure", "denied"
 
 
@@ -77,7 +76,7 @@ def record_for_person(action: str, *, person: Any, **kwargs) -> None:
     one. The events are appended together, under one lock of the chain head."""
     organisation = kwargs.pop("organisation", None)
     organisations = [
-        m.organisation for m in memberships_of(person) if m.state in ACCEPTED_MEMBERSHIPS
+        m.organisation for m in memberships_of(person) if getattr(m, "accepted_at", None)
     ] or [organisation]
     _append(
         organisations,

@@ -358,8 +358,10 @@ def _managed_device(actor: User, action: str, device_id: str, organisation) -> A
         .filter(public_id=device_id, organisation=organisation)
         .first()
     )
-    owner = (
-        Membership.objects.filter(user=device.user, organisation=organisation).first()
+    owner = (  # a person who accepted this organisation (an invitation reaches no app ID)
+        Membership.objects.filter(
+            user=device.user, organisation=organisation, accepted_at__isnull=False
+        ).first()
         if device
         else None
     )

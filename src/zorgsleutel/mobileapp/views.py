@@ -184,6 +184,8 @@ def member_apps(request, public_id, membership_id):
     rows = AppDevice.objects.filter(user=membership.user, organisation=organisation).exclude(
         state=AppDevice.RELEASED
     )
+    if not membership.is_accepted:
+        rows = rows.none()  # an invitation shows nothing of the account
     return render(
         request,
         "mobileapp/member_apps.html",

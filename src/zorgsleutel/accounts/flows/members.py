@@ -19,6 +19,7 @@ from zorgsleutel.accounts.models import LinkToken, Membership, User
 from zorgsleutel.core import audit, clock
 from zorgsleutel.core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from zorgsleutel.messaging import outbox
+from zorgsleutel.mobileapp import standing as appstanding
 from zorgsleutel.organisations.models import Organisation
 
 
@@ -63,7 +64,11 @@ def send_activation(
         to=user.email,
         locale=user.language,
         context={
-            "name": user.name,
+            # The name this organisation typed: another organisation's text never appears in
+            # this one's mail (the account's name came from whoever invited it first).
+            "name": membership.invited_name
+            if membership and membership.invited_name
+            else user.name,
             "organisation": organisation.name if organisation else settings.SITE_NAME,
             "link": link,
             "hours": int(policies.ACTIVATION_LINK_TTL.total_seconds() // 3600),
@@ -334,10 +339,11 @@ def unblock_member(*, actor: User, membership: Membership) -> None:
 
 
 def delete_member(*, actor: User, membership: Membership) -> None:
-    """Remove the membership. An account left with no membership at all is anonymised (its
+    """Remove the membership. An account left with no accepted membership is anonymised (its
     phone erased) when this organisation was really its organisation (an accepted membership)
     or the account was never activated; an invitation another account never accepted leaves
-    that account alone."""
+    that account alone. The app IDs registered under this organisation move to the person's
+    next responsible organisation (or become their own)."""
     _target(actor, "members.delete", membership)
     organisation = membership.organisation
     erase = ""
@@ -348,15 +354,34 @@ def delete_member(*, actor: User, membership: Membership) -> None:
         was_accepted = membership.is_accepted
         Membership.objects.filter(pk=membership.pk).delete()
         audit.record("member.deleted", actor=actor, organisation=organisation, target=user)
-        orphaned = not user.memberships.exists() and not user.is_operator
-        if orphaned and (was_accepted or user.state == User.INVITED):
-            erase = user.phone_enrolment
+        appstanding.rehome(user)
+        accepted_left = user.memberships.filter(accepted_at__isnull=False).exists()
+        never_activated = user.state == User.INVITED and not user.memberships.exists()
+        if not user.is_operator and not accepted_left and (was_accepted or never_activated):
+            erase, email = user.phone_enrolment, user.email
+            invitations = list(user.memberships.select_related("organisation"))
             anonymise(user)
             # The platform's log, not the organisation's: whether deleting an invitation ended
             # an account would tell the organisation that the address had none before.
             audit.record("account.anonymised", actor=actor, target=user)
+            _reinvite_as_new(email, invitations)
     if erase:
         erase_phone(erase, user)
+
+
+def _reinvite_as_new(email: str, invitations: list[Membership]) -> None:
+    """Open invitations of an account that has just been erased: from the inviting
+    organisations' side the address now has no account, so each becomes what inviting a new
+    address makes (an invited account under the address, an activation mail)."""
+    if not invitations:
+        return
+    fresh = User(email=email, name=invitations[0].invited_name or email, state=User.INVITED)
+    fresh.set_unusable_password()
+    fresh.save()
+    for membership in invitations:
+        Membership.objects.filter(pk=membership.pk).update(user=fresh)
+        membership.user = fresh
+        send_membership_link(membership=membership)
 
 
 def accept_invitation(*, actor: User, membership: Membership) -> Membership:
@@ -378,6 +403,7 @@ def accept_invitation(*, actor: User, membership: Membership) -> Membership:
         audit.record(
             "member.accepted", actor=actor, organisation=membership.organisation, target=actor
         )
+        appstanding.rehome(actor)
     return membership
 
 

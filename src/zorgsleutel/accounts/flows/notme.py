@@ -1,9 +1,10 @@
 """*Dit was ik niet*: the person says a password and phone reset was not theirs.
 
 The mail after every reset (credentials_changed) carries a single-use link. Following it blocks
-every active membership of the account at once, ends all its sessions, and mails the
-administrators and managers of those organisations, who look into it and unblock. Nothing else
-changes: the person's standing is frozen, not handed to anyone.
+every active membership of the account at once, ends all its sessions, takes away the password
+and phone the reset set (they are the intruder's) and revokes open links, and mails the
+administrators and managers of those organisations, who look into it and unblock; the person
+then sets password and phone again with *Wachtwoord vergeten*.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from zorgsleutel.accounts import tokens
+from zorgsleutel.accounts.flows import members
 from zorgsleutel.accounts.models import LinkToken, Membership, User
 from zorgsleutel.core import audit, clock
 from zorgsleutel.core.errors import DomainError
@@ -45,8 +47,16 @@ def report_not_me(*, raw: str) -> list[Membership]:
             .filter(user=user, state=Membership.ACTIVE)
         )
         Membership.objects.filter(pk__in=[m.pk for m in blocked]).update(state=Membership.BLOCKED)
+        # What the reset set is the intruder's: the password goes, the phone goes (after
+        # commit), open links go; only a new Wachtwoord vergeten by the person brings them back.
+        erase = user.phone_enrolment
+        user.set_unusable_password()
+        user.phone_enrolment = ""
         user.auth_epoch += 1
-        user.save(update_fields=["auth_epoch"])
+        user.save(update_fields=["password", "phone_enrolment", "auth_epoch"])
+        LinkToken.objects.filter(user=user, used_at=None, revoked_at=None).exclude(
+            purpose=LinkToken.INVITATION
+        ).update(revoked_at=clock.now())
         for membership in blocked:
             audit.record(
                 "account.reported_not_me",
@@ -58,6 +68,8 @@ def report_not_me(*, raw: str) -> list[Membership]:
             _alert_managers(user, membership)
         if not blocked:
             audit.record("account.reported_not_me", actor=user, target=user)
+    if erase:
+        members.erase_phone(erase, user)
     return blocked
 
 
