@@ -160,6 +160,9 @@ PASSWORD_RESET_LIMITS = {"per_email": "3/h", "per_ip": "20/h"}
 # per mailed link, per account and per client address; over a limit nothing is sent.
 SMS_SEND_LIMITS = {"per_link": "3/h", "per_account": "5/h", "per_ip": "20/h"}
 PASSWORD_MIN_LENGTH = 12
+# Limits "per address" count an IPv6 client by its /64 network (one subscriber's, which holds
+# 2^64 addresses); IPv4 addresses one by one.
+IPV6_LIMIT_PREFIX = 64
 
 # --- Sessions ------------------------------------------------------------------------------------
 SESSION_IDLE_TIMEOUT = timedelta(minutes=30)

@@ -22,3 +22,19 @@ def test_forwarded_for_counts_only_from_a_trusted_peer(settings, peer, forwarded
     settings.TRUSTED_PROXIES = ["127.0.0.1", "10.0.0.0/24"]
     request = RequestFactory().get("/", REMOTE_ADDR=peer, HTTP_X_FORWARDED_FOR=forwarded)
     assert client_ip(request) == expected
+
+
+@pytest.mark.parametrize(
+    ("ip", "expected"),
+    [
+        ("203.0.113.9", "203.0.113.9"),
+        ("2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"),
+        ("2001:db8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:2::/64"),  # the same subscriber
+        ("::ffff:203.0.113.9", "203.0.113.9"),
+        (None, "-"),
+    ],
+)
+def test_limits_count_an_ipv6_client_by_its_64(ip, expected):
+    from zorgsleutel.core.requestcontext import limit_key
+
+    assert limit_key(ip) == expected

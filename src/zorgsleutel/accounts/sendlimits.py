@@ -19,6 +19,7 @@ from zorgsleutel import policies, vaultclient
 from zorgsleutel.core import audit, counters
 from zorgsleutel.core.errors import RateLimited
 from zorgsleutel.core.ratelimit import parse
+from zorgsleutel.core.requestcontext import limit_key
 
 
 def too_many(seconds: int) -> str:
@@ -41,7 +42,8 @@ def sending(*, ip: str | None, person, link: int | None = None) -> Iterator[None
     """
     counted = []
     refused = []
-    for scope, value in {"per_link": link, "per_account": person.pk, "per_ip": ip}.items():
+    per_ip = limit_key(ip) if ip else None
+    for scope, value in {"per_link": link, "per_account": person.pk, "per_ip": per_ip}.items():
         if value is None:
             continue
         limit, period = parse(policies.SMS_SEND_LIMITS[scope])

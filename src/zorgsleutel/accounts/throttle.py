@@ -27,6 +27,7 @@ from django.core.cache import cache
 
 from zorgsleutel import policies
 from zorgsleutel.core import clock, counters
+from zorgsleutel.core.requestcontext import limit_key
 
 _GATE_SECONDS = 60  # a gate outlives a crashed attempt by at most this
 
@@ -41,7 +42,7 @@ def keys(*, email: str, ip: str | None, device: str | None = None) -> dict[str, 
         return {"device": f"login:device:{_digest(device)}"}
     return {
         "untrusted": f"login:untrusted:{_digest(email.strip().lower())}",
-        "ip": f"login:ip:{ip}",
+        "ip": f"login:ip:{limit_key(ip)}",
     }
 
 

@@ -12,7 +12,7 @@ from zorgsleutel import cardprotocol, policies
 from zorgsleutel.cards import flows
 from zorgsleutel.core import apierrors, ratelimit
 from zorgsleutel.core.errors import DomainError
-from zorgsleutel.core.requestcontext import client_ip
+from zorgsleutel.core.requestcontext import client_ip, limit_key
 
 api = NinjaAPI(
     title="Zorgsleutel card protocol", version="1", urls_namespace="cardapi", docs_url="/docs"
@@ -35,7 +35,7 @@ apierrors.install(api)
 
 
 def _limit(request: HttpRequest) -> None:
-    ratelimit.hit("card-ip", client_ip(request) or "-", policies.CARD_RATE_LIMITS["per_ip"])
+    ratelimit.hit("card-ip", limit_key(client_ip(request)), policies.CARD_RATE_LIMITS["per_ip"])
 
 
 @api.get("/challenges/{code}")

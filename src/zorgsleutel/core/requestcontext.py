@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.http import HttpRequest
 
+from zorgsleutel import policies
 from zorgsleutel.core import proxies
 
 
@@ -37,6 +38,23 @@ def client_ip(request: HttpRequest) -> str | None:
             except ValueError:
                 return remote
     return remote
+
+
+def limit_key(ip: str | None) -> str:
+    """What a limit "per address" counts: the address, or for IPv6 its network
+    (policies.IPV6_LIMIT_PREFIX), so a client cannot walk its own /64 to get fresh budgets."""
+    if not ip:
+        return "-"
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        prefix = policies.IPV6_LIMIT_PREFIX
+        return str(ipaddress.IPv6Network(f"{address}/{prefix}", strict=False))
+    return str(address)
 
 
 def from_request(request: HttpRequest) -> RequestContext:

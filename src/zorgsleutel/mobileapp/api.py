@@ -11,7 +11,7 @@ from pydantic import ConfigDict, StringConstraints
 from zorgsleutel import appprotocol, policies
 from zorgsleutel.core import apierrors, ratelimit
 from zorgsleutel.core.errors import DomainError
-from zorgsleutel.core.requestcontext import client_ip
+from zorgsleutel.core.requestcontext import client_ip, limit_key
 from zorgsleutel.mobileapp import flows
 
 api = NinjaAPI(
@@ -43,7 +43,7 @@ apierrors.install(api)
 
 
 def _limit(request: HttpRequest, *rules: tuple[str, str, str]) -> None:
-    ip = client_ip(request) or "-"
+    ip = limit_key(client_ip(request))
     ratelimit.hit("app-ip", ip, policies.APP_RATE_LIMITS["per_ip"])
     for scope, key, rule in rules:
         ratelimit.hit(scope, key, policies.APP_RATE_LIMITS[rule])
@@ -51,13 +51,13 @@ def _limit(request: HttpRequest, *rules: tuple[str, str, str]) -> None:
 
 @api.get("/enrolments/{code}")
 def enrolment(request: HttpRequest, code: str):
-    _limit(request, ("app-enrol-ip", client_ip(request) or "-", "enrol_per_ip"))
+    _limit(request, ("app-enrol-ip", limit_key(client_ip(request)), "enrol_per_ip"))
     return flows.enrolment_info(code=code)
 
 
 @api.post("/enrolments/{code}", response={201: dict})
 def enrol(request: HttpRequest, code: str, payload: EnrolIn):
-    _limit(request, ("app-enrol-ip", client_ip(request) or "-", "enrol_per_ip"))
+    _limit(request, ("app-enrol-ip", limit_key(client_ip(request)), "enrol_per_ip"))
     try:
         public_key, secret = (
             appprotocol.unb64(payload.public_key),

@@ -17,6 +17,7 @@ from zorgsleutel import policies
 from zorgsleutel.core import audit, counters
 from zorgsleutel.core.errors import RateLimited
 from zorgsleutel.core.ratelimit import parse
+from zorgsleutel.core.requestcontext import limit_key
 
 
 def too_many(seconds: int) -> str:
@@ -40,7 +41,7 @@ def request_reset(*, email: str, ip: str | None = None) -> None:
     email = email.strip().lower()
     if ip is not None:
         limit, period = parse(policies.PASSWORD_RESET_LIMITS["per_ip"])
-        if not counters.hit(f"reset:ip:{ip}", limit, period):
+        if not counters.hit(f"reset:ip:{limit_key(ip)}", limit, period):
             wait = counters.retry_after(period)
             audit.record(
                 "password_reset.refused",
