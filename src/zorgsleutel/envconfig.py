@@ -1,6 +1,8 @@
 """Reading settings from the environment (and an optional `.env` file).
 
-Shared by the portal's and the vault's settings modules, so it imports nothing of either.
+Shared by the portal's and the vault's settings modules, so it imports nothing of either. A value
+that cannot be read raises ImproperlyConfigured naming the variable: the `zorgsleutel` command
+turns that into one line and exit status 2 (cli.py).
 """
 
 from __future__ import annotations
@@ -44,12 +46,17 @@ def env_bool(name: str, default: bool = False) -> bool:
         return True
     if value in _FALSE:
         return False
-    raise ValueError(f"{name} must be a boolean (1/0, true/false), not {value!r}")
+    raise ImproperlyConfigured(f"{name} must be a boolean (1/0, true/false), not {value!r}.")
 
 
 def env_int(name: str, default: int) -> int:
     value = os.environ.get(name)
-    return default if value in (None, "") else int(value)
+    if value in (None, ""):
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}.") from None
 
 
 def env_list(name: str, default: str = "") -> list[str]:
@@ -64,7 +71,11 @@ def env_database(name: str, default_sqlite: Path, *, health_checks: bool = True)
     connection instead.
     """
     url = os.environ.get(name) or f"sqlite:///{default_sqlite}"
-    config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=health_checks)
+    try:
+        config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=health_checks)
+    except ValueError as exc:
+        # Not the URL itself in the message: it may hold the database password.
+        raise ImproperlyConfigured(f"{name} is not a usable database URL: {exc}") from None
     if config["ENGINE"] == "django.db.backends.sqlite3":
         if config["NAME"] and config["NAME"] != ":memory:":
             path = Path(config["NAME"])

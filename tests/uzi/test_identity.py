@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from asn1crypto import core
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from zorgsleutel.uzi import UziError, parse_identity, pem
@@ -116,6 +117,46 @@ def test_a_ca_certificate_is_not_uzi(real_trust):
 )
 def test_wrong_uzi_fields_are_refused(uzi_test_ca, field):
     assert refused(card(uzi_test_ca, uzi_field=field)) == "bad_uzi_field"
+
+
+# --- What the UZI-register CPS rules out (§7.1): bad_uzi_field, with the reason in `detail` ------
+
+
+def refused_field(data) -> str:
+    """The detail of a bad_uzi_field refusal (it names what the CPS rules out)."""
+    with pytest.raises(UziError) as caught:
+        parse_identity(data)
+    assert caught.value.code == "bad_uzi_field"
+    return caught.value.detail
+
+
+def test_the_cps_layout_parses(uzi_test_ca):
+    """The control for the refusals below: the same builder, every field as the CPS says."""
+    who = parse_identity(card(uzi_test_ca, uzi_number="900000001", ura="90000001"))
+    assert (who.uzi_number, who.ura, who.version) == ("900000001", "90000001", "1")
+
+
+@pytest.mark.parametrize("uzi_number", ["90000001", "9000000012", "1"])
+def test_uzi_number_not_9_digits_is_refused(uzi_test_ca, uzi_number):
+    # The subject's serialNumber carries the same number: only the length is wrong.
+    detail = refused_field(card(uzi_test_ca, uzi_number=uzi_number))
+    assert detail.startswith(f"field uzi_number '{uzi_number}' in ")
+
+
+@pytest.mark.parametrize("version", ["2", "0", "01", "10"])
+def test_unknown_layout_version_is_refused(uzi_test_ca, version):
+    field = f"2.16.528.1.1007.99.217-{version}-900000001-Z-90000001-01.000-00000000"
+    detail = refused_field(card(uzi_test_ca, uzi_field=field))
+    assert detail.startswith(f"field version '{version}' in ")
+
+
+@pytest.mark.parametrize(
+    ("string_type", "name"),
+    [(core.UTF8String, "UTF8String"), (core.PrintableString, "PrintableString")],
+)
+def test_other_name_that_is_not_an_ia5string_is_refused(uzi_test_ca, string_type, name):
+    detail = refused_field(card(uzi_test_ca, uzi_field_type=string_type))
+    assert detail == f"otherName 2.5.5.5 is a {name}, not an IA5String"
 
 
 def test_subject_serial_number_must_match_the_uzi_number(uzi_test_ca):

@@ -4,7 +4,8 @@ The otherName's value is an IA5String
 `<OID CA>-<versie>-<UZI-nr>-<pastype>-<abonneenummer>-<rol>-<AGB-code>`, e.g.
 `2.16.528.1.1007.99.217-1-900016528-Z-90000382-01.000-00000000`. The abonneenummer of a care
 provider is its URA. The subject repeats the UZI number in serialNumber; a certificate where the
-two differ is refused as malformed.
+two differ is refused as malformed. What the CPS rules out is refused with `bad_uzi_field`: another
+string type than IA5String, a layout version other than 1, a UZI number that is not 9 digits.
 """
 
 from __future__ import annotations
@@ -31,11 +32,13 @@ PAS_TYPES = {
 }
 NO_AGB = "00000000"
 
-# The seven dash-separated fields, in order, with the pattern each must match.
+# The seven dash-separated fields, in order, with the pattern each must match. The CPS defines
+# layout version 1 only: a later version may order or mean the fields differently, so it is
+# refused rather than read as if it were 1. UZI numbers are 9 digits.
 FIELDS = (
     ("ca_oid", re.compile(r"[0-2](\.(0|[1-9][0-9]*))+")),
-    ("version", re.compile(r"[0-9]{1,3}")),
-    ("uzi_number", re.compile(r"[0-9]{1,12}")),
+    ("version", re.compile(r"1")),
+    ("uzi_number", re.compile(r"[0-9]{9}")),
     ("pas_type", re.compile(r"[ZNMS]")),
     ("ura", re.compile(r"[0-9]{8}")),
     ("role", re.compile(r"[0-9]{2}\.[0-9]{3}")),
@@ -146,9 +149,9 @@ def _subject(parsed: asn1_x509.Certificate) -> dict[str, str]:
 
 
 def _uzi_name(san: asn1_x509.GeneralNames | None) -> str:
-    """The string value of the one otherName of type 2.5.5.5."""
+    """The IA5String value of the one otherName of type 2.5.5.5 (the CPS names no other type)."""
     found = [
-        name.chosen["value"].parsed
+        name.chosen["value"]
         for name in (san or [])
         if name.name == "other_name" and name.chosen["type_id"].dotted == UZI_NAME_OID
     ]
@@ -156,9 +159,17 @@ def _uzi_name(san: asn1_x509.GeneralNames | None) -> str:
         raise UziError(NOT_UZI, detail="no subjectAltName otherName 2.5.5.5")
     if len(found) > 1:
         raise UziError(BAD_UZI_FIELD, detail="more than one otherName 2.5.5.5")
-    if not isinstance(found[0], core.AbstractString) or not found[0].native.isascii():
-        raise UziError(BAD_UZI_FIELD, detail="otherName 2.5.5.5 is not an IA5String")
-    return found[0].native
+    try:
+        value = found[0].parsed
+    except (ValueError, TypeError):
+        raise UziError(BAD_UZI_FIELD, detail="otherName 2.5.5.5 cannot be decoded") from None
+    if not isinstance(value, core.IA5String):
+        kind = type(value).__name__
+        raise UziError(BAD_UZI_FIELD, detail=f"otherName 2.5.5.5 is a {kind}, not an IA5String")
+    try:
+        return value.native
+    except ValueError:  # bytes outside ASCII: not an IA5String after all
+        raise UziError(BAD_UZI_FIELD, detail="otherName 2.5.5.5 is not ASCII") from None
 
 
 def _uzi_fields(value: str) -> dict[str, str]:

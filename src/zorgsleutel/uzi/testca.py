@@ -156,13 +156,15 @@ def issue_card_certificate(
     policy_oid: str | None = None,
     subject_serial: str | None = None,
     uzi_field: str | None = None,
+    uzi_field_type: type[core.AbstractString] = core.IA5String,
     crl_url: str | None = None,
     ocsp_url: str | None = None,
 ) -> x509.Certificate:
     """A card certificate shaped like the TEST card's (subject, SAN, key usage, policy).
 
     `usage` is authentication (digitalSignature), signing (nonRepudiation) or encryption.
-    `subject_serial` and `uzi_field` override what is derived, to make malformed certificates.
+    `subject_serial` and `uzi_field` override what is derived, and `uzi_field_type` the otherName's
+    string type (the CPS: IA5String), to make malformed certificates.
     """
     role = role or ("01.000" if pas_type == "Z" else professions.NO_ROLE)
     if title is None:
@@ -172,7 +174,7 @@ def issue_card_certificate(
     field = uzi_field or f"{ca_oid}-1-{uzi_number}-{pas_type}-{ura}-{role}-{agb}"
     subject = _card_subject(name, pas_type, organisation, title, subject_serial or uzi_number)
     names: list[x509.GeneralName] = [
-        x509.OtherName(ObjectIdentifier(UZI_NAME_OID), core.IA5String(field).dump())
+        x509.OtherName(ObjectIdentifier(UZI_NAME_OID), uzi_field_type(field).dump())
     ]
     if usage == "authentication":
         upn = core.UTF8String(f"{uzi_number}@{ura}").dump()

@@ -5,23 +5,20 @@ from __future__ import annotations
 import json
 import os
 import re
-from datetime import UTC, datetime
 from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from zorgsleutel.uzi import testcard
-from zorgsleutel.uzi.certificates import fingerprint, load_certificates, pem
-from zorgsleutel.uzi.chain import DEFAULT_POLICY_OIDS, certificate_policies, verify_chain
+from zorgsleutel.uzi import inspection, testcard
+from zorgsleutel.uzi.certificates import pem
+from zorgsleutel.uzi.chain import DEFAULT_POLICY_OIDS
 from zorgsleutel.uzi.errors import UziError
-from zorgsleutel.uzi.identity import parse_identity
-from zorgsleutel.uzi.revocation import check_revocation
+from zorgsleutel.uzi.inspection import REFUSED, UNUSABLE
 from zorgsleutel.uzi.testca import TestHierarchy
-from zorgsleutel.uzi.trust import TrustStore
 
 # Exit codes: 0 valid, 1 refused (negative verdict), 2 unusable input, 3 SoftHSM2 missing.
-REFUSED, UNUSABLE, NO_SOFTHSM = 1, 2, 3
+NO_SOFTHSM = 3
 
 
 class Command(BaseCommand):
@@ -32,12 +29,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
-        inspect = sub.add_parser("inspect", help="parse and verify a certificate (PEM or DER)")
-        inspect.add_argument("file", help="the certificate; a PEM file may hold the chain too")
-        inspect.add_argument("--at", help="verify at this time (ISO 8601; default now)")
-        inspect.add_argument("--trust", type=Path, help="trust dir (default UZI_TRUST_DIR)")
-        inspect.add_argument("--crl", action="store_true", default=None, help="check CRLs")
-        inspect.add_argument("--ocsp", action="store_true", default=None, help="ask OCSP")
+        inspection.add_arguments(
+            sub.add_parser("inspect", help="parse and verify a certificate (PEM or DER)")
+        )
 
         card = sub.add_parser("make-test-card", help="a test UZI card on a SoftHSM2 token")
         card.add_argument("--token-label", default="Zorgsleutel test card")
@@ -70,55 +64,25 @@ class Command(BaseCommand):
     # --- inspect ----------------------------------------------------------------------------------
 
     def inspect(self, options) -> None:
-        at = _parse_time(options["at"])
-        trust_dir = options["trust"] or Path(settings.UZI_TRUST_DIR)
-        path = Path(options["file"])
+        # Shared with the standalone `zorgsleutel uzi inspect` (no portal settings needed there);
+        # here the defaults come from the portal's settings.
+        crl = settings.UZI_CHECK_CRL if options["crl"] is None else options["crl"]
+        ocsp = settings.UZI_OCSP if options["ocsp"] is None else options["ocsp"]
         try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise CommandError(f"cannot read {path}: {exc.strerror}", returncode=UNUSABLE) from None
-        try:
-            leaf, *intermediates = load_certificates(data)
-            identity = parse_identity(leaf)
-        except UziError as exc:
-            raise CommandError(f"{path}: {exc.code}: {exc}", returncode=UNUSABLE) from None
-        try:
-            trust = TrustStore.from_dir(trust_dir)
-        except ValueError as exc:
-            raise CommandError(str(exc), returncode=UNUSABLE) from None
-        verdict = {"at": at.isoformat(), "trust_dir": str(trust_dir)}
-        try:
-            chain = verify_chain(
-                leaf,
-                intermediates,
-                trust=trust,
-                at=at,
+            report = inspection.inspect_file(
+                Path(options["file"]),
+                at=inspection.parse_time(options["at"]),
+                trust_dir=options["trust"] or Path(settings.UZI_TRUST_DIR),
                 policy_oids=tuple(settings.UZI_POLICY_OIDS) or DEFAULT_POLICY_OIDS,
+                crl=crl,
+                ocsp=ocsp,
             )
-            crl = settings.UZI_CHECK_CRL if options["crl"] is None else options["crl"]
-            ocsp = settings.UZI_OCSP if options["ocsp"] is None else options["ocsp"]
-            if crl or ocsp:
-                check_revocation(chain, at=at, crl=crl, ocsp_check=ocsp)
-        except UziError as exc:
-            verdict.update(ok=False, code=exc.code, reason=str(exc))
-        else:
-            verdict.update(
-                ok=True,
-                code="valid",
-                reason="valid UZI authentication certificate",
-                chain=[c.subject.rfc4514_string() for c in chain],
-                revocation_checked=bool(crl or ocsp),
-            )
-        report = {
-            "file": str(path),
-            "identity": identity.as_dict(),
-            "certificate": _describe(leaf),
-            "verdict": verdict,
-        }
+        except inspection.Unusable as exc:
+            raise CommandError(str(exc), returncode=UNUSABLE) from None
         self.stdout.write(json.dumps(report, indent=2, ensure_ascii=False))
-        if not verdict["ok"]:
-            message = f"refused: {verdict['code']}: {verdict['reason']}"
-            raise CommandError(message, returncode=REFUSED)
+        line = inspection.refusal(report)
+        if line:
+            raise CommandError(line, returncode=REFUSED)
 
     # --- make-test-card ---------------------------------------------------------------------------
 
@@ -177,34 +141,3 @@ class Command(BaseCommand):
             f'  zorgsleutel card present --token "{card.token_label}" --code CODE',
         ]
         self.stdout.write("\n".join(lines))
-
-
-def _parse_time(value: str | None) -> datetime:
-    if not value:
-        return datetime.now(UTC)
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise CommandError(
-            f"--at {value!r} is not an ISO 8601 date or time", returncode=UNUSABLE
-        ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _describe(certificate) -> dict:
-    from cryptography import x509
-
-    try:
-        usage = certificate.extensions.get_extension_for_class(x509.KeyUsage).value
-        names = ("digital_signature", "content_commitment", "key_encipherment", "data_encipherment")
-        key_usage = [n for n in names if getattr(usage, n)]
-    except x509.ExtensionNotFound:
-        key_usage = []
-    return {
-        "subject": certificate.subject.rfc4514_string(),
-        "issuer": certificate.issuer.rfc4514_string(),
-        "serial_number": format(certificate.serial_number, "x"),
-        "key_usage": key_usage,
-        "policies": certificate_policies(certificate),
-        "fingerprint_sha256": fingerprint(certificate),
-    }
