@@ -100,6 +100,10 @@ def test_bad_values_name_the_variable_in_one_line(tmp_path):
         "proxy": (["migrate"], bare_environment(tmp_path, **debug, TRUSTED_PROXIES="10.0.0.300")),
         "debug": (["mail", "send-test", "x@y.nl"], bare_environment(tmp_path, DEBUG="maybe")),
         "port": (["run"], bare_environment(tmp_path, **debug, PORT="eighty")),
+        "vault timeout": (
+            ["migrate"],
+            bare_environment(tmp_path, **debug, VAULT_TIMEOUT_SECONDS="x"),
+        ),
         "vault database": (
             ["vault", "migrate"],
             bare_environment(tmp_path, **debug, VAULT_DATABASE_URL="vaultdb://x"),
@@ -119,6 +123,8 @@ def test_bad_values_name_the_variable_in_one_line(tmp_path):
         "debug": "zorgsleutel: configuration error: DEBUG must be a boolean (1/0, true/false), "
         "not 'maybe'.",
         "port": "zorgsleutel: configuration error: PORT must be a whole number, not 'eighty'.",
+        "vault timeout": "zorgsleutel: configuration error: VAULT_TIMEOUT_SECONDS must be a "
+        "number, not 'x'.",
         "vault database": "zorgsleutel: configuration error: VAULT_DATABASE_URL is not a usable "
         "database URL: ",
         "vault gateways": "zorgsleutel: configuration error: VAULT_SMS_GATEWAYS is not valid "

@@ -14,6 +14,7 @@ from zorgsleutel.envconfig import (
     VAR_DIR,
     env_bool,
     env_database,
+    env_float,
     env_int,
     env_list,
     env_str,
@@ -249,7 +250,7 @@ TASKS = {
 VAULT_URL = env_str("VAULT_URL", f"http://127.0.0.1:{env_int('VAULT_PORT', 8001)}")
 VAULT_CLIENT_ID = env_str("VAULT_CLIENT_ID", "portal")
 VAULT_CLIENT_KEY = env_str("VAULT_CLIENT_KEY", DEV_VAULT_KEY if DEBUG else "")
-VAULT_TIMEOUT_SECONDS = float(env_str("VAULT_TIMEOUT_SECONDS", "5"))
+VAULT_TIMEOUT_SECONDS = env_float("VAULT_TIMEOUT_SECONDS", 5.0)
 if not DEBUG:
     require_strong_secret(
         "VAULT_CLIENT_KEY",
