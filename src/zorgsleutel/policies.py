@@ -54,6 +54,12 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "members.delete": frozenset({ADMINISTRATOR, MANAGER}),
     "managers.appoint": frozenset({ADMINISTRATOR}),
     "audit.view": frozenset({ADMINISTRATOR}),
+    # Seed 003: administrators and managers block, unblock and delete the app IDs registered
+    # under their organisation; "relink" lets a person link a new app after a removal.
+    "apps.block": frozenset({ADMINISTRATOR, MANAGER}),
+    "apps.unblock": frozenset({ADMINISTRATOR, MANAGER}),
+    "apps.delete": frozenset({ADMINISTRATOR, MANAGER}),
+    "apps.relink": frozenset({ADMINISTRATOR, MANAGER}),
 }
 
 # A membership is what an organisation controls (docs/accounts.md, "Tenancy"): invited until the
@@ -171,24 +177,24 @@ SESSION_ABSOLUTE_TIMEOUT = timedelta(hours=12)
 PENDING_LOGIN_TTL = timedelta(minutes=10)
 
 # --- Operators -----------------------------------------------------------------------------------
-# Operators (staff of the service) act on the platform, never inside an organisation's people.
-OPERATOR_PERMISSIONS = frozenset({"organisations.create_business"})
+# Operators (staff of the service) act on the platform, never inside an organisation's people:
+# business customers, applications (seed 003 step 3), suspension, the platform audit log.
+OPERATOR_PERMISSIONS = frozenset(
+    {
+        "organisations.create_business",
+        "applications.review",
+        "organisations.suspend",
+        "audit.platform",
+    }
+)
 
 # --- Zorgsleutel app -----------------------------------------------------------------------------
 APP_ENROLMENT_TTL = timedelta(minutes=5)
 APP_LOGIN_TTL = timedelta(minutes=3)
 APP_MAX_WRONG_PINS = 3  # consecutive; then the app ID is blocked (a manager unblocks, or re-enrol)
 APP_POLL_INTERVAL_MS = 1000
-PERMISSIONS.update(
-    {
-        "apps.block": frozenset({ADMINISTRATOR, MANAGER}),
-        "apps.unblock": frozenset({ADMINISTRATOR, MANAGER}),
-        "apps.delete": frozenset({ADMINISTRATOR, MANAGER}),
-        "apps.relink": frozenset({ADMINISTRATOR, MANAGER}),
-    }
-)
 
-# --- Authentication means per role (DESIGN.md "Authentication means and assurance") --------------
+# --- Authentication means per role (docs/app-protocol.md, "Who must use the app") ---------------
 ASSURANCE_ORDER = {"": 0, "low": 1, "substantial": 2, "high": 3}
 # Care providers (seed 003): administrators and managers log in with the app. Operators always.
 # Any organisation may require the app for all its members (Organisation.required_acr).
@@ -280,11 +286,8 @@ VALIDATION_PAS_TYPES = frozenset({"Z", "N"})
 
 # --- Organisation applications (seed 003 steps 2-6) ----------------------------------------------
 VALIDATION_LINK_TTL = timedelta(days=14)
-OPERATOR_PERMISSIONS = OPERATOR_PERMISSIONS | {
-    "applications.review",
-    "organisations.suspend",
-    "audit.platform",
-}
+# The application form (Organisatie aanmelden) mails the applicant: per client address.
+APPLICATION_RATE_LIMIT = "10/h"
 
 
 def login_refusal(user) -> str | None:

@@ -1,4 +1,4 @@
-"""`zorgsleutel demo`: the demo of DESIGN.md, loaded through the real vault, idempotent."""
+"""`zorgsleutel demo`: the demo the README lists, loaded through the real vault, idempotent."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Who must use the app (DESIGN.md): care providers' administrators and managers, operators,
-and everyone in an organisation that requires it. Business customers keep password + SMS."""
+"""Who must use the app (docs/app-protocol.md): care providers' administrators and managers,
+operators, and everyone in an organisation that requires it. Business customers keep SMS."""
 
 from __future__ import annotations
 

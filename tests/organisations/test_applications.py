@@ -180,3 +180,21 @@ def test_the_console_is_closed_to_everyone_else(client, person, login_as):
         assert client.get(url).status_code == 403
     assert client.post(f"/operator/aanvragen/{application.public_id}/goedkeuren").status_code == 403
     assert Application.objects.get().state == Application.SUBMITTED
+
+
+def test_the_form_is_limited_per_client_address(client):
+    """policies.APPLICATION_RATE_LIMIT (10/h): the form mails the applicant, so one address
+    cannot make it mail without end; another address is not slowed."""
+    from django.core.cache import cache
+    from django.test import Client
+
+    cache.clear()
+    answers = [
+        client.post("/organisatie/aanmelden", {**FORM, "ura": f"900006{n:02d}"}).status_code
+        for n in range(11)
+    ]
+    assert answers == [302] * 10 + [429]
+    assert Application.objects.count() == 10
+    other = Client(REMOTE_ADDR="192.0.2.44")
+    assert other.post("/organisatie/aanmelden", {**FORM, "ura": "90000699"}).status_code == 302
+    cache.clear()

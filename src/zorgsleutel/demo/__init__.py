@@ -1,4 +1,4 @@
-"""The demo data of DESIGN.md's interface contract (pure data; `zorgsleutel demo` loads it)."""
+"""The demo data the README lists (pure data; `zorgsleutel demo` loads it)."""
 
 from __future__ import annotations
 

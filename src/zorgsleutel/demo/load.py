@@ -28,7 +28,7 @@ from zorgsleutel.mobileapp import flows as app_flows
 from zorgsleutel.mobileapp.models import AppDevice
 from zorgsleutel.organisations.models import Organisation
 
-# DESIGN.md: the demo operator, administrator and manager get an app (state files, PIN 123456).
+# README: the demo operator, administrator and manager get an app (state files, PIN 123456).
 APP_ROLES = {"operator", "administrator", "manager"}
 
 

@@ -1,6 +1,7 @@
 """The dev mailbox: mails from the outbox and SMS from the vault's dev gateway, newest first.
 
-Entry format (DESIGN.md): {"kind": "mail"|"sms", "to", "subject", "body", "links", "sent_at"}.
+Entry format of `/dev/mailbox.json` (the README):
+{"kind": "mail"|"sms", "to", "subject", "body", "links", "sent_at"}.
 SMS entries carry only the masked number the vault gives; the portal never sees a number.
 """
 

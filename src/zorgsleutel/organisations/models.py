@@ -24,7 +24,7 @@ class Organisation(models.Model):
     agb_code = models.CharField(_("AGB code"), max_length=8, blank=True)
     allowed_email_domains = models.JSONField(default=list, blank=True)
     application_roles = models.JSONField(default=list, blank=True)
-    # "substantial": every member must log in with the Zorgsleutel app (DESIGN.md).
+    # "substantial": every member must log in with the Zorgsleutel app (docs/app-protocol.md).
     required_acr = models.CharField(max_length=12, default="low")
     created_at = models.DateTimeField(auto_now_add=True)
     # Set by an operator: nobody acts in or logs in through a suspended organisation.

@@ -17,7 +17,7 @@ from zorgsleutel.accounts.models import User
 from zorgsleutel.cards import flows as cards
 from zorgsleutel.core import clock, ratelimit
 from zorgsleutel.core.errors import DomainError, RateLimited
-from zorgsleutel.core.requestcontext import client_ip
+from zorgsleutel.core.requestcontext import client_ip, limit_key
 from zorgsleutel.mobileapp import flows as app_flows
 from zorgsleutel.mobileapp import qr
 from zorgsleutel.organisations import forms
@@ -43,7 +43,9 @@ def apply(request):
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
-            ratelimit.hit("application-ip", client_ip(request) or "-", "10/h")
+            ratelimit.hit(
+                "application-ip", limit_key(client_ip(request)), policies.APPLICATION_RATE_LIMIT
+            )
             application = applications.submit_application(data=form.application(), locale=locale())
         except RateLimited as error:
             show_error(form, error)

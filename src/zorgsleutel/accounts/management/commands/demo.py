@@ -9,7 +9,7 @@ from zorgsleutel.demo.load import DemoRefused, load
 
 
 class Command(BaseCommand):
-    help = "Load the demo data of DESIGN.md (two organisations, demo people, demo phones)."
+    help = "Load the demo data of the README (two organisations, demo people, demo phones)."
 
     def handle(self, *args, **options):
         try:
