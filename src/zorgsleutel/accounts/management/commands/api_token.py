@@ -40,7 +40,7 @@ class Command(BaseCommand):
             .filter(organisation=organisation, user__email=(options["user"] or "").lower())
             .first()
         )
-        if membership is None:
-            raise CommandError("--user must be a member of that organisation.")
+        if membership is None or membership.state != Membership.ACTIVE:
+            raise CommandError("--user must be an active member of that organisation.")
         raw = issue_token(organisation=organisation, user=membership.user, name=options["name"])
         self.stdout.write(f"Token (shown once; send it as X-Zorgsleutel-Token):\n{raw}")
