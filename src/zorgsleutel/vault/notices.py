@@ -53,27 +53,21 @@ def prepare_notice(*, client: str, enrolment_id: str, kind: str, locale: str) ->
             cursor, number_index=row.number_index, enrolment_id=row.enrolment_id,
             confirmed=True, now=now,
         )  # fmt: skip
-        send_id = hotpath.add_send(
-            cursor,
-            number_index=row.number_index,
-            enrolment_id=row.enrolment_id,
-            enrolment_status=row.enrolment_status,
-            challenge_id="",
-            now=now,
-        )
-        hotpath.add_event(
+        outgoing = sending.record(
             cursor,
             client=client,
             action="notice",
             enrolment_id=row.enrolment_id,
-            outcome="success",
+            number_index=row.number_index,
+            enrolment_status=row.enrolment_status,
+            challenge_id="",
+            hint=row.hint,
+            number_ciphertext=bytes(row.number_ciphertext),
+            key_version=row.key_version,
+            body=texts.notice_message(kind, locale),
             now=now,
             detail=kind,
         )
-    outgoing = sending.Outgoing(
-        client, row.enrolment_id, row.hint, bytes(row.number_ciphertext), row.key_version,
-        texts.notice_message(kind, locale), send_id,
-    )  # fmt: skip
     return PreparedNotice(outgoing, kind)
 
 

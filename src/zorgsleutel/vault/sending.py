@@ -1,7 +1,7 @@
 """What every SMS goes through: the caps before it is recorded, the gateways after the commit.
 
-A send is prepared in the request's transaction (the caller checks `check_caps`, then writes its
-send record with hotpath.add_send, which counts at once), handed to the gateways after that
+A send is prepared in the request's transaction (the caller checks `check_caps`, then `record`
+writes its send record, which counts at once, and its event), handed to the gateways after that
 transaction commits (`transmit`: a slow provider never holds a database lock), and what they
 answered is recorded in one short transaction.
 """
@@ -31,6 +31,47 @@ class Outgoing:
     key_version: str
     body: str = field(repr=False)  # may hold a code: never in a repr or a log
     send_id: int
+
+
+def record(
+    cursor,
+    *,
+    client: str,
+    action: str,
+    enrolment_id: str,
+    number_index: str,
+    enrolment_status: str,
+    challenge_id: str,
+    hint: str,
+    number_ciphertext: bytes,
+    key_version: str,
+    body: str,
+    now: datetime,
+    detail: str = "",
+) -> Outgoing:
+    """In the request's transaction, after `check_caps`: the send record (it counts towards the
+    caps at once) and the event of an SMS about to go out (a code, or a notice without a
+    challenge); what `transmit` sends after the commit."""
+    send_id = hotpath.add_send(
+        cursor,
+        number_index=number_index,
+        enrolment_id=enrolment_id,
+        enrolment_status=enrolment_status,
+        challenge_id=challenge_id,
+        now=now,
+    )
+    hotpath.add_event(
+        cursor,
+        client=client,
+        action=action,
+        enrolment_id=enrolment_id,
+        outcome="success",
+        now=now,
+        detail=detail,
+    )
+    return Outgoing(
+        client, enrolment_id, hint, number_ciphertext, key_version, body, send_id
+    )  # fmt: skip
 
 
 def check_caps(

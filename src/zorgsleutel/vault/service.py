@@ -108,26 +108,20 @@ def prepare_enrolment(*, client: str, phone: str, locale: str) -> PreparedSend:
             now=now,
             expires=expires,
         )
-        send_id = hotpath.add_send(
-            cursor,
-            number_index=index,
-            enrolment_id=enrolment_id,
-            enrolment_status=Enrolment.PENDING,
-            challenge_id=challenge_id,
-            now=now,
-        )
-        hotpath.add_event(
+        outgoing = sending.record(
             cursor,
             client=client,
             action="enrol",
             enrolment_id=enrolment_id,
-            outcome="success",
+            number_index=index,
+            enrolment_status=Enrolment.PENDING,
+            challenge_id=challenge_id,
+            hint=number.hint,
+            number_ciphertext=ciphertext,
+            key_version=version,
+            body=texts.code_message(code, locale),
             now=now,
         )
-    outgoing = sending.Outgoing(
-        client, enrolment_id, number.hint, ciphertext, version,
-        texts.code_message(code, locale), send_id,
-    )  # fmt: skip
     return PreparedSend(
         outgoing, challenge_id, expires, now + policies.RESEND_AFTER, True, None
     )  # fmt: skip
@@ -172,26 +166,20 @@ def prepare_challenge(*, client: str, enrolment_id: str) -> PreparedSend:
                 cursor, challenge_id=challenge_id, enrolment_id=row.enrolment_id,
                 code_hash=code_hash, now=now, expires=expires,
             )  # fmt: skip
-        send_id = hotpath.add_send(
-            cursor,
-            number_index=row.number_index,
-            enrolment_id=row.enrolment_id,
-            enrolment_status=row.enrolment_status,
-            challenge_id=challenge_id,
-            now=now,
-        )
-        hotpath.add_event(
+        outgoing = sending.record(
             cursor,
             client=client,
             action="challenge",
             enrolment_id=row.enrolment_id,
-            outcome="success",
+            number_index=row.number_index,
+            enrolment_status=row.enrolment_status,
+            challenge_id=challenge_id,
+            hint=row.hint,
+            number_ciphertext=bytes(row.number_ciphertext),
+            key_version=row.key_version,
+            body=texts.code_message(code, row.locale),
             now=now,
         )
-    outgoing = sending.Outgoing(
-        client, row.enrolment_id, row.hint, bytes(row.number_ciphertext), row.key_version,
-        texts.code_message(code, row.locale), send_id,
-    )  # fmt: skip
     return PreparedSend(
         outgoing, challenge_id, expires, now + policies.RESEND_AFTER, False, previous
     )  # fmt: skip
