@@ -118,7 +118,7 @@ def _import_one(organisation: Organisation, row: dict, send_at: datetime | None)
     email = row["email"].strip().lower()
     role = ROLES[row["role"].lower()]
     with transaction.atomic():
-        added = members.add_invited_membership(
+        membership = members.add_invited_membership(
             organisation=organisation,
             email=email,
             name=" ".join(row["name"].split()),
@@ -127,13 +127,13 @@ def _import_one(organisation: Organisation, row: dict, send_at: datetime | None)
             send_at=send_at,
             password_hash=row.get("password_hash") or "",
         )
-        if added is None:
+        if membership is None:
             return False
         audit.record(
             "member.imported",
             actor="cli",
             organisation=organisation,
-            target=added[0].user,
+            target=membership.user,
             details={"role": role},
         )
     return True

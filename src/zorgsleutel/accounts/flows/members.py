@@ -126,20 +126,14 @@ def add_invited_membership(
     application_roles: list[str] | None = None,
     send_at=None,
     password_hash: str = "",
-) -> tuple[Membership, bool] | None:
+) -> Membership | None:
     """Inside a transaction: an invited membership for this address and its link, whether or
     not the address has an account (Tenancy: the organisation learns nothing about an existing
     account; the person accepts, or activates a new one). None if the person is already in
-    the organisation; otherwise (membership, whether the account is new)."""
+    the organisation."""
     user = User.objects.select_for_update().filter(email=email).first()
-    created = user is None
-    if created:
-        user = User(email=email, name=name, state=User.INVITED)
-        if password_hash:
-            user.password = password_hash  # an import's hash; Argon2id replaces it at activation
-        else:
-            user.set_unusable_password()
-        user.save()
+    if user is None:
+        user = _new_invited_account(email, name, password_hash)
     elif Membership.objects.filter(user=user, organisation=organisation).exists():
         return None
     membership = Membership.objects.create(
@@ -151,7 +145,18 @@ def add_invited_membership(
         invited_name=name,
     )
     send_membership_link(membership=membership, send_at=send_at)
-    return membership, created
+    return membership
+
+
+def _new_invited_account(email: str, name: str, password_hash: str = "") -> User:
+    """An account for an address that had none: invited, without credentials until activated."""
+    user = User(email=email, name=name, state=User.INVITED)
+    if password_hash:
+        user.password = password_hash  # an import's hash; Argon2id replaces it at activation
+    else:
+        user.set_unusable_password()
+    user.save()
+    return user
 
 
 def invite_member(
@@ -188,18 +193,17 @@ def invite_member(
         raise DomainError("name_required", _("Fill in a name."), field="name")
     try:
         with transaction.atomic():
-            added = add_invited_membership(
+            membership = add_invited_membership(
                 organisation=organisation,
                 email=email,
                 name=name,
                 role=role,
                 application_roles=application_roles,
             )
-            if added is None:
+            if membership is None:
                 raise Conflict(
                     "already_member", _("This person is already a member."), field="email"
                 )
-            membership, _created = added
             # Nothing here says whether the address had an account: this is the
             # organisation's own log.
             audit.record(
@@ -375,9 +379,7 @@ def _reinvite_as_new(email: str, invitations: list[Membership]) -> None:
     address makes (an invited account under the address, an activation mail)."""
     if not invitations:
         return
-    fresh = User(email=email, name=invitations[0].invited_name or email, state=User.INVITED)
-    fresh.set_unusable_password()
-    fresh.save()
+    fresh = _new_invited_account(email, invitations[0].invited_name or email)
     for membership in invitations:
         Membership.objects.filter(pk=membership.pk).update(user=fresh)
         membership.user = fresh

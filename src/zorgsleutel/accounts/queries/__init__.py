@@ -132,7 +132,7 @@ def slice_of_members(
     else:
         chosen = people.ids(limit + 1, narrow=bool(people.search))
         rows = None
-    if sql.has_invitations(organisation):
+    if sql.has_invitations(organisation.pk):
         # Invitations under a typed name go in by that name, in the database's order.
         rows = _rows(organisation, people.with_invitations(chosen, limit + 1))
     elif rows is None:
@@ -246,7 +246,7 @@ class _PeopleIds:
         return self.people.count()
 
     def __getitem__(self, key: slice) -> list[int]:
-        if sql.has_invitations(self.organisation):
+        if sql.has_invitations(self.organisation.pk):
             first = self.people.ids(key.stop, 0, narrow=True)
             people, params = self.people.with_invitations(first, key.stop - key.start, key.start)
         else:

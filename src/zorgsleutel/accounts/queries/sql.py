@@ -98,7 +98,7 @@ class People:
     def count(self) -> int:
         """How many match, for numbered pages (this reads every match)."""
         sql, params = self.ids(None, narrow=True)
-        if has_invitations(Organisation(pk=self.organisation_id)):
+        if has_invitations(self.organisation_id):
             sql, params = self.with_invitations((sql, params), None)
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT COUNT(*) FROM ({sql}) c", params)
@@ -236,12 +236,12 @@ def renamed(membership: str, user: str) -> str:
     )
 
 
-def has_invitations(organisation: Organisation) -> bool:
+def has_invitations(organisation_id: int) -> bool:
     """Whether the organisation has open invitations at all (the partial index, one probe)."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT 1 FROM accounts_membership WHERE organisation_id = %s AND state = %s LIMIT 1",
-            [organisation.pk, INVITED],
+            [organisation_id, INVITED],
         )
         return cursor.fetchone() is not None
 

@@ -43,7 +43,7 @@ def create_business_customer(
                 target=organisation,
                 details={"kind": "business", "kvk": kvk_number},
             )
-            membership, _new = members.add_invited_membership(
+            membership = members.add_invited_membership(
                 organisation=organisation,
                 email=email,
                 name=" ".join(manager_name.split()) or email,
