@@ -414,3 +414,13 @@ def test_an_activation_mail_greets_with_the_name_this_organisation_typed(api, or
     mail = OutboxMail.objects.filter(to="nieuw@zorggroep.nl").order_by("-pk").first()
     assert mail.body_text.startswith("Beste Nina Nieuw,")
     assert "kwaad" not in mail.body_text
+
+
+def test_a_blocked_invitation_still_shows_only_the_typed_name(api, victim):
+    member_id = _invite(api, "medewerker@zorggroep.nl", name="Getypte Naam").json()["id"]
+    assert api.post(f"/{member_id}/block").json()["name"] == "Getypte Naam"
+    assert [(i["name"], i["state"]) for i in api.get().json()["items"]] == [
+        ("Getypte Naam", "blocked"),
+        ("Test Persoon", "active"),
+    ]
+    assert api.get(q="echte").json()["items"] == []

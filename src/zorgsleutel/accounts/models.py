@@ -159,12 +159,12 @@ class Membership(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["user", "organisation"], name="membership_once")
         ]
-        # The few open invitations of an organisation, found without reading its members
-        # (accounts/queries: invitations listed under the name the organisation typed).
+        # The few invitations (never accepted) of an organisation, found without reading its
+        # members (accounts/queries: listed under the name the organisation typed).
         indexes = [
             models.Index(
                 fields=["organisation"],
-                condition=models.Q(state="invited"),
+                condition=models.Q(accepted_at__isnull=True),
                 name="membership_invited",
             )
         ]
@@ -185,8 +185,9 @@ class Membership(models.Model):
 
     @property
     def display_name(self) -> str:
-        """What the organisation sees: until the person accepts, only the name it typed."""
-        if self.state == self.INVITED and self.invited_name:
+        """What the organisation sees: until the person accepts (blocked or not), only the name
+        it typed."""
+        if self.accepted_at is None and self.invited_name:
             return self.invited_name
         return self.user.name
 

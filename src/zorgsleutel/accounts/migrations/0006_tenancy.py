@@ -83,7 +83,7 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="membership",
             index=models.Index(
-                condition=models.Q(("state", "invited")),
+                condition=models.Q(("accepted_at__isnull", True)),
                 fields=["organisation"],
                 name="membership_invited",
             ),

@@ -170,7 +170,7 @@ def _rows(organisation: Organisation, people: tuple[str, list]) -> list[MemberRo
 
 
 _SHOWN_NAME = (  # what the organisation sees: an invitation keeps the name it typed
-    "CASE WHEN m.state = 'invited' AND m.invited_name <> '' THEN m.invited_name ELSE u.name END"
+    "CASE WHEN m.accepted_at IS NULL AND m.invited_name <> '' THEN m.invited_name ELSE u.name END"
 )
 _SLICE = f"""
     SELECT m.id, {_SHOWN_NAME}, u.email, m.role, m.application_roles, m.state, u.state,

@@ -161,9 +161,9 @@ class People:
         sql = (
             "SELECT u.id AS id, m.invited_name AS name, u.email AS email"
             " FROM accounts_membership m JOIN accounts_user u ON u.id = m.user_id"
-            f" WHERE m.organisation_id = %s AND m.state = %s AND {renamed('m', 'u')}"
+            f" WHERE m.organisation_id = %s AND {renamed('m', 'u')}"
         )
-        params: list = [self.organisation_id, INVITED]
+        params: list = [self.organisation_id]
         if self.search:
             test, pattern = contains_columns("m.invited_name", "u.email", self.search)
             sql, params = f"{sql} AND {test}", [*params, pattern, pattern]
@@ -224,24 +224,22 @@ def contains_columns(name: str, email: str, search: str) -> tuple[str, str]:
     return sql, f"%{connection.ops.prep_for_like_query(search)}%"
 
 
-INVITED = "invited"  # Membership.INVITED
-
-
 def renamed(membership: str, user: str) -> str:
-    """The membership is an invitation the organisation knows under another name than the
-    account's (until the person accepts, the organisation sees only what it typed)."""
+    """The membership is an invitation (never accepted, blocked or not) the organisation knows
+    under another name than the account's: until the person accepts, it sees what it typed."""
     return (
-        f"({membership}.state = 'invited' AND {membership}.invited_name <> ''"
+        f"({membership}.accepted_at IS NULL AND {membership}.invited_name <> ''"
         f" AND {membership}.invited_name <> {user}.name)"
     )
 
 
 def has_invitations(organisation_id: int) -> bool:
-    """Whether the organisation has open invitations at all (the partial index, one probe)."""
+    """Whether the organisation has invitations at all (the partial index, one probe)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT 1 FROM accounts_membership WHERE organisation_id = %s AND state = %s LIMIT 1",
-            [organisation_id, INVITED],
+            "SELECT 1 FROM accounts_membership"
+            " WHERE organisation_id = %s AND accepted_at IS NULL LIMIT 1",
+            [organisation_id],
         )
         return cursor.fetchone() is not None
 
