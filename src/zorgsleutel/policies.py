@@ -6,6 +6,7 @@ Rate limits use the allauth notation: "N/period/key" with period s, m, h or d an
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 # --- Outgoing mail -------------------------------------------------------------------------------
@@ -237,11 +238,12 @@ def satisfies(acr: str, required: str) -> bool:
 # requires the app and an app was linked, a blocked or removed app never opens the door to the
 # password + SMS login or to linking a new app by oneself. A manager unblocks the app, or
 # releases a removed one (apps.relink), and only then may the person link a new app.
-def sms_login_refusal(user, app_standing: str) -> str | None:
-    """Why password + SMS may not log this person in, given their app IDs' standing."""
+def sms_login_refusal(user, app_standing: Callable[[], str]) -> str | None:
+    """Why password + SMS may not log this person in; `app_standing()` (a query) is asked only
+    when their role or organisation requires the app."""
     if required_acr(user) == "low":
         return None
-    return {"active": "app_required", "held": "app_held"}.get(app_standing)
+    return {"active": "app_required", "held": "app_held"}.get(app_standing())
 
 
 def requires_app(membership) -> bool:

@@ -123,10 +123,9 @@ def check_credentials(
             outcome=audit.DENIED,
             details={"state": user.state},
         )
-        raise DomainError("account_blocked", _("Your account is blocked. Contact your manager."))
+        raise DomainError("account_blocked", BLOCKED)
     _require_organisation_not_suspended(user)
-    needs_app = policies.required_acr(user) != "low"  # then (only) the app IDs are read
-    refusal = needs_app and policies.sms_login_refusal(user, mobileapp.app_standing(user))
+    refusal = policies.sms_login_refusal(user, lambda: mobileapp.app_standing(user))
     if refusal:
         _record_own("login.refused", user, outcome=audit.DENIED, details={"reason": refusal})
         raise DomainError(refusal, APP_REFUSALS[refusal])
@@ -180,7 +179,7 @@ def verify_code(
         raise DomainError("login_expired", _("This login took too long. Start again."))
     user = hotpath.person(pk=pending.user_id, state=User.ACTIVE)
     if user is None:
-        raise DomainError("account_blocked", _("Your account is blocked. Contact your manager."))
+        raise DomainError("account_blocked", BLOCKED)
     _require_organisation_not_suspended(user)
     try:
         verdict = vaultclient.get().verify(challenge=pending.challenge, code="".join(code.split()))
