@@ -76,7 +76,7 @@ def mailed_link():
 @pytest.fixture
 def login_as():
     """`login_as(client, user)`: a logged-in session as the login flow leaves it."""
-    from zorgsleutel.accounts import sessions
+    from zorgsleutel.authn import sessions
     from zorgsleutel.core import clock
 
     def log_in(client, user, acr: str = "substantial") -> None:

@@ -89,3 +89,9 @@ def secrets_in(text: str, secrets: set[str] | None = None) -> list[str]:
         for s in (SECRETS if secrets is None else secrets)
         if re.search(rf"(?<!\d){s}(?!\d)", text)
     )
+
+
+def shows_code_page(response) -> bool:
+    """The password step's answer is the code page itself (200, its form posts to
+    /inloggen/code): the password was right and a code was sent."""
+    return response.status_code == 200 and 'action="/inloggen/code"' in response.content.decode()

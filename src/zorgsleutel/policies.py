@@ -6,7 +6,6 @@ Rate limits use the allauth notation: "N/period/key" with period s, m, h or d an
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
 
 # --- Outgoing mail -------------------------------------------------------------------------------
@@ -142,7 +141,7 @@ CONSUMER_EMAIL_DOMAINS = frozenset(
 # --- Password login ------------------------------------------------------------------------------
 # Failed passwords never lock an account permanently: each throttle is a growing delay. After
 # FREE counted attempts, the next waits BASE * 2^(n - FREE) seconds after the last failure, at
-# most MAX (accounts/throttle.py, the OWASP device-cookie scheme):
+# most MAX (authn/throttle.py, the OWASP device-cookie scheme):
 #  - "device": a browser holding a valid device cookie for the account counts only its own
 #    failures; an attacker elsewhere can never slow the real user's browser down;
 #  - "untrusted": every client of this account without its device cookie, from anywhere (an
@@ -156,7 +155,7 @@ LOGIN_THROTTLES = {
     "untrusted": {"free": 10, "base_seconds": 2, "max_seconds": 15 * 60},
     "ip": {"free": 30, "base_seconds": 2, "max_seconds": 15 * 60},
 }
-# The device cookie a browser gets after a complete login (accounts/devices.py): signed, bound to
+# The device cookie a browser gets after a complete login (authn/devices.py): signed, bound to
 # the account, HttpOnly, SameSite=Lax, Secure on HTTPS; one cookie holds up to this many accounts.
 DEVICE_COOKIE_TTL = timedelta(days=365)
 DEVICE_COOKIE_MAX_ACCOUNTS = 5
@@ -219,10 +218,14 @@ def required_acr(user) -> str:
 
 
 def memberships(user):
-    """Memberships with organisations: the prefetched ones when the caller loaded them already
-    (a login, the assurance check of a request), else one query."""
-    prefetched = getattr(user, "_prefetched_objects_cache", {}).get("memberships")
-    return prefetched if prefetched is not None else user.memberships.select_related("organisation")
+    """Memberships with organisations: the ones loaded with the person (people.MEMBERSHIPS:
+    a login, the person of every request), else one query that loads them."""
+    from django.db.models import prefetch_related_objects
+
+    from zorgsleutel.people.models import MEMBERSHIPS
+
+    prefetch_related_objects([user], MEMBERSHIPS)  # nothing to do when they are loaded
+    return user.memberships.all()
 
 
 def accepted_memberships(user) -> list:
@@ -238,12 +241,14 @@ def satisfies(acr: str, required: str) -> bool:
 # requires the app and an app was linked, a blocked or removed app never opens the door to the
 # password + SMS login or to linking a new app by oneself. A manager unblocks the app, or
 # releases a removed one (apps.relink), and only then may the person link a new app.
-def sms_login_refusal(user, app_standing: Callable[[], str]) -> str | None:
-    """Why password + SMS may not log this person in; `app_standing()` (a query) is asked only
-    when their role or organisation requires the app."""
-    if required_acr(user) == "low":
-        return None
-    return {"active": "app_required", "held": "app_held"}.get(app_standing())
+# authn/means.py asks this for a means below the person's required assurance, with the standing
+# of a means that reaches it ("active", "held" or "none").
+WEAKER_MEANS_REFUSALS = {"active": "app_required", "held": "app_held"}
+
+
+def weaker_means_refusal(stronger_standing: str) -> str | None:
+    """Why a weaker means may not log the person in, given what they have of a stronger one."""
+    return WEAKER_MEANS_REFUSALS.get(stronger_standing)
 
 
 def requires_app(membership) -> bool:

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "zorgsleutel.core",
+    "zorgsleutel.authn",
     "zorgsleutel.organisations",
     "zorgsleutel.messaging",
     "zorgsleutel.mobileapp",
@@ -85,19 +86,16 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "zorgsleutel.core.middleware.RequestContextMiddleware",
-    "zorgsleutel.accounts.sessions.SessionTimeoutMiddleware",
-    "zorgsleutel.accounts.sessions.AssuranceMiddleware",
+    "zorgsleutel.authn.sessions.SessionTimeoutMiddleware",
+    "zorgsleutel.authn.sessions.AssuranceMiddleware",
 ]
 LOGIN_URL = "accounts:login"
 # Sessions' people come with their memberships in one query; passwords are checked only by the
-# login flows, never by django.contrib.auth.authenticate() (accounts/backends.py).
-AUTHENTICATION_BACKENDS = ["zorgsleutel.accounts.backends.PersonBackend"]
+# login flows, never by django.contrib.auth.authenticate() (authn/backends.py).
+AUTHENTICATION_BACKENDS = ["zorgsleutel.authn.backends.PersonBackend"]
 
 ROOT_URLCONF = "zorgsleutel.urls"
 WSGI_APPLICATION = "zorgsleutel.wsgi.application"
-
-# Django's form renderer, with plain <input> widgets written out in Python (web/renderers.py).
-FORM_RENDERER = "zorgsleutel.web.renderers.FormRenderer"
 
 TEMPLATES = [
     {
@@ -140,8 +138,14 @@ else:
             "OPTIONS": {"MAX_ENTRIES": 1_000_000},
         }
     }
-# Database sessions (cached in front when the cache is Redis) with one write per change.
-SESSION_ENGINE = "zorgsleutel.accounts.sessionstore"
+# Django's database sessions: logout deletes the row, so a copied cookie dies with it (signed
+# cookies could not do that, docs/accounts.md). With Redis, cached in front of the database;
+# with the database cache a second copy in the same database would only double the writes.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db"
+    if REDIS_URL
+    else "django.contrib.sessions.backends.db"
+)
 
 # Argon2id at OWASP parameters first; PBKDF2 (and friends) accepted for imported hashes and
 # upgraded to Argon2id on the next successful login (Django re-hashes with the first hasher).
@@ -199,7 +203,7 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_NAME = "zs_session"
 # A browser-session cookie (no Max-Age/Expires): closing the browser on a shared ward PC ends the
-# login. The server ends sessions itself (accounts/sessions.py: idle and absolute timeouts); the
+# login. The server ends sessions itself (authn/sessions.py: idle and absolute timeouts); the
 # stored row expires with the absolute timeout, so the purge job removes abandoned ones.
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_AGE = int(policies.SESSION_ABSOLUTE_TIMEOUT.total_seconds())

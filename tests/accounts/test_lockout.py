@@ -1,5 +1,5 @@
 """Targeted lockout (security review): an attacker failing for a victim's address must not keep
-the victim out. The OWASP device-cookie scheme (accounts/devices.py, accounts/throttle.py)."""
+the victim out. The OWASP device-cookie scheme (authn/devices.py, authn/throttle.py)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from django.test import Client
 from django.utils import translation
 
 from people import PASSWORD
-from zorgsleutel.accounts import devices
-from zorgsleutel.accounts.flows import login
+from support import shows_code_page
+from zorgsleutel.authn import devices, password
 from zorgsleutel.core import clock
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clear_throttles")]
@@ -51,7 +51,7 @@ def victim(enrolled):
 def _log_in(client, sms_code, email=VICTIM, hint="06 •• •• •• 31"):
     """A complete login (password, then the code); returns the password step's answer."""
     answer = client.post("/inloggen", {"email": email, "password": PASSWORD})
-    if answer.status_code == 302:
+    if shows_code_page(answer):
         done = client.post("/inloggen/code", {"code": sms_code(hint)})
         assert done.status_code == 302 and done["Location"] == "/mijn"
     return answer
@@ -79,7 +79,7 @@ def test_fifty_failures_elsewhere_do_not_slow_the_victims_own_browser(client, vi
     statuses = _attack(50)
     assert statuses.count(200) == 10 and statuses.count(429) == 40  # the untrusted allowance
     answer = _log_in(client, sms_code)
-    assert answer.status_code == 302 and answer["Location"] == "/inloggen/code"
+    assert shows_code_page(answer)
     assert client.get("/mijn").status_code == 200
 
 
@@ -128,7 +128,7 @@ def test_the_devices_own_failures_slow_it_and_a_success_clears_them(client, vict
     client.post("/uitloggen")
     for _ in range(4):
         assert client.post("/inloggen", WRONG).status_code == 200
-    assert _log_in(client, sms_code).status_code == 302  # clears this device's counter
+    assert shows_code_page(_log_in(client, sms_code))  # clears this device's counter
     client.post("/uitloggen")
     for _ in range(5):
         assert client.post("/inloggen", WRONG).status_code == 200
@@ -148,6 +148,6 @@ def test_the_wait_is_one_seconde_not_one_seconden(victim):
     assert "Te veel pogingen. Probeer het over 1 seconde opnieuw." in dutch
     assert "Too many attempts. Try again in 1 second." in english
     with translation.override("nl"):
-        assert login.wait_message(2) == "Te veel pogingen. Probeer het over 2 seconden opnieuw."
+        assert password.wait_message(2) == "Te veel pogingen. Probeer het over 2 seconden opnieuw."
     with translation.override("en"):
-        assert login.wait_message(2) == "Too many attempts. Try again in 2 seconds."
+        assert password.wait_message(2) == "Too many attempts. Try again in 2 seconds."

@@ -9,9 +9,9 @@ import pytest
 from django.db import connection
 
 from zorgsleutel import policies
-from zorgsleutel.accounts import devices
-from zorgsleutel.accounts.flows import credentials, login, members
+from zorgsleutel.accounts.flows import credentials, members
 from zorgsleutel.accounts.models import LinkToken, User
+from zorgsleutel.authn import devices, password
 from zorgsleutel.core import counters
 from zorgsleutel.core.errors import DomainError
 
@@ -50,11 +50,11 @@ def test_one_sms_code_sent_fifty_times_logs_in_once(
     sent = vault_service.enrol(phone=fresh_number("44"))
     vault_service.verify(challenge=sent.challenge, code=sms_code(sent.hint))
     User.objects.filter(pk=user.pk).update(phone_enrolment=sent.enrolment)
-    pending = login.check_credentials(
+    pending = password.check_credentials(
         email=user.email, password="Sterk-wachtwoord-2026", ip="192.0.2.1"
     )
     code = sms_code(pending.hint)
-    wins, losses = _race([lambda: login.verify_code(pending=pending, code=code)] * PARALLEL)
+    wins, losses = _race([lambda: password.verify_code(pending=pending, code=code)] * PARALLEL)
     assert len(wins) == 1 and wins[0].pk == user.pk
     assert len(losses) == PARALLEL - 1
     assert {error.code for error in losses} == {"code_expired"}
@@ -117,7 +117,7 @@ def test_twenty_parallel_wrong_passwords_from_one_address_are_evaluated_ten_time
     """Security review, finding 7: 20 parallel wrong passwords from one address were 11 guesses
     where the policy allowed 5. Without a device cookie the allowance is 10 (untrusted)."""
     user = person(organisation, "member", email="doelwit@zorggroep.nl")
-    guess = lambda: login.check_credentials(  # noqa: E731
+    guess = lambda: password.check_credentials(  # noqa: E731
         email=user.email, password="Geraden-wachtwoord-1", ip="203.0.113.7"
     )
     wins, losses = _race([guess] * 20)
@@ -131,7 +131,7 @@ def test_twenty_parallel_wrong_passwords_with_a_device_cookie_are_evaluated_five
 ):
     user = person(organisation, "member", email="eigen@zorggroep.nl")
     cookie = devices.issue(None, user.pk)
-    guess = lambda: login.check_credentials(  # noqa: E731
+    guess = lambda: password.check_credentials(  # noqa: E731
         email=user.email, password="Geraden-wachtwoord-1", ip="203.0.113.8", device=cookie
     )
     wins, losses = _race([guess] * 20)

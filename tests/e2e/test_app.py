@@ -10,8 +10,8 @@ import pytest
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 
-from zorgsleutel.accounts import sessions
 from zorgsleutel.accounts.models import Membership, User
+from zorgsleutel.authn import sessions
 from zorgsleutel.clients import app as phone
 from zorgsleutel.core import clock
 from zorgsleutel.mobileapp.models import AppDevice

@@ -7,8 +7,8 @@ import pytest
 from django.core.cache import cache
 
 from zorgsleutel import policies
-from zorgsleutel.accounts.flows import login
 from zorgsleutel.accounts.models import Membership, User
+from zorgsleutel.authn import password
 from zorgsleutel.core.errors import DomainError
 from zorgsleutel.mobileapp.models import AppDevice
 from zorgsleutel.organisations.models import Organisation
@@ -59,7 +59,7 @@ def test_operators_always_need_the_app():
 
 
 def _session(client, user, acr: str) -> None:
-    from zorgsleutel.accounts import sessions
+    from zorgsleutel.authn import sessions
     from zorgsleutel.core import clock
 
     client.force_login(user)
@@ -92,7 +92,7 @@ def test_with_an_app_the_sms_login_is_refused():
         enrolled_at=manager.created_at,
     )
     with pytest.raises(DomainError) as refused:
-        login.check_credentials(
+        password.check_credentials(
             email=manager.email, password="Sterk-wachtwoord-2026", ip="192.0.2.9"
         )
     assert refused.value.code == "app_required"

@@ -231,7 +231,7 @@ def test_a_stolen_state_file_cannot_be_checked_offline(enrolled):
 
 def test_managers_block_unblock_and_delete_a_members_app_on_the_page(client, enrolled, person):
     user, _state = enrolled
-    from zorgsleutel.accounts import sessions
+    from zorgsleutel.authn import sessions
 
     member_membership = user.memberships.get()
     organisation = member_membership.organisation

@@ -84,7 +84,7 @@ def test_no_change_leaves_the_organisation_without_an_active_administrator(care,
 def test_suspension_ends_sessions_refuses_logins_and_actions(
     care, person, operator, client, login_as
 ):
-    from zorgsleutel.accounts.flows import login
+    from zorgsleutel.authn import password
 
     admin = person(care, "administrator")
     worker = person(care, "member")
@@ -93,7 +93,9 @@ def test_suspension_ends_sessions_refuses_logins_and_actions(
     suspension.suspend_organisation(actor=operator, public_id=care.public_id, reason="Onderzoek")
     assert client.get("/mijn").status_code == 302  # the session has ended
     with pytest.raises(DomainError) as refused:
-        login.check_credentials(email=worker.email, password="Sterk-wachtwoord-2026", ip="1.2.3.4")
+        password.check_credentials(
+            email=worker.email, password="Sterk-wachtwoord-2026", ip="1.2.3.4"
+        )
     assert refused.value.code == "organisation_suspended"
     with pytest.raises(PermissionDenied):
         members.block_member(actor=admin, membership=Membership.objects.get(user=worker))

@@ -12,11 +12,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
-from zorgsleutel.accounts import permissions
 from zorgsleutel.accounts.manage_views import guard
 from zorgsleutel.accounts.models import User
 from zorgsleutel.core import audit
 from zorgsleutel.organisations.models import Organisation
+from zorgsleutel.people import permissions
 from zorgsleutel.web.pages import render
 
 OUTCOMES = ("success", "failure", "denied")

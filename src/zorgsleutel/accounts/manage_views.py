@@ -12,11 +12,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from zorgsleutel import policies
-from zorgsleutel.accounts import forms, permissions, queries
+from zorgsleutel.accounts import forms, queries
 from zorgsleutel.accounts.flows import members
 from zorgsleutel.accounts.models import Membership
 from zorgsleutel.core.errors import DomainError, PermissionDenied
 from zorgsleutel.organisations.models import Organisation
+from zorgsleutel.people import permissions
 from zorgsleutel.web.pages import guard, render, show_error
 
 STATE_LABELS = {

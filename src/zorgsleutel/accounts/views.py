@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import auth, messages
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -11,14 +12,15 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from zorgsleutel import policies
-from zorgsleutel.accounts import devices, forms, invitation_views, sessions
-from zorgsleutel.accounts.flows import credentials, login, reset
+from zorgsleutel.accounts import forms, invitation_views
+from zorgsleutel.accounts.flows import credentials, reset
 from zorgsleutel.accounts.models import LinkToken
+from zorgsleutel.authn import devices, password, pending, sessions
+from zorgsleutel.authn.pending import PendingCode
 from zorgsleutel.core.errors import DomainError, RateLimited
 from zorgsleutel.core.requestcontext import client_ip
 from zorgsleutel.web.pages import locale, render, show_error
 
-PENDING_LOGIN, PENDING_SETUP = "zs_pending_login", "zs_pending_setup"
 DONE_MESSAGES = {  # seed 000, step 6/7 of both sections
     LinkToken.ACTIVATION: gettext_lazy(
         "Your password and mobile number are saved. You can now log in with SMS verification."
@@ -35,19 +37,20 @@ DONE_MESSAGES = {  # seed 000, step 6/7 of both sections
 @sensitive_post_parameters("password")
 @require_http_methods(["GET", "POST"])
 def login_view(request):
+    """Inloggen. A right password is answered with the code page itself (4 requests per login,
+    as Keycloak does); the code form posts to `accounts:login_code`."""
     if request.user.is_authenticated:
         return redirect("accounts:home")
     form = forms.LoginForm(request.POST or None)
     status = 200
     if request.method == "POST" and form.is_valid():
 
-        def keep(pending: login.PendingLogin) -> None:  # in the flow's transaction
-            request.session.cycle_key()
-            request.session[PENDING_LOGIN] = pending.as_session()
-            request.session.save()
+        def keep(held: PendingCode) -> None:  # in the flow's transaction
+            pending.keep(request.session, held)
+            request.session.cycle_key()  # stores the session, pending step included, anew
 
         try:
-            login.check_credentials(
+            started = password.check_credentials(
                 email=form.cleaned_data["email"],
                 password=form.cleaned_data["password"],
                 ip=client_ip(request),
@@ -58,47 +61,50 @@ def login_view(request):
             show_error(form, error)
             status = error.status if isinstance(error, RateLimited) else 200
         else:
-            return redirect("accounts:login_code")
+            return _code_page(request, forms.CodeForm(), started)
     return render(request, "accounts/login.html", {"form": form}, status=status)
+
+
+def _code_page(request, form, held: PendingCode):
+    return render(
+        request,
+        "accounts/code.html",
+        {"form": form, "hint": held.hint, "action": reverse("accounts:login_code")},
+    )
 
 
 @never_cache
 @sensitive_post_parameters("code")
 @require_http_methods(["GET", "POST"])
 def login_code_view(request):
-    data = request.session.get(PENDING_LOGIN)
-    if not data:
+    held = pending.held(request.session, pending.LOGIN)
+    if held is None:
         return redirect("accounts:login")
-    pending = login.PendingLogin(**data)
     form = forms.CodeForm(request.POST or None)
     if request.method == "POST" and "resend" in request.POST:
         form = forms.CodeForm()
         try:
-            pending = login.resend_code(pending, ip=client_ip(request))
-            request.session[PENDING_LOGIN] = pending.as_session()
+            held = password.resend_code(held, ip=client_ip(request))
+            pending.keep(request.session, held)
             messages.success(request, _("A new code has been sent."))
         except DomainError as error:
             messages.error(request, str(error.message))
     elif request.method == "POST" and form.is_valid():
-
-        def log_in(user) -> None:  # in the flow's transaction, with `login.succeeded`
-            request.session.pop(PENDING_LOGIN, None)
-            sessions.log_in(request, user, acr="low", amr=["pwd", "sms"])
-            request.session.save()
-
         try:
-            user = login.verify_code(pending=pending, code=form.cleaned_data["code"], log_in=log_in)
+            user = password.verify_code(pending=held, code=form.cleaned_data["code"])
         except DomainError as error:
             if error.code in ("login_expired", "account_blocked"):
-                request.session.pop(PENDING_LOGIN, None)
+                pending.drop(request.session)
                 messages.error(request, str(error.message))
                 return redirect("accounts:login")
             show_error(form, error)
         else:
+            pending.drop(request.session)
+            sessions.complete_login(request, user, password.MEANS)
             response = redirect("accounts:home")
             devices.set_cookie(request, response, user.pk)  # this browser is now known
             return response
-    return render(request, "accounts/code.html", {"form": form, "hint": pending.hint})
+    return _code_page(request, form, held)
 
 
 @require_POST
@@ -112,7 +118,7 @@ def logout_view(request):
 def home_view(request):
     if not request.user.is_authenticated:
         return redirect("accounts:login")
-    memberships = sorted(  # loaded with the person (accounts/backends.py): no query
+    memberships = sorted(  # loaded with the person (authn/backends.py): no query
         policies.memberships(request.user), key=lambda m: m.organisation.name
     )
     return render(
@@ -123,7 +129,7 @@ def home_view(request):
             "invitations": [
                 m for m in memberships if m.state == m.INVITED and not request.user.is_operator
             ],
-            "acr": request.session.get(sessions.ACR, ""),
+            "acr": sessions.session_acr(request),
         },
     )
 
@@ -145,7 +151,7 @@ def _setup_views(purpose: str, url_name: str, template_prefix: str):
         form = forms.CredentialsForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
-                pending = credentials.start_setup(
+                held = credentials.start_setup(
                     token=link,
                     password=form.cleaned_data["password"],
                     password_again=form.cleaned_data["password_again"],
@@ -156,7 +162,7 @@ def _setup_views(purpose: str, url_name: str, template_prefix: str):
             except DomainError as error:
                 show_error(form, error)
             else:
-                request.session[PENDING_SETUP] = {**pending.as_session(), "raw": token}
+                pending.keep(request.session, held)
                 return redirect(f"accounts:{url_name}_code", token=token)
         return render(
             request, f"accounts/{template_prefix}.html", {"form": form, "person": link.user}
@@ -166,25 +172,24 @@ def _setup_views(purpose: str, url_name: str, template_prefix: str):
     @sensitive_post_parameters("code")
     @require_http_methods(["GET", "POST"])
     def code(request, token: str):
-        data = dict(request.session.get(PENDING_SETUP) or {})
-        if data.pop("raw", None) != token:
+        held = pending.held(request.session, purpose)
+        if held is None or not credentials.belongs_to_link(held, token):
             return redirect(f"accounts:{url_name}", token=token)
-        pending = credentials.PendingSetup(**data)
         form = forms.CodeForm(request.POST or None)
         if request.method == "POST" and "resend" in request.POST:
             form = forms.CodeForm()
             try:
-                pending = credentials.resend_code(pending, ip=client_ip(request))
-                request.session[PENDING_SETUP] = {**pending.as_session(), "raw": token}
+                held = credentials.resend_code(held, ip=client_ip(request))
+                pending.keep(request.session, held)
                 messages.success(request, _("A new code has been sent."))
             except DomainError as error:
                 messages.error(request, str(error.message))
         elif request.method == "POST" and form.is_valid():
             try:
-                credentials.complete_setup(pending=pending, code=form.cleaned_data["code"])
+                credentials.complete_setup(pending=held, code=form.cleaned_data["code"])
             except DomainError as error:
                 if error.code == "invalid_link":
-                    request.session.pop(PENDING_SETUP, None)
+                    pending.drop(request.session)
                     return render(
                         request,
                         "accounts/link_invalid.html",
@@ -193,10 +198,10 @@ def _setup_views(purpose: str, url_name: str, template_prefix: str):
                     )
                 show_error(form, error)
             else:
-                request.session.pop(PENDING_SETUP, None)
+                pending.drop(request.session)
                 messages.success(request, DONE_MESSAGES[purpose])
                 return redirect("accounts:login")
-        return render(request, "accounts/code.html", {"form": form, "hint": pending.hint})
+        return render(request, "accounts/code.html", {"form": form, "hint": held.hint})
 
     return start, code
 

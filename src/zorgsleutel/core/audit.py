@@ -89,12 +89,11 @@ def record_for_person(action: str, *, person: Any, **kwargs) -> None:
 
 
 def memberships_of(person: Any) -> list:
-    """A person's memberships with their organisations: the prefetched ones when a flow loaded
-    them already (`User.objects.prefetch_related(MEMBERSHIPS)`), else one query."""
-    prefetched = getattr(person, "_prefetched_objects_cache", {}).get("memberships")
-    if prefetched is not None:
-        return list(prefetched)
-    return list(person.memberships.select_related("organisation"))
+    """A person's memberships with their organisations: the ones loaded with the person
+    (people.MEMBERSHIPS), else one query that loads them."""
+    from zorgsleutel import policies
+
+    return list(policies.memberships(person))
 
 
 _COLUMNS = (

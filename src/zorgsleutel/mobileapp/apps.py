@@ -1,7 +1,27 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class MobileAppConfig(AppConfig):
     name = "zorgsleutel.mobileapp"
     label = "mobileapp"
     verbose_name = "Zorgsleutel app"
+
+    def ready(self) -> None:
+        from zorgsleutel.authn import means
+        from zorgsleutel.mobileapp import standing
+
+        # The Zorgsleutel app: PIN + the app's key, answering a QR code (docs/app-protocol.md).
+        means.register(
+            means.Means(
+                name="app",
+                acr="substantial",
+                amr=("app", "pin"),
+                start="mobileapp:login",
+                paths=("/inloggen/app", "/mijn/app-koppelen", "/api/app/"),
+                enrol="mobileapp:enrol",
+                standing=standing.app_standing,
+                log_in_message=_("Log in with the Zorgsleutel app."),
+                enrol_message=_("Link the Zorgsleutel app first: your role requires it."),
+            )
+        )

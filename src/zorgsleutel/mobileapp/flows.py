@@ -16,12 +16,15 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from zorgsleutel import appprotocol, policies
-from zorgsleutel.accounts import permissions
-from zorgsleutel.accounts.models import Membership, User
+from zorgsleutel.authn import means
 from zorgsleutel.core import audit, clock, ratelimit
 from zorgsleutel.core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from zorgsleutel.mobileapp import secrets, standing
 from zorgsleutel.mobileapp.models import AppDevice, AppEnrolment, AppLoginChallenge
+from zorgsleutel.people import permissions
+from zorgsleutel.people.models import Membership, User
+
+MEANS = "app"  # registered in mobileapp/apps.py
 
 
 def _digest(value: str) -> str:
@@ -260,7 +263,7 @@ def answer_login(*, challenge_id: str, device_id: str, response: str, signature:
                 "device_blocked",
                 _("This app is blocked. Ask your manager to unblock it, or link the app again."),
             )
-        if not policies.login_allowed(device.user):
+        if means.refusal(device.user, MEANS) is not None:
             raise PermissionDenied(
                 "organisation_suspended",
                 _("Your organisation has been suspended. Please contact us."),
@@ -307,7 +310,8 @@ def maybe_approved(challenge_id: str) -> bool:
 
 
 def collect_login(*, session_key: str, challenge_id: str) -> User | None:
-    """The browser that asked: once approved, its user (exactly once); else None."""
+    """The browser that asked: once approved, its user (exactly once); else None. The caller
+    logs them in (authn.sessions.complete_login), in the same transaction if it opens one."""
     with transaction.atomic():
         challenge = (
             AppLoginChallenge.objects.select_for_update(of=("self",))
@@ -325,13 +329,6 @@ def collect_login(*, session_key: str, challenge_id: str) -> User | None:
             raise _invalid_challenge()
         challenge.status = AppLoginChallenge.CONSUMED
         challenge.save(update_fields=["status"])
-        audit.record_for_person(
-            "login.succeeded",
-            person=challenge.user,
-            actor=challenge.user,
-            target=challenge.user,
-            details={"acr": "substantial", "amr": ["app", "pin"]},
-        )
         return challenge.user
 
 

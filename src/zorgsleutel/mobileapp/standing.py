@@ -1,11 +1,10 @@
-"""What a person's app IDs say about the means they may use (policies.sms_login_refusal)."""
+"""What a person's app IDs say about the means they may use (authn.means: the app's standing)."""
 
 from __future__ import annotations
 
 from zorgsleutel import policies
+from zorgsleutel.authn.means import ACTIVE, HELD, NONE
 from zorgsleutel.mobileapp.models import AppDevice
-
-ACTIVE, HELD, NONE = "active", "held", "none"
 
 
 def app_standing(user) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import auth, messages
+from django.db import transaction
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -12,12 +13,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from zorgsleutel import policies
-from zorgsleutel.accounts import permissions, sessions
-from zorgsleutel.accounts.models import Membership
+from zorgsleutel.authn import sessions
 from zorgsleutel.core.errors import DomainError, PermissionDenied
 from zorgsleutel.mobileapp import flows, qr
 from zorgsleutel.mobileapp.models import AppDevice
-from zorgsleutel.organisations.models import Organisation
+from zorgsleutel.people import permissions
+from zorgsleutel.people.models import Membership, Organisation
 from zorgsleutel.web.pages import guard, render
 
 ENROL_CODE = "zs_app_enrolment"
@@ -74,12 +75,13 @@ def login_status(request):
     if not key:
         return JsonResponse({"status": "invalid"}, status=404)
     try:
-        user = flows.collect_login(session_key=key, challenge_id=challenge_id)
+        with transaction.atomic():  # the challenge is used up together with the login
+            user = flows.collect_login(session_key=key, challenge_id=challenge_id)
+            if user is None:
+                return JsonResponse({"status": "waiting"})
+            sessions.complete_login(request, user, flows.MEANS)
     except DomainError as error:
         return JsonResponse({"status": "expired", "message": str(error.message)}, status=410)
-    if user is None:
-        return JsonResponse({"status": "waiting"})
-    sessions.log_in(request, user, acr="substantial", amr=["app", "pin"])
     return JsonResponse({"status": "ok", "next": reverse("accounts:home")})
 
 
@@ -93,7 +95,7 @@ def enrol(request):
     if started is None:
         try:
             started = flows.start_enrolment(
-                actor=request.user, session_acr=request.session.get(sessions.ACR, "")
+                actor=request.user, session_acr=sessions.session_acr(request)
             )
         except PermissionDenied as exc:
             auth.logout(request)
@@ -122,7 +124,7 @@ def enrol_status(request):
     if flows.enrolment_done(actor=request.user, code=code):
         request.session.pop(ENROL_CODE, None)
         if not policies.satisfies(
-            request.session.get(sessions.ACR, ""), policies.required_acr(request.user)
+            sessions.session_acr(request), policies.required_acr(request.user)
         ):
             # The role needs the app: this SMS session ends; log in with the new app.
             auth.logout(request)

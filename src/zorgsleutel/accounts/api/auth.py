@@ -8,8 +8,9 @@ from django.db import transaction
 from django.http import HttpRequest
 from ninja.security import APIKeyHeader, SessionAuth
 
-from zorgsleutel.accounts import sessions, tokens
+from zorgsleutel.accounts import tokens
 from zorgsleutel.accounts.models import ApiToken, User
+from zorgsleutel.authn import sessions
 from zorgsleutel.core import audit, clock
 from zorgsleutel.organisations.models import Organisation
 

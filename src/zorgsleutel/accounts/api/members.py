@@ -18,12 +18,13 @@ from django.utils.crypto import salted_hmac
 from ninja import Query, Router, Schema, Status
 from pydantic import ConfigDict, Field, StringConstraints
 
-from zorgsleutel.accounts import permissions, queries
+from zorgsleutel.accounts import queries
 from zorgsleutel.accounts.api.auth import LoggedInSession, TokenAuth
 from zorgsleutel.accounts.flows import members
 from zorgsleutel.accounts.models import Membership
 from zorgsleutel.core.errors import DomainError, NotFound, PermissionDenied
 from zorgsleutel.organisations.models import Organisation
+from zorgsleutel.people import permissions
 
 router = Router(auth=[TokenAuth(), LoggedInSession()], tags=["members"])
 

@@ -8,8 +8,6 @@ stays usable until it is consumed (under a row lock, so it works exactly once) o
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.hashers import make_password
@@ -19,27 +17,14 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from zorgsleutel import policies, vaultclient
-from zorgsleutel.accounts import sendlimits, tokens
-from zorgsleutel.accounts.flows import members, vaulterrors
+from zorgsleutel.accounts import tokens
+from zorgsleutel.accounts.flows import members
 from zorgsleutel.accounts.models import LinkToken, Membership, User
+from zorgsleutel.authn import sendlimits, vaulterrors
+from zorgsleutel.authn.pending import PendingCode
 from zorgsleutel.core import audit, clock
 from zorgsleutel.core.errors import DomainError
 from zorgsleutel.messaging import outbox
-
-
-@dataclass(frozen=True)
-class PendingSetup:
-    """What the session keeps between `Bevestigen` and `Verifieer` (no secrets in clear)."""
-
-    token_id: int
-    password_hash: str
-    enrolment: str
-    challenge: str
-    hint: str
-
-    def as_session(self) -> dict:
-        return self.__dict__.copy()
-
 
 INVALID_LINK = _("This link is not valid (any more). Ask for a new one.")
 
@@ -61,7 +46,7 @@ def start_setup(
     phone: str,
     locale: str,
     ip: str | None = None,
-) -> PendingSetup:
+) -> PendingCode:
     """Check the password, enrol the number in the vault (which texts a code); save nothing yet.
 
     Every submission texts a code, so each counts against policies.SMS_SEND_LIMITS (per link,
@@ -87,12 +72,26 @@ def start_setup(
         target=token.user,
         details={"purpose": token.purpose, "hint": sent.hint},
     )
-    return PendingSetup(token.pk, password_hash, sent.enrolment, sent.challenge, sent.hint)
+    return PendingCode(
+        purpose=token.purpose,
+        subject=token.pk,
+        challenge=sent.challenge,
+        hint=sent.hint,
+        started_at=clock.now().timestamp(),
+        enrolment=sent.enrolment,
+        password_hash=password_hash,
+        link=token.token_hash,
+    )
 
 
-def resend_code(pending: PendingSetup, *, ip: str | None = None) -> PendingSetup:
+def belongs_to_link(pending: PendingCode, raw: str) -> bool:
+    """Whether a session's pending step is the one of this mailed link (the code page's URL)."""
+    return pending.link == tokens.digest(raw)
+
+
+def resend_code(pending: PendingCode, *, ip: str | None = None) -> PendingCode:
     """Send a new code from the code page, within policies.SMS_SEND_LIMITS like the form."""
-    token = LinkToken.objects.select_related("user").filter(pk=pending.token_id).first()
+    token = LinkToken.objects.select_related("user").filter(pk=pending.subject).first()
     if token is None:
         raise DomainError("invalid_link", INVALID_LINK)
     try:
@@ -100,12 +99,10 @@ def resend_code(pending: PendingSetup, *, ip: str | None = None) -> PendingSetup
             sent = vaultclient.get().send_challenge(enrolment=pending.enrolment)
     except vaultclient.VaultError as exc:
         raise vaulterrors.translate(exc) from None
-    return PendingSetup(
-        pending.token_id, pending.password_hash, sent.enrolment, sent.challenge, sent.hint
-    )
+    return pending.resent(challenge=sent.challenge, hint=sent.hint)
 
 
-def complete_setup(*, pending: PendingSetup, code: str) -> User:
+def complete_setup(*, pending: PendingCode, code: str) -> User:
     """Verify the code; then, in one transaction, save password and phone and use up the link."""
     code = "".join(code.split())
     try:
@@ -113,7 +110,7 @@ def complete_setup(*, pending: PendingSetup, code: str) -> User:
     except vaultclient.VaultError as exc:
         raise vaulterrors.translate(exc, field="code") from None
     if not verdict.ok:
-        token = LinkToken.objects.select_related("user").filter(pk=pending.token_id).first()
+        token = LinkToken.objects.select_related("user").filter(pk=pending.subject).first()
         if token is not None:
             audit.record(
                 "account.setup_code_wrong",
@@ -166,9 +163,9 @@ def _accept_invited(user: User, token: LinkToken) -> None:
         members.accept(membership)
 
 
-def _save(pending: PendingSetup) -> tuple[User, str, str]:
+def _save(pending: PendingCode) -> tuple[User, str, str]:
     with transaction.atomic():
-        token = tokens.lock_open(pending.token_id)
+        token = tokens.lock_open(pending.subject)
         if token is None:
             raise DomainError("invalid_link", INVALID_LINK)
         user = User.objects.select_for_update().get(pk=token.user_id)

@@ -14,13 +14,14 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from zorgsleutel import policies, vaultclient
-from zorgsleutel.accounts import emails, permissions, tokens
+from zorgsleutel.accounts import emails, tokens
 from zorgsleutel.accounts.models import LinkToken, Membership, User
 from zorgsleutel.core import audit, clock
 from zorgsleutel.core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from zorgsleutel.messaging import outbox
 from zorgsleutel.mobileapp import standing as appstanding
 from zorgsleutel.organisations.models import Organisation
+from zorgsleutel.people import permissions
 
 
 def check_business_email(email: str, organisation: Organisation) -> str:

@@ -26,7 +26,9 @@ from zorgsleutel import policies
 from zorgsleutel.core import clock
 
 COOKIE_NAME = "zs_device"
-_SALT = "zorgsleutel.accounts.devices"
+_SALT = (
+    "zorgsleutel.accounts.devices"  # unchanged since the module moved: issued cookies stay valid
+)
 _SEPARATOR = "|"  # not in signing's output (URL-safe base64 and ":")
 
 

@@ -8,39 +8,35 @@ verified is the session logged in, with a new session id.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
+from django.db.models import prefetch_related_objects
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
-from zorgsleutel import policies, vaultclient
-from zorgsleutel.accounts import devices, hotpath, sendlimits, throttle
-from zorgsleutel.accounts.flows import vaulterrors
-from zorgsleutel.accounts.models import User
+from zorgsleutel import vaultclient
+from zorgsleutel.authn import devices, means, sendlimits, throttle, vaulterrors
+from zorgsleutel.authn.pending import LOGIN, PendingCode
 from zorgsleutel.core import audit, clock
 from zorgsleutel.core.errors import DomainError, RateLimited
-from zorgsleutel.mobileapp import standing as mobileapp
+from zorgsleutel.people.models import MEMBERSHIPS, Membership, User
 
 _DUMMY_HASH = make_password("zorgsleutel-timing-equaliser")
 BAD_CREDENTIALS = _("The e-mail address or password is not correct.")
+MEANS = "sms"  # password + SMS code (authn/apps.py registers it)
 
 
-@dataclass(frozen=True)
-class PendingLogin:
-    user_id: int
-    challenge: str
-    hint: str
-    started_at: float
-
-    def as_session(self) -> dict:
-        return self.__dict__.copy()
-
-    def expired(self) -> bool:
-        return (
-            clock.now().timestamp() - self.started_at > policies.PENDING_LOGIN_TTL.total_seconds()
-        )
+def _person(**lookup) -> User | None:
+    """The person (not deleted) with their memberships and organisations, in two queries; for
+    an address nobody has, the same two (a membership query that finds nothing), so the
+    answer's timing does not tell whether the address has an account."""
+    user = User.objects.exclude(state=User.DELETED).filter(**lookup).first()
+    if user is None:
+        list(Membership.objects.select_related("organisation").filter(user_id=None))
+        return None
+    prefetch_related_objects([user], MEMBERSHIPS)
+    return user
 
 
 def wait_message(seconds: int) -> str:
@@ -55,13 +51,23 @@ def wait_message(seconds: int) -> str:
 
 SUSPENDED = _("Your organisation has been suspended. Please contact us.")
 BLOCKED = _("Your account is blocked. Contact your manager.")
+# Why the person may not use this means (means.refusal) → the code and the message they read.
 # No fallback to a weaker means (docs/app-protocol.md): once the app is required and linked,
 # a blocked or removed app never lets the password and an SMS code in instead.
-APP_REFUSALS = {
-    "app_required": _("Your role requires the Zorgsleutel app: log in with the app."),
-    "app_held": _(
-        "Your Zorgsleutel app is blocked or was removed. Your manager can unblock it or let you "
-        "link the app again."
+REFUSALS = {
+    "account_blocked": ("account_blocked", BLOCKED),
+    "membership_blocked": ("account_blocked", BLOCKED),
+    "organisation_suspended": ("organisation_suspended", SUSPENDED),
+    "app_required": (
+        "app_required",
+        _("Your role requires the Zorgsleutel app: log in with the app."),
+    ),
+    "app_held": (
+        "app_held",
+        _(
+            "Your Zorgsleutel app is blocked or was removed. Your manager can unblock it or let "
+            "you link the app again."
+        ),
     ),
 }
 
@@ -78,8 +84,8 @@ def check_credentials(
     password: str,
     ip: str | None,
     device: str | None = None,
-    keep: Callable[[PendingLogin], None] | None = None,
-) -> PendingLogin:
+    keep: Callable[[PendingCode], None] | None = None,
+) -> PendingCode:
     """Step 1 (`Inloggen`): password right → the vault texts a code to the phone on record.
 
     `device` is the browser's device cookie (devices.py): with a valid one for this account the
@@ -88,7 +94,7 @@ def check_credentials(
     `login.code_sent`, so the event and the session exist together.
     """
     email = email.strip().lower()
-    user = hotpath.person(email=email)  # first: a device cookie counts only for its own account
+    user = _person(email=email)  # first: a device cookie counts only for its own account
     attempt = throttle.start(
         email=email,
         ip=ip,
@@ -124,18 +130,14 @@ def check_credentials(
             details={"state": user.state},
         )
         raise DomainError("account_blocked", BLOCKED)
-    _require_organisation_not_suspended(user)
-    refusal = policies.sms_login_refusal(user, lambda: mobileapp.app_standing(user))
-    if refusal:
-        _record_own("login.refused", user, outcome=audit.DENIED, details={"reason": refusal})
-        raise DomainError(refusal, APP_REFUSALS[refusal])
+    _refuse_if_not_usable(user)
     if not user.phone_enrolment:
         raise DomainError("no_phone", _("No mobile number is set for this account."))
     try:  # no transaction is open here: a slow vault must not hold database locks
         sent = vaultclient.get().send_challenge(enrolment=user.phone_enrolment)
     except vaultclient.VaultError as exc:
         raise vaulterrors.translate(exc) from None
-    pending = PendingLogin(user.pk, sent.challenge, sent.hint, clock.now().timestamp())
+    pending = PendingCode(LOGIN, user.pk, sent.challenge, sent.hint, clock.now().timestamp())
     with transaction.atomic():
         audit.record("login.code_sent", actor=user, target=user, details={"hint": sent.hint})
         if keep is not None:
@@ -143,44 +145,37 @@ def check_credentials(
     return pending
 
 
-def _require_organisation_not_suspended(user: User) -> None:
-    """Refuse a person blocked in every organisation they accepted, or whose organisations
-    are all suspended (policies.login_refusal)."""
-    reason = policies.login_refusal(user)
+def _refuse_if_not_usable(user: User) -> None:
+    """Refuse a person this means may not log in (means.refusal: blocked in every organisation
+    they accepted, all their organisations suspended, or the app is theirs to use)."""
+    reason = means.refusal(user, MEANS)
     if reason is None:
         return
     _record_own("login.refused", user, outcome=audit.DENIED, details={"reason": reason})
-    if reason == "membership_blocked":
-        raise DomainError("account_blocked", BLOCKED)
-    raise DomainError("organisation_suspended", SUSPENDED)
+    raise DomainError(*REFUSALS[reason])
 
 
-def resend_code(pending: PendingLogin, *, ip: str | None = None) -> PendingLogin:
+def resend_code(pending: PendingCode, *, ip: str | None = None) -> PendingCode:
     """Send a new code, within policies.SMS_SEND_LIMITS (per account and client address)."""
-    user = User.objects.get(pk=pending.user_id)
+    user = User.objects.get(pk=pending.subject)
     try:
         with sendlimits.sending(ip=ip, person=user):
             sent = vaultclient.get().send_challenge(enrolment=user.phone_enrolment)
     except vaultclient.VaultError as exc:
         raise vaulterrors.translate(exc) from None
     audit.record("login.code_resent", actor=user, target=user)
-    return PendingLogin(user.pk, sent.challenge, sent.hint, pending.started_at)
+    return pending.resent(challenge=sent.challenge, hint=sent.hint)
 
 
-def verify_code(
-    *, pending: PendingLogin, code: str, log_in: Callable[[User], None] | None = None
-) -> User:
-    """Step 2 (`Verifieer`): the code from the SMS. Returns the user to log in.
-
-    `log_in(user)` starts the logged-in session (the view: a new session id, saved); it runs in
-    the transaction that records `login.succeeded`, so the event and the session exist together.
-    """
+def verify_code(*, pending: PendingCode, code: str) -> User:
+    """Step 2 (`Verifieer`): the code from the SMS. Returns the person to log in with
+    sessions.complete_login (a new session id and `login.succeeded`, in one transaction)."""
     if pending.expired():
         raise DomainError("login_expired", _("This login took too long. Start again."))
-    user = hotpath.person(pk=pending.user_id, state=User.ACTIVE)
+    user = _person(pk=pending.subject, state=User.ACTIVE)
     if user is None:
         raise DomainError("account_blocked", BLOCKED)
-    _require_organisation_not_suspended(user)
+    _refuse_if_not_usable(user)
     try:
         verdict = vaultclient.get().verify(challenge=pending.challenge, code="".join(code.split()))
     except vaultclient.VaultError as exc:
@@ -193,12 +188,4 @@ def verify_code(
             details={"result": verdict.result},
         )
         raise vaulterrors.verdict_error(verdict)
-    with transaction.atomic():
-        _record_own(
-            "login.succeeded",
-            user,
-            details={"acr": "low", "amr": ["pwd", "sms"]},
-        )
-        if log_in is not None:
-            log_in(user)
     return user

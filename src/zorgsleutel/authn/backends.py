@@ -4,21 +4,27 @@ from __future__ import annotations
 
 from django.contrib.auth.backends import ModelBackend
 
-from zorgsleutel.accounts import hotpath
+from zorgsleutel.people.models import MEMBERSHIPS, User
 
 
 class PersonBackend(ModelBackend):
     """Django's ModelBackend, except that a session's person comes with their memberships and
-    organisations in one query (accounts/hotpath.py): every request of a logged-in person reads
+    organisations (people.MEMBERSHIPS, two queries): every request of a logged-in person reads
     them (the assurance rule, the menu, the pages). Passwords are never checked here: the login
-    flows check them (accounts/flows/login.py) and log the person in with sessions.log_in."""
+    flows check them (authn/password.py) and log the person in with sessions.complete_login."""
 
     def authenticate(self, request, username=None, password=None, **kwargs):
         return None
 
     def get_user(self, user_id):
         try:
-            user = hotpath.person(pk=int(user_id))
+            pk = int(user_id)
         except (TypeError, ValueError):
             return None
+        user = (
+            User.objects.prefetch_related(MEMBERSHIPS)
+            .exclude(state=User.DELETED)
+            .filter(pk=pk)
+            .first()
+        )
         return user if user is not None and self.user_can_authenticate(user) else None

@@ -1,0 +1,135 @@
+"""Logged-in sessions: one way in (complete_login), assurance, idle and absolute timeouts.
+
+Every login means ends in `complete_login`: a new session id, the means' assurance written into
+the session, and the `login.succeeded` event, in one transaction. The middlewares below read
+what the session says and the registry of means (means.py); none of them knows a means by name.
+"""
+
+from __future__ import annotations
+
+from django.contrib import auth, messages
+from django.db import transaction
+from django.http import JsonResponse
+from django.shortcuts import redirect
+from django.utils.translation import gettext as _
+
+from zorgsleutel import policies
+from zorgsleutel.authn import means as registry
+from zorgsleutel.core import audit, clock
+
+AUTH_AT, SEEN_AT, ACR, AMR, MEANS = "zs_auth_at", "zs_seen_at", "zs_acr", "zs_amr", "zs_means"
+BACKEND = "zorgsleutel.authn.backends.PersonBackend"  # loads the person of every session
+
+
+def complete_login(request, person, means: str) -> None:
+    """Log `person` in with `means` (registered in means.py): Django's login (a new session id,
+    so a session id known before the login is worth nothing), the means' acr/amr in the session,
+    and `login.succeeded` in each organisation the person accepted, all in one transaction. A
+    caller that consumed a one-time proof (a QR challenge) may wrap it in its own transaction."""
+    used = registry.get(means)
+    with transaction.atomic():
+        audit.record_for_person(
+            "login.succeeded",
+            person=person,
+            actor=person,
+            target=person,
+            details={"acr": used.acr, "amr": list(used.amr)},
+        )
+        auth.login(request, person, backend=BACKEND)
+        now = clock.now().timestamp()
+        request.session[AUTH_AT] = now
+        request.session[SEEN_AT] = now
+        request.session[ACR] = used.acr
+        request.session[AMR] = list(used.amr)
+        request.session[MEANS] = used.name
+        request.session.save()  # here, with the event; the middleware saves it once more
+
+
+def session_acr(request) -> str:
+    """The assurance this request's session reached at login ("" when not logged in)."""
+    return request.session.get(ACR, "")
+
+
+# The cross-device challenges' poll serves browsers that are not logged in yet and is asked
+# every second by every waiting page: it must not load or write their session (challenges.py).
+UNSESSIONED_PATHS = ("/inloggen/app/status",)
+
+
+class SessionTimeoutMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path.startswith(UNSESSIONED_PATHS):
+            return self.get_response(request)
+        if request.user.is_authenticated:
+            now = clock.now().timestamp()
+            started = request.session.get(AUTH_AT, 0)
+            seen = request.session.get(SEEN_AT, 0)
+            if (
+                now - started > policies.SESSION_ABSOLUTE_TIMEOUT.total_seconds()
+                or now - seen > policies.SESSION_IDLE_TIMEOUT.total_seconds()
+            ):
+                auth.logout(request)
+                messages.info(request, _("Your session has ended. Log in again."))
+                return redirect("accounts:login")
+            if now - seen > 60:  # write the session at most once a minute
+                request.session[SEEN_AT] = now
+        return self.get_response(request)
+
+
+# Paths every session may use, whatever its assurance: logging out, static files, the language
+# switch, the development outboxes, the health check. The means add their own (means.paths).
+_ALWAYS_PATHS = ("/uitloggen", "/static/", "/i18n/", "/dev/", "/healthz")
+
+
+class AssuranceMiddleware:
+    """Sessions below the person's required assurance (policies.required_acr) may only reach a
+    means that satisfies it: a care provider's manager who logged in by SMS must link the app,
+    or log in with it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self._open_paths: tuple[str, ...] | None = None
+
+    def _open(self) -> tuple[str, ...]:
+        if self._open_paths is None:  # the registry is complete once the apps are ready
+            self._open_paths = _ALWAYS_PATHS + registry.step_up_paths()
+        return self._open_paths
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        # The path test comes first: step-up pages (and the QR poll) never load the session. A
+        # session at the highest level any rule asks for needs no look at the person's roles.
+        if (
+            not request.path.startswith(self._open())
+            and user is not None
+            and user.is_authenticated
+            and not policies.satisfies(session_acr(request), "substantial")
+        ):
+            # policies.required_acr reads the memberships PersonBackend loaded with the person.
+            required = policies.required_acr(user)
+            if not policies.satisfies(session_acr(request), required):
+                return _step_up(request, user, required)
+        return self.get_response(request)
+
+
+def _step_up(request, user, required: str):
+    """To a means that reaches `required`: its login page when the person has one that works,
+    else the page where they link one."""
+    reaching = registry.reaching(required)
+    wants_page = request.method == "GET" and "text/html" in request.headers.get("Accept", "")
+    if not wants_page:
+        message = reaching[0].log_in_message if reaching else ""
+        return JsonResponse({"error": "assurance_required", "message": str(message)}, status=403)
+    for means in reaching:
+        if means.standing is not None and means.standing(user) == registry.ACTIVE:
+            auth.logout(request)
+            messages.info(request, means.log_in_message)
+            return redirect(means.start)
+    for means in reaching:
+        if means.enrol:
+            messages.info(request, means.enrol_message)
+            return redirect(means.enrol)
+    auth.logout(request)
+    return redirect("accounts:login")

@@ -1,0 +1,1 @@
+"""Person, organisation, membership: the models below authn and every capability."""
