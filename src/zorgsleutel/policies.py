@@ -222,9 +222,8 @@ def memberships(user):
     a login, the person of every request), else one query that loads them."""
     from django.db.models import prefetch_related_objects
 
-    from zorgsleutel.people.models import MEMBERSHIPS
-
-    prefetch_related_objects([user], MEMBERSHIPS)  # nothing to do when they are loaded
+    # Nothing to do when they are loaded (people.MEMBERSHIPS); else two queries.
+    prefetch_related_objects([user], "memberships__organisation")
     return user.memberships.all()
 
 

@@ -32,9 +32,9 @@ from django.utils import timezone
 
 from zorgsleutel import policies
 from zorgsleutel.accounts.models import LinkToken
-from zorgsleutel.cards.models import CardChallenge
+from zorgsleutel.authn.models import Challenge
 from zorgsleutel.core import clock
-from zorgsleutel.mobileapp.models import AppEnrolment, AppLoginChallenge
+from zorgsleutel.mobileapp.models import AppEnrolment
 
 logger = logging.getLogger("zorgsleutel.purge")
 
@@ -45,9 +45,8 @@ def purge_expired() -> dict[str, int]:
     """Run every step; the number of rows each removed, by name (in this order)."""
     removed = {
         "sessions": purge_sessions(),
-        "app_login_challenges": purge_app_login_challenges(),
+        "challenges": purge_challenges(),
         "app_enrolments": purge_app_enrolments(),
-        "card_challenges": purge_card_challenges(),
         "link_tokens": purge_link_tokens(),
         "cache_entries": purge_cache_entries(),
     }
@@ -66,16 +65,13 @@ def _challenge_cutoff():
     return clock.now() - policies.PURGE_CHALLENGES_AFTER
 
 
-def purge_app_login_challenges() -> int:
-    return AppLoginChallenge.objects.filter(expires_at__lt=_challenge_cutoff()).delete()[0]
+def purge_challenges() -> int:
+    """QR login and card challenges (authn's cross-device challenges)."""
+    return Challenge.objects.filter(expires_at__lt=_challenge_cutoff()).delete()[0]
 
 
 def purge_app_enrolments() -> int:
     return AppEnrolment.objects.filter(expires_at__lt=_challenge_cutoff()).delete()[0]
-
-
-def purge_card_challenges() -> int:
-    return CardChallenge.objects.filter(expires_at__lt=_challenge_cutoff()).delete()[0]
 
 
 def purge_link_tokens() -> int:

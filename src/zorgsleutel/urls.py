@@ -9,6 +9,7 @@ from zorgsleutel.mobileapp.api import api as app_api
 urlpatterns = [
     path("", include("zorgsleutel.web.urls")),
     path("", include("zorgsleutel.accounts.urls")),
+    path("", include("zorgsleutel.authn.urls")),
     path("", include("zorgsleutel.mobileapp.urls")),
     path("", include("zorgsleutel.organisations.urls")),
     path("", include("zorgsleutel.cards.urls")),

@@ -18,9 +18,8 @@ pytestmark = pytest.mark.django_db
 
 NOTHING = {
     "sessions": 0,
-    "app_login_challenges": 0,
+    "challenges": 0,
     "app_enrolments": 0,
-    "card_challenges": 0,
     "link_tokens": 0,
     "cache_entries": 0,
 }
@@ -63,7 +62,7 @@ def test_anonymous_qr_page_views_leave_nothing_behind_once_expired(now):
     from django.contrib.sessions.models import Session
     from django.test import Client
 
-    from zorgsleutel.mobileapp.models import AppLoginChallenge
+    from zorgsleutel.authn.models import Challenge
     from zorgsleutel.purge import purge_expired
 
     old_visitors = []
@@ -74,21 +73,21 @@ def test_anonymous_qr_page_views_leave_nothing_behind_once_expired(now):
             old_visitors.append(client.session.session_key)
     live = Client()
     assert live.get("/inloggen/app").status_code == 200
-    assert Session.objects.count() == 4 and AppLoginChallenge.objects.count() == 4
+    assert Session.objects.count() == 4 and Challenge.objects.count() == 4
     _expire_sessions(old_visitors)
 
-    assert purge_expired() == {**NOTHING, "sessions": 3, "app_login_challenges": 3}
+    assert purge_expired() == {**NOTHING, "sessions": 3, "challenges": 3}
     assert list(Session.objects.values_list("session_key", flat=True)) == [live.session.session_key]
-    assert AppLoginChallenge.objects.count() == 1
+    assert Challenge.objects.count() == 1
     assert live.get("/inloggen/app").status_code == 200  # the live visitor goes on
     assert purge_expired() == NOTHING
 
 
 def test_challenges_and_enrolment_codes_go_an_hour_after_they_expire(now):
+    from zorgsleutel.authn.models import Challenge
     from zorgsleutel.cards import flows as cards
-    from zorgsleutel.cards.models import CardChallenge
     from zorgsleutel.mobileapp import flows as app
-    from zorgsleutel.mobileapp.models import AppEnrolment, AppLoginChallenge
+    from zorgsleutel.mobileapp.models import AppEnrolment
     from zorgsleutel.purge import purge_expired
 
     def qr_login(ago: timedelta) -> str:  # lives 3 minutes
@@ -116,12 +115,13 @@ def test_challenges_and_enrolment_codes_go_an_hour_after_they_expire(now):
 
     assert purge_expired() == {
         **NOTHING,
-        "app_login_challenges": 2,
-        "card_challenges": 1,
+        "challenges": 3,  # 2 QR logins, 1 card
         "app_enrolments": 1,
     }
-    assert sorted(AppLoginChallenge.objects.values_list("public_id", flat=True)) == sorted(kept_qr)
-    assert sorted(CardChallenge.objects.values_list("public_id", flat=True)) == sorted(kept_cards)
+    kept = Challenge.objects.order_by("public_id")
+    assert sorted(kept.values_list("kind", "public_id")) == sorted(
+        [("app_login", id_) for id_ in kept_qr] + [("card", id_) for id_ in kept_cards]
+    )
     assert AppEnrolment.objects.count() == 1
 
 
@@ -191,6 +191,5 @@ def test_expired_database_cache_entries_go(settings):
 def test_the_command_runs_it_once(capsys, now):
     call_command("purge")
     assert capsys.readouterr().out == (
-        "Purged: sessions 0, app_login_challenges 0, app_enrolments 0, card_challenges 0, "
-        "link_tokens 0, cache_entries 0.\n"
+        "Purged: sessions 0, challenges 0, app_enrolments 0, link_tokens 0, cache_entries 0.\n"
     )

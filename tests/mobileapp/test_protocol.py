@@ -11,11 +11,13 @@ import pytest
 from django.db import connection
 
 from zorgsleutel import appprotocol
+from zorgsleutel.authn import challenges
+from zorgsleutel.authn.models import Challenge
 from zorgsleutel.clients import app as client
 from zorgsleutel.core import clock
 from zorgsleutel.core.errors import DomainError
 from zorgsleutel.mobileapp import flows
-from zorgsleutel.mobileapp.models import AppDevice, AppLoginChallenge
+from zorgsleutel.mobileapp.models import AppDevice
 
 pytestmark = pytest.mark.django_db(transaction=True)
 PIN = "123456"
@@ -46,9 +48,15 @@ def test_enrol_then_log_in_with_the_pin(enrolled):
     assert device.state == AppDevice.ACTIVE and device.name == "Testtelefoon"
     started, answer = _login(state)
     assert answer == {"result": "ok", "attempts_left": 3}
-    assert flows.collect_login(session_key="browser-a", challenge_id=started.challenge_id) == user
-    with pytest.raises(DomainError):  # used once
-        flows.collect_login(session_key="browser-a", challenge_id=started.challenge_id)
+    collected = challenges.collect(session_key="browser-a", public_id=started.challenge_id)
+    assert (collected.status, collected.purpose, collected.person) == (
+        "accepted",
+        "app_login",
+        user,
+    )
+    with pytest.raises(DomainError) as again:  # used once
+        challenges.collect(session_key="browser-a", public_id=started.challenge_id)
+    assert again.value.code == "challenge_invalid"
 
 
 def test_an_enrolment_code_works_once_and_expires(server, person, tmp_path):
@@ -126,7 +134,7 @@ def test_a_revoked_device_is_refused(enrolled):
 def test_expired_and_reused_challenges_are_refused(enrolled):
     _user, state = enrolled
     started = flows.start_login(session_key="b", host="portal.test", browser="x")
-    AppLoginChallenge.objects.update(expires_at=clock.now() - timedelta(seconds=1))
+    Challenge.objects.update(expires_at=clock.now() - timedelta(seconds=1))
     with pytest.raises(client.ClientError):
         client.login(started.url, state=state, pin=PIN, yes=True, out=io.StringIO())
     started, answer = _login(state)
@@ -138,9 +146,11 @@ def test_expired_and_reused_challenges_are_refused(enrolled):
 def test_an_answer_only_logs_in_the_browser_that_asked(enrolled):
     _user, state = enrolled
     started, _answer = _login(state, session="victim-browser")
-    with pytest.raises(DomainError):
-        flows.collect_login(session_key="attacker-browser", challenge_id=started.challenge_id)
-    assert flows.collect_login(session_key="victim-browser", challenge_id=started.challenge_id)
+    with pytest.raises(DomainError) as refused:
+        challenges.collect(session_key="attacker-browser", public_id=started.challenge_id)
+    assert refused.value.code == "challenge_invalid"
+    collected = challenges.collect(session_key="victim-browser", public_id=started.challenge_id)
+    assert collected.status == "accepted"
 
 
 def test_a_forged_signature_is_refused_and_counts_no_pin(enrolled, server):
@@ -203,7 +213,7 @@ def test_fifty_parallel_answers_to_one_challenge_log_in_once(enrolled, server):
     for t in threads:
         t.join()
     assert [r.result for r in results] == ["ok"] and errors == ["challenge_invalid"] * 49
-    assert flows.collect_login(session_key="race", challenge_id=started.challenge_id) == user
+    assert challenges.collect(session_key="race", public_id=started.challenge_id).person == user
 
 
 def test_a_stolen_state_file_cannot_be_checked_offline(enrolled):
@@ -269,7 +279,7 @@ def test_junk_naming_an_app_id_never_uses_up_its_budget(enrolled, server, settin
     ]
     assert statuses == [403] * 12  # bad_signature, each; none of them 429
     client.login(page.context["url"], state=state, pin=PIN, yes=True, out=io.StringIO())
-    assert browser.get(f"/inloggen/app/status?id={challenge_id}").json()["status"] == "ok"
+    assert browser.get(f"/wachten/{challenge_id}").json()["status"] == "ok"
     cache.clear()
 
 
@@ -304,11 +314,9 @@ def test_the_waiting_poll_is_cheap_until_the_app_answers(enrolled, django_assert
 
     cache.clear()
     with django_assert_max_num_queries(1):  # the cache read (database cache); 0 with Redis
-        assert browser.get(f"/inloggen/app/status?id={challenge_id}").json() == {
-            "status": "waiting"
-        }
+        assert browser.get(f"/wachten/{challenge_id}").json() == {"status": "waiting"}
     url = page.context["url"]
     client.login(url, state=state, pin=PIN, yes=True, out=io.StringIO())
-    done = browser.get(f"/inloggen/app/status?id={challenge_id}").json()
+    done = browser.get(f"/wachten/{challenge_id}").json()
     assert done["status"] == "ok"
     assert browser.get("/mijn").status_code == 200

@@ -19,7 +19,7 @@ from django.test import Client
 from applicants import URA, UZI, approved_application
 from zorgsleutel import cardprotocol
 from zorgsleutel.accounts.models import Membership, User
-from zorgsleutel.cards.models import CardChallenge
+from zorgsleutel.authn.models import Challenge
 from zorgsleutel.core import clock
 from zorgsleutel.core.models import AuditEvent
 from zorgsleutel.organisations.models import Application, Organisation
@@ -248,7 +248,7 @@ def test_bad_input_to_the_card_api_gets_a_stable_error(client, approved):
         assert response.status_code == 400
         assert response.json()["error"] in ("invalid_request", "malformed")
     assert card_client.get("/api/card/v1/challenges/NOPE-NOPE").status_code == 404
-    assert CardChallenge.objects.get().status == "pending"  # bad input changed nothing
+    assert Challenge.objects.get().status == "pending"  # bad input changed nothing
     assert not Organisation.objects.exists()
 
 
@@ -265,14 +265,14 @@ def test_a_forged_proxy_header_from_an_untrusted_address_is_refused(
     settings.UZI_TRUSTED_PROXIES = ["10.9.8.7"]
     _application, path = approved
     open_page(client, path)
-    challenge = CardChallenge.objects.get()
+    challenge = Challenge.objects.get()
     response = Client(REMOTE_ADDR="127.0.0.1").get(
         f"/uzi/tls/{challenge.public_id}",
         HTTP_X_SSL_CLIENT_CERT=_escaped(card(hierarchy, card_key)),
     )
     assert response.status_code == 403
     challenge.refresh_from_db()
-    assert challenge.status == CardChallenge.PENDING
+    assert challenge.status == Challenge.PENDING
     assert not Organisation.objects.exists()
     forged = AuditEvent.objects.get(action="card.forged_header")
     assert forged.outcome == "denied" and forged.details["peer"] == "127.0.0.1"
@@ -284,7 +284,7 @@ def test_the_proxy_header_from_the_trusted_proxy_validates(
     settings.UZI_TRUSTED_PROXIES = ["127.0.0.1"]
     _application, path = approved
     open_page(client, path)
-    challenge = CardChallenge.objects.get()
+    challenge = Challenge.objects.get()
     proxied = Client(REMOTE_ADDR="127.0.0.1")
     no_card = proxied.get(f"/uzi/tls/{challenge.public_id}?next={path}")
     assert no_card.status_code == 400  # the browser sent no certificate: explained, nothing done
@@ -299,11 +299,11 @@ def test_the_proxy_header_from_the_trusted_proxy_validates(
         HTTP_X_SSL_CLIENT_CERT=_escaped(expired),
     )
     assert response.status_code == 302 and response["Location"].endswith("/")  # no open redirect
-    assert CardChallenge.objects.get().status == CardChallenge.REFUSED
+    assert Challenge.objects.get().status == Challenge.REFUSED
     # Back on the page, the refusal is shown and a new code offered; the right card validates.
     page = client.get(path)
     assert "verlopen" in page.content.decode()
-    challenge = CardChallenge.objects.get(status=CardChallenge.PENDING)
+    challenge = Challenge.objects.get(status=Challenge.PENDING)
     response = proxied.get(
         f"/uzi/tls/{challenge.public_id}?next={path}",
         HTTP_X_SSL_CLIENT_CERT=_escaped(card(hierarchy, card_key)),

@@ -15,9 +15,9 @@ from django.views.decorators.cache import never_cache
 from zorgsleutel.accounts.manage_views import guard
 from zorgsleutel.accounts.models import User
 from zorgsleutel.core import audit
-from zorgsleutel.organisations.models import Organisation
+from zorgsleutel.core.pages import render
 from zorgsleutel.people import permissions
-from zorgsleutel.web.pages import render
+from zorgsleutel.people.models import Organisation
 
 OUTCOMES = ("success", "failure", "denied")
 

@@ -12,7 +12,7 @@ from zorgsleutel.accounts import tokens
 from zorgsleutel.accounts.flows import members
 from zorgsleutel.accounts.models import LinkToken, Membership, User
 from zorgsleutel.core.errors import DomainError
-from zorgsleutel.web.pages import guard, render
+from zorgsleutel.core.pages import guard, render
 
 INVALID = _("This invitation is not open (any more). Ask the organisation for a new one.")
 

@@ -16,9 +16,9 @@ from zorgsleutel.accounts import forms, queries
 from zorgsleutel.accounts.flows import members
 from zorgsleutel.accounts.models import Membership
 from zorgsleutel.core.errors import DomainError, PermissionDenied
-from zorgsleutel.organisations.models import Organisation
+from zorgsleutel.core.pages import guard, render, show_error
 from zorgsleutel.people import permissions
-from zorgsleutel.web.pages import guard, render, show_error
+from zorgsleutel.people.models import Organisation
 
 STATE_LABELS = {
     "invited": gettext_lazy("invited"),

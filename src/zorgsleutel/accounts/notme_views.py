@@ -7,7 +7,7 @@ from django.views.decorators.http import require_http_methods
 
 from zorgsleutel.accounts.flows import notme
 from zorgsleutel.core.errors import DomainError
-from zorgsleutel.web.pages import render
+from zorgsleutel.core.pages import render
 
 
 @never_cache

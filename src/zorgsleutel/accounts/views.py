@@ -18,8 +18,8 @@ from zorgsleutel.accounts.models import LinkToken
 from zorgsleutel.authn import devices, password, pending, sessions
 from zorgsleutel.authn.pending import PendingCode
 from zorgsleutel.core.errors import DomainError, RateLimited
+from zorgsleutel.core.pages import locale, render, show_error
 from zorgsleutel.core.requestcontext import client_ip
-from zorgsleutel.web.pages import locale, render, show_error
 
 DONE_MESSAGES = {  # seed 000, step 6/7 of both sections
     LinkToken.ACTIVATION: gettext_lazy(

@@ -90,7 +90,8 @@ def refusal(person, name: str) -> str | None:
     accepted blocked them), "organisation_suspended" (all their organisations are); for a
     means below the person's required assurance, the no-fallback rule: "app_required" when
     they have a working authenticator of a means that reaches it, "app_held" when theirs is
-    blocked or removed (policies.weaker_means_refusal). The standing of the stronger means is asked only then.
+    blocked or removed (policies.weaker_means_refusal). Only then is the standing of the
+    stronger means asked (a query).
     """
     means = get(name)
     if not person.is_active:

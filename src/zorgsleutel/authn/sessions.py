@@ -52,7 +52,7 @@ def session_acr(request) -> str:
 
 # The cross-device challenges' poll serves browsers that are not logged in yet and is asked
 # every second by every waiting page: it must not load or write their session (challenges.py).
-UNSESSIONED_PATHS = ("/inloggen/app/status",)
+UNSESSIONED_PATHS = ("/wachten/",)
 
 
 class SessionTimeoutMiddleware:
@@ -79,8 +79,9 @@ class SessionTimeoutMiddleware:
 
 
 # Paths every session may use, whatever its assurance: logging out, static files, the language
-# switch, the development outboxes, the health check. The means add their own (means.paths).
-_ALWAYS_PATHS = ("/uitloggen", "/static/", "/i18n/", "/dev/", "/healthz")
+# switch, the challenges' poll, the development outboxes, the health check. The means add their
+# own (Means.paths).
+_ALWAYS_PATHS = ("/uitloggen", "/wachten/", "/static/", "/i18n/", "/dev/", "/healthz")
 
 
 class AssuranceMiddleware:

@@ -14,10 +14,11 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from zorgsleutel.authn import challenges
 from zorgsleutel.cards import flows
 from zorgsleutel.core import audit, clientcert
 from zorgsleutel.core.errors import DomainError
-from zorgsleutel.web.pages import render
+from zorgsleutel.core.pages import render
 
 
 @never_cache
@@ -47,7 +48,7 @@ def tls_present(request, challenge_id: str):
         return render(request, "cards/tls_result.html", {"error": error}, status=403)
     except DomainError as error:
         # A refused card is shown by the page that waits for the verdict; anything else here.
-        if flows.maybe_answered(challenge_id[:40]):
+        if challenges.maybe_answered(challenge_id[:40]):
             return HttpResponseRedirect(settings.SITE_URL.rstrip("/") + back)
         return render(
             request,

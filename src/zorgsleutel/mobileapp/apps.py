@@ -8,8 +8,14 @@ class MobileAppConfig(AppConfig):
     verbose_name = "Zorgsleutel app"
 
     def ready(self) -> None:
-        from zorgsleutel.authn import means
-        from zorgsleutel.mobileapp import standing
+        from zorgsleutel.authn import challenges, means
+        from zorgsleutel.mobileapp import flows, standing
+        from zorgsleutel.people import signals
+
+        # A QR login answered by the app logs the waiting browser in.
+        challenges.register_finisher(flows.PURPOSE, flows.finish_login)
+        # App IDs stay under an organisation the person accepted (standing.rehome).
+        signals.memberships_changed.connect(_rehome, dispatch_uid="mobileapp.rehome")
 
         # The Zorgsleutel app: PIN + the app's key, answering a QR code (docs/app-protocol.md).
         means.register(
@@ -25,3 +31,9 @@ class MobileAppConfig(AppConfig):
                 enrol_message=_("Link the Zorgsleutel app first: your role requires it."),
             )
         )
+
+
+def _rehome(sender, person, **kwargs) -> None:
+    from zorgsleutel.mobileapp import standing
+
+    standing.rehome(person)

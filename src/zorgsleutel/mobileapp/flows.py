@@ -11,16 +11,16 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from zorgsleutel import appprotocol, policies
-from zorgsleutel.authn import means
+from zorgsleutel.authn import challenges, means, sessions
 from zorgsleutel.core import audit, clock, ratelimit
 from zorgsleutel.core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from zorgsleutel.mobileapp import secrets, standing
-from zorgsleutel.mobileapp.models import AppDevice, AppEnrolment, AppLoginChallenge
+from zorgsleutel.mobileapp.models import AppDevice, AppEnrolment
 from zorgsleutel.people import permissions
 from zorgsleutel.people.models import Membership, User
 
@@ -29,10 +29,6 @@ MEANS = "app"  # registered in mobileapp/apps.py
 
 def _digest(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
-
-
-def session_hash(session_key: str) -> str:
-    return _digest("zs-app-session:" + session_key)
 
 
 # --- Enrolment ------------------------------------------------------------------------------------
@@ -157,7 +153,10 @@ def enrolment_done(*, actor: User, code: str) -> bool:
     ).exists()
 
 
-# --- QR login -------------------------------------------------------------------------------------
+# --- QR login (a cross-device challenge, authn/challenges.py) -------------------------------------
+KIND = PURPOSE = "app_login"  # answered by the app; logs the waiting browser in
+
+
 @dataclass(frozen=True)
 class LoginStarted:
     challenge_id: str
@@ -173,15 +172,14 @@ def _invalid_challenge() -> NotFound:
 
 def start_login(*, session_key: str, host: str, browser: str) -> LoginStarted:
     """A challenge bound to this browser session and host, for the QR code (3 minutes)."""
-    now = clock.now()
-    challenge = AppLoginChallenge.objects.create(
-        public_id="qr_" + pysecrets.token_urlsafe(12),
-        challenge=pysecrets.token_bytes(32),
-        session_hash=session_hash(session_key),
+    challenge = challenges.start(
+        kind=KIND,
+        session_key=session_key,
         host=host,
-        browser=browser[:200],
-        created_at=now,
-        expires_at=now + policies.APP_LOGIN_TTL,
+        ttl=policies.APP_LOGIN_TTL,
+        prefix="qr_",
+        browser=browser,
+        purpose=PURPOSE,
     )
     url = appprotocol.login_url(
         server=settings.SITE_URL,
@@ -193,13 +191,7 @@ def start_login(*, session_key: str, host: str, browser: str) -> LoginStarted:
 
 def login_info(*, challenge_id: str) -> dict:
     """What the app shows before asking the PIN: which site, which browser, when."""
-    challenge = AppLoginChallenge.objects.filter(public_id=challenge_id).first()
-    if (
-        challenge is None
-        or challenge.status != AppLoginChallenge.PENDING
-        or clock.now() >= challenge.expires_at
-    ):
-        raise _invalid_challenge()
+    challenge = challenges.pending(KIND, public_id=challenge_id, invalid_error=_invalid_challenge)
     return {
         "service": settings.SITE_NAME,
         "host": challenge.host,
@@ -218,15 +210,9 @@ class Answer:
 def answer_login(*, challenge_id: str, device_id: str, response: str, signature: bytes) -> Answer:
     """The app's answer: device signature must hold; the HMAC tells whether the PIN was right."""
     with transaction.atomic():
-        challenge = (
-            AppLoginChallenge.objects.select_for_update().filter(public_id=challenge_id).first()
+        challenge = challenges.pending(
+            KIND, lock=True, public_id=challenge_id, invalid_error=_invalid_challenge
         )
-        if (
-            challenge is None
-            or challenge.status != AppLoginChallenge.PENDING
-            or clock.now() >= challenge.expires_at
-        ):
-            raise _invalid_challenge()
         device = (
             AppDevice.objects.select_for_update()
             .select_related("user")
@@ -287,49 +273,18 @@ def answer_login(*, challenge_id: str, device_id: str, response: str, signature:
         device.wrong_pins = 0
         device.last_used_at = clock.now()
         device.save(update_fields=["wrong_pins", "last_used_at"])
-        challenge.status = AppLoginChallenge.APPROVED
-        challenge.user = device.user
-        challenge.device = device
-        challenge.save(update_fields=["status", "user", "device"])
+        challenges.answer(challenge, result={"device": device.public_id}, person=device.user)
         audit.record_for_person(
             "app.login_approved", person=device.user, actor=device.user, target=device
         )
-        ttl = int(policies.APP_LOGIN_TTL.total_seconds()) + 60
-        transaction.on_commit(lambda: cache.set(_flag(challenge.public_id), "approved", ttl))
     return Answer("ok", policies.APP_MAX_WRONG_PINS)
 
 
-def _flag(challenge_id: str) -> str:
-    return f"qr-approved:{challenge_id}"
-
-
-def maybe_approved(challenge_id: str) -> bool:
-    """Cheap check for the waiting page's poll (one cache read, no session, no database row
-    lock): False means "still waiting"; True means collect_login() should be asked."""
-    return cache.get(_flag(challenge_id)) is not None
-
-
-def collect_login(*, session_key: str, challenge_id: str) -> User | None:
-    """The browser that asked: once approved, its user (exactly once); else None. The caller
-    logs them in (authn.sessions.complete_login), in the same transaction if it opens one."""
-    with transaction.atomic():
-        challenge = (
-            AppLoginChallenge.objects.select_for_update(of=("self",))
-            .select_related("user")
-            .filter(public_id=challenge_id, session_hash=session_hash(session_key))
-            .first()
-        )
-        if challenge is None:
-            raise _invalid_challenge()
-        if challenge.status == AppLoginChallenge.PENDING:
-            if clock.now() >= challenge.expires_at:
-                raise NotFound("challenge_expired", _("The QR code has expired. Reload the page."))
-            return None
-        if challenge.status != AppLoginChallenge.APPROVED:
-            raise _invalid_challenge()
-        challenge.status = AppLoginChallenge.CONSUMED
-        challenge.save(update_fields=["status"])
-        return challenge.user
+def finish_login(request, collected) -> dict:
+    """The waiting page's browser, once its QR code was answered: logged in with the app
+    (authn/views.py runs this in the transaction that used the challenge up)."""
+    sessions.complete_login(request, collected.person, MEANS)
+    return {"status": "ok", "next": reverse("accounts:home")}
 
 
 # --- App IDs --------------------------------------------------------------------------------------

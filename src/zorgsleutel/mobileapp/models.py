@@ -50,22 +50,3 @@ class AppEnrolment(models.Model):
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
     device = models.ForeignKey(AppDevice, null=True, blank=True, on_delete=models.SET_NULL)
-
-
-class AppLoginChallenge(models.Model):
-    """A QR login: bound to the browser session that asked (by a hash of its key) and the host."""
-
-    PENDING, APPROVED, CONSUMED = "pending", "approved", "consumed"
-
-    public_id = models.CharField(max_length=40, unique=True)
-    challenge = models.BinaryField()
-    session_hash = models.CharField(max_length=64, db_index=True)
-    host = models.CharField(max_length=200)
-    browser = models.CharField(max_length=200, blank=True)
-    status = models.CharField(max_length=10, default=PENDING)
-    created_at = models.DateTimeField()
-    expires_at = models.DateTimeField()
-    user = models.ForeignKey(
-        "accounts.User", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
-    )
-    device = models.ForeignKey(AppDevice, null=True, blank=True, on_delete=models.SET_NULL)

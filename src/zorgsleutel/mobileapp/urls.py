@@ -5,7 +5,6 @@ from zorgsleutel.mobileapp import views
 app_name = "mobileapp"
 urlpatterns = [
     path("inloggen/app", views.login_with_app, name="login"),
-    path("inloggen/app/status", views.login_status, name="login_status"),
     path("mijn/app-koppelen", views.enrol, name="enrol"),
     path("mijn/app-koppelen/status", views.enrol_status, name="enrol_status"),
     path("mijn/apps", views.devices, name="devices"),

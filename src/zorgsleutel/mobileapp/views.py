@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import auth, messages
-from django.db import transaction
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -15,11 +14,11 @@ from django.views.decorators.http import require_GET, require_POST
 from zorgsleutel import policies
 from zorgsleutel.authn import sessions
 from zorgsleutel.core.errors import DomainError, PermissionDenied
+from zorgsleutel.core.pages import guard, render
 from zorgsleutel.mobileapp import flows, qr
 from zorgsleutel.mobileapp.models import AppDevice
 from zorgsleutel.people import permissions
 from zorgsleutel.people.models import Membership, Organisation
-from zorgsleutel.web.pages import guard, render
 
 ENROL_CODE = "zs_app_enrolment"
 
@@ -53,36 +52,11 @@ def login_with_app(request):
             "qr": qr.svg(started.url, title=_("QR code to log in with the Zorgsleutel app")),
             "url": started.url,
             "challenge_id": started.challenge_id,
-            "status_url": reverse("mobileapp:login_status") + f"?id={started.challenge_id}",
+            "status_url": reverse("authn:challenge_status", args=[started.challenge_id]),
             "expires_in_ms": int(policies.APP_LOGIN_TTL.total_seconds() * 1000),
             "interval": policies.APP_POLL_INTERVAL_MS,
         },
     )
-
-
-@never_cache
-@require_GET
-def login_status(request):
-    """Polled by the login page; logs this browser in once its own challenge is approved.
-
-    Most polls only read one cache key (no session, no row lock): a thousand waiting pages cost
-    little. The page asks once more with `final=1` when its QR code expires, for the verdict.
-    """
-    challenge_id = request.GET.get("id", "")[:40]
-    if not request.GET.get("final") and not flows.maybe_approved(challenge_id):
-        return JsonResponse({"status": "waiting"})
-    key = request.session.session_key
-    if not key:
-        return JsonResponse({"status": "invalid"}, status=404)
-    try:
-        with transaction.atomic():  # the challenge is used up together with the login
-            user = flows.collect_login(session_key=key, challenge_id=challenge_id)
-            if user is None:
-                return JsonResponse({"status": "waiting"})
-            sessions.complete_login(request, user, flows.MEANS)
-    except DomainError as error:
-        return JsonResponse({"status": "expired", "message": str(error.message)}, status=410)
-    return JsonResponse({"status": "ok", "next": reverse("accounts:home")})
 
 
 @never_cache

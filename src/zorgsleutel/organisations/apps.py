@@ -7,6 +7,10 @@ class OrganisationsConfig(AppConfig):
     verbose_name = "Organisations"
 
     def ready(self) -> None:
+        from zorgsleutel.authn import challenges
+        from zorgsleutel.organisations import views
         from zorgsleutel.organisations.flows import validation
 
         validation.register()
+        # An accepted (or refused) card on the validation page: the next step of seed 003.
+        challenges.register_finisher(validation.PURPOSE, views.finish_validation)

@@ -17,11 +17,11 @@ from django.views.decorators.http import require_POST
 from zorgsleutel.core import audit
 from zorgsleutel.core.errors import DomainError, PermissionDenied
 from zorgsleutel.core.models import AuditEvent
+from zorgsleutel.core.pages import guard, render
 from zorgsleutel.organisations import forms
 from zorgsleutel.organisations.flows import applications, suspension
 from zorgsleutel.organisations.flows.operators import require_operator
 from zorgsleutel.organisations.models import Application, Organisation
-from zorgsleutel.web.pages import guard, render
 
 PAGE_SIZE = 50
 

@@ -9,7 +9,6 @@ urlpatterns = [
     path("organisatie/aangemeld", views.applied, name="applied"),
     path("organisatie/valideren", views.validate_start, name="validate_start"),
     path("organisatie/valideren/<str:token>", views.validate, name="validate"),
-    path("organisatie/valideren/<str:token>/status", views.validate_status, name="validate_status"),
     path("organisatie/valideren/<str:token>/app", views.validate_app, name="validate_app"),
     path(
         "organisatie/valideren/<str:token>/app/status",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
+from django.db import transaction
 from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -13,18 +14,19 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from zorgsleutel import policies
-from zorgsleutel.accounts.models import User
-from zorgsleutel.cards import flows as cards
+from zorgsleutel.authn import challenges
 from zorgsleutel.core import clock, ratelimit
 from zorgsleutel.core.errors import DomainError, RateLimited
+from zorgsleutel.core.pages import locale, render, show_error
 from zorgsleutel.core.requestcontext import client_ip, limit_key
 from zorgsleutel.mobileapp import flows as app_flows
 from zorgsleutel.mobileapp import qr
 from zorgsleutel.organisations import forms
 from zorgsleutel.organisations.flows import applications, validation
-from zorgsleutel.web.pages import locale, render, show_error
+from zorgsleutel.people.models import User
 
-CHALLENGE = "zs_validation_challenge"  # session: {token digest: challenge id}
+CHALLENGE = "zs_validation_challenge"  # session: the card challenge this page shows
+VALIDATE_APP = "zs_validation_next"  # session: where an accepted card leads (the app step)
 VALIDATED = "zs_validated"  # session: the new administrator, until the app is linked
 ENROL_CODE = "zs_validation_enrolment"
 VALIDATED_FOR = 30 * 60  # seconds this browser may link the administrator's app
@@ -86,8 +88,8 @@ def validate(request, token: str):
     except DomainError as error:
         return _link_invalid(request, error)
     earlier = request.session.get(CHALLENGE, "")
-    if earlier and cards.maybe_answered(earlier):  # back from the TLS path
-        outcome = _finish(request, token, earlier)
+    if earlier and challenges.maybe_answered(earlier):  # back from the TLS path
+        outcome = _collect(request, earlier)
         if outcome["status"] == "ok":
             return redirect(outcome["next"])
         if outcome.get("message"):
@@ -98,7 +100,7 @@ def validate(request, token: str):
         token=token, session_key=request.session.session_key, host=request.get_host()
     )
     request.session[CHALLENGE] = started.challenge_id
-    status_url = reverse("organisations:validate_status", args=[token])
+    request.session[VALIDATE_APP] = reverse("organisations:validate_app", args=[token])
     tls_url = ""
     if settings.UZI_TLS_URL:
         tls_url = f"{settings.UZI_TLS_URL.rstrip('/')}/uzi/tls/{started.challenge_id}"
@@ -111,9 +113,10 @@ def validate(request, token: str):
             "code": started.code,
             "qr": qr.svg(started.url, title=_("QR code for the card client")),
             "url": started.url,
-            "status_url": f"{status_url}?id={started.challenge_id}",
+            "status_url": reverse("authn:challenge_status", args=[started.challenge_id]),
             "interval": policies.APP_POLL_INTERVAL_MS,
             "expires_in_ms": int(policies.CARD_CHALLENGE_TTL.total_seconds() * 1000),
+            "again_url": reverse("organisations:validate", args=[token]),
             "tls_url": tls_url,
             "server": settings.SITE_URL,
             "step": 5,
@@ -121,36 +124,32 @@ def validate(request, token: str):
     )
 
 
-def _finish(request, token: str, challenge_id: str) -> dict:
-    """The card's verdict for this browser, collected once: where to go next, or why not."""
+def _collect(request, challenge_id: str) -> dict:
+    """Back from the TLS path: the verdict, collected as the waiting page's poll would."""
     key = request.session.session_key
-    if not key or request.session.get(CHALLENGE) != challenge_id:
+    if not key:
         return {"status": "invalid"}
     try:
-        collected = cards.collect(session_key=key, challenge_id=challenge_id)
+        with transaction.atomic():
+            collected = challenges.collect(session_key=key, public_id=challenge_id)
+            if collected.status == "waiting":
+                return {"status": "waiting"}
+            return finish_validation(request, collected)
     except DomainError as error:
         return {"status": "expired", "message": str(error.message)}
-    if collected.status == "waiting":
-        return {"status": "waiting"}
+
+
+def finish_validation(request, collected: challenges.Collected) -> dict:
+    """The card's verdict for this browser, collected once (authn/views.py): the next page, or
+    why not. Registered for validation.PURPOSE (organisations/apps.py)."""
     request.session.pop(CHALLENGE, None)
+    next_page = request.session.pop(VALIDATE_APP, "")
     if collected.status == "refused":
-        return {"status": "refused", "message": cards.refusal_message(collected.result)}
+        return {"status": "refused", "message": collected.refusal_message()}
     user = validation.validated_user(collected=collected)
     request.session.cycle_key()
     request.session[VALIDATED] = {"user": str(user.public_id), "at": clock.now().timestamp()}
-    return {"status": "ok", "next": reverse("organisations:validate_app", args=[token])}
-
-
-@never_cache
-@require_GET
-def validate_status(request, token: str):
-    """Polled by the validation page: once the card has answered, the verdict (once)."""
-    challenge_id = request.GET.get("id", "")[:40]
-    if not request.GET.get("final") and not cards.maybe_answered(challenge_id):
-        return JsonResponse({"status": "waiting"})
-    outcome = _finish(request, token, challenge_id)
-    status = {"invalid": 404, "expired": 410}.get(outcome["status"], 200)
-    return JsonResponse(outcome, status=status)
+    return {"status": "ok", "next": next_page or reverse("organisations:validate_start")}
 
 
 def _validated_user(request) -> User | None:

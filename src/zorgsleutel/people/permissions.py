@@ -5,10 +5,9 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 
 from zorgsleutel import policies
-from zorgsleutel.accounts.models import Membership, User
 from zorgsleutel.core import audit
 from zorgsleutel.core.errors import PermissionDenied
-from zorgsleutel.organisations.models import Organisation
+from zorgsleutel.people.models import Membership, Organisation, User
 
 
 def membership_of(user: User, organisation: Organisation) -> Membership | None:

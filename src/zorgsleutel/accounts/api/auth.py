@@ -12,7 +12,7 @@ from zorgsleutel.accounts import tokens
 from zorgsleutel.accounts.models import ApiToken, User
 from zorgsleutel.authn import sessions
 from zorgsleutel.core import audit, clock
-from zorgsleutel.organisations.models import Organisation
+from zorgsleutel.people.models import Organisation
 
 HEADER = "X-Zorgsleutel-Token"
 

@@ -23,8 +23,8 @@ from zorgsleutel.accounts.api.auth import LoggedInSession, TokenAuth
 from zorgsleutel.accounts.flows import members
 from zorgsleutel.accounts.models import Membership
 from zorgsleutel.core.errors import DomainError, NotFound, PermissionDenied
-from zorgsleutel.organisations.models import Organisation
 from zorgsleutel.people import permissions
+from zorgsleutel.people.models import Organisation
 
 router = Router(auth=[TokenAuth(), LoggedInSession()], tags=["members"])
 

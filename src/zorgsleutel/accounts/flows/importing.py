@@ -21,7 +21,7 @@ from zorgsleutel.accounts import emails
 from zorgsleutel.accounts.flows import members
 from zorgsleutel.core import audit, clock
 from zorgsleutel.core.errors import DomainError
-from zorgsleutel.organisations.models import Organisation
+from zorgsleutel.people.models import Organisation
 
 COLUMNS = {"name", "email", "role"}
 OPTIONAL = {"password_hash", "application_roles"}

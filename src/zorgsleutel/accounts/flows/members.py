@@ -19,9 +19,8 @@ from zorgsleutel.accounts.models import LinkToken, Membership, User
 from zorgsleutel.core import audit, clock
 from zorgsleutel.core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from zorgsleutel.messaging import outbox
-from zorgsleutel.mobileapp import standing as appstanding
-from zorgsleutel.organisations.models import Organisation
-from zorgsleutel.people import permissions
+from zorgsleutel.people import permissions, signals
+from zorgsleutel.people.models import Organisation
 
 
 def check_business_email(email: str, organisation: Organisation) -> str:
@@ -359,7 +358,7 @@ def delete_member(*, actor: User, membership: Membership) -> None:
         was_accepted = membership.is_accepted
         Membership.objects.filter(pk=membership.pk).delete()
         audit.record("member.deleted", actor=actor, organisation=organisation, target=user)
-        appstanding.rehome(user)
+        signals.memberships_changed.send(sender=__name__, person=user)
         accepted_left = user.memberships.filter(accepted_at__isnull=False).exists()
         never_activated = user.state == User.INVITED and not user.memberships.exists()
         if not user.is_operator and not accepted_left and (was_accepted or never_activated):
@@ -406,7 +405,7 @@ def accept_invitation(*, actor: User, membership: Membership) -> Membership:
         audit.record(
             "member.accepted", actor=actor, organisation=membership.organisation, target=actor
         )
-        appstanding.rehome(actor)
+        signals.memberships_changed.send(sender=__name__, person=actor)
     return membership
 
 

@@ -30,7 +30,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from zorgsleutel.accounts.models import LinkToken, Membership, User
 from zorgsleutel.accounts.queries import sql
 from zorgsleutel.core import clock
-from zorgsleutel.organisations.models import Organisation
+from zorgsleutel.people.models import Organisation
 
 PAGE_SIZE = 50
 LINK_EXPIRED = "link_expired"

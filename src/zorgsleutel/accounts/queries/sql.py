@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from django.db import connection
 
 from zorgsleutel.accounts.models import Membership
-from zorgsleutel.organisations.models import Organisation
+from zorgsleutel.people.models import Organisation
 
 if TYPE_CHECKING:
     from zorgsleutel.accounts.queries import Position

@@ -15,12 +15,12 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from zorgsleutel import policies
-from zorgsleutel.accounts.models import Membership, User
 from zorgsleutel.core import audit, clock
 from zorgsleutel.core.errors import Conflict, DomainError, NotFound
 from zorgsleutel.messaging.outbox import enqueue_mail
 from zorgsleutel.organisations.flows.operators import require_operator
 from zorgsleutel.organisations.models import Application, Organisation
+from zorgsleutel.people.models import Membership, User
 
 EIGHT_DIGITS = re.compile(r"^[0-9]{8}$")
 NINE_DIGITS = re.compile(r"^[0-9]{9}$")

@@ -9,11 +9,11 @@ from django.utils.translation import gettext_lazy as _
 
 from zorgsleutel import policies
 from zorgsleutel.accounts.flows import members
-from zorgsleutel.accounts.models import Membership, User
 from zorgsleutel.core import audit
 from zorgsleutel.core.errors import Conflict, DomainError
 from zorgsleutel.organisations.flows.operators import require_operator
 from zorgsleutel.organisations.models import Organisation
+from zorgsleutel.people.models import Membership, User
 
 KVK = re.compile(r"^[0-9]{8}$")
 

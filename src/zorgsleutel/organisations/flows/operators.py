@@ -6,9 +6,9 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 
 from zorgsleutel import policies
-from zorgsleutel.accounts.models import User
 from zorgsleutel.core import audit
 from zorgsleutel.core.errors import PermissionDenied
+from zorgsleutel.people.models import User
 
 
 def require_operator(actor: User | str, action: str) -> None:

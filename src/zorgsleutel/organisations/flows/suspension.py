@@ -8,11 +8,11 @@ from django.db import transaction
 from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
-from zorgsleutel.accounts.models import User
 from zorgsleutel.core import audit, clock
 from zorgsleutel.core.errors import Conflict, DomainError, NotFound
 from zorgsleutel.organisations.flows.operators import require_operator
 from zorgsleutel.organisations.models import Organisation
+from zorgsleutel.people.models import User
 
 
 def _locked(public_id) -> Organisation:

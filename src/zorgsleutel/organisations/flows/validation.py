@@ -13,7 +13,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 
 from zorgsleutel import policies
-from zorgsleutel.accounts.models import Membership, User
+from zorgsleutel.authn import challenges
 from zorgsleutel.cards import flows as cards
 from zorgsleutel.cards.purposes import Presentation
 from zorgsleutel.core import audit, clock
@@ -21,6 +21,7 @@ from zorgsleutel.core.errors import Conflict, DomainError, NotFound, PermissionD
 from zorgsleutel.mobileapp.models import AppDevice
 from zorgsleutel.organisations.flows.applications import validation_digest
 from zorgsleutel.organisations.models import Application, Organisation
+from zorgsleutel.people.models import Membership, User
 
 PURPOSE = "validate_organisation"
 
@@ -191,7 +192,7 @@ def _applicant_account(application: Application, identity) -> User:
     return user
 
 
-def validated_user(*, collected: cards.Collected) -> User:
+def validated_user(*, collected: challenges.Collected) -> User:
     """The administrator behind an accepted validation challenge the browser collected."""
     if collected.status != "accepted" or collected.purpose != PURPOSE:
         raise DomainError("not_validated", _("The organisation has not been validated."))

@@ -10,7 +10,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from zorgsleutel.core.errors import DomainError, PermissionDenied
-from zorgsleutel.web.forms import mark_errors
+from zorgsleutel.core.forms import mark_errors
 
 
 def show_error(form, error: DomainError) -> None:

@@ -1,0 +1,193 @@
+"""Cross-device challenges: a browser shows one, another device answers it, the browser collects.
+
+The app's QR login and the UZI card's presentation are the same shape, and whatever comes next
+(a smartcard login, single sign-on on a phone) will be too:
+
+  1. `start()` makes a challenge bound to the browser session that asked (by a hash of its key)
+     and to the host, with random bytes for the answering device to sign;
+  2. the capability that owns the kind verifies the answer and calls `answer()` inside its
+     transaction: accepted (with what it found) or refused (with why, in each language);
+  3. the browser's page polls one view (views.status). Most polls read one cache key: no
+     session, no row lock. Once answered, the session that asked collects the outcome exactly
+     once (`collect()`), and the finisher registered for its purpose turns it into the next
+     page: a login (sessions.complete_login), a validated applicant.
+
+`kind` says who answers (the app, a card); `purpose` what an accepted answer does. Capabilities
+register a purpose's finisher from their AppConfig.ready (`register_finisher`); authn imports
+no capability.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+
+from zorgsleutel.authn.models import Challenge
+from zorgsleutel.core import clock
+from zorgsleutel.core.errors import DomainError, NotFound
+
+# Purposes → their finisher: (request, Collected) → {"status": "ok", "next": url}, or
+# {"status": "refused", "message": ...}.
+_FINISHERS: dict[str, Callable] = {}
+
+
+def register_finisher(purpose: str, finish: Callable) -> None:
+    held = _FINISHERS.get(purpose)
+    if held is not None and held is not finish:
+        raise ValueError(f"challenge purpose {purpose!r} has a finisher already")
+    _FINISHERS[purpose] = finish
+
+
+def finisher(purpose: str) -> Callable:
+    return _FINISHERS[purpose]
+
+
+def session_hash(session_key: str) -> str:
+    return hashlib.sha256(("zs-challenge-session:" + session_key).encode()).hexdigest()
+
+
+def invalid() -> NotFound:
+    return NotFound(
+        "challenge_invalid", _("This code is not valid (any more). Start again on the page.")
+    )
+
+
+def start(
+    *,
+    kind: str,
+    session_key: str,
+    host: str,
+    ttl: timedelta,
+    prefix: str,
+    browser: str = "",
+    purpose: str = "",
+    subject: str = "",
+    code_alphabet: str = "",
+) -> Challenge:
+    """A challenge for this browser session. With `code_alphabet`, also an 8-character code
+    to type into a client (a collision, 1 in 31^8, draws another)."""
+    now = clock.now()
+    for _attempt in range(5):
+        code = "".join(secrets.choice(code_alphabet) for _ in range(8)) if code_alphabet else None
+        try:
+            with transaction.atomic():
+                return Challenge.objects.create(
+                    kind=kind,
+                    public_id=prefix + secrets.token_urlsafe(16),
+                    code=code,
+                    challenge=secrets.token_bytes(32),
+                    session_hash=session_hash(session_key),
+                    host=host[:200],
+                    browser=browser[:200],
+                    purpose=purpose,
+                    subject=subject,
+                    created_at=now,
+                    expires_at=now + ttl,
+                )
+        except IntegrityError:
+            continue
+    raise DomainError("try_again", _("Please try again."))  # pragma: no cover - 5 collisions
+
+
+def pending(kind: str, *, lock: bool = False, invalid_error=invalid, **lookup) -> Challenge:
+    """The open challenge of this kind (`public_id=` or `code=`), else `invalid_error()`."""
+    rows = Challenge.objects.select_for_update() if lock else Challenge.objects
+    challenge = rows.filter(kind=kind, **lookup).first()
+    if (
+        challenge is None
+        or challenge.status != Challenge.PENDING
+        or clock.now() >= challenge.expires_at
+    ):
+        raise invalid_error()
+    return challenge
+
+
+def messages_in_each_language(message) -> dict:
+    """A refusal as the browser's page will show it, whichever language it asks in."""
+    from django.conf import settings
+
+    out = {}
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            out[language] = str(message)
+    return out
+
+
+def answer(challenge: Challenge, *, result: dict, person=None, refusal=None) -> None:
+    """Record the answer, inside the caller's transaction (which holds the row lock): accepted,
+    or refused with `refusal` (a DomainError). The waiting page learns of it after the commit."""
+    if refusal is not None:
+        challenge.status = Challenge.REFUSED
+        challenge.result = {
+            "error": refusal.code,
+            "message": messages_in_each_language(refusal.message),
+        }
+    else:
+        challenge.status = Challenge.ACCEPTED
+        challenge.result = result
+        challenge.person = person
+    challenge.save(update_fields=["status", "result", "person"])
+    ttl = max(int((challenge.expires_at - clock.now()).total_seconds()), 0) + 60
+    done = challenge.public_id
+    transaction.on_commit(lambda: cache.set(_flag(done), "answered", ttl))
+
+
+def _flag(public_id: str) -> str:
+    return f"challenge-answered:{public_id}"
+
+
+def maybe_answered(public_id: str) -> bool:
+    """The waiting page's cheap poll: one cache read. False means "still waiting"."""
+    return cache.get(_flag(public_id)) is not None
+
+
+@dataclass(frozen=True)
+class Collected:
+    status: str  # "waiting" | "accepted" | "refused"
+    kind: str = ""
+    result: dict | None = None
+    purpose: str = ""
+    subject: str = ""
+    person: object = None
+
+    def refusal_message(self) -> str:
+        messages = (self.result or {}).get("message") or {}
+        return messages.get(translation.get_language() or "nl") or messages.get("nl", "")
+
+
+def collect(*, session_key: str, public_id: str) -> Collected:
+    """The browser that asked: the outcome, once (an accepted challenge is then used up); a
+    refusal stays readable. Another session, or a used challenge, is told it is invalid."""
+    with transaction.atomic():
+        challenge = (
+            Challenge.objects.select_for_update(of=("self",))
+            .select_related("person")
+            .filter(public_id=public_id[:40], session_hash=session_hash(session_key))
+            .first()
+        )
+        if challenge is None or challenge.status == Challenge.CONSUMED:
+            raise invalid()
+        if challenge.status == Challenge.PENDING:
+            if clock.now() >= challenge.expires_at:
+                raise NotFound("challenge_expired", _("The code has expired. Reload the page."))
+            return Collected("waiting", challenge.kind)
+        facts = (
+            challenge.kind,
+            challenge.result,
+            challenge.purpose,
+            challenge.subject,
+            challenge.person,
+        )
+        if challenge.status == Challenge.ACCEPTED:
+            challenge.status = Challenge.CONSUMED
+            challenge.save(update_fields=["status"])
+            return Collected("accepted", *facts)
+        return Collected("refused", *facts)

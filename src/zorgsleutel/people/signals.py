@@ -1,0 +1,12 @@
+"""Signals about people, for capabilities that keep something per person (Django's signals).
+
+`memberships_changed` is sent inside the transaction that accepted or deleted one of a person's
+memberships (accounts/flows/members.py); a receiver that raises undoes the change. The app IDs
+follow it (mobileapp/apps.py connects standing.rehome): accounts need not know the app.
+"""
+
+from __future__ import annotations
+
+from django.dispatch import Signal
+
+memberships_changed = Signal()  # sender: the flow's module name; person: the User
