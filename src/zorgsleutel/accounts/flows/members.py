@@ -173,11 +173,11 @@ def invite_member(
     acting = permissions.require(actor, "members.create", organisation)
     if not policies.may_grant(acting.role, role):
         audit.record(
-            "member.create",
+            "permission.denied",
             actor=actor,
             organisation=organisation,
             outcome=audit.DENIED,
-            details={"role": role},
+            details={"action": "members.create", "target_role": role},
         )
         raise PermissionDenied("role_not_allowed", _("You may not give this role."))
     unknown = set(application_roles or []) - set(organisation.application_roles or [])
