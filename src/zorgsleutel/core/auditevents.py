@@ -5,7 +5,7 @@ changes once events carry it. `audit.record()` refuses a name that is not here, 
 its type does not list, and an organisation on an event only operators read (see `check`).
 
 Who reads what:
-- operators (the platform log, `/console/audit`) read every event;
+- operators (the platform log, `/operator/audit`) read every event;
 - an organisation's administrators (`/beheer/<org>/audit`, permission `audit.view` in
   `policies.py`) read the events of a type marked ORGANISATION that were recorded for their
   organisation. An event about a person goes to every organisation where that person accepted
