@@ -21,7 +21,7 @@ def history(organisation, person):
         actor=manager, organisation=organisation, name="Piet", email="piet@zorggroep.nl"
     )
     audit.record(
-        "member.note",
+        "member.blocked",
         actor=manager,
         organisation=organisation,
         target="=HYPERLINK(1)",

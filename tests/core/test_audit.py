@@ -18,8 +18,12 @@ def test_events_form_a_chain_that_verifies():
         requestcontext.RequestContext(ip="192.0.2.7", user_agent="test")
     )
     try:
-        first = audit.record("thing.created", actor="cli", target="thing:1", details={"a": 1})
-        second = audit.record("thing.changed", actor="cli", target="thing:1", outcome=audit.FAILURE)
+        first = audit.record(
+            "application.rejected", actor="cli", target="thing:1", details={"reason": "a"}
+        )
+        second = audit.record(
+            "phone.notice_failed", actor="cli", target="thing:1", outcome=audit.FAILURE
+        )
     finally:
         requestcontext.reset(token)
     assert first.prev_hash == audit.GENESIS
@@ -31,7 +35,7 @@ def test_events_form_a_chain_that_verifies():
 
 @pytest.mark.django_db
 def test_the_application_cannot_change_or_delete_events():
-    event = audit.record("thing.created", actor="cli")
+    event = audit.record("operator.created", actor="cli")
     with pytest.raises(AppendOnlyError):
         event.save()
     with pytest.raises(AppendOnlyError):
@@ -43,7 +47,7 @@ def test_the_application_cannot_change_or_delete_events():
 
 
 def test_the_database_refuses_changes_below_the_application(audit_db_guard):
-    event = audit.record("thing.created", actor="cli")
+    event = audit.record("operator.created", actor="cli")
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("UPDATE core_auditevent SET action = 'x' WHERE id = %s", [event.pk])
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
@@ -53,7 +57,7 @@ def test_the_database_refuses_changes_below_the_application(audit_db_guard):
 @pytest.mark.django_db
 def test_tampering_is_detected_by_audit_verify(capsys):
     for n in range(5):
-        audit.record("thing.created", actor="cli", target=f"thing:{n}")
+        audit.record("operator.created", actor="cli", target=f"thing:{n}")
     call_command("audit", "verify")
     assert "5 event(s) verified" in capsys.readouterr().out
     with connection.cursor() as cursor:  # someone with raw SQL access (and no triggers)
@@ -65,7 +69,7 @@ def test_tampering_is_detected_by_audit_verify(capsys):
 @pytest.mark.django_db
 def test_a_deleted_event_is_detected():
     for n in range(3):
-        audit.record("thing.created", actor="cli", target=f"thing:{n}")
+        audit.record("operator.created", actor="cli", target=f"thing:{n}")
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM core_auditevent WHERE seq = 3")
     report = audit.verify_chain()
@@ -75,7 +79,7 @@ def test_a_deleted_event_is_detected():
 @pytest.mark.django_db
 def test_an_event_rolls_back_with_its_change():
     with pytest.raises(RuntimeError), transaction.atomic():
-        audit.record("thing.created", actor="cli")
+        audit.record("operator.created", actor="cli")
         raise RuntimeError("the change failed")
     assert not AuditEvent.objects.exists()
     assert audit.verify_chain().ok
@@ -88,7 +92,7 @@ def test_concurrent_writers_keep_one_linear_chain():
     def write(n: int) -> None:
         try:
             for i in range(10):
-                audit.record("thing.created", actor=f"writer:{n}", target=f"thing:{i}")
+                audit.record("operator.created", actor=f"writer:{n}", target=f"thing:{i}")
         except Exception as exc:
             errors.append(exc)
         finally:

@@ -1,4 +1,8 @@
-"""The organisation's audit log for its administrators: filters, pages and CSV export."""
+"""The organisation's audit log for its administrators: filters, pages and CSV export.
+
+`policies.py` says who opens the log (`audit.view`); `core/auditevents.py` which events each
+reader finds in it.
+"""
 
 from __future__ import annotations
 
@@ -30,8 +34,9 @@ def _day(value: str, end: bool = False):
     return timezone.make_aware(datetime.combine(day, time.max if end else time.min))
 
 
-def _filtered(organisation: Organisation, params) -> tuple:
-    events = audit.for_organisation(organisation)
+def _filtered(organisation: Organisation, reader: str, params) -> tuple:
+    """The events `reader` (the viewer's role) may read (core/auditevents.py), filtered."""
+    events = audit.for_organisation(organisation, reader=reader)
     filters = {
         "action": params.get("action", "").strip()[:80],
         "outcome": params.get("outcome", "") if params.get("outcome") in OUTCOMES else "",
@@ -62,8 +67,8 @@ def _names(events) -> dict[str, str]:
 @guard
 def audit_log(request, public_id):
     organisation = get_object_or_404(Organisation, public_id=public_id)
-    permissions.require(request.user, "audit.view", organisation)
-    events, filters = _filtered(organisation, request.GET)
+    acting = permissions.require(request.user, "audit.view", organisation)
+    events, filters = _filtered(organisation, acting.role, request.GET)
     page = Paginator(events, 100).get_page(request.GET.get("page", 1))
     names = _names(page.object_list)
     rows = [
@@ -97,8 +102,8 @@ class _Echo:
 @guard
 def audit_csv(request, public_id):
     organisation = get_object_or_404(Organisation, public_id=public_id)
-    permissions.require(request.user, "audit.view", organisation)
-    events, _filters = _filtered(organisation, request.GET)
+    acting = permissions.require(request.user, "audit.view", organisation)
+    events, _filters = _filtered(organisation, acting.role, request.GET)
     writer = csv.writer(_Echo())
     header = ["seq", "time", "actor", "action", "target", "outcome", "ip", "user_agent", "details"]
 

@@ -5,6 +5,9 @@ exists exactly when the change does. Each event stores the hash of the previous 
 head row is locked while appending, so concurrent writers are serialised and the chain never
 forks. `verify_chain()` recomputes every hash: an edited, deleted or inserted row breaks it.
 The events of one `record_for_person()` are appended under one lock of the head.
+
+Every event's type is in `core/auditevents.py` (its detail fields, who reads it); recording
+anything else raises there, before the chain is touched.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from typing import Any
 
 from django.db import connection, transaction
 
-from zorgsleutel.core import clock, requestcontext
+from zorgsleutel.core import auditevents, clock, requestcontext
 from zorgsleutel.core.models import AuditChainHead, AuditEvent
 
 GENESIS = "0" * 64
@@ -66,26 +69,28 @@ def record(
     details: dict | None = None,
 ) -> AuditEvent:
     """Append one event to the chain, in the caller's transaction."""
+    auditevents.check(action, details, for_organisation=organisation is not None)
     return _append([organisation], action, actor, target, outcome, details)[0]
 
 
-def record_for_person(action: str, *, person: Any, **kwargs) -> None:
+def record_for_person(
+    action: str,
+    *,
+    person: Any,
+    actor: Any = None,
+    target: Any = None,
+    outcome: str = SUCCESS,
+    details: dict | None = None,
+) -> None:
     """Record an event about one person once in each organisation where they accepted a
     membership (so every organisation's administrators see their own people's logins, and an
     organisation that only invited an address sees nothing of that person), or once without
     one. The events are appended together, under one lock of the chain head."""
-    organisation = kwargs.pop("organisation", None)
+    auditevents.check(action, details, for_organisation=True)
     organisations = [
         m.organisation for m in memberships_of(person) if getattr(m, "accepted_at", None)
-    ] or [organisation]
-    _append(
-        organisations,
-        action,
-        kwargs.get("actor"),
-        kwargs.get("target"),
-        kwargs.get("outcome", SUCCESS),
-        kwargs.get("details"),
-    )
+    ] or [None]
+    _append(organisations, action, actor, target, outcome, details)
 
 
 def memberships_of(person: Any) -> list:
@@ -211,6 +216,8 @@ def verify_chain() -> ChainReport:
     return ChainReport(True, checked)
 
 
-def for_organisation(organisation: Any):
-    """Events of one organisation, newest first."""
-    return AuditEvent.objects.filter(organisation=ref(organisation)).order_by("-seq")
+def for_organisation(organisation: Any, *, reader: str = auditevents.ADMINISTRATOR):
+    """The events of one organisation that `reader` (a role there) may read, newest first."""
+    return AuditEvent.objects.filter(
+        organisation=ref(organisation), action__in=auditevents.read_by(reader)
+    ).order_by("-seq")

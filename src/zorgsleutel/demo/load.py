@@ -83,7 +83,7 @@ def load(*, stdout=None) -> dict[str, int]:
                 )
                 if created:
                     audit.record(
-                        "membership.created",
+                        "member.created",
                         actor="demo",
                         organisation=organisation,
                         target=user,

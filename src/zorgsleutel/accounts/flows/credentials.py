@@ -121,22 +121,18 @@ def complete_setup(*, pending: PendingCode, code: str) -> User:
             )
         raise vaulterrors.verdict_error(verdict)
     try:
-        user, old_enrolment, purpose = _save(pending)
+        return _save(pending)
     except DomainError:
         # A parallel submission used the link first: forget the number confirmed for nothing.
         members.erase_phone(pending.enrolment, None)
         raise
-    if old_enrolment:
-        if purpose == LinkToken.PASSWORD_RESET:
-            notify_old_number(old_enrolment, user)
-        members.erase_phone(old_enrolment, user)
-    return user
 
 
 def notify_old_number(enrolment: str, user: User) -> None:
     """Recovery is loud: before the old enrolment is erased, the vault texts the old number
     that password and phone were changed (a fixed text). A vault that cannot send does not
-    stop the reset: the mail with *Dit was ik niet* is the record, and the failure is audited."""
+    stop the reset: the mail with *Dit was ik niet* is the record, and the failure is audited.
+    Runs after the reset commits (`_save`): a reset that rolls back changed nothing to tell."""
     try:
         vaultclient.get().notify(
             enrolment=enrolment, kind="credentials_changed", locale=user.language
@@ -163,7 +159,9 @@ def _accept_invited(user: User, token: LinkToken) -> None:
         members.accept(membership)
 
 
-def _save(pending: PendingCode) -> tuple[User, str, str]:
+def _save(pending: PendingCode) -> User:
+    """Save password and phone and use up the link, in one transaction; once it commits, the
+    old number is told (after a reset) and its enrolment erased, in that order."""
     with transaction.atomic():
         token = tokens.lock_open(pending.subject)
         if token is None:
@@ -175,26 +173,35 @@ def _save(pending: PendingCode) -> tuple[User, str, str]:
         old_enrolment = user.phone_enrolment if user.phone_enrolment != pending.enrolment else ""
         user.password = pending.password_hash
         user.phone_enrolment = pending.enrolment
+        details = {"hint": pending.hint}
         if token.purpose == LinkToken.ACTIVATION:
             user.state = User.ACTIVE
-            action = "account.activated"
             _accept_invited(user, token)
+            audit.record("account.activated", actor=user, target=user, details=details)
         else:
             user.auth_epoch += 1  # end every other session
-            action = "account.credentials_reset"
-            raw = tokens.issue(user=user, purpose=LinkToken.NOT_ME, ttl=policies.NOT_ME_LINK_TTL)
-            outbox.enqueue_mail(
-                template="credentials_changed",
-                to=user.email,
-                locale=user.language,
-                context={
-                    "name": user.name,
-                    "not_me": settings.SITE_URL + reverse("accounts:not_me", args=[raw]),
-                    "days": policies.NOT_ME_LINK_TTL.days,
-                },
-            )
+            _mail_not_me_link(user)
+            audit.record("account.credentials_reset", actor=user, target=user, details=details)
+            if old_enrolment:
+                transaction.on_commit(lambda: notify_old_number(old_enrolment, user))
         user.save(update_fields=["password", "phone_enrolment", "state", "auth_epoch"])
         token.used_at = clock.now()
         token.save(update_fields=["used_at"])
-        audit.record(action, actor=user, target=user, details={"hint": pending.hint})
-    return user, old_enrolment, token.purpose
+        if old_enrolment:
+            members.erase_phone(old_enrolment, user)  # after the notice, once this commits
+    return user
+
+
+def _mail_not_me_link(user: User) -> None:
+    """The mail after every reset, with its single-use *Dit was ik niet* link (notme.py)."""
+    raw = tokens.issue(user=user, purpose=LinkToken.NOT_ME, ttl=policies.NOT_ME_LINK_TTL)
+    outbox.enqueue_mail(
+        template="credentials_changed",
+        to=user.email,
+        locale=user.language,
+        context={
+            "name": user.name,
+            "not_me": settings.SITE_URL + reverse("accounts:not_me", args=[raw]),
+            "days": policies.NOT_ME_LINK_TTL.days,
+        },
+    )

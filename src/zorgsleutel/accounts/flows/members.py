@@ -173,11 +173,11 @@ def invite_member(
     acting = permissions.require(actor, "members.create", organisation)
     if not policies.may_grant(acting.role, role):
         audit.record(
-            "member.create",
+            "permission.denied",
             actor=actor,
             organisation=organisation,
             outcome=audit.DENIED,
-            details={"role": role},
+            details={"action": "members.create", "target_role": role},
         )
         raise PermissionDenied("role_not_allowed", _("You may not give this role."))
     unknown = set(application_roles or []) - set(organisation.application_roles or [])
@@ -350,7 +350,6 @@ def delete_member(*, actor: User, membership: Membership) -> None:
     next responsible organisation (or become their own)."""
     _target(actor, "members.delete", membership)
     organisation = membership.organisation
-    erase = ""
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=membership.user_id)
         membership = Membership.objects.select_for_update().get(pk=membership.pk)
@@ -369,8 +368,8 @@ def delete_member(*, actor: User, membership: Membership) -> None:
             # an account would tell the organisation that the address had none before.
             audit.record("account.anonymised", actor=actor, target=user)
             _reinvite_as_new(email, invitations)
-    if erase:
-        erase_phone(erase, user)
+            if erase:
+                erase_phone(erase, user)
 
 
 def _reinvite_as_new(email: str, invitations: list[Membership]) -> None:
@@ -435,7 +434,13 @@ def anonymise(user: User) -> None:
 
 
 def erase_phone(enrolment: str, user: User | None) -> None:
-    """Erase a vault enrolment after commit; a failure is audited for an operator to retry."""
+    """Erase a vault enrolment once the current transaction commits (at once outside one), so
+    that no transaction, however far out, can erase a number its rows still point at and then
+    roll back. A failure is audited for an operator to retry."""
+    transaction.on_commit(lambda: _erase_now(enrolment, user))
+
+
+def _erase_now(enrolment: str, user: User | None) -> None:
     try:
         vaultclient.get().erase(enrolment=enrolment)
     except vaultclient.VaultRefused as exc:

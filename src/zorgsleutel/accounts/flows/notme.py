@@ -49,7 +49,8 @@ def report_not_me(*, raw: str) -> list[Membership]:
         Membership.objects.filter(pk__in=[m.pk for m in blocked]).update(state=Membership.BLOCKED)
         # What the reset set is the intruder's: the password goes, the phone goes (after
         # commit), open links go; only a new Wachtwoord vergeten by the person brings them back.
-        erase = user.phone_enrolment
+        if user.phone_enrolment:
+            members.erase_phone(user.phone_enrolment, user)
         user.set_unusable_password()
         user.phone_enrolment = ""
         user.auth_epoch += 1
@@ -68,8 +69,6 @@ def report_not_me(*, raw: str) -> list[Membership]:
             _alert_managers(user, membership)
         if not blocked:
             audit.record("account.reported_not_me", actor=user, target=user)
-    if erase:
-        members.erase_phone(erase, user)
     return blocked
 
 

@@ -1,0 +1,154 @@
+"""Every audit event type: its name, the detail fields it may carry, and who reads it.
+
+The names are stored in the database and shown in the logs as they are, so a name never
+changes once events carry it. `audit.record()` refuses a name that is not here, a detail field
+its type does not list, and an organisation on an event only operators read (see `check`).
+
+Who reads what:
+- operators (the platform log, `/operator/audit`) read every event;
+- an organisation's administrators (`/beheer/<org>/audit`, permission `audit.view` in
+  `policies.py`) read the events of a type marked ORGANISATION that were recorded for their
+  organisation. An event about a person goes to every organisation where that person accepted
+  a membership (`audit.record_for_person`), never to one that only invited the address.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+OPERATOR, ADMINISTRATOR = "operator", "administrator"
+PLATFORM = frozenset({OPERATOR})
+ORGANISATION = frozenset({OPERATOR, ADMINISTRATOR})
+
+# What the audit log keeps of a presented card (cards/verification.summary) and of its challenge.
+_CARD = {"purpose", "subject", "means", "uzi_number", "ura", "pas_type", "role", "certificate"}
+
+# name                               readers        detail fields it may carry
+_TABLE: tuple[tuple[str, frozenset[str], set[str]], ...] = (
+    # --- Login with password + SMS code -------------------------------------------------------
+    ("login.throttled",                 PLATFORM,      {"wait"}),
+    ("login.password_failed",           ORGANISATION,  set()),  # anonymous for unknown addresses
+    ("login.refused",                   ORGANISATION,  {"state", "reason"}),
+    ("login.code_sent",                 PLATFORM,      {"hint"}),
+    ("login.code_resent",               PLATFORM,      set()),
+    ("login.code_failed",               ORGANISATION,  {"result"}),
+    ("login.succeeded",                 ORGANISATION,  {"acr", "amr"}),  # every means
+    ("sms.send_refused",                PLATFORM,      {"limits"}),
+    # --- Zorgsleutel app ----------------------------------------------------------------------
+    ("app.enrolment_started",           PLATFORM,      set()),
+    ("app.enrolment_refused",           ORGANISATION,  {"reason"}),
+    ("app.enrolled",                    ORGANISATION,  {"name"}),
+    ("app.bad_signature",               ORGANISATION,  set()),
+    ("app.wrong_pin",                   ORGANISATION,  {"left"}),
+    ("app.login_approved",              ORGANISATION,  set()),
+    ("app.revoked",                     ORGANISATION,  set()),  # by its owner
+    ("app.blocked",                     ORGANISATION,  set()),  # by the organisation (beheer)
+    ("app.unblocked",                   ORGANISATION,  set()),
+    ("app.deleted",                     ORGANISATION,  set()),
+    ("app.released",                    ORGANISATION,  set()),
+    # --- Cards presented (UZI card, smartcard) ------------------------------------------------
+    ("card.accepted",                   PLATFORM,      _CARD),
+    ("card.refused",                    PLATFORM,      _CARD | {"error"}),
+    ("card.forged_header",              PLATFORM,      {"peer", "challenge"}),
+    # --- A person's own account: activation, reset, Dit was ik niet ---------------------------
+    ("account.setup_code_sent",         PLATFORM,      {"purpose", "hint"}),
+    ("account.setup_code_wrong",        PLATFORM,      {"result"}),
+    ("account.activated",               PLATFORM,      {"hint"}),
+    ("account.credentials_reset",       PLATFORM,      {"hint"}),
+    ("account.reported_not_me",         ORGANISATION,  {"membership"}),
+    # The platform's log only: that deleting an invitation ended an account would tell the
+    # organisation the address had none before (accounts/flows/members.delete_member).
+    ("account.anonymised",              PLATFORM,      set()),
+    ("account.created",                 PLATFORM,      {"demo"}),  # demo data only
+    ("account.phone_set",               PLATFORM,      {"hint"}),  # demo data only
+    ("password_reset.requested",        PLATFORM,      {"mailed"}),  # never whether it is known
+    ("password_reset.refused",          PLATFORM,      {"limit"}),
+    ("password_reset.link_sent",        PLATFORM,      set()),
+    ("phone.notice_sent",               ORGANISATION,  set()),
+    ("phone.notice_failed",             PLATFORM,      {"error"}),  # for an operator to follow up
+    ("phone.erase_failed",              PLATFORM,      {"error", "enrolment"}),  # to retry
+    # --- Beheer: an organisation's members ----------------------------------------------------
+    ("member.created",                  ORGANISATION,  {"role", "application_roles",
+                                                        "first_manager", "validated_with"}),
+    ("member.imported",                 ORGANISATION,  {"role"}),
+    ("member.activation_resent",        ORGANISATION,  set()),
+    ("member.accepted",                 ORGANISATION,  set()),
+    ("member.role_changed",             ORGANISATION,  {"from", "to"}),
+    ("member.blocked",                  ORGANISATION,  set()),
+    ("member.unblocked",                ORGANISATION,  set()),
+    ("member.deleted",                  ORGANISATION,  set()),
+    ("permission.denied",               ORGANISATION,  {"action", "target_role"}),
+    ("apitoken.created",                ORGANISATION,  {"name"}),
+    ("apitoken.revoked",                ORGANISATION,  set()),
+    # --- Organisations ------------------------------------------------------------------------
+    ("organisation.created",            ORGANISATION,  {"kind", "kvk"}),
+    ("organisation.validated",          ORGANISATION,  {"ura", "uzi_number", "pas_type",
+                                                        "application", "means"}),
+    ("organisation.validation_resumed", ORGANISATION,  set()),
+    ("organisation.suspended",          ORGANISATION,  {"reason", "members"}),
+    ("organisation.reinstated",         ORGANISATION,  set()),
+    # --- The operator console, the command line ------------------------------------------------
+    ("application.submitted",           PLATFORM,      {"ura", "kvk"}),
+    ("application.approved",            PLATFORM,      set()),
+    ("application.link_renewed",        PLATFORM,      set()),
+    ("application.rejected",            PLATFORM,      {"reason"}),
+    ("operator.created",                PLATFORM,      set()),
+    ("mail.test_queued",                PLATFORM,      set()),
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class EventType:
+    name: str
+    readers: frozenset[str]
+    fields: frozenset[str]
+
+
+EVENT_TYPES: dict[str, EventType] = {
+    name: EventType(name, readers, frozenset(fields)) for name, readers, fields in _TABLE
+}
+
+
+class AuditVocabularyError(ValueError):
+    """An event the registry does not allow: a bug in the code that records it."""
+
+
+class UnknownEventType(AuditVocabularyError):
+    pass
+
+
+class UnknownDetailField(AuditVocabularyError):
+    pass
+
+
+class PlatformOnlyEvent(AuditVocabularyError):
+    """An event only operators read, recorded for an organisation (its administrators would
+    read it)."""
+
+
+def check(name: str, details: dict | None, *, for_organisation: bool) -> EventType:
+    """The type of an event about to be recorded; raises if the registry does not allow it.
+
+    It raises in production too: an event outside the registry has no rule for who reads it,
+    and a field outside it may carry what a log must not keep, so the change it belongs to
+    fails with it, as it does when the append itself fails (no change without its event).
+    """
+    event_type = EVENT_TYPES.get(name)
+    if event_type is None:
+        raise UnknownEventType(f"audit event type {name!r} is not in core/auditevents.py")
+    unknown = set(details or ()) - event_type.fields
+    if unknown:
+        raise UnknownDetailField(
+            f"audit event {name!r} carries no field {', '.join(sorted(unknown))}"
+            f" (it may carry: {', '.join(sorted(event_type.fields)) or 'none'})"
+        )
+    if for_organisation and ADMINISTRATOR not in event_type.readers:
+        raise PlatformOnlyEvent(f"audit event {name!r} is for operators only, not an organisation")
+    return event_type
+
+
+@functools.cache
+def read_by(reader: str) -> frozenset[str]:
+    """The names of the event types this reader (a role, or OPERATOR) may read."""
+    return frozenset(t.name for t in EVENT_TYPES.values() if reader in t.readers)
