@@ -14,7 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from zorgsleutel import policies
-from zorgsleutel.authn import challenges
+from zorgsleutel.authn import challenges, means
 from zorgsleutel.core import clock, ratelimit
 from zorgsleutel.core.errors import DomainError, RateLimited
 from zorgsleutel.core.pages import locale, render, show_error
@@ -168,8 +168,8 @@ def validate_app(request, token: str):
         return redirect("organisations:validate", token=token)
     started = app_flows.open_enrolment_for(actor=user, code=request.session.get(ENROL_CODE, ""))
     if started is None:
-        # the UZI card just proved this person (seed 003, stap 5): the highest assurance
-        started = app_flows.start_enrolment(actor=user, session_acr="high")
+        # the UZI card just proved this person (seed 003, stap 5): its assurance (cards/apps.py)
+        started = app_flows.start_enrolment(actor=user, session_acr=means.get("uzi").acr)
     request.session[ENROL_CODE] = started.code
     return render(
         request,
