@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from zorgsleutel.vault import crypto, gateways, hotpath, policies, writelock
 from zorgsleutel.vault.errors import VaultError
+from zorgsleutel.vault.models import Enrolment
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ def check_caps(
     by_number, by_enrolment = hotpath.sends_in_window(
         cursor,
         number_index=number_index,
-        enrolment_status="confirmed" if confirmed else "pending",
+        enrolment_status=Enrolment.CONFIRMED if confirmed else Enrolment.PENDING,
         enrolment_id=enrolment_id,
         since=now - policies.CAP_WINDOW,
     )
