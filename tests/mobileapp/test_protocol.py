@@ -19,6 +19,7 @@ from zorgsleutel.mobileapp.models import AppDevice, AppLoginChallenge
 
 pytestmark = pytest.mark.django_db(transaction=True)
 PIN = "123456"
+QR_CODE_INVALID = r"^Deze QR-code is niet \(meer\) geldig\. Laad de pagina opnieuw\.$"
 
 
 @pytest.fixture
@@ -47,8 +48,9 @@ def test_enrol_then_log_in_with_the_pin(enrolled):
     started, answer = _login(state)
     assert answer == {"result": "ok", "attempts_left": 3}
     assert flows.collect_login(session_key="browser-a", challenge_id=started.challenge_id) == user
-    with pytest.raises(DomainError):  # used once
+    with pytest.raises(DomainError) as used:  # used once
         flows.collect_login(session_key="browser-a", challenge_id=started.challenge_id)
+    assert used.value.code == "challenge_invalid"
 
 
 def test_an_enrolment_code_works_once_and_expires(server, person, tmp_path):
@@ -62,7 +64,7 @@ def test_an_enrolment_code_works_once_and_expires(server, person, tmp_path):
         name="a",
         out=io.StringIO(),
     )
-    with pytest.raises(client.ClientError, match=r"not valid|niet"):
+    with pytest.raises(client.ClientError, match=r"^Deze koppelcode is niet \(meer\) geldig\.$"):
         client.enrol(
             started.url,
             state=client.State(tmp_path / "b.json"),
@@ -75,7 +77,7 @@ def test_an_enrolment_code_works_once_and_expires(server, person, tmp_path):
     from zorgsleutel.mobileapp.models import AppEnrolment
 
     AppEnrolment.objects.filter(used_at=None).update(expires_at=clock.now() - timedelta(seconds=1))
-    with pytest.raises(client.ClientError):
+    with pytest.raises(client.ClientError, match=r"^Deze koppelcode is niet \(meer\) geldig\.$"):
         client.enrol(
             late.url,
             state=client.State(tmp_path / "c.json"),
@@ -98,7 +100,7 @@ def test_wrong_pins_count_down_and_block_after_three_then_a_manager_unblocks(
     ]
     device = AppDevice.objects.get(user=user)
     assert device.state == AppDevice.BLOCKED
-    with pytest.raises(client.ClientError, match=r"geblokkeerd|blocked"):
+    with pytest.raises(client.ClientError, match=r"^Deze app is geblokkeerd\. Vraag uw beheerder"):
         _login(state)  # even the right PIN
     admin = person("administrator")
     flows.set_device_state(
@@ -119,7 +121,7 @@ def test_a_revoked_device_is_refused(enrolled):
     user, state = enrolled
     device = AppDevice.objects.get(user=user)
     flows.revoke_own_device(actor=user, device_id=device.public_id)
-    with pytest.raises(client.ClientError, match=r"gekoppeld|linked"):
+    with pytest.raises(client.ClientError, match=r"^Deze app is niet \(meer\) gekoppeld\.$"):
         _login(state)
 
 
@@ -127,19 +129,20 @@ def test_expired_and_reused_challenges_are_refused(enrolled):
     _user, state = enrolled
     started = flows.start_login(session_key="b", host="portal.test", browser="x")
     AppLoginChallenge.objects.update(expires_at=clock.now() - timedelta(seconds=1))
-    with pytest.raises(client.ClientError):
+    with pytest.raises(client.ClientError, match=QR_CODE_INVALID):
         client.login(started.url, state=state, pin=PIN, yes=True, out=io.StringIO())
     started, answer = _login(state)
     assert answer["result"] == "ok"
-    with pytest.raises(client.ClientError):
+    with pytest.raises(client.ClientError, match=QR_CODE_INVALID):
         client.login(started.url, state=state, pin=PIN, yes=True, out=io.StringIO())
 
 
 def test_an_answer_only_logs_in_the_browser_that_asked(enrolled):
     _user, state = enrolled
     started, _answer = _login(state, session="victim-browser")
-    with pytest.raises(DomainError):
+    with pytest.raises(DomainError) as refused:
         flows.collect_login(session_key="attacker-browser", challenge_id=started.challenge_id)
+    assert refused.value.code == "challenge_invalid"
     assert flows.collect_login(session_key="victim-browser", challenge_id=started.challenge_id)
 
 

@@ -124,10 +124,11 @@ def test_the_operator_approves_and_the_applicant_gets_a_single_use_link(operator
 
 def test_rejection_needs_a_reason_which_the_applicant_receives(operator):
     application = applications.submit_application(data=data(), locale="nl")
-    with pytest.raises(DomainError):
+    with pytest.raises(DomainError) as refused:
         applications.reject_application(
             actor=operator, application_id=application.public_id, reason=" "
         )
+    assert refused.value.code == "reason_required"
     applications.reject_application(
         actor=operator, application_id=application.public_id, reason="KvK-nummer onbekend"
     )
@@ -142,12 +143,14 @@ def test_only_operators_decide(person):
     administrator = person(organisation, "administrator")
     application = applications.submit_application(data=data(), locale="nl")
     for flow in (applications.approve_application, applications.renew_validation_link):
-        with pytest.raises(PermissionDenied):
+        with pytest.raises(PermissionDenied) as refused:
             flow(actor=administrator, application_id=application.public_id)
-    with pytest.raises(PermissionDenied):
+        assert refused.value.code == "forbidden"
+    with pytest.raises(PermissionDenied) as refused:
         applications.reject_application(
             actor=administrator, application_id=application.public_id, reason="nee nee nee"
         )
+    assert refused.value.code == "forbidden"
     assert Application.objects.get().state == Application.SUBMITTED
     assert AuditEvent.objects.filter(action="permission.denied").count() == 3
 
