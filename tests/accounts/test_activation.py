@@ -152,15 +152,16 @@ def test_an_organisation_may_fix_its_domains(organisation, person):
     organisation.allowed_email_domains = ["zorggroep.nl"]
     organisation.save()
     manager = person(organisation, "manager")
-    with pytest.raises(DomainError, match=r"zorggroep\.nl"):
+    with pytest.raises(DomainError, match=r"zorggroep\.nl") as refused:
         members.invite_member(
             actor=manager, organisation=organisation, name="X", email="x@elders.nl"
         )
+    assert refused.value.code == "email_domain_not_allowed"
 
 
 def test_only_administrators_appoint_managers(organisation, person):
     manager = person(organisation, "manager")
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied) as refused:
         members.invite_member(
             actor=manager,
             organisation=organisation,
@@ -168,6 +169,7 @@ def test_only_administrators_appoint_managers(organisation, person):
             email="x@zorggroep.nl",
             role="manager",
         )
+    assert refused.value.code == "role_not_allowed"
     admin = person(organisation, "administrator")
     members.invite_member(
         actor=admin, organisation=organisation, name="X", email="x@zorggroep.nl", role="manager"
@@ -178,8 +180,9 @@ def test_members_and_outsiders_cannot_create_users(organisation, other_organisat
     member = person(organisation, "member")
     outsider = person(other_organisation, "manager")
     for actor in (member, outsider):
-        with pytest.raises(PermissionDenied):
+        with pytest.raises(PermissionDenied) as refused:
             members.invite_member(
                 actor=actor, organisation=organisation, name="X", email="y@zorggroep.nl"
             )
+        assert refused.value.code == "forbidden"
     assert not User.objects.filter(email="y@zorggroep.nl").exists()

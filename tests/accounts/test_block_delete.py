@@ -32,8 +32,9 @@ def test_managers_cannot_act_on_themselves(organisation, person):
     from zorgsleutel.core.errors import PermissionDenied
 
     manager = person(organisation, "manager")
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied) as refused:
         members.block_member(actor=manager, membership=manager.memberships.get())
+    assert refused.value.code == "not_yourself"
 
 
 def test_delete_last_membership_erases_phone_and_anonymises(
@@ -51,8 +52,9 @@ def test_delete_last_membership_erases_phone_and_anonymises(
     member.refresh_from_db()
     assert member.state == User.DELETED and member.name == "" and "weg@" not in member.email
     assert not member.has_usable_password() and member.phone_enrolment == ""
-    with pytest.raises(vaultclient.VaultRefused):
+    with pytest.raises(vaultclient.VaultRefused) as erased:
         vault_service.hint(enrolment=sent.enrolment)
+    assert erased.value.code == "unknown_enrolment"
     events = AuditEvent.objects.filter(target=f"user:{public_id}")
     assert {"member.deleted", "account.anonymised"} <= set(events.values_list("action", flat=True))
     assert not AuditEvent.objects.filter(details__icontains="weg@zorggroep.nl").exists()

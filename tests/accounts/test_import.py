@@ -60,7 +60,7 @@ def test_good_rows_are_imported_and_bad_rows_reported_by_line(csv_file, organisa
 
 def test_re_running_does_not_duplicate_people_or_mails(csv_file, organisation):
     for _ in range(2):
-        with pytest.raises(CommandError):
+        with pytest.raises(CommandError, match=r"^5 row\(s\) refused; the others were imported\.$"):
             call_command("import_users", str(csv_file), organisation=str(organisation.public_id))
     assert User.objects.filter(email__endswith="@zorggroep.nl").count() == 2
     assert OutboxMail.objects.count() == 2

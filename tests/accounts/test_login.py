@@ -114,8 +114,9 @@ def test_reset_sets_a_new_number_ends_other_sessions_and_notifies(
     assert "beheerder" in notice.body_text or "administrator" in notice.body_text
     import zorgsleutel.vaultclient as vc
 
-    with pytest.raises(vc.VaultRefused):
+    with pytest.raises(vc.VaultRefused) as erased:
         vault_service.hint(enrolment=old_enrolment)  # the old number is erased
+    assert erased.value.code == "unknown_enrolment"
     response = client.post(
         "/inloggen", {"email": "lid@zorggroep.nl", "password": "Ander-wachtwoord-2026"}
     )

@@ -100,8 +100,9 @@ def test_one_activation_link_submitted_fifty_times_activates_once(
 
     for pending, _ in pendings:
         if pending.enrolment != user.phone_enrolment:
-            with pytest.raises(vc.VaultRefused):
+            with pytest.raises(vc.VaultRefused) as erased:
                 vault_service.hint(enrolment=pending.enrolment)
+            assert erased.value.code == "unknown_enrolment"
 
 
 def test_fifty_parallel_increments_of_one_counter_give_fifty_numbers(clear_throttles):

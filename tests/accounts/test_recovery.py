@@ -47,8 +47,9 @@ def test_the_old_number_is_told_before_it_is_erased(
         "link 'Dit was ik niet' in de e-mail die wij u stuurden, of neem contact op met uw "
         "beheerder."
     )
-    with pytest.raises(vc.VaultRefused):
+    with pytest.raises(vc.VaultRefused) as erased:
         vault_service.hint(enrolment=old)  # and then erased
+    assert erased.value.code == "unknown_enrolment"
     assert AuditEvent.objects.filter(action="phone.notice_sent").exists()
 
 

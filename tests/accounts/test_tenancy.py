@@ -17,7 +17,7 @@ from zorgsleutel.accounts.api.auth import issue_token
 from zorgsleutel.accounts.flows import members
 from zorgsleutel.accounts.models import LinkToken, Membership, User
 from zorgsleutel.core import audit
-from zorgsleutel.core.errors import PermissionDenied
+from zorgsleutel.core.errors import NotFound, PermissionDenied
 from zorgsleutel.core.models import AuditEvent
 from zorgsleutel.messaging.models import OutboxMail
 
@@ -208,7 +208,7 @@ def test_nobody_accepts_someone_elses_invitation(api, victim, person, organisati
     _invite(api, "medewerker@zorggroep.nl")
     membership = Membership.objects.get(user=victim, state="invited")
     intruder = person(organisation, "member", email="ander@zorggroep.nl")
-    with pytest.raises(Exception) as refused:
+    with pytest.raises(NotFound) as refused:
         members.accept_invitation(actor=intruder, membership=membership)
     assert refused.value.code == "invalid_link"
     assert Membership.objects.get(pk=membership.pk).state == "invited"

@@ -54,7 +54,7 @@ def test_english_mail(smtp_transport, run_worker):
 
 
 def test_nothing_is_sent_for_a_change_that_rolled_back(smtp_transport, run_worker):
-    with pytest.raises(RuntimeError), transaction.atomic():
+    with pytest.raises(RuntimeError, match="the change failed"), transaction.atomic():
         outbox.enqueue_mail(template="test", to="anna@demozorg.nl", context={})
         raise RuntimeError("the change failed")
     run_worker()

@@ -124,10 +124,11 @@ def test_the_operator_approves_and_the_applicant_gets_a_single_use_link(operator
 
 def test_rejection_needs_a_reason_which_the_applicant_receives(operator):
     application = applications.submit_application(data=data(), locale="nl")
-    with pytest.raises(DomainError):
+    with pytest.raises(DomainError) as refused:
         applications.reject_application(
             actor=operator, application_id=application.public_id, reason=" "
         )
+    assert refused.value.code == "reason_required"
     applications.reject_application(
         actor=operator, application_id=application.public_id, reason="KvK-nummer onbekend"
     )
@@ -142,12 +143,14 @@ def test_only_operators_decide(person):
     administrator = person(organisation, "administrator")
     application = applications.submit_application(data=data(), locale="nl")
     for flow in (applications.approve_application, applications.renew_validation_link):
-        with pytest.raises(PermissionDenied):
+        with pytest.raises(PermissionDenied) as refused:
             flow(actor=administrator, application_id=application.public_id)
-    with pytest.raises(PermissionDenied):
+        assert refused.value.code == "forbidden"
+    with pytest.raises(PermissionDenied) as refused:
         applications.reject_application(
             actor=administrator, application_id=application.public_id, reason="nee nee nee"
         )
+    assert refused.value.code == "forbidden"
     assert Application.objects.get().state == Application.SUBMITTED
     assert AuditEvent.objects.filter(action="permission.denied").count() == 3
 
@@ -184,17 +187,23 @@ def test_the_console_is_closed_to_everyone_else(client, person, login_as):
 
 def test_the_form_is_limited_per_client_address(client):
     """policies.APPLICATION_RATE_LIMIT (10/h): the form mails the applicant, so one address
-    cannot make it mail without end; another address is not slowed."""
+    cannot make it mail without end; another address is not slowed. (A fixed window of an
+    hour: the clock stands at the hour's start, so the window cannot end halfway.)"""
+    from datetime import UTC, datetime
+
     from django.core.cache import cache
     from django.test import Client
 
+    from zorgsleutel.core import clock
+
     cache.clear()
-    answers = [
-        client.post("/organisatie/aanmelden", {**FORM, "ura": f"900006{n:02d}"}).status_code
-        for n in range(11)
-    ]
-    assert answers == [302] * 10 + [429]
-    assert Application.objects.count() == 10
-    other = Client(REMOTE_ADDR="192.0.2.44")
-    assert other.post("/organisatie/aanmelden", {**FORM, "ura": "90000699"}).status_code == 302
+    with clock.frozen(datetime.now(UTC).replace(minute=0, second=0, microsecond=0)):
+        answers = [
+            client.post("/organisatie/aanmelden", {**FORM, "ura": f"900006{n:02d}"}).status_code
+            for n in range(11)
+        ]
+        assert answers == [302] * 10 + [429]
+        assert Application.objects.count() == 10
+        other = Client(REMOTE_ADDR="192.0.2.44")
+        assert other.post("/organisatie/aanmelden", {**FORM, "ura": "90000699"}).status_code == 302
     cache.clear()

@@ -42,10 +42,11 @@ def test_an_operator_creates_a_business_customer_and_invites_its_manager():
 def test_non_operators_cannot(organisation):
     user = User.objects.create(email="m@zorggroep.nl", name="M", state=User.ACTIVE)
     Membership.objects.create(user=user, organisation=organisation, role="administrator")
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied) as refused:
         create_business_customer(
             actor=user, name="X", kvk_number="12121212", manager_name="X", manager_email="x@x.nl"
         )
+    assert refused.value.code == "forbidden"
     assert not Organisation.objects.filter(kvk_number="12121212").exists()
 
 

@@ -335,8 +335,9 @@ def test_platform_actions_are_for_operators_only(two_care_providers, actor_kind)
         assert own_organisation.is_suspended
     else:
         for flow in flows:
-            with pytest.raises(PermissionDenied):
+            with pytest.raises(PermissionDenied) as refused:
                 flow()
+            assert refused.value.code == "forbidden"
         own_organisation.refresh_from_db()
         assert not own_organisation.is_suspended
         assert Application.objects.get().state == Application.SUBMITTED

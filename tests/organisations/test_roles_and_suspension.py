@@ -48,16 +48,18 @@ def test_the_last_administrator_stays(care, person):
     second = person(care, "administrator")
     members.change_role(actor=first, membership=Membership.objects.get(user=second), role="member")
     # `first` is now the only administrator: nobody can take that away (not even themselves).
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied) as refused:
         members.change_role(
             actor=first, membership=Membership.objects.get(user=first), role="member"
         )
+    assert refused.value.code == "not_yourself"
     # Another administrator appears, gets blocked: `first` is still the only active one.
     third = person(care, "administrator")
     members.block_member(actor=first, membership=Membership.objects.get(user=third))
     manager = person(care, "manager")
-    with pytest.raises(PermissionDenied):  # a manager never acts on an administrator
+    with pytest.raises(PermissionDenied) as refused:  # a manager never acts on an administrator
         members.delete_member(actor=manager, membership=Membership.objects.get(user=first))
+    assert refused.value.code == "role_not_allowed"
     assert Membership.objects.get(user=first).role == "administrator"
 
 
@@ -97,11 +99,13 @@ def test_suspension_ends_sessions_refuses_logins_and_actions(
             email=worker.email, password="Sterk-wachtwoord-2026", ip="1.2.3.4"
         )
     assert refused.value.code == "organisation_suspended"
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied) as refused:
         members.block_member(actor=admin, membership=Membership.objects.get(user=worker))
+    assert refused.value.code == "forbidden"
     assert User.objects.get(pk=worker.pk).state == User.ACTIVE
-    with pytest.raises(DomainError):
+    with pytest.raises(DomainError) as refused:
         suspension.suspend_organisation(actor=operator, public_id=care.public_id, reason="Nogmaals")
+    assert refused.value.code == "already_suspended"
     suspension.reinstate_organisation(actor=operator, public_id=care.public_id)
     assert policies.login_allowed(worker)
     actions = list(

@@ -60,8 +60,9 @@ def test_forwarded_for_does_not_make_a_peer_trusted(trusted, nginx_pki):
         HTTP_X_FORWARDED_FOR="127.0.0.1",
         HTTP_X_REAL_IP="127.0.0.1",
     )
-    with pytest.raises(clientcert.UntrustedProxy):
+    with pytest.raises(clientcert.UntrustedProxy) as refused:
         clientcert.client_certificate(forged)
+    assert refused.value.code == "untrusted_proxy"
     proxied = request_from(
         "127.0.0.1", nginx_pki.card.escaped_pem, HTTP_X_FORWARDED_FOR="203.0.113.9"
     )
@@ -70,8 +71,9 @@ def test_forwarded_for_does_not_make_a_peer_trusted(trusted, nginx_pki):
 
 def test_nothing_is_trusted_by_default(settings, nginx_pki):
     settings.UZI_TRUSTED_PROXIES = []
-    with pytest.raises(clientcert.UntrustedProxy):
+    with pytest.raises(clientcert.UntrustedProxy) as refused:
         clientcert.client_certificate(request_from("127.0.0.1", nginx_pki.card.escaped_pem))
+    assert refused.value.code == "untrusted_proxy"
 
 
 @pytest.mark.parametrize(
@@ -96,15 +98,17 @@ def test_malformed_header_from_a_trusted_proxy(trusted, value, caplog):
 
 def test_two_certificates_in_one_header_are_malformed(trusted, nginx_pki):
     both = nginx_pki.card.escaped_pem + nginx_pki.stranger.escaped_pem
-    with pytest.raises(clientcert.MalformedCertificate):
+    with pytest.raises(clientcert.MalformedCertificate) as malformed:
         clientcert.client_certificate(request_from("127.0.0.1", both))
+    assert malformed.value.code == "malformed_certificate"
 
 
 def test_truncated_certificate_is_malformed(trusted, nginx_pki):
     pem = urllib.parse.unquote(nginx_pki.card.escaped_pem)
     cut = pem[:200] + pem[-30:]
-    with pytest.raises(clientcert.MalformedCertificate):
+    with pytest.raises(clientcert.MalformedCertificate) as malformed:
         clientcert.client_certificate(request_from("127.0.0.1", urllib.parse.quote(cut)))
+    assert malformed.value.code == "malformed_certificate"
 
 
 @pytest.mark.parametrize(
@@ -130,8 +134,9 @@ def test_trusted_addresses_and_networks(settings, nginx_pki, proxies, peer, beli
     if believed:
         assert clientcert.client_certificate(request) == nginx_pki.card.certificate
     else:
-        with pytest.raises(clientcert.UntrustedProxy):
+        with pytest.raises(clientcert.UntrustedProxy) as refused:
             clientcert.client_certificate(request)
+        assert refused.value.code == "untrusted_proxy"
 
 
 def test_header_name_comes_from_settings(trusted, nginx_pki):

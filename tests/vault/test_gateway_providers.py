@@ -454,34 +454,68 @@ def test_http_refusals_raise_without_number_or_code(
 
 
 @pytest.mark.parametrize(
-    "options",
+    ("options", "refusal"),
     [
-        {"url": "ftp://sms.example/send"},
-        {"url": "file:///etc/passwd"},
-        {"url": "sms.example/send"},
-        {"url": "https://sms.example", "method": "GET"},
-        {"url": "https://sms.example", "auth": {"token": "x"}},
-        {"url": "https://sms.example", "auth": {"basic": ["only-user"]}},
-        {"url": "https://sms.example", "auth": {"bearer": "x"}, "headers": {"Authorization": "y"}},
-        {"url": "https://sms.example", "body_template": '{"to": {to}}'},
-        {"url": "https://sms.example", "timeout": 0},
-        {"url": "https://sms.example", "headers": {"X-Retries": 3}},
-        {"url": "https://sms.example", "success_statuses": ["200"]},
-        {"url": "https://sms.example", "retries": 3},
+        ({"url": "ftp://sms.example/send"}, "url must be an http(s) URL"),
+        ({"url": "file:///etc/passwd"}, "url must be an http(s) URL"),
+        ({"url": "sms.example/send"}, "url must be an http(s) URL"),
+        ({"url": "https://sms.example", "method": "GET"}, "method must be POST, PUT or PATCH"),
+        (
+            {"url": "https://sms.example", "auth": {"token": "x"}},
+            'auth is {"basic": [user, password]} or {"bearer": token}',
+        ),
+        (
+            {"url": "https://sms.example", "auth": {"basic": ["only-user"]}},
+            'auth is {"basic": [user, password]} or {"bearer": token}',
+        ),
+        (
+            {
+                "url": "https://sms.example",
+                "auth": {"bearer": "x"},
+                "headers": {"Authorization": "y"},
+            },
+            "give auth or an Authorization header, not both",
+        ),
+        (
+            {"url": "https://sms.example", "body_template": '{"to": {to}}'},
+            "body_template is not JSON once filled in",
+        ),
+        ({"url": "https://sms.example", "timeout": 0}, "timeout must be a positive number"),
+        (
+            {"url": "https://sms.example", "headers": {"X-Retries": 3}},
+            "headers maps names to strings",
+        ),
+        (
+            {"url": "https://sms.example", "success_statuses": ["200"]},
+            "success_statuses lists HTTP statuses",
+        ),
+        ({"url": "https://sms.example", "retries": 3}, "unknown options ['retries']"),
     ],
 )
-def test_http_refuses_a_bad_configuration(options):
-    with pytest.raises(ImproperlyConfigured):
+def test_http_refuses_a_bad_configuration(options, refusal):
+    with pytest.raises(ImproperlyConfigured, match=re.escape(f"SMS gateway 'http': {refusal}")):
         HttpGateway(alias="http", **options)
 
 
 @pytest.mark.parametrize(
-    ("backend", "options"),
+    ("backend", "options", "refusal"),
     [
-        (CmComGateway, {}),
-        (CmComGateway, {"product_token": CM_TOKEN, "url": "file:///tmp/x"}),
-        (TwilioGateway, {"account_sid": "not-a-sid", "auth_token": "t"}),
-        (TwilioGateway, {"account_sid": TWILIO_SID}),
+        (CmComGateway, {}, "product_token is required"),
+        (
+            CmComGateway,
+            {"product_token": CM_TOKEN, "url": "file:///tmp/x"},
+            "url must be an http(s) URL",
+        ),
+        (
+            TwilioGateway,
+            {"account_sid": "not-a-sid", "auth_token": "t"},
+            "account_sid (AC...) and auth_token are required",
+        ),
+        (
+            TwilioGateway,
+            {"account_sid": TWILIO_SID},
+            "account_sid (AC...) and auth_token are required",
+        ),
         (
             TwilioGateway,
             {
@@ -490,11 +524,12 @@ def test_http_refuses_a_bad_configuration(options):
                 "from": "a",
                 "messaging_service_sid": "MGx",
             },
+            "give from or messaging_service_sid, not both",
         ),
     ],
 )
-def test_providers_refuse_a_bad_configuration(backend, options):
-    with pytest.raises(ImproperlyConfigured):
+def test_providers_refuse_a_bad_configuration(backend, options, refusal):
+    with pytest.raises(ImproperlyConfigured, match=re.escape(f"SMS gateway 'x': {refusal}")):
         backend(alias="x", **options)
 
 

@@ -128,11 +128,13 @@ class VaultClient:
     def _call(self, method: str, path: str, payload: dict | None = None) -> dict:
         body = b"" if payload is None else json.dumps(payload).encode()
         full_path = self._prefix + path
+        # Signed once: a retry carries the same nonce, so the vault applies a request at most
+        # once. Had it already received the first try, it refuses the retry as a replay.
+        headers = signing.sign_headers(
+            client=self._client_id, key=self._key, method=method, path=full_path, body=body
+        )
+        headers["Content-Type"] = "application/json"
         for attempt in (1, 2):
-            headers = signing.sign_headers(
-                client=self._client_id, key=self._key, method=method, path=full_path, body=body
-            )
-            headers["Content-Type"] = "application/json"
             try:
                 conn = self._connection()
                 reused = self._local.reused
@@ -142,7 +144,7 @@ class VaultClient:
                 self._local.reused = True
             except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
                 # A kept-alive connection the server had closed while idle: retry once on a
-                # fresh connection (with a new nonce). A fresh connection is never retried.
+                # fresh connection (same nonce, see above). A fresh connection is never retried.
                 self._drop_connection()
                 if attempt == 2 or not reused:
                     raise VaultUnavailable("the vault closed the connection") from None
@@ -164,6 +166,8 @@ class VaultClient:
         if 400 <= status < 500 and status != 401 and isinstance(data, dict):
             extra = {k: v for k, v in data.items() if k not in ("error", "message")}
             raise VaultRefused(status, data.get("error", "refused"), data.get("message", ""), extra)
+        if status == 401 and data.get("error") == "replayed":  # only a retry repeats a nonce
+            raise VaultUnavailable("the vault closed the connection after receiving the request")
         if status == 401:
             raise VaultUnavailable(f"the vault refused our credentials ({data.get('error')})")
         raise VaultUnavailable(f"the vault answered {status}")

@@ -1,0 +1,154 @@
+"""The card API's rate limits (cards/api.py, policies.CARD_RATE_LIMITS = {"per_ip": "60/m",
+"answers_per_challenge": "5/m"}): requests per client address, answers per challenge.
+
+Fixed windows of a minute, counted on the frozen clock: each test starts at a minute's first
+second and moves the clock to the next minute to show that a refusal lasts that minute only.
+The challenges are real (an approved applicant opens the validation page, seed 003) and so is
+the card that answers (a certificate of a test UZI hierarchy and its private key).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from django.core.cache import cache
+from django.test import Client
+
+from applicants import URA, UZI, approved_application
+from zorgsleutel import cardprotocol
+from zorgsleutel.core import clock
+from zorgsleutel.organisations.models import Application
+from zorgsleutel.uzi import testca
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+API = "/api/card/v1/challenges"
+JUNK = {"certificates": ["not a certificate"], "signature": "AA", "algorithm": "rsa-pkcs1-sha256"}
+RATE_LIMITED = {
+    "error": "rate_limited",
+    "message": "Te veel verzoeken. Probeer het over 60 seconden opnieuw.",
+    "retry_after": 60,
+}
+
+
+@pytest.fixture(scope="module")
+def hierarchy():
+    return testca.TestHierarchy.generate()
+
+
+@pytest.fixture(scope="module")
+def card_key():
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+@pytest.fixture(autouse=True)
+def trust(hierarchy, settings, tmp_path):
+    hierarchy.write_trust(tmp_path / "trust")
+    settings.UZI_TRUST_DIR = tmp_path / "trust"
+    settings.UZI_TLS_URL = ""
+
+
+@pytest.fixture(autouse=True)
+def minute():
+    """The clock frozen at the first second of a minute; the counters start empty."""
+    cache.clear()
+    with clock.frozen(datetime.now(UTC).replace(second=0, microsecond=0)):
+        yield
+    cache.clear()
+
+
+@pytest.fixture
+def validation_path(db):
+    _application, url = approved_application()
+    return "/" + url.split("/", 3)[3]
+
+
+def open_page(browser: Client, path: str) -> dict:
+    """The applicant's validation page: the challenge's code and status URL."""
+    html = browser.get(path).content.decode()
+    code = re.search(r'id="card-code">([A-Z0-9-]+)<', html).group(1)
+    status = re.search(r'data-status-url="([^"]+)"', html).group(1).replace("&amp;", "&")
+    return {"code": code, "status": status}
+
+
+def signed_answer(info: dict, hierarchy, key) -> dict:
+    """The applicant's card over this challenge: its certificate and its signature."""
+    certificate = testca.issue_card_certificate(
+        key.public_key(), ca=hierarchy.zorgverlener, ura=URA, uzi_number=UZI, name="Jan Test"
+    )
+    message = cardprotocol.message(
+        challenge_id=info["id"], challenge=cardprotocol.unb64(info["challenge"]), host=info["host"]
+    )
+    signature = key.sign(message, padding.PKCS1v15(), hashes.SHA256())
+    return {
+        "certificates": [testca.pem(certificate)],
+        "signature": cardprotocol.b64(signature),
+        "algorithm": "rsa-pkcs1-sha256",
+    }
+
+
+def answer(card_client: Client, challenge_id: str, body: dict):
+    return card_client.post(f"{API}/{challenge_id}/answer", body, content_type="application/json")
+
+
+def test_one_address_gets_60_requests_a_minute(validation_path):
+    page = open_page(Client(), validation_path)
+    card_client = Client(REMOTE_ADDR="192.0.2.10")
+    reads = [card_client.get(f"{API}/{page['code']}") for _ in range(61)]
+    assert [read.status_code for read in reads] == [200] * 60 + [429]
+    assert reads[-1].json() == RATE_LIMITED
+    # Answers count against the same budget: refused before the card is looked at.
+    info = reads[0].json()
+    assert answer(card_client, info["id"], JUNK).status_code == 429
+    # Another address is not slowed.
+    other = Client(REMOTE_ADDR="192.0.2.11")
+    assert other.get(f"{API}/{page['code']}").status_code == 200
+    assert answer(other, info["id"], JUNK).json()["error"] == "malformed"
+    # The next minute the first address may ask again.
+    clock.advance(timedelta(minutes=1))
+    assert card_client.get(f"{API}/{page['code']}").status_code == 200
+
+
+def test_an_ipv6_client_is_counted_by_its_64_network(validation_path):
+    """policies.IPV6_LIMIT_PREFIX = 64: walking the addresses of one's own /64 gives no budget."""
+    page = open_page(Client(), validation_path)
+    reads = [
+        Client(REMOTE_ADDR=f"2001:db8:1:2::{n:x}").get(f"{API}/{page['code']}").status_code
+        for n in range(1, 62)
+    ]
+    assert reads == [200] * 60 + [429]
+    assert Client(REMOTE_ADDR="2001:db8:1:3::1").get(f"{API}/{page['code']}").status_code == 200
+
+
+def test_a_challenge_takes_5_answers_a_minute_from_all_addresses_together(
+    validation_path, hierarchy, card_key
+):
+    browser = Client()
+    page = open_page(browser, validation_path)
+    owner = Client(REMOTE_ADDR="192.0.2.20")
+    info = owner.get(f"{API}/{page['code']}").json()
+    # Unreadable answers leave the challenge open; from six addresses, each well within its
+    # own budget, the sixth is refused: the limit is the challenge's.
+    answers = [answer(Client(REMOTE_ADDR=f"192.0.2.{30 + n}"), info["id"], JUNK) for n in range(6)]
+    assert [(a.status_code, a.json()["error"]) for a in answers] == [(400, "malformed")] * 5 + [
+        (429, "rate_limited")
+    ]
+    assert answers[-1].json() == RATE_LIMITED
+    # That minute the owner's right answer is refused too, and changes nothing.
+    assert answer(owner, info["id"], signed_answer(info, hierarchy, card_key)).json() == (
+        RATE_LIMITED
+    )
+    assert browser.get(page["status"]).json()["status"] == "waiting"
+    # Another challenge is not slowed.
+    other = owner.get(f"{API}/{open_page(Client(), validation_path)['code']}").json()
+    assert answer(owner, other["id"], JUNK).json()["error"] == "malformed"
+    # The next minute the owner's card answers the first challenge and validates.
+    clock.advance(timedelta(minutes=1))
+    accepted = answer(owner, info["id"], signed_answer(info, hierarchy, card_key))
+    assert accepted.status_code == 200 and accepted.json()["status"] == "accepted"
+    assert browser.get(page["status"]).json()["status"] == "ok"
+    assert Application.objects.get().state == Application.VALIDATED
