@@ -326,36 +326,55 @@ def _managed_device(actor: User, action: str, device_id: str, organisation) -> A
     return device
 
 
-# action → (state before, state after); "relink" releases a removed app so the person may
-# link a new one (policies.may_link_app).
-_TRANSITIONS = {
-    "block": ({AppDevice.ACTIVE, AppDevice.BLOCKED}, AppDevice.BLOCKED),
-    "unblock": ({AppDevice.ACTIVE, AppDevice.BLOCKED}, AppDevice.ACTIVE),
-    "delete": ({AppDevice.ACTIVE, AppDevice.BLOCKED}, AppDevice.REVOKED),
-    "relink": ({AppDevice.REVOKED}, AppDevice.RELEASED),
-}
-_EVENTS = {
-    "block": "app.blocked",
-    "unblock": "app.unblocked",
-    "delete": "app.deleted",
-    "relink": "app.released",
+@dataclass(frozen=True)
+class _Action:
+    permission: str  # policies.PERMISSIONS
+    allowed_from: frozenset
+    new_state: str
+    event: str  # core/auditevents.py
+
+
+# Beheer's actions on an app ID; "relink" releases a removed app so the person may link a new
+# one (policies.may_link_app).
+_ACTIONS = {
+    "block": _Action(
+        "apps.block",
+        frozenset({AppDevice.ACTIVE, AppDevice.BLOCKED}),
+        AppDevice.BLOCKED,
+        "app.blocked",
+    ),
+    "unblock": _Action(
+        "apps.unblock",
+        frozenset({AppDevice.ACTIVE, AppDevice.BLOCKED}),
+        AppDevice.ACTIVE,
+        "app.unblocked",
+    ),
+    "delete": _Action(
+        "apps.delete",
+        frozenset({AppDevice.ACTIVE, AppDevice.BLOCKED}),
+        AppDevice.REVOKED,
+        "app.deleted",
+    ),
+    "relink": _Action(
+        "apps.relink", frozenset({AppDevice.REVOKED}), AppDevice.RELEASED, "app.released"
+    ),
 }
 
 
 def set_device_state(*, actor: User, organisation, device_id: str, action: str) -> AppDevice:
     """Beheer (seed 003): blokkeren, deblokkeren, verwijderen of a member's app ID, and letting
     the person link a new app after a removal."""
-    device = _managed_device(actor, f"apps.{action}", device_id, organisation)
-    allowed_from, new_state = _TRANSITIONS[action]
+    step = _ACTIONS[action]
+    device = _managed_device(actor, step.permission, device_id, organisation)
     with transaction.atomic():
         device = AppDevice.objects.select_for_update().get(pk=device.pk)
-        if device.state not in allowed_from:
+        if device.state not in step.allowed_from:
             if device.state in (AppDevice.REVOKED, AppDevice.RELEASED):
                 raise Conflict("device_revoked", _("This app has been removed."))
             raise Conflict("device_not_removed", _("Remove the app first."))
-        device.state = new_state
+        device.state = step.new_state
         if action == "unblock":
             device.wrong_pins = 0
         device.save(update_fields=["state", "wrong_pins"])
-        audit.record(_EVENTS[action], actor=actor, organisation=organisation, target=device)
+        audit.record(step.event, actor=actor, organisation=organisation, target=device)
     return device
