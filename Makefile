@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# As root: apt-get install what a goal needs; otherwise print the one line to run (never fails).
+SYSTEM_PACKAGES := scripts/system-packages
 
 .PHONY: run test test-vault test-portal lint format bench messages clean
 
@@ -16,9 +18,11 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	touch $(STAMP)
 
 run: $(STAMP)
+	$(SYSTEM_PACKAGES) run
 	DEBUG=$${DEBUG:-1} $(BIN)/zorgsleutel run
 
 test: $(STAMP)
+	$(SYSTEM_PACKAGES) test
 	DEBUG=1 $(BIN)/python -m pytest tests/vault -p no:cacheprovider --ds=zorgsleutel.vault.settings $(PYTEST_ARGS)
 	DEBUG=1 $(BIN)/python -m pytest tests --ignore=tests/vault -p no:cacheprovider --ds=zorgsleutel.settings $(PYTEST_ARGS)
 
@@ -32,6 +36,7 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix src tests bench
 
 messages: $(STAMP)
+	$(SYSTEM_PACKAGES) messages
 	cd src/zorgsleutel && DEBUG=1 ../../$(BIN)/zorgsleutel makemessages -l nl --no-obsolete && DEBUG=1 ../../$(BIN)/zorgsleutel compilemessages
 
 bench: $(STAMP)

@@ -1,12 +1,15 @@
 """Helpers shared by the test sessions (importable as `support`; pytest puts tests/ on the path).
 
-ZS_STRICT=1 (set by .ci/run) turns every "component missing" skip into a failure, so CI can
-never go green by skipping the browser, SMTP or PostgreSQL tests.
+A test that needs a system package (Chromium, nginx, SoftHSM2, …) asks `require()`: when it is
+missing the test skips with the one apt-get line of scripts/system-packages, the list `make test`
+installs as root. ZS_STRICT=1 (set by .ci/run) turns that skip into a failure, so CI can never go
+green by skipping the browser, card or proxy tests.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import re
@@ -14,24 +17,41 @@ import shutil
 import socket
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 
 STRICT = os.environ.get("ZS_STRICT", "") == "1"
+SYSTEM_PACKAGES = Path(__file__).resolve().parents[1] / "scripts" / "system-packages"
+CHROMIUM = "/usr/bin/chromium"  # Debian's; Playwright's own browser download is never used
+
+
+@functools.cache
+def install_line() -> str:
+    """The apt-get line for the system packages `make test` still lacks ('' when none)."""
+    result = subprocess.run(
+        [SYSTEM_PACKAGES, "--hint", "test"], capture_output=True, text=True, check=False
+    )
+    return result.stdout.strip()
 
 
 def require(condition: bool, what: str) -> None:
-    """Skip when a component is missing locally; fail in CI (ZS_STRICT=1)."""
+    """Skip when a system component is missing locally; fail in CI (ZS_STRICT=1)."""
     if condition:
         return
+    line = install_line()
+    message = f"{what} is missing; install the system packages first: {line}"
+    if not line:  # installed as far as dpkg knows, yet not where the tests look
+        message = f"{what} is missing (the packages scripts/system-packages lists are installed)"
     if STRICT:
-        pytest.fail(f"required component missing: {what}")
-    pytest.skip(f"component missing: {what}")
+        pytest.fail(message)
+    pytest.skip(message)
 
 
-def require_binary(name: str, path: str | None = None, package: str | None = None) -> str:
+def require_binary(name: str, path: str | None = None) -> str:
+    """The path of a program from a system package, or skip (fail under ZS_STRICT=1)."""
     found = path if path and os.path.exists(path) else shutil.which(name)
-    require(bool(found), f"{name} (apt-get install {package or name})")
+    require(bool(found), name)
     return found or ""
 
 

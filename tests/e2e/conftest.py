@@ -13,10 +13,9 @@ from pathlib import Path
 import pytest
 
 from proxy.nginx import nginx_pki, nginx_proxy  # noqa: F401
-from support import require_binary
+from support import CHROMIUM, require_binary
 from uzi.softhsm_fixtures import softhsm, uzi_test_ca, uzi_trust_settings  # noqa: F401
 
-CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(os.environ.get("ZS_ARTIFACTS", "test-artifacts"))
 
 # Playwright's sync API runs an event loop in this thread; Django's ORM is used synchronously.

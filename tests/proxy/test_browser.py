@@ -11,11 +11,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from support import require_binary
+from support import CHROMIUM, require_binary
 
 pytestmark = [pytest.mark.urls("proxy.urls"), pytest.mark.browser]
 
-CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 
 

@@ -7,11 +7,12 @@ shows what happens to a request that reaches it directly (from 127.0.0.1) with a
 from __future__ import annotations
 
 import http.client
-import shutil
 import subprocess
 import urllib.parse
 
 import pytest
+
+from support import require_binary
 
 pytestmark = pytest.mark.urls("proxy.urls")
 
@@ -100,9 +101,7 @@ def test_a_forged_header_straight_to_the_portal_is_refused(proxy, live_server, c
 
 def test_nginx_names_the_uzi_ca_as_acceptable_issuer(proxy):
     """optional_no_ca verifies nothing, but the CA list still goes to the browser as a hint."""
-    openssl = shutil.which("openssl")
-    if openssl is None:
-        pytest.skip("openssl command not installed (only this check needs it)")
+    openssl = require_binary("openssl")
     result = subprocess.run(
         [openssl, "s_client", "-connect", f"127.0.0.1:{proxy.uzi_port}"],
         input="",

@@ -99,7 +99,7 @@ def softhsm(uzi_test_ca, tmp_path_factory) -> SoftHsmCards:
 
     if "softhsm" not in _state:
         hsm = SoftHsm(tmp_path_factory.mktemp("softhsm"))
-        require(hsm.installed, "softhsm2 (apt-get install softhsm2)")
+        require(hsm.installed, "SoftHSM2")
         hsm.library()
         _state["softhsm"] = SoftHsmCards(softhsm=hsm, ca=uzi_test_ca)
     return _state["softhsm"]

@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.test import Client
 
-from support import require_binary
+from support import CHROMIUM, require_binary
 
 DOCS = ["/api/v1/docs", "/api/app/v1/docs", "/api/card/v1/docs"]
 SCHEMAS = {
@@ -20,7 +20,6 @@ SCHEMAS = {
     "/api/app/v1/openapi.json": "Zorgsleutel app protocol",
     "/api/card/v1/openapi.json": "Zorgsleutel card protocol",
 }
-CHROMIUM = "/usr/bin/chromium"
 
 
 @pytest.mark.parametrize("path", DOCS)
