@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # As root: apt-get install what a goal needs; otherwise print the one line to run (never fails).
 SYSTEM_PACKAGES := scripts/system-packages
 
-.PHONY: run test test-vault test-portal lint format bench messages clean
+.PHONY: run test lint format bench messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

@@ -86,7 +86,7 @@ def test_fifty_failures_elsewhere_do_not_slow_the_victims_own_browser(client, vi
 def test_without_a_device_cookie_the_attackers_failures_do_slow_down(victim, sms_code):
     _attack(50)
     answer = Client().post("/inloggen", {"email": VICTIM, "password": PASSWORD})
-    assert answer.status_code == 429
+    assert (answer.status_code, answer["Retry-After"]) == (429, "2")
     assert "Te veel pogingen. Probeer het over 2 seconden opnieuw." in answer.content.decode()
 
 

@@ -101,6 +101,7 @@ def test_one_address_gets_60_requests_a_minute(validation_path):
     reads = [card_client.get(f"{API}/{page['code']}") for _ in range(61)]
     assert [read.status_code for read in reads] == [200] * 60 + [429]
     assert reads[-1].json() == RATE_LIMITED
+    assert reads[-1]["Retry-After"] == "60"
     # Answers count against the same budget: refused before the card is looked at.
     info = reads[0].json()
     assert answer(card_client, info["id"], JUNK).status_code == 429

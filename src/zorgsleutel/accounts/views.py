@@ -42,7 +42,7 @@ def login_view(request):
     if request.user.is_authenticated:
         return redirect("accounts:home")
     form = forms.LoginForm(request.POST or None)
-    status = 200
+    status, refusal = 200, None
     if request.method == "POST" and form.is_valid():
 
         def keep(held: PendingCode) -> None:  # in the flow's transaction
@@ -59,10 +59,11 @@ def login_view(request):
             )
         except DomainError as error:
             show_error(form, error)
-            status = error.status if isinstance(error, RateLimited) else 200
+            if isinstance(error, RateLimited):
+                status, refusal = error.status, error
         else:
             return _code_page(request, forms.CodeForm(), started)
-    return render(request, "accounts/login.html", {"form": form}, status=status)
+    return render(request, "accounts/login.html", {"form": form}, status=status, refusal=refusal)
 
 
 def _code_page(request, form, held: PendingCode):
@@ -214,13 +215,14 @@ reset_view, reset_code_view = _setup_views(LinkToken.PASSWORD_RESET, "reset", "r
 @require_http_methods(["GET", "POST"])
 def forgot_password_view(request):
     form = forms.ForgotPasswordForm(request.POST or None)
-    status = 200
+    status, refusal = 200, None
     if request.method == "POST" and form.is_valid():
         try:
             reset.request_reset(email=form.cleaned_data["email"], ip=client_ip(request))
         except RateLimited as error:  # this client only; the same for every address
             show_error(form, error)
-            status = error.status
+            status, refusal = error.status, error
         else:
             return render(request, "accounts/forgot_password_sent.html")
-    return render(request, "accounts/forgot_password.html", {"form": form}, status=status)
+    context = {"form": form}
+    return render(request, "accounts/forgot_password.html", context, status=status, refusal=refusal)

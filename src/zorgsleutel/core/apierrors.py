@@ -13,7 +13,10 @@ from zorgsleutel.core.errors import DomainError
 def install(api: NinjaAPI) -> None:
     @api.exception_handler(DomainError)
     def domain_error(request: HttpRequest, exc: DomainError):
-        return api.create_response(request, exc.as_dict(), status=exc.status)
+        response = api.create_response(request, exc.as_dict(), status=exc.status)
+        for name, value in exc.headers().items():
+            response[name] = value
+        return response
 
     @api.exception_handler(ValidationError)
     def validation_error(request: HttpRequest, exc: ValidationError):

@@ -24,6 +24,11 @@ class DomainError(Exception):
         data.update(self.extra)
         return data
 
+    def headers(self) -> dict[str, str]:
+        """HTTP headers the answer carries: `Retry-After` when the error says when to retry."""
+        wait = self.extra.get("retry_after")
+        return {"Retry-After": str(int(wait))} if wait else {}
+
 
 class PermissionDenied(DomainError):
     status = 403

@@ -18,10 +18,21 @@ def show_error(form, error: DomainError) -> None:
     form.add_error(error.field if error.field in form.fields else None, str(error.message))
 
 
-def render(request, template: str, context: dict | None = None, status: int = 200):
+def render(
+    request,
+    template: str,
+    context: dict | None = None,
+    status: int = 200,
+    refusal: DomainError | None = None,
+):
+    """Django's render; a form's errors marked for NL Design System; a `refusal`'s headers
+    (Retry-After) on the answer."""
     if context and "form" in context:
         mark_errors(context["form"])
-    return django_render(request, template, context, status=status)
+    response = django_render(request, template, context, status=status)
+    for name, value in (refusal.headers() if refusal is not None else {}).items():
+        response[name] = value
+    return response
 
 
 def locale() -> str:

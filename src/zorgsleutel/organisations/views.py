@@ -42,7 +42,7 @@ def prepare(request):
 def apply(request):
     """Stap 2 Aanvraagformulier invullen."""
     form = forms.ApplicationForm(request.POST or None)
-    status = 200
+    status, refusal = 200, None
     if request.method == "POST" and form.is_valid():
         try:
             ratelimit.hit(
@@ -51,13 +51,14 @@ def apply(request):
             application = applications.submit_application(data=form.application(), locale=locale())
         except RateLimited as error:
             show_error(form, error)
-            status = 429
+            status, refusal = 429, error
         except DomainError as error:
             show_error(form, error)
         else:
             request.session["zs_application"] = application.applicant_email
             return redirect("organisations:applied")
-    return render(request, "organisations/apply.html", {"form": form, "step": 2}, status=status)
+    context = {"form": form, "step": 2}
+    return render(request, "organisations/apply.html", context, status=status, refusal=refusal)
 
 
 def applied(request):
