@@ -153,3 +153,20 @@ def test_a_challenge_takes_5_answers_a_minute_from_all_addresses_together(
     assert accepted.status_code == 200 and accepted.json()["status"] == "accepted"
     assert browser.get(page["status"]).json()["status"] == "ok"
     assert Application.objects.get().state == Application.VALIDATED
+
+
+def test_the_tls_path_keeps_the_same_limits(validation_path, settings):
+    """nginx's TLS path answers a challenge too (cards/views.py): 5 answers a minute per
+    challenge, whoever sends them, and the address's budget of the card API."""
+    settings.UZI_TRUSTED_PROXIES = ["127.0.0.1"]
+    page = open_page(Client(), validation_path)
+    challenge_id = page["status"].rsplit("/", 1)[-1]
+    proxied = Client(REMOTE_ADDR="127.0.0.1")
+    answers = [proxied.get(f"/uzi/tls/{challenge_id}?next=/") for _ in range(6)]
+    assert [a.status_code for a in answers] == [400] * 5 + [429]  # no certificate sent, then
+    assert answers[-1]["Retry-After"] == "60"
+    assert (
+        "Te veel verzoeken. Probeer het over 60 seconden opnieuw." in answers[-1].content.decode()
+    )
+    with clock.frozen(clock.now() + timedelta(minutes=1)):
+        assert proxied.get(f"/uzi/tls/{challenge_id}?next=/").status_code == 400

@@ -14,11 +14,13 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from zorgsleutel import policies
 from zorgsleutel.authn import challenges
 from zorgsleutel.cards import flows
-from zorgsleutel.core import audit, clientcert
-from zorgsleutel.core.errors import DomainError
+from zorgsleutel.core import audit, clientcert, ratelimit
+from zorgsleutel.core.errors import DomainError, RateLimited
 from zorgsleutel.core.pages import render
+from zorgsleutel.core.requestcontext import client_ip, limit_key
 
 
 @never_cache
@@ -28,6 +30,11 @@ def tls_present(request, challenge_id: str):
     if not url_has_allowed_host_and_scheme(back, allowed_hosts=None) or not back.startswith("/"):
         back = "/"
     try:
+        # The card API's limits hold here too: per client address, answers per challenge.
+        ratelimit.hit("card-ip", limit_key(client_ip(request)), policies.CARD_RATE_LIMITS["per_ip"])
+        ratelimit.hit(
+            "card-answer", challenge_id[:40], policies.CARD_RATE_LIMITS["answers_per_challenge"]
+        )
         certificate = clientcert.client_certificate(request)
         if certificate is None:
             raise DomainError(
@@ -46,6 +53,8 @@ def tls_present(request, challenge_id: str):
             details={"peer": error.peer, "challenge": challenge_id[:40]},
         )
         return render(request, "cards/tls_result.html", {"error": error}, status=403)
+    except RateLimited as error:
+        return render(request, "cards/tls_result.html", {"error": error}, 429, refusal=error)
     except DomainError as error:
         # A refused card is shown by the page that waits for the verdict; anything else here.
         if challenges.maybe_answered(challenge_id[:40]):
