@@ -9,8 +9,8 @@
   signs them. `Browser`: cookies and forms behind the TLS proxy. `enrol_numbers`: confirmed or
   pending phone enrolments with their codes, read from the vault's dev outbox.
 - `CpuSnapshot`, `cpu_groups`: CPU seconds per group of processes, from /proc.
-- `percentile`, `latency_ms`; `machine`, `versions`, `new_report`, `run_and_report`: the
-  report's frame (--json or the script's summary; exit status 2 when it could not run).
+- `percentile`, `latency_ms`; `machine`, `versions`, `new_report`, `run_main`: the report's
+  frame (--json or the script's summary; exit status 1 on problems, 2 when it could not run).
 """
 
 from __future__ import annotations
@@ -47,6 +47,8 @@ BATCH = 100  # numbers per enrolment batch: last two digits 00..99, so hints are
 CODE = re.compile(r"\b([0-9]{6})\b")
 CSRF_INPUT = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
 MAX_ERROR_SAMPLES = 10
+PASSWORD = "Bench-wachtwoord-2026"  # noqa: S105 (benchmark people in a throw-away database)
+VAULT_THREADS = int(os.environ.get("VAULT_THREADS") or 4)  # as `zorgsleutel vault serve`
 DEV_GATEWAY = "zorgsleutel.vault.gateways.dev.DevOutboxGateway"
 # Settings of the environment that must not leak into the servers the scripts start.
 STRIP_ENV = (
@@ -121,8 +123,21 @@ def add_database_options(parser: argparse.ArgumentParser, *, redis: bool = False
         )
 
 
-def check_database_options(parser: argparse.ArgumentParser, options: argparse.Namespace) -> None:
-    """Only local servers: 'sqlite' or postgres://…@127.0.0.1/…, redis://127.0.0.1…."""
+def add_vault_options(parser: argparse.ArgumentParser, prefix: str = "") -> None:
+    """--[prefix]workers and --[prefix]threads of the vault, as `zorgsleutel vault serve`."""
+    parser.add_argument(f"--{prefix}workers", type=int, default=2, help="vault workers [2]")
+    parser.add_argument(
+        f"--{prefix}threads",
+        type=int,
+        default=VAULT_THREADS,
+        help="vault threads per worker; 1 = sync workers [$VAULT_THREADS or 4]",
+    )
+
+
+def parse_options(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
+    """The options, the database options checked: only local servers ('sqlite' or
+    postgres://…@127.0.0.1/…, redis://127.0.0.1…)."""
+    options = parser.parse_args(argv)
     options.database_url = options.database_url or "sqlite"
     if options.database_url != "sqlite":
         parts = urllib.parse.urlsplit(options.database_url)
@@ -132,6 +147,7 @@ def check_database_options(parser: argparse.ArgumentParser, options: argparse.Na
         parts = urllib.parse.urlsplit(options.redis_url)
         if parts.scheme != "redis" or parts.hostname not in LOCAL_HOSTS:
             parser.error("--redis-url must be redis://127.0.0.1:PORT/N")
+    return options
 
 
 class ScratchPostgres:
@@ -276,9 +292,11 @@ class _Server:
                 time.sleep(0.1)
         raise BenchError(f"the {self.name} did not answer within {seconds:.0f} s:\n{self.log()}")
 
-    def log(self) -> str:
+    def log(self, name: str = "") -> str:
+        """The tail of its log (or of the log file `name` in the work directory)."""
+        path = self.workdir / name if name else self.log_path
         try:
-            return self.log_path.read_text(errors="replace")[-3000:]
+            return path.read_text(errors="replace")[-3000:]
         except OSError:
             return ""
 
@@ -359,10 +377,14 @@ class Portal(_Server):
 
         django.setup()
 
-    def start(self, *, workers: int = 2, threads: int = 4, seconds: float = 60) -> None:
-        from zorgsleutel.runner import _gunicorn  # exactly how `zorgsleutel run` starts it
+    def start(
+        self, *, workers: int = 2, threads: int = 4, seconds: float = 60, app="zorgsleutel.wsgi"
+    ) -> None:
+        """gunicorn exactly as `zorgsleutel run` starts it (with another WSGI `app`: the same
+        server around that application); waits until it answers."""
+        from zorgsleutel.runner import _gunicorn
 
-        self.command = _gunicorn("zorgsleutel.wsgi", self.port, workers, threads)
+        self.command = _gunicorn(app, self.port, workers, threads)
 
         def ready() -> bool:
             conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
@@ -981,20 +1003,27 @@ def speaker(quiet: bool) -> Callable[..., None]:
     return (lambda *a: None) if quiet else (lambda *a: print(*a, flush=True))
 
 
-def run_and_report(
-    options: argparse.Namespace,
+def run_main(
+    argv: list[str] | None,
+    parse_args: Callable[[list[str] | None], argparse.Namespace],
     run: Callable[[argparse.Namespace], dict],
     print_summary: Callable[[dict], None],
-) -> dict | None:
-    """Run the benchmark and print its report (JSON with --json, else the summary); None when
-    it could not run (why is on stderr: exit status 2)."""
+    problems: Callable[[dict], list[str]] = lambda report: [],
+) -> int:
+    """A benchmark's command: run it and print its report (JSON with --json, else the summary).
+    Exit status 0; 1 when the report has `problems` (said on stderr: answers that were not as
+    expected, work not done in time); 2 when it could not run."""
+    options = parse_args(argv)
     try:
         report = run(options)
     except BenchError as exc:
         print(f"benchmark failed: {exc}", file=sys.stderr)
-        return None
+        return 2
     if options.json:
         print(json.dumps(report, indent=2, ensure_ascii=False))
     else:
         print_summary(report)
-    return report
+    found = problems(report)
+    for problem in found:
+        print(problem, file=sys.stderr)
+    return 1 if found else 0

@@ -60,6 +60,7 @@ from _common import (
     CODE,
     CSRF_INPUT,
     MAX_ERROR_SAMPLES,
+    PASSWORD,
     BenchError,
     Browser,
     CpuSnapshot,
@@ -67,7 +68,7 @@ from _common import (
     SignedConnection,
     add_database_options,
     add_members,
-    check_database_options,
+    add_vault_options,
     cpu_groups,
     enrol_numbers,
     hint,
@@ -76,12 +77,12 @@ from _common import (
     model,
     new_report,
     other_warning,
+    parse_options,
     process_cpu,
-    run_and_report,
+    run_main,
     speaker,
 )
 
-PASSWORD = "Bench-wachtwoord-2026"  # noqa: S105 (benchmark people in a throw-away database)
 ORGANISATION = "Benchzorg"
 REDIRECTS = (301, 302, 303, 307, 308)
 FORM_ACTION = re.compile(rb'\baction="([^"]*)"')
@@ -672,13 +673,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--portal-threads", type=int, default=4, help="threads per worker; 1 = sync [4]"
     )
-    parser.add_argument("--vault-workers", type=int, default=2, help="vault workers [2]")
-    parser.add_argument(
-        "--vault-threads",
-        type=int,
-        default=int(os.environ.get("VAULT_THREADS") or 4),
-        help="vault threads per worker [$VAULT_THREADS or 4]",
-    )
+    add_vault_options(parser, prefix="vault-")
     parser.add_argument("--gunicorn-args", default="", help="extra portal GUNICORN_CMD_ARGS")
     parser.add_argument(
         "--keep-alive",
@@ -700,8 +695,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--goal", type=float, default=30.0, help="logins/s per core [30]")
     parser.add_argument("--goal-ratio", type=float, default=0.65, help="of the hash bound [0.65]")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
-    options = parser.parse_args(argv)
-    check_database_options(parser, options)
+    options = parse_options(parser, argv)
     if not 1 <= options.clients <= BATCH:
         parser.error("--clients must be 1..100 (each owns its own last-two-digit slots)")
     if options.people > 20_000:
@@ -803,16 +797,15 @@ def describe_servers(options: argparse.Namespace, scratch: Scratch) -> dict:
     }
 
 
-def main(argv: list[str] | None = None) -> int:
-    options = parse_args(argv)
-    report = run_and_report(options, run, print_summary)
-    if report is None:
-        return 2
+def problems(report: dict) -> list[str]:
     result = report["result"]
     if result["errors"] or result["warmup_errors"] or result["not_run"]:
-        print("some logins failed or did not run (see above)", file=sys.stderr)
-        return 1
-    return 0
+        return ["some logins failed or did not run (see above)"]
+    return []
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_main(argv, parse_args, run, print_summary, problems)
 
 
 if __name__ == "__main__":

@@ -53,14 +53,15 @@ from _common import (
     Scratch,
     SignedConnection,
     add_database_options,
-    check_database_options,
+    add_vault_options,
     cpu_groups,
     enrol_numbers,
     listening_pids,
     machine,
     other_warning,
+    parse_options,
     percentile,
-    run_and_report,
+    run_main,
 )
 
 DEV_CLIENT = "portal"
@@ -389,13 +390,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--client", default=DEV_CLIENT, help="signing client id [portal]")
     parser.add_argument("--key", default=DEV_KEY, help="signing key [the dev key]")
     add_database_options(parser)
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers [2]")
-    parser.add_argument(
-        "--threads",
-        type=int,
-        default=int(os.environ.get("VAULT_THREADS") or 4),
-        help="threads per worker; 1 = sync worker [$VAULT_THREADS or 4, as `vault serve`]",
-    )
+    add_vault_options(parser)
     parser.add_argument(
         "--gunicorn-args", default="", help="extra gunicorn options (GUNICORN_CMD_ARGS)"
     )
@@ -421,7 +416,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="keep the own vault in DEBUG for the timed phase too (Django logs every query)",
     )
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
-    options = parser.parse_args(argv)
+    options = parse_options(parser, argv)
     options.max_attempts = 5  # vault policies.CODE_MAX_ATTEMPTS
     options.scratch = []  # the scratch PostgreSQL database (its backends count)
     if not 0 <= options.wrong < options.max_attempts:
@@ -430,8 +425,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         host = urllib.parse.urlsplit(options.url).hostname
         if urllib.parse.urlsplit(options.url).scheme != "http" or host not in LOCAL_HOSTS:
             parser.error("--url must be http://127.0.0.1:PORT (this benchmark stays local)")
-    else:
-        check_database_options(parser, options)
     if options.clients < 1 or options.challenges < options.clients * (options.warmup + 1):
         parser.error("need at least --warmup + 1 challenges per client")
     if options.challenges > 50_000:
@@ -497,19 +490,17 @@ def run(options: argparse.Namespace) -> dict:
             raise BenchError(f"{exc}\n--- the vault's log (tail) ---\n{vault.log()}") from exc
 
 
-def main(argv: list[str] | None = None) -> int:
-    options = parse_args(argv)
-    report = run_and_report(options, run, print_summary)
-    if report is None:
-        return 2
+def problems(report: dict) -> list[str]:
     result = report["result"]
     if result["errors"] or result["warmup_errors"]:
-        print(f"{result['errors']} verification(s) did not answer as expected", file=sys.stderr)
-        return 1
+        return [f"{result['errors']} verification(s) did not answer as expected"]
     if result["not_run"]:
-        print(f"{result['not_run']} verification(s) not run (time bound)", file=sys.stderr)
-        return 1
-    return 0
+        return [f"{result['not_run']} verification(s) not run (time bound)"]
+    return []
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_main(argv, parse_args, run, print_summary, problems)
 
 
 if __name__ == "__main__":
