@@ -1,7 +1,7 @@
 """Benchmark: an activation campaign of 50,000 imported people, delivered over SMTP (not a test).
 
 Everything runs on 127.0.0.1 with a fresh temporary database (SQLite, or a scratch PostgreSQL
-database with --database-url postgres://...), removed at the end:
+database with --database-url postgres://...), removed at the end (bench/_common.py):
 
 1. Setup (timed separately): a CSV of --users people (name,email,role) is imported with
    `zorgsleutel import-users FILE --organisation URA --send-activation-at T`, T a minute ahead:
@@ -14,12 +14,14 @@ database with --database-url postgres://...), removed at the end:
    smtp://127.0.0.1:PORT). When --kill-at (half) of the mails have arrived, one worker gets
    SIGKILL; --restart-after seconds later it is started again, as a supervisor would, first
    running `zorgsleutel mail requeue` as `zorgsleutel run` does at start (cut-off 15 minutes).
-4. When the queue has nothing due any more, mails the killed worker left in 'sending' are still
+4. When the queue has nothing due any more, mails the killed worker left in 'sending' (killed
+   after its claim) or 'pending' (killed after taking the task, before the claim) are still
    stranded (the stock cut-off is 15 minutes). The operator's action is then measured honestly:
-   wait until those claims are --requeue-after seconds old (default 60 s, well above the 15 s
-   SMTP timeout, so no live worker can still be sending them) and re-queue them with exactly
-   that cut-off: `tasks.requeue_stranded(older_than=...)` through `zorgsleutel shell -c`, the
-   function behind `zorgsleutel mail requeue`. The worker then delivers them.
+   wait until those mails, claims and the dead worker's task rows are --requeue-after seconds old
+   (default 60 s, well above the 15 s SMTP timeout, so no live worker can still be sending them)
+   and re-queue them with exactly that cut-off: `tasks.requeue_stranded(older_than=...)` through
+   `zorgsleutel shell -c`, the function behind `zorgsleutel mail requeue`. The worker then
+   delivers them.
 5. Check: every outbox row's Message-ID received exactly once; lost (never received), doubled
    (received more than once) and unknown Message-IDs are errors, as are outbox rows not 'sent'
    and task rows left 'RUNNING' by the killed worker.
@@ -37,27 +39,35 @@ Results and how they were measured: docs/benchmarks.md.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import json
 import os
 import re
-import shlex
 import signal
 import subprocess
 import sys
-import tempfile
 import time
-import urllib.parse
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from login import Databases, Portal, cpu_groups, versions
-from vault_verify import LOCAL_HOSTS, BenchError, CpuSnapshot, free_port
+from _common import (
+    MAX_ERROR_SAMPLES,
+    BenchError,
+    CpuSnapshot,
+    Portal,
+    Scratch,
+    add_database_options,
+    cpu_groups,
+    free_port,
+    new_report,
+    other_warning,
+    parse_options,
+    run_main,
+    speaker,
+    stop_process,
+)
 
 URA = "90007777"
 DOMAIN = "campagnezorg.nl"
 MESSAGE_ID = re.compile(rb"^Message-ID:\s*<([0-9a-f-]{36})@zorgsleutel>", re.MULTILINE | re.I)
-MAX_ERROR_SAMPLES = 10
 
 
 # --- the SMTP sink (this script with --smtp-sink, in its own process) ----------------------
@@ -120,12 +130,7 @@ class Sink:
             return sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+        stop_process(self.process, 10)
 
 
 # --- database views (Django in this process) -----------------------------------------------
@@ -154,12 +159,23 @@ def due_tasks() -> int:
     return DBTaskResult.objects.ready().count()
 
 
-def newest_claim_age(now: float) -> float | None:
+def stranded_age(now: float) -> float:
+    """Seconds since the youngest of what requeue_stranded must find older than its cut-off: a
+    claim of a mail left 'sending', a mail left 'pending' (and its planned send), a task row
+    left RUNNING."""
+    from django.db.models import Max
+    from django_tasks_db.models import DBTaskResult
+
     from zorgsleutel.messaging.models import OutboxMail
 
-    claims = OutboxMail.objects.filter(status=OutboxMail.SENDING).order_by("claimed_at")
-    newest = claims.last()
-    return None if newest is None else now - newest.claimed_at.timestamp()
+    mails = OutboxMail.objects.filter(template="activation")
+    times = [
+        mails.filter(status=OutboxMail.SENDING).aggregate(t=Max("claimed_at"))["t"],
+        mails.filter(status=OutboxMail.PENDING).aggregate(t=Max("created_at"))["t"],
+        mails.filter(status=OutboxMail.PENDING).aggregate(t=Max("next_attempt_at"))["t"],
+        DBTaskResult.objects.filter(status="RUNNING").aggregate(t=Max("started_at"))["t"],
+    ]
+    return min((now - t.timestamp() for t in times if t is not None), default=0.0)
 
 
 # --- the campaign --------------------------------------------------------------------------
@@ -251,18 +267,22 @@ def campaign(options, portal: Portal, sink: Sink, say) -> dict:
             break  # nothing due any more: the rest is stranded (or lost)
     drained = time.time()
     received_before_requeue = sink.count()
-    stranded = outbox_state().get("sending", 0)
+    left = outbox_state()
+    stranded = left.get("sending", 0) + left.get("pending", 0)
     requeue: dict = {"stranded": stranded}
     if stranded and options.requeue_after is not None:
-        age = newest_claim_age(time.time()) or 0.0
-        pause = max(options.requeue_after - age, 0.0)
-        say(f"{stranded} mail(s) stranded in 'sending': waiting {pause:.0f} s, then re-queue …")
+        pause = max(options.requeue_after - stranded_age(time.time()), 0.0)
+        say(
+            f"{stranded} mail(s) stranded in 'sending' or 'pending': waiting {pause:.0f} s, "
+            "then re-queue …"
+        )
         time.sleep(pause + 0.5)
         code = (
             "from datetime import timedelta; from zorgsleutel.messaging import tasks; "
             f"print(tasks.requeue_stranded(older_than=timedelta(seconds={options.requeue_after})))"
         )
-        out = portal.manage("shell", "-c", code).stdout.strip()
+        printed = portal.manage("shell", "-c", code).stdout.strip().splitlines()
+        out = printed[-1] if printed else ""  # the count, not the shell's import banner
         requeue.update({"t": time.time(), "requeued": out, "cutoff_s": options.requeue_after})
         events.append({"t": time.time(), "event": "operator re-queue", "out": out})
         end = time.monotonic() + 60
@@ -271,12 +291,7 @@ def campaign(options, portal: Portal, sink: Sink, say) -> dict:
         time.sleep(1.0)  # a duplicate, if any, would arrive now
     after = CpuSnapshot.take()
     for worker in workers:
-        if worker.poll() is None:
-            worker.send_signal(signal.SIGTERM)
-            try:
-                worker.wait(15)
-            except subprocess.TimeoutExpired:
-                worker.kill()
+        stop_process(worker)
     final_outbox, final_tasks = outbox_state(), task_state()
 
     # --- what arrived ----------------------------------------------------------------------
@@ -382,7 +397,8 @@ def print_summary(report: dict) -> None:
         f"  received     {d['received_messages']:,} messages, {d['distinct_message_ids']:,} "
         f"distinct Message-IDs, for {d['outbox_rows']:,} outbox rows: lost {d['lost']}, doubled "
         f"{d['doubled']}, unknown {d['unknown']}",
-        f"  stranded     {d['requeue'].get('stranded')} in 'sending' after the queue ran dry; "
+        f"  stranded     {d['requeue'].get('stranded')} in 'sending' or 'pending' after the queue "
+        "ran dry; "
         f"re-queued: {d['requeue'].get('requeued', '-')} (cut-off "
         f"{d['requeue'].get('cutoff_s', '-')} s)",
         f"  end state    outbox {d['final_outbox']}, tasks {d['final_tasks']}",
@@ -402,11 +418,7 @@ def print_summary(report: dict) -> None:
             "  per mail     "
             + ", ".join(f"{k} {v} ms" for k, v in r.get("cpu_ms_per_mail", {}).items())
         )
-        if cpu["other"] > 0.1 * total:
-            lines.append(
-                f"  WARNING      other processes used {cpu['other'] / total * 100:.0f}% "
-                "of the CPU: the machine was not quiet"
-            )
+        lines += other_warning(cpu, total, 0.1)
     goal = report["goal"]
     problems = errors_of(r)
     met = d["mails_per_second"] >= goal and not problems
@@ -425,12 +437,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description="Activation campaign: import, then deliver over SMTP (docs/benchmarks.md)."
     )
-    parser.add_argument(
-        "--database-url",
-        default="sqlite",
-        help="'sqlite' (a temporary file, the default) or postgres://user@127.0.0.1:5432/db "
-        "(a scratch database is created there and dropped at the end)",
-    )
+    add_database_options(parser)
     parser.add_argument("--users", type=int, default=50_000, help="people to import [50000]")
     parser.add_argument("--workers", type=int, default=1, help="db_worker processes [1]")
     parser.add_argument(
@@ -456,11 +463,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--goal", type=float, default=200.0, help="mails/s [200]")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
-    options = parser.parse_args(argv)
-    if options.database_url != "sqlite":
-        parts = urllib.parse.urlsplit(options.database_url)
-        if parts.scheme not in ("postgres", "postgresql") or parts.hostname not in LOCAL_HOSTS:
-            parser.error("--database-url is 'sqlite' or postgres://...@127.0.0.1/...")
+    options = parse_options(parser, argv)
     if not 10 <= options.users <= 100_000:
         parser.error("--users must be 10..100000")
     if not 1 <= options.workers <= 8:
@@ -477,29 +480,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def run(options: argparse.Namespace) -> dict:
-    report: dict = {
-        "benchmark": "campaign",
-        "command": shlex.join(["python", "bench/campaign.py", *sys.argv[1:]]),
-        "machine": versions(),
-        "goal": options.goal,
-    }
-    say = (lambda *a: None) if options.json else (lambda *a: print(*a, flush=True))
-    with tempfile.TemporaryDirectory(prefix="zs-bench-mail-") as tmp, contextlib.ExitStack() as st:
-        workdir = Path(tmp)
-        databases = Databases(options.database_url, workdir, st)
-        sink = Sink(workdir)
-        st.callback(sink.stop)
-        portal = Portal(
-            workdir=workdir,
-            database_url=databases.new("portal"),
-            email_url=f"smtp://127.0.0.1:{sink.port}",
+    report = new_report("campaign", goal=options.goal)
+    say = speaker(options.json)
+    with Scratch("zs-bench-mail-", options.database_url) as scratch:
+        sink = Sink(scratch.workdir)
+        scratch.callback(sink.stop)
+        portal = scratch.portal(
+            scratch.database("portal"), email_url=f"smtp://127.0.0.1:{sink.port}"
         )
-        options.scratch_databases = databases.scratch
-        st.callback(portal.stop)
+        options.scratch_databases = scratch.scratch
         portal.migrate()
         portal.django()
         report["server"] = {
-            "database": databases.describe(),
+            "database": scratch.describe(),
             "worker": f"{options.workers} × zorgsleutel db_worker --queue-name '*' --interval 0.5"
             " --no-startup-delay --no-reload; EMAIL_URL=smtp://127.0.0.1 (aiosmtpd "
             "in its own process); DEBUG off",
@@ -507,10 +500,7 @@ def run(options: argparse.Namespace) -> dict:
         try:
             report["result"] = campaign(options, portal, sink, say)
         except BenchError as exc:
-            tail = ""
-            with contextlib.suppress(OSError):
-                tail = (workdir / "worker.log").read_text(errors="replace")[-2000:]
-            raise BenchError(f"{exc}\n--- worker log ---\n{tail}") from exc
+            raise BenchError(f"{exc}\n--- worker log ---\n{portal.log('worker.log')}") from exc
     return report
 
 
@@ -518,20 +508,7 @@ def main(argv: list[str] | None = None) -> int:
     if argv is None and sys.argv[1:2] == ["--smtp-sink"]:
         smtp_sink(int(sys.argv[2]), sys.argv[3])
         return 0
-    options = parse_args(argv)
-    try:
-        report = run(options)
-    except BenchError as exc:
-        print(f"benchmark failed: {exc}", file=sys.stderr)
-        return 2
-    if options.json:
-        print(json.dumps(report, indent=2, ensure_ascii=False))
-    else:
-        print_summary(report)
-    problems = errors_of(report["result"])
-    for problem in problems:
-        print(problem, file=sys.stderr)
-    return 1 if problems else 0
+    return run_main(argv, parse_args, run, print_summary, lambda r: errors_of(r["result"]))
 
 
 if __name__ == "__main__":

@@ -23,9 +23,10 @@ are identical once what legitimately differs is removed (goal: identical):
 
 Starts its own portal (gunicorn as `zorgsleutel run` starts it, DEBUG off behind a TLS proxy) on
 a free 127.0.0.1 port with a fresh temporary database (SQLite, or a scratch PostgreSQL database
-with --database-url postgres://...; Redis as the cache with --redis-url) and no vault (none of
-these requests reaches it). Setup (not timed): 3 x (tries + warm-up) people with one password
-hash, bulk-created; a business organisation with a manager and the manager's API token.
+with --database-url postgres://...; Redis as the cache with --redis-url; bench/_common.py) and
+no vault (none of these requests reaches it). Setup (not timed): 3 x (tries + warm-up) people
+with one password hash, bulk-created; a business organisation with a manager and the manager's
+API token.
 
     .venv/bin/python bench/enumeration.py
     .venv/bin/python bench/enumeration.py \
@@ -38,90 +39,46 @@ Results and how they were measured: docs/benchmarks.md ("Enumeration").
 from __future__ import annotations
 
 import argparse
-import contextlib
 import http.client
-import json
 import random
 import re
-import shlex
 import statistics
 import sys
-import tempfile
-import time
-import urllib.parse
-from pathlib import Path
 
-from login import Databases, Portal, RedisScratch, percentile, versions
-from vault_verify import BenchError
+from _common import (
+    CSRF_INPUT,
+    PASSWORD,
+    BenchError,
+    Browser,
+    Scratch,
+    add_database_options,
+    add_members,
+    model,
+    new_report,
+    parse_options,
+    percentile,
+    run_main,
+    speaker,
+)
 
-PASSWORD = "Bench-wachtwoord-2026"  # noqa: S105 (benchmark people in a throw-away database)
 WRONG = "Niet-het-wachtwoord-2026"
-CSRF_INPUT = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
 MEMBER_ID = re.compile(rb'"id": ?[0-9]+')
 PLACES = ("login", "forgot", "invite")
-
-
-class Connection:
-    """One kept-alive connection to the portal, as a browser behind the TLS proxy."""
-
-    def __init__(self, port: int):
-        self.port = port
-        self.origin = f"https://127.0.0.1:{port}"
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        self.cookies: dict[str, str] = {}
-
-    def send(self, method: str, path: str, *, form=None, data=None, headers=None, ip=None):
-        """(status, body, seconds)."""
-        sent = {"X-Forwarded-Proto": "https", "Accept-Language": "nl", **(headers or {})}
-        if ip:
-            sent["X-Forwarded-For"] = ip
-        if self.cookies:
-            sent["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        body = None
-        if form is not None:
-            body = urllib.parse.urlencode(form).encode()
-            sent.update(
-                {
-                    "Content-Type": "application/x-www-form-urlencoded",
-                    "Origin": self.origin,
-                    "Referer": self.origin + path,
-                }
-            )
-        elif data is not None:
-            body = json.dumps(data).encode()
-            sent["Content-Type"] = "application/json"
-        started = time.perf_counter()
-        self.conn.request(method, path, body=body, headers=sent)
-        response = self.conn.getresponse()
-        raw = response.read()
-        seconds = time.perf_counter() - started
-        for cookie in response.msg.get_all("Set-Cookie") or []:
-            name, _, rest = cookie.partition("=")
-            self.cookies[name.strip()] = rest.split(";", 1)[0]
-        return response.status, raw, seconds
 
 
 def create_people(count: int, prefix: str) -> list[str]:
     """Active people in one organisation, all with one password hash; their addresses."""
     from django.contrib.auth.hashers import make_password
 
-    from zorgsleutel.accounts.models import Membership, User
-    from zorgsleutel.organisations.models import Organisation
-
-    organisation, _ = Organisation.objects.get_or_create(
-        name="Benchzorg", kind=Organisation.CARE_PROVIDER, ura="90009998"
+    organisation, _ = model("organisations.Organisation").objects.get_or_create(
+        name="Benchzorg", kind="care_provider", ura="90009998"
     )
     encoded = make_password(PASSWORD)
     emails = [f"{prefix}{i:06d}@benchzorg.nl" for i in range(count)]
-    users = User.objects.bulk_create(
-        [User(email=e, name="Bench Persoon", state=User.ACTIVE, password=encoded) for e in emails],
-        batch_size=1000,
-    )
-    if users[0].pk is None:  # backends without RETURNING
-        users = list(User.objects.filter(email__in=emails))
-    Membership.objects.bulk_create(
-        [Membership(user=u, organisation=organisation, role="member") for u in users],
-        batch_size=1000,
+    user = model("accounts.User")
+    add_members(
+        organisation,
+        [user(email=e, name="Bench Persoon", state="active", password=encoded) for e in emails],
     )
     return emails
 
@@ -147,7 +104,7 @@ def normalise(body: bytes, email: str) -> bytes:
     return body.replace(email.encode(), b"{email}")
 
 
-def one_place(place: str, conn: Connection, tries: list[tuple[str, str]], context: dict) -> dict:
+def one_place(place: str, conn: Browser, tries: list[tuple[str, str]], context: dict) -> dict:
     """Send each (kind, address) once; statistics per kind."""
     times: dict[str, list[float]] = {"known": [], "unknown": []}
     statuses: dict[str, dict[int, int]] = {"known": {}, "unknown": {}}
@@ -155,27 +112,31 @@ def one_place(place: str, conn: Connection, tries: list[tuple[str, str]], contex
     token = context.get("csrf", "")
     for n, (kind, email) in enumerate(tries):
         ip = f"10.{(n >> 16) & 255}.{(n >> 8) & 255}.{n & 255}"
+        client = {"X-Forwarded-For": ip}
         if place == "login":
-            status, body, seconds = conn.send(
+            status, _, body, seconds = conn.request(
                 "POST",
                 "/inloggen",
                 form={"csrfmiddlewaretoken": token, "email": email, "password": WRONG},
-                ip=ip,
+                headers=client,
             )
         elif place == "forgot":
-            status, body, seconds = conn.send(
+            status, _, body, seconds = conn.request(
                 "POST",
                 "/wachtwoord-vergeten",
                 form={"csrfmiddlewaretoken": token, "email": email},
-                ip=ip,
+                headers=client,
             )
         else:
-            status, body, seconds = conn.send(
+            status, _, body, seconds = conn.request(
                 "POST",
                 f"/api/v1/organisations/{context['organisation']}/members",
                 data={"name": "Bench Uitnodiging", "email": email, "role": "member"},
-                headers={"X-Zorgsleutel-Token": context["token"], "Accept": "application/json"},
-                ip=ip,
+                headers={
+                    **client,
+                    "X-Zorgsleutel-Token": context["token"],
+                    "Accept": "application/json",
+                },
             )
         if kind == "warmup":
             continue
@@ -203,28 +164,12 @@ def one_place(place: str, conn: Connection, tries: list[tuple[str, str]], contex
 
 
 def run(options: argparse.Namespace) -> dict:
-    report: dict = {
-        "benchmark": "enumeration",
-        "command": shlex.join(["python", "bench/enumeration.py", *sys.argv[1:]]),
-        "machine": versions(),
-        "tries": options.tries,
-        "warmup": options.warmup,
-    }
-    say = (lambda *a: None) if options.json else (lambda *a: print(*a, flush=True))
-    with contextlib.suppress(OSError):
-        report["loadavg_before"] = Path("/proc/loadavg").read_text().split()[0]
+    report = new_report("enumeration", load_before=True, tries=options.tries, warmup=options.warmup)
+    say = speaker(options.json)
     places = [p for p in PLACES if p in options.places.split(",")]
     per_place = options.tries + options.warmup
-    with tempfile.TemporaryDirectory(prefix="zs-bench-enum-") as tmp, contextlib.ExitStack() as st:
-        workdir = Path(tmp)
-        databases = Databases(options.database_url, workdir, st)
-        portal_db = databases.new("portal")
-        redis = None
-        if options.redis_url:
-            redis = RedisScratch(options.redis_url)
-            st.callback(redis.close)
-        portal = Portal(workdir=workdir, database_url=portal_db, redis=redis)
-        st.callback(portal.stop)
+    with Scratch("zs-bench-enum-", options.database_url, options.redis_url) as scratch:
+        portal = scratch.portal(scratch.database("portal"))
         say("setup: migrating, creating people …")
         portal.migrate()
         portal.django()
@@ -235,8 +180,8 @@ def run(options: argparse.Namespace) -> dict:
         report["server"] = {
             "portal": "gunicorn zorgsleutel.wsgi, 2 workers, gthread, 4 threads, DEBUG off, "
             "behind a TLS proxy" + (", worker running" if options.worker else ", no worker"),
-            "database": databases.describe(),
-            "cache": f"Redis {redis.version}" if redis else "database cache table",
+            "database": scratch.describe(),
+            "cache": scratch.describe_cache(),
         }
         portal.start()
         if options.worker:
@@ -244,8 +189,8 @@ def run(options: argparse.Namespace) -> dict:
         rng = random.Random(options.seed)
         report["places"] = {}
         for place in places:
-            conn = Connection(portal.port)
-            _status, page, _seconds = conn.send("GET", "/inloggen")
+            conn = Browser(portal.port)
+            _status, _, page, _seconds = conn.request("GET", "/inloggen")
             match = CSRF_INPUT.search(page)
             context["csrf"] = match.group(1).decode() if match else ""
             addresses = known[place]
@@ -259,6 +204,8 @@ def run(options: argparse.Namespace) -> dict:
                 report["places"][place] = one_place(place, conn, warm + tries, context)
             except (OSError, http.client.HTTPException) as exc:
                 raise BenchError(f"{place}: {exc}\n--- portal log ---\n{portal.log()}") from exc
+            finally:
+                conn.close()
     return report
 
 
@@ -290,29 +237,19 @@ def print_summary(report: dict) -> None:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--database-url", default="sqlite", help="sqlite or postgres://...")
-    parser.add_argument("--redis-url", default="", help="Redis as the cache")
+    add_database_options(parser, redis=True)
     parser.add_argument("--tries", type=int, default=1000, help="known and unknown each [1000]")
     parser.add_argument("--warmup", type=int, default=50, help="untimed known tries [50]")
     parser.add_argument("--places", default=",".join(PLACES), help="login,forgot,invite")
     parser.add_argument("--worker", action="store_true", help="run the task worker too")
     parser.add_argument("--seed", type=int, default=2026, help="shuffle seed [2026]")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
-    return parser.parse_args(argv)
+    options = parse_options(parser, argv)
+    return options
 
 
 def main(argv: list[str] | None = None) -> int:
-    options = parse_args(argv)
-    try:
-        report = run(options)
-    except BenchError as exc:
-        print(f"benchmark failed: {exc}", file=sys.stderr)
-        return 2
-    if options.json:
-        print(json.dumps(report, indent=2, ensure_ascii=False))
-    else:
-        print_summary(report)
-    return 0
+    return run_main(argv, parse_args, run, print_summary)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
 Starts its own vault (`zorgsleutel vault serve`) and portal (gunicorn, as `zorgsleutel run`
 starts it: 2 workers, gthread, 4 threads) on free 127.0.0.1 ports with fresh temporary databases
 (SQLite, or scratch PostgreSQL databases with --database-url postgres://...; Redis as cache and
-session cache with --redis-url), and stops them at the end.
+session cache with --redis-url), and stops them at the end (bench/_common.py).
 
 The portal runs with DEBUG off (production settings behind a TLS proxy: the client sends
 X-Forwarded-Proto: https, Origin and Referer like a browser behind one). The vault runs in DEBUG
@@ -15,12 +15,13 @@ and confirmed in the vault through its signed API (distinct numbers +31 6 3xxxxx
 100 whose last two digits are 00..99, like bench/vault_verify.py).
 
 Timed phase: C client threads, each one login at a time on its own connection(s); every HTTP
-request of the flow, every answer checked:
+request of the flow, every answer checked, following what the portal answers:
     GET /inloggen (CSRF cookie and token) -> 200 with the form
-    POST /inloggen (e-mail, password)      -> 302 to /inloggen/code, a new session cookie
-    GET /inloggen/code                     -> 200 naming the person's masked number
+    POST /inloggen (e-mail, password)      -> a new session cookie, and either 200 with the
+                                              code form or a redirect to the code page:
+    GET <that page>                           -> 200 naming the person's masked number
     (read the code from the vault's dev outbox)
-    POST /inloggen/code (the code)         -> 302 to /mijn, another new session cookie
+    POST <the code form's action> (code)   -> 302 to /mijn, another new session cookie
     GET /mijn                              -> 200 naming the person and the organisation
 Reading codes: client k only logs in people whose number ends in a two-digit slot s with
 s mod C == k, one at a time, so the newest outbox message for that masked number sent after its
@@ -41,352 +42,50 @@ Results and how they were measured: docs/benchmarks.md.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import html
 import http.client
 import json
 import multiprocessing
 import os
 import re
-import secrets
-import shlex
-import signal
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.parse
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 
-import vault_verify as vv
-from vault_verify import BenchError, CpuSnapshot, free_port, listening_pids, machine
-
-PASSWORD = "Bench-wachtwoord-2026"  # noqa: S105 (benchmark people in a throw-away database)
-ORGANISATION = "Benchzorg"
-BATCH = 100  # numbers per enrolment batch: last two digits 00..99
-CODE = re.compile(r"\b([0-9]{6})\b")
-CSRF_INPUT = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
-MAX_ERROR_SAMPLES = 10
-# Settings of the environment that must not leak into the servers this script starts.
-STRIP_ENV = (
-    "DEBUG",
-    "SECRET_KEY",
-    "ALLOWED_HOSTS",
-    "DATABASE_URL",
-    "REDIS_URL",
-    "CACHE_KEY_PREFIX",
-    "EMAIL_URL",
-    "SITE_URL",
-    "PORT",
-    "LOG_LEVEL",
-    "SECURE_SSL_REDIRECT",
-    "BEHIND_TLS_PROXY",
-    "TRUSTED_PROXIES",
-    "CSRF_TRUSTED_ORIGINS",
-    "DJANGO_SETTINGS_MODULE",
-    "MAX_REQUEST_BYTES",
+from _common import (
+    BATCH,
+    CODE,
+    CSRF_INPUT,
+    MAX_ERROR_SAMPLES,
+    PASSWORD,
+    BenchError,
+    Browser,
+    CpuSnapshot,
+    Scratch,
+    SignedConnection,
+    add_database_options,
+    add_members,
+    add_vault_options,
+    cpu_groups,
+    enrol_numbers,
+    hint,
+    latency_ms,
+    listening_pids,
+    model,
+    new_report,
+    other_warning,
+    parse_options,
+    process_cpu,
+    run_main,
+    speaker,
 )
-STRIP_PREFIXES = ("VAULT_", "GUNICORN_", "ZS_")
 
-
-# --- databases, portal, vault, worker: the stack under test --------------------------------
-
-
-def clean_environ() -> dict[str, str]:
-    return {
-        k: v
-        for k, v in os.environ.items()
-        if k not in STRIP_ENV and not k.startswith(STRIP_PREFIXES)
-    }
-
-
-class Databases:
-    """Fresh databases: SQLite files in the work directory or scratch PostgreSQL databases."""
-
-    def __init__(self, url: str, workdir: Path, stack: contextlib.ExitStack):
-        self.url, self.workdir, self.stack = url, workdir, stack
-        self.scratch: list[str] = []
-        self.kind = "sqlite" if url == "sqlite" else "postgres"
-        self.version = ""
-
-    def new(self, name: str) -> str:
-        if self.kind == "sqlite":
-            import sqlite3
-
-            self.version = f"SQLite {sqlite3.sqlite_version}"
-            return f"sqlite:///{self.workdir / (name + '.sqlite3')}"
-        scratch = self.stack.enter_context(vv.ScratchPostgres(self.url))
-        self.scratch.append(scratch.name)
-        self.version = f"PostgreSQL {scratch.version()}"
-        return scratch.url
-
-    def describe(self) -> str:
-        if self.kind == "sqlite":
-            return f"{self.version} (temporary files; WAL, synchronous=NORMAL, BEGIN IMMEDIATE)"
-        return f"{self.version} (scratch databases {', '.join(self.scratch)}, same machine)"
-
-
-class RedisScratch:
-    """A random key prefix on a local Redis; its keys are deleted at the end."""
-
-    def __init__(self, url: str):
-        import redis
-
-        self.url = url
-        self.prefix = f"zsbench-{secrets.token_hex(4)}"
-        self.client = redis.Redis.from_url(url)
-        self.version = self.client.info("server").get("redis_version", "")
-
-    def close(self) -> None:
-        keys = list(self.client.scan_iter(match=f"{self.prefix}:*", count=1000))
-        for start in range(0, len(keys), 1000):
-            self.client.delete(*keys[start : start + 1000])
-        self.client.close()
-
-
-class Portal:
-    """The portal's environment, management commands, gunicorn and worker processes."""
-
-    def __init__(
-        self,
-        *,
-        workdir: Path,
-        database_url: str,
-        debug: bool = False,
-        redis: RedisScratch | None = None,
-        vault_url: str = "http://127.0.0.1:9",
-        vault_key: str = "",
-        email_url: str = "",
-        gunicorn_args: str = "",
-    ):
-        self.workdir = workdir
-        self.log_path = workdir / "portal.log"
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.debug = debug
-        env = clean_environ()
-        env.update(
-            ZS_BASE_DIR=str(workdir),  # no .env of the work tree, nothing under var/
-            ZS_VAR_DIR=str(workdir),
-            DJANGO_SETTINGS_MODULE="zorgsleutel.settings",
-            DEBUG="1" if debug else "0",
-            SECRET_KEY=secrets.token_urlsafe(48),
-            ALLOWED_HOSTS="127.0.0.1,localhost",
-            DATABASE_URL=database_url,
-            VAULT_URL=vault_url,
-            VAULT_CLIENT_ID="portal",
-            VAULT_CLIENT_KEY=vault_key or secrets.token_urlsafe(32),
-            SITE_URL=f"https://127.0.0.1:{self.port}",
-            LOG_LEVEL="WARNING",
-        )
-        if email_url:
-            env["EMAIL_URL"] = email_url
-        if redis is not None:
-            env.update(REDIS_URL=redis.url, CACHE_KEY_PREFIX=redis.prefix)
-        if gunicorn_args:
-            env["GUNICORN_CMD_ARGS"] = gunicorn_args
-        self.env = env
-        self.process: subprocess.Popen | None = None
-        self.command: list[str] = []
-        self.workers: list[subprocess.Popen] = []
-
-    def manage(self, *args: str, timeout: float = 3600) -> subprocess.CompletedProcess:
-        """`zorgsleutel <args>` with the portal's environment; raises BenchError on failure."""
-        result = subprocess.run(
-            [sys.executable, "-m", "zorgsleutel.cli", *args],
-            env=self.env,
-            cwd=self.workdir,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
-        if result.returncode != 0:
-            raise BenchError(
-                f"zorgsleutel {shlex.join(args)} failed ({result.returncode}):\n"
-                f"{result.stdout[-1500:]}{result.stderr[-2500:]}"
-            )
-        return result
-
-    def migrate(self) -> None:
-        self.manage("migrate", "--noinput", "-v", "0")
-        self.manage("createcachetable")
-
-    def django(self) -> None:
-        """Configure Django in this process with the portal's settings (for the setup)."""
-        os.environ.update(self.env)
-        import django
-
-        django.setup()
-
-    def start(self, *, workers: int = 2, threads: int = 4, seconds: float = 60) -> None:
-        from zorgsleutel.runner import _gunicorn  # exactly how `zorgsleutel run` starts it
-
-        self.command = _gunicorn("zorgsleutel.wsgi", self.port, workers, threads)
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                self.command, env=self.env, cwd=self.workdir, stdout=log, stderr=subprocess.STDOUT
-            )
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise BenchError(f"the portal exited ({self.process.returncode}):\n{self.log()}")
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
-                conn.request("GET", "/healthz", headers={"X-Forwarded-Proto": "https"})
-                response = conn.getresponse()
-                response.read()
-                conn.close()
-                if response.status in (200, 503):  # up (503: the vault is not there)
-                    return
-                raise BenchError(f"the portal's /healthz answered {response.status}")
-            except OSError:
-                time.sleep(0.1)
-        raise BenchError(f"the portal did not answer within {seconds:.0f} s:\n{self.log()}")
-
-    def start_worker(self, log_name: str = "worker.log") -> subprocess.Popen:
-        """`zorgsleutel db_worker` exactly as `zorgsleutel run` starts it."""
-        command = [
-            *[sys.executable, "-m", "zorgsleutel.cli", "db_worker", "--queue-name", "*"],
-            *["--interval", "0.5", "--no-startup-delay", "--no-reload"],
-        ]
-        with (self.workdir / log_name).open("ab") as log:
-            process = subprocess.Popen(
-                command, env=self.env, cwd=self.workdir, stdout=log, stderr=subprocess.STDOUT
-            )
-        self.workers.append(process)
-        return process
-
-    def log(self) -> str:
-        try:
-            return self.log_path.read_text(errors="replace")[-3000:]
-        except OSError:
-            return ""
-
-    def stop(self) -> None:
-        for process in [*self.workers, self.process]:
-            if process is None or process.poll() is not None:
-                continue
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
-def own_vault(workdir: Path, database_url: str, workers: int, threads: int) -> vv.OwnVault:
-    options = argparse.Namespace(
-        client="portal", gunicorn_args="", workers=workers, threads=threads
-    )
-    saved, clean = dict(os.environ), clean_environ()  # (PYTHONPATH stays: a copy under test)
-    os.environ.clear()
-    os.environ.update(clean)
-    try:
-        return vv.OwnVault(options, database_url, workdir)
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-
-
-# --- CPU accounting ------------------------------------------------------------------------
-
-
-def cpu_groups(
-    before: CpuSnapshot | None,
-    after: CpuSnapshot | None,
-    groups: dict[str, set[int]],
-    databases: list[str],
-) -> dict | None:
-    """CPU seconds between two snapshots by group of pids, plus PostgreSQL (the server's own
-    processes and the backends of `databases`), Redis, other processes and idle."""
-    if before is None or after is None:
-        return None
-    split = {name: 0.0 for name in groups} | {"postgres": 0.0, "redis": 0.0}
-    for pid, (comm, ppid, cpu) in after.processes.items():
-        used = cpu - before.processes.get(pid, (comm, ppid, 0.0))[2]
-        if used <= 0:
-            continue
-        group = next((name for name, pids in groups.items() if pid in pids), None)
-        if group:
-            split[group] += used
-        elif comm.startswith("postgres"):
-            line = vv._cmdline(pid)
-            backend = "(" in line or "[local]" in line
-            if not backend or any(f" {name} " in line for name in databases):
-                split["postgres"] += used
-        elif comm.startswith("redis-server"):
-            split["redis"] += used
-    busy = after.system["busy"] - before.system["busy"]
-    split["other"] = max(busy - sum(split.values()), 0.0)
-    split["idle"] = after.system["idle"] - before.system["idle"]
-    return {key: round(value, 2) for key, value in split.items()}
-
-
-def children(pid: int) -> set[int]:
-    """`pid` and its descendants (gunicorn master and workers, a worker's reloader child)."""
-    found = {pid}
-    table = vv._process_cpu()
-    grew = True
-    while grew:
-        grew = False
-        for other, (_comm, ppid, _cpu) in table.items():
-            if ppid in found and other not in found:
-                found.add(other)
-                grew = True
-    return found
-
-
-def percentile(sorted_values: list[float], fraction: float) -> float:
-    return vv.percentile(sorted_values, fraction)
-
-
-def latency_ms(values: list[float]) -> dict:
-    values = sorted(values)
-    if not values:
-        return {"n": 0}
-    return {
-        "n": len(values),
-        "p50": round(percentile(values, 0.5) * 1000, 1),
-        "p95": round(percentile(values, 0.95) * 1000, 1),
-        "p99": round(percentile(values, 0.99) * 1000, 1),
-        "max": round(values[-1] * 1000, 1),
-        "mean": round(sum(values) / len(values) * 1000, 1),
-    }
-
-
-def versions(extra: dict | None = None) -> dict:
-    info = machine()
-    info.pop("vault_code", None)
-    code = Path(__file__).resolve().parent.parent
-    try:
-        commit = subprocess.run(
-            ["git", "describe", "--always", "--dirty"],
-            cwd=code,
-            capture_output=True,
-            text=True,
-            timeout=10,
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        commit = ""
-    import zorgsleutel  # the code under test: a copy first on PYTHONPATH is measured instead
-
-    info["code"] = {
-        "path": str(code),
-        "commit": commit,
-        "zorgsleutel": str(Path(zorgsleutel.__file__).resolve().parent),
-    }
-    for name in ("argon2-cffi", "django-ninja", "django-tasks-db", "aiosmtpd", "redis"):
-        try:
-            from importlib.metadata import version
-
-            info["versions"][name] = version(name)
-        except Exception:  # noqa: S112 (optional package)
-            continue
-    info.update(extra or {})
-    return info
+ORGANISATION = "Benchzorg"
+REDIRECTS = (301, 302, 303, 307, 308)
+FORM_ACTION = re.compile(rb'\baction="([^"]*)"')
 
 
 # --- Argon2id hash rate --------------------------------------------------------------------
@@ -446,10 +145,6 @@ def hash_rate(seconds: float = 3.0) -> dict:
 # --- setup ---------------------------------------------------------------------------------
 
 
-def _hint(slot: int) -> str:
-    return f"06 •• •• •• {slot:02d}"
-
-
 @dataclass(frozen=True)
 class Person:
     email: str
@@ -458,96 +153,31 @@ class Person:
     enrolment: str
 
 
-def enrol_phones(vault_url: str, key: bytes, count: int, threads: int, quiet: bool) -> list[str]:
-    """`count` confirmed enrolments (enrol, read the code from the dev outbox, verify), in batches
-    of 100 numbers ending in 00..99; returns the enrolment ids in slot order."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    local = threading.local()
-    conns: list[vv.SignedConnection] = []
-    lock = threading.Lock()
-
-    def conn() -> vv.SignedConnection:
-        if getattr(local, "conn", None) is None:
-            local.conn = vv.SignedConnection(vault_url, "portal", key)
-            with lock:
-                conns.append(local.conn)
-        return local.conn
-
-    first = secrets.randbelow(10**5)
-    enrolments: list[str] = []
-    try:
-        with ThreadPoolExecutor(threads) as pool:
-            for batch in range(-(-count // BATCH)):
-                block = (first + batch) % 10**5
-
-                def enrol(slot: int, block: int = block) -> dict:
-                    status, data = conn().call(
-                        "POST", "/v1/enrolments", {"phone": f"+3163{block:05d}{slot:02d}"}
-                    )
-                    if status != 201 or data.get("hint") != _hint(slot):
-                        raise BenchError(f"enrolment answered {status}: {data}")
-                    return data
-
-                sent = list(pool.map(enrol, range(BATCH)))
-                status, data = conn().call("GET", "/v1/dev/sms")
-                if status != 200:
-                    raise BenchError(f"GET /v1/dev/sms answered {status} (vault not in DEBUG?)")
-                codes: dict[str, str] = {}
-                for message in data["messages"][:BATCH]:
-                    if message["to"] in codes:
-                        raise BenchError("the dev outbox holds more than this batch: interference")
-                    codes[message["to"]] = CODE.search(message["body"]).group(1)
-
-                def confirm(item: dict, codes: dict = codes) -> str:
-                    path = f"/v1/challenges/{item['challenge']}/verify"
-                    status, data = conn().call("POST", path, {"code": codes[item["hint"]]})
-                    if status != 200 or data.get("result") != "ok":
-                        raise BenchError(f"confirming an enrolment answered {status}: {data}")
-                    return item["enrolment"]
-
-                enrolments += pool.map(confirm, sent)
-                if not quiet and (batch + 1) % 10 == 0:
-                    print(f"  enrolled {len(enrolments)}", flush=True)
-    finally:
-        for c in conns:
-            c.close()
-    return enrolments[:count]
-
-
 def create_people(enrolments: list[str]) -> tuple[list[Person], str]:
     """Active people with one password hash (checking it costs the same) and a membership."""
     from django.contrib.auth.hashers import make_password
 
-    from zorgsleutel.accounts.models import Membership, User
-    from zorgsleutel.organisations.models import Organisation
-
-    organisation = Organisation.objects.create(
-        name=ORGANISATION, kind=Organisation.CARE_PROVIDER, ura="90009999"
+    organisation = model("organisations.Organisation").objects.create(
+        name=ORGANISATION, kind="care_provider", ura="90009999"
     )
     encoded = make_password(PASSWORD)
     people = [
         Person(f"p{i:06d}@benchzorg.nl", f"Bench Persoon {i:06d}", i % BATCH, enrolment)
         for i, enrolment in enumerate(enrolments)
     ]
-    users = User.objects.bulk_create(
+    user = model("accounts.User")
+    add_members(
+        organisation,
         [
-            User(
+            user(
                 email=p.email,
                 name=p.name,
-                state=User.ACTIVE,
+                state="active",
                 password=encoded,
                 phone_enrolment=p.enrolment,
             )
             for p in people
         ],
-        batch_size=1000,
-    )
-    if users[0].pk is None:  # backends without RETURNING
-        users = list(User.objects.filter(email__in=[p.email for p in people]))
-    Membership.objects.bulk_create(
-        [Membership(user=u, organisation=organisation, role="member") for u in users],
-        batch_size=1000,
     )
     return people, organisation.name
 
@@ -570,7 +200,7 @@ class CodeReader(threading.Thread):
     def __init__(self, vault_url: str, key: bytes, interval: float):
         super().__init__(daemon=True)
         self.interval = interval
-        self.conn = vv.SignedConnection(vault_url, "portal", key)
+        self.conn = SignedConnection(vault_url, "portal", key)
         self.cond = threading.Condition()
         self.waiting: dict[str, Waiter] = {}
         self.stopped = False
@@ -579,12 +209,12 @@ class CodeReader(threading.Thread):
         self.resolved = 0
         self.fetch_seconds: list[float] = []
 
-    def expect(self, hint: str, not_before: float) -> Waiter:
-        waiter = Waiter(hint, not_before)
+    def expect(self, masked: str, not_before: float) -> Waiter:
+        waiter = Waiter(masked, not_before)
         with self.cond:
-            if hint in self.waiting:
-                raise BenchError(f"two logins wait for {hint} at once: slots overlap")
-            self.waiting[hint] = waiter
+            if masked in self.waiting:
+                raise BenchError(f"two logins wait for {masked} at once: slots overlap")
+            self.waiting[masked] = waiter
             self.cond.notify()
         return waiter
 
@@ -625,11 +255,11 @@ class CodeReader(threading.Thread):
             for message in messages or []:
                 newest.setdefault(message["to"], message)  # newest first
             done = []
-            for hint, waiter in snapshot.items():
+            for masked, waiter in snapshot.items():
                 if messages is None:
                     waiter.error = error
                 else:
-                    message = newest.get(hint)
+                    message = newest.get(masked)
                     if message is None:
                         continue
                     sent = datetime.fromisoformat(message["sent_at"]).timestamp()
@@ -638,80 +268,32 @@ class CodeReader(threading.Thread):
                     match = CODE.search(message["body"])
                     waiter.code = match.group(1) if match else ""
                     waiter.error = "" if match else "no code in the SMS"
-                done.append(hint)
+                done.append(masked)
             with self.cond:
-                for hint in done:
-                    self.waiting.pop(hint).event.set()
+                for masked in done:
+                    self.waiting.pop(masked).event.set()
                 self.resolved += len(done)
 
 
-# --- the browser ---------------------------------------------------------------------------
-
-
-class Browser:
-    """A minimal browser behind a TLS proxy: cookies, CSRF form token, Origin/Referer."""
-
-    def __init__(self, port: int, keep_alive: bool):
-        self.port = port
-        self.keep_alive = keep_alive
-        self.origin = f"https://127.0.0.1:{port}"
-        self.conn: http.client.HTTPConnection | None = None
-        self.cookies: dict[str, str] = {}
-        self.connections = 0
-
-    def reset(self) -> None:
-        self.cookies = {}
-
-    def close(self) -> None:
-        if self.conn is not None:
-            self.conn.close()
-            self.conn = None
-
-    def request(
-        self, method: str, path: str, form: dict | None = None
-    ) -> tuple[int, str, bytes, float]:
-        """(status, Location, body, seconds)."""
-        headers = {
-            "X-Forwarded-Proto": "https",
-            "User-Agent": "zorgsleutel-bench/1",
-            "Accept": "text/html",
-            "Accept-Language": "nl",
-        }
-        if self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        body = None
-        if form is not None:
-            body = urllib.parse.urlencode(form).encode()
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-            headers["Origin"] = self.origin
-            headers["Referer"] = self.origin + path
-        if not self.keep_alive:
-            headers["Connection"] = "close"
-        if self.conn is None:
-            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-            self.connections += 1
-        started = time.perf_counter()
-        try:
-            self.conn.request(method, path, body=body, headers=headers)
-            response = self.conn.getresponse()
-            raw = response.read()
-        except (OSError, http.client.HTTPException):
-            self.close()
-            raise
-        seconds = time.perf_counter() - started
-        for cookie in response.msg.get_all("Set-Cookie") or []:
-            name, _, rest = cookie.partition("=")
-            value = rest.split(";", 1)[0]
-            if value in ("", '""') or "max-age=0" in rest.lower():
-                self.cookies.pop(name.strip(), None)
-            else:
-                self.cookies[name.strip()] = value
-        if not self.keep_alive or response.will_close:
-            self.close()
-        return response.status, response.getheader("Location") or "", raw, seconds
-
+# --- the clients ---------------------------------------------------------------------------
 
 STEPS = ("get_login", "post_password", "get_code_page", "post_code", "get_home")
+
+
+def _path(location: str) -> str:
+    """The path (and query) of a Location or form action, absolute or not."""
+    parts = urllib.parse.urlsplit(location)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def form_action(page: bytes, field_name: bytes, default: str) -> str:
+    """Where the form holding the field `field_name` posts: its action, else the page itself."""
+    at = page.find(b'name="' + field_name + b'"')
+    start = page.rfind(b"<form", 0, at) if at >= 0 else -1
+    if start < 0:
+        return default
+    action = FORM_ACTION.search(page, start, page.find(b">", start))
+    return _path(html.unescape(action.group(1).decode())) if action and action.group(1) else default
 
 
 class Client(threading.Thread):
@@ -722,7 +304,11 @@ class Client(threading.Thread):
         self.options = options
         self.reader = reader
         self.run_state = run
-        self.browser = Browser(options.portal_port, options.keep_alive)
+        self.browser = Browser(
+            options.portal_port,
+            keep_alive=options.keep_alive,
+            headers={"User-Agent": "zorgsleutel-bench/1", "Accept": "text/html"},
+        )
         self.latencies: dict[str, list[float]] = {step: [] for step in STEPS}
         self.latencies["login"] = []
         self.latencies["code_wait"] = []
@@ -740,6 +326,8 @@ class Client(threading.Thread):
         return False
 
     def login(self, person: Person, timed: bool) -> bool:
+        """One login, every request as a browser makes it: the password POST may answer with
+        the code form itself (200) or redirect to a page holding it."""
         b = self.browser
         b.reset()
         times: dict[str, float] = {}
@@ -754,26 +342,33 @@ class Client(threading.Thread):
             "email": person.email,
             "password": PASSWORD,
         }
-        status, location, page, times["post_password"] = b.request("POST", "/inloggen", form)
-        if status != 302 or location != "/inloggen/code" or "zs_session" not in b.cookies:
+        status, location, page, times["post_password"] = b.request("POST", "/inloggen", form=form)
+        redirected = status in REDIRECTS and location
+        if not (redirected or status == 200) or "zs_session" not in b.cookies:
             text = page[:300].decode("utf-8", "replace")
             return self.fail(person, f"POST /inloggen: {status} {location!r} {text}")
         pending_session = b.cookies["zs_session"]
-        waiter = self.reader.expect(_hint(person.slot), not_before)
-        status, _, page, times["get_code_page"] = b.request("GET", "/inloggen/code")
+        masked = hint(person.slot)
+        waiter = self.reader.expect(masked, not_before)
+        shown, step = "/inloggen", "POST /inloggen"
+        if redirected:
+            shown = _path(location)
+            step = f"GET {shown}"
+            status, _, page, times["get_code_page"] = b.request("GET", shown)
         token = CSRF_INPUT.search(page)
-        if status != 200 or token is None or _hint(person.slot) not in page.decode():
+        if status != 200 or token is None or masked not in page.decode():
             waiter.event.wait(30)
-            return self.fail(person, f"GET /inloggen/code: {status}, hint or token missing")
+            return self.fail(person, f"{step}: {status}, hint or token missing")
+        code_url = form_action(page, b"code", shown)
         waited = time.perf_counter()
         if not waiter.event.wait(30) or waiter.error or not waiter.code:
             return self.fail(person, f"no code from the dev outbox: {waiter.error or 'timeout'}")
         times["code_wait"] = time.perf_counter() - waited
         form = {"csrfmiddlewaretoken": token.group(1).decode(), "code": waiter.code}
-        status, location, page, times["post_code"] = b.request("POST", "/inloggen/code", form)
+        status, location, page, times["post_code"] = b.request("POST", code_url, form=form)
         if status != 302 or location != "/mijn":
             text = html.unescape(page[:300].decode("utf-8", "replace"))
-            return self.fail(person, f"POST /inloggen/code: {status} {location!r} {text}")
+            return self.fail(person, f"POST {code_url}: {status} {location!r} {text}")
         if b.cookies.get("zs_session") in (None, pending_session):
             return self.fail(person, "the session id was not changed at login")
         status, _, page, times["get_home"] = b.request("GET", "/mijn")
@@ -782,8 +377,8 @@ class Client(threading.Thread):
             return self.fail(person, f"GET /mijn: {status}, name or organisation missing")
         if timed:
             times["login"] = time.perf_counter() - started
-            for step, seconds in times.items():
-                self.latencies[step].append(seconds)
+            for step_name, seconds in times.items():
+                self.latencies[step_name].append(seconds)
             self.ok += 1
         return True
 
@@ -854,6 +449,11 @@ def timed_phase(options, people: list[Person], reader: CodeReader, server_pids: 
             for step in ("login", *STEPS, "code_wait")
         },
         "client_spread_seconds": round(finished - min(c.finished for c in clients), 2),
+        "requests_per_login": round(
+            sum(len(c.latencies[step]) for c in clients for step in STEPS) / ok, 2
+        )
+        if ok
+        else None,
         "connections_opened": sum(c.browser.connections for c in clients),
         "dev_sms_calls": reader.calls - calls_before,
         "dev_sms_rows_per_call": (reader.rows - rows_before) / max(reader.calls - calls_before, 1),
@@ -875,21 +475,21 @@ def dev_sms_cost(
 ) -> dict:
     """Vault CPU of one GET /v1/dev/sms?since=… returning about as many messages as the timed
     phase's reads did on average (`rows`), measured alone after the timed phase."""
-    conn = vv.SignedConnection(vault_url, "portal", key)
+    conn = SignedConnection(vault_url, "portal", key)
     status, raw, _ = conn.request("GET", "/v1/dev/sms")
     newest = json.loads(raw)["messages"] if status == 200 else []
     if not newest:
         raise BenchError(f"GET /v1/dev/sms answered {status}")
     since = newest[min(max(round(rows), 1), len(newest)) - 1]["sent_at"]
     path = "/v1/dev/sms?since=" + urllib.parse.quote(since, safe="")
-    before = vv._process_cpu()
+    before = process_cpu()
     started = time.perf_counter()
     for _ in range(calls):
         status, _raw, _ = conn.request("GET", path)
         if status != 200:
             raise BenchError(f"GET /v1/dev/sms answered {status}")
     wall = time.perf_counter() - started
-    after = vv._process_cpu()
+    after = process_cpu()
     conn.close()
     used = sum(after.get(p, ("", 0, 0.0))[2] - before.get(p, ("", 0, 0.0))[2] for p in vault_pids)
     return {
@@ -994,10 +594,13 @@ def print_summary(report: dict) -> None:
         f"({a['of_hash_bound_one_core']} of the one-thread rate)"
         + (f"  (INVALID: {r['errors']} errors)" if r["errors"] else ""),
         f"  login        p50 {lat['login'].get('p50')} ms  p95 {lat['login'].get('p95')} ms  "
-        f"p99 {lat['login'].get('p99')} ms  max {lat['login'].get('max')} ms (5 requests + code)",
+        f"p99 {lat['login'].get('p99')} ms  max {lat['login'].get('max')} ms "
+        f"({r.get('requests_per_login') or len(STEPS):g} requests + code)",
     ]
     for step in (*STEPS, "code_wait"):
         step_lat = lat[step]
+        if not step_lat["n"] and r["logins"]:
+            continue  # a request this flow does not make (the code page after a redirect)
         lines.append(
             f"    {step:<15}p50 {step_lat.get('p50')} ms  p95 {step_lat.get('p95')} ms  "
             f"p99 {step_lat.get('p99')} ms"
@@ -1018,11 +621,7 @@ def print_summary(report: dict) -> None:
             "  per login    "
             + ", ".join(f"{k} {v} ms" for k, v in r.get("cpu_ms_per_login", {}).items())
         )
-        if cpu["other"] > 0.05 * total:
-            lines.append(
-                f"  WARNING      other processes used {cpu['other'] / total * 100:.0f}% "
-                "of the CPU: the machine was not quiet"
-            )
+        lines += other_warning(cpu, total, 0.05)
     if "cpu_ms_per_login" in a:
         c = a["cpu_ms_per_login"]
         lines.append(
@@ -1057,15 +656,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description="Complete password + SMS logins per second (see docs/benchmarks.md)."
     )
-    parser.add_argument(
-        "--database-url",
-        default="sqlite",
-        help="'sqlite' (temporary files, the default) or postgres://user@127.0.0.1:5432/db: "
-        "scratch databases for portal and vault are created there and dropped at the end",
-    )
-    parser.add_argument(
-        "--redis-url", default="", help="redis://127.0.0.1:6379/N as cache (default: database)"
-    )
+    add_database_options(parser, redis=True)
     parser.add_argument("--people", type=int, default=3000, help="people = logins [3000]")
     parser.add_argument(
         "--logins-per-person",
@@ -1082,13 +673,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--portal-threads", type=int, default=4, help="threads per worker; 1 = sync [4]"
     )
-    parser.add_argument("--vault-workers", type=int, default=2, help="vault workers [2]")
-    parser.add_argument(
-        "--vault-threads",
-        type=int,
-        default=int(os.environ.get("VAULT_THREADS") or 4),
-        help="vault threads per worker [$VAULT_THREADS or 4]",
-    )
+    add_vault_options(parser, prefix="vault-")
     parser.add_argument("--gunicorn-args", default="", help="extra portal GUNICORN_CMD_ARGS")
     parser.add_argument(
         "--keep-alive",
@@ -1110,15 +695,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--goal", type=float, default=30.0, help="logins/s per core [30]")
     parser.add_argument("--goal-ratio", type=float, default=0.65, help="of the hash bound [0.65]")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
-    options = parser.parse_args(argv)
-    if options.database_url != "sqlite":
-        parts = urllib.parse.urlsplit(options.database_url)
-        if parts.scheme not in ("postgres", "postgresql") or parts.hostname not in vv.LOCAL_HOSTS:
-            parser.error("--database-url is 'sqlite' or postgres://...@127.0.0.1/...")
-    if options.redis_url:
-        parts = urllib.parse.urlsplit(options.redis_url)
-        if parts.scheme != "redis" or parts.hostname not in vv.LOCAL_HOSTS:
-            parser.error("--redis-url must be redis://127.0.0.1:PORT/N")
+    options = parse_options(parser, argv)
     if not 1 <= options.clients <= BATCH:
         parser.error("--clients must be 1..100 (each owns its own last-two-digit slots)")
     if options.people > 20_000:
@@ -1132,39 +709,29 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def run(options: argparse.Namespace) -> dict:
-    report: dict = {
-        "benchmark": "login",
-        "command": shlex.join(["python", "bench/login.py", *sys.argv[1:]]),
-        "machine": versions(),
-        "clients": options.clients,
-        "keep_alive": options.keep_alive,
-        "phone_interval_seconds": options.phone_interval,
-        "goal": {"per_core": options.goal, "of_hash_bound": options.goal_ratio},
-    }
-    say = (lambda *a: None) if options.json else (lambda *a: print(*a, flush=True))
-    with contextlib.suppress(OSError):
-        report["loadavg_before"] = Path("/proc/loadavg").read_text().split()[0]
-    with tempfile.TemporaryDirectory(prefix="zs-bench-login-") as tmp, contextlib.ExitStack() as st:
-        workdir = Path(tmp)
-        databases = Databases(options.database_url, workdir, st)
-        vault_db, portal_db = databases.new("vault"), databases.new("portal")
-        options.scratch_databases = databases.scratch
-        redis = None
-        if options.redis_url:
-            redis = RedisScratch(options.redis_url)
-            st.callback(redis.close)
-        vault = own_vault(workdir, vault_db, options.vault_workers, options.vault_threads)
-        st.callback(vault.stop)
-        portal = Portal(
-            workdir=workdir,
-            database_url=portal_db,
+    report = new_report(
+        "login",
+        load_before=True,
+        clients=options.clients,
+        keep_alive=options.keep_alive,
+        phone_interval_seconds=options.phone_interval,
+        goal={"per_core": options.goal, "of_hash_bound": options.goal_ratio},
+    )
+    say = speaker(options.json)
+    with Scratch("zs-bench-login-", options.database_url, options.redis_url) as scratch:
+        vault = scratch.vault(
+            scratch.database("vault"),
+            workers=options.vault_workers,
+            threads=options.vault_threads,
+        )
+        portal = scratch.portal(
+            scratch.database("portal"),
             debug=options.debug_portal,
-            redis=redis,
             vault_url="",
             vault_key=vault.key.decode(),
             gunicorn_args=options.gunicorn_args,
         )
-        st.callback(portal.stop)
+        options.scratch_databases = scratch.scratch
         try:
             say("setup: migrating, starting the vault …")
             vault.migrate()
@@ -1174,44 +741,25 @@ def run(options: argparse.Namespace) -> dict:
             started = time.monotonic()
             total = options.people
             say(f"setup: enrolling {total} phone numbers in the vault …")
-            enrolments = enrol_phones(vault.url, vault.key, total, 8, options.json)
+            enrolments = enrol_numbers(
+                vault.url,
+                vault.client,
+                vault.key,
+                total,
+                prefix="+3163",
+                confirm=True,
+                progress=None if options.json else lambda n: say(f"  enrolled {n}"),
+            )
             portal.django()
-            people, org_name = create_people(enrolments)
+            people, org_name = create_people([e.enrolment for e in enrolments])
             options.organisation = org_name
             report["setup"] = {"people": len(people), "seconds": round(time.monotonic() - started)}
             say("measuring the Argon2id hash rate …")
             report["hash_rate"] = hash_rate(options.hash_seconds)
             portal.start(workers=options.portal_workers, threads=options.portal_threads)
             options.portal_port = portal.port
-            mode = "DEBUG on" if options.debug_portal else "DEBUG off, behind a TLS proxy"
-            if options.gunicorn_args:
-                mode += f", GUNICORN_CMD_ARGS={options.gunicorn_args}"
-            kind = (
-                "sync"
-                if options.portal_threads <= 1
-                else f"gthread, {options.portal_threads} threads"
-            )
-            vkind = (
-                "sync"
-                if options.vault_threads <= 1
-                else f"gthread, {options.vault_threads} threads"
-            )
-            report["server"] = {
-                "portal": f"gunicorn zorgsleutel.wsgi, {options.portal_workers} workers, {kind}, "
-                f"{mode}",
-                "vault": f"zorgsleutel vault serve, {options.vault_workers} workers, {vkind}, "
-                "DEBUG on (dev SMS outbox)",
-                "database": databases.describe(),
-                "cache": (
-                    f"Redis {redis.version} (cache; sessions cached_db)"
-                    if redis
-                    else "database cache table (sessions in the database)"
-                ),
-            }
-            server_pids = {
-                "portal": listening_pids(portal.port) | children(portal.process.pid),
-                "vault": listening_pids(int(vault.url.rsplit(":", 1)[1])),
-            }
+            report["server"] = describe_servers(options, scratch)
+            server_pids = {"portal": portal.pids(), "vault": listening_pids(vault.port)}
             reader = CodeReader(vault.url, vault.key, options.phone_interval)
             reader.start()
             people = people * options.logins_per_person
@@ -1231,22 +779,33 @@ def run(options: argparse.Namespace) -> dict:
             ) from exc
 
 
-def main(argv: list[str] | None = None) -> int:
-    options = parse_args(argv)
-    try:
-        report = run(options)
-    except BenchError as exc:
-        print(f"benchmark failed: {exc}", file=sys.stderr)
-        return 2
-    if options.json:
-        print(json.dumps(report, indent=2, ensure_ascii=False))
-    else:
-        print_summary(report)
+def describe_servers(options: argparse.Namespace, scratch: Scratch) -> dict:
+    mode = "DEBUG on" if options.debug_portal else "DEBUG off, behind a TLS proxy"
+    if options.gunicorn_args:
+        mode += f", GUNICORN_CMD_ARGS={options.gunicorn_args}"
+
+    def kind(threads: int) -> str:
+        return "sync" if threads <= 1 else f"gthread, {threads} threads"
+
+    return {
+        "portal": f"gunicorn zorgsleutel.wsgi, {options.portal_workers} workers, "
+        f"{kind(options.portal_threads)}, {mode}",
+        "vault": f"zorgsleutel vault serve, {options.vault_workers} workers, "
+        f"{kind(options.vault_threads)}, DEBUG on (dev SMS outbox)",
+        "database": scratch.describe(),
+        "cache": scratch.describe_cache(),
+    }
+
+
+def problems(report: dict) -> list[str]:
     result = report["result"]
     if result["errors"] or result["warmup_errors"] or result["not_run"]:
-        print("some logins failed or did not run (see above)", file=sys.stderr)
-        return 1
-    return 0
+        return ["some logins failed or did not run (see above)"]
+    return []
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_main(argv, parse_args, run, print_summary, problems)
 
 
 if __name__ == "__main__":

@@ -2,14 +2,16 @@
 
 Starts its own portal (gunicorn, as `zorgsleutel run` starts it: 2 workers, gthread, 4 threads;
 DEBUG off, behind a TLS proxy) on a free 127.0.0.1 port with a fresh temporary database (SQLite,
-or a scratch PostgreSQL database with --database-url postgres://...), and stops it at the end.
+or a scratch PostgreSQL database with --database-url postgres://...), and stops it at the end
+(bench/_common.py).
 
 Setup (not timed): one organisation with --members people (default 100,000) plus its
 administrator, written with bulk_create straight into the database: Dutch-looking names, e-mail
-addresses at the organisation's domain, 85 % active, 10 % invited with an open activation link,
-3 % invited with an expired link ("link_expired"), 2 % blocked; and a second organisation of 200
-people in the same database. An API token for each administrator (accounts.api.auth.issue_token,
-as `zorgsleutel api-token create` does). The cursor of every page is made in this process as
+addresses at the organisation's domain, 85 % active members, 10 % invited (new accounts, never
+accepted, with an open activation link), 3 % invited with an expired link ("link_expired"), 2 %
+blocked by the organisation; and a second organisation of 200 people in the same database. An
+API token for each administrator (accounts.api.auth.issue_token, as `zorgsleutel api-token
+create` does). The cursor of every page is made in this process as
 the portal makes them (same SECRET_KEY; the portal's cursors are deterministic).
 
 Timed phase: GET /api/v1/organisations/{public_id}/members?q=&cursor= with X-Zorgsleutel-Token,
@@ -34,35 +36,39 @@ Results and how they were measured: docs/benchmarks.md.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import http.client
 import json
 import os
 import random
 import secrets
-import shlex
 import sys
-import tempfile
 import threading
 import time
 import urllib.parse
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 from types import SimpleNamespace
 
-from login import (
-    Databases,
+from _common import (
+    MAX_ERROR_SAMPLES,
+    BenchError,
+    Browser,
+    CpuSnapshot,
     Portal,
-    children,
+    Scratch,
+    add_database_options,
     cpu_groups,
     latency_ms,
-    versions,
+    loadavg,
+    model,
+    new_report,
+    other_warning,
+    parse_options,
+    run_main,
+    speaker,
 )
-from vault_verify import LOCAL_HOSTS, BenchError, CpuSnapshot, listening_pids
 
 PAGE_SIZE = 50  # accounts/queries.py
-MAX_ERROR_SAMPLES = 10
 DOMAIN = "benchzorg.nl"
 SMALL_DOMAIN = "kleinzorg.nl"
 SMALL_MEMBERS = 200  # a second organisation in the same database
@@ -199,6 +205,17 @@ NAME_QUERIES = ("jans", "van der", "wouter", "mohamed bouzid", "Ruben Y", "zeyne
 EMAIL_QUERIES = ("pieter.", "@benchzorg", "00042", "kowalski", ".de.vries", "ali0")
 
 
+MODELS = ("User", "Membership", "LinkToken")
+# What a membership of each kind holds (bulk_create skips Membership.save): an invitation is
+# never accepted and carries the name the organisation typed; a blocked member had accepted.
+MEMBERSHIP = {
+    "active": lambda user, now: {"state": "active", "accepted_at": now},
+    "invited": lambda user, now: {"state": "invited", "invited_name": user.name},
+    "link_expired": lambda user, now: {"state": "invited", "invited_name": user.name},
+    "blocked": lambda user, now: {"state": "blocked", "accepted_at": now},
+}
+
+
 @dataclass(frozen=True)
 class Row:
     id: int
@@ -230,14 +247,14 @@ def create_organisation(
     from django.db import transaction
 
     from zorgsleutel.accounts.api.auth import issue_token
-    from zorgsleutel.accounts.models import LinkToken, Membership, User
     from zorgsleutel.core import clock
-    from zorgsleutel.organisations.models import Organisation
 
+    User, Membership, LinkToken = (model(f"accounts.{name}") for name in MODELS)
+    Organisation = model("organisations.Organisation")
     rng = random.Random(seed)
     organisation = Organisation.objects.create(
         name=name,
-        kind=Organisation.CARE_PROVIDER,
+        kind="care_provider",
         ura=ura,
         application_roles=["declaraties", "inzage", "rooster"],
     )
@@ -262,7 +279,7 @@ def create_organisation(
             else "blocked"
         )
         kinds.append(kind)
-        state = "invited" if kind == "link_expired" else kind
+        state = "invited" if kind in ("invited", "link_expired") else "active"
         users.append(User(email=email, name=name, state=state, password=unusable))
     with transaction.atomic():
         users = User.objects.bulk_create(users, batch_size=5000)
@@ -278,8 +295,14 @@ def create_organisation(
         ]
         memberships = Membership.objects.bulk_create(
             [
-                Membership(user=u, organisation=organisation, role=r, application_roles=a)
-                for u, r, a in zip(users, roles, app_roles, strict=True)
+                Membership(
+                    user=u,
+                    organisation=organisation,
+                    role=r,
+                    application_roles=a,
+                    **MEMBERSHIP[kind](u, now),
+                )
+                for u, r, a, kind in zip(users, roles, app_roles, kinds, strict=True)
             ],
             batch_size=5000,
         )
@@ -388,26 +411,14 @@ class ApiClient(threading.Thread):
         self.not_run = 0
         self.samples: list[str] = []
         self.started = self.finished = 0.0
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        self.browser = Browser(port, headers={"Accept": "application/json"}, timeout=120)
 
     def get(self, listing: Listing, q: str, cursor: str | None) -> tuple[int, bytes, float]:
         params = {"q": q} if cursor is None else {"q": q, "cursor": cursor}
-        headers = {
-            "X-Zorgsleutel-Token": listing.token,
-            "X-Forwarded-Proto": "https",
-            "Accept": "application/json",
-        }
-        started = time.perf_counter()
-        try:
-            self.conn.request(
-                "GET", f"{listing.path}?{urllib.parse.urlencode(params)}", headers=headers
-            )
-            response = self.conn.getresponse()
-            raw = response.read()
-        except (OSError, http.client.HTTPException):
-            self.conn.close()
-            raise
-        return response.status, raw, time.perf_counter() - started
+        path = f"{listing.path}?{urllib.parse.urlencode(params)}"
+        headers = {"X-Zorgsleutel-Token": listing.token}
+        status, _, raw, seconds = self.browser.request("GET", path, headers=headers)
+        return status, raw, seconds
 
     def check(self, kind: str, listing: Listing, q: str, page: int, status: int, raw: bytes):
         """The answer's page in full, and its `next` when the cursors are known."""
@@ -471,7 +482,7 @@ class ApiClient(threading.Thread):
             pass
         finally:
             self.finished = time.monotonic()
-            self.conn.close()
+            self.browser.close()
 
 
 def mint_cursors(listing: Listing, organisation_id: int, q: str) -> None:
@@ -520,7 +531,7 @@ def walk(port: int, listing: Listing, q: str, deadline: float) -> dict:
             if collect and following is not None:
                 listing.cursors[q].append(following)
     finally:
-        client.conn.close()
+        client.browser.close()
     return {
         "pages": len(seconds),
         "seconds": round(sum(seconds), 2),
@@ -534,7 +545,7 @@ def wait_for_quiet(options, portal: Portal, say) -> dict | None:
     """With --quiet-wait S: wait (at most S seconds) for a 5-s window in which processes
     other than the portal, PostgreSQL and this script used under 10 % of the machine."""
     deadline = time.monotonic() + options.quiet_wait
-    server = listening_pids(portal.port) | children(portal.process.pid)
+    server = portal.pids()
     while time.monotonic() < deadline:
         before = CpuSnapshot.take()
         time.sleep(5)
@@ -548,7 +559,7 @@ def wait_for_quiet(options, portal: Portal, say) -> dict | None:
             return None
         share = cpu["other"] / max(sum(cpu.values()), 1e-9)
         if share < 0.10:
-            return {"other_share": round(share, 3), "load": load_average()}
+            return {"other_share": round(share, 3), "load": loadavg()}
         say(f"  waiting for a quiet machine (other processes {share:.0%}) …")
     return None
 
@@ -568,14 +579,14 @@ def measure(options, portal: Portal, listings: dict[str, Listing], clients: int)
         listing = listings[name]
         status, raw, _ = warm.get(listing, q, listing.cursors[q][page - 1])
         warm.check(kind, listing, q, page, status, raw)
-    warm.conn.close()
+    warm.browser.close()
     if warm.errors:
         raise BenchError(f"warm-up answers were wrong: {warm.samples}")
     threads = [ApiClient(portal.port, listings, share, run) for share in shares]
     for thread in threads:
         thread.start()
     run["ready"].wait(60)
-    server = listening_pids(portal.port) | children(portal.process.pid)
+    server = portal.pids()
     before = CpuSnapshot.take()
     run["go"].set()
     for thread in threads:
@@ -588,7 +599,7 @@ def measure(options, portal: Portal, listings: dict[str, Listing], clients: int)
     )
     result = {
         "clients": clients,
-        "load_before": load_average(),
+        "load_before": loadavg(),
         "requests": done,
         "wall_seconds": round(wall, 2),
         "requests_per_second": round(done / wall, 1) if wall else 0.0,
@@ -606,13 +617,6 @@ def measure(options, portal: Portal, listings: dict[str, Listing], clients: int)
             k: round(v / done * 1000, 2) for k, v in cpu.items() if k != "idle" and v
         }
     return result
-
-
-def load_average() -> str:
-    try:
-        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-    except OSError:
-        return ""
 
 
 # --- reporting -----------------------------------------------------------------------------
@@ -668,11 +672,7 @@ def print_summary(report: dict) -> None:
                 + f" of {total:.1f} core-s; per request "
                 + ", ".join(f"{k} {v} ms" for k, v in result.get("cpu_ms_per_request", {}).items())
             )
-            if cpu["other"] > 0.1 * total:
-                lines.append(
-                    f"    WARNING    other processes used {cpu['other'] / total * 100:.0f}% "
-                    "of the CPU: the machine was not quiet"
-                )
+            lines += other_warning(cpu, total, 0.1, indent="    ")
         for sample in result["error_samples"]:
             lines.append(f"    error      {sample}")
         lines.append(
@@ -689,12 +689,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description="List and search 100,000 members through the API (see docs/benchmarks.md)."
     )
-    parser.add_argument(
-        "--database-url",
-        default="sqlite",
-        help="'sqlite' (a temporary file, the default) or postgres://user@127.0.0.1:5432/db "
-        "(a scratch database is created there and dropped at the end)",
-    )
+    add_database_options(parser)
     parser.add_argument("--members", type=int, default=100_000, help="members [100000]")
     parser.add_argument(
         "--requests", type=int, default=200, help="requests of each kind per client [200]"
@@ -715,11 +710,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "processes use under 10 %% of the CPU [0: do not wait]",
     )
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
-    options = parser.parse_args(argv)
-    if options.database_url != "sqlite":
-        parts = urllib.parse.urlsplit(options.database_url)
-        if parts.scheme not in ("postgres", "postgresql") or parts.hostname not in LOCAL_HOSTS:
-            parser.error("--database-url is 'sqlite' or postgres://...@127.0.0.1/...")
+    options = parse_options(parser, argv)
     try:
         options.client_counts = [int(c) for c in options.clients.split(",") if c.strip()]
     except ValueError:
@@ -736,23 +727,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def run(options: argparse.Namespace) -> dict:
-    report: dict = {
-        "benchmark": "members",
-        "command": shlex.join(["python", "bench/members.py", *sys.argv[1:]]),
-        "machine": versions(),
-        "goal_p95_ms": options.goal,
-        "results": [],
-    }
-    say = (lambda *a: None) if options.json else (lambda *a: print(*a, flush=True))
-    with (
-        tempfile.TemporaryDirectory(prefix="zs-bench-members-") as tmp,
-        contextlib.ExitStack() as st,
-    ):
-        workdir = Path(tmp)
-        databases = Databases(options.database_url, workdir, st)
-        portal = Portal(workdir=workdir, database_url=databases.new("portal"))
-        options.scratch_databases = databases.scratch
-        st.callback(portal.stop)
+    report = new_report("members", goal_p95_ms=options.goal, results=[])
+    say = speaker(options.json)
+    with Scratch("zs-bench-members-", options.database_url) as scratch:
+        portal = scratch.portal(scratch.database("portal"))
+        options.scratch_databases = scratch.scratch
         say("setup: migrating …")
         portal.migrate()
         portal.django()
@@ -764,7 +743,7 @@ def run(options: argparse.Namespace) -> dict:
                 cursor.execute("SHOW lc_collate")
                 collation = cursor.fetchone()[0]
             exact = collation in ("C", "POSIX", "C.UTF-8", "C.utf8")
-            databases.version += f", collation {collation}"
+            scratch.version += f", collation {collation}"
         say(f"setup: {options.members:,} members …")
         started = time.monotonic()
         big = create_organisation(options.members, options.seed)
@@ -803,7 +782,7 @@ def run(options: argparse.Namespace) -> dict:
         report["server"] = {
             "portal": f"gunicorn zorgsleutel.wsgi, {options.portal_workers} workers, {kind}, "
             "DEBUG off, behind a TLS proxy",
-            "database": databases.describe(),
+            "database": scratch.describe(),
         }
         lists = [("big", q) for q in ("", *NAME_QUERIES, *EMAIL_QUERIES)] + [("small", "")]
         deadline = time.monotonic() + options.max_seconds
@@ -834,23 +813,16 @@ def run(options: argparse.Namespace) -> dict:
     return report
 
 
-def main(argv: list[str] | None = None) -> int:
-    options = parse_args(argv)
-    try:
-        report = run(options)
-    except BenchError as exc:
-        print(f"benchmark failed: {exc}", file=sys.stderr)
-        return 2
-    if options.json:
-        print(json.dumps(report, indent=2, ensure_ascii=False))
-    else:
-        print_summary(report)
+def problems(report: dict) -> list[str]:
     if any(r["errors"] or r["not_run"] for r in report["results"]) or any(
         w["errors"] for w in report.get("walks", {}).values()
     ):
-        print("some answers were wrong or requests did not run (see above)", file=sys.stderr)
-        return 1
-    return 0
+        return ["some answers were wrong or requests did not run (see above)"]
+    return []
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_main(argv, parse_args, run, print_summary, problems)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,8 @@
 """Benchmark: many browser pages waiting on a QR login at once (not a timed test).
 
 Starts its own portal (gunicorn, 2 workers, DEBUG off, fresh SQLite database or a scratch
-PostgreSQL database), makes N people with a linked app each (in-process, through the real
-enrolment flow), then:
+PostgreSQL database, bench/_common.py), makes N people with a linked app each (in-process,
+through the real enrolment flow), then:
 
 - N simulated browser pages each load /inloggen/app (own session cookie, own challenge) over a
   keep-alive connection and poll /inloggen/app/status exactly as wait.js does (every
@@ -18,6 +18,8 @@ portal's memory (RSS of master and workers) is sampled throughout.
 
     .venv/bin/python bench/qr_login.py                       # 1,000 pages, 20 answers/s
     .venv/bin/python bench/qr_login.py --pages 200 --rate 10 --threads 16
+    .venv/bin/python bench/qr_login.py --database-url postgres://postgres@127.0.0.1:5432/postgres \
+        --redis-url redis://127.0.0.1:6379/0
 """
 
 from __future__ import annotations
@@ -29,25 +31,21 @@ import json
 import os
 import random
 import re
-import secrets
-import signal
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from _common import (
+    Scratch,
+    add_database_options,
+    model,
+    parse_options,
+    run_main,
+)
+
 STATUS = re.compile(r'data-status-url="([^"]+)"')
 QR_URL = re.compile(r"<code>(zorgsleutel://login\?[^<]+)</code>")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # --- a tiny HTTP/1.1 client on asyncio streams (keep-alive, one request at a time) ---------------
@@ -118,45 +116,24 @@ def session_cookie(headers: dict, name: str) -> str | None:
     return None
 
 
-# --- portal and people ---------------------------------------------------------------------------
-def portal_env(tmp: Path, port: int, database_url: str) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "ZS_"))}
-    env.update(
-        DEBUG="0",
-        SECRET_KEY=secrets.token_urlsafe(40),
-        ALLOWED_HOSTS="127.0.0.1",
-        VAULT_CLIENT_KEY=secrets.token_urlsafe(32),
-        SECURE_SSL_REDIRECT="0",
-        SITE_URL=f"http://127.0.0.1:{port}",
-        ZS_VAR_DIR=str(tmp),
-        ZS_BASE_DIR=str(tmp),
-        DJANGO_SETTINGS_MODULE="zorgsleutel.settings",
-        LOG_LEVEL="WARNING",
-        # The bench's many phones share loopback addresses only; 127.0.0.1 alone is a proxy.
-        TRUSTED_PROXIES="",
-    )
-    if database_url:
-        env["DATABASE_URL"] = database_url
-    return env
-
-
+# --- people ------------------------------------------------------------------------------------
 def make_people(count: int) -> list[dict]:
-    """Active people with a linked app each, through the real enrolment flow (in-process)."""
-    import django
-
-    django.setup()
-    from zorgsleutel.accounts.models import Membership, User
+    """Active people with a linked app each, through the real enrolment flow (in-process;
+    Django set up with the portal's settings)."""
     from zorgsleutel.clients.app import DeviceMaterial
     from zorgsleutel.mobileapp import flows
-    from zorgsleutel.organisations.models import Organisation
 
-    organisation = Organisation.objects.create(
+    organisation = model("organisations.Organisation").objects.create(
         name="Bench Zorg", kind="care_provider", ura="99999999"
     )
     accounts = []
     for n in range(count):
-        user = User.objects.create(email=f"qr{n:05d}@bench.nl", name=f"QR {n}", state=User.ACTIVE)
-        Membership.objects.create(user=user, organisation=organisation, role="manager")
+        user = model("accounts.User").objects.create(
+            email=f"qr{n:05d}@bench.nl", name=f"QR {n}", state="active"
+        )
+        model("accounts.Membership").objects.create(
+            user=user, organisation=organisation, role="manager"
+        )
         started = flows.start_enrolment(actor=user, session_acr="")
         material = DeviceMaterial.generate()
         device = flows.complete_enrolment(
@@ -178,11 +155,6 @@ def rss_kib(pids: list[int]) -> int:
         except OSError:
             pass
     return total
-
-
-def family(pid: int) -> list[int]:
-    children = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
-    return [pid, *(int(p) for p in children.split())]
 
 
 # --- the measured run ---------------------------------------------------------------------
@@ -348,95 +320,80 @@ async def measured(
     }
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pages", type=int, default=1000)
     parser.add_argument("--rate", type=float, default=20.0, help="app answers per second")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=8)
-    parser.add_argument("--database-url", default="", help="default: a temporary SQLite file")
+    add_database_options(parser, redis=True)
+    parser.set_defaults(redis_url=os.environ.get("REDIS_URL", ""))  # as before the option
     parser.add_argument("--json", action="store_true")
-    options = parser.parse_args(argv)
+    options = parse_options(parser, argv)
+    return options
 
-    with tempfile.TemporaryDirectory(prefix="zs-qr-bench-") as tmp:
-        port = free_port()
-        env = portal_env(Path(tmp), port, options.database_url)
-        zs = [sys.executable, "-m", "zorgsleutel.cli"]
-        subprocess.run([*zs, "migrate", "--noinput", "-v", "0"], env=env, check=True)
-        subprocess.run([*zs, "createcachetable"], env=env, check=True)
-        os.environ.update(env)
+
+def run(options: argparse.Namespace) -> dict:
+    with Scratch("zs-qr-bench-", options.database_url, options.redis_url) as scratch:
+        gunicorn = "--worker-connections 2000 --keep-alive 5"
+        if options.threads <= 1:
+            gunicorn += " --worker-class gthread --threads 1"
+        portal = scratch.portal(scratch.database("portal"), gunicorn_args=gunicorn)
+        portal.env.update(  # plain HTTP: the pages and the app talk to gunicorn itself
+            SECURE_SSL_REDIRECT="0",
+            SITE_URL=portal.url,
+            # The bench's many phones share loopback addresses only; 127.0.0.1 alone is a proxy.
+            TRUSTED_PROXIES="",
+        )
+        portal.migrate()
+        portal.django()
         accounts = make_people(options.pages)
         from django.conf import settings
 
         from zorgsleutel import policies
 
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "zorgsleutel.wsgi",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                str(options.workers),
-                "--worker-class",
-                "gthread",
-                "--threads",
-                str(options.threads),
-                "--worker-connections",
-                "2000",
-                "--keep-alive",
-                "5",
-                "--log-level",
-                "warning",
-            ],
-            env=env,
-            cwd=ROOT,
-        )
-        try:
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline:
-                with socket.socket() as probe:
-                    if probe.connect_ex(("127.0.0.1", port)) == 0:
-                        break
-                time.sleep(0.1)
-            time.sleep(1)
-            report = asyncio.run(
-                measured(
-                    port,
-                    options.pages,
-                    options.rate,
-                    policies.APP_POLL_INTERVAL_MS / 1000,
-                    accounts,
-                    settings.SESSION_COOKIE_NAME,
-                    family(server.pid),
-                )
+        portal.start(workers=options.workers, threads=options.threads, seconds=30)
+        time.sleep(1)
+        report = asyncio.run(
+            measured(
+                portal.port,
+                options.pages,
+                options.rate,
+                policies.APP_POLL_INTERVAL_MS / 1000,
+                accounts,
+                settings.SESSION_COOKIE_NAME,
+                sorted(portal.pids()),
             )
-        finally:
-            server.send_signal(signal.SIGTERM)
-            server.wait(20)
+        )
     report["server"] = {
         "workers": options.workers,
         "worker_class": "gthread",
         "threads": options.threads,
-        "database": "postgresql" if options.database_url else "sqlite",
-        "cache": "redis" if env.get("REDIS_URL") else "database",
+        "database": "sqlite" if options.database_url == "sqlite" else "postgresql",
+        "cache": "redis" if options.redis_url else "database",
     }
     report["cpu"] = {"nproc": os.cpu_count()}
-    if options.json:
-        print(json.dumps(report, indent=2))
-    else:
-        lat = report["latency_s"]
-        print(
-            f"{report['logged_in']}/{report['pages']} pages logged in; answer → logged in: "
-            f"median {lat['median']} s, p95 {lat['p95']} s, p99 {lat['p99']} s, "
-            f"max {lat['max']} s; portal RSS {report['portal_rss_mib']['start']}→"
-            f"{report['portal_rss_mib']['max']} MiB; errors {report['errors']}"
-        )
-        for sample in report["error_samples"]:
-            print("  ", sample)
-    return 1 if report["errors"] else 0
+    return report
+
+
+def print_summary(report: dict) -> None:
+    lat = report["latency_s"]
+    print(
+        f"{report['logged_in']}/{report['pages']} pages logged in; answer → logged in: "
+        f"median {lat['median']} s, p95 {lat['p95']} s, p99 {lat['p99']} s, "
+        f"max {lat['max']} s; portal RSS {report['portal_rss_mib']['start']}→"
+        f"{report['portal_rss_mib']['max']} MiB; errors {report['errors']}"
+    )
+    for sample in report["error_samples"]:
+        print("  ", sample)
+
+
+def problems(report: dict) -> list[str]:
+    return [f"{report['errors']} error(s) (see above)"] if report["errors"] else []
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_main(argv, parse_args, run, print_summary, problems)
 
 
 if __name__ == "__main__":
