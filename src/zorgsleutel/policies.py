@@ -218,11 +218,14 @@ def required_acr(user) -> str:
 
 
 def memberships(user):
-    """Memberships with organisations: the ones loaded with the person (people.MEMBERSHIPS:
-    a login, the person of every request), else one query that loads them."""
+    """Memberships with organisations: the ones loaded with the person (people/loading.py: a
+    login, the person of every request), else one query that loads them."""
+    loaded = getattr(user, "loaded_memberships", None)
+    if loaded is not None:
+        return loaded
     from django.db.models import prefetch_related_objects
 
-    # Nothing to do when they are loaded (people.MEMBERSHIPS); else two queries.
+    # Nothing to do when a caller prefetched them (people.MEMBERSHIPS); else two queries.
     prefetch_related_objects([user], "memberships__organisation")
     return user.memberships.all()
 

@@ -95,6 +95,10 @@ LOGIN_URL = "accounts:login"
 AUTHENTICATION_BACKENDS = ["zorgsleutel.authn.backends.PersonBackend"]
 
 ROOT_URLCONF = "zorgsleutel.urls"
+# Form widgets through Django's Jinja2 renderer and its own widget templates (shipped with
+# Django, autoescaping on): the same markup as the Django-template renderer, a third of its
+# CPU (docs/benchmarks.md; tests/web/test_form_renderer.py compares the two).
+FORM_RENDERER = "django.forms.renderers.Jinja2"
 WSGI_APPLICATION = "zorgsleutel.wsgi.application"
 
 TEMPLATES = [

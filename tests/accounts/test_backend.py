@@ -22,12 +22,12 @@ def member(organisation, other_organisation, person):
     return user
 
 
-def test_a_sessions_person_comes_with_memberships_and_organisations_in_two_queries(member):
+def test_a_sessions_person_comes_with_memberships_and_organisations_in_three_queries(member):
     with CaptureQueriesContext(connection) as queries:
         user = PersonBackend().get_user(member.pk)
         names = sorted(m.organisation.name for m in policies.memberships(user))
         required = policies.required_acr(user)
-    assert len(queries) == 2  # the person; their memberships with organisations
+    assert len(queries) == 3  # the person, their memberships, their organisations
     assert names == ["Ander Bedrijf BV", "Zorggroep Test"]
     assert required == "substantial"  # administrator of a care provider
     assert user.memberships.filter(role="member").count() == 1  # still a real related manager

@@ -208,15 +208,15 @@ def test_how_many_statements_a_login_takes(client, member, sms_code):
     # step), the session middleware's save
     assert counts["password"] == 4 + (4 if in_database else 0)
     # event (x2 organisations: one INSERT), chain head, the rotated session (INSERT, DELETE of
-    # the old row), last_login, the session saved with the event, the middleware's save
-    assert counts["code"] == 7
+    # the old row), last_login, the middleware's save of the session with the person's id
+    assert counts["code"] == 6
     assert counts["home"] == 0
-    # person, memberships; the counters' reads (and PostgreSQL's advisory locks)
+    # person, memberships, organisations; the counters' reads (and PostgreSQL's advisory locks)
     counter_reads = (10 + (4 if connection.vendor == "postgresql" else 0)) if in_database else 0
-    assert counts["password reads"] <= 4 + counter_reads
-    # session, person, memberships, chain head, free-key check, the old row before its DELETE
-    assert counts["code reads"] <= 6
-    assert counts["home reads"] <= 3  # session, person, memberships
+    assert counts["password reads"] <= 5 + counter_reads
+    # session, person, memberships, organisations, chain head, free-key check, the old row
+    assert counts["code reads"] <= 7
+    assert counts["home reads"] <= 4  # session, person, memberships, organisations
 
 
 def test_a_person_without_organisations_is_found_too(client, member, sms_code):
@@ -237,9 +237,10 @@ def test_a_deleted_person_cannot_log_in(client, member):
     assert "niet juist" in response.content.decode()
 
 
-def test_known_unknown_and_membershipless_addresses_cost_two_queries_each(member, person):
+def test_known_unknown_and_membershipless_addresses_cost_three_queries_each(member, person):
     """An unknown address must cost the same queries as a known one: its time would tell
     (bench/enumeration.py)."""
+    from zorgsleutel import policies
     from zorgsleutel.accounts.models import User
     from zorgsleutel.authn import password
 
@@ -251,8 +252,35 @@ def test_known_unknown_and_membershipless_addresses_cost_two_queries_each(member
     ]:
         with CaptureQueriesContext(connection) as queries:
             found = password._person(email=email)
-        assert (found.pk if found else None, len(queries.captured_queries)) == (expected, 2)
+        assert (found.pk if found else None, len(queries.captured_queries)) == (expected, 3)
     alone = password._person(email="alleen@zorggroep.nl")
     with CaptureQueriesContext(connection) as queries:
-        assert list(alone.memberships.all()) == []
+        assert list(policies.memberships(alone)) == []
     assert len(queries.captured_queries) == 0  # loaded with the person
+
+
+def test_the_person_loader_gives_what_the_orm_gives(member):
+    """people/loading.py runs its own statements (QuerySet.raw): the instances must be the
+    ORM's, field for field, and only the person's, with their organisations."""
+    from zorgsleutel.accounts.models import Membership, User
+    from zorgsleutel.people import loading
+
+    loaded = loading.person(email=member.email)
+    orm = User.objects.get(pk=member.pk)
+    for field in User._meta.concrete_fields:
+        assert getattr(loaded, field.attname) == getattr(orm, field.attname), field.name
+        assert type(getattr(loaded, field.attname)) is type(getattr(orm, field.attname))
+    expected = list(
+        Membership.objects.select_related("organisation").filter(user=orm).order_by("pk")
+    )
+    assert [m.pk for m in loaded.loaded_memberships] == [m.pk for m in expected]
+    assert len(expected) == 2
+    for got, want in zip(loaded.loaded_memberships, expected, strict=True):
+        for model_got, model_want in ((got, want), (got.organisation, want.organisation)):
+            for field in type(model_want)._meta.concrete_fields:
+                assert getattr(model_got, field.attname) == getattr(model_want, field.attname)
+        assert got.user is loaded
+    assert loading.person(pk=member.pk, state=User.BLOCKED) is None
+    User.objects.filter(pk=member.pk).update(state=User.DELETED)
+    assert loading.person(pk=member.pk) is None
+    assert loading.person(email=member.email) is None

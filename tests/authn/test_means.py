@@ -131,6 +131,7 @@ def test_complete_login_writes_the_means_into_the_session_and_the_event(name, ac
     before = request.session.session_key
     request.user = None
     sessions.complete_login(request, person, name)
+    # The rotated row, stored in the transaction of the event, holds how the person logged in.
     stored = SessionStore(session_key=request.session.session_key).load()
     assert request.session.session_key != before and not SessionStore().exists(before)
     assert (stored["zs_acr"], stored["zs_amr"], stored["zs_means"], stored["before"]) == (
@@ -139,6 +140,8 @@ def test_complete_login_writes_the_means_into_the_session_and_the_event(name, ac
         name,
         "kept",
     )
+    request.session.save()  # what the session middleware does with the answer
+    stored = SessionStore(session_key=request.session.session_key).load()
     assert stored["_auth_user_id"] == str(person.pk)
     [event] = AuditEvent.objects.filter(action="login.succeeded")
     assert event.details == {"acr": acr, "amr": amr}

@@ -181,7 +181,7 @@ def _portal_modules():
 
 def _is_recording(call: ast.Call) -> bool:
     """audit.record(...), audit.record_for_person(...), or a module's own helper that passes
-    its first argument on to them (accounts/flows/login.py's _record_own)."""
+    its first argument on to them (authn/password.py's _record_own)."""
     func = call.func
     if isinstance(func, ast.Attribute):
         return isinstance(func.value, ast.Name) and func.value.id == "audit"

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from django.contrib.auth.backends import ModelBackend
 
-from zorgsleutel.people.models import MEMBERSHIPS, User
+from zorgsleutel.people import loading
 
 
 class PersonBackend(ModelBackend):
     """Django's ModelBackend, except that a session's person comes with their memberships and
-    organisations (people.MEMBERSHIPS, two queries): every request of a logged-in person reads
-    them (the assurance rule, the menu, the pages). Passwords are never checked here: the login
+    organisations (people/loading.py): every request of a logged-in person reads them (the
+    assurance rule, the menu, the pages). Passwords are never checked here: the login
     flows check them (authn/password.py) and log the person in with sessions.complete_login."""
 
     def authenticate(self, request, username=None, password=None, **kwargs):
@@ -21,10 +21,5 @@ class PersonBackend(ModelBackend):
             pk = int(user_id)
         except (TypeError, ValueError):
             return None
-        user = (
-            User.objects.prefetch_related(MEMBERSHIPS)
-            .exclude(state=User.DELETED)
-            .filter(pk=pk)
-            .first()
-        )
+        user = loading.person(pk=pk)
         return user if user is not None and self.user_can_authenticate(user) else None

@@ -11,7 +11,6 @@ from collections.abc import Callable
 
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
-from django.db.models import prefetch_related_objects
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
@@ -20,7 +19,8 @@ from zorgsleutel.authn import devices, means, sendlimits, throttle, vaulterrors
 from zorgsleutel.authn.pending import LOGIN, PendingCode
 from zorgsleutel.core import audit, clock
 from zorgsleutel.core.errors import DomainError, RateLimited
-from zorgsleutel.people.models import MEMBERSHIPS, Membership, User
+from zorgsleutel.people import loading
+from zorgsleutel.people.models import User
 
 _DUMMY_HASH = make_password("zorgsleutel-timing-equaliser")
 BAD_CREDENTIALS = _("The e-mail address or password is not correct.")
@@ -28,15 +28,9 @@ MEANS = "sms"  # password + SMS code (authn/apps.py registers it)
 
 
 def _person(**lookup) -> User | None:
-    """The person (not deleted) with their memberships and organisations, in two queries; for
-    an address nobody has, the same two (a membership query that finds nothing), so the
-    answer's timing does not tell whether the address has an account."""
-    user = User.objects.exclude(state=User.DELETED).filter(**lookup).first()
-    if user is None:
-        list(Membership.objects.select_related("organisation").filter(user_id=None))
-        return None
-    prefetch_related_objects([user], MEMBERSHIPS)
-    return user
+    """The person (not deleted) with their memberships and organisations (people/loading.py:
+    an address nobody has costs the same statements, so the answer's timing does not tell)."""
+    return loading.person(**lookup)
 
 
 def wait_message(seconds: int) -> str:

@@ -22,11 +22,13 @@ BACKEND = "zorgsleutel.authn.backends.PersonBackend"  # loads the person of ever
 
 
 def complete_login(request, person, means: str) -> None:
-    """Log `person` in with `means` (registered in means.py): Django's login (a new session id,
-    so a session id known before the login is worth nothing), the means' acr/amr in the session,
-    and `login.succeeded` in each organisation the person accepted, all in one transaction. A
-    caller that consumed a one-time proof (a QR challenge) may wrap it in its own transaction."""
+    """Log `person` in with `means` (registered in means.py): the means' acr/amr in the session,
+    `login.succeeded` in each organisation the person accepted, and Django's login, which
+    rotates the session (a new id and row, the old row deleted: a session id known before the
+    login is worth nothing), all in one transaction. A caller that consumed a one-time proof (a
+    QR challenge) may wrap it in its own transaction."""
     used = registry.get(means)
+    now = clock.now().timestamp()
     with transaction.atomic():
         audit.record_for_person(
             "login.succeeded",
@@ -35,14 +37,14 @@ def complete_login(request, person, means: str) -> None:
             target=person,
             details={"acr": used.acr, "amr": list(used.amr)},
         )
-        auth.login(request, person, backend=BACKEND)
-        now = clock.now().timestamp()
+        # Written before the rotation, so the new session row holds them; Django's login adds
+        # the person's id and auth hash, which the session middleware stores with the answer.
         request.session[AUTH_AT] = now
         request.session[SEEN_AT] = now
         request.session[ACR] = used.acr
         request.session[AMR] = list(used.amr)
         request.session[MEANS] = used.name
-        request.session.save()  # here, with the event; the middleware saves it once more
+        auth.login(request, person, backend=BACKEND)
 
 
 def session_acr(request) -> str:
