@@ -142,14 +142,10 @@ else:
             "OPTIONS": {"MAX_ENTRIES": 1_000_000},
         }
     }
-# Django's database sessions: logout deletes the row, so a copied cookie dies with it (signed
-# cookies could not do that, docs/accounts.md). With Redis, cached in front of the database;
-# with the database cache a second copy in the same database would only double the writes.
-SESSION_ENGINE = (
-    "django.contrib.sessions.backends.cached_db"
-    if REDIS_URL
-    else "django.contrib.sessions.backends.db"
-)
+# Django's database sessions (cached in front when the cache is Redis), written once per change
+# (authn/sessionstore.py): logout deletes the row, so a copied cookie dies with it (signed
+# cookies could not do that, docs/accounts.md).
+SESSION_ENGINE = "zorgsleutel.authn.sessionstore"
 
 # Argon2id at OWASP parameters first; PBKDF2 (and friends) accepted for imported hashes and
 # upgraded to Argon2id on the next successful login (Django re-hashes with the first hasher).

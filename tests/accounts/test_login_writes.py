@@ -70,11 +70,47 @@ def _store_class():
     return import_module(settings.SESSION_ENGINE).SessionStore
 
 
-def test_the_session_engine_is_djangos_own():
-    assert _store_class().__module__ in (
-        "django.contrib.sessions.backends.db",
-        "django.contrib.sessions.backends.cached_db",
-    )
+def test_the_session_engine_is_djangos_with_two_documented_methods_changed():
+    from django.contrib.sessions.backends import db
+
+    from zorgsleutel.authn import sessionstore
+
+    store = _store_class()
+    assert store is sessionstore.SessionStore and issubclass(store, db.SessionStore)
+    own = {name for name in vars(store) if not name.startswith("__")}
+    assert own == {"_written", "exists", "save", "_snapshot"}
+
+
+def test_a_session_is_written_when_it_changed_and_only_then(member):
+    store = _store_class()()
+    store["a"] = 1
+    store.save()
+    key = store.session_key
+    with CaptureQueriesContext(connection) as unchanged:
+        store.save()  # what the session middleware does after a flow saved it
+    assert unchanged.captured_queries == []
+    store["a"] = 2
+    store.save()
+    assert _store_class()(session_key=key).load() == {"a": 2}
+    store.cycle_key()  # a new key for the same data: written under it, the old row gone
+    assert store.session_key != key and not Session.objects.filter(session_key=key).exists()
+    assert _store_class()(session_key=store.session_key).load() == {"a": 2}
+
+
+def test_a_key_that_is_taken_is_never_overwritten(member, monkeypatch):
+    """exists() asks nothing: the INSERT refuses a taken key and Django's create() draws again."""
+    from django.contrib.sessions.backends import base
+
+    taken = _store_class()()
+    taken["owner"] = "someone else"
+    taken.save()
+    keys = iter([taken.session_key, "b" * 32])
+    monkeypatch.setattr(base, "get_random_string", lambda length, chars: next(keys))
+    fresh = _store_class()()
+    fresh["owner"] = "me"
+    fresh.create()
+    assert fresh.session_key == "b" * 32
+    assert _store_class()(session_key=taken.session_key).load() == {"owner": "someone else"}
 
 
 def test_logout_right_after_a_rotation_leaves_no_row(member, rf):
@@ -205,17 +241,17 @@ def test_how_many_statements_a_login_takes(client, member, sms_code):
     # (authn/throttle.py); in the database when the cache is the database cache.
     in_database = isinstance(caches["default"], DatabaseCache)
     # event, chain head, the rotated session (Django's cycle_key stores it with the pending
-    # step), the session middleware's save
-    assert counts["password"] == 4 + (4 if in_database else 0)
+    # step); the middleware's save then writes nothing (authn/sessionstore.py)
+    assert counts["password"] == 3 + (4 if in_database else 0)
     # event (x2 organisations: one INSERT), chain head, the rotated session (INSERT, DELETE of
-    # the old row), last_login, the middleware's save of the session with the person's id
+    # the old row), last_login, the session with the person's id saved with the event
     assert counts["code"] == 6
     assert counts["home"] == 0
     # person, memberships, organisations; the counters' reads (and PostgreSQL's advisory locks)
     counter_reads = (10 + (4 if connection.vendor == "postgresql" else 0)) if in_database else 0
-    assert counts["password reads"] <= 5 + counter_reads
-    # session, person, memberships, organisations, chain head, free-key check, the old row
-    assert counts["code reads"] <= 7
+    assert counts["password reads"] <= 4 + counter_reads
+    # session, person, memberships, organisations, chain head, the old row before its DELETE
+    assert counts["code reads"] <= 6
     assert counts["home reads"] <= 4  # session, person, memberships, organisations
 
 

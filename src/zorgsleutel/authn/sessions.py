@@ -25,8 +25,8 @@ def complete_login(request, person, means: str) -> None:
     """Log `person` in with `means` (registered in means.py): the means' acr/amr in the session,
     `login.succeeded` in each organisation the person accepted, and Django's login, which
     rotates the session (a new id and row, the old row deleted: a session id known before the
-    login is worth nothing), all in one transaction. A caller that consumed a one-time proof (a
-    QR challenge) may wrap it in its own transaction."""
+    login is worth nothing), all in one transaction, the session saved in it. A caller that
+    consumed a one-time proof (a QR challenge) may wrap it in its own transaction."""
     used = registry.get(means)
     now = clock.now().timestamp()
     with transaction.atomic():
@@ -37,14 +37,13 @@ def complete_login(request, person, means: str) -> None:
             target=person,
             details={"acr": used.acr, "amr": list(used.amr)},
         )
-        # Written before the rotation, so the new session row holds them; Django's login adds
-        # the person's id and auth hash, which the session middleware stores with the answer.
         request.session[AUTH_AT] = now
         request.session[SEEN_AT] = now
         request.session[ACR] = used.acr
         request.session[AMR] = list(used.amr)
         request.session[MEANS] = used.name
         auth.login(request, person, backend=BACKEND)
+        request.session.save()  # with the event; the middleware's save then writes nothing
 
 
 def session_acr(request) -> str:
