@@ -5,8 +5,8 @@ PostgreSQL database, bench/_common.py), makes N people with a linked app each (i
 through the real enrolment flow), then:
 
 - N simulated browser pages each load /inloggen/app (own session cookie, own challenge) over a
-  keep-alive connection and poll /inloggen/app/status exactly as wait.js does (every
-  APP_POLL_INTERVAL_MS), all at once;
+  keep-alive connection and poll the page's status URL (/wachten/<id>) exactly as wait.js
+  does (every APP_POLL_INTERVAL_MS), all at once;
 - an "app" answers the pages in random order at --rate per second, as the reference client does
   (GET /api/app/v1/logins/<id>, then POST the HMAC and the device signature), from addresses
   127.0.0.2-254 so the per-address rate limit sees many phones;
