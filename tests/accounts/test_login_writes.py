@@ -81,6 +81,9 @@ def test_the_session_engine_is_djangos_with_two_documented_methods_changed():
     assert own == {"_written", "exists", "save", "_snapshot"}
 
 
+# Real commits: the store learns what it wrote on commit (transaction.on_commit), which the
+# test's own wrapping transaction would hold back.
+@pytest.mark.django_db(transaction=True)
 def test_a_session_is_written_when_it_changed_and_only_then(member):
     store = _store_class()()
     store["a"] = 1
@@ -219,6 +222,9 @@ def test_a_right_password_gives_its_count_back_and_keeps_the_failures(client, me
     assert throttle.failures(email=member.email, ip="127.0.0.1") == {"untrusted": 1, "ip": 1}
 
 
+# Real commits: the store learns what it wrote on commit (transaction.on_commit), which the
+# test's own wrapping transaction would hold back.
+@pytest.mark.django_db(transaction=True)
 def test_how_many_statements_a_login_takes(client, member, sms_code):
     """The shape, not the speed: 3 requests (the password step answers with the code page), 2
     writing steps, memberships read once per request."""
@@ -320,3 +326,24 @@ def test_the_person_loader_gives_what_the_orm_gives(member):
     User.objects.filter(pk=member.pk).update(state=User.DELETED)
     assert loading.person(pk=member.pk) is None
     assert loading.person(email=member.email) is None
+
+
+# Real commits: the store learns what it wrote on commit (transaction.on_commit), which the
+# test's own wrapping transaction would hold back.
+@pytest.mark.django_db(transaction=True)
+def test_a_save_rolled_back_is_written_again(member):
+    """The store remembers what it wrote only once that committed: after a rollback the next
+    save (the session middleware's) writes the session again."""
+    from django.db import transaction
+
+    store = _store_class()()
+    store["a"] = 1
+    store.save()
+    key = store.session_key
+    store["a"] = 2
+    with pytest.raises(RuntimeError, match="the flow failed"), transaction.atomic():
+        store.save()
+        raise RuntimeError("the flow failed")
+    assert _store_class()(session_key=key).load() == {"a": 1}
+    store.save()
+    assert _store_class()(session_key=key).load() == {"a": 2}

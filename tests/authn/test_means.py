@@ -145,3 +145,23 @@ def test_complete_login_writes_the_means_into_the_session_and_the_event(name, ac
     assert stored["_auth_user_id"] == str(person.pk)
     [event] = AuditEvent.objects.filter(action="login.succeeded")
     assert event.details == {"acr": acr, "amr": amr}
+
+
+@pytest.mark.parametrize("who", ["the same person", "someone else"])
+def test_a_login_on_a_logged_in_session_gets_a_new_id_too(who):
+    """Django's login keeps the id for the same person and empties it for another; the login
+    means' facts must land in a new session either way."""
+    care = _organisation("care_provider", "Zorggroep")
+    person = _person("lid@x.nl", (care, "member", "active"))
+    other = _person("ander@x.nl", (care, "member", "active"))
+    request = RequestFactory().get("/")
+    request.session = SessionStore()
+    request.user = None
+    sessions.complete_login(request, person, "sms")
+    request.session.save()
+    first = request.session.session_key
+    sessions.complete_login(request, person if who == "the same person" else other, "app")
+    request.session.save()
+    stored = SessionStore(session_key=request.session.session_key).load()
+    assert request.session.session_key != first and not SessionStore().exists(first)
+    assert (stored["zs_acr"], stored["zs_means"]) == ("substantial", "app")

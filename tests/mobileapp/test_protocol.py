@@ -321,3 +321,36 @@ def test_the_waiting_poll_is_cheap_until_the_app_answers(enrolled, django_assert
     done = browser.get(f"/wachten/{challenge_id}").json()
     assert done["status"] == "ok"
     assert browser.get("/mijn").status_code == 200
+
+
+def _waiting_browser():
+    from django.test import Client
+
+    browser = Client()
+    page = browser.get("/inloggen/app")
+    return browser, page.context["challenge_id"], page.context["url"]
+
+
+def test_an_app_blocked_after_it_answered_logs_nobody_in(enrolled):
+    """What the answer proved is asked again when the browser collects it."""
+    _user, state = enrolled
+    browser, challenge_id, url = _waiting_browser()
+    client.login(url, state=state, pin=PIN, yes=True, out=io.StringIO())
+    AppDevice.objects.update(state=AppDevice.BLOCKED)  # a manager blocks it meanwhile
+    assert browser.get(f"/wachten/{challenge_id}").json() == {
+        "status": "refused",
+        "message": "Deze app is geblokkeerd. Vraag uw beheerder om te deblokkeren, of koppel de "
+        "app opnieuw.",
+    }
+    assert browser.get("/mijn").status_code == 302  # not logged in
+    assert browser.get(f"/wachten/{challenge_id}").status_code == 410  # and used up
+
+
+def test_an_answered_challenge_not_collected_in_time_is_dead(enrolled):
+    _user, state = enrolled
+    browser, challenge_id, url = _waiting_browser()
+    client.login(url, state=state, pin=PIN, yes=True, out=io.StringIO())
+    with clock.frozen(clock.now() + timedelta(minutes=4)):  # the QR code lives 3 minutes
+        answer = browser.get(f"/wachten/{challenge_id}?final=1")
+    assert (answer.status_code, answer.json()["status"]) == (410, "expired")
+    assert browser.get("/mijn").status_code == 302

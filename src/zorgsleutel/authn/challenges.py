@@ -34,20 +34,20 @@ from zorgsleutel.authn.models import Challenge
 from zorgsleutel.core import clock
 from zorgsleutel.core.errors import DomainError, NotFound
 
-# Purposes → their finisher: (request, Collected) → {"status": "ok", "next": url}, or
+# (kind, purpose) → its finisher: (request, Collected) → {"status": "ok", "next": url}, or
 # {"status": "refused", "message": ...}.
-_FINISHERS: dict[str, Callable] = {}
+_FINISHERS: dict[tuple[str, str], Callable] = {}
 
 
-def register_finisher(purpose: str, finish: Callable) -> None:
-    held = _FINISHERS.get(purpose)
+def register_finisher(kind: str, purpose: str, finish: Callable) -> None:
+    held = _FINISHERS.get((kind, purpose))
     if held is not None and held is not finish:
-        raise ValueError(f"challenge purpose {purpose!r} has a finisher already")
-    _FINISHERS[purpose] = finish
+        raise ValueError(f"challenge purpose {purpose!r} of {kind!r} has a finisher already")
+    _FINISHERS[(kind, purpose)] = finish
 
 
-def finisher(purpose: str) -> Callable:
-    return _FINISHERS[purpose]
+def finisher(kind: str, purpose: str) -> Callable:
+    return _FINISHERS[(kind, purpose)]
 
 
 def session_hash(session_key: str) -> str:
@@ -152,6 +152,7 @@ def maybe_answered(public_id: str) -> bool:
 @dataclass(frozen=True)
 class Collected:
     status: str  # "waiting" | "accepted" | "refused"
+    public_id: str = ""
     kind: str = ""
     result: dict | None = None
     purpose: str = ""
@@ -178,8 +179,13 @@ def collect(*, session_key: str, public_id: str) -> Collected:
         if challenge.status == Challenge.PENDING:
             if clock.now() >= challenge.expires_at:
                 raise NotFound("challenge_expired", _("The code has expired. Reload the page."))
-            return Collected("waiting", challenge.kind)
+            return Collected("waiting", challenge.public_id, challenge.kind)
+        if challenge.status == Challenge.ACCEPTED and clock.now() >= challenge.expires_at:
+            # Answered, but not collected in time: what the answer proved may no longer hold
+            # (an app blocked since, an organisation suspended).
+            raise NotFound("challenge_expired", _("The code has expired. Reload the page."))
         facts = (
+            challenge.public_id,
             challenge.kind,
             challenge.result,
             challenge.purpose,

@@ -30,6 +30,11 @@ def complete_login(request, person, means: str) -> None:
     used = registry.get(means)
     now = clock.now().timestamp()
     with transaction.atomic():
+        if auth.SESSION_KEY in request.session:
+            # Someone is logged in on this session already (another tab's login, a step-up):
+            # Django's login would keep its id for the same person and empty it for another.
+            # Start from an empty session, so the login below always gets a new id.
+            request.session.flush()
         audit.record_for_person(
             "login.succeeded",
             person=person,

@@ -26,6 +26,7 @@ import json
 
 from django.conf import settings
 from django.contrib.sessions.backends import cached_db, db
+from django.db import transaction
 
 _BASE = db.SessionStore if not settings.REDIS_URL else cached_db.SessionStore
 
@@ -40,7 +41,10 @@ class SessionStore(_BASE):
         if self.session_key is not None and not must_create and self._snapshot() == self._written:
             return
         super().save(must_create=must_create)
-        self._written = self._snapshot()
+        written = self._snapshot()
+        # Inside a transaction the row exists only once it commits: a rollback must leave the
+        # next save (the middleware's) to write it again.
+        transaction.on_commit(lambda: setattr(self, "_written", written))
 
     def _snapshot(self) -> tuple[str | None, str]:
         return self.session_key, json.dumps(dict(self.items()), sort_keys=True, default=str)

@@ -34,7 +34,7 @@ def challenge_status(request, challenge_id: str):
             collected = challenges.collect(session_key=key, public_id=challenge_id)
             if collected.status == "waiting":
                 return JsonResponse({"status": "waiting"})
-            outcome = challenges.finisher(collected.purpose)(request, collected)
+            outcome = challenges.finisher(collected.kind, collected.purpose)(request, collected)
     except DomainError as error:
         return JsonResponse({"status": "expired", "message": str(error.message)}, status=410)
     return JsonResponse(outcome, status=_STATUSES.get(outcome["status"], 200))

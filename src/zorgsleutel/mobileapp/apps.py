@@ -13,7 +13,7 @@ class MobileAppConfig(AppConfig):
         from zorgsleutel.people import signals
 
         # A QR login answered by the app logs the waiting browser in.
-        challenges.register_finisher(flows.PURPOSE, flows.finish_login)
+        challenges.register_finisher(flows.KIND, flows.PURPOSE, flows.finish_login)
         # App IDs stay under an organisation the person accepted (standing.rehome).
         signals.memberships_changed.connect(_rehome, dispatch_uid="mobileapp.rehome")
 

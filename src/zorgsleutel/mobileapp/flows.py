@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from zorgsleutel import appprotocol, policies
-from zorgsleutel.authn import challenges, means, sessions
+from zorgsleutel.authn import challenges, means, password, sessions
 from zorgsleutel.core import audit, clock, ratelimit
 from zorgsleutel.core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from zorgsleutel.mobileapp import secrets, standing
@@ -282,8 +282,25 @@ def answer_login(*, challenge_id: str, device_id: str, response: str, signature:
 
 def finish_login(request, collected) -> dict:
     """The waiting page's browser, once its QR code was answered: logged in with the app
-    (authn/views.py runs this in the transaction that used the challenge up)."""
-    sessions.complete_login(request, collected.person, MEANS)
+    (authn/views.py runs this in the transaction that used the challenge up). What the answer
+    proved is asked again: the app or the person may have been blocked since."""
+    person = collected.person
+    if collected.status != "accepted" or person is None:
+        return {"status": "refused", "message": str(_invalid_challenge().message)}
+    person = User.objects.filter(pk=person.pk).first()
+    reason = means.refusal(person, MEANS) if person is not None else "account_blocked"
+    if (
+        reason is None
+        and not AppDevice.objects.filter(
+            public_id=(collected.result or {}).get("device", ""), state=AppDevice.ACTIVE
+        ).exists()
+    ):
+        reason = "device_blocked"
+    if reason is not None:
+        blocked = _("This app is blocked. Ask your manager to unblock it, or link the app again.")
+        _code, message = password.REFUSALS.get(reason, ("device_blocked", blocked))
+        return {"status": "refused", "message": str(message)}
+    sessions.complete_login(request, person, MEANS)
     return {"status": "ok", "next": reverse("accounts:home")}
 
 

@@ -8,9 +8,10 @@ class OrganisationsConfig(AppConfig):
 
     def ready(self) -> None:
         from zorgsleutel.authn import challenges
+        from zorgsleutel.cards import flows as cards
         from zorgsleutel.organisations import views
         from zorgsleutel.organisations.flows import validation
 
         validation.register()
         # An accepted (or refused) card on the validation page: the next step of seed 003.
-        challenges.register_finisher(validation.PURPOSE, views.finish_validation)
+        challenges.register_finisher(cards.KIND, validation.PURPOSE, views.finish_validation)

@@ -26,7 +26,7 @@ from zorgsleutel.organisations.flows import applications, validation
 from zorgsleutel.people.models import User
 
 CHALLENGE = "zs_validation_challenge"  # session: the card challenge this page shows
-VALIDATE_APP = "zs_validation_next"  # session: where an accepted card leads (the app step)
+VALIDATE_APP = "zs_validation_next"  # session: {challenge id: where its accepted card leads}
 VALIDATED = "zs_validated"  # session: the new administrator, until the app is linked
 ENROL_CODE = "zs_validation_enrolment"
 VALIDATED_FOR = 30 * 60  # seconds this browser may link the administrator's app
@@ -101,7 +101,10 @@ def validate(request, token: str):
         token=token, session_key=request.session.session_key, host=request.get_host()
     )
     request.session[CHALLENGE] = started.challenge_id
-    request.session[VALIDATE_APP] = reverse("organisations:validate_app", args=[token])
+    # Where each challenge's verdict leads (two links open in one browser stay apart).
+    leads = dict(list((request.session.get(VALIDATE_APP) or {}).items())[-4:])
+    leads[started.challenge_id] = reverse("organisations:validate_app", args=[token])
+    request.session[VALIDATE_APP] = leads
     tls_url = ""
     if settings.UZI_TLS_URL:
         tls_url = f"{settings.UZI_TLS_URL.rstrip('/')}/uzi/tls/{started.challenge_id}"
@@ -143,8 +146,11 @@ def _collect(request, challenge_id: str) -> dict:
 def finish_validation(request, collected: challenges.Collected) -> dict:
     """The card's verdict for this browser, collected once (authn/views.py): the next page, or
     why not. Registered for validation.PURPOSE (organisations/apps.py)."""
-    request.session.pop(CHALLENGE, None)
-    next_page = request.session.pop(VALIDATE_APP, "")
+    if request.session.get(CHALLENGE) == collected.public_id:
+        request.session.pop(CHALLENGE, None)
+    leads = dict(request.session.get(VALIDATE_APP) or {})
+    next_page = leads.pop(collected.public_id, "")
+    request.session[VALIDATE_APP] = leads
     if collected.status == "refused":
         return {"status": "refused", "message": collected.refusal_message()}
     user = validation.validated_user(collected=collected)

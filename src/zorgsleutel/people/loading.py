@@ -64,8 +64,12 @@ def person(*, pk: int | None = None, email: str | None = None, state: str | None
     organisations = {o.pk: o for o in Organisation.objects.raw(organisations_sql, [key])}
     if found is None:
         return None
-    for membership in memberships:
-        membership.user = found
-        membership.organisation = organisations[membership.organisation_id]
-    found.loaded_memberships = memberships
+    loaded = []
+    for membership in memberships:  # one deleted between the statements is left out
+        organisation = organisations.get(membership.organisation_id)
+        if organisation is not None:
+            membership.user = found
+            membership.organisation = organisation
+            loaded.append(membership)
+    found.loaded_memberships = loaded
     return found
