@@ -197,3 +197,22 @@ def collect(*, session_key: str, public_id: str) -> Collected:
             challenge.save(update_fields=["status"])
             return Collected("accepted", *facts)
         return Collected("refused", *facts)
+
+
+def finish(request, public_id: str) -> dict:
+    """Collect the outcome for this request's session and let the finisher registered for the
+    challenge's kind and purpose make the next page, in the transaction that used the challenge
+    up: {"status": "ok", "next": url}, "refused", "waiting", "expired" (with a message) or
+    "invalid" (no session). The one polling view and a page the browser returns to (the TLS
+    path) both end here."""
+    key = request.session.session_key
+    if not key:
+        return {"status": "invalid"}
+    try:
+        with transaction.atomic():
+            collected = collect(session_key=key, public_id=public_id)
+            if collected.status == "waiting":
+                return {"status": "waiting"}
+            return finisher(collected.kind, collected.purpose)(request, collected)
+    except DomainError as error:
+        return {"status": "expired", "message": str(error.message)}

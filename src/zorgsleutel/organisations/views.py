@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.db import transaction
 from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -90,7 +89,7 @@ def validate(request, token: str):
         return _link_invalid(request, error)
     earlier = request.session.get(CHALLENGE, "")
     if earlier and challenges.maybe_answered(earlier):  # back from the TLS path
-        outcome = _collect(request, earlier)
+        outcome = challenges.finish(request, earlier)  # as the waiting page's poll would
         if outcome["status"] == "ok":
             return redirect(outcome["next"])
         if outcome.get("message"):
@@ -126,21 +125,6 @@ def validate(request, token: str):
             "step": 5,
         },
     )
-
-
-def _collect(request, challenge_id: str) -> dict:
-    """Back from the TLS path: the verdict, collected as the waiting page's poll would."""
-    key = request.session.session_key
-    if not key:
-        return {"status": "invalid"}
-    try:
-        with transaction.atomic():
-            collected = challenges.collect(session_key=key, public_id=challenge_id)
-            if collected.status == "waiting":
-                return {"status": "waiting"}
-            return finish_validation(request, collected)
-    except DomainError as error:
-        return {"status": "expired", "message": str(error.message)}
 
 
 def finish_validation(request, collected: challenges.Collected) -> dict:
