@@ -225,7 +225,7 @@ def memberships(user):
         return loaded
     from django.db.models import prefetch_related_objects
 
-    # Nothing to do when a caller prefetched them (people.MEMBERSHIPS); else two queries.
+    # Nothing to do when a caller prefetched them; else two queries.
     prefetch_related_objects([user], "memberships__organisation")
     return user.memberships.all()
 

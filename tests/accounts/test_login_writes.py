@@ -284,7 +284,7 @@ def test_known_unknown_and_membershipless_addresses_cost_three_queries_each(memb
     (bench/enumeration.py)."""
     from zorgsleutel import policies
     from zorgsleutel.accounts.models import User
-    from zorgsleutel.authn import password
+    from zorgsleutel.people import loading
 
     alone = User.objects.create(email="alleen@zorggroep.nl", name="Alleen", state=User.ACTIVE)
     for email, expected in [
@@ -293,9 +293,9 @@ def test_known_unknown_and_membershipless_addresses_cost_three_queries_each(memb
         ("niemand@zorggroep.nl", None),
     ]:
         with CaptureQueriesContext(connection) as queries:
-            found = password._person(email=email)
+            found = loading.person(email=email)
         assert (found.pk if found else None, len(queries.captured_queries)) == (expected, 3)
-    alone = password._person(email="alleen@zorggroep.nl")
+    alone = loading.person(email="alleen@zorggroep.nl")
     with CaptureQueriesContext(connection) as queries:
         assert list(policies.memberships(alone)) == []
     assert len(queries.captured_queries) == 0  # loaded with the person

@@ -27,12 +27,6 @@ BAD_CREDENTIALS = _("The e-mail address or password is not correct.")
 MEANS = "sms"  # password + SMS code (authn/apps.py registers it)
 
 
-def _person(**lookup) -> User | None:
-    """The person (not deleted) with their memberships and organisations (people/loading.py:
-    an address nobody has costs the same statements, so the answer's timing does not tell)."""
-    return loading.person(**lookup)
-
-
 def wait_message(seconds: int) -> str:
     """The wait as a person reads it ("1 second", "2 seconds"), in the page's language."""
     message = ngettext_lazy(
@@ -88,7 +82,9 @@ def check_credentials(
     `login.code_sent`, so the event and the session exist together.
     """
     email = email.strip().lower()
-    user = _person(email=email)  # first: a device cookie counts only for its own account
+    # First: a device cookie counts only for its own account. An address nobody has costs the
+    # same statements (people/loading.py), so the answer's timing does not tell.
+    user = loading.person(email=email)
     attempt = throttle.start(
         email=email,
         ip=ip,
@@ -166,7 +162,7 @@ def verify_code(*, pending: PendingCode, code: str) -> User:
     sessions.complete_login (a new session id and `login.succeeded`, in one transaction)."""
     if pending.expired():
         raise DomainError("login_expired", _("This login took too long. Start again."))
-    user = _person(pk=pending.subject, state=User.ACTIVE)
+    user = loading.person(pk=pending.subject, state=User.ACTIVE)
     if user is None:
         raise DomainError("account_blocked", BLOCKED)
     _refuse_if_not_usable(user)

@@ -95,7 +95,7 @@ def record_for_person(
 
 def memberships_of(person: Any) -> list:
     """A person's memberships with their organisations: the ones loaded with the person
-    (people.MEMBERSHIPS), else one query that loads them."""
+    (people/loading.py), else the queries that load them."""
     from zorgsleutel import policies
 
     return list(policies.memberships(person))

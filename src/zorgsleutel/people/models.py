@@ -13,7 +13,6 @@ import uuid
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
-from django.db.models import Prefetch
 from django.db.models.functions import Lower
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
@@ -210,8 +209,3 @@ class Organisation(models.Model):
     @property
     def is_suspended(self) -> bool:
         return self.suspended_at is not None
-
-
-# A person's memberships with their organisations, for prefetch_related: the login steps and
-# every request of a logged-in person load them with the person (authn/backends.py).
-MEMBERSHIPS = Prefetch("memberships", queryset=Membership.objects.select_related("organisation"))
