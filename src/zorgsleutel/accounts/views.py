@@ -42,7 +42,7 @@ def login_view(request):
     if request.user.is_authenticated:
         return redirect("accounts:home")
     form = forms.LoginForm(request.POST or None)
-    status, refusal = 200, None
+    refusal = None
     if request.method == "POST" and form.is_valid():
 
         def keep(held: PendingCode) -> None:  # in the flow's transaction
@@ -60,10 +60,10 @@ def login_view(request):
         except DomainError as error:
             show_error(form, error)
             if isinstance(error, RateLimited):
-                status, refusal = error.status, error
+                refusal = error
         else:
             return _code_page(request, forms.CodeForm(), started)
-    return render(request, "accounts/login.html", {"form": form}, status=status, refusal=refusal)
+    return render(request, "accounts/login.html", {"form": form}, refusal=refusal)
 
 
 def _code_page(request, form, held: PendingCode):
@@ -215,14 +215,13 @@ reset_view, reset_code_view = _setup_views(LinkToken.PASSWORD_RESET, "reset", "r
 @require_http_methods(["GET", "POST"])
 def forgot_password_view(request):
     form = forms.ForgotPasswordForm(request.POST or None)
-    status, refusal = 200, None
+    refusal = None
     if request.method == "POST" and form.is_valid():
         try:
             reset.request_reset(email=form.cleaned_data["email"], ip=client_ip(request))
         except RateLimited as error:  # this client only; the same for every address
             show_error(form, error)
-            status, refusal = error.status, error
+            refusal = error
         else:
             return render(request, "accounts/forgot_password_sent.html")
-    context = {"form": form}
-    return render(request, "accounts/forgot_password.html", context, status=status, refusal=refusal)
+    return render(request, "accounts/forgot_password.html", {"form": form}, refusal=refusal)

@@ -54,7 +54,7 @@ def tls_present(request, challenge_id: str):
         )
         return render(request, "cards/tls_result.html", {"error": error}, status=403)
     except RateLimited as error:
-        return render(request, "cards/tls_result.html", {"error": error}, 429, refusal=error)
+        return render(request, "cards/tls_result.html", {"error": error}, refusal=error)
     except DomainError as error:
         # A refused card is shown by the page that waits for the verdict; anything else here.
         if challenges.maybe_answered(challenge_id[:40]):

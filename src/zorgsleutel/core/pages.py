@@ -22,13 +22,16 @@ def render(
     request,
     template: str,
     context: dict | None = None,
-    status: int = 200,
+    status: int | None = None,
     refusal: DomainError | None = None,
 ):
-    """Django's render; a form's errors marked for NL Design System; a `refusal`'s headers
-    (Retry-After) on the answer."""
+    """Django's render; a form's errors marked for NL Design System; a `refusal` (a page that
+    refuses, e.g. rate limited) gives the status, unless one is named, and its headers
+    (Retry-After)."""
     if context and "form" in context:
         mark_errors(context["form"])
+    if status is None:
+        status = refusal.status if refusal is not None else 200
     response = django_render(request, template, context, status=status)
     for name, value in (refusal.headers() if refusal is not None else {}).items():
         response[name] = value

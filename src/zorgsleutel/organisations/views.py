@@ -41,7 +41,7 @@ def prepare(request):
 def apply(request):
     """Stap 2 Aanvraagformulier invullen."""
     form = forms.ApplicationForm(request.POST or None)
-    status, refusal = 200, None
+    refusal = None
     if request.method == "POST" and form.is_valid():
         try:
             ratelimit.hit(
@@ -50,14 +50,13 @@ def apply(request):
             application = applications.submit_application(data=form.application(), locale=locale())
         except RateLimited as error:
             show_error(form, error)
-            status, refusal = 429, error
+            refusal = error
         except DomainError as error:
             show_error(form, error)
         else:
             request.session["zs_application"] = application.applicant_email
             return redirect("organisations:applied")
-    context = {"form": form, "step": 2}
-    return render(request, "organisations/apply.html", context, status=status, refusal=refusal)
+    return render(request, "organisations/apply.html", {"form": form, "step": 2}, refusal=refusal)
 
 
 def applied(request):
