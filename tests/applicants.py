@@ -1,6 +1,12 @@
-"""A care provider's application as test data (seed 003, step 2), for every test folder."""
+"""A care provider's application as test data (seed 003, step 2), for every test folder, and
+the applicant's UZI card for its validation (stap 5): a test UZI hierarchy the portal trusts,
+a card key, the card's certificate, and the validation page as the applicant opens it."""
 
 from __future__ import annotations
+
+import re
+
+import pytest
 
 URA, UZI = "90000382", "900016528"
 
@@ -43,3 +49,44 @@ def approved_application(**changes):
     mail = OutboxMail.objects.filter(template="application_approved").order_by("-pk").first()
     url = re.search(r"https?://\S+/organisatie/valideren/\S+", mail.body_text).group(0)
     return Application.objects.get(pk=application.pk), url
+
+
+@pytest.fixture(scope="module")
+def hierarchy():
+    """A test UZI CA hierarchy (uzi/testca.py)."""
+    from zorgsleutel.uzi import testca
+
+    return testca.TestHierarchy.generate()
+
+
+@pytest.fixture(scope="module")
+def card_key():
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+@pytest.fixture
+def trust(hierarchy, settings, tmp_path):
+    """The portal trusts `hierarchy` (and has no TLS path configured)."""
+    hierarchy.write_trust(tmp_path / "trust")
+    settings.UZI_TRUST_DIR = tmp_path / "trust"
+    settings.UZI_TLS_URL = ""
+
+
+def card(hierarchy, key, **fields):
+    """A card certificate for `key`; fields override the applicant's (ura, uzi_number, ...)."""
+    from zorgsleutel.uzi import testca
+
+    values = {"ura": URA, "uzi_number": UZI, "name": "Jan Test", **fields}
+    return testca.issue_card_certificate(key.public_key(), ca=hierarchy.zorgverlener, **values)
+
+
+def open_page(client, path: str) -> dict:
+    """Open the validation page like the applicant: its code and status URL."""
+    page = client.get(path)
+    assert page.status_code == 200
+    html = page.content.decode()
+    code = re.search(r'id="card-code">([A-Z0-9-]+)<', html).group(1)
+    status = re.search(r'data-status-url="([^"]+)"', html).group(1).replace("&amp;", "&")
+    return {"code": code, "status": status}

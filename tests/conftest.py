@@ -178,4 +178,5 @@ def pytest_sessionfinish(session, exitstatus):
         print(f"\nSECRETS IN LOGS: {len(leaked)} phone numbers or codes appeared in log records")
 
 
+from applicants import card_key, hierarchy, trust  # noqa: E402, F401
 from people import fresh_number, login_as, mailed_link, person, sms_code  # noqa: E402, F401

@@ -9,22 +9,21 @@ the card that answers (a certificate of a test UZI hierarchy and its private key
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import padding
 from django.core.cache import cache
 from django.test import Client
 
-from applicants import URA, UZI, approved_application
+from applicants import approved_application, card, open_page
 from zorgsleutel import cardprotocol
 from zorgsleutel.core import clock
 from zorgsleutel.organisations.models import Application
 from zorgsleutel.uzi import testca
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("trust")]
 
 API = "/api/card/v1/challenges"
 JUNK = {"certificates": ["not a certificate"], "signature": "AA", "algorithm": "rsa-pkcs1-sha256"}
@@ -33,23 +32,6 @@ RATE_LIMITED = {
     "message": "Te veel verzoeken. Probeer het over 60 seconden opnieuw.",
     "retry_after": 60,
 }
-
-
-@pytest.fixture(scope="module")
-def hierarchy():
-    return testca.TestHierarchy.generate()
-
-
-@pytest.fixture(scope="module")
-def card_key():
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
-
-
-@pytest.fixture(autouse=True)
-def trust(hierarchy, settings, tmp_path):
-    hierarchy.write_trust(tmp_path / "trust")
-    settings.UZI_TRUST_DIR = tmp_path / "trust"
-    settings.UZI_TLS_URL = ""
 
 
 @pytest.fixture(autouse=True)
@@ -67,19 +49,9 @@ def validation_path(db):
     return "/" + url.split("/", 3)[3]
 
 
-def open_page(browser: Client, path: str) -> dict:
-    """The applicant's validation page: the challenge's code and status URL."""
-    html = browser.get(path).content.decode()
-    code = re.search(r'id="card-code">([A-Z0-9-]+)<', html).group(1)
-    status = re.search(r'data-status-url="([^"]+)"', html).group(1).replace("&amp;", "&")
-    return {"code": code, "status": status}
-
-
 def signed_answer(info: dict, hierarchy, key) -> dict:
     """The applicant's card over this challenge: its certificate and its signature."""
-    certificate = testca.issue_card_certificate(
-        key.public_key(), ca=hierarchy.zorgverlener, ura=URA, uzi_number=UZI, name="Jan Test"
-    )
+    certificate = card(hierarchy, key)
     message = cardprotocol.message(
         challenge_id=info["id"], challenge=cardprotocol.unb64(info["challenge"]), host=info["host"]
     )

@@ -8,7 +8,6 @@ browser test (tests/e2e/test_seed_003.py)."""
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 import pytest
@@ -16,7 +15,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from django.test import Client
 
-from applicants import URA, UZI, approved_application
+from applicants import URA, approved_application, card, open_page
 from zorgsleutel import cardprotocol
 from zorgsleutel.accounts.models import Membership, User
 from zorgsleutel.authn.models import Challenge
@@ -25,46 +24,13 @@ from zorgsleutel.core.models import AuditEvent
 from zorgsleutel.organisations.models import Application, Organisation
 from zorgsleutel.uzi import testca
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(scope="module")
-def hierarchy():
-    return testca.TestHierarchy.generate()
-
-
-@pytest.fixture(scope="module")
-def card_key():
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
-
-
-@pytest.fixture(autouse=True)
-def trust(hierarchy, settings, tmp_path):
-    hierarchy.write_trust(tmp_path / "trust")
-    settings.UZI_TRUST_DIR = tmp_path / "trust"
-    settings.UZI_TLS_URL = ""
-
-
-def card(hierarchy, key, **fields):
-    """A card certificate for `key`; fields override the applicant's (ura, uzi_number, ...)."""
-    values = {"ura": URA, "uzi_number": UZI, "name": "Jan Test", **fields}
-    return testca.issue_card_certificate(key.public_key(), ca=hierarchy.zorgverlener, **values)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("trust")]
 
 
 @pytest.fixture
 def approved(db):
     application, url = approved_application()
     return application, "/" + url.split("/", 3)[3]
-
-
-def open_page(client: Client, path: str) -> dict:
-    """Open the validation page like the applicant: its code and status URL."""
-    page = client.get(path)
-    assert page.status_code == 200
-    html = page.content.decode()
-    code = re.search(r'id="card-code">([A-Z0-9-]+)<', html).group(1)
-    status = re.search(r'data-status-url="([^"]+)"', html).group(1).replace("&amp;", "&")
-    return {"code": code, "status": status}
 
 
 def present(certificate, key, code: str, *, sign_other: bytes | None = None, chain=()):
