@@ -24,8 +24,8 @@ from zorgsleutel.organisations.models import Organisation
 READ_BY_ADMINISTRATORS = {
     "login.password_failed", "login.refused", "login.code_failed", "login.succeeded",
     "app.enrolment_refused", "app.enrolled", "app.bad_signature", "app.wrong_pin",
-    "app.login_approved", "app.revoked", "app.blocked", "app.unblocked", "app.deleted",
-    "app.released",
+    "app.login_approved", "app.login_refused", "app.revoked", "app.blocked", "app.unblocked",
+    "app.deleted", "app.released",
     "account.reported_not_me", "phone.notice_sent",
     "member.created", "member.imported", "member.activation_resent", "member.accepted",
     "member.role_changed", "member.blocked", "member.unblocked", "member.deleted",

@@ -42,6 +42,11 @@ class Means:
     # What the person has of it: ACTIVE (an authenticator that works), HELD (only blocked or
     # removed ones), NONE. Absent for a means that needs nothing linked (a password).
     standing: Callable[[object], str] | None = None
+    # Whether the authenticator a session logged in with (complete_login's `authenticator`)
+    # works for an organisation now: each organisation decides about a person's
+    # authenticators for itself (docs/accounts.md, "Who governs an authenticator"). Absent for
+    # a means every organisation takes as it is (a password + SMS code).
+    accepted_by: Callable[[object, str, object], bool] | None = None
     # What the step-up redirect tells the person (to `start`, or to `enrol`).
     log_in_message: str | Promise = ""
     enrol_message: str | Promise = ""
@@ -108,6 +113,19 @@ def refusal(person, name: str) -> str | None:
             if found is not None:
                 return found
     return None
+
+
+def session_refusal(person, means_name: str | None, authenticator: str, organisation) -> str | None:
+    """Why a session logged in with `means_name` (and that authenticator) may not act in
+    `organisation`, or None: the organisation stopped that authenticator for itself."""
+    if not means_name:
+        return None  # not a login of complete_login's (an API token acts without a session)
+    used = _REGISTRY.get(means_name)
+    if used is None:
+        return "authenticator_not_accepted"  # a means no longer offered
+    if used.accepted_by is None or used.accepted_by(person, authenticator, organisation):
+        return None
+    return "authenticator_not_accepted"
 
 
 def usable(person) -> dict[str, str | None]:

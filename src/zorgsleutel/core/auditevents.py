@@ -38,10 +38,11 @@ _TABLE: tuple[tuple[str, frozenset[str], set[str]], ...] = (
     # --- Zorgsleutel app ----------------------------------------------------------------------
     ("app.enrolment_started",           PLATFORM,      set()),
     ("app.enrolment_refused",           ORGANISATION,  {"reason"}),
-    ("app.enrolled",                    ORGANISATION,  {"name"}),
+    ("app.enrolled",                    ORGANISATION,  {"name", "waiting"}),
     ("app.bad_signature",               ORGANISATION,  set()),
     ("app.wrong_pin",                   ORGANISATION,  {"left"}),
     ("app.login_approved",              ORGANISATION,  set()),
+    ("app.login_refused",               ORGANISATION,  {"reason"}),
     ("app.revoked",                     ORGANISATION,  set()),  # by its owner
     ("app.blocked",                     ORGANISATION,  set()),  # by the organisation (beheer)
     ("app.unblocked",                   ORGANISATION,  set()),
@@ -78,7 +79,7 @@ _TABLE: tuple[tuple[str, frozenset[str], set[str]], ...] = (
     ("member.blocked",                  ORGANISATION,  set()),
     ("member.unblocked",                ORGANISATION,  set()),
     ("member.deleted",                  ORGANISATION,  set()),
-    ("permission.denied",               ORGANISATION,  {"action", "target_role"}),
+    ("permission.denied",               ORGANISATION,  {"action", "target_role", "reason"}),
     ("apitoken.created",                ORGANISATION,  {"name"}),
     ("apitoken.revoked",                ORGANISATION,  set()),
     # --- Organisations ------------------------------------------------------------------------

@@ -346,8 +346,8 @@ def delete_member(*, actor: User, membership: Membership) -> None:
     """Remove the membership. An account left with no accepted membership is anonymised (its
     phone erased) when this organisation was really its organisation (an accepted membership)
     or the account was never activated; an invitation another account never accepted leaves
-    that account alone. The app IDs registered under this organisation move to the person's
-    next responsible organisation (or become their own)."""
+    that account alone. This organisation's decisions about the person's app IDs go with it
+    (people.signals.memberships_changed)."""
     _target(actor, "members.delete", membership)
     organisation = membership.organisation
     with transaction.atomic():
