@@ -26,7 +26,7 @@ READ_BY_ADMINISTRATORS = {
     "app.enrolment_refused", "app.enrolled", "app.bad_signature", "app.wrong_pin",
     "app.login_approved", "app.login_refused", "app.revoked", "app.blocked", "app.unblocked",
     "app.deleted", "app.released",
-    "account.reported_not_me", "phone.notice_sent",
+    "account.reported_not_me", "phone.notice_sent", "authenticator.link_notice",
     "member.created", "member.imported", "member.activation_resent", "member.accepted",
     "member.role_changed", "member.blocked", "member.unblocked", "member.deleted",
     "permission.denied", "apitoken.created", "apitoken.revoked",

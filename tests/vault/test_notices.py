@@ -63,7 +63,17 @@ def test_the_english_notice(vault, confirmed):
 
 
 def test_the_allowed_kinds(vault):
-    assert policies.NOTICE_KINDS == ("credentials_changed",)
+    assert policies.NOTICE_KINDS == ("credentials_changed", "authenticator_linked")
+
+
+def test_the_notice_of_a_linked_app(vault, confirmed):
+    enrolment = confirmed("0612345679")["enrolment"]
+    sent = _notify(vault, enrolment, {"kind": "authenticator_linked", "locale": "nl"})
+    assert sent.status_code == 201
+    assert DevSms.objects.order_by("-pk").first().body == (
+        "Zorgsleutel: er is een app aan uw account gekoppeld. Was u dit niet? Gebruik de link "
+        "'Dit was ik niet' in de e-mail die wij u stuurden, of neem contact op met uw beheerder."
+    )
 
 
 @pytest.mark.parametrize(

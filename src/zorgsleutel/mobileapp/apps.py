@@ -9,7 +9,7 @@ class MobileAppConfig(AppConfig):
 
     def ready(self) -> None:
         from zorgsleutel.authn import challenges, means
-        from zorgsleutel.mobileapp import flows, standing
+        from zorgsleutel.mobileapp import devices, flows, standing
         from zorgsleutel.people import signals
 
         # A QR login answered by the app logs the waiting browser in.
@@ -28,6 +28,8 @@ class MobileAppConfig(AppConfig):
                 enrol="mobileapp:enrol",
                 standing=standing.app_standing,
                 accepted_by=standing.accepted_by,
+                linked_since=devices.linked_since,
+                revoke_since=devices.revoke_since,
                 log_in_message=_("Log in with the Zorgsleutel app."),
                 enrol_message=_("Link the Zorgsleutel app first: your role requires it."),
             )

@@ -30,6 +30,35 @@ def revoke_own_device(*, actor: User, device_id: str) -> None:
         audit.record_for_person("app.revoked", person=actor, actor=actor, target=device)
 
 
+def linked_since(person: User, since) -> list[tuple[str, object]]:
+    """The person's app IDs linked at or after `since` and not removed: (name, linked at)."""
+    rows = (
+        AppDevice.objects.filter(user=person, enrolled_at__gte=since)
+        .exclude(state=AppDevice.REVOKED)
+        .order_by("enrolled_at")
+    )
+    return [(device.name, device.enrolled_at) for device in rows]
+
+
+def revoke_since(person: User, since) -> list[str]:
+    """*Dit was ik niet*: remove every app ID linked at or after `since`, for every
+    organisation (the person's own act). Inside the report's transaction."""
+    removed = []
+    rows = AppDevice.objects.select_for_update().filter(user=person, enrolled_at__gte=since)
+    for device in rows.exclude(state=AppDevice.REVOKED).order_by("enrolled_at"):
+        device.state = AppDevice.REVOKED
+        device.save(update_fields=["state"])
+        audit.record_for_person(
+            "app.revoked",
+            person=person,
+            actor=person,
+            target=device,
+            details={"reason": "reported_not_me"},
+        )
+        removed.append(device.name)
+    return removed
+
+
 def _managed_device(actor: User, action: str, device_id: str, organisation) -> AppDevice:
     """An app ID of a person who accepted this organisation, whose role the actor may manage.
     Every organisation the person accepted decides about their app IDs for itself; app IDs of

@@ -21,6 +21,7 @@ from zorgsleutel.core import audit, clock, ratelimit
 from zorgsleutel.core.errors import DomainError, NotFound, PermissionDenied
 from zorgsleutel.mobileapp import secrets, standing
 from zorgsleutel.mobileapp.models import AppDecision, AppDevice, AppEnrolment
+from zorgsleutel.people import signals
 from zorgsleutel.people.models import User
 
 MEANS = "app"  # registered in mobileapp/apps.py
@@ -117,8 +118,12 @@ def _public_key(data: bytes) -> ec.EllipticCurvePublicKey:
     return key
 
 
-def complete_enrolment(*, code: str, public_key: bytes, secret: bytes, name: str) -> AppDevice:
-    """The app registers its public key and secret; the code is used up."""
+def complete_enrolment(
+    *, code: str, public_key: bytes, secret: bytes, name: str, notify: bool = True
+) -> AppDevice:
+    """The app registers its public key and secret; the code is used up. The person and their
+    organisations are told (people.signals.authenticator_linked), except for the demo's
+    made-up people (`notify=False`: the demo shows apps linked before, not a live event)."""
     _public_key(public_key)
     if len(secret) != appprotocol.SECRET_BYTES:
         raise DomainError("bad_secret", _("The app secret must be 32 bytes."))
@@ -149,6 +154,14 @@ def complete_enrolment(*, code: str, public_key: bytes, secret: bytes, name: str
         enrolment.used_at = clock.now()
         enrolment.device = device
         enrolment.save(update_fields=["used_at", "device"])
+        if notify:
+            signals.authenticator_linked.send(
+                sender=__name__,
+                person=person,
+                means=MEANS,
+                name=device.name,
+                linked_at=device.enrolled_at,
+            )
         audit.record_for_person(
             "app.enrolled",
             person=person,

@@ -11,3 +11,7 @@ from __future__ import annotations
 from django.dispatch import Signal
 
 memberships_changed = Signal()  # sender: the flow's module name; person: the User
+# Sent inside the transaction that linked an authenticator to a person (an app ID today): the
+# person and their organisations are told, with a *Dit was ik niet* link (accounts/apps.py).
+# Arguments: person, means ("app"), name (as the person named it), linked_at.
+authenticator_linked = Signal()

@@ -22,7 +22,7 @@ SMS_UNCONFIRMED_PER_NUMBER_PER_HOUR = 3  # sends for pending enrolments of one n
 SMS_PER_NUMBER_PER_HOUR = 10  # sends for confirmed enrolments of one number (several accounts)
 
 # Notices: fixed texts (vault/texts.py) the portal may ask to send to a confirmed number.
-NOTICE_KINDS = ("credentials_changed",)
+NOTICE_KINDS = ("credentials_changed", "authenticator_linked")
 PENDING_ENROLMENT_TTL = timedelta(hours=24)  # unconfirmed enrolments are purged after this
 
 # Signed requests: the timestamp may differ this much from the vault's clock; nonces are

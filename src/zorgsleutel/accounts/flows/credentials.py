@@ -194,7 +194,12 @@ def _save(pending: PendingCode) -> User:
 
 def _mail_not_me_link(user: User) -> None:
     """The mail after every reset, with its single-use *Dit was ik niet* link (notme.py)."""
-    raw = tokens.issue(user=user, purpose=LinkToken.NOT_ME, ttl=policies.NOT_ME_LINK_TTL)
+    raw = tokens.issue(
+        user=user,
+        purpose=LinkToken.NOT_ME,
+        ttl=policies.NOT_ME_LINK_TTL,
+        reason=LinkToken.CREDENTIALS_RESET,
+    )
     outbox.enqueue_mail(
         template="credentials_changed",
         to=user.email,
