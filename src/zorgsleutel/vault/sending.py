@@ -93,12 +93,16 @@ def check_caps(
         since=since,
     )
     number_cap = (
-        policies.SMS_PER_NUMBER_PER_HOUR if confirmed else policies.SMS_UNCONFIRMED_PER_NUMBER_PER_HOUR
+        policies.SMS_PER_NUMBER_PER_HOUR
+        if confirmed
+        else policies.SMS_UNCONFIRMED_PER_NUMBER_PER_HOUR
     )
     if by_number >= number_cap:
         code = "sms_cap_number" if confirmed else "sms_cap_unconfirmed"
         rows = {"number_index": number_index, "enrolment_status": status}
-        raise errors.limited(code, retry_after=_cap_wait(rows, cap=number_cap, since=since, now=now))
+        raise errors.limited(
+            code, retry_after=_cap_wait(rows, cap=number_cap, since=since, now=now)
+        )
     if enrolment_id and by_enrolment >= policies.SMS_PER_ENROLMENT_PER_HOUR:
         wait = _cap_wait(
             {"enrolment_ref": enrolment_id},
