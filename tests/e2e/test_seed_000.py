@@ -87,6 +87,13 @@ def _set_password_and_phone(page, mailbox, link, password, number):
     page.get_by_label("SMS-code").fill(mailbox.code_for(hint))
     page.get_by_role("button", name="Verifieer").click()
     page.check()
+    # Saved, and logged in by that code: no second SMS to log in.
+    assert page.get_by_role("heading", level=1).inner_text() == "Mijn Zorgsleutel"
+
+
+def _log_out(page):
+    page.get_by_role("button", name="Uitloggen").click()
+    page.check()
 
 
 def test_een_nieuwe_gebruiker_aanmaken_and_uw_telefoonnummer_instellen(
@@ -127,13 +134,14 @@ def test_een_nieuwe_gebruiker_aanmaken_and_uw_telefoonnummer_instellen(
     user_page = browser_page()
     number = _unique_number("22")
     _set_password_and_phone(user_page, mailbox, new_link, "Gebruiker-wachtwoord-2026", number)
-    assert "U kunt nu inloggen met SMS-verificatie" in user_page.locator(".messages").inner_text()
+    assert "Voortaan logt u in met SMS-verificatie" in user_page.locator(".messages").inner_text()
     page.reload()
     assert (
         "actief" in page.locator("tr.member", has_text="gert@hollandzorg-zakelijk.nl").inner_text()
     )
 
-    # Inloggen met SMS-code: the new user logs in.
+    # Inloggen met SMS-code: the new user logs out, then in again.
+    _log_out(user_page)
     _log_in(
         user_page,
         mailbox,
@@ -157,6 +165,7 @@ def test_wachtwoord_vergeten_then_log_in_on_the_new_number(page, business, run_w
     number = _unique_number("33")
     _set_password_and_phone(page, mailbox, link, "Nieuw-beheer-wachtwoord-2026", number)
     assert "op uw nieuwe nummer" in page.locator(".messages").inner_text()
+    _log_out(page)
     _log_in(
         page,
         mailbox,
