@@ -123,7 +123,9 @@ def test_a_reset_tells_and_erases_the_old_number_after_the_outer_commit(
             phone=fresh_number("74"),
             locale="nl",
         )
-        return credentials.complete_setup(pending=pending, code=sms_code(pending.hint))
+        return credentials.complete_setup(
+            pending=pending, code=sms_code(pending.hint), log_in=lambda user: None
+        )
 
     with pytest.raises(Rollback), transaction.atomic():
         reset_with_new_phone()

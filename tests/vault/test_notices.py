@@ -113,9 +113,9 @@ def test_another_clients_enrolment_is_unknown(vault, confirmed, make_client, set
 
 
 def test_notices_count_towards_the_enrolments_cap(vault, confirmed, clock):
-    enrolment = confirmed("0612345678")["enrolment"]  # its activation code: send 1 of 5
-    answers = [_notify(vault, enrolment) for _ in range(5)]
-    assert [a.status_code for a in answers] == [201] * 4 + [429]
+    enrolment = confirmed("0612345678")["enrolment"]  # its activation code was typed: free
+    answers = [_notify(vault, enrolment) for _ in range(6)]
+    assert [a.status_code for a in answers] == [201] * 5 + [429]
     assert answers[-1].json()["error"] == "sms_cap_enrolment"
     clock.advance(seconds=31)
     login = vault.post(f"/v1/enrolments/{enrolment}/challenge", {})

@@ -13,32 +13,21 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
-from django.utils.translation import ngettext_lazy
-
 from zorgsleutel import policies, vaultclient
+from zorgsleutel.authn import limits
 from zorgsleutel.core import audit, counters
-from zorgsleutel.core.errors import RateLimited
 from zorgsleutel.core.ratelimit import parse
 from zorgsleutel.core.requestcontext import limit_key
-
-
-def too_many(seconds: int) -> str:
-    minutes = max(1, -(-seconds // 60))
-    message = ngettext_lazy(
-        "Too many text messages were requested. Try again in %(minutes)s minute.",
-        "Too many text messages were requested. Try again in %(minutes)s minutes.",
-        "minutes",
-    )
-    return message % {"minutes": minutes}
 
 
 @contextlib.contextmanager
 def sending(*, ip: str | None, person, link: int | None = None) -> Iterator[None]:
     """Around a vault call that texts a code for `person` (a User), through the mailed link with
-    id `link`: counts it first, and raises RateLimited ("sms_rate_limited") without entering the
-    block when over a limit. Refused requests count too (hammering a limit does not open it
-    sooner). A call the vault refuses as bad input (a mistyped number) or cannot answer sent
-    nothing and is given back; its own refusals for sending too often (429) stay counted.
+    id `link`: counts it first, and raises RateLimited ("sms_rate_limited", worded in limits.py)
+    without entering the block when over a limit. Refused requests count too (hammering a
+    limit does not open it sooner). A call the vault refuses as bad input (a mistyped number) or
+    cannot answer sent nothing and is given back; its own refusals for sending too often (429)
+    stay counted.
     """
     counted = []
     refused = []
@@ -60,7 +49,7 @@ def sending(*, ip: str | None, person, link: int | None = None) -> Iterator[None
             outcome=audit.DENIED,
             details={"limits": sorted(scope for scope, _seconds in refused)},
         )
-        raise RateLimited("sms_rate_limited", too_many(wait), retry_after=wait)
+        raise limits.refused("sms_rate_limited", wait)
     try:
         yield
     except vaultclient.VaultError as exc:

@@ -4,9 +4,16 @@ Seed 000, both sections: new password + mobile number → `Bevestigen` → an SM
 number → the code → only then are password and phone saved. Between the two steps the browser's
 session holds the *hashed* password and the vault's opaque enrolment and challenge ids; the link
 stays usable until it is consumed (under a row lock, so it works exactly once) or expires.
+
+The person has just shown the new password and typed the code texted to the new number: what a
+login by password + SMS asks. So both end logged in by that means, under its rules, instead of
+on the login page where a second code would be texted.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import password_validation
@@ -20,6 +27,7 @@ from zorgsleutel import policies, vaultclient
 from zorgsleutel.accounts import tokens
 from zorgsleutel.accounts.flows import members
 from zorgsleutel.accounts.models import LinkToken, Membership, User
+from zorgsleutel.authn import password as sms_login
 from zorgsleutel.authn import sendlimits, vaulterrors
 from zorgsleutel.authn.pending import PendingCode
 from zorgsleutel.core import audit, clock
@@ -102,8 +110,22 @@ def resend_code(pending: PendingCode, *, ip: str | None = None) -> PendingCode:
     return pending.resent(challenge=sent.challenge, hint=sent.hint)
 
 
-def complete_setup(*, pending: PendingCode, code: str) -> User:
-    """Verify the code; then, in one transaction, save password and phone and use up the link."""
+@dataclass(frozen=True)
+class SetupDone:
+    """Password and phone are saved. `refused`: why the person was not logged in (the rules of
+    password + SMS: a role whose app they have, a blocked app or account, ...), None when they
+    were."""
+
+    user: User
+    refused: DomainError | None
+
+
+def complete_setup(*, pending: PendingCode, code: str, log_in: Callable[[User], None]) -> SetupDone:
+    """Verify the code; then, in one transaction, save password and phone, use up the link and
+    log the person in by password + SMS (`log_in(user)`: the view's sessions.complete_login)
+    unless that means' rules refuse them (sms_login.refusal, asked as an SMS login asks it).
+    The session has that means' level ("low"): someone whose role requires the app is sent on
+    to it, as after an SMS login. A wrong code saves nothing and logs nobody in."""
     code = "".join(code.split())
     try:
         verdict = vaultclient.get().verify(challenge=pending.challenge, code=code)
@@ -121,11 +143,16 @@ def complete_setup(*, pending: PendingCode, code: str) -> User:
             )
         raise vaulterrors.verdict_error(verdict)
     try:
-        return _save(pending)
+        with transaction.atomic():
+            user = _save(pending)
+            refused = sms_login.refusal(user)  # records login.refused
+            if refused is None:
+                log_in(user)  # login.succeeded and the new session, with the saved credentials
     except DomainError:
         # A parallel submission used the link first: forget the number confirmed for nothing.
         members.erase_phone(pending.enrolment, None)
         raise
+    return SetupDone(user, refused)
 
 
 def notify_old_number(enrolment: str, user: User) -> None:

@@ -11,23 +11,12 @@ Limits (policies.PASSWORD_RESET_LIMITS): per address, extra requests are silentl
 from __future__ import annotations
 
 from django.db import transaction
-from django.utils.translation import ngettext_lazy
 
 from zorgsleutel import policies
+from zorgsleutel.authn import limits
 from zorgsleutel.core import audit, counters
-from zorgsleutel.core.errors import RateLimited
 from zorgsleutel.core.ratelimit import parse
 from zorgsleutel.core.requestcontext import limit_key
-
-
-def too_many(seconds: int) -> str:
-    minutes = max(1, -(-seconds // 60))
-    message = ngettext_lazy(
-        "Too many requests from your address. Try again in %(minutes)s minute.",
-        "Too many requests from your address. Try again in %(minutes)s minutes.",
-        "minutes",
-    )
-    return message % {"minutes": minutes}
 
 
 def request_reset(*, email: str, ip: str | None = None) -> None:
@@ -49,7 +38,7 @@ def request_reset(*, email: str, ip: str | None = None) -> None:
                 outcome=audit.DENIED,
                 details={"limit": "per_ip"},
             )
-            raise RateLimited("reset_rate_limited", too_many(wait), retry_after=wait)
+            raise limits.refused("reset_rate_limited", wait)
     limit, period = parse(policies.PASSWORD_RESET_LIMITS["per_email"])
     mail = counters.hit(f"reset:email:{email}", limit, period)
     with transaction.atomic():
