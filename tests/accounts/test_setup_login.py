@@ -8,14 +8,13 @@ from datetime import datetime
 import pytest
 from django.test import Client
 
+from appids import app_id
 from people import PASSWORD
 from zorgsleutel import policies
 from zorgsleutel.accounts import tokens
 from zorgsleutel.accounts.flows import members
 from zorgsleutel.accounts.models import LinkToken, Membership, User
-from zorgsleutel.core import clock
 from zorgsleutel.core.models import AuditEvent
-from zorgsleutel.mobileapp.models import AppDevice
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clear_throttles")]
 NEW_PASSWORD = "Nieuw-wachtwoord-2026"
@@ -147,11 +146,9 @@ def test_a_role_that_needs_the_app_is_sent_on_to_link_it_as_after_an_sms_login(
     assert client.get("/beheer").status_code == 403  # an API call: assurance_required
 
 
-def _app(user: User, organisation, state: str) -> AppDevice:
-    return AppDevice.objects.create(
-        public_id=f"app_{user.pk}", user=user, organisation=organisation, name="Telefoon",
-        public_key=b"-", secret_ciphertext=b"-", state=state, enrolled_at=clock.now(),
-    )  # fmt: skip
+def _app(user: User, organisation, state: str):
+    """An app ID that works ("active"), or that the organisation blocked for itself."""
+    return app_id(user, decided={} if state == "active" else {organisation: state})
 
 
 @pytest.mark.parametrize(
