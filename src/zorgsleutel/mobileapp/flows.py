@@ -243,7 +243,7 @@ def answer_login(*, challenge_id: str, device_id: str, response: str, signature:
             ) from None
         # Counted only now: an answer the app ID really signed. Junk naming the app ID (no valid
         # signature) is limited per address and never uses up the genuine app's budget.
-        ratelimit.hit("app-device", device.public_id, policies.APP_RATE_LIMITS["answer_per_device"])
+        ratelimit.consume(action="app.answer", device=device.public_id)
         if device.state == AppDevice.BLOCKED or device.user.state != User.ACTIVE:
             raise PermissionDenied(
                 "device_blocked",
