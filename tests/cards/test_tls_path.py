@@ -17,6 +17,7 @@ import urllib.parse
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 
 from applicants import approved_application, card, open_page
@@ -36,6 +37,10 @@ def proxy(settings):
     settings.UZI_TRUSTED_PROXIES = ["127.0.0.1"]
     settings.SITE_URL = "https://portal.test"
     settings.ALLOWED_HOSTS = ["testserver", "portal.test", "uzi.test"]
+    # The rate-limit counters (60 requests a minute per address) start and end empty.
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture
