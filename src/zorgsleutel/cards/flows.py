@@ -1,9 +1,11 @@
 """Presenting a UZI card: a cross-device challenge (authn/challenges.py) the card answers.
 
-Both ways of presenting a card end in `_present()`: the chain is verified against the configured
-UZI trust anchors (zorgsleutel.uzi), a signed answer must be over this challenge's message, and
-then the purpose's handler acts inside a savepoint, so a refusal undoes everything it did. The
-refusal itself is kept (the browser shows it) and audited.
+Both ways of presenting a card end in `_present()` (the TLS path's certificate only once the
+browser that started the challenge claimed it: hold, then release, docs/card-protocol.md): the
+chain is verified against the configured UZI trust anchors (zorgsleutel.uzi), a signed answer
+must be over this challenge's message, and then the purpose's handler acts inside a savepoint,
+so a refusal undoes everything it did. The refusal itself is kept (the browser shows it) and
+audited.
 """
 
 from __future__ import annotations
