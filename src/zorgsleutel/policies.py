@@ -233,7 +233,10 @@ def satisfies(acr: str, required: str) -> bool:
 # No fallback to a weaker means (docs/app-protocol.md): once a person's role or organisation
 # requires the app and an app was linked, a blocked or removed app never opens the door to the
 # password + SMS login or to linking a new app by oneself. A manager unblocks the app, or
-# releases a removed one (apps.relink), and only then may the person link a new app.
+# releases a removed one (apps.relink), and only then may the person link a new app. Each
+# organisation decides about a person's app IDs for itself (docs/accounts.md, "Who governs an
+# authenticator"): a new app linked while an organisation that requires the app holds the old
+# one works there only once that organisation allows it.
 # authn/means.py asks this for a means below the person's required assurance, with the standing
 # of a means that reaches it ("active", "held" or "none").
 WEAKER_MEANS_REFUSALS = {"active": "app_required", "held": "app_held"}
@@ -250,21 +253,6 @@ def requires_app(membership) -> bool:
     return membership.role in APP_REQUIRED_ROLES.get(organisation.kind, frozenset()) or (
         ASSURANCE_ORDER.get(organisation.required_acr, 0) >= ASSURANCE_ORDER["substantial"]
     )
-
-
-def responsible_organisation(user):
-    """The organisation a newly linked app ID is registered under: the first one whose rule
-    makes the person use the app, else their first active organisation, else none (an
-    operator's app is their own)."""
-    return responsible_organisation_among(list(memberships(user)))
-
-
-def responsible_organisation_among(memberships: list):
-    active = [m for m in memberships if m.accepted_at is not None and m.state == MEMBERSHIP_ACTIVE]
-    for membership in active:
-        if requires_app(membership):
-            return membership.organisation
-    return active[0].organisation if active else None
 
 
 def may_link_app(user, app_standing: str, session_acr: str) -> bool:

@@ -67,7 +67,7 @@ def test_activation_saves_password_and_phone_only_after_the_code(
     assert invited.state == User.INVITED
 
     done = client.post(link + "/code", {"code": sms_code("06 •• •• •• 01")})
-    assert done.status_code == 302 and done["Location"] == "/inloggen"
+    assert done.status_code == 302 and done["Location"] == "/mijn"  # logged in (test_setup_login)
     invited.refresh_from_db()
     assert invited.state == User.ACTIVE and invited.check_password(NEW_PASSWORD)
     assert invited.phone_enrolment.startswith("enr_")

@@ -78,14 +78,14 @@ def test_dit_was_ik_niet_erases_the_phone_after_the_outer_commit(
     member.save()
     raw = tokens.issue(user=member, purpose=LinkToken.NOT_ME, ttl=policies.NOT_ME_LINK_TTL)
     with pytest.raises(Rollback), transaction.atomic():
-        assert len(notme.report_not_me(raw=raw)) == 1
+        assert len(notme.report_not_me(raw=raw).blocked) == 1
         assert in_vault(vault_service, enrolment)
         raise Rollback
     assert member.memberships.get().state == Membership.ACTIVE
     assert in_vault(vault_service, enrolment)
 
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
-        assert len(notme.report_not_me(raw=raw)) == 1
+        assert len(notme.report_not_me(raw=raw).blocked) == 1
         assert in_vault(vault_service, enrolment)
     assert not in_vault(vault_service, enrolment)
     assert member.memberships.get().state == Membership.BLOCKED
@@ -123,7 +123,9 @@ def test_a_reset_tells_and_erases_the_old_number_after_the_outer_commit(
             phone=fresh_number("74"),
             locale="nl",
         )
-        return credentials.complete_setup(pending=pending, code=sms_code(pending.hint))
+        return credentials.complete_setup(
+            pending=pending, code=sms_code(pending.hint), log_in=lambda user: None
+        )
 
     with pytest.raises(Rollback), transaction.atomic():
         reset_with_new_phone()

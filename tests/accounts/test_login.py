@@ -104,7 +104,8 @@ def test_reset_sets_a_new_number_ends_other_sessions_and_notifies(
         },
     )
     done = client.post(link + "/code", {"code": sms_code("06 •• •• •• 99")})
-    assert done.status_code == 302
+    assert done.status_code == 302 and done["Location"] == "/mijn"
+    assert client.get("/mijn").status_code == 200  # this session is logged in, at the new epoch
     member.refresh_from_db()
     assert (
         member.check_password("Ander-wachtwoord-2026") and member.phone_enrolment != old_enrolment
@@ -117,6 +118,7 @@ def test_reset_sets_a_new_number_ends_other_sessions_and_notifies(
     with pytest.raises(vc.VaultRefused) as erased:
         vault_service.hint(enrolment=old_enrolment)  # the old number is erased
     assert erased.value.code == "unknown_enrolment"
+    client.post("/uitloggen")
     response = client.post(
         "/inloggen", {"email": "lid@zorggroep.nl", "password": "Ander-wachtwoord-2026"}
     )

@@ -59,6 +59,7 @@ def test_numbers_and_codes_stay_in_the_vault(
         },
     )
     client.post(link + "/code", {"code": remember(sms_code("06 •• •• •• 71"))})
+    client.post("/uitloggen")  # activation ended logged in: log in again, by SMS
     client.post("/inloggen", {"email": "lea@zorggroep.nl", "password": "Lek-wachtwoord-2026"})
     client.post("/inloggen/code", {"code": remember(sms_code("06 •• •• •• 71"))})
     assert client.get("/mijn").status_code == 200
@@ -75,6 +76,7 @@ def test_numbers_and_codes_stay_in_the_vault(
         },
     )
     client.post(reset + "/code", {"code": remember(sms_code("06 •• •• •• 72"))})
+    client.post("/uitloggen")
     client.post("/inloggen", {"email": "lea@zorggroep.nl", "password": "Lek-wachtwoord-2027"})
     assert client.get("/inloggen/code").status_code == 200
 

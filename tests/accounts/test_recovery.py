@@ -107,7 +107,6 @@ def test_a_reset_never_raises_assurance(
     AppDevice.objects.create(
         public_id="app_x",
         user=manager,
-        organisation=organisation,
         name="Telefoon",
         public_key=b"-",
         secret_ciphertext=b"-",

@@ -45,7 +45,7 @@ def test_eight_resends_mail_the_person_three_more_times(organisation, person, ho
         actor=manager, organisation=organisation, name="Rens", email="rens@zorggroep.nl"
     )
     results = [_resend(manager, invited) for _ in range(8)]
-    assert results == ["sent"] * 3 + ["rate_limited"] * 5
+    assert results == ["sent"] * 3 + ["resend_rate_limited"] * 5
     # The invitation and three resends: four mails, not nine.
     assert OutboxMail.objects.filter(to="rens@zorggroep.nl").count() == 4
     assert AuditEvent.objects.filter(action="member.activation_resent").count() == 3
@@ -73,7 +73,7 @@ def test_another_organisations_resends_are_not_slowed(
     theirs = members.invite_member(
         actor=other_manager, organisation=other_organisation, name="Rens", email="rens@zorggroep.nl"
     )
-    assert [_resend(manager, ours) for _ in range(4)] == ["sent"] * 3 + ["rate_limited"]
+    assert [_resend(manager, ours) for _ in range(4)] == ["sent"] * 3 + ["resend_rate_limited"]
     assert [_resend(other_manager, theirs) for _ in range(3)] == ["sent"] * 3
     assert OutboxMail.objects.filter(to="rens@zorggroep.nl").count() == 2 + 3 + 3
 
@@ -87,7 +87,7 @@ def test_one_manager_resends_thirty_links_an_hour(organisation, person, hour):
         for n in range(11)
     ]
     results = [_resend(manager, membership) for membership in invited for _ in range(3)]
-    assert results == ["sent"] * 30 + ["rate_limited"] * 3
+    assert results == ["sent"] * 30 + ["resend_rate_limited"] * 3
     assert OutboxMail.objects.filter(to="lid10@zorggroep.nl").count() == 1  # its invitation only
     assert OutboxMail.objects.count() == 11 + 30
     event = AuditEvent.objects.get(action="ratelimit.refused")
@@ -122,5 +122,5 @@ def test_the_page_and_the_api_say_when_to_try_again(organisation, person, login_
     )
     assert answer.status_code == 429
     assert answer["Retry-After"] == "3600"
-    assert answer.json()["error"] == "rate_limited"
+    assert answer.json()["error"] == "resend_rate_limited"
     assert OutboxMail.objects.filter(to="rens@zorggroep.nl").count() == 4

@@ -1,5 +1,5 @@
 """SMS bombing (security review): every form that makes the vault text a code is limited per
-mailed link, per account and per client address (policies.SMS_SEND_LIMITS, authn/sendlimits.py).
+mailed link, per account and per client address (policies.RATE_LIMITS["sms.send"], authn/sendlimits.py).
 The texts are counted where a phone would see them: the live vault's development outbox."""
 
 from __future__ import annotations
@@ -161,3 +161,31 @@ def test_send_a_new_code_on_the_login_page_is_limited_per_account(client, member
     assert texts("06 •• •• •• 66") == 1  # the login's own code
     refused = AuditEvent.objects.get(action="sms.send_refused")
     assert (refused.details, refused.target) == ({"limits": ["per_account"]}, member.audit_ref)
+
+
+@pytest.fixture
+def owner(organisation, person, vault_service, sms_code, fresh_number):
+    """A person whose number was set up by its code (answered, as activation does)."""
+    user = person(organisation, "manager", email="beheerder@zorggroep.nl")
+    sent = vault_service.enrol(phone=fresh_number("68"))
+    vault_service.verify(challenge=sent.challenge, code=sms_code(sent.hint))
+    user.phone_enrolment = sent.enrolment
+    user.save()
+    return user
+
+
+def test_one_person_logs_in_twenty_times_in_an_hour(client, owner, sms_code, texts, hour):
+    """Codes typed in correctly never count towards the vault's hourly caps (the finding: a
+    manager who had logged in four times in an hour was told to wait an hour)."""
+    levels = []
+    for _ in range(20):
+        assert shows_code_page(
+            client.post("/inloggen", {"email": owner.email, "password": PASSWORD})
+        )
+        done = client.post("/inloggen/code", {"code": sms_code("06 •• •• •• 68")})
+        assert done.status_code == 302 and done["Location"] == "/mijn"
+        levels.append(client.session["zs_acr"])
+        client.post("/uitloggen")
+    assert levels == ["low"] * 20
+    assert texts("06 •• •• •• 68") == 20
+    assert AuditEvent.objects.filter(action="login.succeeded").count() == 20

@@ -345,13 +345,15 @@ def test_invitation_and_activation_links_expire_together(api, victim):
     assert states["medewerker@zorggroep.nl"] == states["nieuw@zorggroep.nl"] == "link_expired"
 
 
-def test_a_deleted_membership_takes_its_app_ids_along(organisation, other_organisation, person):
-    """The app moves to the person's organisation that still requires it; re-inviting the
-    person gives the old organisation no reach to it."""
-    from zorgsleutel.core import clock
+def test_a_deleted_membership_takes_the_organisations_decisions_along(
+    organisation, other_organisation, person
+):
+    """Each organisation decides about the person's app for itself; deleting the membership
+    removes that organisation's decisions, and re-inviting the person gives it no reach to the
+    app until they accept."""
+    from appids import app_id, decisions
     from zorgsleutel.core.errors import NotFound
-    from zorgsleutel.mobileapp import flows as app_flows
-    from zorgsleutel.mobileapp.models import AppDevice
+    from zorgsleutel.mobileapp import devices
     from zorgsleutel.organisations.models import Organisation
 
     third = Organisation.objects.create(name="Derde Zorg", kind="care_provider", ura="90000333")
@@ -359,29 +361,25 @@ def test_a_deleted_membership_takes_its_app_ids_along(organisation, other_organi
     third_admin = person(third, "administrator", email="admin@derdezorg.nl")
     both = person(organisation, "manager", email="beide@zorggroep.nl")
     Membership.objects.create(user=both, organisation=third, role="manager")
-    device = AppDevice.objects.create(
-        public_id="app_beide",
-        user=both,
-        organisation=organisation,
-        name="Telefoon",
-        public_key=b"-",
-        secret_ciphertext=b"-",
-        enrolled_at=clock.now(),
+    app_id(both, public_id="app_beide")
+    devices.set_device_state(
+        actor=admin, organisation=organisation, device_id="app_beide", action="block"
     )
+    assert decisions(both) == {("app_beide", organisation.name): "blocked"}
     members.delete_member(actor=admin, membership=both.memberships.get(organisation=organisation))
-    assert AppDevice.objects.get(pk=device.pk).organisation == third
+    assert decisions(both) == {}
     again = members.invite_member(
         actor=admin, organisation=organisation, name="Terug", email="beide@zorggroep.nl"
     )
     with pytest.raises(NotFound) as refused:
-        app_flows.set_device_state(
+        devices.set_device_state(
             actor=admin, organisation=organisation, device_id="app_beide", action="block"
         )
     assert refused.value.code == "device_unknown"
-    app_flows.set_device_state(
+    devices.set_device_state(
         actor=third_admin, organisation=third, device_id="app_beide", action="block"
     )
-    assert AppDevice.objects.get(pk=device.pk).state == "blocked"
+    assert decisions(both) == {("app_beide", "Derde Zorg"): "blocked"}
     assert again.state == "invited"
 
 

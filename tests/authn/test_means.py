@@ -7,10 +7,10 @@ import pytest
 from django.contrib.sessions.backends.db import SessionStore
 from django.test import RequestFactory
 
+from appids import app_id
 from zorgsleutel.authn import means, sessions
 from zorgsleutel.core import clock
 from zorgsleutel.core.models import AuditEvent
-from zorgsleutel.mobileapp.models import AppDevice
 from zorgsleutel.people.models import Membership, Organisation, User
 
 pytestmark = pytest.mark.django_db
@@ -49,17 +49,10 @@ def _person(email: str, *places, app: str | None = None, state: str = User.ACTIV
             state=membership_state,
             accepted_at=clock.now(),
         )
-    if app:
-        AppDevice.objects.create(
-            public_id=f"app_{user.pk}",
-            user=user,
-            organisation=places[0][0] if places else None,
-            name="Telefoon",
-            public_key=b"-",
-            secret_ciphertext=b"-",
-            state=app,
-            enrolled_at=clock.now(),
-        )
+    if app == "released":  # removed, and the first organisation let them link a new one
+        app_id(user, "revoked", decided={places[0][0]: "released"})
+    elif app:
+        app_id(user, app)
     return User.objects.get(pk=user.pk)
 
 

@@ -24,9 +24,9 @@ from zorgsleutel.organisations.models import Organisation
 READ_BY_ADMINISTRATORS = {
     "login.password_failed", "login.refused", "login.code_failed", "login.succeeded",
     "app.enrolment_refused", "app.enrolled", "app.bad_signature", "app.wrong_pin",
-    "app.login_approved", "app.revoked", "app.blocked", "app.unblocked", "app.deleted",
-    "app.released",
-    "account.reported_not_me", "phone.notice_sent",
+    "app.login_approved", "app.login_refused", "app.revoked", "app.blocked", "app.unblocked",
+    "app.deleted", "app.released",
+    "account.reported_not_me", "phone.notice_sent", "authenticator.link_notice",
     "member.created", "member.imported", "member.activation_resent", "member.accepted",
     "member.role_changed", "member.blocked", "member.unblocked", "member.deleted",
     "permission.denied", "apitoken.created", "apitoken.revoked",

@@ -86,6 +86,11 @@ def _set_password_and_phone(page, mailbox, link, password, number):
     assert hint in page.content()
     page.get_by_label("SMS-code").fill(mailbox.code_for(hint))
     page.get_by_role("button", name="Verifieer").click()
+    page.check()  # saved, and logged in by that code: no second SMS to log in
+
+
+def _log_out(page):
+    page.get_by_role("button", name="Uitloggen").click()
     page.check()
 
 
@@ -127,13 +132,15 @@ def test_een_nieuwe_gebruiker_aanmaken_and_uw_telefoonnummer_instellen(
     user_page = browser_page()
     number = _unique_number("22")
     _set_password_and_phone(user_page, mailbox, new_link, "Gebruiker-wachtwoord-2026", number)
-    assert "U kunt nu inloggen met SMS-verificatie" in user_page.locator(".messages").inner_text()
+    assert user_page.get_by_role("heading", level=1).inner_text() == "Mijn Zorgsleutel"
+    assert "Voortaan logt u in met SMS-verificatie" in user_page.locator(".messages").inner_text()
     page.reload()
     assert (
         "actief" in page.locator("tr.member", has_text="gert@hollandzorg-zakelijk.nl").inner_text()
     )
 
-    # Inloggen met SMS-code: the new user logs in.
+    # Inloggen met SMS-code: the new user logs out, then in again.
+    _log_out(user_page)
     _log_in(
         user_page,
         mailbox,
@@ -156,7 +163,9 @@ def test_wachtwoord_vergeten_then_log_in_on_the_new_number(page, business, run_w
     link = mailbox.link_for("beheerder@hollandzorg-zakelijk.nl")
     number = _unique_number("33")
     _set_password_and_phone(page, mailbox, link, "Nieuw-beheer-wachtwoord-2026", number)
+    assert page.get_by_role("heading", level=1).inner_text() == "Mijn Zorgsleutel"
     assert "op uw nieuwe nummer" in page.locator(".messages").inner_text()
+    _log_out(page)
     _log_in(
         page,
         mailbox,

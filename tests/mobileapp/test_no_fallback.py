@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import pytest
 
+from appids import app_id, decisions
 from people import PASSWORD
 from support import shows_code_page
 from zorgsleutel.accounts.models import Membership, User
-from zorgsleutel.core import clock
-from zorgsleutel.mobileapp import flows
-from zorgsleutel.mobileapp.models import AppDevice, AppEnrolment
+from zorgsleutel.mobileapp import devices
+from zorgsleutel.mobileapp.models import AppEnrolment
 from zorgsleutel.organisations.models import Organisation
 
 pytestmark = pytest.mark.django_db
@@ -42,17 +42,9 @@ def administrator(organisation):
     return user
 
 
-def _app(user, organisation, state: str) -> AppDevice:
-    return AppDevice.objects.create(
-        public_id=f"app_{user.pk}",
-        user=user,
-        organisation=organisation,
-        name="Telefoon",
-        public_key=b"-",
-        secret_ciphertext=b"-",
-        state=state,
-        enrolled_at=clock.now(),
-    )
+def _app(user, organisation, state: str):
+    """An app ID that works ("active"), or that the organisation blocked or removed."""
+    return app_id(user, decided={} if state == "active" else {organisation: state})
 
 
 def _sms_login(client):
@@ -94,14 +86,14 @@ def test_a_manager_unblocks_or_releases_and_only_then_the_person_links_again(
     client, manager, administrator, organisation
 ):
     device = _app(manager, organisation, "active")
-    flows.set_device_state(
+    devices.set_device_state(
         actor=administrator, organisation=organisation, device_id=device.public_id, action="delete"
     )
     assert HELD in _sms_login(client).content.decode()
-    flows.set_device_state(
+    devices.set_device_state(
         actor=administrator, organisation=organisation, device_id=device.public_id, action="relink"
     )
-    assert AppDevice.objects.get(pk=device.pk).state == "released"
+    assert decisions(manager) == {(device.public_id, "Zorggroep App"): "released"}
     assert shows_code_page(_sms_login(client))  # now SMS, then link a new app
 
 

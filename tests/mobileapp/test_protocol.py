@@ -10,13 +10,14 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 
+from appids import decisions
 from zorgsleutel import appprotocol
 from zorgsleutel.authn import challenges
 from zorgsleutel.authn.models import Challenge
 from zorgsleutel.clients import app as client
 from zorgsleutel.core import clock
 from zorgsleutel.core.errors import DomainError
-from zorgsleutel.mobileapp import flows
+from zorgsleutel.mobileapp import devices, flows
 from zorgsleutel.mobileapp.models import AppDevice
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -110,7 +111,7 @@ def test_wrong_pins_count_down_and_block_after_three_then_a_manager_unblocks(
     with pytest.raises(client.ClientError, match=r"^Deze app is geblokkeerd\. Vraag uw beheerder"):
         _login(state)  # even the right PIN
     admin = person("administrator")
-    flows.set_device_state(
+    devices.set_device_state(
         actor=admin, organisation=organisation, device_id=device.public_id, action="unblock"
     )
     assert _login(state)[1]["result"] == "ok"
@@ -127,7 +128,7 @@ def test_a_right_pin_resets_the_count(enrolled):
 def test_a_revoked_device_is_refused(enrolled):
     user, state = enrolled
     device = AppDevice.objects.get(user=user)
-    flows.revoke_own_device(actor=user, device_id=device.public_id)
+    devices.revoke_own_device(actor=user, device_id=device.public_id)
     with pytest.raises(client.ClientError, match=r"^Deze app is niet \(meer\) gekoppeld\.$"):
         _login(state)
 
@@ -255,10 +256,12 @@ def test_managers_block_unblock_and_delete_a_members_app_on_the_page(client, enr
     url = f"/beheer/{organisation.public_id}/leden/{member_membership.pk}/apps"
     device = AppDevice.objects.get(user=user)
     assert "Testtelefoon" in client.get(url).content.decode()
-    for action, state in (("block", "blocked"), ("unblock", "active"), ("delete", "revoked")):
+    steps = {"block": {(device.public_id, "Zorggroep App"): "blocked"}, "unblock": {}}
+    steps["delete"] = {(device.public_id, "Zorggroep App"): "revoked"}
+    for action, decided in steps.items():
         assert client.post(url, {"device": device.public_id, "action": action}).status_code == 302
-        device.refresh_from_db()
-        assert device.state == state
+        assert decisions(user) == decided
+        assert AppDevice.objects.get(pk=device.pk).state == "active"  # the app ID is the person's
 
 
 def test_junk_naming_an_app_id_never_uses_up_its_budget(enrolled, server, settings):

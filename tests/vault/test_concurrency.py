@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.db.models import F
 
 from zorgsleutel.vault import policies
-from zorgsleutel.vault.models import Challenge, DevSms
+from zorgsleutel.vault.models import Challenge, DevSms, SmsSend
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -42,6 +44,41 @@ def test_the_right_code_sent_eight_times_at_once_is_accepted_once(vault, make_cl
 
     results = [r["result"] for r in _in_parallel(verify, 8)]
     assert sorted(results) == ["expired"] * 7 + ["ok"]
+    assert list(SmsSend.objects.values_list("status", flat=True)) == ["answered"]  # given back once
+
+
+def test_a_code_verified_while_a_new_one_is_sent_gives_back_one_send(vault, make_client, last_code):
+    """Four verifications of the first code race four resends on its challenge (the resend
+    wait is lifted for the test): whichever order they run in, every request is answered (on
+    PostgreSQL verify and send lock the enrolment before the challenge: in the other order a
+    verification that confirms the enrolment deadlocked with a resend), at most one send is
+    answered, and only the one whose code was typed."""
+    sent = vault.post("/v1/enrolments", {"phone": "0612345678"}).json()
+    code = last_code()
+    Challenge.objects.update(last_sent_at=F("last_sent_at") - timedelta(seconds=31))
+
+    def verify() -> dict:
+        return make_client().post(f"/v1/challenges/{sent['challenge']}/verify", {"code": code})
+
+    def resend() -> dict:
+        return make_client().post(f"/v1/enrolments/{sent['enrolment']}/challenge", {})
+
+    requests, taking = iter([verify, resend] * 4), threading.Lock()
+
+    def one() -> dict:
+        with taking:
+            request = next(requests)
+        return request().json()
+
+    answers = _in_parallel(one, 8)
+    assert len(answers) == 8
+    assert {a.get("result") or a.get("error") or "sent" for a in answers} <= {
+        "ok", "expired", "wrong", "sent", "resend_too_soon", "sms_cap_unconfirmed"
+    }  # fmt: skip
+    statuses = list(SmsSend.objects.order_by("pk").values_list("status", flat=True))
+    assert statuses.count("answered") <= 1
+    if statuses.count("answered"):
+        assert statuses[0] == "answered"  # the first code's send, the only one that was typed
 
 
 def test_parallel_wrong_codes_count_every_attempt(vault, make_client, last_code):

@@ -61,7 +61,7 @@ def test_a_statement_reads_as_before_with_the_models_names_quoted():
         'INSERT INTO "vault_deliveryattempt" ("send_id", "gateway", "ok", "reference", "error",'
         ' "at") VALUES (%s, %s, %s, %s, %s, %s)'
     )
-    assert len(statements) == 13
+    assert len(statements) == 14
 
 
 def test_renamed_tables_columns_and_states_carry_into_every_statement():
@@ -128,4 +128,4 @@ def test_the_module_writes_no_table_name_or_state_and_executes_only_built_statem
         and sql != "'SELECT pg_advisory_xact_lock(%s)'"  # names no table
     ]
     assert by_hand == []
-    assert len(executed) == 14
+    assert len(executed) == 15

@@ -63,7 +63,17 @@ def test_the_english_notice(vault, confirmed):
 
 
 def test_the_allowed_kinds(vault):
-    assert policies.NOTICE_KINDS == ("credentials_changed",)
+    assert policies.NOTICE_KINDS == ("credentials_changed", "authenticator_linked")
+
+
+def test_the_notice_of_a_linked_app(vault, confirmed):
+    enrolment = confirmed("0612345679")["enrolment"]
+    sent = _notify(vault, enrolment, {"kind": "authenticator_linked", "locale": "nl"})
+    assert sent.status_code == 201
+    assert DevSms.objects.order_by("-pk").first().body == (
+        "Zorgsleutel: er is een app aan uw account gekoppeld. Was u dit niet? Gebruik de link "
+        "'Dit was ik niet' in de e-mail die wij u stuurden, of neem contact op met uw beheerder."
+    )
 
 
 @pytest.mark.parametrize(
@@ -103,9 +113,9 @@ def test_another_clients_enrolment_is_unknown(vault, confirmed, make_client, set
 
 
 def test_notices_count_towards_the_enrolments_cap(vault, confirmed, clock):
-    enrolment = confirmed("0612345678")["enrolment"]  # its activation code: send 1 of 5
-    answers = [_notify(vault, enrolment) for _ in range(5)]
-    assert [a.status_code for a in answers] == [201] * 4 + [429]
+    enrolment = confirmed("0612345678")["enrolment"]  # its activation code was typed: free
+    answers = [_notify(vault, enrolment) for _ in range(6)]
+    assert [a.status_code for a in answers] == [201] * 5 + [429]
     assert answers[-1].json()["error"] == "sms_cap_enrolment"
     clock.advance(seconds=31)
     login = vault.post(f"/v1/enrolments/{enrolment}/challenge", {})

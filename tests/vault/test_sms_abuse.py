@@ -23,12 +23,14 @@ def test_enrol_attempts_for_a_number_never_lock_its_owner_out(vault, confirmed, 
     owner = confirmed("0612345678")
     attempts = [vault.post("/v1/enrolments", {"phone": FORMATS[n % 5]}) for n in range(20)]
 
-    # The owner's own activation code was the first unconfirmed send of the hour: two more.
-    assert [a.status_code for a in attempts] == [201, 201] + [429] * 18
-    assert {a.json()["error"] for a in attempts[2:]} == {"sms_cap_unconfirmed"}
-    assert attempts[2].json()["message"] == "Too many codes were sent to this unconfirmed number."
-    assert DevSms.objects.count() == 3
-    assert Enrolment.objects.filter(status=Enrolment.PENDING).count() == 2
+    # The owner typed their activation code: it does not count. Three unanswered codes an hour.
+    assert [a.status_code for a in attempts] == [201] * 3 + [429] * 17
+    assert {a.json()["error"] for a in attempts[3:]} == {"sms_cap_unconfirmed"}
+    assert attempts[3].json()["message"] == (
+        "Too many codes were sent to this number before it was confirmed. Try again in 60 minutes."
+    )
+    assert DevSms.objects.count() == 4
+    assert Enrolment.objects.filter(status=Enrolment.PENDING).count() == 3
 
     clock.advance(seconds=31)
     login = _login_code(vault, owner["enrolment"])
@@ -68,13 +70,22 @@ def test_login_codes_are_capped_per_number_among_confirmed_enrolments_only(vault
 
 
 def test_a_confirmed_enrolment_keeps_its_own_cap(vault, confirmed, clock):
-    enrolment = confirmed("0612345678")["enrolment"]  # its activation code was send 1 of 5
+    """Codes nobody types (an attacker who has the password) count: the 6th of an hour is
+    refused, with the wait until the oldest leaves the hour."""
+    enrolment = confirmed("0612345678")["enrolment"]  # its activation code was typed: free
     answers = []
-    for _ in range(5):
+    for _ in range(6):
         clock.advance(seconds=31)
         answers.append(_login_code(vault, enrolment))
-    assert [a.status_code for a in answers] == [201] * 4 + [429]
-    assert answers[-1].json()["error"] == "sms_cap_enrolment"
+    assert [a.status_code for a in answers] == [201] * 5 + [429]
+    refused = answers[-1]
+    assert refused.json()["error"] == "sms_cap_enrolment"
+    # The first unanswered code went out 155 s before: it leaves the hour in 3,445 s.
+    assert 3440 <= refused.json()["retry_after"] <= 3445
+    assert refused["Retry-After"] == str(refused.json()["retry_after"])
+    assert refused.json()["message"] == (
+        "Too many codes were sent for your account. Try again in 58 minutes."
+    )
 
 
 def test_a_blocked_challenge_does_not_skip_the_resend_wait(vault, confirmed, clock, last_code):

@@ -45,6 +45,11 @@ class LinkToken(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True)
     # When a campaign sends the link later (migration cut-over date); null = already sent.
     send_at = models.DateTimeField(null=True, blank=True)
+    # A *Dit was ik niet* link answers one event, at created_at: what it was (REASONS) and, for
+    # a linked authenticator, its name (shown on the link's page before anything is done).
+    CREDENTIALS_RESET, AUTHENTICATOR_LINKED = "credentials_reset", "authenticator_linked"
+    reason = models.CharField(max_length=30, blank=True)
+    about = models.CharField(max_length=100, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["user", "purpose"])]

@@ -15,13 +15,16 @@ from zorgsleutel.core.pages import render
 def not_me_view(request, token: str):
     try:
         if request.method == "POST":
-            blocked = notme.report_not_me(raw=token)
+            reported = notme.report_not_me(raw=token)
             return render(
                 request,
                 "accounts/not_me_done.html",
-                {"organisations": [m.organisation.name for m in blocked]},
+                {
+                    "organisations": [m.organisation.name for m in reported.blocked],
+                    "removed": [name for _means, name in reported.removed],
+                },
             )
-        notme.open_report(token)
+        report = notme.open_report(token)
     except DomainError as error:
         return render(request, "accounts/link_invalid.html", {"message": error.message}, status=404)
-    return render(request, "accounts/not_me.html")
+    return render(request, "accounts/not_me.html", {"report": report})

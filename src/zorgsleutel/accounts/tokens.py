@@ -23,23 +23,30 @@ def issue(
     ttl: timedelta,
     send_at: datetime | None = None,
     membership=None,
+    at: datetime | None = None,
+    reason: str = "",
+    about: str = "",
 ) -> str:
     """Revoke the open links of this purpose (for this membership, when the link belongs to
-    one) and return a fresh raw token."""
+    one) and return a fresh raw token. A *Dit was ik niet* link revokes nothing: each answers
+    its own event, which happened `at` (its created_at; now by default)."""
     now = clock.now()
     starts = max(send_at or now, now)
-    LinkToken.objects.filter(
-        user=user, purpose=purpose, membership=membership, used_at=None, revoked_at=None
-    ).update(revoked_at=now)
+    if purpose != LinkToken.NOT_ME:
+        LinkToken.objects.filter(
+            user=user, purpose=purpose, membership=membership, used_at=None, revoked_at=None
+        ).update(revoked_at=now)
     raw = secrets.token_urlsafe(32)
     LinkToken.objects.create(
         user=user,
         purpose=purpose,
         token_hash=digest(raw),
-        created_at=now,
+        created_at=at or now,
         expires_at=starts + ttl,
         send_at=send_at,
         membership=membership,
+        reason=reason,
+        about=about[:100],
     )
     return raw
 

@@ -21,15 +21,18 @@ from zorgsleutel.core.errors import DomainError, RateLimited
 from zorgsleutel.core.pages import locale, render, show_error
 from zorgsleutel.core.requestcontext import client_ip
 
-DONE_MESSAGES = {  # seed 000, step 6/7 of both sections
+DONE_MESSAGES = {  # seed 000, step 6/7 of both sections: saved, and logged in by SMS
     LinkToken.ACTIVATION: gettext_lazy(
-        "Your password and mobile number are saved. You can now log in with SMS verification."
+        "Your password and mobile number are saved and you are logged in. "
+        "From now on you log in with SMS verification."
     ),
     LinkToken.PASSWORD_RESET: gettext_lazy(
-        "Your password and mobile number are saved. "
-        "You can now log in with SMS verification on your new number."
+        "Your password and mobile number are saved and you are logged in. "
+        "From now on you log in with SMS verification on your new number."
     ),
 }
+# Saved, but the rules of an SMS login refuse the person (their message follows this one).
+SAVED = gettext_lazy("Your password and mobile number are saved.")
 
 
 # --- Inloggen met SMS-code -----------------------------------------------------------------------
@@ -186,8 +189,15 @@ def _setup_views(purpose: str, url_name: str, template_prefix: str):
             except DomainError as error:
                 messages.error(request, str(error.message))
         elif request.method == "POST" and form.is_valid():
+
+            def log_in(user) -> None:  # in the flow's transaction
+                pending.drop(request.session)
+                sessions.complete_login(request, user, password.MEANS)
+
             try:
-                credentials.complete_setup(pending=held, code=form.cleaned_data["code"])
+                done = credentials.complete_setup(
+                    pending=held, code=form.cleaned_data["code"], log_in=log_in
+                )
             except DomainError as error:
                 if error.code == "invalid_link":
                     pending.drop(request.session)
@@ -200,8 +210,14 @@ def _setup_views(purpose: str, url_name: str, template_prefix: str):
                 show_error(form, error)
             else:
                 pending.drop(request.session)
+                if done.refused is not None:  # where an SMS login would have left them
+                    messages.success(request, SAVED)
+                    messages.error(request, str(done.refused.message))
+                    return redirect("accounts:login")
                 messages.success(request, DONE_MESSAGES[purpose])
-                return redirect("accounts:login")
+                response = redirect("accounts:home")  # on to the app, if their role needs it
+                devices.set_cookie(request, response, done.user.pk)  # as after an SMS login
+                return response
         return render(request, "accounts/code.html", {"form": form, "hint": held.hint})
 
     return start, code

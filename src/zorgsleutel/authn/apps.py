@@ -8,7 +8,11 @@ class AuthnConfig(AppConfig):
     verbose_name = "Authentication"
 
     def ready(self) -> None:
-        from zorgsleutel.authn import means
+        from zorgsleutel.authn import means, sessions
+        from zorgsleutel.people import permissions
+
+        # A session acts in an organisation only with an authenticator it still accepts.
+        permissions.register_session_check(sessions.authenticator_refusal)
 
         # Inloggen met SMS-code (seed 000): password + a code texted to the number on record.
         means.register(

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.utils.functional import Promise
 
@@ -42,6 +43,15 @@ class Means:
     # What the person has of it: ACTIVE (an authenticator that works), HELD (only blocked or
     # removed ones), NONE. Absent for a means that needs nothing linked (a password).
     standing: Callable[[object], str] | None = None
+    # Whether the authenticator a session logged in with (complete_login's `authenticator`)
+    # works for an organisation now: each organisation decides about a person's
+    # authenticators for itself (docs/accounts.md, "Who governs an authenticator"). Absent for
+    # a means every organisation takes as it is (a password + SMS code).
+    accepted_by: Callable[[object, str, object], bool] | None = None
+    # Recovery (*Dit was ik niet*): the person's authenticators of this means linked at or after
+    # a time, as (name, linked at), and taking them away (returns their names).
+    linked_since: Callable[[object, datetime], list[tuple[str, datetime]]] | None = None
+    revoke_since: Callable[[object, datetime], list[str]] | None = None
     # What the step-up redirect tells the person (to `start`, or to `enrol`).
     log_in_message: str | Promise = ""
     enrol_message: str | Promise = ""
@@ -108,6 +118,40 @@ def refusal(person, name: str) -> str | None:
             if found is not None:
                 return found
     return None
+
+
+def session_refusal(person, means_name: str | None, authenticator: str, organisation) -> str | None:
+    """Why a session logged in with `means_name` (and that authenticator) may not act in
+    `organisation`, or None: the organisation stopped that authenticator for itself."""
+    if not means_name:
+        return None  # not a login of complete_login's (an API token acts without a session)
+    used = _REGISTRY.get(means_name)
+    if used is None:
+        return "authenticator_not_accepted"  # a means no longer offered
+    if used.accepted_by is None or used.accepted_by(person, authenticator, organisation):
+        return None
+    return "authenticator_not_accepted"
+
+
+def linked_since(person, since: datetime) -> list[tuple[str, str, datetime]]:
+    """Every authenticator the person linked at or after `since`: (means, name, linked at)."""
+    return [
+        (m.name, name, at)
+        for m in _REGISTRY.values()
+        if m.linked_since is not None
+        for name, at in m.linked_since(person, since)
+    ]
+
+
+def revoke_since(person, since: datetime) -> list[tuple[str, str]]:
+    """Inside the caller's transaction: take away every authenticator the person linked at or
+    after `since` (each means records its own events). Returns (means, name) of each."""
+    return [
+        (m.name, name)
+        for m in _REGISTRY.values()
+        if m.revoke_since is not None
+        for name in m.revoke_since(person, since)
+    ]
 
 
 def usable(person) -> dict[str, str | None]:

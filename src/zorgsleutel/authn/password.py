@@ -12,29 +12,18 @@ from collections.abc import Callable
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext_lazy
 
 from zorgsleutel import vaultclient
-from zorgsleutel.authn import devices, means, sendlimits, throttle, vaulterrors
+from zorgsleutel.authn import devices, limits, means, sendlimits, throttle, vaulterrors
 from zorgsleutel.authn.pending import LOGIN, PendingCode
 from zorgsleutel.core import audit, clock
-from zorgsleutel.core.errors import DomainError, RateLimited
+from zorgsleutel.core.errors import DomainError
 from zorgsleutel.people import loading
 from zorgsleutel.people.models import User
 
 _DUMMY_HASH = make_password("zorgsleutel-timing-equaliser")
 BAD_CREDENTIALS = _("The e-mail address or password is not correct.")
 MEANS = "sms"  # password + SMS code (authn/apps.py registers it)
-
-
-def wait_message(seconds: int) -> str:
-    """The wait as a person reads it ("1 second", "2 seconds"), in the page's language."""
-    message = ngettext_lazy(
-        "Too many attempts. Try again in %(seconds)s second.",
-        "Too many attempts. Try again in %(seconds)s seconds.",
-        "seconds",
-    )
-    return message % {"seconds": seconds}
 
 
 SUSPENDED = _("Your organisation has been suspended. Please contact us.")
@@ -97,7 +86,7 @@ def check_credentials(
             outcome=audit.DENIED,
             details={"wait": attempt.wait},
         )
-        raise RateLimited("login_throttled", wait_message(attempt.wait), retry_after=attempt.wait)
+        raise limits.refused("login_throttled", attempt.wait)
     if user is None or not user.has_usable_password():
         check_password(password, _DUMMY_HASH)
         ok = False
@@ -135,18 +124,27 @@ def check_credentials(
     return pending
 
 
-def _refuse_if_not_usable(user: User) -> None:
-    """Refuse a person this means may not log in (means.refusal: blocked in every organisation
-    they accepted, all their organisations suspended, or the app is theirs to use)."""
+def refusal(user: User) -> DomainError | None:
+    """Why this means may not log the person in now (means.refusal: blocked in every
+    organisation they accepted, all their organisations suspended, or the app is theirs to
+    use), as the error they read, its `login.refused` event recorded; None when it may. Every
+    login by password + SMS code asks this: the login's two steps, and activation and reset,
+    which end logged in (accounts/flows/credentials.py)."""
     reason = means.refusal(user, MEANS)
     if reason is None:
-        return
+        return None
     _record_own("login.refused", user, outcome=audit.DENIED, details={"reason": reason})
-    raise DomainError(*REFUSALS[reason])
+    return DomainError(*REFUSALS[reason])
+
+
+def _refuse_if_not_usable(user: User) -> None:
+    refused = refusal(user)
+    if refused is not None:
+        raise refused
 
 
 def resend_code(pending: PendingCode, *, ip: str | None = None) -> PendingCode:
-    """Send a new code, within policies.SMS_SEND_LIMITS (per account and client address)."""
+    """Send a new code, within policies.RATE_LIMITS["sms.send"] (per account and client address)."""
     user = User.objects.get(pk=pending.subject)
     try:
         with sendlimits.sending(ip=ip, person=user):

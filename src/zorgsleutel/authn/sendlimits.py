@@ -13,30 +13,19 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
-from django.utils.translation import ngettext_lazy
-
 from zorgsleutel import vaultclient
+from zorgsleutel.authn import limits
 from zorgsleutel.core import audit, ratelimit
-from zorgsleutel.core.errors import RateLimited
-
-
-def too_many(seconds: int) -> str:
-    minutes = max(1, -(-seconds // 60))
-    message = ngettext_lazy(
-        "Too many text messages were requested. Try again in %(minutes)s minute.",
-        "Too many text messages were requested. Try again in %(minutes)s minutes.",
-        "minutes",
-    )
-    return message % {"minutes": minutes}
 
 
 @contextlib.contextmanager
 def sending(*, ip: str | None, person, link: int | None = None) -> Iterator[None]:
     """Around a vault call that texts a code for `person` (a User), through the mailed link with
-    id `link`: counts it first, and raises RateLimited ("sms_rate_limited") without entering the
-    block when over a limit. Refused requests count too (hammering a limit does not open it
-    sooner). A call the vault refuses as bad input (a mistyped number) or cannot answer sent
-    nothing and is given back; its own refusals for sending too often (429) stay counted.
+    id `link`: counts it first, and raises RateLimited ("sms_rate_limited", worded in limits.py)
+    without entering the block when over a limit. Refused requests count too (hammering a
+    limit does not open it sooner). A call the vault refuses as bad input (a mistyped number) or
+    cannot answer sent nothing and is given back; its own refusals for sending too often (429)
+    stay counted.
     """
     usage = ratelimit.count(action="sms.send", ip=ip, link=link, account=person.pk)
     if not usage.allowed:
@@ -47,9 +36,7 @@ def sending(*, ip: str | None, person, link: int | None = None) -> Iterator[None
             outcome=audit.DENIED,
             details={"limits": sorted(f"per_{key}" for key in usage.refused)},
         )
-        raise RateLimited(
-            "sms_rate_limited", too_many(usage.retry_after), retry_after=usage.retry_after
-        )
+        raise limits.refused("sms_rate_limited", usage.retry_after)
     try:
         yield
     except vaultclient.VaultError as exc:

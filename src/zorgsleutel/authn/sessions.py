@@ -18,15 +18,20 @@ from zorgsleutel.authn import means as registry
 from zorgsleutel.core import audit, clock
 
 AUTH_AT, SEEN_AT, ACR, AMR, MEANS = "zs_auth_at", "zs_seen_at", "zs_acr", "zs_amr", "zs_means"
+AUTHENTICATOR = "zs_authenticator"  # the app ID (or card) the login used, when it used one
 BACKEND = "zorgsleutel.authn.backends.PersonBackend"  # loads the person of every session
 
 
-def complete_login(request, person, means: str) -> None:
+def complete_login(request, person, means: str, *, authenticator: str = "") -> None:
     """Log `person` in with `means` (registered in means.py): the means' acr/amr in the session,
     `login.succeeded` in each organisation the person accepted, and Django's login, which
     rotates the session (a new id and row, the old row deleted: a session id known before the
     login is worth nothing), all in one transaction, the session saved in it. A caller that
-    consumed a one-time proof (a QR challenge) may wrap it in its own transaction."""
+    consumed a one-time proof (a QR challenge) may wrap it in its own transaction.
+
+    `authenticator` names the app ID (or card) that proved the login: each organisation
+    decides about it for itself, so the session acts only where it still works (the means'
+    `accepted_by`, asked by people.permissions for every organisation action)."""
     used = registry.get(means)
     now = clock.now().timestamp()
     with transaction.atomic():
@@ -47,8 +52,20 @@ def complete_login(request, person, means: str) -> None:
         request.session[ACR] = used.acr
         request.session[AMR] = list(used.amr)
         request.session[MEANS] = used.name
+        request.session[AUTHENTICATOR] = authenticator
         auth.login(request, person, backend=BACKEND)
         request.session.save()  # with the event; the middleware's save then writes nothing
+
+
+def authenticator_refusal(actor, organisation) -> str | None:
+    """people.permissions asks this for every organisation action: None when the actor's
+    session logged in with an authenticator this organisation still accepts (or is no browser
+    session: an API token, a command), else why not (means.session_refusal)."""
+    login = getattr(actor, "session_login", None)
+    if login is None:
+        return None
+    means_name, authenticator = login
+    return registry.session_refusal(actor, means_name, authenticator, organisation)
 
 
 def session_acr(request) -> str:
@@ -106,14 +123,13 @@ class AssuranceMiddleware:
 
     def __call__(self, request):
         user = getattr(request, "user", None)
-        # The path test comes first: step-up pages (and the QR poll) never load the session. A
-        # session at the highest level any rule asks for needs no look at the person's roles.
-        if (
-            not request.path.startswith(self._open())
-            and user is not None
-            and user.is_authenticated
-            and not policies.satisfies(session_acr(request), "substantial")
-        ):
+        # The path test comes first: step-up pages (and the QR poll) never load the session.
+        if request.path.startswith(self._open()) or user is None or not user.is_authenticated:
+            return self.get_response(request)
+        # How this session logged in, for people.permissions (authenticator_refusal).
+        user.session_login = (request.session.get(MEANS), request.session.get(AUTHENTICATOR, ""))
+        # A session at the highest level any rule asks for needs no look at the person's roles.
+        if not policies.satisfies(session_acr(request), "substantial"):
             # policies.required_acr reads the memberships PersonBackend loaded with the person.
             required = policies.required_acr(user)
             if not policies.satisfies(session_acr(request), required):

@@ -40,11 +40,12 @@ _TABLE: tuple[tuple[str, frozenset[str], set[str]], ...] = (
     # --- Zorgsleutel app ----------------------------------------------------------------------
     ("app.enrolment_started",           PLATFORM,      set()),
     ("app.enrolment_refused",           ORGANISATION,  {"reason"}),
-    ("app.enrolled",                    ORGANISATION,  {"name"}),
+    ("app.enrolled",                    ORGANISATION,  {"name", "waiting"}),
     ("app.bad_signature",               ORGANISATION,  set()),
     ("app.wrong_pin",                   ORGANISATION,  {"left"}),
     ("app.login_approved",              ORGANISATION,  set()),
-    ("app.revoked",                     ORGANISATION,  set()),  # by its owner
+    ("app.login_refused",               ORGANISATION,  {"reason"}),
+    ("app.revoked",                     ORGANISATION,  {"reason"}),  # by its owner
     ("app.blocked",                     ORGANISATION,  set()),  # by the organisation (beheer)
     ("app.unblocked",                   ORGANISATION,  set()),
     ("app.deleted",                     ORGANISATION,  set()),
@@ -60,7 +61,7 @@ _TABLE: tuple[tuple[str, frozenset[str], set[str]], ...] = (
     ("account.setup_code_wrong",        PLATFORM,      {"result"}),
     ("account.activated",               PLATFORM,      {"hint"}),
     ("account.credentials_reset",       PLATFORM,      {"hint"}),
-    ("account.reported_not_me",         ORGANISATION,  {"membership"}),
+    ("account.reported_not_me",         ORGANISATION,  {"membership", "removed", "reason"}),
     # The platform's log only: that deleting an invitation ended an account would tell the
     # organisation the address had none before (accounts/flows/members.delete_member).
     ("account.anonymised",              PLATFORM,      set()),
@@ -70,6 +71,7 @@ _TABLE: tuple[tuple[str, frozenset[str], set[str]], ...] = (
     ("password_reset.refused",          PLATFORM,      {"limit"}),
     ("password_reset.link_sent",        PLATFORM,      set()),
     ("phone.notice_sent",               ORGANISATION,  set()),
+    ("authenticator.link_notice",       ORGANISATION,  {"means", "managers", "sms"}),
     ("phone.notice_failed",             PLATFORM,      {"error"}),  # for an operator to follow up
     ("phone.erase_failed",              PLATFORM,      {"error", "enrolment"}),  # to retry
     # --- Beheer: an organisation's members ----------------------------------------------------
@@ -82,7 +84,7 @@ _TABLE: tuple[tuple[str, frozenset[str], set[str]], ...] = (
     ("member.blocked",                  ORGANISATION,  set()),
     ("member.unblocked",                ORGANISATION,  set()),
     ("member.deleted",                  ORGANISATION,  set()),
-    ("permission.denied",               ORGANISATION,  {"action", "target_role"}),
+    ("permission.denied",               ORGANISATION,  {"action", "target_role", "reason"}),
     ("apitoken.created",                ORGANISATION,  {"name"}),
     ("apitoken.revoked",                ORGANISATION,  set()),
     # --- Organisations ------------------------------------------------------------------------

@@ -155,6 +155,7 @@ def _enrol_app(user: User) -> bool:
         public_key=material.public_der,
         secret=material.secret,
         name="Demo-telefoon",
+        notify=False,
     )
     state.remember(
         material.account(

@@ -9,13 +9,13 @@ class MobileAppConfig(AppConfig):
 
     def ready(self) -> None:
         from zorgsleutel.authn import challenges, means
-        from zorgsleutel.mobileapp import flows, standing
+        from zorgsleutel.mobileapp import devices, flows, standing
         from zorgsleutel.people import signals
 
         # A QR login answered by the app logs the waiting browser in.
         challenges.register_finisher(flows.KIND, flows.PURPOSE, flows.finish_login)
-        # App IDs stay under an organisation the person accepted (standing.rehome).
-        signals.memberships_changed.connect(_rehome, dispatch_uid="mobileapp.rehome")
+        # An organisation the person left keeps no decision about their app IDs.
+        signals.memberships_changed.connect(_forget, dispatch_uid="mobileapp.forget")
 
         # The Zorgsleutel app: PIN + the app's key, answering a QR code (docs/app-protocol.md).
         means.register(
@@ -27,13 +27,16 @@ class MobileAppConfig(AppConfig):
                 paths=("/inloggen/app", "/mijn/app-koppelen", "/api/app/"),
                 enrol="mobileapp:enrol",
                 standing=standing.app_standing,
+                accepted_by=standing.accepted_by,
+                linked_since=devices.linked_since,
+                revoke_since=devices.revoke_since,
                 log_in_message=_("Log in with the Zorgsleutel app."),
                 enrol_message=_("Link the Zorgsleutel app first: your role requires it."),
             )
         )
 
 
-def _rehome(sender, person, **kwargs) -> None:
+def _forget(sender, person, **kwargs) -> None:
     from zorgsleutel.mobileapp import standing
 
-    standing.rehome(person)
+    standing.forget_left_organisations(person)

@@ -18,13 +18,14 @@ from django.utils.translation import gettext_lazy as _
 from zorgsleutel import appprotocol, policies
 from zorgsleutel.authn import challenges, means, password, sessions
 from zorgsleutel.core import audit, clock, ratelimit
-from zorgsleutel.core.errors import Conflict, DomainError, NotFound, PermissionDenied
+from zorgsleutel.core.errors import DomainError, NotFound, PermissionDenied
 from zorgsleutel.mobileapp import secrets, standing
-from zorgsleutel.mobileapp.models import AppDevice, AppEnrolment
-from zorgsleutel.people import permissions
-from zorgsleutel.people.models import Membership, User
+from zorgsleutel.mobileapp.models import AppDecision, AppDevice, AppEnrolment
+from zorgsleutel.people import signals
+from zorgsleutel.people.models import User
 
 MEANS = "app"  # registered in mobileapp/apps.py
+DEVICE_BLOCKED = _("This app is blocked. Ask your manager to unblock it, or link the app again.")
 
 
 def _digest(value: str) -> str:
@@ -117,32 +118,56 @@ def _public_key(data: bytes) -> ec.EllipticCurvePublicKey:
     return key
 
 
-def complete_enrolment(*, code: str, public_key: bytes, secret: bytes, name: str) -> AppDevice:
-    """The app registers its public key and secret; the code is used up."""
+def complete_enrolment(
+    *, code: str, public_key: bytes, secret: bytes, name: str, notify: bool = True
+) -> AppDevice:
+    """The app registers its public key and secret; the code is used up. The person and their
+    organisations are told (people.signals.authenticator_linked), except for the demo's
+    made-up people (`notify=False`: the demo shows apps linked before, not a live event)."""
     _public_key(public_key)
     if len(secret) != appprotocol.SECRET_BYTES:
         raise DomainError("bad_secret", _("The app secret must be 32 bytes."))
     with transaction.atomic():
         enrolment = _open_enrolment(code, lock=True)
+        person = User.objects.select_for_update().get(pk=enrolment.user_id)
+        # Each organisation that requires the app and holds the person's old one consents
+        # first (asked before the new app ID exists: it must not count as their app).
+        waiting = standing.waiting_organisations(person)
         device_id = "app_" + pysecrets.token_urlsafe(12)
         device = AppDevice.objects.create(
             public_id=device_id,
-            user=enrolment.user,
-            organisation=policies.responsible_organisation(enrolment.user),
+            user=person,
             name=" ".join(name.split())[:100] or "App",
             public_key=public_key,
             secret_ciphertext=secrets.seal(secret, device_id=device_id),
             enrolled_at=clock.now(),
         )
+        AppDecision.objects.bulk_create(
+            AppDecision(
+                device=device,
+                organisation_id=organisation_id,
+                state=AppDecision.PENDING,
+                decided_at=clock.now(),
+            )
+            for organisation_id in waiting
+        )
         enrolment.used_at = clock.now()
         enrolment.device = device
         enrolment.save(update_fields=["used_at", "device"])
+        if notify:
+            signals.authenticator_linked.send(
+                sender=__name__,
+                person=person,
+                means=MEANS,
+                name=device.name,
+                linked_at=device.enrolled_at,
+            )
         audit.record_for_person(
             "app.enrolled",
-            person=enrolment.user,
-            actor=enrolment.user,
+            person=person,
+            actor=person,
             target=device,
-            details={"name": device.name},
+            details={"name": device.name, "waiting": len(waiting)},
         )
     return device
 
@@ -208,76 +233,100 @@ class Answer:
 
 
 def answer_login(*, challenge_id: str, device_id: str, response: str, signature: bytes) -> Answer:
-    """The app's answer: device signature must hold; the HMAC tells whether the PIN was right."""
+    """The app's answer: device signature must hold; the HMAC tells whether the PIN was right.
+    A refusal is audited and raised after its transaction committed (raising inside it would
+    roll its event back)."""
     with transaction.atomic():
-        challenge = challenges.pending(
-            KIND, lock=True, public_id=challenge_id, invalid_error=_invalid_challenge
+        outcome = _judge_answer(challenge_id, device_id, response, signature)
+    if isinstance(outcome, PermissionDenied):
+        raise outcome
+    return outcome
+
+
+def _judge_answer(
+    challenge_id: str, device_id: str, response: str, signature: bytes
+) -> Answer | PermissionDenied:
+    challenge = challenges.pending(
+        KIND, lock=True, public_id=challenge_id, invalid_error=_invalid_challenge
+    )
+    device = (
+        AppDevice.objects.select_for_update()
+        .select_related("user")
+        .prefetch_related("decisions")
+        .filter(public_id=device_id)
+        .first()
+    )
+    if device is None or device.state == AppDevice.REVOKED:
+        return PermissionDenied("device_unknown", _("This app is not (or no longer) linked."))
+    message = appprotocol.login_message(
+        challenge_id=challenge.public_id,
+        challenge=bytes(challenge.challenge),
+        host=challenge.host,
+    )
+    try:
+        _public_key(bytes(device.public_key)).verify(
+            signature, message + response.encode(), ec.ECDSA(hashes.SHA256())
         )
-        device = (
-            AppDevice.objects.select_for_update()
-            .select_related("user")
-            .filter(public_id=device_id)
-            .first()
-        )
-        if device is None or device.state == AppDevice.REVOKED:
-            raise PermissionDenied("device_unknown", _("This app is not (or no longer) linked."))
-        message = appprotocol.login_message(
-            challenge_id=challenge.public_id,
-            challenge=bytes(challenge.challenge),
-            host=challenge.host,
-        )
-        try:
-            _public_key(bytes(device.public_key)).verify(
-                signature, message + response.encode(), ec.ECDSA(hashes.SHA256())
-            )
-        except InvalidSignature:
-            audit.record_for_person(
-                "app.bad_signature",
-                person=device.user,
-                actor=device,
-                target=device.user,
-                outcome=audit.DENIED,
-            )
-            raise PermissionDenied(
-                "bad_signature", _("The app's signature is not valid.")
-            ) from None
-        # Counted only now: an answer the app ID really signed. Junk naming the app ID (no valid
-        # signature) is limited per address and never uses up the genuine app's budget.
-        ratelimit.consume(action="app.answer", device=device.public_id)
-        if device.state == AppDevice.BLOCKED or device.user.state != User.ACTIVE:
-            raise PermissionDenied(
-                "device_blocked",
-                _("This app is blocked. Ask your manager to unblock it, or link the app again."),
-            )
-        if means.refusal(device.user, MEANS) is not None:
-            raise PermissionDenied(
-                "organisation_suspended",
-                _("Your organisation has been suspended. Please contact us."),
-            )
-        secret = secrets.unseal(bytes(device.secret_ciphertext), device_id=device.public_id)
-        if not hmac.compare_digest(appprotocol.response(secret, message), response):
-            device.wrong_pins += 1
-            left = max(policies.APP_MAX_WRONG_PINS - device.wrong_pins, 0)
-            if left == 0:
-                device.state = AppDevice.BLOCKED
-            device.save(update_fields=["wrong_pins", "state"])
-            audit.record_for_person(
-                "app.wrong_pin",
-                person=device.user,
-                actor=device.user,
-                target=device,
-                outcome=audit.FAILURE,
-                details={"left": left},
-            )
-            return Answer("blocked" if left == 0 else "wrong_pin", left)
-        device.wrong_pins = 0
-        device.last_used_at = clock.now()
-        device.save(update_fields=["wrong_pins", "last_used_at"])
-        challenges.answer(challenge, result={"device": device.public_id}, person=device.user)
+    except InvalidSignature:
         audit.record_for_person(
-            "app.login_approved", person=device.user, actor=device.user, target=device
+            "app.bad_signature",
+            person=device.user,
+            actor=device,
+            target=device.user,
+            outcome=audit.DENIED,
         )
+        return PermissionDenied("bad_signature", _("The app's signature is not valid."))
+    # Counted only now: an answer the app ID really signed. Junk naming the app ID (no valid
+    # signature) is limited per address and never uses up the genuine app's budget.
+    ratelimit.consume(action="app.answer", device=device.public_id)
+    refused = _refusal(device)
+    if refused is not None:
+        audit.record_for_person(
+            "app.login_refused",
+            person=device.user,
+            actor=device.user,
+            target=device,
+            outcome=audit.DENIED,
+            details={"reason": refused.code},
+        )
+        return refused
+    secret = secrets.unseal(bytes(device.secret_ciphertext), device_id=device.public_id)
+    if not hmac.compare_digest(appprotocol.response(secret, message), response):
+        device.wrong_pins += 1
+        left = max(policies.APP_MAX_WRONG_PINS - device.wrong_pins, 0)
+        if left == 0:
+            device.state = AppDevice.BLOCKED
+        device.save(update_fields=["wrong_pins", "state"])
+        audit.record_for_person(
+            "app.wrong_pin",
+            person=device.user,
+            actor=device.user,
+            target=device,
+            outcome=audit.FAILURE,
+            details={"left": left},
+        )
+        return Answer("blocked" if left == 0 else "wrong_pin", left)
+    device.wrong_pins = 0
+    device.last_used_at = clock.now()
+    device.save(update_fields=["wrong_pins", "last_used_at"])
+    challenges.answer(challenge, result={"device": device.public_id}, person=device.user)
+    audit.record_for_person(
+        "app.login_approved", person=device.user, actor=device.user, target=device
+    )
     return Answer("ok", policies.APP_MAX_WRONG_PINS)
+
+
+def _refusal(device: AppDevice) -> PermissionDenied | None:
+    """Why this app ID may not log its person in now (before the PIN is looked at)."""
+    if device.state == AppDevice.BLOCKED or device.user.state != User.ACTIVE:
+        return PermissionDenied("device_blocked", DEVICE_BLOCKED)
+    reason = means.refusal(device.user, MEANS)
+    if reason is not None:
+        code, message = password.REFUSALS.get(reason, ("device_blocked", DEVICE_BLOCKED))
+        return PermissionDenied(code, message)
+    if not standing.works_for_anyone(device, device.user):  # every organisation stopped it
+        return PermissionDenied("device_blocked", DEVICE_BLOCKED)
+    return None
 
 
 def finish_login(request, collected) -> dict:
@@ -289,109 +338,17 @@ def finish_login(request, collected) -> dict:
         return {"status": "refused", "message": str(_invalid_challenge().message)}
     person = User.objects.filter(pk=person.pk).first()
     reason = means.refusal(person, MEANS) if person is not None else "account_blocked"
-    if (
-        reason is None
-        and not AppDevice.objects.filter(
-            public_id=(collected.result or {}).get("device", ""), state=AppDevice.ACTIVE
-        ).exists()
-    ):
-        reason = "device_blocked"
-    if reason is not None:
-        blocked = _("This app is blocked. Ask your manager to unblock it, or link the app again.")
-        _code, message = password.REFUSALS.get(reason, ("device_blocked", blocked))
-        return {"status": "refused", "message": str(message)}
-    sessions.complete_login(request, person, MEANS)
-    return {"status": "ok", "next": reverse("accounts:home")}
-
-
-# --- App IDs --------------------------------------------------------------------------------------
-def revoke_own_device(*, actor: User, device_id: str) -> None:
-    with transaction.atomic():
+    device_id = (collected.result or {}).get("device", "")
+    if reason is None:
         device = (
-            AppDevice.objects.select_for_update().filter(public_id=device_id, user=actor).first()
+            AppDevice.objects.filter(public_id=device_id, user=person)
+            .prefetch_related("decisions")
+            .first()
         )
-        if device is None:
-            raise NotFound("device_unknown", _("No such app."))
-        device.state = AppDevice.REVOKED
-        device.save(update_fields=["state"])
-        audit.record_for_person("app.revoked", person=actor, actor=actor, target=device)
-
-
-def _managed_device(actor: User, action: str, device_id: str, organisation) -> AppDevice:
-    """An app ID this organisation is responsible for (registered under it), of someone whose
-    role the actor may manage. App IDs of other organisations are unknown here, whoever owns
-    them (Tenancy)."""
-    acting = permissions.require(actor, action, organisation)
-    device = (
-        AppDevice.objects.select_related("user")
-        .filter(public_id=device_id, organisation=organisation)
-        .first()
-    )
-    owner = (  # a person who accepted this organisation (an invitation reaches no app ID)
-        Membership.objects.filter(
-            user=device.user, organisation=organisation, accepted_at__isnull=False
-        ).first()
-        if device
-        else None
-    )
-    if owner is None:
-        raise NotFound("device_unknown", _("No such app."))
-    if device.user_id == actor.pk:
-        raise PermissionDenied("not_yourself", _("You cannot do this to your own account."))
-    if not policies.may_grant(acting.role, owner.role):  # managers manage care workers' apps
-        raise PermissionDenied("role_not_allowed", _("Only an administrator can do this."))
-    return device
-
-
-@dataclass(frozen=True)
-class _Action:
-    permission: str  # policies.PERMISSIONS
-    allowed_from: frozenset
-    new_state: str
-    event: str  # core/auditevents.py
-
-
-# Beheer's actions on an app ID; "relink" releases a removed app so the person may link a new
-# one (policies.may_link_app).
-_ACTIONS = {
-    "block": _Action(
-        "apps.block",
-        frozenset({AppDevice.ACTIVE, AppDevice.BLOCKED}),
-        AppDevice.BLOCKED,
-        "app.blocked",
-    ),
-    "unblock": _Action(
-        "apps.unblock",
-        frozenset({AppDevice.ACTIVE, AppDevice.BLOCKED}),
-        AppDevice.ACTIVE,
-        "app.unblocked",
-    ),
-    "delete": _Action(
-        "apps.delete",
-        frozenset({AppDevice.ACTIVE, AppDevice.BLOCKED}),
-        AppDevice.REVOKED,
-        "app.deleted",
-    ),
-    "relink": _Action(
-        "apps.relink", frozenset({AppDevice.REVOKED}), AppDevice.RELEASED, "app.released"
-    ),
-}
-
-
-def set_device_state(*, actor: User, organisation, device_id: str, action: str) -> AppDevice:
-    """Beheer (seed 003): blokkeren, deblokkeren, verwijderen of a member's app ID, and letting
-    the person link a new app after a removal."""
-    step = _ACTIONS[action]
-    device = _managed_device(actor, step.permission, device_id, organisation)
-    with transaction.atomic():
-        device = AppDevice.objects.select_for_update().get(pk=device.pk)
-        if device.state not in step.allowed_from:
-            if device.state in (AppDevice.REVOKED, AppDevice.RELEASED):
-                raise Conflict("device_revoked", _("This app has been removed."))
-            raise Conflict("device_not_removed", _("Remove the app first."))
-        device.state = step.new_state
-        if action == "unblock":
-            device.wrong_pins = 0
-        device.save(update_fields=["state", "wrong_pins"])
-        audit.record(step.event, actor=actor, organisation=organisation, target=device)
-    return device
+        if device is None or not standing.works_for_anyone(device, person):
+            reason = "device_blocked"
+    if reason is not None:
+        _code, message = password.REFUSALS.get(reason, ("device_blocked", DEVICE_BLOCKED))
+        return {"status": "refused", "message": str(message)}
+    sessions.complete_login(request, person, MEANS, authenticator=device_id)
+    return {"status": "ok", "next": reverse("accounts:home")}

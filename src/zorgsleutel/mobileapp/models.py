@@ -1,4 +1,9 @@
-"""App IDs (devices), their one-time enrolment codes, and QR login challenges."""
+"""App IDs (devices), each organisation's decisions about them, and one-time enrolment codes.
+
+Who governs an app ID (docs/accounts.md, "Who governs an authenticator"): the app ID is the
+person's; every organisation where the person accepted a membership decides about it for itself
+(AppDecision). An app ID works for an organisation while it works at all (AppDevice.state) and
+that organisation has no decision about it; a decision never reaches another organisation."""
 
 from __future__ import annotations
 
@@ -8,23 +13,13 @@ from django.db import models
 class AppDevice(models.Model):
     """One enrolled Zorgsleutel app: its public key and (encrypted) secret, and its state."""
 
-    # REVOKED: removed (by the person, or a manager); the person may not link a new app by
-    # themselves while one is held like this. RELEASED: removed, and a manager let the person
-    # link a new one (docs/app-protocol.md, "No fallback").
-    ACTIVE, BLOCKED, REVOKED, RELEASED = "active", "blocked", "revoked", "released"
+    # The app ID itself, for every organisation at once: ACTIVE; BLOCKED after the wrong PINs
+    # (policies.APP_MAX_WRONG_PINS), until an organisation unblocks it for itself; REVOKED: the
+    # person removed it. What an organisation decided for itself is an AppDecision.
+    ACTIVE, BLOCKED, REVOKED = "active", "blocked", "revoked"
 
     public_id = models.CharField(max_length=40, unique=True)
     user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="app_devices")
-    # The organisation responsible for this app ID (seed 003: the administrator "beheert de ID's
-    # onder de verantwoordelijkheid van de zorgorganisatie"): only its administrators and
-    # managers block, unblock or delete it. None: the person's own (an operator's, say).
-    organisation = models.ForeignKey(
-        "organisations.Organisation",
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="app_devices",
-    )
     name = models.CharField(max_length=100)
     public_key = models.BinaryField()  # SubjectPublicKeyInfo DER, ECDSA P-256
     secret_ciphertext = models.BinaryField()  # AES-256-GCM under the portal's app key
@@ -39,6 +34,36 @@ class AppDevice(models.Model):
     @property
     def audit_ref(self) -> str:
         return f"appdevice:{self.public_id}"
+
+
+class AppDecision(models.Model):
+    """What one organisation decided about a person's app ID, for itself only (seed 003: the
+    administrator "beheert de ID's onder de verantwoordelijkheid van de zorgorganisatie").
+
+    No row: the organisation relies on the app ID as it is. BLOCKED, REVOKED ("verwijderd"):
+    the app ID does not work for this organisation. RELEASED: removed, and the organisation
+    lets the person link a new app. PENDING: linked while this organisation held the person's
+    app (blocked or removed, not released): it works here only once the organisation allows it
+    (docs/app-protocol.md, "No fallback")."""
+
+    BLOCKED, REVOKED, RELEASED, PENDING = "blocked", "revoked", "released", "pending"
+
+    device = models.ForeignKey(AppDevice, on_delete=models.CASCADE, related_name="decisions")
+    organisation = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.CASCADE, related_name="app_decisions"
+    )
+    state = models.CharField(max_length=10)
+    decided_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["device", "organisation"], name="one_app_decision_per_organisation"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.device_id} in {self.organisation_id}: {self.state}"
 
 
 class AppEnrolment(models.Model):

@@ -1,45 +1,124 @@
-"""What a person's app IDs say about the means they may use (authn.means: the app's standing)."""
+"""Who an app ID works for, and what a person's app IDs say about the means they may use.
+
+An app ID is its person's. Every organisation where the person accepted a membership decides
+about it for itself (models.AppDecision): a block, a removal or a release there changes nothing
+for another organisation (docs/accounts.md, "Who governs an authenticator"):
+
+  - an app ID works for an organisation while it works at all (AppDevice.state: the wrong PINs
+    and the person's own removal are the app ID's, everywhere) and that organisation has no
+    decision about it;
+  - a session logged in with an app ID acts only in the organisations it works for
+    (`accepted_by`, asked by people.permissions for every organisation action);
+  - an organisation that requires the app of the person *holds* it while the person's app ID is
+    blocked or removed there and it has not let the person link a new one (a release); a new
+    app ID linked meanwhile waits for that organisation's consent (AppDecision.PENDING).
+
+authn.means asks `app_standing` for the no-fallback rule (policies.weaker_means_refusal).
+"""
 
 from __future__ import annotations
 
 from zorgsleutel import policies
 from zorgsleutel.authn.means import ACTIVE, HELD, NONE
-from zorgsleutel.mobileapp.models import AppDevice
+from zorgsleutel.mobileapp.models import AppDecision, AppDevice
+
+# Decisions under which an organisation holds the person's app: none of their app IDs may be
+# replaced for it without its consent.
+HOLDING = frozenset({AppDecision.BLOCKED, AppDecision.REVOKED, AppDecision.PENDING})
+
+
+def devices_of(user) -> list[AppDevice]:
+    """The person's app IDs with every organisation's decisions (two queries)."""
+    return list(AppDevice.objects.filter(user=user).prefetch_related("decisions"))
+
+
+def decision(device: AppDevice, organisation_id) -> str | None:
+    """What this organisation decided about the app ID (prefetched), or None."""
+    for found in device.decisions.all():
+        if found.organisation_id == organisation_id:
+            return found.state
+    return None
+
+
+def state_for(device: AppDevice, organisation_id) -> str:
+    """The app ID as one organisation sees it: its own decision, else the app ID's state."""
+    return decision(device, organisation_id) or device.state
+
+
+def works_for(device: AppDevice, organisation_id) -> bool:
+    return device.state == AppDevice.ACTIVE and decision(device, organisation_id) is None
+
+
+def holds(devices: list[AppDevice], organisation_id) -> bool:
+    """Whether this organisation holds the person's app: one of their app IDs is blocked,
+    removed or waiting here, or stopped working (wrong PINs, removed by the person) and this
+    organisation has not released it."""
+    for device in devices:
+        decided = decision(device, organisation_id)
+        if decided in HOLDING or (decided is None and device.state != AppDevice.ACTIVE):
+            return True
+    return False
+
+
+def works_for_anyone(device: AppDevice, user) -> bool:
+    """Whether a login with this app ID may serve the person anywhere: an active organisation
+    of theirs it works for (or, with no accepted membership, the person alone)."""
+    if device.state != AppDevice.ACTIVE:
+        return False
+    accepted = policies.accepted_memberships(user)
+    if not accepted:
+        return True
+    return any(
+        m.state == policies.MEMBERSHIP_ACTIVE and works_for(device, m.organisation_id)
+        for m in accepted
+    )
 
 
 def app_standing(user) -> str:
-    """ "active": an app ID that works; "held": only app IDs that are blocked, or removed
-    without a manager letting the person link a new one; "none": no app ever, or only app IDs
-    a manager released for relinking. One query."""
-    states = set(
-        AppDevice.objects.filter(user=user)
-        .exclude(state=AppDevice.RELEASED)
-        .values_list("state", flat=True)
-        .distinct()
-    )
-    if AppDevice.ACTIVE in states:
+    """ "active": an app ID that works for one of the person's active organisations (or for
+    the person alone, without any); "held": none works, and every organisation that requires
+    the app of the person holds it (without such an organisation: any app ID at all);
+    "none": no app ever, or an organisation that requires the app lets the person link one."""
+    devices = devices_of(user)
+    if not devices:
+        return NONE
+    if any(works_for_anyone(device, user) for device in devices):
         return ACTIVE
-    return HELD if states else NONE
+    accepted = policies.accepted_memberships(user)
+    if not accepted:
+        return HELD
+    requiring = [m for m in accepted if policies.requires_app(m)]
+    if requiring and all(holds(devices, m.organisation_id) for m in requiring):
+        return HELD
+    return NONE
 
 
-def rehome(user) -> int:
-    """Inside a transaction, after the person's memberships changed (one deleted, one accepted):
-    each app ID stays under an organisation the person accepted, preferring one whose rule makes
-    them use the app (policies.requires_app); otherwise it moves to the responsible
-    organisation (policies.responsible_organisation), or becomes the person's own. An
-    organisation the person left, or only invited, never keeps one. Returns how many moved."""
-    memberships = list(user.memberships.select_related("organisation"))
-    accepted = {m.organisation_id: m for m in memberships if m.accepted_at is not None}
-    responsible = policies.responsible_organisation_among(memberships)
-    requiring = responsible is not None and policies.requires_app(accepted[responsible.pk])
-    moved = 0
-    for device in AppDevice.objects.select_for_update().filter(user=user):
-        current = accepted.get(device.organisation_id)
-        if current is not None and (policies.requires_app(current) or not requiring):
-            continue
-        target = responsible.pk if responsible is not None else None
-        if device.organisation_id != target:
-            device.organisation_id = target
-            device.save(update_fields=["organisation"])
-            moved += 1
-    return moved
+def waiting_organisations(user) -> list:
+    """The organisations a new app ID must wait for (AppDecision.PENDING): each one that
+    requires the app of the person and holds their app."""
+    devices = devices_of(user)
+    return [
+        m.organisation_id
+        for m in policies.accepted_memberships(user)
+        if policies.requires_app(m) and holds(devices, m.organisation_id)
+    ]
+
+
+def accepted_by(person, authenticator: str, organisation) -> bool:
+    """Whether the app ID a session logged in with works for this organisation now."""
+    device = (
+        AppDevice.objects.filter(public_id=authenticator, user=person)
+        .prefetch_related("decisions")
+        .first()
+    )
+    return device is not None and works_for(device, organisation.pk)
+
+
+def forget_left_organisations(user) -> int:
+    """Inside the transaction that changed the person's memberships: decisions of an
+    organisation the person no longer belongs to (or only invited them) go. Returns how many."""
+    accepted = [m.organisation_id for m in user.memberships.filter(accepted_at__isnull=False)]
+    deleted, _ = (
+        AppDecision.objects.filter(device__user=user).exclude(organisation_id__in=accepted).delete()
+    )
+    return deleted

@@ -17,8 +17,9 @@ from zorgsleutel.core import ratelimit
 from zorgsleutel.core.errors import DomainError, PermissionDenied, RateLimited
 from zorgsleutel.core.pages import guard, render
 from zorgsleutel.core.requestcontext import client_ip
-from zorgsleutel.mobileapp import flows, qr
-from zorgsleutel.mobileapp.models import AppDevice
+from zorgsleutel.mobileapp import devices as app_ids
+from zorgsleutel.mobileapp import flows, qr, standing
+from zorgsleutel.mobileapp.models import AppDecision, AppDevice
 from zorgsleutel.people import permissions
 from zorgsleutel.people.models import Membership, Organisation
 
@@ -135,7 +136,7 @@ def revoke(request, device_id: str):
     if not request.user.is_authenticated:
         return redirect("accounts:login")
     try:
-        flows.revoke_own_device(actor=request.user, device_id=device_id)
+        app_ids.revoke_own_device(actor=request.user, device_id=device_id)
     except DomainError as error:
         messages.error(request, str(error.message))
     else:
@@ -155,7 +156,7 @@ def member_apps(request, public_id, membership_id):
         try:
             if action not in ("block", "unblock", "delete", "relink"):
                 raise DomainError("bad_action", _("Unknown action."))
-            flows.set_device_state(
+            app_ids.set_device_state(
                 actor=request.user,
                 organisation=organisation,
                 device_id=request.POST.get("device", "")[:40],
@@ -168,13 +169,15 @@ def member_apps(request, public_id, membership_id):
         else:
             messages.success(request, _("Done."))
         return redirect("mobileapp:member_apps", public_id=public_id, membership_id=membership_id)
-    # Only the app IDs registered under this organisation (Tenancy); removed ones stay listed
-    # until the manager lets the person link a new app.
-    rows = AppDevice.objects.filter(user=membership.user, organisation=organisation).exclude(
-        state=AppDevice.RELEASED
-    )
-    if not membership.is_accepted:
-        rows = rows.none()  # an invitation shows nothing of the account
+    # Every app ID of a person who accepted this organisation, as it stands here (its own
+    # decisions); an invitation shows nothing of the account (Tenancy).
+    rows = []
+    if membership.is_accepted:
+        for device in standing.devices_of(membership.user):
+            state = standing.state_for(device, organisation.pk)
+            if state != AppDecision.RELEASED:
+                rows.append({"device": device, "state": state})
+        rows.sort(key=lambda row: row["device"].enrolled_at, reverse=True)
     return render(
         request,
         "mobileapp/member_apps.html",

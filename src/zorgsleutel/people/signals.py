@@ -2,7 +2,8 @@
 
 `memberships_changed` is sent inside the transaction that accepted or deleted one of a person's
 memberships (accounts/flows/members.py); a receiver that raises undoes the change. The app IDs
-follow it (mobileapp/apps.py connects standing.rehome): accounts need not know the app.
+follow it (mobileapp/apps.py: an organisation the person left keeps no decision about them);
+accounts need not know the app.
 """
 
 from __future__ import annotations
@@ -10,3 +11,7 @@ from __future__ import annotations
 from django.dispatch import Signal
 
 memberships_changed = Signal()  # sender: the flow's module name; person: the User
+# Sent inside the transaction that linked an authenticator to a person (an app ID today): the
+# person and their organisations are told, with a *Dit was ik niet* link (accounts/apps.py).
+# Arguments: person, means ("app"), name (as the person named it), linked_at.
+authenticator_linked = Signal()

@@ -61,10 +61,13 @@ def _at(moment: datetime):
 
 
 # --- verifying a code ----------------------------------------------------------------------
+# The enrolment is locked before the challenge, in the order a send locks them (the enrolment,
+# then the challenge it renews): locking the challenge alone, a verification that confirmed a
+# pending enrolment deadlocked with a parallel send of a new code (tests/vault/test_concurrency.py).
 @_statement
 def _lock_challenge() -> str:
     c, e = _columns(Challenge, "c"), _columns(Enrolment, "e")
-    lock = " FOR UPDATE OF c" if connection.features.has_select_for_update_of else ""
+    lock = " FOR UPDATE OF e, c" if connection.features.has_select_for_update_of else ""
     return (
         f"SELECT {c('code_hash')}, {c('status')}, {c('attempts')}, {c('expires_at')} > %s,"  # noqa: S608
         f" {e('id')}, {e('status')}"
@@ -83,7 +86,7 @@ class ChallengeRow(NamedTuple):
 
 
 def lock_challenge(cursor, *, challenge_id: str, client: str, now: datetime) -> ChallengeRow | None:
-    """The challenge and its enrolment, row-locked where the database can (PostgreSQL)."""
+    """The challenge and its enrolment, both row-locked where the database can (PostgreSQL)."""
     cursor.execute(_lock_challenge(), [_at(now), challenge_id, client])
     row = cursor.fetchone()
     return ChallengeRow(row[0], row[1], row[2], bool(row[3]), row[4], row[5]) if row else None
@@ -114,6 +117,29 @@ def _confirm_enrolment() -> str:
 
 def confirm_enrolment(cursor, *, enrolment_id: str, now: datetime) -> None:
     cursor.execute(_confirm_enrolment(), [_at(now), enrolment_id])
+
+
+# The send whose code was typed is the challenge's newest one that did not fail: a new code
+# replaces the previous one, and a failed send gives the previous one back (service.deliver).
+@_statement
+def _answer_send() -> str:
+    s = _columns(SmsSend)
+    sent, answered = _state(SmsSend.SENT), _state(SmsSend.ANSWERED)
+    return (
+        f"UPDATE {_table(SmsSend)} SET {s('status')} = {answered}"  # noqa: S608
+        f" WHERE {s('status')} = {sent} AND {s('id')} = (SELECT {s('id')} FROM {_table(SmsSend)}"
+        f" WHERE {s('enrolment_ref')} = %s AND {s('challenge_ref')} = %s"
+        f" AND {s('status')} IN ({sent}, {answered})"
+        f" ORDER BY {s('sent_at')} DESC, {s('id')} DESC LIMIT 1)"
+    )
+
+
+def answer_send(cursor, *, enrolment_id: str, challenge_id: str) -> bool:
+    """Mark the send of the code just verified `answered`: it no longer counts towards the caps.
+    Called once per challenge (verify holds its row lock and verifies it once); should it be
+    called again, the newest send is answered already and nothing else is given back."""
+    cursor.execute(_answer_send(), [enrolment_id, challenge_id])
+    return cursor.rowcount == 1
 
 
 @_statement
@@ -231,7 +257,7 @@ def sends_in_window(
     cursor, *, number_index: str, enrolment_status: str, enrolment_id: str, since: datetime
 ) -> tuple[int, int]:
     """(sends to this number for enrolments of this status, sends for this enrolment) with
-    status sent since `since`."""
+    status sent since `since`: unanswered codes and notices (answered codes do not count)."""
     cursor.execute(
         _sends_in_window(),
         [number_index, enrolment_status, enrolment_id, _at(since), number_index, enrolment_id],

@@ -47,9 +47,13 @@ class Challenge(models.Model):
 class SmsSend(models.Model):
     """One SMS sent (or tried): a code or a notice. Kept after erasure, by keyed hash only, to
     enforce hourly caps; `enrolment_status` is the enrolment's status at the time, because sends
-    to pending and to confirmed enrolments are capped apart (policies.py)."""
+    to pending and to confirmed enrolments are capped apart (policies.py).
 
-    SENT, FAILED = "sent", "failed"
+    Only `sent` counts towards the caps. A code typed in correctly becomes `answered` (once, when
+    its challenge is verified): only the number's owner can do that, and their own logins must
+    never use up what an attacker's unanswered codes are capped by."""
+
+    SENT, FAILED, ANSWERED = "sent", "failed", "answered"
     CODE, NOTICE = "code", "notice"
 
     number_index = models.CharField(max_length=64)

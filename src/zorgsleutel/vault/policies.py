@@ -16,13 +16,15 @@ RESEND_AFTER = timedelta(seconds=30)
 # Hourly SMS caps, counted by the keyed hash of the number. Anyone can make the portal enrol
 # any number, but nobody can confirm one without its code: so sends to numbers of pending
 # enrolments have their own small cap, and never count against a confirmed enrolment's codes.
+# Only unanswered codes and notices count: a code typed in correctly is given back (only the
+# number's owner can), so logging in often never locks the owner out.
 CAP_WINDOW = timedelta(hours=1)
 SMS_PER_ENROLMENT_PER_HOUR = 5  # codes and notices of one enrolment, pending or confirmed
 SMS_UNCONFIRMED_PER_NUMBER_PER_HOUR = 3  # sends for pending enrolments of one number
 SMS_PER_NUMBER_PER_HOUR = 10  # sends for confirmed enrolments of one number (several accounts)
 
 # Notices: fixed texts (vault/texts.py) the portal may ask to send to a confirmed number.
-NOTICE_KINDS = ("credentials_changed",)
+NOTICE_KINDS = ("credentials_changed", "authenticator_linked")
 PENDING_ENROLMENT_TTL = timedelta(hours=24)  # unconfirmed enrolments are purged after this
 
 # Signed requests: the timestamp may differ this much from the vault's clock; nonces are

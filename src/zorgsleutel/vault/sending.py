@@ -8,7 +8,6 @@ answered is recorded in one short transaction.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,9 +15,9 @@ from datetime import datetime
 from django.db import connection, transaction
 from django.utils import timezone
 
-from zorgsleutel.vault import crypto, gateways, hotpath, policies, writelock
+from zorgsleutel.vault import crypto, errors, gateways, hotpath, policies, writelock
 from zorgsleutel.vault.errors import VaultError
-from zorgsleutel.vault.models import Enrolment
+from zorgsleutel.vault.models import Enrolment, SmsSend
 
 
 @dataclass(frozen=True)
@@ -80,38 +79,57 @@ def check_caps(
 ) -> None:
     """Refuse (429) a send over one of the hourly caps of policies.py. Sends for pending
     enrolments are counted per number among pending ones only, sends for confirmed enrolments
-    among confirmed ones only: what anyone can trigger never uses up what only the owner can."""
+    among confirmed ones only: what anyone can trigger never uses up what only the owner can.
+    Codes the owner typed in (answered) do not count at all."""
     if not confirmed:
         hotpath.lock_number(cursor, number_index=number_index)
+    status = Enrolment.CONFIRMED if confirmed else Enrolment.PENDING
+    since = now - policies.CAP_WINDOW
     by_number, by_enrolment = hotpath.sends_in_window(
         cursor,
         number_index=number_index,
-        enrolment_status=Enrolment.CONFIRMED if confirmed else Enrolment.PENDING,
+        enrolment_status=status,
         enrolment_id=enrolment_id,
-        since=now - policies.CAP_WINDOW,
+        since=since,
     )
-    if confirmed and by_number >= policies.SMS_PER_NUMBER_PER_HOUR:
-        raise VaultError("sms_cap_number", "Too many codes were sent to this number.", status=429)
-    if not confirmed and by_number >= policies.SMS_UNCONFIRMED_PER_NUMBER_PER_HOUR:
-        raise VaultError(
-            "sms_cap_unconfirmed",
-            "Too many codes were sent to this unconfirmed number.",
-            status=429,
+    number_cap = (
+        policies.SMS_PER_NUMBER_PER_HOUR
+        if confirmed
+        else policies.SMS_UNCONFIRMED_PER_NUMBER_PER_HOUR
+    )
+    if by_number >= number_cap:
+        code = "sms_cap_number" if confirmed else "sms_cap_unconfirmed"
+        rows = {"number_index": number_index, "enrolment_status": status}
+        raise errors.limited(
+            code, retry_after=_cap_wait(rows, cap=number_cap, since=since, now=now)
         )
     if enrolment_id and by_enrolment >= policies.SMS_PER_ENROLMENT_PER_HOUR:
-        raise VaultError(
-            "sms_cap_enrolment", "Too many codes were sent for this enrolment.", status=429
+        wait = _cap_wait(
+            {"enrolment_ref": enrolment_id},
+            cap=policies.SMS_PER_ENROLMENT_PER_HOUR,
+            since=since,
+            now=now,
         )
+        raise errors.limited("sms_cap_enrolment", retry_after=wait)
+
+
+def _cap_wait(rows: dict, *, cap: int, since: datetime, now: datetime) -> float:
+    """Seconds until fewer than `cap` of these counted sends are in the window (a refusal's
+    `retry_after`; not on the hot path)."""
+    times = list(
+        SmsSend.objects.filter(status=SmsSend.SENT, sent_at__gte=since, **rows)
+        .order_by("sent_at")
+        .values_list("sent_at", flat=True)
+    )
+    if len(times) < cap:  # pragma: no cover (a refusal is only made over the cap)
+        return 0
+    return (times[len(times) - cap] + policies.CAP_WINDOW - now).total_seconds()
 
 
 def resend_too_soon(last_sent_at: datetime, now: datetime) -> VaultError:
     """429 with the whole seconds left until RESEND_AFTER has passed since the last code."""
-    left = (last_sent_at + policies.RESEND_AFTER - now).total_seconds()
-    return VaultError(
-        "resend_too_soon",
-        "Wait before asking for a new code.",
-        status=429,
-        retry_after=max(math.ceil(left), 1),
+    return errors.limited(
+        "resend_too_soon", retry_after=(last_sent_at + policies.RESEND_AFTER - now).total_seconds()
     )
 
 

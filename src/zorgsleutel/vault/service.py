@@ -241,7 +241,10 @@ def send_challenge(*, client: str, enrolment_id: str) -> ChallengeSent:
 
 
 def verify(*, client: str, challenge_id: str, code: str) -> Verdict:
-    """Check a code: ok (once), wrong with attempts left, expired, or blocked."""
+    """Check a code: ok (once), wrong with attempts left, expired, or blocked. The right code's
+    send is given back to the hourly caps (hotpath.answer_send), in the same transaction that
+    marks the challenge verified: a second verification finds it verified (row lock on
+    PostgreSQL, serialised writes on SQLite) and answers expired, giving nothing back."""
     now = timezone.now()
     # savepoint=False: the API already holds a transaction; a savepoint would only cost.
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
@@ -259,6 +262,8 @@ def verify(*, client: str, challenge_id: str, code: str) -> Verdict:
             )
             if row.enrolment_status == Enrolment.PENDING:
                 hotpath.confirm_enrolment(cursor, enrolment_id=row.enrolment_id, now=now)
+            # Typed in by the number's owner: this code no longer counts towards the caps.
+            hotpath.answer_send(cursor, enrolment_id=row.enrolment_id, challenge_id=challenge_id)
             verdict = Verdict(OK, left, row.enrolment_id)
         else:
             left -= 1

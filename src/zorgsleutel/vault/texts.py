@@ -18,6 +18,17 @@ NOTICES = {
             "administrator."
         ),
     },
+    "authenticator_linked": {
+        "nl": (
+            "Zorgsleutel: er is een app aan uw account gekoppeld. Was u dit niet? Gebruik de link "
+            "'Dit was ik niet' in de e-mail die wij u stuurden, of neem contact op met uw "
+            "beheerder."
+        ),
+        "en": (
+            "Zorgsleutel: an app was linked to your account. Was this not you? Use the link "
+            "'This was not me' in the e-mail we sent you, or contact your administrator."
+        ),
+    },
 }
 
 

@@ -4,9 +4,16 @@ Seed 000, both sections: new password + mobile number → `Bevestigen` → an SM
 number → the code → only then are password and phone saved. Between the two steps the browser's
 session holds the *hashed* password and the vault's opaque enrolment and challenge ids; the link
 stays usable until it is consumed (under a row lock, so it works exactly once) or expires.
+
+The person has just shown the new password and typed the code texted to the new number: what a
+login by password + SMS asks. So both end logged in by that means, under its rules, instead of
+on the login page where a second code would be texted.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import password_validation
@@ -20,6 +27,7 @@ from zorgsleutel import policies, vaultclient
 from zorgsleutel.accounts import tokens
 from zorgsleutel.accounts.flows import members
 from zorgsleutel.accounts.models import LinkToken, Membership, User
+from zorgsleutel.authn import password as sms_login
 from zorgsleutel.authn import sendlimits, vaulterrors
 from zorgsleutel.authn.pending import PendingCode
 from zorgsleutel.core import audit, clock
@@ -49,7 +57,7 @@ def start_setup(
 ) -> PendingCode:
     """Check the password, enrol the number in the vault (which texts a code); save nothing yet.
 
-    Every submission texts a code, so each counts against policies.SMS_SEND_LIMITS (per link,
+    Every submission texts a code, so each counts against policies.RATE_LIMITS["sms.send"] (per link,
     per account, per client address `ip`) before the vault is asked.
     """
     if password != password_again:
@@ -90,7 +98,7 @@ def belongs_to_link(pending: PendingCode, raw: str) -> bool:
 
 
 def resend_code(pending: PendingCode, *, ip: str | None = None) -> PendingCode:
-    """Send a new code from the code page, within policies.SMS_SEND_LIMITS like the form."""
+    """Send a new code from the code page, within policies.RATE_LIMITS["sms.send"] like the form."""
     token = LinkToken.objects.select_related("user").filter(pk=pending.subject).first()
     if token is None:
         raise DomainError("invalid_link", INVALID_LINK)
@@ -102,8 +110,22 @@ def resend_code(pending: PendingCode, *, ip: str | None = None) -> PendingCode:
     return pending.resent(challenge=sent.challenge, hint=sent.hint)
 
 
-def complete_setup(*, pending: PendingCode, code: str) -> User:
-    """Verify the code; then, in one transaction, save password and phone and use up the link."""
+@dataclass(frozen=True)
+class SetupDone:
+    """Password and phone are saved. `refused`: why the person was not logged in (the rules of
+    password + SMS: a role whose app they have, a blocked app or account, ...), None when they
+    were."""
+
+    user: User
+    refused: DomainError | None
+
+
+def complete_setup(*, pending: PendingCode, code: str, log_in: Callable[[User], None]) -> SetupDone:
+    """Verify the code; then, in one transaction, save password and phone, use up the link and
+    log the person in by password + SMS (`log_in(user)`: the view's sessions.complete_login)
+    unless that means' rules refuse them (sms_login.refusal, asked as an SMS login asks it).
+    The session has that means' level ("low"): someone whose role requires the app is sent on
+    to it, as after an SMS login. A wrong code saves nothing and logs nobody in."""
     code = "".join(code.split())
     try:
         verdict = vaultclient.get().verify(challenge=pending.challenge, code=code)
@@ -121,11 +143,16 @@ def complete_setup(*, pending: PendingCode, code: str) -> User:
             )
         raise vaulterrors.verdict_error(verdict)
     try:
-        return _save(pending)
+        with transaction.atomic():
+            user = _save(pending)
+            refused = sms_login.refusal(user)  # records login.refused
+            if refused is None:
+                log_in(user)  # login.succeeded and the new session, with the saved credentials
     except DomainError:
         # A parallel submission used the link first: forget the number confirmed for nothing.
         members.erase_phone(pending.enrolment, None)
         raise
+    return SetupDone(user, refused)
 
 
 def notify_old_number(enrolment: str, user: User) -> None:
@@ -194,7 +221,12 @@ def _save(pending: PendingCode) -> User:
 
 def _mail_not_me_link(user: User) -> None:
     """The mail after every reset, with its single-use *Dit was ik niet* link (notme.py)."""
-    raw = tokens.issue(user=user, purpose=LinkToken.NOT_ME, ttl=policies.NOT_ME_LINK_TTL)
+    raw = tokens.issue(
+        user=user,
+        purpose=LinkToken.NOT_ME,
+        ttl=policies.NOT_ME_LINK_TTL,
+        reason=LinkToken.CREDENTIALS_RESET,
+    )
     outbox.enqueue_mail(
         template="credentials_changed",
         to=user.email,

@@ -8,15 +8,17 @@ te wijzigen door de beheerder").
 
 from __future__ import annotations
 
+import functools
+
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext_lazy
 
 from zorgsleutel import policies, vaultclient
 from zorgsleutel.accounts import emails, tokens
 from zorgsleutel.accounts.models import LinkToken, Membership, User
+from zorgsleutel.authn import limits
 from zorgsleutel.core import audit, clock, ratelimit
 from zorgsleutel.core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from zorgsleutel.messaging import outbox
@@ -287,16 +289,6 @@ def change_role(*, actor: User, membership: Membership, role: str) -> Membership
     return membership
 
 
-def _too_many_links(seconds: int) -> str:
-    minutes = max(1, -(-seconds // 60))
-    message = ngettext_lazy(
-        "A new link was sent too often. Try again in %(minutes)s minute.",
-        "A new link was sent too often. Try again in %(minutes)s minutes.",
-        "minutes",
-    )
-    return message % {"minutes": minutes}
-
-
 def resend_activation(*, actor: User, membership: Membership) -> LinkToken:
     """Nieuwe activatielink sturen: revoke open links, send a fresh one.
 
@@ -312,7 +304,8 @@ def resend_activation(*, actor: User, membership: Membership) -> LinkToken:
         user=actor.pk,
         actor=actor,
         target=membership.user,
-        message=_too_many_links,
+        code="resend_rate_limited",
+        message=functools.partial(limits.message, "resend_rate_limited"),
     )
     with transaction.atomic():
         membership = (
@@ -371,8 +364,8 @@ def delete_member(*, actor: User, membership: Membership) -> None:
     """Remove the membership. An account left with no accepted membership is anonymised (its
     phone erased) when this organisation was really its organisation (an accepted membership)
     or the account was never activated; an invitation another account never accepted leaves
-    that account alone. The app IDs registered under this organisation move to the person's
-    next responsible organisation (or become their own)."""
+    that account alone. This organisation's decisions about the person's app IDs go with it
+    (people.signals.memberships_changed)."""
     _target(actor, "members.delete", membership)
     organisation = membership.organisation
     with transaction.atomic():

@@ -12,20 +12,9 @@ later.
 from __future__ import annotations
 
 from django.db import transaction
-from django.utils.translation import ngettext_lazy
 
+from zorgsleutel.authn import limits
 from zorgsleutel.core import audit, ratelimit
-from zorgsleutel.core.errors import RateLimited
-
-
-def too_many(seconds: int) -> str:
-    minutes = max(1, -(-seconds // 60))
-    message = ngettext_lazy(
-        "Too many requests from your address. Try again in %(minutes)s minute.",
-        "Too many requests from your address. Try again in %(minutes)s minutes.",
-        "minutes",
-    )
-    return message % {"minutes": minutes}
 
 
 def request_reset(*, email: str, ip: str | None = None) -> None:
@@ -47,7 +36,7 @@ def request_reset(*, email: str, ip: str | None = None) -> None:
                 outcome=audit.DENIED,
                 details={"limit": "per_ip"},
             )
-            raise RateLimited("reset_rate_limited", too_many(wait), retry_after=wait)
+            raise limits.refused("reset_rate_limited", wait)
     mail = ratelimit.count(action="password_reset.mail", email=email).allowed
     with transaction.atomic():
         audit.record(
