@@ -57,7 +57,7 @@ def start_setup(
 ) -> PendingCode:
     """Check the password, enrol the number in the vault (which texts a code); save nothing yet.
 
-    Every submission texts a code, so each counts against policies.RATE_LIMITS["sms.send"] (per link,
+    Every submission texts a code, so each counts against RATE_LIMITS["sms.send"] (per link,
     per account, per client address `ip`) before the vault is asked.
     """
     if password != password_again:
