@@ -30,7 +30,10 @@ api = NinjaAPI(
 
 @api.exception_handler(DomainError)
 def domain_error(request: HttpRequest, exc: DomainError):
-    return api.create_response(request, exc.as_dict(), status=exc.status)
+    response = api.create_response(request, exc.as_dict(), status=exc.status)
+    for name, value in exc.headers().items():  # Retry-After of a rate limit
+        response[name] = value
+    return response
 
 
 @api.exception_handler(ValidationError)

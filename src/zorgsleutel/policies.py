@@ -159,16 +159,7 @@ LOGIN_THROTTLES = {
 # the account, HttpOnly, SameSite=Lax, Secure on HTTPS; one cookie holds up to this many accounts.
 DEVICE_COOKIE_TTL = timedelta(days=365)
 DEVICE_COOKIE_MAX_ACCOUNTS = 5
-# Wachtwoord vergeten: over these, requests are not mailed (per address: same answer as always)
-# or refused with "too many requests" (per address of the client, for that client only).
-PASSWORD_RESET_LIMITS = {"per_email": "3/h", "per_ip": "20/h"}
-# Every form that makes the vault send an SMS (activation, reset, the login's "send a new code"):
-# per mailed link, per account and per client address; over a limit nothing is sent.
-SMS_SEND_LIMITS = {"per_link": "3/h", "per_account": "5/h", "per_ip": "20/h"}
 PASSWORD_MIN_LENGTH = 12
-# Limits "per address" count an IPv6 client by its /64 network (one subscriber's, which holds
-# 2^64 addresses); IPv4 addresses one by one.
-IPV6_LIMIT_PREFIX = 64
 
 # --- Sessions ------------------------------------------------------------------------------------
 SESSION_IDLE_TIMEOUT = timedelta(minutes=30)
@@ -271,20 +262,14 @@ def may_link_app(user, app_standing: str, session_acr: str) -> bool:
     return satisfies(session_acr, required_acr(user))
 
 
-# Rate limits of the app protocol (allauth-style "N/period"): per app ID and per address.
-APP_RATE_LIMITS = {"answer_per_device": "10/m", "per_ip": "120/m", "enrol_per_ip": "20/m"}
-
 # --- UZI cards (docs/uzi.md) ---------------------------------------------------------------------
 CARD_CHALLENGE_TTL = timedelta(minutes=5)
-CARD_RATE_LIMITS = {"per_ip": "60/m", "answers_per_challenge": "5/m"}
 # Seed 003: the applicant validates with a UZI-zorgverlenerspas (Z) or a pas for a named employee
 # (N). Cards not tied to one person (M) and server certificates (S) prove no person.
 VALIDATION_PAS_TYPES = frozenset({"Z", "N"})
 
 # --- Organisation applications (seed 003 steps 2-6) ----------------------------------------------
 VALIDATION_LINK_TTL = timedelta(days=14)
-# The application form (Organisatie aanmelden) mails the applicant: per client address.
-APPLICATION_RATE_LIMIT = "10/h"
 
 
 def login_refusal(user) -> str | None:
@@ -310,6 +295,42 @@ def login_refusal(user) -> str | None:
 def login_allowed(user) -> bool:
     return login_refusal(user) is None
 
+
+# --- Rate limits (core/ratelimit.py) ------------------------------------------------------------
+# Every limit of the portal by action; flows call ratelimit.consume(action=..., ip=..., <key>=...).
+# allauth's notation, "N/period/key" (period s, m, h or d), several separated by commas: "ip" is
+# the client address, any other key a value the flow names (membership=, recipient=, ...). Fixed
+# windows; refused requests count too. Over a limit nothing is sent or created, the person reads
+# when to try again (429 with Retry-After) and the window's first refusal is audited. Limits slow
+# an attacker and never lock out the owner: each one fades with its window. The password login
+# has its own growing delays (LOGIN_THROTTLES above), not these.
+RATE_LIMITS = {
+    # Wachtwoord vergeten: per client address the form refuses; per address typed, requests over
+    # the limit are silently not mailed (the same answer as always: it must not tell either).
+    "password_reset.request": "20/h/ip",
+    "password_reset.mail": "3/h/email",
+    # Every form that makes the vault send an SMS (activation, reset, "send a new code"): per
+    # mailed link, per account and per client address (authn/sendlimits.py).
+    "sms.send": "3/h/link,5/h/account,20/h/ip",
+    # Beheer: "Nieuwe activatielink sturen" mails the person again. Per membership (so one
+    # organisation's resends never use up another's budget for the same person) and per actor.
+    "invitation.resend": "3/h/membership,30/h/user",
+    # An anonymous visit of "Inloggen met de app" writes a session and a QR challenge.
+    "app.login_page": "60/m/ip",
+    # The app protocol (docs/app-protocol.md): every call per address, enrolment calls per
+    # address, signed answers per app ID.
+    "app.request": "120/m/ip",
+    "app.enrol": "20/m/ip",
+    "app.answer": "10/m/device",
+    # UZI cards, the card API and the TLS path alike: per address, answers per challenge.
+    "card.request": "60/m/ip",
+    "card.answer": "5/m/challenge",
+    # Organisatie aanmelden mails the applicant: per client address and per recipient address.
+    "application.submit": "10/h/ip,3/h/recipient,10/d/recipient",
+}
+# Limits "per address" count an IPv6 client by its /64 network (one subscriber's, which holds
+# 2^64 addresses); IPv4 addresses one by one.
+IPV6_LIMIT_PREFIX = 64
 
 # --- Clean-up of transient rows (zorgsleutel/purge.py) -------------------------------------------
 # `zorgsleutel purge` deletes what is of no use any more; `zorgsleutel run` runs it this often

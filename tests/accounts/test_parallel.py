@@ -65,9 +65,7 @@ def test_one_activation_link_submitted_fifty_times_activates_once(
     organisation, person, vault_service, sms_code, fresh_number, monkeypatch
 ):
     # Fifty texted codes for one link: over the send limits (test_sms_limits.py), lifted here.
-    monkeypatch.setattr(
-        policies, "SMS_SEND_LIMITS", {"per_link": "99/h", "per_account": "99/h", "per_ip": "99/h"}
-    )
+    monkeypatch.setitem(policies.RATE_LIMITS, "sms.send", "99/h/link,99/h/account,99/h/ip")
     manager = person(organisation, "manager")
     membership = members.invite_member(
         actor=manager, organisation=organisation, name="Rens Race", email="rens@zorggroep.nl"

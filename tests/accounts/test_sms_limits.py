@@ -1,5 +1,5 @@
 """SMS bombing (security review): every form that makes the vault text a code is limited per
-mailed link, per account and per client address (policies.SMS_SEND_LIMITS, authn/sendlimits.py).
+mailed link, per account and per client address (RATE_LIMITS["sms.send"], sendlimits.py).
 The texts are counted where a phone would see them: the live vault's development outbox."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""The card API's rate limits (cards/api.py, policies.CARD_RATE_LIMITS = {"per_ip": "60/m",
-"answers_per_challenge": "5/m"}): requests per client address, answers per challenge.
+"""The card API's rate limits (cards/api.py, policies.RATE_LIMITS "card.request": "60/m/ip" and
+"card.answer": "5/m/challenge"): requests per client address, answers per challenge.
 
 Fixed windows of a minute, counted on the frozen clock: each test starts at a minute's first
 second and moves the clock to the next minute to show that a refusal lasts that minute only.
@@ -128,17 +128,22 @@ def test_a_challenge_takes_5_answers_a_minute_from_all_addresses_together(
 
 
 def test_the_tls_path_keeps_the_same_limits(validation_path, settings):
-    """nginx's TLS path answers a challenge too (cards/views.py): 5 answers a minute per
-    challenge, whoever sends them, and the address's budget of the card API."""
+    """nginx's TLS path presents a card too (cards/views.py): its POSTs count as answers, 5 a
+    minute per challenge whoever sends them; its pages count against the address's budget of
+    the card API (60 a minute)."""
     settings.UZI_TRUSTED_PROXIES = ["127.0.0.1"]
     page = open_page(Client(), validation_path)
     challenge_id = page["status"].rsplit("/", 1)[-1]
     proxied = Client(REMOTE_ADDR="127.0.0.1")
-    answers = [proxied.get(f"/uzi/tls/{challenge_id}?next=/") for _ in range(6)]
+    answers = [proxied.post(f"/uzi/tls/{challenge_id}", {"next": "/"}) for _ in range(6)]
     assert [a.status_code for a in answers] == [400] * 5 + [429]  # no certificate sent, then
     assert answers[-1]["Retry-After"] == "60"
     assert (
         "Te veel verzoeken. Probeer het over 60 seconden opnieuw." in answers[-1].content.decode()
     )
+    # Showing the page is no answer: still allowed, for the address's budget.
+    assert proxied.get(f"/uzi/tls/{challenge_id}").status_code == 200
     with clock.frozen(clock.now() + timedelta(minutes=1)):
-        assert proxied.get(f"/uzi/tls/{challenge_id}?next=/").status_code == 400
+        assert proxied.post(f"/uzi/tls/{challenge_id}", {"next": "/"}).status_code == 400
+    pages = [proxied.get(f"/uzi/tls/{challenge_id}").status_code for _ in range(54)]
+    assert pages == [200] * 53 + [429]  # 7 requests above, then the 61st of the minute

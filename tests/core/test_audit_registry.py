@@ -35,7 +35,9 @@ READ_BY_ADMINISTRATORS = {
 }  # fmt: skip
 READ_BY_OPERATORS_ONLY = {
     "login.throttled", "login.code_sent", "login.code_resent", "sms.send_refused",
+    "ratelimit.refused",
     "app.enrolment_started", "card.accepted", "card.refused", "card.forged_header",
+    "card.other_browser",
     "account.setup_code_sent", "account.setup_code_wrong", "account.activated",
     "account.credentials_reset", "account.anonymised", "account.created", "account.phone_set",
     "password_reset.requested", "password_reset.refused", "password_reset.link_sent",

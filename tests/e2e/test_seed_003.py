@@ -212,12 +212,22 @@ def test_register_validate_and_manage_a_care_provider(
 
 
 def test_validate_through_nginx_with_a_tls_client_certificate(
-    chromium, live_server, nginx_proxy, settings, uzi_test_ca, uzi_trust_settings, tmp_path
+    chromium,
+    live_server,
+    nginx_proxy,
+    settings,
+    monkeypatch,
+    uzi_test_ca,
+    uzi_trust_settings,
+    tmp_path,
 ):
     """Stap 5 the other way: the browser presents the UZI card's certificate to nginx on the
-    UZI host; the portal trusts the header only from the proxy and verifies the chain itself."""
+    UZI host (a page naming the purpose, its button POSTs); the portal trusts the header only
+    from the proxy, and answers only when this browser comes back with the one-time value (its
+    form sends itself) and verifies the chain itself."""
     from cryptography.hazmat.primitives.asymmetric import rsa
 
+    from proxy.nginx import trust_test_origins
     from proxy.pki import client_identity
     from zorgsleutel.uzi import testca
 
@@ -228,6 +238,7 @@ def test_validate_through_nginx_with_a_tls_client_certificate(
     settings.SITE_URL = proxy.portal_url
     settings.UZI_TLS_URL = proxy.uzi_url
     settings.UZI_TRUSTED_PROXIES = ["127.0.0.1"]
+    trust_test_origins(proxy, settings, monkeypatch)  # the test's ports in the Origin
     application, link = approved_application(
         organisation_name="Apotheek De Brug", applicant_email="jan@debrug.nl"
     )
@@ -248,6 +259,11 @@ def test_validate_through_nginx_with_a_tls_client_certificate(
         assert response.status == 200  # a 503 would be Playwright's own proxy
         assert link.startswith(proxy.portal_url)
         page.get_by_role("link", name="Valideren met mijn UZI-pas in deze browser").click()
+        # On the UZI host: what presenting the card does, then the button (a GET never answers).
+        page.wait_for_url(proxy.uzi_url + "/uzi/tls/**")
+        assert "Apotheek De Brug (URA" in page.locator("#tls-purpose").inner_text()
+        page.check()
+        page.get_by_role("button", name="Mijn UZI-pas aanbieden").click()
         # The TLS handshake with a client certificate goes through Playwright's own proxy, then
         # the page polls for the verdict: under a full suite's load 10 s was sometimes too short
         # (no error on the server side in those runs).

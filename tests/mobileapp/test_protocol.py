@@ -293,7 +293,7 @@ def test_signed_answers_are_limited_per_app_id(enrolled, settings, monkeypatch):
     from zorgsleutel import policies
 
     cache.clear()
-    monkeypatch.setitem(policies.APP_RATE_LIMITS, "answer_per_device", "2/m")
+    monkeypatch.setitem(policies.RATE_LIMITS, "app.answer", "2/m/device")
     _user, state = enrolled
     results = []
     for number in range(3):

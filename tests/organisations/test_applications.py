@@ -186,9 +186,11 @@ def test_the_console_is_closed_to_everyone_else(client, person, login_as):
 
 
 def test_the_form_is_limited_per_client_address(client):
-    """policies.APPLICATION_RATE_LIMIT (10/h): the form mails the applicant, so one address
-    cannot make it mail without end; another address is not slowed. (A fixed window of an
-    hour: the clock stands at the hour's start, so the window cannot end halfway.)"""
+    """policies.RATE_LIMITS["application.submit"] (10/h per client address): the form mails
+    the applicant, so one address cannot make it mail without end; another address is not
+    slowed. (A fixed window of an hour: the clock stands at the hour's start, so the window
+    cannot end halfway. Each application mails another recipient: test_application_limits.py
+    has the limit per recipient.)"""
     from datetime import UTC, datetime
 
     from django.core.cache import cache
@@ -199,7 +201,10 @@ def test_the_form_is_limited_per_client_address(client):
     cache.clear()
     with clock.frozen(datetime.now(UTC).replace(minute=0, second=0, microsecond=0)):
         answers = [
-            client.post("/organisatie/aanmelden", {**FORM, "ura": f"900006{n:02d}"}).status_code
+            client.post(
+                "/organisatie/aanmelden",
+                {**FORM, "ura": f"900006{n:02d}", "applicant_email": f"jan{n}@delinde.nl"},
+            ).status_code
             for n in range(11)
         ]
         assert answers == [302] * 10 + [429]

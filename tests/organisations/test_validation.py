@@ -218,67 +218,6 @@ def test_bad_input_to_the_card_api_gets_a_stable_error(client, approved):
     assert not Organisation.objects.exists()
 
 
-def _escaped(certificate) -> str:
-    import urllib.parse
-
-    return urllib.parse.quote(testca.pem(certificate))
-
-
-def test_a_forged_proxy_header_from_an_untrusted_address_is_refused(
-    client, approved, hierarchy, card_key, settings
-):
-    """Anyone can send the header; only the configured proxy's is believed."""
-    settings.UZI_TRUSTED_PROXIES = ["10.9.8.7"]
-    _application, path = approved
-    open_page(client, path)
-    challenge = Challenge.objects.get()
-    response = Client(REMOTE_ADDR="127.0.0.1").get(
-        f"/uzi/tls/{challenge.public_id}",
-        HTTP_X_SSL_CLIENT_CERT=_escaped(card(hierarchy, card_key)),
-    )
-    assert response.status_code == 403
-    challenge.refresh_from_db()
-    assert challenge.status == Challenge.PENDING
-    assert not Organisation.objects.exists()
-    forged = AuditEvent.objects.get(action="card.forged_header")
-    assert forged.outcome == "denied" and forged.details["peer"] == "127.0.0.1"
-
-
-def test_the_proxy_header_from_the_trusted_proxy_validates(
-    client, approved, hierarchy, card_key, settings
-):
-    settings.UZI_TRUSTED_PROXIES = ["127.0.0.1"]
-    _application, path = approved
-    open_page(client, path)
-    challenge = Challenge.objects.get()
-    proxied = Client(REMOTE_ADDR="127.0.0.1")
-    no_card = proxied.get(f"/uzi/tls/{challenge.public_id}?next={path}")
-    assert no_card.status_code == 400  # the browser sent no certificate: explained, nothing done
-    expired = card(
-        hierarchy,
-        card_key,
-        not_before=clock.now() - timedelta(days=400),
-        not_after=clock.now() - timedelta(days=1),
-    )
-    response = proxied.get(
-        f"/uzi/tls/{challenge.public_id}?next=https://evil.example/x",
-        HTTP_X_SSL_CLIENT_CERT=_escaped(expired),
-    )
-    assert response.status_code == 302 and response["Location"].endswith("/")  # no open redirect
-    assert Challenge.objects.get().status == Challenge.REFUSED
-    # Back on the page, the refusal is shown and a new code offered; the right card validates.
-    page = client.get(path)
-    assert "verlopen" in page.content.decode()
-    challenge = Challenge.objects.get(status=Challenge.PENDING)
-    response = proxied.get(
-        f"/uzi/tls/{challenge.public_id}?next={path}",
-        HTTP_X_SSL_CLIENT_CERT=_escaped(card(hierarchy, card_key)),
-    )
-    assert response.status_code == 302 and response["Location"].endswith(path)
-    assert client.get(path).status_code == 302  # continues to linking the app
-    assert Application.objects.get().state == Application.VALIDATED
-
-
 def test_a_bad_trusted_proxy_setting_is_reported_at_start_up(settings):
     from django.core.management import call_command
     from django.core.management.base import SystemCheckError

@@ -230,6 +230,7 @@ class NginxProxy:
         client: ClientIdentity | None = None,
         headers: dict[str, str] | None = None,
         method: str = "GET",
+        body: bytes | None = None,
     ) -> Response:
         """One HTTPS request (no redirects followed), presenting `client`'s certificate if given."""
         parts = urllib.parse.urlsplit(url)
@@ -241,7 +242,7 @@ class NginxProxy:
         )
         try:
             target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-            connection.request(method, target, headers=headers or {})
+            connection.request(method, target, body=body, headers=headers or {})
             answer = connection.getresponse()
             lines = answer.getheaders()
             return Response(
@@ -297,6 +298,32 @@ class NginxProxy:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(5)
+
+
+def trust_test_origins(proxy: NginxProxy, settings, monkeypatch) -> None:
+    """Let forms POST through the test's nginx. nginx passes the host without its port ($host,
+    as production on 443 needs), while a browser's Origin on the test's ports carries it: such
+    an Origin matches only as one of CSRF_TRUSTED_ORIGINS. Django's CSRF middleware caches that
+    setting per instance, and the live server keeps its instance for the whole session, so it
+    is read on every request here instead."""
+    from django.conf import settings as django_settings
+    from django.middleware.csrf import CsrfViewMiddleware
+
+    settings.CSRF_TRUSTED_ORIGINS = [proxy.portal_url, proxy.uzi_url]
+    monkeypatch.setattr(
+        CsrfViewMiddleware,
+        "allowed_origins_exact",
+        property(lambda self: set(django_settings.CSRF_TRUSTED_ORIGINS)),
+    )
+    monkeypatch.setattr(
+        CsrfViewMiddleware,
+        "csrf_trusted_origins_hosts",
+        property(
+            lambda self: [
+                urllib.parse.urlsplit(o).netloc for o in django_settings.CSRF_TRUSTED_ORIGINS
+            ]
+        ),
+    )
 
 
 # --- Fixtures -------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ no capability.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,7 +33,7 @@ from django.utils.translation import gettext_lazy as _
 
 from zorgsleutel.authn.models import Challenge
 from zorgsleutel.core import clock
-from zorgsleutel.core.errors import DomainError, NotFound
+from zorgsleutel.core.errors import DomainError, NotFound, PermissionDenied
 
 # (kind, purpose) → its finisher: (request, Collected) → {"status": "ok", "next": url}, or
 # {"status": "refused", "message": ...}.
@@ -108,6 +109,61 @@ def pending(kind: str, *, lock: bool = False, invalid_error=invalid, **lookup) -
     ):
         raise invalid_error()
     return challenge
+
+
+def _held_digest(value: str) -> str:
+    return hashlib.sha256(("zs-challenge-held:" + value).encode()).hexdigest()
+
+
+def hold(kind: str, *, public_id: str, held: dict, invalid_error=invalid) -> str:
+    """Keep an answer presented where the asking browser's session is not (the UZI host is
+    another origin: the portal's cookies never reach it) on the open challenge, and return a
+    one-time value for the presenting browser's way back to the portal.
+
+    Only `release()` turns it into an answer, for the session that started the challenge and
+    brings this value: both at once, so a link to the UZI host that the one who started the
+    challenge relays to someone else's browser ends there (that browser has the value but not
+    the session, the starter has the session but never sees the value). The value is 32 random
+    bytes, stored only as a SHA-256 hash, single use, and dies with the challenge; a later
+    presentation replaces the earlier one and its value."""
+    value = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        challenge = pending(kind, lock=True, public_id=public_id, invalid_error=invalid_error)
+        challenge.held, challenge.held_hash = held, _held_digest(value)
+        challenge.save(update_fields=["held", "held_hash"])
+    return value
+
+
+def other_browser() -> PermissionDenied:
+    return PermissionDenied(
+        "other_browser",
+        _(
+            "This can only be finished in the browser where it was started, right after "
+            "presenting the card. Start again on the page in that browser."
+        ),
+    )
+
+
+def release(
+    kind: str, *, public_id: str, session_key: str, value: str, invalid_error=invalid
+) -> dict:
+    """What `hold()` kept, once: only for the session that started the challenge, bringing the
+    value `hold()` handed out. Otherwise `other_browser()`, and the held answer stays for the
+    right browser. Commits on its own: the value is used up whatever the answer becomes."""
+    with transaction.atomic():
+        challenge = pending(kind, lock=True, public_id=public_id, invalid_error=invalid_error)
+        own_session = bool(session_key) and hmac.compare_digest(
+            challenge.session_hash, session_hash(session_key)
+        )
+        own_value = bool(challenge.held_hash and value) and hmac.compare_digest(
+            challenge.held_hash, _held_digest(value)
+        )
+        if not (own_session and own_value):
+            raise other_browser()
+        held = challenge.held
+        challenge.held, challenge.held_hash = {}, ""
+        challenge.save(update_fields=["held", "held_hash"])
+    return held
 
 
 def messages_in_each_language(message) -> dict:

@@ -35,7 +35,7 @@ LIMITS: dict[str, Wording] = {
         ),
         "seconds",
     ),
-    # The portal's limits on the forms that text a code (policies.SMS_SEND_LIMITS).
+    # The portal's limits on the forms that text a code (policies.RATE_LIMITS["sms.send"]).
     "sms_rate_limited": Wording(
         ngettext_lazy(
             "Too many text messages were requested. Try again in %(minutes)s minute.",
@@ -44,11 +44,21 @@ LIMITS: dict[str, Wording] = {
         ),
         "minutes",
     ),
-    # "Wachtwoord vergeten", per client address (policies.PASSWORD_RESET_LIMITS).
+    # "Wachtwoord vergeten", per client address (policies.RATE_LIMITS["password_reset.request"]).
     "reset_rate_limited": Wording(
         ngettext_lazy(
             "Too many requests from your address. Try again in %(minutes)s minute.",
             "Too many requests from your address. Try again in %(minutes)s minutes.",
+            "minutes",
+        ),
+        "minutes",
+    ),
+    # Beheer's "Nieuwe activatielink sturen", per membership and per actor
+    # (policies.RATE_LIMITS["invitation.resend"]).
+    "resend_rate_limited": Wording(
+        ngettext_lazy(
+            "A new link was sent too often. Try again in %(minutes)s minute.",
+            "A new link was sent too often. Try again in %(minutes)s minutes.",
             "minutes",
         ),
         "minutes",

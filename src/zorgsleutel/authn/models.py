@@ -26,6 +26,11 @@ class Challenge(models.Model):
     # After an answer: what the answering side found (an identity, an app ID), or the refusal's
     # code and message in each language.
     result = models.JSONField(default=dict, blank=True)
+    # An answer presented where the browser's session is not (the UZI host, another origin),
+    # held until the browser that asked brings back the one-time value handed to the presenting
+    # browser (challenges.hold / release): the value's hash, and what was presented.
+    held_hash = models.CharField(max_length=64, blank=True, default="")
+    held = models.JSONField(default=dict, blank=True)
     person = models.ForeignKey(
         "accounts.User", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )

@@ -144,7 +144,7 @@ def _refuse_if_not_usable(user: User) -> None:
 
 
 def resend_code(pending: PendingCode, *, ip: str | None = None) -> PendingCode:
-    """Send a new code, within policies.SMS_SEND_LIMITS (per account and client address)."""
+    """Send a new code, within policies.RATE_LIMITS["sms.send"] (per account and client address)."""
     user = User.objects.get(pk=pending.subject)
     try:
         with sendlimits.sending(ip=ip, person=user):

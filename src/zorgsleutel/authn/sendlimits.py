@@ -1,4 +1,4 @@
-"""Limits on the forms that make the vault send an SMS (policies.SMS_SEND_LIMITS).
+"""Limits on the forms that make the vault send an SMS (policies.RATE_LIMITS["sms.send"]).
 
 The activation and reset forms enrol the typed number and text it a code, and "send a new code"
 (on the login's code page and the activation's) texts another: without limits anyone holding a
@@ -13,11 +13,9 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
-from zorgsleutel import policies, vaultclient
+from zorgsleutel import vaultclient
 from zorgsleutel.authn import limits
-from zorgsleutel.core import audit, counters
-from zorgsleutel.core.ratelimit import parse
-from zorgsleutel.core.requestcontext import limit_key
+from zorgsleutel.core import audit, ratelimit
 
 
 @contextlib.contextmanager
@@ -29,31 +27,19 @@ def sending(*, ip: str | None, person, link: int | None = None) -> Iterator[None
     cannot answer sent nothing and is given back; its own refusals for sending too often (429)
     stay counted.
     """
-    counted = []
-    refused = []
-    per_ip = limit_key(ip) if ip else None
-    for scope, value in {"per_link": link, "per_account": person.pk, "per_ip": per_ip}.items():
-        if value is None:
-            continue
-        limit, period = parse(policies.SMS_SEND_LIMITS[scope])
-        key = f"sms:{scope}:{value}"
-        counted.append((key, period))
-        if not counters.hit(key, limit, period):
-            refused.append((scope, counters.retry_after(period)))
-    if refused:
-        wait = max(seconds for _scope, seconds in refused)
+    usage = ratelimit.count(action="sms.send", ip=ip, link=link, account=person.pk)
+    if not usage.allowed:
         audit.record(
             "sms.send_refused",
             actor="anonymous",
             target=person,
             outcome=audit.DENIED,
-            details={"limits": sorted(scope for scope, _seconds in refused)},
+            details={"limits": sorted(f"per_{key}" for key in usage.refused)},
         )
-        raise limits.refused("sms_rate_limited", wait)
+        raise limits.refused("sms_rate_limited", usage.retry_after)
     try:
         yield
     except vaultclient.VaultError as exc:
         if not (isinstance(exc, vaultclient.VaultRefused) and exc.status == 429):
-            for key, period in counted:
-                counters.give_back(key, period)
+            usage.give_back()
         raise

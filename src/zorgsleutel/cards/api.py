@@ -8,11 +8,11 @@ from django.http import HttpRequest
 from ninja import NinjaAPI, Schema
 from pydantic import ConfigDict, Field, StringConstraints
 
-from zorgsleutel import cardprotocol, policies
+from zorgsleutel import cardprotocol
 from zorgsleutel.cards import flows
 from zorgsleutel.core import apierrors, ratelimit
 from zorgsleutel.core.errors import DomainError
-from zorgsleutel.core.requestcontext import client_ip, limit_key
+from zorgsleutel.core.requestcontext import client_ip
 
 api = NinjaAPI(
     title="Zorgsleutel card protocol", version="1", urls_namespace="cardapi", docs_url="/docs"
@@ -35,7 +35,7 @@ apierrors.install(api)
 
 
 def _limit(request: HttpRequest) -> None:
-    ratelimit.hit("card-ip", limit_key(client_ip(request)), policies.CARD_RATE_LIMITS["per_ip"])
+    ratelimit.consume(action="card.request", ip=client_ip(request))
 
 
 @api.get("/challenges/{code}")
@@ -47,9 +47,7 @@ def challenge(request: HttpRequest, code: str):
 @api.post("/challenges/{challenge_id}/answer")
 def answer(request: HttpRequest, challenge_id: str, payload: AnswerIn):
     _limit(request)
-    ratelimit.hit(
-        "card-answer", challenge_id[:40], policies.CARD_RATE_LIMITS["answers_per_challenge"]
-    )
+    ratelimit.consume(action="card.answer", challenge=challenge_id[:40])
     try:
         signature = cardprotocol.unb64(payload.signature)
     except ValueError:

@@ -1,15 +1,19 @@
 """Presenting a UZI card: a cross-device challenge (authn/challenges.py) the card answers.
 
-Both ways of presenting a card end in `_present()`: the chain is verified against the configured
-UZI trust anchors (zorgsleutel.uzi), a signed answer must be over this challenge's message, and
-then the purpose's handler acts inside a savepoint, so a refusal undoes everything it did. The
-refusal itself is kept (the browser shows it) and audited.
+Both ways of presenting a card end in `_present()` (the TLS path's certificate only once the
+browser that started the challenge claimed it: hold, then release, docs/card-protocol.md): the
+chain is verified against the configured UZI trust anchors (zorgsleutel.uzi), a signed answer
+must be over this challenge's message, and then the purpose's handler acts inside a savepoint,
+so a refusal undoes everything it did. The refusal itself is kept (the browser shows it) and
+audited.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
@@ -89,9 +93,48 @@ def answer_with_signature(
     )
 
 
-def answer_with_tls_certificate(*, challenge_id: str, certificate) -> dict:
+def tls_presentation(*, challenge_id: str) -> dict:
+    """What the UZI host's page shows before the card holder presents the card."""
+    challenge = _pending(public_id=challenge_id)
+    return {
+        "description": purposes.describe(challenge),
+        "host": challenge.host,
+        "expires_at": challenge.expires_at,
+    }
+
+
+def hold_tls_certificate(*, challenge_id: str, certificate: x509.Certificate) -> str:
     """A client certificate the reverse proxy received in the TLS handshake (which proved the
-    key); the portal verifies its chain all the same."""
+    key), on the UZI host: held for the browser that started the challenge (challenges.hold).
+    Returns the one-time value this browser carries back to the portal."""
+    pem = certificate.public_bytes(Encoding.PEM).decode("ascii")
+    return challenges.hold(
+        KIND, public_id=challenge_id, held={"certificate": pem}, invalid_error=_invalid
+    )
+
+
+def answer_with_held_tls_certificate(*, challenge_id: str, session_key: str, value: str) -> dict:
+    """Back on the portal, in the browser that started the challenge with the value the UZI
+    host handed it: the held certificate is verified (its chain, as for the card client) and
+    answers. Any other browser is refused ("other_browser", audited) and changes nothing."""
+    try:
+        held = challenges.release(
+            KIND,
+            public_id=challenge_id,
+            session_key=session_key,
+            value=value,
+            invalid_error=_invalid,
+        )
+    except DomainError as error:
+        if error.code == "other_browser":
+            audit.record(
+                "card.other_browser",
+                actor="anonymous",
+                outcome=audit.DENIED,
+                details={"challenge": challenge_id},
+            )
+        raise
+    certificate = x509.load_pem_x509_certificate(held["certificate"].encode("ascii"))
     return _present(challenge_id, certificates=[certificate], means="tls")
 
 

@@ -35,6 +35,8 @@ _TABLE: tuple[tuple[str, frozenset[str], set[str]], ...] = (
     ("login.code_failed",               ORGANISATION,  {"result"}),
     ("login.succeeded",                 ORGANISATION,  {"acr", "amr"}),  # every means
     ("sms.send_refused",                PLATFORM,      {"limits"}),
+    # core/ratelimit.consume: the first refusal of a limit's window (action, the keys over it).
+    ("ratelimit.refused",               PLATFORM,      {"action", "limits"}),
     # --- Zorgsleutel app ----------------------------------------------------------------------
     ("app.enrolment_started",           PLATFORM,      set()),
     ("app.enrolment_refused",           ORGANISATION,  {"reason"}),
@@ -52,6 +54,8 @@ _TABLE: tuple[tuple[str, frozenset[str], set[str]], ...] = (
     ("card.accepted",                   PLATFORM,      _CARD),
     ("card.refused",                    PLATFORM,      _CARD | {"error"}),
     ("card.forged_header",              PLATFORM,      {"peer", "challenge"}),
+    # The TLS path's held certificate claimed by a browser that did not start the challenge.
+    ("card.other_browser",              PLATFORM,      {"challenge"}),
     # --- A person's own account: activation, reset, Dit was ik niet ---------------------------
     ("account.setup_code_sent",         PLATFORM,      {"purpose", "hint"}),
     ("account.setup_code_wrong",        PLATFORM,      {"result"}),

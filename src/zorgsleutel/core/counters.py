@@ -64,15 +64,15 @@ def _lock_id(key: str) -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
-def hit(key: str, limit: int, period: int) -> bool:
-    """Count one request in the current fixed window of `period` seconds; False once more than
-    `limit` requests were counted in it (the refused ones count too: hammering does not help)."""
+def take(key: str, period: int) -> int:
+    """Count one request in the current fixed window of `period` seconds: its number in that
+    window (1 for the first). Refused requests take theirs too: hammering does not help."""
     [used] = increment([_window_key(key, period)], period + 5)
-    return used <= limit
+    return used
 
 
 def give_back(key: str, period: int) -> None:
-    """Uncount one request of `hit(key, ...)` (one that turned out to cost nothing)."""
+    """Uncount one request of `take(key, ...)` (one that turned out to cost nothing)."""
     increment([_window_key(key, period)], period + 5, -1)
 
 

@@ -8,10 +8,10 @@ from django.http import HttpRequest
 from ninja import NinjaAPI, Schema, Status
 from pydantic import ConfigDict, StringConstraints
 
-from zorgsleutel import appprotocol, policies
+from zorgsleutel import appprotocol
 from zorgsleutel.core import apierrors, ratelimit
 from zorgsleutel.core.errors import DomainError
-from zorgsleutel.core.requestcontext import client_ip, limit_key
+from zorgsleutel.core.requestcontext import client_ip
 from zorgsleutel.mobileapp import flows
 
 api = NinjaAPI(
@@ -42,22 +42,20 @@ class AnswerIn(_Strict):
 apierrors.install(api)
 
 
-def _limit(request: HttpRequest, *rules: tuple[str, str, str]) -> None:
-    ip = limit_key(client_ip(request))
-    ratelimit.hit("app-ip", ip, policies.APP_RATE_LIMITS["per_ip"])
-    for scope, key, rule in rules:
-        ratelimit.hit(scope, key, policies.APP_RATE_LIMITS[rule])
+def _limit(request: HttpRequest, *actions: str) -> None:
+    for action in ("app.request", *actions):
+        ratelimit.consume(action=action, ip=client_ip(request))
 
 
 @api.get("/enrolments/{code}")
 def enrolment(request: HttpRequest, code: str):
-    _limit(request, ("app-enrol-ip", limit_key(client_ip(request)), "enrol_per_ip"))
+    _limit(request, "app.enrol")
     return flows.enrolment_info(code=code)
 
 
 @api.post("/enrolments/{code}", response={201: dict})
 def enrol(request: HttpRequest, code: str, payload: EnrolIn):
-    _limit(request, ("app-enrol-ip", limit_key(client_ip(request)), "enrol_per_ip"))
+    _limit(request, "app.enrol")
     try:
         public_key, secret = (
             appprotocol.unb64(payload.public_key),

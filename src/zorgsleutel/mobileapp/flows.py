@@ -278,7 +278,7 @@ def _judge_answer(
         return PermissionDenied("bad_signature", _("The app's signature is not valid."))
     # Counted only now: an answer the app ID really signed. Junk naming the app ID (no valid
     # signature) is limited per address and never uses up the genuine app's budget.
-    ratelimit.hit("app-device", device.public_id, policies.APP_RATE_LIMITS["answer_per_device"])
+    ratelimit.consume(action="app.answer", device=device.public_id)
     refused = _refusal(device)
     if refused is not None:
         audit.record_for_person(

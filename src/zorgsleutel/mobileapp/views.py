@@ -13,8 +13,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from zorgsleutel import policies
 from zorgsleutel.authn import sessions
-from zorgsleutel.core.errors import DomainError, PermissionDenied
+from zorgsleutel.core import ratelimit
+from zorgsleutel.core.errors import DomainError, PermissionDenied, RateLimited
 from zorgsleutel.core.pages import guard, render
+from zorgsleutel.core.requestcontext import client_ip
 from zorgsleutel.mobileapp import devices as app_ids
 from zorgsleutel.mobileapp import flows, qr, standing
 from zorgsleutel.mobileapp.models import AppDecision, AppDevice
@@ -41,6 +43,17 @@ def _browser(request) -> str:
 def login_with_app(request):
     if request.user.is_authenticated:
         return redirect("accounts:home")
+    try:
+        # Each visit writes a session and a QR challenge: counted per client address first, so
+        # a visitor over the limit (policies.RATE_LIMITS["app.login_page"]) writes neither.
+        ratelimit.consume(action="app.login_page", ip=client_ip(request))
+    except RateLimited as error:
+        return render(
+            request,
+            "errors/error.html",
+            {"status": error.status, "title": _("Too many requests"), "message": error.message},
+            refusal=error,
+        )
     if not request.session.session_key:
         request.session.save()
     started = flows.start_login(

@@ -17,7 +17,7 @@ from zorgsleutel.authn import challenges, means
 from zorgsleutel.core import clock, ratelimit
 from zorgsleutel.core.errors import DomainError, RateLimited
 from zorgsleutel.core.pages import locale, render, show_error
-from zorgsleutel.core.requestcontext import client_ip, limit_key
+from zorgsleutel.core.requestcontext import client_ip
 from zorgsleutel.mobileapp import flows as app_flows
 from zorgsleutel.mobileapp import qr
 from zorgsleutel.organisations import forms
@@ -43,11 +43,15 @@ def apply(request):
     form = forms.ApplicationForm(request.POST or None)
     refusal = None
     if request.method == "POST" and form.is_valid():
+        data = form.application()
         try:
-            ratelimit.hit(
-                "application-ip", limit_key(client_ip(request)), policies.APPLICATION_RATE_LIMIT
+            # The form mails the address it is given: per client and per recipient address.
+            ratelimit.consume(
+                action="application.submit",
+                ip=client_ip(request),
+                recipient=data.applicant_email.strip().lower(),
             )
-            application = applications.submit_application(data=form.application(), locale=locale())
+            application = applications.submit_application(data=data, locale=locale())
         except RateLimited as error:
             show_error(form, error)
             refusal = error

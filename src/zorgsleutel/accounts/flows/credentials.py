@@ -57,7 +57,7 @@ def start_setup(
 ) -> PendingCode:
     """Check the password, enrol the number in the vault (which texts a code); save nothing yet.
 
-    Every submission texts a code, so each counts against policies.SMS_SEND_LIMITS (per link,
+    Every submission texts a code, so each counts against RATE_LIMITS["sms.send"] (per link,
     per account, per client address `ip`) before the vault is asked.
     """
     if password != password_again:
@@ -98,7 +98,7 @@ def belongs_to_link(pending: PendingCode, raw: str) -> bool:
 
 
 def resend_code(pending: PendingCode, *, ip: str | None = None) -> PendingCode:
-    """Send a new code from the code page, within policies.SMS_SEND_LIMITS like the form."""
+    """Send a new code from the code page, within policies.RATE_LIMITS["sms.send"] like the form."""
     token = LinkToken.objects.select_related("user").filter(pk=pending.subject).first()
     if token is None:
         raise DomainError("invalid_link", INVALID_LINK)

@@ -8,6 +8,8 @@ te wijzigen door de beheerder").
 
 from __future__ import annotations
 
+import functools
+
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -16,7 +18,8 @@ from django.utils.translation import gettext_lazy as _
 from zorgsleutel import policies, vaultclient
 from zorgsleutel.accounts import emails, tokens
 from zorgsleutel.accounts.models import LinkToken, Membership, User
-from zorgsleutel.core import audit, clock
+from zorgsleutel.authn import limits
+from zorgsleutel.core import audit, clock, ratelimit
 from zorgsleutel.core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from zorgsleutel.messaging import outbox
 from zorgsleutel.people import permissions, signals
@@ -287,8 +290,23 @@ def change_role(*, actor: User, membership: Membership, role: str) -> Membership
 
 
 def resend_activation(*, actor: User, membership: Membership) -> LinkToken:
-    """Nieuwe activatielink sturen: revoke open links, send a fresh one."""
+    """Nieuwe activatielink sturen: revoke open links, send a fresh one.
+
+    Limited per membership and per actor (policies.RATE_LIMITS["invitation.resend"]), counted
+    before the transaction so the refusal's audit event stays: a resend mails the person, and
+    without a limit a manager's click (or a script with their API token) could mail anyone in
+    the organisation over and over. Per membership, not per person: one organisation's resends
+    never use up another's."""
     _target(actor, "members.resend_activation", membership)
+    ratelimit.consume(
+        action="invitation.resend",
+        membership=membership.pk,
+        user=actor.pk,
+        actor=actor,
+        target=membership.user,
+        code="resend_rate_limited",
+        message=functools.partial(limits.message, "resend_rate_limited"),
+    )
     with transaction.atomic():
         membership = (
             Membership.objects.select_for_update().select_related("user").get(pk=membership.pk)
