@@ -304,6 +304,10 @@ def test_signed_answers_are_limited_per_app_id(enrolled, settings, monkeypatch):
             results.append(str(error))
     assert results[:2] == ["ok", "ok"]
     assert results[2].startswith("Te veel verzoeken.")
+    from zorgsleutel.core.models import AuditEvent
+
+    refused = AuditEvent.objects.get(action="ratelimit.refused")  # committed with the refusal
+    assert refused.details == {"action": "app.answer", "limits": ["device"]}
     cache.clear()
 
 

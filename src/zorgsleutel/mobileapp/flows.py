@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from zorgsleutel import appprotocol, policies
 from zorgsleutel.authn import challenges, means, password, sessions
 from zorgsleutel.core import audit, clock, ratelimit
-from zorgsleutel.core.errors import DomainError, NotFound, PermissionDenied
+from zorgsleutel.core.errors import DomainError, NotFound, PermissionDenied, RateLimited
 from zorgsleutel.mobileapp import secrets, standing
 from zorgsleutel.mobileapp.models import AppDecision, AppDevice, AppEnrolment
 from zorgsleutel.people import signals
@@ -238,14 +238,14 @@ def answer_login(*, challenge_id: str, device_id: str, response: str, signature:
     roll its event back)."""
     with transaction.atomic():
         outcome = _judge_answer(challenge_id, device_id, response, signature)
-    if isinstance(outcome, PermissionDenied):
+    if isinstance(outcome, DomainError):  # a refusal: its audit event has committed
         raise outcome
     return outcome
 
 
 def _judge_answer(
     challenge_id: str, device_id: str, response: str, signature: bytes
-) -> Answer | PermissionDenied:
+) -> Answer | DomainError:
     challenge = challenges.pending(
         KIND, lock=True, public_id=challenge_id, invalid_error=_invalid_challenge
     )
@@ -278,7 +278,10 @@ def _judge_answer(
         return PermissionDenied("bad_signature", _("The app's signature is not valid."))
     # Counted only now: an answer the app ID really signed. Junk naming the app ID (no valid
     # signature) is limited per address and never uses up the genuine app's budget.
-    ratelimit.consume(action="app.answer", device=device.public_id)
+    try:
+        ratelimit.consume(action="app.answer", device=device.public_id, target=device)
+    except RateLimited as limited:
+        return limited  # raised after the commit, with its audited refusal
     refused = _refusal(device)
     if refused is not None:
         audit.record_for_person(
