@@ -33,6 +33,18 @@ def mail_retry_delay(attempt: int) -> timedelta:
 # Audit events are never updated or deleted by the application. Retention is an operator task.
 AUDIT_HASH_ALGORITHM = "sha256"
 
+
+def known_to(organisation, person) -> bool:
+    """Tenancy: an organisation may name a person (their e-mail address) only while it has a
+    membership of them, in any state: invited (the address it typed), active or blocked. The
+    people of other organisations, and the memberships it deleted, it knows by their pseudonym
+    only, whether or not their account still exists (docs/accounts.md, "Audit")."""
+    loaded = getattr(person, "loaded_memberships", None)
+    if loaded is not None:
+        return any(m.organisation_id == organisation.pk for m in loaded)
+    return person.memberships.filter(organisation_id=organisation.pk).exists()
+
+
 # --- Request limits ------------------------------------------------------------------------------
 MAX_JSON_BODY_BYTES = 64 * 1024
 

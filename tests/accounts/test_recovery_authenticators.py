@@ -82,7 +82,10 @@ def test_dit_was_ik_niet_removes_the_app_the_intruder_linked_after_the_reset(
         own.name: "active",
     }
     removed = AuditEvent.objects.get(action="app.revoked")
-    assert removed.details == {"reason": "reported_not_me"}
+    assert removed.details == {
+        "reason": "reported_not_me",
+        "names": {member.audit_ref: "lid@zorggroep.nl"},
+    }
     with pytest.raises(appclient.ClientError, match=r"^Deze app is niet \(meer\) gekoppeld\.$"):
         _app_login(intruders)  # also after the managers unblock and the person resets again
 
@@ -118,7 +121,12 @@ def test_linking_an_app_tells_the_person_and_the_organisations_that_require_it(
         "'Dit was ik niet' in de e-mail die wij u stuurden, of neem contact op met uw beheerder."
     )
     notice = AuditEvent.objects.get(action="authenticator.link_notice")
-    assert notice.details == {"means": "app", "managers": 1, "sms": True}
+    assert notice.details == {
+        "means": "app",
+        "managers": 1,
+        "sms": True,
+        "names": {manager.audit_ref: "beheer@zorggroep.nl"},
+    }
 
     report = _link_in(own)
     page = client.get(report).content.decode()

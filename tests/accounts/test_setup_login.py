@@ -19,6 +19,7 @@ from zorgsleutel.core.models import AuditEvent
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clear_throttles")]
 NEW_PASSWORD = "Nieuw-wachtwoord-2026"
 LOGGED_IN = "zs_acr", "zs_amr", "zs_means"
+NAMES = "names"  # the addresses the organisation knows the event's people by (core/audit.py)
 APP_REQUIRED = "Uw rol vereist de Zorgsleutel app: log in met de app."
 APP_HELD = (
     "Uw Zorgsleutel-app is geblokkeerd of verwijderd. Uw beheerder kan de app deblokkeren of u "
@@ -86,7 +87,12 @@ def test_activation_ends_logged_in_by_sms_with_one_text(
     assert _session_of(client) == {
         "_auth_user_id": str(user.pk), "zs_acr": "low", "zs_amr": ["pwd", "sms"], "zs_means": "sms"
     }  # fmt: skip
-    assert _logins() == [(user.audit_ref, {"acr": "low", "amr": ["pwd", "sms"]})]
+    assert _logins() == [
+        (
+            user.audit_ref,
+            {"acr": "low", "amr": ["pwd", "sms"], NAMES: {user.audit_ref: "nina@zorggroep.nl"}},
+        )
+    ]
     home = client.get("/mijn")
     assert home.status_code == 200
     assert (
@@ -112,7 +118,12 @@ def test_a_reset_ends_logged_in_and_ends_every_other_session(
     assert _session_of(client) == {
         "_auth_user_id": str(user.pk), "zs_acr": "low", "zs_amr": ["pwd", "sms"], "zs_means": "sms"
     }  # fmt: skip
-    assert _logins() == [(user.audit_ref, {"acr": "low", "amr": ["pwd", "sms"]})]
+    assert _logins() == [
+        (
+            user.audit_ref,
+            {"acr": "low", "amr": ["pwd", "sms"], NAMES: {user.audit_ref: "lid@zorggroep.nl"}},
+        )
+    ]
     assert client.get("/mijn").status_code == 200  # the new session is of the new epoch
     assert elsewhere.get("/mijn").status_code == 302  # the one from before the reset ended
     assert texts("06 •• •• •• 32") == 1
@@ -139,7 +150,12 @@ def test_a_role_that_needs_the_app_is_sent_on_to_link_it_as_after_an_sms_login(
     done = _set_up(client, link, fresh_number("34"), sms_code)
     assert done.status_code == 302 and done["Location"] == "/mijn"
     assert _session_of(client)["zs_acr"] == "low"
-    assert _logins() == [(user.audit_ref, {"acr": "low", "amr": ["pwd", "sms"]})]
+    assert _logins() == [
+        (
+            user.audit_ref,
+            {"acr": "low", "amr": ["pwd", "sms"], NAMES: {user.audit_ref: "nina@zorggroep.nl"}},
+        )
+    ]
     for page in ("/mijn", "/beheer"):  # nothing but linking the app
         answer = client.get(page, HTTP_ACCEPT="text/html")
         assert answer.status_code == 302 and answer["Location"] == "/mijn/app-koppelen"
@@ -168,7 +184,9 @@ def test_a_reset_never_logs_in_by_sms_whom_the_app_rules_refuse(
     assert done.status_code == 302 and done["Location"] == "/inloggen"
     assert _session_of(client) == dict.fromkeys(("_auth_user_id", *LOGGED_IN))
     assert _logins() == []
-    assert _logins("login.refused") == [(manager.audit_ref, {"reason": reason})]
+    assert _logins("login.refused") == [
+        (manager.audit_ref, {"reason": reason, NAMES: {manager.audit_ref: "chef@zorggroep.nl"}})
+    ]
     page = client.get("/inloggen").content.decode()
     assert "Uw wachtwoord en telefoonnummer zijn opgeslagen." in page and message in page
     manager.refresh_from_db()
@@ -184,4 +202,9 @@ def test_a_person_blocked_everywhere_is_not_logged_in_by_a_reset(
     done = _set_up(client, _reset_link(user), fresh_number("36"), sms_code)
     assert done.status_code == 302 and done["Location"] == "/inloggen"
     assert _session_of(client)["_auth_user_id"] is None
-    assert _logins("login.refused") == [(user.audit_ref, {"reason": "membership_blocked"})]
+    assert _logins("login.refused") == [
+        (
+            user.audit_ref,
+            {"reason": "membership_blocked", NAMES: {user.audit_ref: "lid@zorggroep.nl"}},
+        )
+    ]

@@ -24,7 +24,8 @@ from zorgsleutel.organisations.models import Organisation
 READ_BY_ADMINISTRATORS = {
     "login.password_failed", "login.refused", "login.code_failed", "login.succeeded",
     "app.enrolment_refused", "app.enrolled", "app.bad_signature", "app.wrong_pin",
-    "app.login_approved", "app.login_refused", "app.revoked", "app.blocked", "app.unblocked",
+    "app.login_approved", "app.login_refused", "app.revoked", "app.revoke_refused",
+    "app.blocked", "app.unblocked",
     "app.deleted", "app.released",
     "account.reported_not_me", "phone.notice_sent", "authenticator.link_notice",
     "member.created", "member.imported", "member.activation_resent", "member.accepted",
@@ -105,7 +106,7 @@ def test_record_for_person_refuses_a_misspelt_keyword_and_field(member):
     assert (event.organisation, event.outcome, event.details) == (
         member.memberships.get().organisation.audit_ref,
         "failure",
-        {"result": "wrong"},
+        {"result": "wrong", "names": {member.audit_ref: "lid@register.nl"}},
     )
 
 

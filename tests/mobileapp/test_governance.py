@@ -111,7 +111,11 @@ def test_another_organisations_block_never_locks_the_person_out(world):
     denied = AuditEvent.objects.filter(action="permission.denied").latest("pk")
     assert (denied.organisation, denied.details) == (
         world["business"].audit_ref,
-        {"action": "members.view", "reason": "authenticator_not_accepted"},
+        {
+            "action": "members.view",
+            "reason": "authenticator_not_accepted",
+            "names": {world["piet"].audit_ref: "piet@bedrijf.nl"},
+        },
     )
 
 
@@ -198,4 +202,7 @@ def test_blocked_in_their_only_organisation_the_app_says_so_and_it_is_audited(
         client.login(started.url, state=state, pin=PIN, yes=True, out=_out())
     assert str(refused.value) == "Uw account is geblokkeerd. Neem contact op met uw beheerder."
     event = AuditEvent.objects.filter(action="app.login_refused").get()
-    assert (event.outcome, event.details) == ("denied", {"reason": "account_blocked"})
+    assert (event.outcome, event.details) == (
+        "denied",
+        {"reason": "account_blocked", "names": {user.audit_ref: user.email}},
+    )

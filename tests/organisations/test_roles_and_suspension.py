@@ -40,7 +40,11 @@ def test_an_administrator_appoints_a_manager_and_a_second_administrator(care, pe
     assert policies.required_acr(worker) == "substantial"
     members.change_role(actor=admin, membership=membership, role="administrator")
     event = AuditEvent.objects.filter(action="member.role_changed").order_by("seq").last()
-    assert event.details == {"from": "manager", "to": "administrator"}
+    assert event.details == {
+        "from": "manager",
+        "to": "administrator",
+        "names": {admin.audit_ref: admin.email, worker.audit_ref: worker.email},
+    }
 
 
 def test_the_last_administrator_stays(care, person):

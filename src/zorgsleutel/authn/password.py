@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from zorgsleutel import vaultclient
-from zorgsleutel.authn import devices, limits, means, sendlimits, throttle, vaulterrors
+from zorgsleutel.authn import devices, limits, means, refusals, sendlimits, throttle, vaulterrors
 from zorgsleutel.authn.pending import LOGIN, PendingCode
 from zorgsleutel.core import audit, clock
 from zorgsleutel.core.errors import DomainError
@@ -24,29 +24,6 @@ from zorgsleutel.people.models import User
 _DUMMY_HASH = make_password("zorgsleutel-timing-equaliser")
 BAD_CREDENTIALS = _("The e-mail address or password is not correct.")
 MEANS = "sms"  # password + SMS code (authn/apps.py registers it)
-
-
-SUSPENDED = _("Your organisation has been suspended. Please contact us.")
-BLOCKED = _("Your account is blocked. Contact your manager.")
-# Why the person may not use this means (means.refusal) → the code and the message they read.
-# No fallback to a weaker means (docs/app-protocol.md): once the app is required and linked,
-# a blocked or removed app never lets the password and an SMS code in instead.
-REFUSALS = {
-    "account_blocked": ("account_blocked", BLOCKED),
-    "membership_blocked": ("account_blocked", BLOCKED),
-    "organisation_suspended": ("organisation_suspended", SUSPENDED),
-    "app_required": (
-        "app_required",
-        _("Your role requires the Zorgsleutel app: log in with the app."),
-    ),
-    "app_held": (
-        "app_held",
-        _(
-            "Your Zorgsleutel app is blocked or was removed. Your manager can unblock it or let "
-            "you link the app again."
-        ),
-    ),
-}
 
 
 def _record_own(action: str, user: User, **kwargs) -> None:
@@ -101,17 +78,9 @@ def check_credentials(
                 _record_own("login.password_failed", user, outcome=audit.FAILURE)
         raise DomainError("bad_credentials", BAD_CREDENTIALS)
     throttle.succeeded(attempt)
-    if user.state != User.ACTIVE:
-        _record_own(
-            "login.refused",
-            user,
-            outcome=audit.DENIED,
-            details={"state": user.state},
-        )
-        raise DomainError("account_blocked", BLOCKED)
     _refuse_if_not_usable(user)
     if not user.phone_enrolment:
-        raise DomainError("no_phone", _("No mobile number is set for this account."))
+        raise _refused(user, "no_phone")
     try:  # no transaction is open here: a slow vault must not hold database locks
         sent = vaultclient.get().send_challenge(enrolment=user.phone_enrolment)
     except vaultclient.VaultError as exc:
@@ -130,11 +99,21 @@ def refusal(user: User) -> DomainError | None:
     use), as the error they read, its `login.refused` event recorded; None when it may. Every
     login by password + SMS code asks this: the login's two steps, and activation and reset,
     which end logged in (accounts/flows/credentials.py)."""
+    if user.state != User.ACTIVE:  # an invited account (no password yet) logs in nowhere
+        return _refused(user, "account_blocked", state=user.state)
     reason = means.refusal(user, MEANS)
     if reason is None:
         return None
-    _record_own("login.refused", user, outcome=audit.DENIED, details={"reason": reason})
-    return DomainError(*REFUSALS[reason])
+    return _refused(user, refusals.code_for(reason), reason=reason)
+
+
+def _refused(user: User, code: str, **details) -> DomainError:
+    """The refusal `code` (authn/refusals.py), its `login.refused` recorded for each
+    organisation the person accepted."""
+    details.setdefault("reason", code)
+    error = refusals.error(code)
+    _record_own("login.refused", user, outcome=audit.DENIED, details=details)
+    return error
 
 
 def _refuse_if_not_usable(user: User) -> None:
@@ -160,10 +139,10 @@ def verify_code(*, pending: PendingCode, code: str) -> User:
     sessions.complete_login (a new session id and `login.succeeded`, in one transaction)."""
     if pending.expired():
         raise DomainError("login_expired", _("This login took too long. Start again."))
-    user = loading.person(pk=pending.subject, state=User.ACTIVE)
-    if user is None:
-        raise DomainError("account_blocked", BLOCKED)
-    _refuse_if_not_usable(user)
+    user = loading.person(pk=pending.subject)
+    if user is None:  # deleted since the password step
+        raise refusals.error("account_blocked")
+    _refuse_if_not_usable(user)  # blocked since the password step, or refused now
     try:
         verdict = vaultclient.get().verify(challenge=pending.challenge, code="".join(code.split()))
     except vaultclient.VaultError as exc:

@@ -15,7 +15,9 @@ from django.utils.translation import gettext as _
 
 from zorgsleutel import policies
 from zorgsleutel.authn import means as registry
+from zorgsleutel.authn import refusals
 from zorgsleutel.core import audit, clock
+from zorgsleutel.core.errors import DomainError
 
 AUTH_AT, SEEN_AT, ACR, AMR, MEANS = "zs_auth_at", "zs_seen_at", "zs_acr", "zs_amr", "zs_means"
 AUTHENTICATOR = "zs_authenticator"  # the app ID (or card) the login used, when it used one
@@ -57,15 +59,16 @@ def complete_login(request, person, means: str, *, authenticator: str = "") -> N
         request.session.save()  # with the event; the middleware's save then writes nothing
 
 
-def authenticator_refusal(actor, organisation) -> str | None:
+def authenticator_refusal(actor, organisation) -> DomainError | None:
     """people.permissions asks this for every organisation action: None when the actor's
     session logged in with an authenticator this organisation still accepts (or is no browser
-    session: an API token, a command), else why not (means.session_refusal)."""
+    session: an API token, a command), else the refusal (means.session_refusal's reason)."""
     login = getattr(actor, "session_login", None)
     if login is None:
         return None
     means_name, authenticator = login
-    return registry.session_refusal(actor, means_name, authenticator, organisation)
+    reason = registry.session_refusal(actor, means_name, authenticator, organisation)
+    return refusals.error(reason) if reason is not None else None
 
 
 def session_acr(request) -> str:

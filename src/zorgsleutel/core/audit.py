@@ -8,18 +8,31 @@ The events of one `record_for_person()` are appended under one lock of the head.
 
 Every event's type is in `core/auditevents.py` (its detail fields, who reads it); recording
 anything else raises there, before the chain is touched.
+
+An event recorded for an organisation keeps, in its detail `names`, the e-mail address of each
+person it names (actor, target) whom that organisation knows (policies.known_to: a membership
+of theirs in any state), so that its log still reads after it deleted the membership; the log
+shows everyone else by their pseudonym (accounts/audit_views.py).
+
+A refusal is recorded with `refused()`; inside `atomic()` it undoes what the block wrote and
+keeps its event, which a plain `transaction.atomic()` that the refusal leaves would roll back.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, transaction
 
+from zorgsleutel import policies
 from zorgsleutel.core import auditevents, clock, requestcontext
+from zorgsleutel.core.errors import DomainError
 from zorgsleutel.core.models import AuditChainHead, AuditEvent
 
 GENESIS = "0" * 64
@@ -96,9 +109,95 @@ def record_for_person(
 def memberships_of(person: Any) -> list:
     """A person's memberships with their organisations: the ones loaded with the person
     (people/loading.py), else the queries that load them."""
-    from zorgsleutel import policies
-
     return list(policies.memberships(person))
+
+
+def _names(organisation: Any, *named: Any) -> dict[str, str]:
+    """The people of an event whom `organisation` knows, by their e-mail address (what it typed
+    or sees in its list): the names its log shows, kept with the event."""
+    names: dict[str, str] = {}
+    if organisation is None:
+        return names
+    for thing in named:
+        reference = ref(thing)
+        known = reference.startswith("user:") and reference not in names
+        if known and policies.known_to(organisation, thing):
+            names[reference] = thing.email
+    return names
+
+
+# --- Refusals ------------------------------------------------------------------------------------
+# Inside atomic(): the refusals made there, recorded once its block has rolled back.
+_deferring: ContextVar[bool] = ContextVar("audit_deferring_refusals", default=False)
+
+
+def refused(
+    action: str,
+    error: DomainError,
+    *,
+    actor: Any = None,
+    organisation: Any = None,
+    target: Any = None,
+    person: Any = None,
+    details: dict | None = None,
+) -> DomainError:
+    """Record the refusal `error` as `action` (outcome denied; the detail `reason` is its code
+    unless `details` gives a more precise one) and return it to raise: for `organisation`, or
+    for each organisation of `person` as record_for_person does. Inside `atomic()` it is
+    recorded once that block has rolled back."""
+    details = {"reason": error.code, **(details or {})}
+    if person is not None:
+        auditevents.check(action, details, for_organisation=True)
+
+        def write() -> None:
+            record_for_person(
+                action, person=person, actor=actor, target=target, outcome=DENIED, details=details
+            )
+    else:
+        auditevents.check(action, details, for_organisation=organisation is not None)
+
+        def write() -> None:
+            record(
+                action,
+                actor=actor,
+                organisation=organisation,
+                target=target,
+                outcome=DENIED,
+                details=details,
+            )
+
+    if _deferring.get():
+        error.audit_event = write
+    else:
+        write()
+    return error
+
+
+@contextmanager
+def atomic() -> Iterator[None]:
+    """transaction.atomic() for a flow that may refuse after it has locked and read rows: a
+    refusal raised in the block as `raise audit.refused(...)` undoes what the block wrote, its
+    event is recorded and committed, and then it is raised. Any other error rolls everything
+    back, as transaction.atomic() does."""
+    refusal: DomainError | None = None
+    token = _deferring.set(True)
+    try:
+        with transaction.atomic():
+            try:
+                with transaction.atomic():  # a savepoint: what the block wrote
+                    yield
+            except DomainError as error:
+                write: Callable[[], Any] | None = getattr(error, "audit_event", None)
+                if write is None:
+                    raise
+                # Recorded here, after the savepoint rolled back. An enclosing atomic() rolls
+                # this event back with its own block and records it again: it is kept once.
+                write()
+                refusal = error
+    finally:
+        _deferring.reset(token)
+    if refusal is not None:
+        raise refusal
 
 
 _COLUMNS = (
@@ -125,13 +224,18 @@ def _append(
     context = requestcontext.current()
     now = clock.now()
     clean = json.loads(json.dumps(details or {}, default=str))
+    # Looked up before the head is locked (a query for a person loaded without memberships).
+    rows = []
+    for organisation in organisations:
+        names = _names(organisation, actor, target)
+        rows.append((organisation, {**clean, auditevents.NAMES: names} if names else clean))
     # savepoint=False: inside a caller's transaction a failed append fails that transaction,
     # which is what it must do (no change without its event).
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         head = _lock_head(cursor)
         events = []
         prev_hash, seq = head
-        for organisation in organisations:
+        for organisation, stored in rows:
             seq += 1
             event = AuditEvent(
                 occurred_at=now,
@@ -142,7 +246,7 @@ def _append(
                 outcome=outcome,
                 ip=context.ip,
                 user_agent=context.user_agent,
-                details=clean,
+                details=stored,
                 prev_hash=prev_hash,
                 seq=seq,
             )

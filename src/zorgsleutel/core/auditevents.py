@@ -10,6 +10,10 @@ Who reads what:
   `policies.py`) read the events of a type marked ORGANISATION that were recorded for their
   organisation. An event about a person goes to every organisation where that person accepted
   a membership (`audit.record_for_person`), never to one that only invited the address.
+
+Besides the fields listed, every event recorded for an organisation may carry `names`: the
+e-mail addresses of the people it names whom that organisation knows (policies.known_to),
+written by core/audit.py alone (a caller passing it is refused like any unlisted field).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import functools
 from dataclasses import dataclass
 
 OPERATOR, ADMINISTRATOR = "operator", "administrator"
+NAMES = "names"  # {"user:<uuid>": e-mail}: see the docstring
 PLATFORM = frozenset({OPERATOR})
 ORGANISATION = frozenset({OPERATOR, ADMINISTRATOR})
 
@@ -46,6 +51,7 @@ _TABLE: tuple[tuple[str, frozenset[str], set[str]], ...] = (
     ("app.login_approved",              ORGANISATION,  set()),
     ("app.login_refused",               ORGANISATION,  {"reason"}),
     ("app.revoked",                     ORGANISATION,  {"reason"}),  # by its owner
+    ("app.revoke_refused",              ORGANISATION,  {"reason"}),  # not the owner's app ID
     ("app.blocked",                     ORGANISATION,  set()),  # by the organisation (beheer)
     ("app.unblocked",                   ORGANISATION,  set()),
     ("app.deleted",                     ORGANISATION,  set()),

@@ -6,12 +6,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db import transaction
-from django.utils.translation import gettext_lazy as _
-
 from zorgsleutel import policies
+from zorgsleutel.authn import refusals
 from zorgsleutel.core import audit, clock
-from zorgsleutel.core.errors import Conflict, NotFound, PermissionDenied
+from zorgsleutel.core.errors import Conflict, NotFound
 from zorgsleutel.mobileapp import standing
 from zorgsleutel.mobileapp.models import AppDecision, AppDevice
 from zorgsleutel.people import permissions
@@ -19,12 +17,18 @@ from zorgsleutel.people.models import Membership, User
 
 
 def revoke_own_device(*, actor: User, device_id: str) -> None:
-    with transaction.atomic():
+    with audit.atomic():
         device = (
             AppDevice.objects.select_for_update().filter(public_id=device_id, user=actor).first()
         )
-        if device is None:
-            raise NotFound("device_unknown", _("No such app."))
+        if device is None:  # not theirs, or no app ID at all: the person's own log says so
+            raise audit.refused(
+                "app.revoke_refused",
+                refusals.error("device_unknown", NotFound),
+                person=actor,
+                actor=actor,
+                target=actor,
+            )
         device.state = AppDevice.REVOKED
         device.save(update_fields=["state"])
         audit.record_for_person("app.revoked", person=actor, actor=actor, target=device)
@@ -77,12 +81,27 @@ def _managed_device(actor: User, action: str, device_id: str, organisation) -> A
         if device
         else None
     )
+
+    def refused(error, **details):
+        # Unknown here: neither the app ID nor its person (whoever they are) is named.
+        return audit.refused(
+            "permission.denied",
+            error,
+            actor=actor,
+            organisation=organisation,
+            target=device if owner is not None else None,
+            details={"action": action, **details},
+        )
+
     if owner is None or standing.state_for(device, organisation.pk) == AppDecision.RELEASED:
-        raise NotFound("device_unknown", _("No such app."))
+        raise refused(refusals.error("device_unknown", NotFound))
     if device.user_id == actor.pk:
-        raise PermissionDenied("not_yourself", _("You cannot do this to your own account."))
+        raise refused(refusals.error("not_yourself"))
     if not policies.may_grant(acting.role, owner.role):  # managers manage care workers' apps
-        raise PermissionDenied("role_not_allowed", _("Only an administrator can do this."))
+        raise refused(
+            refusals.error("role_not_allowed", role=owner.get_role_display()),
+            target_role=owner.role,
+        )
     return device
 
 
@@ -113,15 +132,21 @@ def set_device_state(*, actor: User, organisation, device_id: str, action: str) 
     them link a new app after a removal: this organisation's decision, for itself only."""
     step = _ACTIONS[action]
     device = _managed_device(actor, step.permission, device_id, organisation)
-    with transaction.atomic():
+    with audit.atomic():
         device = (
             AppDevice.objects.select_for_update().prefetch_related("decisions").get(pk=device.pk)
         )
         seen = standing.state_for(device, organisation.pk)
         if seen not in step.allowed_from:
-            if seen == AppDevice.REVOKED:
-                raise Conflict("device_revoked", _("This app has been removed."))
-            raise Conflict("device_not_removed", _("Remove the app first."))
+            code = "device_revoked" if seen == AppDevice.REVOKED else "device_not_removed"
+            raise audit.refused(
+                "permission.denied",
+                refusals.error(code, Conflict),
+                actor=actor,
+                organisation=organisation,
+                target=device,
+                details={"action": step.permission},
+            )
         if action == "unblock" and device.state == AppDevice.BLOCKED:
             _unlock_for(device, organisation)
         AppDecision.objects.filter(device=device, organisation=organisation).delete()

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from zorgsleutel import appprotocol, policies
-from zorgsleutel.authn import challenges, means, password, sessions
+from zorgsleutel.authn import challenges, means, refusals, sessions
 from zorgsleutel.core import audit, clock, ratelimit
 from zorgsleutel.core.errors import DomainError, NotFound, PermissionDenied, RateLimited
 from zorgsleutel.mobileapp import secrets, standing
@@ -25,7 +25,6 @@ from zorgsleutel.people import signals
 from zorgsleutel.people.models import User
 
 MEANS = "app"  # registered in mobileapp/apps.py
-DEVICE_BLOCKED = _("This app is blocked. Ask your manager to unblock it, or link the app again.")
 
 
 def _digest(value: str) -> str:
@@ -45,20 +44,12 @@ def start_enrolment(*, actor: User, session_acr: str) -> EnrolmentStarted:
     person's app is blocked or removed and this session is below their required assurance
     (policies.may_link_app: no fallback to a weaker means)."""
     if not policies.may_link_app(actor, standing.app_standing(actor), session_acr):
-        audit.record_for_person(
+        raise audit.refused(
             "app.enrolment_refused",
+            refusals.error("app_held"),
             person=actor,
             actor=actor,
             target=actor,
-            outcome=audit.DENIED,
-            details={"reason": "app_held"},
-        )
-        raise PermissionDenied(
-            "app_held",
-            _(
-                "Your Zorgsleutel app is blocked or was removed. Your manager can unblock it or "
-                "let you link the app again."
-            ),
         )
     code = pysecrets.token_urlsafe(24)
     now = clock.now()
@@ -91,10 +82,18 @@ def _open_enrolment(code: str, *, lock: bool = False) -> AppEnrolment:
     if lock:
         rows = rows.select_for_update()
     enrolment = rows.filter(code_hash=_digest(code or "")).first()
+    invalid = NotFound("enrolment_invalid", _("This enrolment code is not valid (any more)."))
     if enrolment is None or enrolment.used_at or clock.now() >= enrolment.expires_at:
-        raise NotFound("enrolment_invalid", _("This enrolment code is not valid (any more)."))
-    if enrolment.user.state != User.ACTIVE:
-        raise NotFound("enrolment_invalid", _("This enrolment code is not valid (any more)."))
+        raise invalid
+    if enrolment.user.state != User.ACTIVE:  # blocked since the code was shown: the app is told
+        raise audit.refused(  # no more than for any dead code, the log says why
+            "app.enrolment_refused",
+            invalid,
+            person=enrolment.user,
+            actor=enrolment.user,
+            target=enrolment.user,
+            details={"reason": "account_blocked"},
+        )
     return enrolment
 
 
@@ -127,7 +126,7 @@ def complete_enrolment(
     _public_key(public_key)
     if len(secret) != appprotocol.SECRET_BYTES:
         raise DomainError("bad_secret", _("The app secret must be 32 bytes."))
-    with transaction.atomic():
+    with audit.atomic():  # a refused code's event is kept
         enrolment = _open_enrolment(code, lock=True)
         person = User.objects.select_for_update().get(pk=enrolment.user_id)
         # Each organisation that requires the app and holds the person's old one consents
@@ -256,8 +255,10 @@ def _judge_answer(
         .filter(public_id=device_id)
         .first()
     )
-    if device is None or device.state == AppDevice.REVOKED:
-        return PermissionDenied("device_unknown", _("This app is not (or no longer) linked."))
+    if device is None:  # nobody's app ID: nobody's refusal to record
+        return refusals.error("device_unknown")
+    if device.state == AppDevice.REVOKED:
+        return _login_refused(device, refusals.error("device_unknown"))
     message = appprotocol.login_message(
         challenge_id=challenge.public_id,
         challenge=bytes(challenge.challenge),
@@ -284,15 +285,7 @@ def _judge_answer(
         return limited  # raised after the commit, with its audited refusal
     refused = _refusal(device)
     if refused is not None:
-        audit.record_for_person(
-            "app.login_refused",
-            person=device.user,
-            actor=device.user,
-            target=device,
-            outcome=audit.DENIED,
-            details={"reason": refused.code},
-        )
-        return refused
+        return _login_refused(device, refused)
     secret = secrets.unseal(bytes(device.secret_ciphertext), device_id=device.public_id)
     if not hmac.compare_digest(appprotocol.response(secret, message), response):
         device.wrong_pins += 1
@@ -319,16 +312,25 @@ def _judge_answer(
     return Answer("ok", policies.APP_MAX_WRONG_PINS)
 
 
-def _refusal(device: AppDevice) -> PermissionDenied | None:
-    """Why this app ID may not log its person in now (before the PIN is looked at)."""
-    if device.state == AppDevice.BLOCKED or device.user.state != User.ACTIVE:
-        return PermissionDenied("device_blocked", DEVICE_BLOCKED)
+def _login_refused(device: AppDevice, refused: DomainError) -> DomainError:
+    """A QR login's refusal, audited for each organisation of the app ID's person (raised by
+    answer_login after its transaction committed)."""
+    return audit.refused(
+        "app.login_refused", refused, person=device.user, actor=device.user, target=device
+    )
+
+
+def _refusal(device: AppDevice) -> DomainError | None:
+    """Why this app ID may not log its person in now (before the PIN is looked at): the
+    person's refusal first (means.refusal: a blocked account, blocked everywhere, suspended),
+    then the app ID's own."""
     reason = means.refusal(device.user, MEANS)
     if reason is not None:
-        code, message = password.REFUSALS.get(reason, ("device_blocked", DEVICE_BLOCKED))
-        return PermissionDenied(code, message)
+        return refusals.error(refusals.code_for(reason))
+    if device.state == AppDevice.BLOCKED:
+        return refusals.error("device_blocked")
     if not standing.works_for_anyone(device, device.user):  # every organisation stopped it
-        return PermissionDenied("device_blocked", DEVICE_BLOCKED)
+        return refusals.error("device_blocked")
     return None
 
 
@@ -340,18 +342,26 @@ def finish_login(request, collected) -> dict:
     if collected.status != "accepted" or person is None:
         return {"status": "refused", "message": str(_invalid_challenge().message)}
     person = User.objects.filter(pk=person.pk).first()
-    reason = means.refusal(person, MEANS) if person is not None else "account_blocked"
+    if person is None:  # deleted meanwhile: nobody's refusal to record
+        return {"status": "refused", "message": str(refusals.TEXTS["account_blocked"])}
     device_id = (collected.result or {}).get("device", "")
-    if reason is None:
-        device = (
-            AppDevice.objects.filter(public_id=device_id, user=person)
-            .prefetch_related("decisions")
-            .first()
+    device = (
+        AppDevice.objects.filter(public_id=device_id, user=person)
+        .prefetch_related("decisions")
+        .first()
+    )
+    reason = means.refusal(person, MEANS)
+    code = refusals.code_for(reason) if reason is not None else None
+    if code is None and (device is None or not standing.works_for_anyone(device, person)):
+        code = "device_blocked"
+    if code is not None:
+        refused = audit.refused(
+            "app.login_refused",
+            refusals.error(code),
+            person=person,
+            actor=person,
+            target=device or person,
         )
-        if device is None or not standing.works_for_anyone(device, person):
-            reason = "device_blocked"
-    if reason is not None:
-        _code, message = password.REFUSALS.get(reason, ("device_blocked", DEVICE_BLOCKED))
-        return {"status": "refused", "message": str(message)}
+        return {"status": "refused", "message": str(refused.message)}
     sessions.complete_login(request, person, MEANS, authenticator=device_id)
     return {"status": "ok", "next": reverse("accounts:home")}

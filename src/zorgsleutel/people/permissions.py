@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from zorgsleutel import policies
 from zorgsleutel.core import audit
-from zorgsleutel.core.errors import PermissionDenied
+from zorgsleutel.core.errors import DomainError, PermissionDenied
 from zorgsleutel.people.models import Membership, Organisation, User
 
 
@@ -21,18 +21,14 @@ def membership_of(user: User, organisation: Organisation) -> Membership | None:
 # Whether the way the actor's session logged in still counts in an organisation: each
 # organisation decides about a person's authenticators for itself (docs/accounts.md, "Who governs
 # an authenticator"). authn registers the check (people sits below it and knows no means); it
-# answers a refusal code or None.
-_session_checks: list[Callable[[User, Organisation], str | None]] = []
+# answers the refusal to raise, in authn's words (authn/refusals.py), or None.
+_session_checks: list[Callable[[User, Organisation], DomainError | None]] = []
 
-SESSION_REFUSALS = {
-    "authenticator_not_accepted": _(
-        "The Zorgsleutel app you logged in with is blocked or removed for this organisation. "
-        "Its administrator or manager can unblock it."
-    ),
-}
+# The one refusal people words itself; authn/refusals.py lists it with every other.
+FORBIDDEN = _("You are not allowed to do this.")
 
 
-def register_session_check(check: Callable[[User, Organisation], str | None]) -> None:
+def register_session_check(check: Callable[[User, Organisation], DomainError | None]) -> None:
     if check not in _session_checks:
         _session_checks.append(check)
 
@@ -42,29 +38,23 @@ def require(actor: User, action: str, organisation: Organisation) -> Membership:
     session logged in with something this organisation accepts; else audit and refuse (an
     invited or blocked membership allows nothing)."""
     membership = membership_of(actor, organisation)
-    reason = None
     if (
         membership is None
         or membership.state != Membership.ACTIVE
         or not policies.allows(membership.role, action)
         or organisation.is_suspended
     ):
-        reason = "forbidden"
+        refusal = PermissionDenied("forbidden", FORBIDDEN)
     else:
-        reason = next(
+        refusal = next(
             (found for check in _session_checks if (found := check(actor, organisation))), None
         )
-    if reason is not None:
-        details = {"action": action}
-        if reason != "forbidden":
-            details["reason"] = reason
-        audit.record(
+    if refusal is not None:
+        raise audit.refused(
             "permission.denied",
+            refusal,
             actor=actor,
             organisation=organisation,
-            outcome=audit.DENIED,
-            details=details,
+            details={"action": action},
         )
-        message = SESSION_REFUSALS.get(reason, _("You are not allowed to do this."))
-        raise PermissionDenied(reason, message)
     return membership

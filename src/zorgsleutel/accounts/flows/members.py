@@ -1,9 +1,10 @@
 """Beheer: create users, resend activation links, block, unblock and delete members.
 
-Every flow checks permission first (a refusal is audited and committed on its own), then makes
-its change, audit event and mail in one transaction. None of them touches a password or a phone
-number: those only the person sets, through their own link (seed 000: "Deze gegevens zijn niet
-te wijzigen door de beheerder").
+Every flow checks permission first, then makes its change, audit event and mail in one
+transaction. Every refusal is audited (`permission.denied`, its code as `reason`); one decided
+inside the transaction undoes what it wrote and keeps its event (audit.atomic). None of them
+touches a password or a phone number: those only the person sets, through their own link
+(seed 000: "Deze gegevens zijn niet te wijzigen door de beheerder").
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ from django.utils.translation import gettext_lazy as _
 from zorgsleutel import policies, vaultclient
 from zorgsleutel.accounts import emails, tokens
 from zorgsleutel.accounts.models import LinkToken, Membership, User
-from zorgsleutel.authn import limits
+from zorgsleutel.authn import limits, refusals
 from zorgsleutel.core import audit, clock, ratelimit
-from zorgsleutel.core.errors import Conflict, DomainError, NotFound, PermissionDenied
+from zorgsleutel.core.errors import Conflict, DomainError, NotFound
 from zorgsleutel.messaging import outbox
 from zorgsleutel.people import permissions, signals
 from zorgsleutel.people.models import Organisation
@@ -175,14 +176,13 @@ def invite_member(
     it up. The same answer, events and work whether or not the address has an account."""
     acting = permissions.require(actor, "members.create", organisation)
     if not policies.may_grant(acting.role, role):
-        audit.record(
-            "permission.denied",
+        raise _refused(
+            "members.create",
+            refusals.error("role_not_allowed", role=_role_name(role)),
             actor=actor,
             organisation=organisation,
-            outcome=audit.DENIED,
-            details={"action": "members.create", "target_role": role},
+            target_role=role,
         )
-        raise PermissionDenied("role_not_allowed", _("You may not give this role."))
     unknown = set(application_roles or []) - set(organisation.application_roles or [])
     if unknown:
         raise DomainError(
@@ -194,8 +194,9 @@ def invite_member(
     name = " ".join(name.split())
     if not name:
         raise DomainError("name_required", _("Fill in a name."), field="name")
+    already = refusals.error("already_member", Conflict, field="email")
     try:
-        with transaction.atomic():
+        with audit.atomic():
             membership = add_invited_membership(
                 organisation=organisation,
                 email=email,
@@ -204,9 +205,7 @@ def invite_member(
                 application_roles=application_roles,
             )
             if membership is None:
-                raise Conflict(
-                    "already_member", _("This person is already a member."), field="email"
-                )
+                raise _refused("members.create", already, actor=actor, organisation=organisation)
             # Nothing here says whether the address had an account: this is the
             # organisation's own log.
             audit.record(
@@ -216,11 +215,25 @@ def invite_member(
                 target=membership.user,
                 details={"role": role, "application_roles": membership.application_roles},
             )
-    except IntegrityError:
-        raise Conflict(
-            "already_member", _("This person is already a member."), field="email"
-        ) from None
+    except IntegrityError:  # a parallel invitation of the same address won
+        raise _refused("members.create", already, actor=actor, organisation=organisation) from None
     return membership
+
+
+def _refused(action: str, error: DomainError, *, actor, organisation, target=None, **details):
+    """A refused action, audited in the organisation's log (`permission.denied`)."""
+    return audit.refused(
+        "permission.denied",
+        error,
+        actor=actor,
+        organisation=organisation,
+        target=target,
+        details={"action": action, **details},
+    )
+
+
+def _role_name(role: str) -> str:
+    return str(dict(Membership.ROLES).get(role, role))
 
 
 def _target(actor: User, action: str, membership: Membership) -> Membership:
@@ -228,26 +241,20 @@ def _target(actor: User, action: str, membership: Membership) -> Membership:
     organisation, never on oneself, and only on people whose role the actor may give (seed 003:
     a manager manages care workers, not administrators or other managers)."""
     acting = permissions.require(actor, action, membership.organisation)
+    where = {"actor": actor, "organisation": membership.organisation, "target": membership.user}
     if membership.user_id == actor.pk:
-        raise PermissionDenied("not_yourself", _("You cannot do this to your own account."))
+        raise _refused(action, refusals.error("not_yourself"), **where)
     if not policies.may_grant(acting.role, membership.role):
-        audit.record(
-            "permission.denied",
-            actor=actor,
-            organisation=membership.organisation,
-            target=membership.user,
-            outcome=audit.DENIED,
-            details={"action": action, "target_role": membership.role},
-        )
-        raise PermissionDenied(
-            "role_not_allowed",
-            _("Only an administrator can do this to someone with the role %(role)s.")
-            % {"role": membership.get_role_display()},
+        raise _refused(
+            action,
+            refusals.error("role_not_allowed", role=_role_name(membership.role)),
+            target_role=membership.role,
+            **where,
         )
     return membership
 
 
-def _keep_an_administrator(membership: Membership) -> None:
+def _keep_an_administrator(membership: Membership, *, actor: User, action: str) -> None:
     """Inside the transaction: refuse to take away the organisation's last active administrator."""
     if membership.role != policies.ADMINISTRATOR:
         return
@@ -258,25 +265,32 @@ def _keep_an_administrator(membership: Membership) -> None:
         .filter(state=Membership.ACTIVE, user__state=User.ACTIVE)
     )
     if not list(others):
-        raise Conflict(
-            "last_administrator",
-            _("An organisation always keeps at least one administrator. Appoint another first."),
+        raise _refused(
+            action,
+            refusals.error("last_administrator", Conflict),
+            actor=actor,
+            organisation=membership.organisation,
+            target=membership.user,
         )
 
 
 def change_role(*, actor: User, membership: Membership, role: str) -> Membership:
     """An administrator appoints a member manager or administrator, or takes the role back."""
-    acting = permissions.require(actor, "managers.appoint", membership.organisation)
-    if role not in dict(Membership.ROLES) or not policies.may_grant(acting.role, role):
-        raise PermissionDenied("role_not_allowed", _("You may not give this role."))
+    action = "managers.appoint"
+    acting = permissions.require(actor, action, membership.organisation)
+    if role not in dict(Membership.ROLES):
+        raise DomainError("unknown_role", _("Choose one of the roles."), field="role")
+    where = {"actor": actor, "organisation": membership.organisation, "target": membership.user}
+    if not policies.may_grant(acting.role, role):
+        raise _refused(action, refusals.error("role_not_allowed", role=_role_name(role)), **where)
     if membership.user_id == actor.pk:
-        raise PermissionDenied("not_yourself", _("You cannot do this to your own account."))
-    with transaction.atomic():
+        raise _refused(action, refusals.error("not_yourself"), **where)
+    with audit.atomic():
         membership = Membership.objects.select_for_update().get(pk=membership.pk)
         if membership.role == role:
             return membership
         if role != policies.ADMINISTRATOR:
-            _keep_an_administrator(membership)
+            _keep_an_administrator(membership, actor=actor, action=action)
         previous, membership.role = membership.role, role
         membership.save(update_fields=["role"])
         audit.record(
@@ -307,12 +321,18 @@ def resend_activation(*, actor: User, membership: Membership) -> LinkToken:
         code="resend_rate_limited",
         message=functools.partial(limits.message, "resend_rate_limited"),
     )
-    with transaction.atomic():
+    with audit.atomic():
         membership = (
             Membership.objects.select_for_update().select_related("user").get(pk=membership.pk)
         )
         if membership.state != Membership.INVITED:
-            raise Conflict("not_invited", _("This person has already activated the account."))
+            raise _refused(
+                "members.resend_activation",
+                refusals.error("not_invited", Conflict),
+                actor=actor,
+                organisation=membership.organisation,
+                target=membership.user,
+            )
         token = send_membership_link(membership=membership)
         audit.record(
             "member.activation_resent",
@@ -328,11 +348,11 @@ def block_member(*, actor: User, membership: Membership) -> None:
     pages, API tokens and app IDs), at once; their standing elsewhere is untouched. Someone
     left with no other active organisation is logged out everywhere."""
     _target(actor, "members.block", membership)
-    with transaction.atomic():
+    with audit.atomic():
         membership = Membership.objects.select_for_update().get(pk=membership.pk)
         if membership.state == Membership.BLOCKED:
             return
-        _keep_an_administrator(membership)
+        _keep_an_administrator(membership, actor=actor, action="members.block")
         membership.state = Membership.BLOCKED
         membership.save(update_fields=["state"])
         user = User.objects.select_for_update().get(pk=membership.user_id)
@@ -346,10 +366,16 @@ def block_member(*, actor: User, membership: Membership) -> None:
 
 def unblock_member(*, actor: User, membership: Membership) -> None:
     _target(actor, "members.unblock", membership)
-    with transaction.atomic():
+    with audit.atomic():
         membership = Membership.objects.select_for_update().get(pk=membership.pk)
         if membership.state != Membership.BLOCKED:
-            raise Conflict("not_blocked", _("This person is not blocked."))
+            raise _refused(
+                "members.unblock",
+                refusals.error("not_blocked", Conflict),
+                actor=actor,
+                organisation=membership.organisation,
+                target=membership.user,
+            )
         membership.state = Membership.ACTIVE if membership.accepted_at else Membership.INVITED
         membership.save(update_fields=["state"])
         audit.record(
@@ -368,13 +394,15 @@ def delete_member(*, actor: User, membership: Membership) -> None:
     (people.signals.memberships_changed)."""
     _target(actor, "members.delete", membership)
     organisation = membership.organisation
-    with transaction.atomic():
+    with audit.atomic():
         user = User.objects.select_for_update().get(pk=membership.user_id)
         membership = Membership.objects.select_for_update().get(pk=membership.pk)
-        _keep_an_administrator(membership)
+        _keep_an_administrator(membership, actor=actor, action="members.delete")
         was_accepted = membership.is_accepted
-        Membership.objects.filter(pk=membership.pk).delete()
+        # Recorded while the membership exists: the event keeps the address the organisation
+        # knew the person by (audit `names`), which its log shows from now on.
         audit.record("member.deleted", actor=actor, organisation=organisation, target=user)
+        Membership.objects.filter(pk=membership.pk).delete()
         signals.memberships_changed.send(sender=__name__, person=user)
         accepted_left = user.memberships.filter(accepted_at__isnull=False).exists()
         never_activated = user.state == User.INVITED and not user.memberships.exists()
@@ -405,11 +433,16 @@ def _reinvite_as_new(email: str, invitations: list[Membership]) -> None:
 
 def accept_invitation(*, actor: User, membership: Membership) -> Membership:
     """The person takes up an organisation's invitation (logged in as themselves)."""
+    # Refusals go to the platform's log only: the inviting organisation must not learn that
+    # the address it typed is an operator's, or someone else's account (Tenancy).
     if actor.is_operator:
-        raise PermissionDenied(
-            "operator_not_member", _("Operators cannot be members of an organisation.")
+        raise audit.refused(
+            "permission.denied",
+            refusals.error("operator_not_member"),
+            actor=actor,
+            details={"action": "members.accept"},
         )
-    with transaction.atomic():
+    with audit.atomic():
         membership = (
             Membership.objects.select_for_update()
             .select_related("organisation")
@@ -417,7 +450,12 @@ def accept_invitation(*, actor: User, membership: Membership) -> Membership:
             .first()
         )
         if membership is None or membership.state != Membership.INVITED:
-            raise NotFound("invalid_link", _("This invitation is not open (any more)."))
+            raise audit.refused(
+                "permission.denied",
+                NotFound("invalid_link", _("This invitation is not open (any more).")),
+                actor=actor,
+                details={"action": "members.accept"},
+            )
         accept(membership)
         audit.record(
             "member.accepted", actor=actor, organisation=membership.organisation, target=actor

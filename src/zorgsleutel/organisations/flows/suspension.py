@@ -4,7 +4,6 @@ log in there."""
 
 from __future__ import annotations
 
-from django.db import transaction
 from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
@@ -22,6 +21,18 @@ def _locked(public_id) -> Organisation:
     return organisation
 
 
+def _refused(actor: User | str, organisation: Organisation, error: DomainError) -> DomainError:
+    """An operator's action that the organisation's state refuses (two operators at once, a
+    second click): audited in the platform's log."""
+    return audit.refused(
+        "permission.denied",
+        error,
+        actor=actor,
+        target=organisation,
+        details={"action": "organisations.suspend"},
+    )
+
+
 def suspend_organisation(*, actor: User | str, public_id, reason: str) -> Organisation:
     require_operator(actor, "organisations.suspend")
     reason = (reason or "").strip()
@@ -29,10 +40,14 @@ def suspend_organisation(*, actor: User | str, public_id, reason: str) -> Organi
         raise DomainError(
             "reason_required", _("Give a reason (at least 5 characters)."), field="reason"
         )
-    with transaction.atomic():
+    with audit.atomic():
         organisation = _locked(public_id)
         if organisation.suspended_at is not None:
-            raise Conflict("already_suspended", _("This organisation is already suspended."))
+            raise _refused(
+                actor,
+                organisation,
+                Conflict("already_suspended", _("This organisation is already suspended.")),
+            )
         organisation.suspended_at = clock.now()
         organisation.suspension_reason = reason[:2000]
         organisation.save(update_fields=["suspended_at", "suspension_reason"])
@@ -52,10 +67,14 @@ def suspend_organisation(*, actor: User | str, public_id, reason: str) -> Organi
 
 def reinstate_organisation(*, actor: User | str, public_id) -> Organisation:
     require_operator(actor, "organisations.suspend")
-    with transaction.atomic():
+    with audit.atomic():
         organisation = _locked(public_id)
         if organisation.suspended_at is None:
-            raise Conflict("not_suspended", _("This organisation is not suspended."))
+            raise _refused(
+                actor,
+                organisation,
+                Conflict("not_suspended", _("This organisation is not suspended.")),
+            )
         organisation.suspended_at = None
         organisation.suspension_reason = ""
         organisation.save(update_fields=["suspended_at", "suspension_reason"])
