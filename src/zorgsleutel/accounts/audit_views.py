@@ -1,12 +1,17 @@
 """The organisation's audit log for its administrators: filters, pages and CSV export.
 
 `policies.py` says who opens the log (`audit.view`); `core/auditevents.py` which events each
-reader finds in it.
+reader finds in it. It names only the people the organisation knows (policies.known_to): by the
+address an event kept for it (`names`, core/audit.py), else, in events from before addresses
+were kept, by the address of someone with a membership of it now; everyone else by their
+pseudonym, whether or not their account exists (docs/accounts.md, "Audit").
 """
 
 from __future__ import annotations
 
 import csv
+import uuid
+from collections.abc import Callable
 from datetime import datetime, time
 
 from django.core.paginator import Paginator
@@ -17,8 +22,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from zorgsleutel.accounts.manage_views import guard
-from zorgsleutel.accounts.models import User
-from zorgsleutel.core import audit
+from zorgsleutel.accounts.models import Membership
+from zorgsleutel.core import audit, auditevents
 from zorgsleutel.core.pages import render
 from zorgsleutel.people import permissions
 from zorgsleutel.people.models import Organisation
@@ -54,13 +59,43 @@ def _filtered(organisation: Organisation, reader: str, params) -> tuple:
     return events, filters
 
 
-def _names(events) -> dict[str, str]:
-    """Readable names for user references that still exist (anonymised ones stay pseudonyms)."""
-    ids = {
-        e.split(":", 1)[1] for ev in events for e in (ev.actor, ev.target) if e.startswith("user:")
-    }
-    users = User.objects.filter(public_id__in=ids).exclude(state=User.DELETED)
-    return {f"user:{u.public_id}": u.email for u in users}
+def _kept(event) -> dict[str, str]:
+    return (event.details or {}).get(auditevents.NAMES) or {}
+
+
+def _namer(organisation: Organisation, events) -> Callable[[object, str], str]:
+    """name(event, reference): what the log shows for an actor or target of an event."""
+    unnamed = set()
+    for event in events:
+        for reference in (event.actor, event.target):
+            if reference.startswith("user:") and reference not in _kept(event):
+                unnamed.add(reference.split(":", 1)[1])
+    members = dict(
+        Membership.objects.filter(
+            organisation=organisation, user__public_id__in=_uuids(unnamed)
+        ).values_list("user__public_id", "user__email")
+    )
+    members = {f"user:{public_id}": email for public_id, email in members.items()}
+
+    def name(event, reference: str) -> str:
+        return _kept(event).get(reference) or members.get(reference) or reference
+
+    return name
+
+
+def _uuids(values) -> list[uuid.UUID]:
+    found = []
+    for value in values:
+        try:
+            found.append(uuid.UUID(value))
+        except ValueError:
+            continue  # not a person's reference: shown as it is
+    return found
+
+
+def _details(event) -> dict:
+    """The event's details as the CSV shows them: the kept names are in the actor and target."""
+    return {k: v for k, v in (event.details or {}).items() if k != auditevents.NAMES}
 
 
 @never_cache
@@ -70,10 +105,8 @@ def audit_log(request, public_id):
     acting = permissions.require(request.user, "audit.view", organisation)
     events, filters = _filtered(organisation, acting.role, request.GET)
     page = Paginator(events, 100).get_page(request.GET.get("page", 1))
-    names = _names(page.object_list)
-    rows = [
-        (e, names.get(e.actor, e.actor), names.get(e.target, e.target)) for e in page.object_list
-    ]
+    name = _namer(organisation, page.object_list)
+    rows = [(e, name(e, e.actor), name(e, e.target)) for e in page.object_list]
     return render(
         request,
         "beheer/audit.html",
@@ -113,7 +146,7 @@ def audit_csv(request, public_id):
             chunk = list(events[chunk_start : chunk_start + 2000])
             if not chunk:
                 return
-            names = _names(chunk)
+            name = _namer(organisation, chunk)
             for e in chunk:
                 yield writer.writerow(
                     [
@@ -121,13 +154,13 @@ def audit_csv(request, public_id):
                         for v in (
                             e.seq,
                             e.occurred_at.isoformat(),
-                            names.get(e.actor, e.actor),
+                            name(e, e.actor),
                             e.action,
-                            names.get(e.target, e.target),
+                            name(e, e.target),
                             e.outcome,
                             e.ip or "",
                             e.user_agent,
-                            e.details,
+                            _details(e),
                         )
                     ]
                 )
