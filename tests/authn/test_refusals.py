@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from django.utils import translation
 
+from people import PASSWORD
 from zorgsleutel.authn import password, refusals
 from zorgsleutel.authn.pending import LOGIN, PendingCode
 from zorgsleutel.core import clock
@@ -155,8 +156,12 @@ def test_blocked_between_the_password_and_the_code_is_refused_and_audited(organi
         password.verify_code(pending=pending, code="123456")
     assert refused.value.code == "account_blocked"
     assert [details for *_, details in _refused()] == [
-        {"state": "blocked", "reason": "account_blocked", "names": {member.audit_ref: "lid@weiger.nl"}}
-    ]  # fmt: skip
+        {
+            "state": "blocked",
+            "reason": "account_blocked",
+            "names": {member.audit_ref: "lid@weiger.nl"},
+        }
+    ]
 
 
 def test_blocked_in_the_only_organisation_reads_as_a_blocked_account(organisation, member):
@@ -166,6 +171,3 @@ def test_blocked_in_the_only_organisation_reads_as_a_blocked_account(organisatio
     assert refused.value.code == "account_blocked"
     assert str(refused.value.message) == DUTCH["account_blocked"]
     assert [details["reason"] for *_, details in _refused()] == ["membership_blocked"]
-
-
-PASSWORD = "Sterk-wachtwoord-2026"  # tests/people.py
