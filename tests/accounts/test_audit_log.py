@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import ast
 import csv
 import io
+import re
 
 import pytest
 
 from zorgsleutel.accounts.flows import members
-from zorgsleutel.core import audit
+from zorgsleutel.accounts.models import User
+from zorgsleutel.core import audit, clock
+from zorgsleutel.core.errors import PermissionDenied
+from zorgsleutel.core.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -66,3 +71,105 @@ def test_bad_filters_are_ignored_not_errors(client, organisation, history, login
         {"from": "gisteren", "to": "2026-13-45", "outcome": "x", "page": "abc"},
     )
     assert response.status_code == 200
+
+
+# --- Whom the log names (docs/accounts.md, "Audit") --------------------------------------------
+ROW = re.compile(
+    r'<tr class="event"><td><time[^>]*>[^<]*</time></td><td>([^<]*)</td><td>([^<]*)</td>'
+    r"<td>([^<]*)</td>"
+)
+
+
+def _page(client, organisation) -> list[tuple[str, str, str]]:
+    """(who, action, concerning) of every row, newest first."""
+    return ROW.findall(client.get(f"/beheer/{organisation.public_id}/audit").content.decode())
+
+
+def _csv(client, organisation) -> list[tuple[str, str, str, dict]]:
+    """(actor, action, target, details) of every row, newest first."""
+    export = client.get(f"/beheer/{organisation.public_id}/audit.csv")
+    rows = list(csv.reader(io.StringIO(b"".join(export.streaming_content).decode())))
+    # The details cell is the stored dict as Python writes it (its key order is the database's).
+    return [(row[2], row[3], row[4], ast.literal_eval(row[8])) for row in rows[1:]]
+
+
+def test_invited_then_deleted_reads_the_same_whether_or_not_an_account_exists_elsewhere(
+    client, organisation, other_organisation, person, login_as
+):
+    """The review: after the deletion the new address's (anonymised) account showed as a
+    pseudonym and the one that exists elsewhere by its address, which told the organisation
+    the address had an account."""
+    admin = person(organisation, "administrator", email="admin@zorggroep.nl")
+    person(other_organisation, "member", email="bestaand@zorggroep.nl")  # an account elsewhere
+    for email in ("nieuw@zorggroep.nl", "bestaand@zorggroep.nl"):
+        invited = members.invite_member(
+            actor=admin, organisation=organisation, name="Getypte Naam", email=email
+        )
+        members.delete_member(actor=admin, membership=invited)
+    assert User.objects.get(email="bestaand@zorggroep.nl").state == User.ACTIVE  # untouched
+    assert not User.objects.filter(email="nieuw@zorggroep.nl").exists()  # anonymised
+    login_as(client, admin)
+    assert _page(client, organisation) == [
+        ("admin@zorggroep.nl", "member.deleted", "bestaand@zorggroep.nl"),
+        ("admin@zorggroep.nl", "member.created", "bestaand@zorggroep.nl"),
+        ("admin@zorggroep.nl", "member.deleted", "nieuw@zorggroep.nl"),
+        ("admin@zorggroep.nl", "member.created", "nieuw@zorggroep.nl"),
+    ]
+    created = {"role": "member", "application_roles": []}
+    assert _csv(client, organisation) == [
+        ("admin@zorggroep.nl", "member.deleted", "bestaand@zorggroep.nl", {}),
+        ("admin@zorggroep.nl", "member.created", "bestaand@zorggroep.nl", created),
+        ("admin@zorggroep.nl", "member.deleted", "nieuw@zorggroep.nl", {}),
+        ("admin@zorggroep.nl", "member.created", "nieuw@zorggroep.nl", created),
+    ]
+
+
+def test_a_deleted_member_in_an_event_that_kept_no_name_is_a_pseudonym_either_way(
+    client, organisation, other_organisation, person, login_as
+):
+    """Events recorded before names were kept: only people with a membership now are named,
+    and a deleted member is a pseudonym whether or not their account still exists."""
+    admin = person(organisation, "administrator", email="admin@zorggroep.nl")
+    elsewhere = person(other_organisation, "member", email="bestaand@zorggroep.nl")
+    gone = User.objects.create(email="deleted-x@invalid", state=User.DELETED)
+    for target in (elsewhere, gone):
+        AuditEvent(
+            occurred_at=clock.now(),
+            actor=admin.audit_ref,
+            organisation=organisation.audit_ref,
+            action="member.deleted",
+            target=target.audit_ref,
+            outcome="success",
+            prev_hash="",
+            hash="",
+            seq=AuditEvent.objects.count() + 1,
+        ).save_new()
+    login_as(client, admin)
+    assert _page(client, organisation) == [
+        ("admin@zorggroep.nl", "member.deleted", gone.audit_ref),
+        ("admin@zorggroep.nl", "member.deleted", elsewhere.audit_ref),
+    ]
+
+
+def test_a_person_of_another_organisation_is_a_pseudonym(
+    client, organisation, other_organisation, person, login_as
+):
+    admin = person(organisation, "administrator", email="admin@zorggroep.nl")
+    member = person(organisation, "member", email="lid@zorggroep.nl")
+    outsider = person(other_organisation, "administrator", email="baas@anderbedrijf.nl")
+    with pytest.raises(PermissionDenied):  # a flow called with them as the actor
+        members.block_member(actor=outsider, membership=member.memberships.get())
+    login_as(client, outsider)  # their session: the person loaded with their memberships
+    assert client.get(f"/beheer/{organisation.public_id}").status_code == 403
+    login_as(client, admin)
+    assert _page(client, organisation) == [
+        (outsider.audit_ref, "permission.denied", ""),
+        (outsider.audit_ref, "permission.denied", ""),
+    ]
+    assert [
+        (actor, details) for actor, _action, _target, details in _csv(client, organisation)
+    ] == [
+        (outsider.audit_ref, {"action": "members.view", "reason": "forbidden"}),
+        (outsider.audit_ref, {"action": "members.block", "reason": "forbidden"}),
+    ]
+    assert "baas@anderbedrijf.nl" not in str(list(AuditEvent.objects.values_list("details")))

@@ -20,6 +20,7 @@ keeps its event, which a plain `transaction.atomic()` that the refusal leaves wo
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Callable, Iterator
@@ -146,26 +147,17 @@ def refused(
     for each organisation of `person` as record_for_person does. Inside `atomic()` it is
     recorded once that block has rolled back."""
     details = {"reason": error.code, **(details or {})}
+    # Checked now, also when the event is recorded later: a wrong event fails where it is made.
+    auditevents.check(action, details, for_organisation=(person or organisation) is not None)
     if person is not None:
-        auditevents.check(action, details, for_organisation=True)
-
-        def write() -> None:
-            record_for_person(
-                action, person=person, actor=actor, target=target, outcome=DENIED, details=details
-            )
+        write = functools.partial(
+            record_for_person, action, person=person, actor=actor, target=target
+        )
     else:
-        auditevents.check(action, details, for_organisation=organisation is not None)
-
-        def write() -> None:
-            record(
-                action,
-                actor=actor,
-                organisation=organisation,
-                target=target,
-                outcome=DENIED,
-                details=details,
-            )
-
+        write = functools.partial(
+            record, action, actor=actor, organisation=organisation, target=target
+        )
+    write = functools.partial(write, outcome=DENIED, details=details)
     if _deferring.get():
         error.audit_event = write
     else:
