@@ -179,8 +179,9 @@ def test_a_role_that_does_not_exist_is_bad_input_not_a_refusal(organisation, adm
 
 @pytest.fixture
 def last_two(organisation, admin, person):
-    """Two administrators, the acting one's account blocked (an old API token of theirs still
-    acts): the other is the organisation's last active administrator."""
+    """Two administrators, the acting one's account blocked by the time the flow runs (a
+    race with the request's own checks; the flows look at memberships, not the account): the
+    other is the organisation's last active administrator, the rule's last line of defence."""
     other = person(organisation, "administrator", email="laatste@zorggroep.nl")
     User.objects.filter(pk=admin.pk).update(state=User.BLOCKED)
     admin.refresh_from_db()
@@ -302,3 +303,29 @@ def test_accepting_someone_elses_invitation_is_refused_in_the_platforms_log_only
         ("permission.denied", "", "", {"action": "members.accept", "reason": "invalid_link"})
     ]
     assert Membership.objects.get(pk=invited.pk).state == "invited"
+
+
+def test_a_token_used_for_another_organisation(organisation, other_organisation, person):
+    """In the log of the token's organisation: its administrators answer for its tokens."""
+    from django.test import Client
+
+    from zorgsleutel.accounts.api.auth import issue_token
+
+    owner = person(other_organisation, "manager", email="beheer@anderbedrijf.nl")
+    token = issue_token(organisation=other_organisation, user=owner, name="script")
+    response = Client(headers={"X-Zorgsleutel-Token": token}).get(
+        f"/api/v1/organisations/{organisation.public_id}/members"
+    )
+    assert (response.status_code, response.json()["error"]) == (403, "forbidden")
+    assert _denied() == [
+        (
+            "permission.denied",
+            other_organisation.audit_ref,
+            organisation.audit_ref,
+            {
+                "action": "api.other_organisation",
+                "reason": "forbidden",
+                "names": {owner.audit_ref: "beheer@anderbedrijf.nl"},
+            },
+        )
+    ]

@@ -118,6 +118,26 @@ def test_an_operators_only_type_is_never_recorded_for_an_organisation(organisati
     assert not AuditEvent.objects.exists()
 
 
+def test_names_are_written_by_the_log_never_by_a_caller(organisation, member):
+    """`names` (the addresses an organisation knows its people by) is audit.record's alone: a
+    flow cannot make an organisation's log name someone it does not know."""
+    with pytest.raises(UnknownDetailField, match="carries no field names "):
+        audit.record(
+            "member.blocked",
+            actor="cli",
+            organisation=organisation,
+            target=member,
+            details={"names": {member.audit_ref: "iemand@anders.nl"}},
+        )
+    assert not AuditEvent.objects.exists()
+    audit.record("member.blocked", actor="cli", organisation=organisation, target=member)
+    audit.record("account.anonymised", actor="cli", target=member)  # the platform's: none
+    assert list(AuditEvent.objects.order_by("seq").values_list("action", "details")) == [
+        ("member.blocked", {"names": {member.audit_ref: "lid@register.nl"}}),
+        ("account.anonymised", {}),
+    ]
+
+
 # --- Who reads what ---------------------------------------------------------------------------
 
 

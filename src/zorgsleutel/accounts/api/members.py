@@ -22,7 +22,9 @@ from zorgsleutel.accounts import queries
 from zorgsleutel.accounts.api.auth import LoggedInSession, TokenAuth
 from zorgsleutel.accounts.flows import members
 from zorgsleutel.accounts.models import Membership
-from zorgsleutel.core.errors import DomainError, NotFound, PermissionDenied
+from zorgsleutel.authn import refusals
+from zorgsleutel.core import audit
+from zorgsleutel.core.errors import DomainError, NotFound
 from zorgsleutel.people import permissions
 from zorgsleutel.people.models import Organisation
 
@@ -172,7 +174,15 @@ def _organisation(request: HttpRequest, public_id: UUID) -> Organisation:
     if organisation is None:
         raise NotFound("unknown_organisation", "No such organisation.")
     if token is not None and token.organisation_id != organisation.pk:
-        raise PermissionDenied("forbidden", "This token belongs to another organisation.")
+        # In the log of the token's organisation: its administrators answer for the token.
+        raise audit.refused(
+            "permission.denied",
+            refusals.error("forbidden"),
+            actor=token.created_by,
+            organisation=token.organisation,
+            target=organisation,
+            details={"action": "api.other_organisation"},
+        )
     return organisation
 
 

@@ -3,11 +3,9 @@ people; what they may do is policies.OPERATOR_PERMISSIONS."""
 
 from __future__ import annotations
 
-from django.utils.translation import gettext_lazy as _
-
 from zorgsleutel import policies
+from zorgsleutel.authn import refusals
 from zorgsleutel.core import audit
-from zorgsleutel.core.errors import PermissionDenied
 from zorgsleutel.people.models import User
 
 
@@ -20,7 +18,9 @@ def require_operator(actor: User | str, action: str) -> None:
         and actor.is_active
         and action in policies.OPERATOR_PERMISSIONS
     ):
-        audit.record(
-            "permission.denied", actor=actor, outcome=audit.DENIED, details={"action": action}
+        raise audit.refused(
+            "permission.denied",
+            refusals.error("forbidden"),
+            actor=actor,
+            details={"action": action},
         )
-        raise PermissionDenied("forbidden", _("You are not allowed to do this."))
