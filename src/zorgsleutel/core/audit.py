@@ -104,7 +104,8 @@ def record_for_person(
     organisations = [
         m.organisation for m in memberships_of(person) if getattr(m, "accepted_at", None)
     ] or [None]
-    _append(organisations, action, actor, target, outcome, details)
+    # Each of these organisations knows the person: they accepted a membership there.
+    _append(organisations, action, actor, target, outcome, details, member=person)
 
 
 def memberships_of(person: Any) -> list:
@@ -113,16 +114,18 @@ def memberships_of(person: Any) -> list:
     return list(policies.memberships(person))
 
 
-def _names(organisation: Any, *named: Any) -> dict[str, str]:
+def _names(organisation: Any, named: tuple, member: Any = None) -> dict[str, str]:
     """The people of an event whom `organisation` knows, by their e-mail address (what it typed
-    or sees in its list): the names its log shows, kept with the event."""
+    or sees in its list): the names its log shows, kept with the event. `member`: someone known
+    to be its member (no need to ask)."""
     names: dict[str, str] = {}
     if organisation is None:
         return names
     for thing in named:
         reference = ref(thing)
-        known = reference.startswith("user:") and reference not in names
-        if known and policies.known_to(organisation, thing):
+        if not reference.startswith("user:") or reference in names:
+            continue
+        if reference == ref(member) or policies.known_to(organisation, thing):
             names[reference] = thing.email
     return names
 
@@ -209,7 +212,13 @@ _COLUMNS = (
 
 
 def _append(
-    organisations: list, action: str, actor, target, outcome: str, details: dict | None
+    organisations: list,
+    action: str,
+    actor,
+    target,
+    outcome: str,
+    details: dict | None,
+    member: Any = None,
 ) -> list[AuditEvent]:
     """Append one event per organisation: lock the head, insert the events, move the head. The
     SQL is written out (three statements) because every login appends; see docs/benchmarks.md."""
@@ -219,7 +228,7 @@ def _append(
     # Looked up before the head is locked (a query for a person loaded without memberships).
     rows = []
     for organisation in organisations:
-        names = _names(organisation, actor, target)
+        names = _names(organisation, (actor, target), member)
         rows.append((organisation, {**clean, auditevents.NAMES: names} if names else clean))
     # savepoint=False: inside a caller's transaction a failed append fails that transaction,
     # which is what it must do (no change without its event).
