@@ -11,11 +11,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import rsa
 from django.test import Client
 
-from applicants import URA, approved_application, card, open_page
+from applicants import URA, approved_application, card, open_page, present
 from zorgsleutel import cardprotocol
 from zorgsleutel.accounts.models import Membership, User
 from zorgsleutel.authn.models import Challenge
@@ -31,26 +30,6 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("
 def approved(db):
     application, url = approved_application()
     return application, "/" + url.split("/", 3)[3]
-
-
-def present(certificate, key, code: str, *, sign_other: bytes | None = None, chain=()):
-    """What the card client does, over HTTP, with its own cookie-less client."""
-    card_client = Client()
-    info = card_client.get(f"/api/card/v1/challenges/{code}").json()
-    message = cardprotocol.message(
-        challenge_id=info["id"], challenge=cardprotocol.unb64(info["challenge"]), host=info["host"]
-    )
-    signature = key.sign(sign_other or message, padding.PKCS1v15(), hashes.SHA256())
-    pems = [testca.pem(certificate), *(testca.pem(c) for c in chain)]
-    return card_client.post(
-        f"/api/card/v1/challenges/{info['id']}/answer",
-        {
-            "certificates": pems,
-            "signature": cardprotocol.b64(signature),
-            "algorithm": "rsa-pkcs1-sha256",
-        },
-        content_type="application/json",
-    )
 
 
 def test_a_matching_card_validates_the_organisation_in_one_go(
