@@ -8,6 +8,8 @@ browser test (tests/e2e/test_seed_003.py)."""
 
 from __future__ import annotations
 
+import re
+import urllib.parse
 from datetime import timedelta
 
 import pytest
@@ -41,7 +43,7 @@ def test_a_matching_card_validates_the_organisation_in_one_go(
     answer = present(card(hierarchy, card_key), card_key, page["code"])
     assert answer.status_code == 200 and answer.json()["status"] == "accepted"
     verdict = client.get(page["status"]).json()
-    assert verdict["status"] == "ok" and verdict["next"] == path + "/app"
+    assert verdict["status"] == "ok" and verdict["next"] == "/organisatie/gevalideerd/app"
 
     application.refresh_from_db()
     organisation = application.organisation
@@ -57,9 +59,9 @@ def test_a_matching_card_validates_the_organisation_in_one_go(
     assert not administrator.user.has_usable_password()  # logs in with the app, never a password
     assert AuditEvent.objects.filter(action="organisation.validated").count() == 1
     # The next step links the app for this person, in this browser only.
-    enrol = client.get(path + "/app")
+    enrol = client.get("/organisatie/gevalideerd/app")
     assert enrol.status_code == 200 and "zorgsleutel://enrol" in enrol.content.decode()
-    assert Client().get(path + "/app").status_code == 302
+    assert Client().get("/organisatie/gevalideerd/app").status_code == 302
 
 
 def test_the_same_code_cannot_be_answered_twice(client, approved, hierarchy, card_key):
@@ -198,8 +200,6 @@ def test_bad_input_to_the_card_api_gets_a_stable_error(client, approved):
 
 
 def _escaped(certificate) -> str:
-    import urllib.parse
-
     return urllib.parse.quote(testca.pem(certificate))
 
 
@@ -223,15 +223,31 @@ def test_a_forged_proxy_header_from_an_untrusted_address_is_refused(
     assert forged.outcome == "denied" and forged.details["peer"] == "127.0.0.1"
 
 
+def _tls_link(client, path: str) -> str:
+    """Open the validation page: its "in this browser" link, as a path on the UZI host."""
+    html = client.get(path).content.decode()
+    href = re.search(r'id="tls-link" href="([^"]+)"', html).group(1).replace("&amp;", "&")
+    return "/" + href.split("/", 3)[3]
+
+
+def _path(location: str) -> str:
+    return "/" + location.split("/", 3)[3]
+
+
 def test_the_proxy_header_from_the_trusted_proxy_validates(
     client, approved, hierarchy, card_key, settings
 ):
     settings.UZI_TRUSTED_PROXIES = ["127.0.0.1"]
+    settings.UZI_TLS_URL = "https://uzi.testserver"
     _application, path = approved
-    open_page(client, path)
+    link = _tls_link(client, path)
     challenge = Challenge.objects.get()
+    # The TLS path sends the browser back to the page, naming the challenge it answered.
+    assert link == f"/uzi/tls/{challenge.public_id}?next=" + urllib.parse.quote(
+        f"{path}?kaart={challenge.public_id}", safe=""
+    )
     proxied = Client(REMOTE_ADDR="127.0.0.1")
-    no_card = proxied.get(f"/uzi/tls/{challenge.public_id}?next={path}")
+    no_card = proxied.get(link)
     assert no_card.status_code == 400  # the browser sent no certificate: explained, nothing done
     expired = card(
         hierarchy,
@@ -239,22 +255,25 @@ def test_the_proxy_header_from_the_trusted_proxy_validates(
         not_before=clock.now() - timedelta(days=400),
         not_after=clock.now() - timedelta(days=1),
     )
+    response = proxied.get(link, HTTP_X_SSL_CLIENT_CERT=_escaped(expired))
+    assert response.status_code == 302
+    assert _path(response["Location"]) == f"{path}?kaart={challenge.public_id}"
+    assert Challenge.objects.get().status == Challenge.REFUSED
+    # Back on the page, the refusal is shown and a new code offered.
+    page = client.get(_path(response["Location"]))
+    assert page.status_code == 200 and "verlopen" in page.content.decode()
+    challenge = Challenge.objects.get(status=Challenge.PENDING)
     response = proxied.get(
         f"/uzi/tls/{challenge.public_id}?next=https://evil.example/x",
         HTTP_X_SSL_CLIENT_CERT=_escaped(expired),
     )
     assert response.status_code == 302 and response["Location"].endswith("/")  # no open redirect
-    assert Challenge.objects.get().status == Challenge.REFUSED
-    # Back on the page, the refusal is shown and a new code offered; the right card validates.
-    page = client.get(path)
-    assert "verlopen" in page.content.decode()
-    challenge = Challenge.objects.get(status=Challenge.PENDING)
-    response = proxied.get(
-        f"/uzi/tls/{challenge.public_id}?next={path}",
-        HTTP_X_SSL_CLIENT_CERT=_escaped(card(hierarchy, card_key)),
-    )
-    assert response.status_code == 302 and response["Location"].endswith(path)
-    assert client.get(path).status_code == 302  # continues to linking the app
+    # The right card validates; back on the page, the browser continues to linking the app.
+    link = _tls_link(client, path)
+    response = proxied.get(link, HTTP_X_SSL_CLIENT_CERT=_escaped(card(hierarchy, card_key)))
+    assert response.status_code == 302
+    back = client.get(_path(response["Location"]))
+    assert back.status_code == 302 and back["Location"] == "/organisatie/gevalideerd/app"
     assert Application.objects.get().state == Application.VALIDATED
 
 
