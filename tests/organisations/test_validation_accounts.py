@@ -294,7 +294,8 @@ def test_the_account_s_owner_logged_in_with_the_app_becomes_administrator(
     }
     assert not AppEnrolment.objects.exists()  # she logs in with the app she has
     home = client.get("/mijn")
-    assert home.status_code == 200 and "Huisartsenpraktijk De Linde" in home.content.decode()
+    assert home.status_code == 200
+    assert "U bent nu administrator van Huisartsenpraktijk De Linde." in home.content.decode()
     # The link is used up: nothing for anyone to resume.
     assert Client().get(path).status_code == 404
     assert client.get(path).status_code == 404
