@@ -96,7 +96,7 @@ NOT_ME_LINK_TTL = timedelta(days=14)
 PASSWORD_RESET_LINK_TTL = timedelta(minutes=60)
 
 # --- E-mail addresses of new users ---------------------------------------------------------------
-# accounts/emails.py: one rule for pages, API and imports. DNS allows 253, no business needs 128.
+# people/emails.py: one rule for pages, API and imports. DNS allows 253, no business needs 128.
 EMAIL_DOMAIN_MAX_LENGTH = 128
 # Seed 000: "Een gebruiker moet over een zakelijk e-mailadres beschikken". Organisations may also
 # fix their own allowed domains (Organisation.allowed_email_domains).

@@ -7,6 +7,7 @@ what the session says and the registry of means (means.py); none of them knows a
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import auth, messages
 from django.db import transaction
 from django.http import JsonResponse
@@ -108,7 +109,7 @@ class SessionTimeoutMiddleware:
             if timed_out(request):
                 auth.logout(request)
                 messages.info(request, _("Your session has ended. Log in again."))
-                return redirect("accounts:login")
+                return redirect(settings.LOGIN_URL)
             now = clock.now().timestamp()
             if now - request.session.get(SEEN_AT, 0) > 60:  # write at most once a minute
                 request.session[SEEN_AT] = now
@@ -169,4 +170,4 @@ def _step_up(request, user, required: str):
             messages.info(request, means.enrol_message)
             return redirect(means.enrol)
     auth.logout(request)
-    return redirect("accounts:login")
+    return redirect(settings.LOGIN_URL)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.http import JsonResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, resolve_url
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -156,7 +156,7 @@ def finish_validation(request, collected: challenges.Collected) -> dict:
             request,
             _("You are now the administrator of %(name)s.") % {"name": done.organisation.name},
         )
-        return {"status": "ok", "next": reverse("accounts:home")}
+        return {"status": "ok", "next": resolve_url(settings.LOGIN_REDIRECT_URL)}
     request.session.cycle_key()
     firstapp.keep(request.session, firstapp.FirstApp.started(done.administrator))
     return {"status": "ok", "next": reverse("organisations:validate_app")}
