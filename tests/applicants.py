@@ -82,6 +82,33 @@ def card(hierarchy, key, **fields):
     return testca.issue_card_certificate(key.public_key(), ca=hierarchy.zorgverlener, **values)
 
 
+def present(certificate, key, code: str, *, sign_other: bytes | None = None, chain=()):
+    """What the card client does, over HTTP, with its own cookie-less client."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+    from django.test import Client
+
+    from zorgsleutel import cardprotocol
+    from zorgsleutel.uzi import testca
+
+    card_client = Client()
+    info = card_client.get(f"/api/card/v1/challenges/{code}").json()
+    message = cardprotocol.message(
+        challenge_id=info["id"], challenge=cardprotocol.unb64(info["challenge"]), host=info["host"]
+    )
+    signature = key.sign(sign_other or message, padding.PKCS1v15(), hashes.SHA256())
+    pems = [testca.pem(certificate), *(testca.pem(c) for c in chain)]
+    return card_client.post(
+        f"/api/card/v1/challenges/{info['id']}/answer",
+        {
+            "certificates": pems,
+            "signature": cardprotocol.b64(signature),
+            "algorithm": "rsa-pkcs1-sha256",
+        },
+        content_type="application/json",
+    )
+
+
 def open_page(client, path: str) -> dict:
     """Open the validation page like the applicant: its code and status URL."""
     page = client.get(path)

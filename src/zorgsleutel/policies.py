@@ -108,7 +108,7 @@ NOT_ME_LINK_TTL = timedelta(days=14)
 PASSWORD_RESET_LINK_TTL = timedelta(minutes=60)
 
 # --- E-mail addresses of new users ---------------------------------------------------------------
-# accounts/emails.py: one rule for pages, API and imports. DNS allows 253, no business needs 128.
+# people/emails.py: one rule for pages, API and imports. DNS allows 253, no business needs 128.
 EMAIL_DOMAIN_MAX_LENGTH = 128
 # Seed 000: "Een gebruiker moet over een zakelijk e-mailadres beschikken". Organisations may also
 # fix their own allowed domains (Organisation.allowed_email_domains).
@@ -282,6 +282,34 @@ VALIDATION_PAS_TYPES = frozenset({"Z", "N"})
 
 # --- Organisation applications (seed 003 steps 2-6) ----------------------------------------------
 VALIDATION_LINK_TTL = timedelta(days=14)
+# The browser that validated an organisation for a brand-new administrator (the card made the
+# account) may link that administrator's first app this long (step 5, then step 6).
+VALIDATED_BROWSER_TTL = timedelta(minutes=30)
+
+
+def validation_refusal(account, person, session_acr: str) -> str | None:
+    """Why validating an organisation may not make `account` (the one of the application's
+    e-mail address, None when there is none) its administrator, given the browser's logged-in
+    `person` (None: nobody) and their session's assurance; None when it may.
+
+    The link proves the mailbox and the card the practice; neither proves the account (a
+    mailbox alone resets a password, never what needs the app). So an existing account is only
+    reached from its own session at the level it requires, and an operator never becomes a
+    member of an organisation. The first answers tell nothing about the account to a browser
+    that is not logged in as it."""
+    if account is None:
+        return None  # the validation makes the account
+    if person is None:
+        return "log_in_first"
+    if person.pk != account.pk:
+        return "other_account"
+    if getattr(account, "is_operator", False):
+        return "operator_not_allowed"
+    if not account.is_active:
+        return "account_blocked"
+    if not satisfies(session_acr, required_acr(account)):
+        return "assurance_required"
+    return None
 
 
 def login_refusal(user) -> str | None:

@@ -89,7 +89,10 @@ MIDDLEWARE = [
     "zorgsleutel.authn.sessions.SessionTimeoutMiddleware",
     "zorgsleutel.authn.sessions.AssuranceMiddleware",
 ]
-LOGIN_URL = "accounts:login"
+# Where the password login lives (authn) and where a login lands (Mijn Zorgsleutel, accounts):
+# code below or beside them names these settings, never the URL names (docs/architecture.md).
+LOGIN_URL = "authn:login"
+LOGIN_REDIRECT_URL = "accounts:home"
 # Sessions' people come with their memberships in one query; passwords are checked only by the
 # login flows, never by django.contrib.auth.authenticate() (authn/backends.py).
 AUTHENTICATION_BACKENDS = ["zorgsleutel.authn.backends.PersonBackend"]

@@ -8,10 +8,10 @@ import json
 import pytest
 from django.test import Client
 
-from zorgsleutel.accounts import emails
 from zorgsleutel.accounts.api.auth import issue_token
 from zorgsleutel.accounts.models import Membership
 from zorgsleutel.messaging.models import OutboxMail
+from zorgsleutel.people import emails
 
 pytestmark = pytest.mark.django_db
 

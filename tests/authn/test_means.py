@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 def test_the_three_means_of_today_are_registered():
     assert [(m.name, m.acr, m.amr, m.start, m.enrol) for m in means.registered()] == [
-        ("sms", "low", ("pwd", "sms"), "accounts:login", ""),
+        ("sms", "low", ("pwd", "sms"), "authn:login", ""),
         ("app", "substantial", ("app", "pin"), "mobileapp:login", "mobileapp:enrol"),
         ("uzi", "high", ("sc", "pin"), "organisations:validate_start", ""),
     ]
@@ -27,7 +27,7 @@ def test_the_three_means_of_today_are_registered():
 
 def test_a_name_is_registered_once_and_an_unknown_level_is_refused():
     with pytest.raises(ValueError, match="login means 'sms' is registered already"):
-        means.register(means.Means(name="sms", acr="high", amr=("x",), start="accounts:login"))
+        means.register(means.Means(name="sms", acr="high", amr=("x",), start="authn:login"))
     with pytest.raises(ValueError, match="unknown assurance level 'very high'"):
         means.register(means.Means(name="new", acr="very high", amr=("x",), start="x"))
     with pytest.raises(LookupError, match="no login means 'new' is registered"):

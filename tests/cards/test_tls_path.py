@@ -73,7 +73,7 @@ def csrf(client: Client, page) -> str:
 def present(uzi: Client, challenge_id: str, certificate, path: str):
     """The card holder on the UZI host: the page, then its button. The POST's answer."""
     header = {"HTTP_X_SSL_CLIENT_CERT": escaped(certificate)}
-    page = uzi.get(f"/uzi/tls/{challenge_id}?next={path}", **header)
+    page = uzi.get(f"/uzi/tls/{challenge_id}?" + urllib.parse.urlencode({"next": path}), **header)
     assert page.status_code == 200, page.content
     return uzi.post(
         f"/uzi/tls/{challenge_id}",
@@ -99,14 +99,15 @@ def status(challenge_id: str) -> str:
 def test_the_browser_that_started_it_validates_with_two_posts(path, hierarchy, card_key):
     portal, uzi = browser(), uzi_host()
     challenge_id = start(portal, path)
-    presented = present(uzi, challenge_id, card(hierarchy, card_key), path)
+    back_to = f"{path}?kaart={challenge_id}"  # the validation page names its challenge
+    presented = present(uzi, challenge_id, card(hierarchy, card_key), back_to)
     assert presented.status_code == 303
     assert presented["Location"].startswith(f"https://portal.test/uzi/terug/{challenge_id}?")
     assert status(challenge_id) == "pending"  # held, not answered: nothing yet for anybody
     answered = come_back(portal, presented["Location"])
-    assert (answered.status_code, answered["Location"]) == (302, path)
+    assert (answered.status_code, answered["Location"]) == (302, back_to)
     assert status(challenge_id) == "accepted"
-    assert portal.get(path).status_code == 302  # the page collects it: on to linking the app
+    assert portal.get(back_to).status_code == 302  # the page collects it: on to linking the app
     assert Application.objects.get().state == Application.VALIDATED
     accepted = AuditEvent.objects.get(action="card.accepted")
     assert accepted.details["means"] == "tls"

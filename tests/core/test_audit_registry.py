@@ -42,7 +42,7 @@ READ_BY_OPERATORS_ONLY = {
     "account.setup_code_sent", "account.setup_code_wrong", "account.activated",
     "account.credentials_reset", "account.anonymised", "account.created", "account.phone_set",
     "password_reset.requested", "password_reset.refused", "password_reset.link_sent",
-    "phone.notice_failed", "phone.erase_failed",
+    "phone.notice_failed", "phone.erase_failed", "organisation.validation_refused",
     "application.submitted", "application.approved", "application.link_renewed",
     "application.rejected", "operator.created", "mail.test_queued",
 }  # fmt: skip

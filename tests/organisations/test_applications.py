@@ -96,16 +96,26 @@ def test_a_second_open_application_for_one_ura_is_refused():
     assert Application.objects.count() == 1
 
 
-def test_a_validated_ura_is_refused_with_a_pointer_to_its_administrators(client):
+def test_a_validated_ura_is_refused_without_naming_anyone(client):
+    """The form is anonymous: it says the URA is taken, never by whom."""
     organisation = Organisation.objects.create(
-        name="De Linde", kind=Organisation.CARE_PROVIDER, state="validated", ura="90000382"
+        name="Zorggroep Linde", kind=Organisation.CARE_PROVIDER, state="validated", ura="90000382"
     )
     admin = User.objects.create(email="a@delinde.nl", name="Anna Admin", state=User.ACTIVE)
     Membership.objects.create(user=admin, organisation=organisation, role="administrator")
-    page = client.post("/organisatie/aanmelden", FORM).content.decode()
-    assert "De Linde" in page and "Anna Admin" in page
-    assert "a@delinde.nl" not in page  # names only, never addresses
+    response = client.post("/organisatie/aanmelden", FORM)
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert (
+        "URA 90000382 is al geregistreerd bij Zorgsleutel. Vraag een administrator van uw "
+        "organisatie om u toe te voegen."
+    ) in page
+    assert "Zorggroep Linde" not in page
+    assert "Anna Admin" not in page and "a@delinde.nl" not in page
     assert not Application.objects.exists()
+    with pytest.raises(DomainError) as refused:
+        applications.submit_application(data=data(), locale="en")
+    assert refused.value.code == "ura_registered"
 
 
 def test_the_operator_approves_and_the_applicant_gets_a_single_use_link(operator, client):

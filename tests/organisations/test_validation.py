@@ -11,11 +11,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import rsa
 from django.test import Client
 
-from applicants import URA, approved_application, card, open_page
+from applicants import URA, approved_application, card, open_page, present
 from zorgsleutel import cardprotocol
 from zorgsleutel.accounts.models import Membership, User
 from zorgsleutel.authn.models import Challenge
@@ -33,26 +32,6 @@ def approved(db):
     return application, "/" + url.split("/", 3)[3]
 
 
-def present(certificate, key, code: str, *, sign_other: bytes | None = None, chain=()):
-    """What the card client does, over HTTP, with its own cookie-less client."""
-    card_client = Client()
-    info = card_client.get(f"/api/card/v1/challenges/{code}").json()
-    message = cardprotocol.message(
-        challenge_id=info["id"], challenge=cardprotocol.unb64(info["challenge"]), host=info["host"]
-    )
-    signature = key.sign(sign_other or message, padding.PKCS1v15(), hashes.SHA256())
-    pems = [testca.pem(certificate), *(testca.pem(c) for c in chain)]
-    return card_client.post(
-        f"/api/card/v1/challenges/{info['id']}/answer",
-        {
-            "certificates": pems,
-            "signature": cardprotocol.b64(signature),
-            "algorithm": "rsa-pkcs1-sha256",
-        },
-        content_type="application/json",
-    )
-
-
 def test_a_matching_card_validates_the_organisation_in_one_go(
     client, approved, hierarchy, card_key
 ):
@@ -62,7 +41,7 @@ def test_a_matching_card_validates_the_organisation_in_one_go(
     answer = present(card(hierarchy, card_key), card_key, page["code"])
     assert answer.status_code == 200 and answer.json()["status"] == "accepted"
     verdict = client.get(page["status"]).json()
-    assert verdict["status"] == "ok" and verdict["next"] == path + "/app"
+    assert verdict["status"] == "ok" and verdict["next"] == "/organisatie/gevalideerd/app"
 
     application.refresh_from_db()
     organisation = application.organisation
@@ -78,9 +57,9 @@ def test_a_matching_card_validates_the_organisation_in_one_go(
     assert not administrator.user.has_usable_password()  # logs in with the app, never a password
     assert AuditEvent.objects.filter(action="organisation.validated").count() == 1
     # The next step links the app for this person, in this browser only.
-    enrol = client.get(path + "/app")
+    enrol = client.get("/organisatie/gevalideerd/app")
     assert enrol.status_code == 200 and "zorgsleutel://enrol" in enrol.content.decode()
-    assert Client().get(path + "/app").status_code == 302
+    assert Client().get("/organisatie/gevalideerd/app").status_code == 302
 
 
 def test_the_same_code_cannot_be_answered_twice(client, approved, hierarchy, card_key):

@@ -112,9 +112,10 @@ def test_the_browser_that_started_it_answers_through_nginx(portal):
     assert location.startswith(f"{proxy.portal_url}/uzi/terug/{challenge_id}?handoff=")
     answered = come_back(applicant, location)
     assert answered.status == 302, answered.body
-    assert answered.headers["location"] == urllib.parse.urlsplit(link).path
+    back_to = urllib.parse.urlsplit(link).path + f"?kaart={challenge_id}"
+    assert answered.headers["location"] == back_to  # the page that names its challenge
     assert Challenge.objects.get(public_id=challenge_id).status == "accepted"
-    assert applicant.get(link).status == 302  # the page collects it: on to linking the app
+    assert applicant.get(proxy.portal_url + back_to).status == 302  # the page collects it
     assert Application.objects.get().state == Application.VALIDATED
 
 

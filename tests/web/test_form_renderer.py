@@ -11,6 +11,7 @@ from django import forms
 from django.forms.renderers import DjangoTemplates, Jinja2, get_default_renderer
 
 from zorgsleutel.accounts import forms as account_forms
+from zorgsleutel.authn import forms as login_forms
 from zorgsleutel.organisations import forms as organisation_forms
 
 
@@ -58,9 +59,9 @@ def _read(markup: str) -> list:
     [
         lambda: Tricky(),
         lambda: Tricky(data={"text": "<script>x</script>", "email": 'e"@x', "number": "1e3"}),
-        lambda: account_forms.LoginForm(),
-        lambda: account_forms.LoginForm(data={"email": "<a>@b", "password": "x"}),
-        lambda: account_forms.CodeForm(data={"code": '12"3'}),
+        lambda: login_forms.LoginForm(),
+        lambda: login_forms.LoginForm(data={"email": "<a>@b", "password": "x"}),
+        lambda: login_forms.CodeForm(data={"code": '12"3'}),
         lambda: account_forms.CredentialsForm(),
         lambda: account_forms.ForgotPasswordForm(data={"email": "<x>"}),
         lambda: organisation_forms.ApplicationForm(),

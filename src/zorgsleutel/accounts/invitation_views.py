@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
@@ -47,7 +48,7 @@ def invitation_view(request, token: str):
             _("Log in to accept the invitation of %(organisation)s.")
             % {"organisation": organisation},
         )
-        return redirect("accounts:login")
+        return redirect(settings.LOGIN_URL)
     if request.user.pk != link.user_id:
         return render(
             request,
@@ -55,7 +56,7 @@ def invitation_view(request, token: str):
             {"message": _("This invitation is for another account. Log out first.")},
             status=403,
         )
-    return redirect("accounts:home")
+    return redirect(settings.LOGIN_REDIRECT_URL)
 
 
 @require_POST
@@ -72,4 +73,4 @@ def accept_view(request, membership_id: int):
             _("You are now a member of %(organisation)s.")
             % {"organisation": accepted.organisation.name},
         )
-    return redirect("accounts:home")
+    return redirect(settings.LOGIN_REDIRECT_URL)

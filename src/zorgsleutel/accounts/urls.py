@@ -4,9 +4,6 @@ from zorgsleutel.accounts import audit_views, invitation_views, manage_views, no
 
 app_name = "accounts"
 urlpatterns = [
-    path("inloggen", views.login_view, name="login"),
-    path("inloggen/code", views.login_code_view, name="login_code"),
-    path("uitloggen", views.logout_view, name="logout"),
     path("mijn", views.home_view, name="home"),
     path("activeren/<str:token>", views.activate_view, name="activate"),
     path("activeren/<str:token>/code", views.activate_code_view, name="activate_code"),

@@ -1,22 +1,23 @@
-"""Account pages: Inloggen, Verifieer, activation, Wachtwoord vergeten. Parse, call a flow."""
+"""Account pages: Mijn Zorgsleutel, activation, Wachtwoord vergeten. Parse, call a flow. (Inloggen
+and Verifieer are authn/password_views.py, next to their flow.)"""
 
 from __future__ import annotations
 
-from django.contrib import auth, messages
+from django.conf import settings
+from django.contrib import messages
 from django.shortcuts import redirect
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from zorgsleutel import policies
 from zorgsleutel.accounts import forms, invitation_views
 from zorgsleutel.accounts.flows import credentials, reset
 from zorgsleutel.accounts.models import LinkToken
 from zorgsleutel.authn import devices, password, pending, sessions
-from zorgsleutel.authn.pending import PendingCode
+from zorgsleutel.authn.forms import CodeForm
 from zorgsleutel.core.errors import DomainError, RateLimited
 from zorgsleutel.core.pages import locale, render, show_error
 from zorgsleutel.core.requestcontext import client_ip
@@ -35,93 +36,10 @@ DONE_MESSAGES = {  # seed 000, step 6/7 of both sections: saved, and logged in b
 SAVED = gettext_lazy("Your password and mobile number are saved.")
 
 
-# --- Inloggen met SMS-code -----------------------------------------------------------------------
-@never_cache
-@sensitive_post_parameters("password")
-@require_http_methods(["GET", "POST"])
-def login_view(request):
-    """Inloggen. A right password is answered with the code page itself (4 requests per login,
-    as Keycloak does); the code form posts to `accounts:login_code`."""
-    if request.user.is_authenticated:
-        return redirect("accounts:home")
-    form = forms.LoginForm(request.POST or None)
-    refusal = None
-    if request.method == "POST" and form.is_valid():
-
-        def keep(held: PendingCode) -> None:  # in the flow's transaction
-            pending.keep(request.session, held)
-            request.session.cycle_key()  # stores the session, pending step included, anew
-
-        try:
-            started = password.check_credentials(
-                email=form.cleaned_data["email"],
-                password=form.cleaned_data["password"],
-                ip=client_ip(request),
-                device=request.COOKIES.get(devices.COOKIE_NAME),
-                keep=keep,
-            )
-        except DomainError as error:
-            show_error(form, error)
-            if isinstance(error, RateLimited):
-                refusal = error
-        else:
-            return _code_page(request, forms.CodeForm(), started)
-    return render(request, "accounts/login.html", {"form": form}, refusal=refusal)
-
-
-def _code_page(request, form, held: PendingCode):
-    return render(
-        request,
-        "accounts/code.html",
-        {"form": form, "hint": held.hint, "action": reverse("accounts:login_code")},
-    )
-
-
-@never_cache
-@sensitive_post_parameters("code")
-@require_http_methods(["GET", "POST"])
-def login_code_view(request):
-    held = pending.held(request.session, pending.LOGIN)
-    if held is None:
-        return redirect("accounts:login")
-    form = forms.CodeForm(request.POST or None)
-    if request.method == "POST" and "resend" in request.POST:
-        form = forms.CodeForm()
-        try:
-            held = password.resend_code(held, ip=client_ip(request))
-            pending.keep(request.session, held)
-            messages.success(request, _("A new code has been sent."))
-        except DomainError as error:
-            messages.error(request, str(error.message))
-    elif request.method == "POST" and form.is_valid():
-        try:
-            user = password.verify_code(pending=held, code=form.cleaned_data["code"])
-        except DomainError as error:
-            if error.code in ("login_expired", "account_blocked"):
-                pending.drop(request.session)
-                messages.error(request, str(error.message))
-                return redirect("accounts:login")
-            show_error(form, error)
-        else:
-            pending.drop(request.session)
-            sessions.complete_login(request, user, password.MEANS)
-            response = redirect("accounts:home")
-            devices.set_cookie(request, response, user.pk)  # this browser is now known
-            return response
-    return _code_page(request, form, held)
-
-
-@require_POST
-def logout_view(request):
-    auth.logout(request)
-    messages.info(request, _("You are logged out."))
-    return redirect("accounts:login")
-
-
 @never_cache
 def home_view(request):
     if not request.user.is_authenticated:
-        return redirect("accounts:login")
+        return redirect(settings.LOGIN_URL)
     memberships = sorted(  # loaded with the person (authn/backends.py): no query
         policies.memberships(request.user), key=lambda m: m.organisation.name
     )
@@ -179,9 +97,9 @@ def _setup_views(purpose: str, url_name: str, template_prefix: str):
         held = pending.held(request.session, purpose)
         if held is None or not credentials.belongs_to_link(held, token):
             return redirect(f"accounts:{url_name}", token=token)
-        form = forms.CodeForm(request.POST or None)
+        form = CodeForm(request.POST or None)
         if request.method == "POST" and "resend" in request.POST:
-            form = forms.CodeForm()
+            form = CodeForm()
             try:
                 held = credentials.resend_code(held, ip=client_ip(request))
                 pending.keep(request.session, held)
@@ -213,12 +131,14 @@ def _setup_views(purpose: str, url_name: str, template_prefix: str):
                 if done.refused is not None:  # where an SMS login would have left them
                     messages.success(request, SAVED)
                     messages.error(request, str(done.refused.message))
-                    return redirect("accounts:login")
+                    return redirect(settings.LOGIN_URL)
                 messages.success(request, DONE_MESSAGES[purpose])
-                response = redirect("accounts:home")  # on to the app, if their role needs it
+                response = redirect(
+                    settings.LOGIN_REDIRECT_URL
+                )  # on to the app, if their role needs it
                 devices.set_cookie(request, response, done.user.pk)  # as after an SMS login
                 return response
-        return render(request, "accounts/code.html", {"form": form, "hint": held.hint})
+        return render(request, "authn/code.html", {"form": form, "hint": held.hint})
 
     return start, code
 

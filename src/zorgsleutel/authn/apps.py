@@ -20,7 +20,7 @@ class AuthnConfig(AppConfig):
                 name="sms",
                 acr="low",
                 amr=("pwd", "sms"),
-                start="accounts:login",
+                start="authn:login",
                 log_in_message=_("Log in with your password and an SMS code."),
             )
         )

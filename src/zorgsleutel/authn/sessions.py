@@ -7,6 +7,7 @@ what the session says and the registry of means (means.py); none of them knows a
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import auth, messages
 from django.db import transaction
 from django.http import JsonResponse
@@ -76,6 +77,25 @@ def session_acr(request) -> str:
     return request.session.get(ACR, "")
 
 
+def timed_out(request) -> bool:
+    """Whether this session passed its idle or absolute timeout. The middleware below logs such
+    a session out; a view on a path it skips (the challenges' poll) asks this itself."""
+    now = clock.now().timestamp()
+    return (
+        now - request.session.get(AUTH_AT, 0) > policies.SESSION_ABSOLUTE_TIMEOUT.total_seconds()
+        or now - request.session.get(SEEN_AT, 0) > policies.SESSION_IDLE_TIMEOUT.total_seconds()
+    )
+
+
+def logged_in_person(request):
+    """The person this request's session is logged in as, None when nobody is (or when the
+    session timed out, on a path the timeout middleware skips)."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or timed_out(request):
+        return None
+    return user
+
+
 # The cross-device challenges' poll serves browsers that are not logged in yet and is asked
 # every second by every waiting page: it must not load or write their session (challenges.py).
 UNSESSIONED_PATHS = ("/wachten/",)
@@ -89,17 +109,12 @@ class SessionTimeoutMiddleware:
         if request.path.startswith(UNSESSIONED_PATHS):
             return self.get_response(request)
         if request.user.is_authenticated:
-            now = clock.now().timestamp()
-            started = request.session.get(AUTH_AT, 0)
-            seen = request.session.get(SEEN_AT, 0)
-            if (
-                now - started > policies.SESSION_ABSOLUTE_TIMEOUT.total_seconds()
-                or now - seen > policies.SESSION_IDLE_TIMEOUT.total_seconds()
-            ):
+            if timed_out(request):
                 auth.logout(request)
                 messages.info(request, _("Your session has ended. Log in again."))
-                return redirect("accounts:login")
-            if now - seen > 60:  # write the session at most once a minute
+                return redirect(settings.LOGIN_URL)
+            now = clock.now().timestamp()
+            if now - request.session.get(SEEN_AT, 0) > 60:  # write at most once a minute
                 request.session[SEEN_AT] = now
         return self.get_response(request)
 
@@ -158,4 +173,4 @@ def _step_up(request, user, required: str):
             messages.info(request, means.enrol_message)
             return redirect(means.enrol)
     auth.logout(request)
-    return redirect("accounts:login")
+    return redirect(settings.LOGIN_URL)

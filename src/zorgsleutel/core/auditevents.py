@@ -81,8 +81,10 @@ _TABLE: tuple[tuple[str, frozenset[str], set[str]], ...] = (
     ("phone.notice_failed",             PLATFORM,      {"error"}),  # for an operator to follow up
     ("phone.erase_failed",              PLATFORM,      {"error", "enrolment"}),  # to retry
     # --- Beheer: an organisation's members ----------------------------------------------------
+    # "account" (a validation's): "new", or "existing" (the account's own session validated)
     ("member.created",                  ORGANISATION,  {"role", "application_roles",
-                                                        "first_manager", "validated_with"}),
+                                                        "first_manager", "validated_with",
+                                                        "account"}),
     ("member.imported",                 ORGANISATION,  {"role"}),
     ("member.activation_resent",        ORGANISATION,  set()),
     ("member.accepted",                 ORGANISATION,  set()),
@@ -98,6 +100,9 @@ _TABLE: tuple[tuple[str, frozenset[str], set[str]], ...] = (
     ("organisation.validated",          ORGANISATION,  {"ura", "uzi_number", "pas_type",
                                                         "application", "means"}),
     ("organisation.validation_resumed", ORGANISATION,  set()),
+    # Step 5 refused whose organisation it would become (policies.validation_refusal), or the
+    # card's verdict no longer held when the browser collected it; no organisation exists yet.
+    ("organisation.validation_refused", PLATFORM,      {"error"}),
     ("organisation.suspended",          ORGANISATION,  {"reason", "members"}),
     ("organisation.reinstated",         ORGANISATION,  set()),
     # --- The operator console, the command line ------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import wraps
 
+from django.conf import settings
 from django.shortcuts import redirect
 from django.shortcuts import render as django_render
 from django.utils.translation import get_language
@@ -50,7 +51,7 @@ def guard(view):
     @wraps(view)
     def wrapped(request, *args, **kwargs):
         if not request.user.is_authenticated:
-            return redirect("accounts:login")
+            return redirect(settings.LOGIN_URL)
         try:
             return view(request, *args, **kwargs)
         except PermissionDenied as error:

@@ -42,7 +42,7 @@ def _browser(request) -> str:
 @require_GET
 def login_with_app(request):
     if request.user.is_authenticated:
-        return redirect("accounts:home")
+        return redirect(settings.LOGIN_REDIRECT_URL)
     try:
         # Each visit writes a session and a QR challenge: counted per client address first, so
         # a visitor over the limit (policies.RATE_LIMITS["app.login_page"]) writes neither.
@@ -77,7 +77,7 @@ def login_with_app(request):
 @require_GET
 def enrol(request):
     if not request.user.is_authenticated:
-        return redirect("accounts:login")
+        return redirect(settings.LOGIN_URL)
     # Reloading (or a stray request) shows the same open code instead of starting a new one.
     started = flows.open_enrolment_for(actor=request.user, code=request.session.get(ENROL_CODE, ""))
     if started is None:
@@ -88,7 +88,7 @@ def enrol(request):
         except PermissionDenied as exc:
             auth.logout(request)
             messages.error(request, exc.message)
-            return redirect("accounts:login")
+            return redirect(settings.LOGIN_URL)
     request.session[ENROL_CODE] = started.code
     return render(
         request,
@@ -126,7 +126,7 @@ def enrol_status(request):
 @never_cache
 def devices(request):
     if not request.user.is_authenticated:
-        return redirect("accounts:login")
+        return redirect(settings.LOGIN_URL)
     rows = AppDevice.objects.filter(user=request.user).exclude(state=AppDevice.REVOKED)
     return render(request, "mobileapp/devices.html", {"devices": rows.order_by("-enrolled_at")})
 
@@ -134,7 +134,7 @@ def devices(request):
 @require_POST
 def revoke(request, device_id: str):
     if not request.user.is_authenticated:
-        return redirect("accounts:login")
+        return redirect(settings.LOGIN_URL)
     try:
         app_ids.revoke_own_device(actor=request.user, device_id=device_id)
     except DomainError as error:

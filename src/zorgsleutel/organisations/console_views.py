@@ -19,7 +19,7 @@ from zorgsleutel.core.errors import DomainError, PermissionDenied
 from zorgsleutel.core.models import AuditEvent
 from zorgsleutel.core.pages import guard, render
 from zorgsleutel.organisations import forms
-from zorgsleutel.organisations.flows import applications, suspension
+from zorgsleutel.organisations.flows import applicant_account, applications, suspension
 from zorgsleutel.organisations.flows.operators import require_operator
 from zorgsleutel.organisations.models import Application, Organisation
 
@@ -71,6 +71,7 @@ def application_detail(request, public_id):
         "console/application.html",
         {
             "application": application,
+            "account": applicant_account.standing(application),  # operators may know it
             "reason_form": forms.ReasonForm(),
             "events": AuditEvent.objects.filter(target=application.audit_ref).order_by("seq"),
         },

@@ -51,6 +51,10 @@ class Application(models.Model):
     organisation = models.OneToOneField(
         Organisation, null=True, blank=True, on_delete=models.SET_NULL, related_name="application"
     )
+    # The validation made the administrator's account (the address had none): until that
+    # administrator links an app, the card holder may come back through the link to link one.
+    # An account that existed before is reached only from its own session (docs/organisations.md).
+    new_account = models.BooleanField(default=False)
 
     class Meta:
         constraints = [

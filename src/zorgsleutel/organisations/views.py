@@ -6,29 +6,27 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.http import JsonResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, resolve_url
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from zorgsleutel import policies
-from zorgsleutel.authn import challenges, means
-from zorgsleutel.core import clock, ratelimit
-from zorgsleutel.core.errors import DomainError, RateLimited
+from zorgsleutel.authn import challenges, means, sessions
+from zorgsleutel.core import ratelimit
+from zorgsleutel.core.errors import DomainError, NotFound, RateLimited
 from zorgsleutel.core.pages import locale, render, show_error
 from zorgsleutel.core.requestcontext import client_ip
 from zorgsleutel.mobileapp import flows as app_flows
 from zorgsleutel.mobileapp import qr
-from zorgsleutel.organisations import forms
+from zorgsleutel.organisations import firstapp, forms
 from zorgsleutel.organisations.flows import applications, validation
-from zorgsleutel.people.models import User
 
-CHALLENGE = "zs_validation_challenge"  # session: the card challenge this page shows
-VALIDATE_APP = "zs_validation_next"  # session: {challenge id: where its accepted card leads}
-VALIDATED = "zs_validated"  # session: the new administrator, until the app is linked
-ENROL_CODE = "zs_validation_enrolment"
-VALIDATED_FOR = 30 * 60  # seconds this browser may link the administrator's app
+# The TLS path returns to the validation page with the challenge it answered (bound to this
+# session: another browser cannot collect it).
+RETURNED = "kaart"
 
 
 def prepare(request):
@@ -86,36 +84,45 @@ def _link_invalid(request, error: DomainError):
 @require_GET
 def validate(request, token: str):
     """Stap 5 Organisatie valideren: present the UZI card (card client or TLS certificate)."""
-    try:
-        application = validation.open_validation(token=token)
-    except DomainError as error:
-        return _link_invalid(request, error)
-    earlier = request.session.get(CHALLENGE, "")
-    if earlier and challenges.maybe_answered(earlier):  # back from the TLS path
-        outcome = challenges.finish(request, earlier)  # as the waiting page's poll would
+    returned = request.GET.get(RETURNED, "")[:40]
+    if returned and challenges.maybe_answered(returned):  # back from the TLS path
+        outcome = challenges.finish(request, returned)  # as the waiting page's poll would
         if outcome["status"] == "ok":
             return redirect(outcome["next"])
         if outcome.get("message"):
             messages.error(request, outcome["message"])
     if not request.session.session_key:
         request.session.save()
-    started = validation.start_card_challenge(
-        token=token, session_key=request.session.session_key, host=request.get_host()
-    )
-    request.session[CHALLENGE] = started.challenge_id
-    # Where each challenge's verdict leads (two links open in one browser stay apart).
-    leads = dict(list((request.session.get(VALIDATE_APP) or {}).items())[-4:])
-    leads[started.challenge_id] = reverse("organisations:validate_app", args=[token])
-    request.session[VALIDATE_APP] = leads
+    try:
+        page = validation.start_card_challenge(
+            token=token,
+            person=sessions.logged_in_person(request),
+            session_acr=sessions.session_acr(request),
+            session_key=request.session.session_key,
+            host=request.get_host(),
+        )
+    except NotFound as error:
+        return _link_invalid(request, error)
+    except DomainError as error:  # the address's account, and this browser is not it
+        return render(
+            request,
+            "organisations/validate_refused.html",
+            {"refusal": error, "step": 5},
+            refusal=error,
+        )
+    started = page.challenge
     tls_url = ""
     if settings.UZI_TLS_URL:
+        back = reverse("organisations:validate", args=[token])
+        back += "?" + urlencode({RETURNED: started.challenge_id})
         tls_url = f"{settings.UZI_TLS_URL.rstrip('/')}/uzi/tls/{started.challenge_id}"
-        tls_url += "?next=" + reverse("organisations:validate", args=[token])
+        tls_url += "?" + urlencode({"next": back})
     return render(
         request,
         "organisations/validate.html",
         {
-            "application": application,
+            "application": page.application,
+            "account_name": page.account_name,
             "code": started.code,
             "qr": qr.svg(started.url, title=_("QR code for the card client")),
             "url": started.url,
@@ -133,38 +140,46 @@ def validate(request, token: str):
 def finish_validation(request, collected: challenges.Collected) -> dict:
     """The card's verdict for this browser, collected once (authn/views.py): the next page, or
     why not. Registered for validation.PURPOSE (organisations/apps.py)."""
-    if request.session.get(CHALLENGE) == collected.public_id:
-        request.session.pop(CHALLENGE, None)
-    leads = dict(request.session.get(VALIDATE_APP) or {})
-    next_page = leads.pop(collected.public_id, "")
-    request.session[VALIDATE_APP] = leads
     if collected.status == "refused":
-        return {"status": "refused", "message": collected.refusal_message()}
-    user = validation.validated_user(collected=collected)
+        error = (collected.result or {}).get("error", "")
+        return {"status": "refused", "error": error, "message": collected.refusal_message()}
+    try:
+        done = validation.validate_organisation(
+            collected=collected,
+            person=sessions.logged_in_person(request),
+            session_acr=sessions.session_acr(request),
+        )
+    except DomainError as error:
+        return {"status": "refused", "error": error.code, "message": str(error.message)}
+    if not done.new_account:  # logged in as the account: it goes on as it logs in
+        messages.success(
+            request,
+            _("You are now the administrator of %(name)s.") % {"name": done.organisation.name},
+        )
+        return {"status": "ok", "next": resolve_url(settings.LOGIN_REDIRECT_URL)}
     request.session.cycle_key()
-    request.session[VALIDATED] = {"user": str(user.public_id), "at": clock.now().timestamp()}
-    return {"status": "ok", "next": next_page or reverse("organisations:validate_start")}
-
-
-def _validated_user(request) -> User | None:
-    held = request.session.get(VALIDATED) or {}
-    if clock.now().timestamp() - held.get("at", 0) > VALIDATED_FOR:
-        return None
-    return User.objects.filter(public_id=held.get("user"), state=User.ACTIVE).first()
+    firstapp.keep(request.session, firstapp.FirstApp.started(done.administrator))
+    return {"status": "ok", "next": reverse("organisations:validate_app")}
 
 
 @never_cache
 @require_GET
-def validate_app(request, token: str):
-    """Stap 5, continued: the new administrator links the Zorgsleutel app (QR code, PIN)."""
-    user = _validated_user(request)
+def validate_app(request):
+    """Stap 5, continued: the new administrator links the Zorgsleutel app (QR code, PIN), in
+    the browser that validated, while firstapp holds them."""
+    held = firstapp.held(request.session)
+    user = validation.new_administrator(public_id=held.administrator) if held else None
     if user is None:
-        return redirect("organisations:validate", token=token)
-    started = app_flows.open_enrolment_for(actor=user, code=request.session.get(ENROL_CODE, ""))
+        firstapp.drop(request.session)
+        return redirect("organisations:validate_start")
+    if validation.has_app(user):  # linked: step 6 logs in with it, no second app here
+        firstapp.drop(request.session)
+        return redirect("organisations:validated")
+    started = app_flows.open_enrolment_for(actor=user, code=held.enrolment)
     if started is None:
         # the UZI card just proved this person (seed 003, stap 5): its assurance (cards/apps.py)
         started = app_flows.start_enrolment(actor=user, session_acr=means.get("uzi").acr)
-    request.session[ENROL_CODE] = started.code
+        firstapp.keep(request.session, held.showing(started.code))
     return render(
         request,
         "organisations/validate_app.html",
@@ -172,7 +187,7 @@ def validate_app(request, token: str):
             "person": user,
             "qr": qr.svg(started.url, title=_("QR code to link the Zorgsleutel app")),
             "url": started.url,
-            "status_url": reverse("organisations:validate_app_status", args=[token]),
+            "status_url": reverse("organisations:validate_app_status"),
             "interval": policies.APP_POLL_INTERVAL_MS,
             "step": 5,
         },
@@ -181,15 +196,14 @@ def validate_app(request, token: str):
 
 @never_cache
 @require_GET
-def validate_app_status(request, token: str):
-    user = _validated_user(request)
-    code = request.session.get(ENROL_CODE)
-    if user is None or not code:
+def validate_app_status(request):
+    held = firstapp.held(request.session)
+    user = validation.new_administrator(public_id=held.administrator) if held else None
+    if user is None or not held.enrolment:
         return JsonResponse({"status": "invalid"}, status=404)
-    if not app_flows.enrolment_done(actor=user, code=code):
+    if not app_flows.enrolment_done(actor=user, code=held.enrolment):
         return JsonResponse({"status": "waiting"})
-    for key in (VALIDATED, ENROL_CODE):
-        request.session.pop(key, None)
+    firstapp.drop(request.session)
     return JsonResponse({"status": "ok", "next": reverse("organisations:validated")})
 
 

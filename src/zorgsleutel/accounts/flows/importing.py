@@ -17,10 +17,10 @@ from django.contrib.auth.hashers import identify_hasher
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from zorgsleutel.accounts import emails
 from zorgsleutel.accounts.flows import members
 from zorgsleutel.core import audit, clock
 from zorgsleutel.core.errors import DomainError
+from zorgsleutel.people import emails
 from zorgsleutel.people.models import Organisation
 
 COLUMNS = {"name", "email", "role"}

@@ -17,13 +17,13 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from zorgsleutel import policies, vaultclient
-from zorgsleutel.accounts import emails, tokens
+from zorgsleutel.accounts import tokens
 from zorgsleutel.accounts.models import LinkToken, Membership, User
 from zorgsleutel.authn import limits, refusals
 from zorgsleutel.core import audit, clock, ratelimit
 from zorgsleutel.core.errors import Conflict, DomainError, NotFound
 from zorgsleutel.messaging import outbox
-from zorgsleutel.people import permissions, signals
+from zorgsleutel.people import emails, permissions, signals
 from zorgsleutel.people.models import Organisation
 
 

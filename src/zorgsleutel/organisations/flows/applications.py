@@ -18,9 +18,10 @@ from zorgsleutel import policies
 from zorgsleutel.core import audit, clock
 from zorgsleutel.core.errors import Conflict, DomainError, NotFound
 from zorgsleutel.messaging.outbox import enqueue_mail
+from zorgsleutel.organisations.flows import applicant_account
 from zorgsleutel.organisations.flows.operators import require_operator
 from zorgsleutel.organisations.models import Application, Organisation
-from zorgsleutel.people.models import Membership, User
+from zorgsleutel.people.models import User
 
 EIGHT_DIGITS = re.compile(r"^[0-9]{8}$")
 NINE_DIGITS = re.compile(r"^[0-9]{9}$")
@@ -126,23 +127,17 @@ def field_errors(data: ApplicationData) -> list[DomainError]:
 
 
 def _refuse_taken_ura(ura: str) -> None:
-    organisation = Organisation.objects.filter(ura=ura).first()
-    if organisation is None:
+    """The form is anonymous: it says the URA is taken, never by whom (no organisation's or
+    person's name leaves through it)."""
+    if not Organisation.objects.filter(ura=ura).exists():
         return
-    names = list(
-        Membership.objects.filter(
-            organisation=organisation, role=policies.ADMINISTRATOR, user__state=User.ACTIVE
-        )
-        .order_by("user__name")
-        .values_list("user__name", flat=True)[:5]
-    )
     raise Conflict(
         "ura_registered",
         _(
-            "%(organisation)s (URA %(ura)s) is already registered. Ask its administrators "
-            "(%(names)s) to add you."
+            "URA %(ura)s is already registered with Zorgsleutel. Ask an administrator of your "
+            "organisation to add you."
         )
-        % {"organisation": organisation.name, "ura": ura, "names": ", ".join(names) or "-"},
+        % {"ura": ura},
         field="ura",
     )
 
@@ -250,6 +245,14 @@ def approve_application(*, actor: User | str, application_id) -> Application:
         if application.state != Application.SUBMITTED:
             raise Conflict("already_decided", _("This application has already been handled."))
         _refuse_taken_ura(application.ura)
+        if applicant_account.standing(application) == applicant_account.OPERATOR:
+            raise Conflict(  # the validation would refuse it (policies.validation_refusal)
+                "operator_not_allowed",
+                _(
+                    "The applicant's e-mail address belongs to an operator's account, and "
+                    "operators never become members of an organisation. Reject this application."
+                ),
+            )
         link = _issue_validation_link(application)
         application.state = Application.APPROVED
         application.decided_at = clock.now()
