@@ -258,9 +258,9 @@ def collect(*, session_key: str, public_id: str) -> Collected:
 def finish(request, public_id: str) -> dict:
     """Collect the outcome for this request's session and let the finisher registered for the
     challenge's kind and purpose make the next page, in the transaction that used the challenge
-    up: {"status": "ok", "next": url}, "refused", "waiting", "expired" (with a message) or
-    "invalid" (no session). The one polling view and a page the browser returns to (the TLS
-    path) both end here."""
+    up: {"status": "ok", "next": url}, "refused", "waiting", "expired" (with its code,
+    challenge_expired or challenge_invalid, and a message) or "invalid" (no session). The one
+    polling view and a page the browser returns to (the TLS path) both end here."""
     key = request.session.session_key
     if not key:
         return {"status": "invalid"}
@@ -271,4 +271,4 @@ def finish(request, public_id: str) -> dict:
                 return {"status": "waiting"}
             return finisher(collected.kind, collected.purpose)(request, collected)
     except DomainError as error:
-        return {"status": "expired", "message": str(error.message)}
+        return {"status": "expired", "error": error.code, "message": str(error.message)}
