@@ -1,7 +1,7 @@
 """Cross-device challenges: a browser shows one, another device answers it, the browser collects.
 
-The app's QR login and the UZI card's presentation are the same shape, and whatever comes next
-(a smartcard login, single sign-on on a phone) will be too:
+The app's QR login, the app's enrolment and the UZI card's presentation are the same shape, and
+whatever comes next (a smartcard login, single sign-on on a phone) will be too:
 
   1. `start()` makes a challenge bound to the browser session that asked (by a hash of its key)
      and to the host, with random bytes for the answering device to sign;
@@ -10,7 +10,7 @@ The app's QR login and the UZI card's presentation are the same shape, and whate
   3. the browser's page polls one view (views.status). Most polls read one cache key: no
      session, no row lock. Once answered, the session that asked collects the outcome exactly
      once (`collect()`), and the finisher registered for its purpose turns it into the next
-     page: a login (sessions.complete_login), a validated applicant.
+     page: a login (sessions.complete_login), a validated applicant, a linked app.
 
 `kind` says who answers (the app, a card); `purpose` what an accepted answer does. Capabilities
 register a purpose's finisher from their AppConfig.ready (`register_finisher`); authn imports

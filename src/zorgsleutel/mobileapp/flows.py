@@ -97,9 +97,11 @@ def start_enrolment(
     return EnrolmentStarted(code, url, enrolment.expires_at, challenge.public_id)
 
 
-def open_enrolment_for(*, actor: User, code: str, session_key: str) -> EnrolmentStarted | None:
-    """The actor's enrolment code if it is still open and waited on by this browser session (to
-    show the same QR code again)."""
+def open_enrolment_for(
+    *, actor: User, code: str, session_key: str, purpose: str
+) -> EnrolmentStarted | None:
+    """The actor's enrolment code if it is still open and waited on by this browser session for
+    `purpose` (to show the same QR code again)."""
     enrolment = (
         AppEnrolment.objects.select_related("challenge")
         .filter(
@@ -109,6 +111,7 @@ def open_enrolment_for(*, actor: User, code: str, session_key: str) -> Enrolment
             expires_at__gt=clock.now(),
             challenge__status=Challenge.PENDING,
             challenge__session_hash=challenges.session_hash(session_key),
+            challenge__purpose=purpose,
         )
         .first()
     )

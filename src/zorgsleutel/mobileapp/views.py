@@ -80,7 +80,10 @@ def enrol(request):
     session_key = request.session.session_key
     # Reloading (or a stray request) shows the same open code instead of starting a new one.
     started = flows.open_enrolment_for(
-        actor=request.user, code=request.session.get(ENROL_CODE, ""), session_key=session_key
+        actor=request.user,
+        code=request.session.get(ENROL_CODE, ""),
+        session_key=session_key,
+        purpose=flows.LINK_APP,
     )
     if started is None:
         try:

@@ -175,7 +175,9 @@ def validate_app(request):
         firstapp.drop(request.session)
         return redirect("organisations:validated")
     session_key = request.session.session_key
-    started = app_flows.open_enrolment_for(actor=user, code=held.enrolment, session_key=session_key)
+    started = app_flows.open_enrolment_for(
+        actor=user, code=held.enrolment, session_key=session_key, purpose=firstapp.PURPOSE
+    )
     if started is None:
         # the UZI card just proved this person (seed 003, stap 5): its assurance (cards/apps.py)
         started = app_flows.start_enrolment(
