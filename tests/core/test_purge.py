@@ -134,26 +134,40 @@ def test_challenges_and_enrolment_codes_go_an_hour_after_they_expire(now):
     ]
 
 
-def test_expired_challenges_go_in_one_delete_also_those_enrolments_referred_to(
-    now, django_assert_num_queries
-):
-    """A visit to the QR login page leaves a challenge: there may be very many. Deleting them
-    must not load them first (as a cascade to the enrolment codes would)."""
-    from zorgsleutel.authn.models import Challenge
+def _expired_logins_and_an_enrolment(now) -> None:
     from zorgsleutel.mobileapp import flows as app
-    from zorgsleutel.mobileapp.models import AppEnrolment
-    from zorgsleutel.purge import purge_app_enrolments, purge_challenges
 
     person = _user("lid@zorggroep.nl")
     with clock.frozen(now - timedelta(hours=2)):
         for _ in range(3):
             app.start_login(session_key="s" * 32, host="portal.test", browser="x")
         app.start_enrolment(actor=person, session_acr="", session_key="s" * 32, purpose="x")
+
+
+def test_expired_challenges_go_in_one_delete_also_those_enrolments_referred_to(
+    now, django_assert_num_queries
+):
+    """A visit to the QR login page leaves a challenge: there may be very many. Deleting them
+    must not load them first (as a cascade to the enrolment codes would)."""
+    from zorgsleutel.authn.models import Challenge
+    from zorgsleutel.mobileapp.models import AppEnrolment
+    from zorgsleutel.purge import purge_app_enrolments, purge_challenges
+
+    _expired_logins_and_an_enrolment(now)
     with django_assert_num_queries(1):
         assert purge_app_enrolments() == 1
     with django_assert_num_queries(1):
         assert purge_challenges() == 4
     assert not Challenge.objects.exists() and not AppEnrolment.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_enrolment_codes_go_before_the_challenges_they_refer_to(now):
+    """Each step commits on its own, where the database checks every reference."""
+    from zorgsleutel.purge import purge_expired
+
+    _expired_logins_and_an_enrolment(now)
+    assert purge_expired() == {**NOTHING, "challenges": 4, "app_enrolments": 1}
 
 
 def test_dead_mail_links_go_after_30_days_open_ones_never(now):

@@ -14,6 +14,7 @@ from django.test import Client
 
 from appids import phone_enrols
 from zorgsleutel.accounts.models import User
+from zorgsleutel.authn import sessions
 from zorgsleutel.core import clock
 from zorgsleutel.mobileapp import devices
 from zorgsleutel.mobileapp.models import AppDevice
@@ -183,6 +184,20 @@ def test_what_the_enrolment_proved_is_asked_again_when_it_is_collected(
     refused = browser.get(status_url).json()
     assert (refused["status"], refused["error"]) == ("refused", code)
     assert browser.get(status_url).status_code == 410  # used up
+
+
+def test_a_session_that_timed_out_while_waiting_goes_no_further(member, login_as):
+    browser = Client()
+    status_url, qr_url = _enrol_page(browser, member, login_as)
+    session = browser.session  # idle for 31 minutes (the idle timeout is 30), same key
+    session[sessions.SEEN_AT] = (clock.now() - timedelta(minutes=31)).timestamp()
+    session.save()
+    phone_enrols(qr_url)
+    assert browser.get(status_url).json() == {
+        "status": "refused",
+        "error": "session_ended",
+        "message": "Uw sessie is beëindigd. Log opnieuw in.",
+    }
 
 
 def test_the_old_status_url_is_gone(member, login_as):
