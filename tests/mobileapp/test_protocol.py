@@ -28,7 +28,9 @@ QR_CODE_INVALID = r"^Deze QR-code is niet \(meer\) geldig\. Laad de pagina opnie
 @pytest.fixture
 def enrolled(server, person, tmp_path):
     user = person("manager")
-    started = flows.start_enrolment(actor=user, session_acr="")
+    started = flows.start_enrolment(
+        actor=user, session_acr="", session_key="", purpose=flows.LINK_APP
+    )
     state = client.State(tmp_path / "state.json")
     client.enrol(
         started.url, state=state, pin=PIN, yes=True, name="Testtelefoon", out=io.StringIO()
@@ -63,7 +65,9 @@ def test_enrol_then_log_in_with_the_pin(enrolled):
 
 def test_an_enrolment_code_works_once_and_expires(server, person, tmp_path):
     user = person()
-    started = flows.start_enrolment(actor=user, session_acr="")
+    started = flows.start_enrolment(
+        actor=user, session_acr="", session_key="", purpose=flows.LINK_APP
+    )
     client.enrol(
         started.url,
         state=client.State(tmp_path / "a.json"),
@@ -81,7 +85,9 @@ def test_an_enrolment_code_works_once_and_expires(server, person, tmp_path):
             name="b",
             out=io.StringIO(),
         )
-    late = flows.start_enrolment(actor=user, session_acr="substantial")
+    late = flows.start_enrolment(
+        actor=user, session_acr="substantial", session_key="", purpose=flows.LINK_APP
+    )
     from zorgsleutel.mobileapp.models import AppEnrolment
 
     AppEnrolment.objects.filter(used_at=None).update(expires_at=clock.now() - timedelta(seconds=1))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import auth, messages
-from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -78,12 +77,21 @@ def login_with_app(request):
 def enrol(request):
     if not request.user.is_authenticated:
         return redirect(settings.LOGIN_URL)
+    session_key = request.session.session_key
     # Reloading (or a stray request) shows the same open code instead of starting a new one.
-    started = flows.open_enrolment_for(actor=request.user, code=request.session.get(ENROL_CODE, ""))
+    started = flows.open_enrolment_for(
+        actor=request.user,
+        code=request.session.get(ENROL_CODE, ""),
+        session_key=session_key,
+        purpose=flows.LINK_APP,
+    )
     if started is None:
         try:
             started = flows.start_enrolment(
-                actor=request.user, session_acr=sessions.session_acr(request)
+                actor=request.user,
+                session_acr=sessions.session_acr(request),
+                session_key=session_key,
+                purpose=flows.LINK_APP,
             )
         except PermissionDenied as exc:
             auth.logout(request)
@@ -96,31 +104,34 @@ def enrol(request):
         {
             "qr": qr.svg(started.url, title=_("QR code to link the Zorgsleutel app")),
             "url": started.url,
-            "status_url": reverse("mobileapp:enrol_status"),
+            "status_url": reverse("authn:challenge_status", args=[started.challenge_id]),
+            "expires_in_ms": int(policies.APP_ENROLMENT_TTL.total_seconds() * 1000),
             "interval": policies.APP_POLL_INTERVAL_MS,
             "site": settings.SITE_NAME,
         },
     )
 
 
-@never_cache
-@require_GET
-def enrol_status(request):
-    code = request.session.get(ENROL_CODE)
-    if not request.user.is_authenticated or not code:
-        return JsonResponse({"status": "invalid"}, status=404)
-    if flows.enrolment_done(actor=request.user, code=code):
-        request.session.pop(ENROL_CODE, None)
-        if not policies.satisfies(
-            sessions.session_acr(request), policies.required_acr(request.user)
-        ):
-            # The role needs the app: this SMS session ends; log in with the new app.
-            auth.logout(request)
-            messages.success(request, _("Your Zorgsleutel app is linked. Now log in with it."))
-            return JsonResponse({"status": "ok", "next": reverse("mobileapp:login")})
-        messages.success(request, _("Your Zorgsleutel app is linked."))
-        return JsonResponse({"status": "ok", "next": reverse("mobileapp:devices")})
-    return JsonResponse({"status": "waiting"})
+def finish_link_app(request, collected) -> dict:
+    """The enrolment page's browser, once the app it showed the QR code to has enrolled (the
+    one poll, authn/views.py, in the transaction that used the challenge up): on to the
+    person's apps, or, when the role needs the app and this session is below it, logged out to
+    log in with the new app. Registered for flows.LINK_APP (mobileapp/apps.py)."""
+    try:
+        person, _device = flows.confirm_enrolment(collected)
+    except DomainError as error:
+        return {"status": "refused", "error": error.code, "message": str(error.message)}
+    if sessions.logged_in_person(request) != person:  # logged out (or timed out) since
+        message = _("Your session has ended. Log in again.")
+        return {"status": "refused", "error": "session_ended", "message": message}
+    request.session.pop(ENROL_CODE, None)
+    if not policies.satisfies(sessions.session_acr(request), policies.required_acr(person)):
+        # The role needs the app: this SMS session ends; log in with the new app.
+        auth.logout(request)
+        messages.success(request, _("Your Zorgsleutel app is linked. Now log in with it."))
+        return {"status": "ok", "next": reverse("mobileapp:login")}
+    messages.success(request, _("Your Zorgsleutel app is linked."))
+    return {"status": "ok", "next": reverse("mobileapp:devices")}
 
 
 @never_cache
