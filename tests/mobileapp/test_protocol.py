@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import io
 import json
 import threading
@@ -266,6 +267,11 @@ def test_managers_block_unblock_and_delete_a_members_app_on_the_page(client, enr
     steps["delete"] = {(device.public_id, "Zorggroep App"): "revoked"}
     for action, decided in steps.items():
         assert client.post(url, {"device": device.public_id, "action": action}).status_code == 302
+        if action == "block":  # the result names whose app, and for which organisation
+            assert (
+                'De app "Testtelefoon" van manager persoon is voor Zorggroep App geblokkeerd. '
+                "Voor andere organisaties waar deze persoon bij hoort, blijft de app werken."
+            ) in html.unescape(client.get(url).content.decode())
         assert decisions(user) == decided
         assert AppDevice.objects.get(pk=device.pk).state == "active"  # the app ID is the person's
 

@@ -7,6 +7,7 @@ from django.contrib import auth, messages
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -23,6 +24,24 @@ from zorgsleutel.people import permissions
 from zorgsleutel.people.models import Membership, Organisation
 
 ENROL_CODE = "zs_app_enrolment"
+
+# What Beheer's action did, naming whose app and for which organisation (a decision holds there
+# only: docs/accounts.md, "Who governs an authenticator").
+DONE = {
+    "block": gettext_lazy(
+        'The app "%(app)s" of %(person)s is blocked for %(organisation)s. It still works for '
+        "other organisations this person belongs to."
+    ),
+    "unblock": gettext_lazy('The app "%(app)s" of %(person)s works for %(organisation)s again.'),
+    "delete": gettext_lazy(
+        'The app "%(app)s" of %(person)s is removed for %(organisation)s. To let them link a '
+        'new app, choose "Allow linking a new app".'
+    ),
+    "relink": gettext_lazy(
+        "%(person)s may link a new app for %(organisation)s: they log in with password and SMS "
+        "code once and link it."
+    ),
+}
 
 
 def _browser(request) -> str:
@@ -167,7 +186,7 @@ def member_apps(request, public_id, membership_id):
         try:
             if action not in ("block", "unblock", "delete", "relink"):
                 raise DomainError("bad_action", _("Unknown action."))
-            app_ids.set_device_state(
+            device = app_ids.set_device_state(
                 actor=request.user,
                 organisation=organisation,
                 device_id=request.POST.get("device", "")[:40],
@@ -178,7 +197,12 @@ def member_apps(request, public_id, membership_id):
         except DomainError as error:
             messages.error(request, str(error.message))
         else:
-            messages.success(request, _("Done."))
+            names = {
+                "app": device.name,
+                "person": membership.display_name,
+                "organisation": organisation.name,
+            }
+            messages.success(request, DONE[action] % names)
         return redirect("mobileapp:member_apps", public_id=public_id, membership_id=membership_id)
     # Every app ID of a person who accepted this organisation, as it stands here (its own
     # decisions); an invitation shows nothing of the account (Tenancy).
