@@ -134,7 +134,9 @@ def make_people(count: int) -> list[dict]:
         model("accounts.Membership").objects.create(
             user=user, organisation=organisation, role="manager"
         )
-        started = flows.start_enrolment(actor=user, session_acr="")
+        started = flows.start_enrolment(
+            actor=user, session_acr="", session_key="", purpose=flows.LINK_APP
+        )
         material = DeviceMaterial.generate()
         device = flows.complete_enrolment(
             code=started.code, public_key=material.public_der, secret=material.secret, name="bench"

@@ -31,3 +31,24 @@ def decisions(user) -> dict:
 
     rows = AppDecision.objects.filter(device__user=user).select_related("device", "organisation")
     return {(row.device.public_id, row.organisation.name): row.state for row in rows}
+
+
+def phone_enrols(qr_url: str, *, name: str = "Telefoon"):
+    """The app scans an enrolment page's QR code (its zorgsleutel://enrol URL) and links itself
+    over the app protocol, POST /api/app/v1/enrolments/<code>: the response."""
+    from django.test import Client
+
+    from zorgsleutel import appprotocol
+    from zorgsleutel.clients.app import DeviceMaterial
+
+    kind, params = appprotocol.parse_url(qr_url)
+    assert kind == "enrol"
+    material = DeviceMaterial.generate()
+    body = {
+        "public_key": appprotocol.b64(material.public_der),
+        "secret": appprotocol.b64(material.secret),
+        "name": name,
+    }
+    return Client().post(
+        f"/api/app/v1/enrolments/{params['code']}", body, content_type="application/json"
+    )

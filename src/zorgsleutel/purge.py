@@ -6,8 +6,9 @@ card challenges; mail links stay after use. Without this job they pile up for ev
 
 - sessions past their expiry date (Django's SessionStore.clear_expired(), the public API of
   `clearsessions`), whatever the engine;
-- QR login challenges, card challenges and app enrolment codes, policies.PURGE_CHALLENGES_AFTER
-  past their expiry (an approved QR login not collected by then is dead anyway);
+- QR login challenges, card challenges and app enrolment codes (and the challenge each one's
+  page waits on), policies.PURGE_CHALLENGES_AFTER past their expiry (an approved QR login not
+  collected by then is dead anyway);
 - mail links that can no longer be used (expired, used or revoked), after
   policies.PURGE_LINK_TOKENS_AFTER; an open link, also one a campaign sends later, is kept;
 - expired entries of the database cache (rate-limit counters, QR approval flags), which Django
@@ -42,11 +43,13 @@ DATABASE_CACHE = "django.core.cache.backends.db.DatabaseCache"
 
 
 def purge_expired() -> dict[str, int]:
-    """Run every step; the number of rows each removed, by name (in this order)."""
+    """Run every step; the number of rows each removed, by name."""
+    sessions = purge_sessions()
+    enrolments = purge_app_enrolments()  # before the challenges: each refers to its own
     removed = {
-        "sessions": purge_sessions(),
+        "sessions": sessions,
         "challenges": purge_challenges(),
-        "app_enrolments": purge_app_enrolments(),
+        "app_enrolments": enrolments,
         "link_tokens": purge_link_tokens(),
         "cache_entries": purge_cache_entries(),
     }
@@ -66,7 +69,7 @@ def _challenge_cutoff():
 
 
 def purge_challenges() -> int:
-    """QR login and card challenges (authn's cross-device challenges)."""
+    """QR login, app enrolment and card challenges (authn's cross-device challenges)."""
     return Challenge.objects.filter(expires_at__lt=_challenge_cutoff()).delete()[0]
 
 

@@ -46,7 +46,9 @@ def _link_in(mail: OutboxMail) -> str:
 
 def _link_app(user, tmp_path, name: str) -> appclient.State:
     state = appclient.State(tmp_path / f"{name}.json")
-    started = flows.start_enrolment(actor=user, session_acr="low")
+    started = flows.start_enrolment(
+        actor=user, session_acr="low", session_key="", purpose=flows.LINK_APP
+    )
     appclient.enrol(started.url, state=state, pin=PIN, yes=True, name=name, out=io.StringIO())
     return state
 

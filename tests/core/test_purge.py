@@ -108,21 +108,66 @@ def test_challenges_and_enrolment_codes_go_an_hour_after_they_expire(now):
     kept_qr = [qr_login(timedelta(minutes=62)), qr_login(timedelta(0))]  # expired 59 min ago; live
     card(timedelta(hours=2))
     kept_cards = [card(timedelta(minutes=10)), card(timedelta(0))]
-    with clock.frozen(now - timedelta(days=1)):
-        app.start_enrolment(actor=person, session_acr="")
-    with clock.frozen(now - timedelta(minutes=30)):
-        app.start_enrolment(actor=person, session_acr="")
+
+    def enrolment(ago: timedelta) -> str:  # lives 5 minutes, and so does its page's challenge
+        with clock.frozen(now - ago):
+            return app.start_enrolment(
+                actor=person, session_acr="", session_key="s" * 32, purpose=app.LINK_APP
+            ).challenge_id
+
+    enrolment(timedelta(days=1))
+    kept_enrolment = enrolment(timedelta(minutes=30))
 
     assert purge_expired() == {
         **NOTHING,
-        "challenges": 3,  # 2 QR logins, 1 card
+        "challenges": 4,  # 2 QR logins, 1 card, the day-old enrolment's
         "app_enrolments": 1,
     }
     kept = Challenge.objects.order_by("public_id")
     assert sorted(kept.values_list("kind", "public_id")) == sorted(
-        [("app_login", id_) for id_ in kept_qr] + [("card", id_) for id_ in kept_cards]
+        [("app_login", id_) for id_ in kept_qr]
+        + [("card", id_) for id_ in kept_cards]
+        + [("app_enrolment", kept_enrolment)]
     )
-    assert AppEnrolment.objects.count() == 1
+    assert list(AppEnrolment.objects.values_list("challenge__public_id", flat=True)) == [
+        kept_enrolment
+    ]
+
+
+def _expired_logins_and_an_enrolment(now) -> None:
+    from zorgsleutel.mobileapp import flows as app
+
+    person = _user("lid@zorggroep.nl")
+    with clock.frozen(now - timedelta(hours=2)):
+        for _ in range(3):
+            app.start_login(session_key="s" * 32, host="portal.test", browser="x")
+        app.start_enrolment(actor=person, session_acr="", session_key="s" * 32, purpose="x")
+
+
+def test_expired_challenges_go_in_one_delete_also_those_enrolments_referred_to(
+    now, django_assert_num_queries
+):
+    """A visit to the QR login page leaves a challenge: there may be very many. Deleting them
+    must not load them first (as a cascade to the enrolment codes would)."""
+    from zorgsleutel.authn.models import Challenge
+    from zorgsleutel.mobileapp.models import AppEnrolment
+    from zorgsleutel.purge import purge_app_enrolments, purge_challenges
+
+    _expired_logins_and_an_enrolment(now)
+    with django_assert_num_queries(1):
+        assert purge_app_enrolments() == 1
+    with django_assert_num_queries(1):
+        assert purge_challenges() == 4
+    assert not Challenge.objects.exists() and not AppEnrolment.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_enrolment_codes_go_before_the_challenges_they_refer_to(now):
+    """Each step commits on its own, where the database checks every reference."""
+    from zorgsleutel.purge import purge_expired
+
+    _expired_logins_and_an_enrolment(now)
+    assert purge_expired() == {**NOTHING, "challenges": 4, "app_enrolments": 1}
 
 
 def test_dead_mail_links_go_after_30_days_open_ones_never(now):

@@ -63,6 +63,12 @@ def test_link_the_app_then_log_in_by_scanning(page, browser_page, administrator,
     _logged_in(page, administrator)
     page.goto("/mijn/app-koppelen")
     assert page.locator("svg.qr").is_visible()
+    # It waits on the enrolment's cross-device challenge, polled like every QR code's.
+    assert (
+        page.locator("[data-status-url]")
+        .get_attribute("data-status-url")
+        .startswith("/wachten/en_")
+    )
     phone.enrol(
         _screenshot(page, tmp_path, "enrol"),
         state=state,

@@ -119,6 +119,8 @@ def test_register_validate_and_manage_a_care_provider(
     assert result.returncode == 0, result.stderr
     page.wait_for_url("**/app", timeout=5000)  # by itself, once the card has answered
     page.check()
+    waits_on = page.locator("[data-status-url]").get_attribute("data-status-url")
+    assert waits_on.startswith("/wachten/en_")  # the enrolment's challenge, like every QR code
 
     # Link the app (Stap 4's app, scanned from the screen) and go to Stap 6.
     state = phone.State(tmp_path / "jan.json")

@@ -46,7 +46,9 @@ def world(organisation, server, vault_service, sms_code, fresh_number, tmp_path)
     piet.phone_enrolment = sent.enrolment
     piet.save()
     state = client.State(tmp_path / "piet.json")
-    started = flows.start_enrolment(actor=piet, session_acr="low")
+    started = flows.start_enrolment(
+        actor=piet, session_acr="low", session_key="", purpose=flows.LINK_APP
+    )
     client.enrol(started.url, state=state, pin=PIN, yes=True, name="Piets telefoon", out=_out())
     invited = members.invite_member(
         actor=care_admin, organisation=organisation, name="Piet", email=piet.email
@@ -166,7 +168,9 @@ def test_a_new_app_waits_for_each_organisation_that_holds_the_old_one(world, tmp
     assert shows_code_page(
         Client().post("/inloggen", {"email": "piet@bedrijf.nl", "password": PASSWORD})
     )
-    started = flows.start_enrolment(actor=world["piet"], session_acr="low")
+    started = flows.start_enrolment(
+        actor=world["piet"], session_acr="low", session_key="", purpose=flows.LINK_APP
+    )
     second = client.State(tmp_path / "tweede.json")
     client.enrol(started.url, state=second, pin=PIN, yes=True, name="Tweede", out=_out())
     new = AppDevice.objects.get(user=world["piet"], name="Tweede")
@@ -174,7 +178,9 @@ def test_a_new_app_waits_for_each_organisation_that_holds_the_old_one(world, tmp
 
     world["device"], world["state"] = new.public_id, second
     _decide(world, "care_admin", "care", "delete")  # the business still takes it
-    third = flows.start_enrolment(actor=world["piet"], session_acr="substantial")
+    third = flows.start_enrolment(
+        actor=world["piet"], session_acr="substantial", session_key="", purpose=flows.LINK_APP
+    )
     third_state = client.State(tmp_path / "derde.json")
     client.enrol(third.url, state=third_state, pin=PIN, yes=True, name="Derde", out=_out())
     waiting = AppDevice.objects.get(user=world["piet"], name="Derde")
@@ -194,7 +200,9 @@ def test_blocked_in_their_only_organisation_the_app_says_so_and_it_is_audited(
     "Uw organisatie is geschorst", and the refusal was not audited."""
     user, admin = person("manager"), person("administrator")
     state = client.State(tmp_path / "state.json")
-    started = flows.start_enrolment(actor=user, session_acr="")
+    started = flows.start_enrolment(
+        actor=user, session_acr="", session_key="", purpose=flows.LINK_APP
+    )
     client.enrol(started.url, state=state, pin=PIN, yes=True, name="Telefoon", out=_out())
     members.block_member(actor=admin, membership=user.memberships.get(organisation=organisation))
     started = flows.start_login(session_key="browser-a", host="portal.test", browser="x")

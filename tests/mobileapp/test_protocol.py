@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import io
 import json
 import threading
@@ -28,7 +29,9 @@ QR_CODE_INVALID = r"^Deze QR-code is niet \(meer\) geldig\. Laad de pagina opnie
 @pytest.fixture
 def enrolled(server, person, tmp_path):
     user = person("manager")
-    started = flows.start_enrolment(actor=user, session_acr="")
+    started = flows.start_enrolment(
+        actor=user, session_acr="", session_key="", purpose=flows.LINK_APP
+    )
     state = client.State(tmp_path / "state.json")
     client.enrol(
         started.url, state=state, pin=PIN, yes=True, name="Testtelefoon", out=io.StringIO()
@@ -63,7 +66,9 @@ def test_enrol_then_log_in_with_the_pin(enrolled):
 
 def test_an_enrolment_code_works_once_and_expires(server, person, tmp_path):
     user = person()
-    started = flows.start_enrolment(actor=user, session_acr="")
+    started = flows.start_enrolment(
+        actor=user, session_acr="", session_key="", purpose=flows.LINK_APP
+    )
     client.enrol(
         started.url,
         state=client.State(tmp_path / "a.json"),
@@ -81,7 +86,9 @@ def test_an_enrolment_code_works_once_and_expires(server, person, tmp_path):
             name="b",
             out=io.StringIO(),
         )
-    late = flows.start_enrolment(actor=user, session_acr="substantial")
+    late = flows.start_enrolment(
+        actor=user, session_acr="substantial", session_key="", purpose=flows.LINK_APP
+    )
     from zorgsleutel.mobileapp.models import AppEnrolment
 
     AppEnrolment.objects.filter(used_at=None).update(expires_at=clock.now() - timedelta(seconds=1))
@@ -260,6 +267,11 @@ def test_managers_block_unblock_and_delete_a_members_app_on_the_page(client, enr
     steps["delete"] = {(device.public_id, "Zorggroep App"): "revoked"}
     for action, decided in steps.items():
         assert client.post(url, {"device": device.public_id, "action": action}).status_code == 302
+        if action == "block":  # the result names whose app, and for which organisation
+            assert (
+                'De app "Testtelefoon" van manager persoon is voor Zorggroep App geblokkeerd. '
+                "Voor andere organisaties waar deze persoon bij hoort, blijft de app werken."
+            ) in html.unescape(client.get(url).content.decode())
         assert decisions(user) == decided
         assert AppDevice.objects.get(pk=device.pk).state == "active"  # the app ID is the person's
 

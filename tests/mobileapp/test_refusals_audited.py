@@ -178,7 +178,9 @@ def test_removing_an_app_id_that_is_not_ones_own(organisation, accepted):
 @pytest.mark.django_db
 def test_an_enrolment_code_of_a_person_blocked_since(organisation, accepted):
     member = accepted("member", "lid@app.nl")
-    started = flows.start_enrolment(actor=member, session_acr="low")
+    started = flows.start_enrolment(
+        actor=member, session_acr="low", session_key="", purpose=flows.LINK_APP
+    )
     User.objects.filter(pk=member.pk).update(state=User.BLOCKED)
     with pytest.raises(NotFound) as refused:  # the app learns no more than of a dead code
         flows.enrolment_info(code=started.code)
@@ -196,7 +198,9 @@ def test_an_enrolment_code_of_a_person_blocked_since(organisation, accepted):
 @pytest.fixture
 def enrolled(server, organisation, accepted, tmp_path):
     user = accepted("manager", "chef@app.nl")
-    started = flows.start_enrolment(actor=user, session_acr="")
+    started = flows.start_enrolment(
+        actor=user, session_acr="", session_key="", purpose=flows.LINK_APP
+    )
     state = client.State(tmp_path / "state.json")
     client.enrol(started.url, state=state, pin=PIN, yes=True, name="Telefoon", out=io.StringIO())
     return user, state
@@ -252,3 +256,39 @@ def test_a_login_refused_when_the_browser_collects_it(enrolled, organisation):
         )
     ]
     assert browser.get("/mijn").status_code == 302  # not logged in
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    ("meanwhile", "code"),
+    [("person", "account_blocked"), ("app", "device_blocked")],
+)
+def test_an_enrolment_refused_when_its_browser_collects_it(
+    organisation, accepted, login_as, meanwhile, code
+):
+    """The app enrolled, then the person or the app was blocked: the waiting page is refused,
+    and that refusal is in the log."""
+    from django.test import Client
+
+    from appids import phone_enrols
+
+    member = accepted("member", "lid@app.nl")
+    browser = Client()
+    login_as(browser, member, acr="low")
+    page = browser.get("/mijn/app-koppelen")
+    phone_enrols(page.context["url"])
+    device = AppDevice.objects.get(user=member)
+    if meanwhile == "person":
+        User.objects.filter(pk=member.pk).update(state=User.BLOCKED)
+    else:
+        AppDevice.objects.filter(pk=device.pk).update(state=AppDevice.BLOCKED)
+    refused = browser.get(page.context["status_url"]).json()
+    assert (refused["status"], refused["error"]) == ("refused", code)
+    assert _denied("app.enrolment_refused") == [
+        (
+            "app.enrolment_refused",
+            organisation.audit_ref,
+            device.audit_ref,
+            {"reason": code, "names": {member.audit_ref: "lid@app.nl"}},
+        )
+    ]

@@ -18,6 +18,7 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 
+from appids import phone_enrols
 from applicants import URA, approved_application, card, open_page, present
 from people import PASSWORD
 from zorgsleutel.accounts.models import Membership, User
@@ -342,12 +343,19 @@ def test_the_new_administrator_s_browser_may_link_the_app_for_thirty_minutes(
         verdict = client.get(page["status"]).json()
         assert verdict == {"status": "ok", "next": "/organisatie/gevalideerd/app"}
         clock.advance(timedelta(minutes=29))
-        assert client.get("/organisatie/gevalideerd/app").status_code == 200
+        shown = client.get("/organisatie/gevalideerd/app")
+        assert shown.status_code == 200
         clock.advance(timedelta(minutes=2))
         late = client.get("/organisatie/gevalideerd/app")
         assert late.status_code == 302 and late["Location"] == "/organisatie/valideren"
-        status = client.get("/organisatie/gevalideerd/app/status")
-        assert status.status_code == 404 and status.json() == {"status": "invalid"}
+        # The app scans the QR code still on the screen: linked, but this browser goes no
+        # further as the new administrator's.
+        assert phone_enrols(shown.context["url"]).status_code == 201
+        status = client.get(shown.context["status_url"])
+        assert (status.json()["status"], status.json()["error"]) == (
+            "refused",
+            "validation_expired",
+        )
 
 
 def test_no_second_app_is_started_for_a_new_administrator_who_linked_one(

@@ -1,7 +1,7 @@
 """Cross-device challenges: a browser shows one, another device answers it, the browser collects.
 
-The app's QR login and the UZI card's presentation are the same shape, and whatever comes next
-(a smartcard login, single sign-on on a phone) will be too:
+The app's QR login, the app's enrolment and the UZI card's presentation are the same shape, and
+whatever comes next (a smartcard login, single sign-on on a phone) will be too:
 
   1. `start()` makes a challenge bound to the browser session that asked (by a hash of its key)
      and to the host, with random bytes for the answering device to sign;
@@ -10,7 +10,7 @@ The app's QR login and the UZI card's presentation are the same shape, and whate
   3. the browser's page polls one view (views.status). Most polls read one cache key: no
      session, no row lock. Once answered, the session that asked collects the outcome exactly
      once (`collect()`), and the finisher registered for its purpose turns it into the next
-     page: a login (sessions.complete_login), a validated applicant.
+     page: a login (sessions.complete_login), a validated applicant, a linked app.
 
 `kind` says who answers (the app, a card); `purpose` what an accepted answer does. Capabilities
 register a purpose's finisher from their AppConfig.ready (`register_finisher`); authn imports
@@ -258,9 +258,9 @@ def collect(*, session_key: str, public_id: str) -> Collected:
 def finish(request, public_id: str) -> dict:
     """Collect the outcome for this request's session and let the finisher registered for the
     challenge's kind and purpose make the next page, in the transaction that used the challenge
-    up: {"status": "ok", "next": url}, "refused", "waiting", "expired" (with a message) or
-    "invalid" (no session). The one polling view and a page the browser returns to (the TLS
-    path) both end here."""
+    up: {"status": "ok", "next": url}, "refused", "waiting", "expired" (with its code,
+    challenge_expired or challenge_invalid, and a message) or "invalid" (no session). The one
+    polling view and a page the browser returns to (the TLS path) both end here."""
     key = request.session.session_key
     if not key:
         return {"status": "invalid"}
@@ -271,4 +271,4 @@ def finish(request, public_id: str) -> dict:
                 return {"status": "waiting"}
             return finisher(collected.kind, collected.purpose)(request, collected)
     except DomainError as error:
-        return {"status": "expired", "message": str(error.message)}
+        return {"status": "expired", "error": error.code, "message": str(error.message)}

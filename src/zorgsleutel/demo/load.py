@@ -148,7 +148,9 @@ def _enrol_app(user: User) -> bool:
         ).exists()
     ):
         return False
-    started = app_flows.start_enrolment(actor=user, session_acr="")
+    started = app_flows.start_enrolment(  # linked here: no browser waits on it
+        actor=user, session_acr="", session_key="", purpose=app_flows.LINK_APP
+    )
     material = app_client.DeviceMaterial.generate()
     device = app_flows.complete_enrolment(
         code=started.code,

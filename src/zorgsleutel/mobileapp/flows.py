@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import secrets as pysecrets
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
@@ -17,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from zorgsleutel import appprotocol, policies
 from zorgsleutel.authn import challenges, means, refusals, sessions
+from zorgsleutel.authn.models import Challenge
 from zorgsleutel.core import audit, clock, ratelimit
 from zorgsleutel.core.errors import DomainError, NotFound, PermissionDenied, RateLimited
 from zorgsleutel.mobileapp import secrets, standing
@@ -31,18 +33,31 @@ def _digest(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
-# --- Enrolment ------------------------------------------------------------------------------------
+# --- Enrolment (a cross-device challenge too: the browser showing the QR code collects it) -------
+ENROL_KIND = "app_enrolment"  # answered by the app's POST to its enrolment code
+LINK_APP = "link_app"  # purpose: the person's own page, /mijn/app-koppelen (views.finish_link_app)
+
+
 @dataclass(frozen=True)
 class EnrolmentStarted:
     code: str
     url: str
     expires_at: object
+    challenge_id: str  # what the page polls: /wachten/<challenge_id>
 
 
-def start_enrolment(*, actor: User, session_acr: str) -> EnrolmentStarted:
-    """A one-time code for the QR code on the enrolment page (5 minutes). Refused when the
-    person's app is blocked or removed and this session is below their required assurance
-    (policies.may_link_app: no fallback to a weaker means)."""
+def _enrolment_invalid() -> NotFound:
+    return NotFound("enrolment_invalid", _("This enrolment code is not valid (any more)."))
+
+
+def start_enrolment(
+    *, actor: User, session_acr: str, session_key: str, purpose: str
+) -> EnrolmentStarted:
+    """A one-time code for the QR code on the enrolment page (5 minutes), and the challenge the
+    page waits on: bound to the browser session `session_key` ("" when no browser waits: the
+    demo's apps), whose finisher for `purpose` makes the next page once the app has enrolled.
+    Refused when the person's app is blocked or removed and this session is below their
+    required assurance (policies.may_link_app: no fallback to a weaker means)."""
     if not policies.may_link_app(actor, standing.app_standing(actor), session_acr):
         raise audit.refused(
             "app.enrolment_refused",
@@ -52,29 +67,49 @@ def start_enrolment(*, actor: User, session_acr: str) -> EnrolmentStarted:
             target=actor,
         )
     code = pysecrets.token_urlsafe(24)
-    now = clock.now()
     with transaction.atomic():
+        challenge = challenges.start(
+            kind=ENROL_KIND,
+            session_key=session_key,
+            host=urlsplit(settings.SITE_URL).netloc,  # the server the QR code names
+            ttl=policies.APP_ENROLMENT_TTL,
+            prefix="en_",
+            purpose=purpose,
+        )
         enrolment = AppEnrolment.objects.create(
             user=actor,
             code_hash=_digest(code),
-            created_at=now,
-            expires_at=now + policies.APP_ENROLMENT_TTL,
+            challenge=challenge,
+            created_at=challenge.created_at,
+            expires_at=challenge.expires_at,
         )
         audit.record("app.enrolment_started", actor=actor, target=actor)
-    return EnrolmentStarted(
-        code, appprotocol.enrol_url(server=settings.SITE_URL, code=code), enrolment.expires_at
+    url = appprotocol.enrol_url(server=settings.SITE_URL, code=code)
+    return EnrolmentStarted(code, url, enrolment.expires_at, challenge.public_id)
+
+
+def open_enrolment_for(
+    *, actor: User, code: str, session_key: str, purpose: str
+) -> EnrolmentStarted | None:
+    """The actor's enrolment code if it is still open and waited on by this browser session for
+    `purpose` (to show the same QR code again)."""
+    enrolment = (
+        AppEnrolment.objects.select_related("challenge")
+        .filter(
+            user=actor,
+            code_hash=_digest(code or ""),
+            used_at=None,
+            expires_at__gt=clock.now(),
+            challenge__status=Challenge.PENDING,
+            challenge__session_hash=challenges.session_hash(session_key),
+            challenge__purpose=purpose,
+        )
+        .first()
     )
-
-
-def open_enrolment_for(*, actor: User, code: str) -> EnrolmentStarted | None:
-    """The actor's enrolment code if it is still open (to show the same QR code again)."""
-    enrolment = AppEnrolment.objects.filter(
-        user=actor, code_hash=_digest(code or ""), used_at=None, expires_at__gt=clock.now()
-    ).first()
     if enrolment is None:
         return None
     url = appprotocol.enrol_url(server=settings.SITE_URL, code=code)
-    return EnrolmentStarted(code, url, enrolment.expires_at)
+    return EnrolmentStarted(code, url, enrolment.expires_at, enrolment.challenge.public_id)
 
 
 def _open_enrolment(code: str, *, lock: bool = False) -> AppEnrolment:
@@ -82,13 +117,12 @@ def _open_enrolment(code: str, *, lock: bool = False) -> AppEnrolment:
     if lock:
         rows = rows.select_for_update()
     enrolment = rows.filter(code_hash=_digest(code or "")).first()
-    invalid = NotFound("enrolment_invalid", _("This enrolment code is not valid (any more)."))
     if enrolment is None or enrolment.used_at or clock.now() >= enrolment.expires_at:
-        raise invalid
+        raise _enrolment_invalid()
     if enrolment.user.state != User.ACTIVE:  # blocked since the code was shown: the app is told
         raise audit.refused(  # no more than for any dead code, the log says why
             "app.enrolment_refused",
-            invalid,
+            _enrolment_invalid(),
             person=enrolment.user,
             actor=enrolment.user,
             target=enrolment.user,
@@ -120,14 +154,21 @@ def _public_key(data: bytes) -> ec.EllipticCurvePublicKey:
 def complete_enrolment(
     *, code: str, public_key: bytes, secret: bytes, name: str, notify: bool = True
 ) -> AppDevice:
-    """The app registers its public key and secret; the code is used up. The person and their
-    organisations are told (people.signals.authenticator_linked), except for the demo's
-    made-up people (`notify=False`: the demo shows apps linked before, not a live event)."""
+    """The app registers its public key and secret; the code is used up and its challenge
+    answered (the waiting browser collects it). The person and their organisations are told
+    (people.signals.authenticator_linked), except for the demo's made-up people
+    (`notify=False`: the demo shows apps linked before, not a live event)."""
     _public_key(public_key)
     if len(secret) != appprotocol.SECRET_BYTES:
         raise DomainError("bad_secret", _("The app secret must be 32 bytes."))
     with audit.atomic():  # a refused code's event is kept
         enrolment = _open_enrolment(code, lock=True)
+        challenge = challenges.pending(
+            ENROL_KIND,
+            lock=True,
+            pk=enrolment.challenge_id,
+            invalid_error=_enrolment_invalid,
+        )
         person = User.objects.select_for_update().get(pk=enrolment.user_id)
         # Each organisation that requires the app and holds the person's old one consents
         # first (asked before the new app ID exists: it must not count as their app).
@@ -153,6 +194,7 @@ def complete_enrolment(
         enrolment.used_at = clock.now()
         enrolment.device = device
         enrolment.save(update_fields=["used_at", "device"])
+        challenges.answer(challenge, result={"device": device.public_id}, person=person)
         if notify:
             signals.authenticator_linked.send(
                 sender=__name__,
@@ -171,10 +213,35 @@ def complete_enrolment(
     return device
 
 
-def enrolment_done(*, actor: User, code: str) -> bool:
-    return AppEnrolment.objects.filter(
-        user=actor, code_hash=_digest(code), used_at__isnull=False
-    ).exists()
+def confirm_enrolment(collected: challenges.Collected) -> tuple[User, AppDevice]:
+    """What an enrolment's answer proved, asked again when its browser collects it (for each
+    purpose's finisher): the person may still log in with the app, and the app ID is still
+    theirs and neither blocked nor removed. Otherwise the refusal to show, audited (the
+    finishers answer it inside the committing transaction)."""
+    person = collected.person
+    if collected.status != "accepted" or person is None:
+        raise _enrolment_invalid()
+    person = User.objects.filter(pk=person.pk).first()
+    if person is None:  # deleted meanwhile: nobody's refusal to record
+        raise refusals.error("account_blocked")
+    device_id = (collected.result or {}).get("device", "")
+    device = AppDevice.objects.filter(public_id=device_id, user=person).first()
+    reason = means.refusal(person, MEANS)
+    if reason is not None:
+        code = refusals.code_for(reason)
+    elif device is None or device.state == AppDevice.REVOKED:
+        code = "device_unknown"
+    elif device.state != AppDevice.ACTIVE:
+        code = "device_blocked"
+    else:
+        return person, device
+    raise audit.refused(
+        "app.enrolment_refused",
+        refusals.error(code),
+        person=person,
+        actor=person,
+        target=device or person,
+    )
 
 
 # --- QR login (a cross-device challenge, authn/challenges.py) -------------------------------------

@@ -67,10 +67,19 @@ class AppDecision(models.Model):
 
 
 class AppEnrolment(models.Model):
-    """A one-time enrolment code shown as a QR code: hashed, 5 minutes, single use."""
+    """A one-time enrolment code shown as a QR code: hashed, 5 minutes, single use.
+
+    The app posts to the code; the browser that shows it waits on its cross-device challenge
+    (authn.challenges, kind flows.ENROL_KIND), which the enrolment answers: only that browser's
+    session collects it, once."""
 
     user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="+")
     code_hash = models.CharField(max_length=64, unique=True)
+    # Expires with it; purge.py deletes the enrolments first, so that deleting the challenges
+    # stays one DELETE (a cascade would make Django load every expired challenge first).
+    challenge = models.OneToOneField(
+        "authn.Challenge", on_delete=models.DO_NOTHING, related_name="app_enrolment"
+    )
     created_at = models.DateTimeField()
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)

@@ -6,7 +6,6 @@ app_name = "mobileapp"
 urlpatterns = [
     path("inloggen/app", views.login_with_app, name="login"),
     path("mijn/app-koppelen", views.enrol, name="enrol"),
-    path("mijn/app-koppelen/status", views.enrol_status, name="enrol_status"),
     path("mijn/apps", views.devices, name="devices"),
     path("mijn/apps/<str:device_id>/verwijderen", views.revoke, name="revoke"),
     path(

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import auth, messages
-from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -24,6 +24,24 @@ from zorgsleutel.people import permissions
 from zorgsleutel.people.models import Membership, Organisation
 
 ENROL_CODE = "zs_app_enrolment"
+
+# What Beheer's action did, naming whose app and for which organisation (a decision holds there
+# only: docs/accounts.md, "Who governs an authenticator").
+DONE = {
+    "block": gettext_lazy(
+        'The app "%(app)s" of %(person)s is blocked for %(organisation)s. It still works for '
+        "other organisations this person belongs to."
+    ),
+    "unblock": gettext_lazy('The app "%(app)s" of %(person)s works for %(organisation)s again.'),
+    "delete": gettext_lazy(
+        'The app "%(app)s" of %(person)s is removed for %(organisation)s. To let them link a '
+        'new app, choose "Allow linking a new app".'
+    ),
+    "relink": gettext_lazy(
+        "%(person)s may link a new app for %(organisation)s: they log in with password and SMS "
+        "code once and link it."
+    ),
+}
 
 
 def _browser(request) -> str:
@@ -78,12 +96,21 @@ def login_with_app(request):
 def enrol(request):
     if not request.user.is_authenticated:
         return redirect(settings.LOGIN_URL)
+    session_key = request.session.session_key
     # Reloading (or a stray request) shows the same open code instead of starting a new one.
-    started = flows.open_enrolment_for(actor=request.user, code=request.session.get(ENROL_CODE, ""))
+    started = flows.open_enrolment_for(
+        actor=request.user,
+        code=request.session.get(ENROL_CODE, ""),
+        session_key=session_key,
+        purpose=flows.LINK_APP,
+    )
     if started is None:
         try:
             started = flows.start_enrolment(
-                actor=request.user, session_acr=sessions.session_acr(request)
+                actor=request.user,
+                session_acr=sessions.session_acr(request),
+                session_key=session_key,
+                purpose=flows.LINK_APP,
             )
         except PermissionDenied as exc:
             auth.logout(request)
@@ -96,31 +123,34 @@ def enrol(request):
         {
             "qr": qr.svg(started.url, title=_("QR code to link the Zorgsleutel app")),
             "url": started.url,
-            "status_url": reverse("mobileapp:enrol_status"),
+            "status_url": reverse("authn:challenge_status", args=[started.challenge_id]),
+            "expires_in_ms": int(policies.APP_ENROLMENT_TTL.total_seconds() * 1000),
             "interval": policies.APP_POLL_INTERVAL_MS,
             "site": settings.SITE_NAME,
         },
     )
 
 
-@never_cache
-@require_GET
-def enrol_status(request):
-    code = request.session.get(ENROL_CODE)
-    if not request.user.is_authenticated or not code:
-        return JsonResponse({"status": "invalid"}, status=404)
-    if flows.enrolment_done(actor=request.user, code=code):
-        request.session.pop(ENROL_CODE, None)
-        if not policies.satisfies(
-            sessions.session_acr(request), policies.required_acr(request.user)
-        ):
-            # The role needs the app: this SMS session ends; log in with the new app.
-            auth.logout(request)
-            messages.success(request, _("Your Zorgsleutel app is linked. Now log in with it."))
-            return JsonResponse({"status": "ok", "next": reverse("mobileapp:login")})
-        messages.success(request, _("Your Zorgsleutel app is linked."))
-        return JsonResponse({"status": "ok", "next": reverse("mobileapp:devices")})
-    return JsonResponse({"status": "waiting"})
+def finish_link_app(request, collected) -> dict:
+    """The enrolment page's browser, once the app it showed the QR code to has enrolled (the
+    one poll, authn/views.py, in the transaction that used the challenge up): on to the
+    person's apps, or, when the role needs the app and this session is below it, logged out to
+    log in with the new app. Registered for flows.LINK_APP (mobileapp/apps.py)."""
+    try:
+        person, _device = flows.confirm_enrolment(collected)
+    except DomainError as error:
+        return {"status": "refused", "error": error.code, "message": str(error.message)}
+    if sessions.logged_in_person(request) != person:  # logged out (or timed out) since
+        message = _("Your session has ended. Log in again.")
+        return {"status": "refused", "error": "session_ended", "message": message}
+    request.session.pop(ENROL_CODE, None)
+    if not policies.satisfies(sessions.session_acr(request), policies.required_acr(person)):
+        # The role needs the app: this SMS session ends; log in with the new app.
+        auth.logout(request)
+        messages.success(request, _("Your Zorgsleutel app is linked. Now log in with it."))
+        return {"status": "ok", "next": reverse("mobileapp:login")}
+    messages.success(request, _("Your Zorgsleutel app is linked."))
+    return {"status": "ok", "next": reverse("mobileapp:devices")}
 
 
 @never_cache
@@ -156,7 +186,7 @@ def member_apps(request, public_id, membership_id):
         try:
             if action not in ("block", "unblock", "delete", "relink"):
                 raise DomainError("bad_action", _("Unknown action."))
-            app_ids.set_device_state(
+            device = app_ids.set_device_state(
                 actor=request.user,
                 organisation=organisation,
                 device_id=request.POST.get("device", "")[:40],
@@ -167,7 +197,12 @@ def member_apps(request, public_id, membership_id):
         except DomainError as error:
             messages.error(request, str(error.message))
         else:
-            messages.success(request, _("Done."))
+            names = {
+                "app": device.name,
+                "person": membership.display_name,
+                "organisation": organisation.name,
+            }
+            messages.success(request, DONE[action] % names)
         return redirect("mobileapp:member_apps", public_id=public_id, membership_id=membership_id)
     # Every app ID of a person who accepted this organisation, as it stands here (its own
     # decisions); an invitation shows nothing of the account (Tenancy).

@@ -9,9 +9,12 @@ class OrganisationsConfig(AppConfig):
     def ready(self) -> None:
         from zorgsleutel.authn import challenges
         from zorgsleutel.cards import flows as cards
-        from zorgsleutel.organisations import views
+        from zorgsleutel.mobileapp import flows as app
+        from zorgsleutel.organisations import firstapp, views
         from zorgsleutel.organisations.flows import validation
 
         validation.register()
         # An accepted (or refused) card on the validation page: the next step of seed 003.
         challenges.register_finisher(cards.KIND, validation.PURPOSE, views.finish_validation)
+        # The new administrator's first app, enrolled in the browser that validated: step 6.
+        challenges.register_finisher(app.ENROL_KIND, firstapp.PURPOSE, views.finish_first_app)

@@ -11,11 +11,6 @@ urlpatterns = [
     path("organisatie/valideren/<str:token>", views.validate, name="validate"),
     path("organisatie/gevalideerd", views.validated, name="validated"),
     path("organisatie/gevalideerd/app", views.validate_app, name="validate_app"),
-    path(
-        "organisatie/gevalideerd/app/status",
-        views.validate_app_status,
-        name="validate_app_status",
-    ),
     path("help", views.help_index, name="help"),
     path("help/administrator", views.help_administrator, name="help_administrator"),
     path("help/beheerder", views.help_manager, name="help_manager"),

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import JsonResponse
 from django.shortcuts import redirect, resolve_url
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -175,10 +174,18 @@ def validate_app(request):
     if validation.has_app(user):  # linked: step 6 logs in with it, no second app here
         firstapp.drop(request.session)
         return redirect("organisations:validated")
-    started = app_flows.open_enrolment_for(actor=user, code=held.enrolment)
+    session_key = request.session.session_key
+    started = app_flows.open_enrolment_for(
+        actor=user, code=held.enrolment, session_key=session_key, purpose=firstapp.PURPOSE
+    )
     if started is None:
         # the UZI card just proved this person (seed 003, stap 5): its assurance (cards/apps.py)
-        started = app_flows.start_enrolment(actor=user, session_acr=means.get("uzi").acr)
+        started = app_flows.start_enrolment(
+            actor=user,
+            session_acr=means.get("uzi").acr,
+            session_key=session_key,
+            purpose=firstapp.PURPOSE,
+        )
         firstapp.keep(request.session, held.showing(started.code))
     return render(
         request,
@@ -187,24 +194,29 @@ def validate_app(request):
             "person": user,
             "qr": qr.svg(started.url, title=_("QR code to link the Zorgsleutel app")),
             "url": started.url,
-            "status_url": reverse("organisations:validate_app_status"),
+            "status_url": reverse("authn:challenge_status", args=[started.challenge_id]),
+            "expires_in_ms": int(policies.APP_ENROLMENT_TTL.total_seconds() * 1000),
             "interval": policies.APP_POLL_INTERVAL_MS,
             "step": 5,
         },
     )
 
 
-@never_cache
-@require_GET
-def validate_app_status(request):
+def finish_first_app(request, collected: challenges.Collected) -> dict:
+    """The browser that validated, once the new administrator's first app has enrolled (the
+    one poll, authn/views.py): on to step 6, log in with it. Only while this browser still
+    holds that administrator (firstapp); what the enrolment proved is asked again. Registered
+    for firstapp.PURPOSE (organisations/apps.py)."""
     held = firstapp.held(request.session)
-    user = validation.new_administrator(public_id=held.administrator) if held else None
-    if user is None or not held.enrolment:
-        return JsonResponse({"status": "invalid"}, status=404)
-    if not app_flows.enrolment_done(actor=user, code=held.enrolment):
-        return JsonResponse({"status": "waiting"})
+    try:
+        person, _device = app_flows.confirm_enrolment(collected)
+    except DomainError as error:
+        return {"status": "refused", "error": error.code, "message": str(error.message)}
+    if held is None or held.administrator != str(person.public_id):
+        message = _("This page has expired. Log in with the app you linked.")
+        return {"status": "refused", "error": "validation_expired", "message": message}
     firstapp.drop(request.session)
-    return JsonResponse({"status": "ok", "next": reverse("organisations:validated")})
+    return {"status": "ok", "next": reverse("organisations:validated")}
 
 
 def validated(request):
