@@ -16,10 +16,10 @@ from people import PASSWORD
 from zorgsleutel.accounts.api.auth import issue_token
 from zorgsleutel.accounts.flows import members
 from zorgsleutel.accounts.models import LinkToken, Membership, User
-from zorgsleutel.core import audit
 from zorgsleutel.core.errors import NotFound, PermissionDenied
 from zorgsleutel.core.models import AuditEvent
 from zorgsleutel.messaging.models import OutboxMail
+from zorgsleutel.people import personevents
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clear_throttles")]
 
@@ -177,13 +177,13 @@ def test_login_events_reach_only_organisations_the_person_accepted(
 ):
     _invite(api, "medewerker@zorggroep.nl")
     victim = User.objects.get(pk=victim.pk)
-    audit.record_for_person("login.succeeded", person=victim, actor=victim, target=victim)
+    personevents.record_for_person("login.succeeded", person=victim, actor=victim, target=victim)
     logged_in = AuditEvent.objects.filter(action="login.succeeded")
     assert sorted(logged_in.values_list("organisation", flat=True)) == [organisation.audit_ref]
     membership = Membership.objects.get(user=victim, organisation=other_organisation)
     members.accept_invitation(actor=victim, membership=membership)
     victim = User.objects.get(pk=victim.pk)
-    audit.record_for_person("login.succeeded", person=victim, actor=victim, target=victim)
+    personevents.record_for_person("login.succeeded", person=victim, actor=victim, target=victim)
     assert sorted(logged_in.values_list("organisation", flat=True)) == sorted(
         [organisation.audit_ref, organisation.audit_ref, other_organisation.audit_ref]
     )
@@ -332,7 +332,7 @@ def test_a_blocked_invitation_counts_for_nothing(api, victim, organisation, othe
     member_id = member_id.json()["id"]
     assert api.post(f"/{member_id}/block").json()["state"] == "blocked"
     person = User.objects.get(pk=victim.pk)
-    audit.record_for_person("login.succeeded", person=person, actor=person, target=person)
+    personevents.record_for_person("login.succeeded", person=person, actor=person, target=person)
     assert list(
         AuditEvent.objects.filter(action="login.succeeded").values_list("organisation", flat=True)
     ) == [organisation.audit_ref]

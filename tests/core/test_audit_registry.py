@@ -16,6 +16,7 @@ from zorgsleutel.core import audit, auditevents, clock
 from zorgsleutel.core.auditevents import PlatformOnlyEvent, UnknownDetailField, UnknownEventType
 from zorgsleutel.core.models import AuditEvent
 from zorgsleutel.organisations.models import Organisation
+from zorgsleutel.people import personevents
 
 # Written from docs/accounts.md and the seeds: an organisation's administrators read what
 # happened to their organisation and to their own people (logins, app IDs, beheer); operators
@@ -87,15 +88,15 @@ def test_a_field_the_type_does_not_list_fails(organisation):
 
 def test_record_for_person_refuses_a_misspelt_keyword_and_field(member):
     with pytest.raises(TypeError, match="'outcom'"):
-        audit.record_for_person(
+        personevents.record_for_person(
             "login.code_failed", person=member, actor=member, outcom=audit.FAILURE
         )
     with pytest.raises(UnknownDetailField, match="carries no field reslt "):
-        audit.record_for_person(
+        personevents.record_for_person(
             "login.code_failed", person=member, actor=member, details={"reslt": "wrong"}
         )
     assert not AuditEvent.objects.exists()
-    audit.record_for_person(
+    personevents.record_for_person(
         "login.code_failed",
         person=member,
         actor=member,
@@ -114,7 +115,7 @@ def test_an_operators_only_type_is_never_recorded_for_an_organisation(organisati
     with pytest.raises(PlatformOnlyEvent, match=r"'account\.anonymised'"):
         audit.record("account.anonymised", actor="cli", organisation=organisation, target=member)
     with pytest.raises(PlatformOnlyEvent, match=r"'password_reset\.link_sent'"):
-        audit.record_for_person("password_reset.link_sent", person=member, actor="system")
+        personevents.record_for_person("password_reset.link_sent", person=member, actor="system")
     assert not AuditEvent.objects.exists()
 
 
@@ -203,7 +204,7 @@ def _portal_modules():
 
 
 def _is_recording(call: ast.Call) -> bool:
-    """audit.record(...), audit.record_for_person(...), or a module's own helper that passes
+    """audit.record(...), personevents.record_for_person(...), or a module's own helper that passes
     its first argument on to them (authn/password.py's _record_own)."""
     func = call.func
     if isinstance(func, ast.Attribute):

@@ -18,7 +18,7 @@ from zorgsleutel.authn import devices, limits, means, refusals, sendlimits, thro
 from zorgsleutel.authn.pending import LOGIN, PendingCode
 from zorgsleutel.core import audit, clock
 from zorgsleutel.core.errors import DomainError
-from zorgsleutel.people import loading
+from zorgsleutel.people import loading, personevents
 from zorgsleutel.people.models import User
 
 _DUMMY_HASH = make_password("zorgsleutel-timing-equaliser")
@@ -28,8 +28,8 @@ MEANS = "sms"  # password + SMS code (authn/apps.py registers it)
 
 def _record_own(action: str, user: User, **kwargs) -> None:
     """An event of a person's own login: they are its actor and its target, in each of their
-    organisations (audit.record_for_person)."""
-    audit.record_for_person(action, person=user, actor=user, target=user, **kwargs)
+    organisations (people.personevents)."""
+    personevents.record_for_person(action, person=user, actor=user, target=user, **kwargs)
 
 
 def check_credentials(

@@ -17,8 +17,9 @@ from django.utils.translation import gettext as _
 from zorgsleutel import policies
 from zorgsleutel.authn import means as registry
 from zorgsleutel.authn import refusals
-from zorgsleutel.core import audit, clock
+from zorgsleutel.core import clock
 from zorgsleutel.core.errors import DomainError
+from zorgsleutel.people import personevents
 
 AUTH_AT, SEEN_AT, ACR, AMR, MEANS = "zs_auth_at", "zs_seen_at", "zs_acr", "zs_amr", "zs_means"
 AUTHENTICATOR = "zs_authenticator"  # the app ID (or card) the login used, when it used one
@@ -43,7 +44,7 @@ def complete_login(request, person, means: str, *, authenticator: str = "") -> N
             # Django's login would keep its id for the same person and empty it for another.
             # Start from an empty session, so the login below always gets a new id.
             request.session.flush()
-        audit.record_for_person(
+        personevents.record_for_person(
             "login.succeeded",
             person=person,
             actor=person,

@@ -4,7 +4,9 @@ Every state change calls `record()` inside the transaction that makes the change
 exists exactly when the change does. Each event stores the hash of the previous one; the chain
 head row is locked while appending, so concurrent writers are serialised and the chain never
 forks. `verify_chain()` recomputes every hash: an edited, deleted or inserted row breaks it.
-The events of one `record_for_person()` are appended under one lock of the head.
+The events of one `record_in()` (one per organisation) are appended under one lock of the head;
+which organisations an event about a person goes to is people's to know
+(people/personevents.py).
 
 Every event's type is in `core/auditevents.py` (its detail fields, who reads it); recording
 anything else raises there, before the chain is touched.
@@ -87,31 +89,22 @@ def record(
     return _append([organisation], action, actor, target, outcome, details)[0]
 
 
-def record_for_person(
+def record_in(
+    organisations: list,
     action: str,
     *,
-    person: Any,
     actor: Any = None,
     target: Any = None,
     outcome: str = SUCCESS,
     details: dict | None = None,
-) -> None:
-    """Record an event about one person once in each organisation where they accepted a
-    membership (so every organisation's administrators see their own people's logins, and an
-    organisation that only invited an address sees nothing of that person), or once without
-    one. The events are appended together, under one lock of the chain head."""
+    member: Any = None,
+) -> list[AuditEvent]:
+    """Append the same event once for each of `organisations` (None: the platform's log),
+    together, under one lock of the chain head: an event of a type organisations read, about
+    a person whose organisations the caller knows. `member`: a person the caller knows to be a
+    member of each of them (their name is kept without asking)."""
     auditevents.check(action, details, for_organisation=True)
-    organisations = [
-        m.organisation for m in memberships_of(person) if getattr(m, "accepted_at", None)
-    ] or [None]
-    # Each of these organisations knows the person: they accepted a membership there.
-    _append(organisations, action, actor, target, outcome, details, member=person)
-
-
-def memberships_of(person: Any) -> list:
-    """A person's memberships with their organisations: the ones loaded with the person
-    (people/loading.py), else the queries that load them."""
-    return list(policies.memberships(person))
+    return _append(list(organisations), action, actor, target, outcome, details, member=member)
 
 
 def _names(organisation: Any, named: tuple, member: Any = None) -> dict[str, str]:
@@ -142,19 +135,21 @@ def refused(
     actor: Any = None,
     organisation: Any = None,
     target: Any = None,
-    person: Any = None,
+    organisations: list | None = None,
+    member: Any = None,
     details: dict | None = None,
 ) -> DomainError:
     """Record the refusal `error` as `action` (outcome denied; the detail `reason` is its code
     unless `details` gives a more precise one) and return it to raise: for `organisation`, or
-    for each organisation of `person` as record_for_person does. Inside `atomic()` it is
-    recorded once that block has rolled back."""
+    in each of `organisations` as record_in does. Inside `atomic()` it is recorded once that
+    block has rolled back."""
     details = {"reason": error.code, **(details or {})}
     # Checked now, also when the event is recorded later: a wrong event fails where it is made.
-    auditevents.check(action, details, for_organisation=(person or organisation) is not None)
-    if person is not None:
+    for_organisation = organisation is not None or organisations is not None
+    auditevents.check(action, details, for_organisation=for_organisation)
+    if organisations is not None:
         write = functools.partial(
-            record_for_person, action, person=person, actor=actor, target=target
+            record_in, organisations, action, actor=actor, target=target, member=member
         )
     else:
         write = functools.partial(

@@ -9,7 +9,7 @@ Who reads what:
 - an organisation's administrators (`/beheer/<org>/audit`, permission `audit.view` in
   `policies.py`) read the events of a type marked ORGANISATION that were recorded for their
   organisation. An event about a person goes to every organisation where that person accepted
-  a membership (`audit.record_for_person`), never to one that only invited the address.
+  a membership (`people.personevents`), never to one that only invited the address.
 
 Besides the fields listed, every event recorded for an organisation may carry `names`: the
 e-mail addresses of the people it names whom that organisation knows (policies.known_to),

@@ -12,7 +12,7 @@ from zorgsleutel.core import audit, clock
 from zorgsleutel.core.errors import Conflict, NotFound
 from zorgsleutel.mobileapp import standing
 from zorgsleutel.mobileapp.models import AppDecision, AppDevice
-from zorgsleutel.people import permissions
+from zorgsleutel.people import permissions, personevents
 from zorgsleutel.people.models import Membership, User
 
 
@@ -22,7 +22,7 @@ def revoke_own_device(*, actor: User, device_id: str) -> None:
             AppDevice.objects.select_for_update().filter(public_id=device_id, user=actor).first()
         )
         if device is None:  # not theirs, or no app ID at all: the person's own log says so
-            raise audit.refused(
+            raise personevents.refused_for_person(
                 "app.revoke_refused",
                 refusals.error("device_unknown", NotFound),
                 person=actor,
@@ -31,7 +31,7 @@ def revoke_own_device(*, actor: User, device_id: str) -> None:
             )
         device.state = AppDevice.REVOKED
         device.save(update_fields=["state"])
-        audit.record_for_person("app.revoked", person=actor, actor=actor, target=device)
+        personevents.record_for_person("app.revoked", person=actor, actor=actor, target=device)
 
 
 def linked_since(person: User, since) -> list[tuple[str, object]]:
@@ -52,7 +52,7 @@ def revoke_since(person: User, since) -> list[str]:
     for device in rows.exclude(state=AppDevice.REVOKED).order_by("enrolled_at"):
         device.state = AppDevice.REVOKED
         device.save(update_fields=["state"])
-        audit.record_for_person(
+        personevents.record_for_person(
             "app.revoked",
             person=person,
             actor=person,

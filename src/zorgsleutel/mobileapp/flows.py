@@ -23,7 +23,7 @@ from zorgsleutel.core import audit, clock, ratelimit
 from zorgsleutel.core.errors import DomainError, NotFound, PermissionDenied, RateLimited
 from zorgsleutel.mobileapp import secrets, standing
 from zorgsleutel.mobileapp.models import AppDecision, AppDevice, AppEnrolment
-from zorgsleutel.people import signals
+from zorgsleutel.people import personevents, signals
 from zorgsleutel.people.models import User
 
 MEANS = "app"  # registered in mobileapp/apps.py
@@ -59,7 +59,7 @@ def start_enrolment(
     Refused when the person's app is blocked or removed and this session is below their
     required assurance (policies.may_link_app: no fallback to a weaker means)."""
     if not policies.may_link_app(actor, standing.app_standing(actor), session_acr):
-        raise audit.refused(
+        raise personevents.refused_for_person(
             "app.enrolment_refused",
             refusals.error("app_held"),
             person=actor,
@@ -120,7 +120,7 @@ def _open_enrolment(code: str, *, lock: bool = False) -> AppEnrolment:
     if enrolment is None or enrolment.used_at or clock.now() >= enrolment.expires_at:
         raise _enrolment_invalid()
     if enrolment.user.state != User.ACTIVE:  # blocked since the code was shown: the app is told
-        raise audit.refused(  # no more than for any dead code, the log says why
+        raise personevents.refused_for_person(  # no more than for any dead code, the log says why
             "app.enrolment_refused",
             _enrolment_invalid(),
             person=enrolment.user,
@@ -203,7 +203,7 @@ def complete_enrolment(
                 name=device.name,
                 linked_at=device.enrolled_at,
             )
-        audit.record_for_person(
+        personevents.record_for_person(
             "app.enrolled",
             person=person,
             actor=person,
@@ -235,7 +235,7 @@ def confirm_enrolment(collected: challenges.Collected) -> tuple[User, AppDevice]
         code = "device_blocked"
     else:
         return person, device
-    raise audit.refused(
+    raise personevents.refused_for_person(
         "app.enrolment_refused",
         refusals.error(code),
         person=person,
@@ -336,7 +336,7 @@ def _judge_answer(
             signature, message + response.encode(), ec.ECDSA(hashes.SHA256())
         )
     except InvalidSignature:
-        audit.record_for_person(
+        personevents.record_for_person(
             "app.bad_signature",
             person=device.user,
             actor=device,
@@ -360,7 +360,7 @@ def _judge_answer(
         if left == 0:
             device.state = AppDevice.BLOCKED
         device.save(update_fields=["wrong_pins", "state"])
-        audit.record_for_person(
+        personevents.record_for_person(
             "app.wrong_pin",
             person=device.user,
             actor=device.user,
@@ -373,7 +373,7 @@ def _judge_answer(
     device.last_used_at = clock.now()
     device.save(update_fields=["wrong_pins", "last_used_at"])
     challenges.answer(challenge, result={"device": device.public_id}, person=device.user)
-    audit.record_for_person(
+    personevents.record_for_person(
         "app.login_approved", person=device.user, actor=device.user, target=device
     )
     return Answer("ok", policies.APP_MAX_WRONG_PINS)
@@ -382,7 +382,7 @@ def _judge_answer(
 def _login_refused(device: AppDevice, refused: DomainError) -> DomainError:
     """A QR login's refusal, audited for each organisation of the app ID's person (raised by
     answer_login after its transaction committed)."""
-    return audit.refused(
+    return personevents.refused_for_person(
         "app.login_refused", refused, person=device.user, actor=device.user, target=device
     )
 
@@ -422,7 +422,7 @@ def finish_login(request, collected) -> dict:
     if code is None and (device is None or not standing.works_for_anyone(device, person)):
         code = "device_blocked"
     if code is not None:
-        refused = audit.refused(
+        refused = personevents.refused_for_person(
             "app.login_refused",
             refusals.error(code),
             person=person,

@@ -33,6 +33,7 @@ from zorgsleutel.authn.pending import PendingCode
 from zorgsleutel.core import audit, clock
 from zorgsleutel.core.errors import DomainError
 from zorgsleutel.messaging import outbox
+from zorgsleutel.people import personevents
 
 INVALID_LINK = _("This link is not valid (any more). Ask for a new one.")
 
@@ -173,7 +174,9 @@ def notify_old_number(enrolment: str, user: User) -> None:
             details={"error": getattr(exc, "code", "") or str(exc)[:200]},
         )
     else:
-        audit.record_for_person("phone.notice_sent", person=user, actor="system", target=user)
+        personevents.record_for_person(
+            "phone.notice_sent", person=user, actor="system", target=user
+        )
 
 
 def _accept_invited(user: User, token: LinkToken) -> None:

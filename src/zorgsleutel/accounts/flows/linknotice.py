@@ -19,6 +19,7 @@ from zorgsleutel.accounts import tokens
 from zorgsleutel.accounts.models import LinkToken, Membership, User
 from zorgsleutel.core import audit
 from zorgsleutel.messaging import outbox
+from zorgsleutel.people import personevents
 
 MANAGING_ROLES = (Membership.ADMINISTRATOR, Membership.MANAGER)
 
@@ -61,7 +62,7 @@ def notify_authenticator_linked(*, person: User, means: str, name: str, linked_a
                 },
             )
             alerted += 1
-    audit.record_for_person(
+    personevents.record_for_person(
         "authenticator.link_notice",
         person=person,
         actor="system",
@@ -109,4 +110,6 @@ def _text(person: User, enrolment: str, locale: str) -> None:
             details={"error": getattr(exc, "code", "") or str(exc)[:200]},
         )
     else:
-        audit.record_for_person("phone.notice_sent", person=person, actor="system", target=person)
+        personevents.record_for_person(
+            "phone.notice_sent", person=person, actor="system", target=person
+        )
