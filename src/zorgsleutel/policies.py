@@ -267,6 +267,25 @@ def requires_app(membership) -> bool:
     )
 
 
+# A mailbox alone never reaches the app-required level. A reset by mail (the seed's flow) gives
+# a password and a phone, so a session of password + SMS after it proves no more than the
+# mailbox. A new app ID linked from such a session (below the person's required level, since
+# the last reset: User.credentials_reset_at) works for an organisation that requires the app
+# only once that organisation allows it (AppDecision "pending"; Beheer's "Deblokkeren"), unless
+# that organisation released the person's app after the reset (its consent). Without a reset,
+# the first app of a person the organisation invited is linked from the activation's session.
+def new_app_waits(
+    membership, *, holds: bool, session_acr: str, reset_at, released_since_reset: bool
+) -> bool:
+    """Whether a new app ID must wait for this membership's organisation's consent."""
+    if not requires_app(membership):
+        return False
+    if holds:
+        return True  # the person's app is blocked or removed there (WEAKER_MEANS_REFUSALS)
+    after_reset = reset_at is not None and not satisfies(session_acr, "substantial")
+    return after_reset and not released_since_reset
+
+
 def may_link_app(user, app_standing: str, session_acr: str) -> bool:
     """Whether this session may link a new app ID for the person."""
     if app_standing == "none":

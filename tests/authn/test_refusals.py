@@ -31,6 +31,9 @@ DUTCH = {
         "Deze app is geblokkeerd. Vraag uw beheerder om te deblokkeren, of koppel de app opnieuw."
     ),
     "device_unknown": "Deze app is niet (meer) gekoppeld.",
+    "device_pending": (
+        "Deze app wacht op toestemming van de administrator of beheerder van uw organisatie."
+    ),
     "forbidden": "U mag dit niet doen.",
     "authenticator_not_accepted": (
         "De Zorgsleutel-app waarmee u bent ingelogd is voor deze organisatie geblokkeerd of "

@@ -41,6 +41,9 @@ TEXTS: dict[str, str | Promise] = {
         "This app is blocked. Ask your manager to unblock it, or link the app again."
     ),
     "device_unknown": _("This app is not (or no longer) linked."),
+    "device_pending": _(
+        "This app waits for the permission of your organisation's administrator or manager."
+    ),
     # --- Acting in an organisation (people.permissions and the flows) -------------------------
     "forbidden": permissions.FORBIDDEN,
     "authenticator_not_accepted": _(

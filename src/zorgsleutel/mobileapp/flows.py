@@ -82,6 +82,7 @@ def start_enrolment(
             challenge=challenge,
             created_at=challenge.created_at,
             expires_at=challenge.expires_at,
+            session_acr=session_acr,
         )
         audit.record("app.enrolment_started", actor=actor, target=actor)
     url = appprotocol.enrol_url(server=settings.SITE_URL, code=code)
@@ -170,9 +171,10 @@ def complete_enrolment(
             invalid_error=_enrolment_invalid,
         )
         person = User.objects.select_for_update().get(pk=enrolment.user_id)
-        # Each organisation that requires the app and holds the person's old one consents
-        # first (asked before the new app ID exists: it must not count as their app).
-        waiting = standing.waiting_organisations(person)
+        # Each organisation that requires the app and holds the person's old one, or whose
+        # requirement a mailbox alone would meet after a reset, consents first (asked before
+        # the new app ID exists: it must not count as their app).
+        waiting = standing.waiting_organisations(person, session_acr=enrolment.session_acr)
         device_id = "app_" + pysecrets.token_urlsafe(12)
         device = AppDevice.objects.create(
             public_id=device_id,
@@ -397,6 +399,8 @@ def _refusal(device: AppDevice) -> DomainError | None:
     if device.state == AppDevice.BLOCKED:
         return refusals.error("device_blocked")
     if not standing.works_for_anyone(device, device.user):  # every organisation stopped it
+        if standing.waiting_for(device):
+            return refusals.error("device_pending")
         return refusals.error("device_blocked")
     return None
 

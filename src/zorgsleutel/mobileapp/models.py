@@ -84,3 +84,7 @@ class AppEnrolment(models.Model):
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
     device = models.ForeignKey(AppDevice, null=True, blank=True, on_delete=models.SET_NULL)
+    # The assurance of the session that showed the code ("" without one: the validating browser,
+    # the demo): a new app linked from below the person's required level after a reset by mail
+    # waits for consent (policies.new_app_waits).
+    session_acr = models.CharField(max_length=12, blank=True, default="")

@@ -93,15 +93,41 @@ def app_standing(user) -> str:
     return NONE
 
 
-def waiting_organisations(user) -> list:
-    """The organisations a new app ID must wait for (AppDecision.PENDING): each one that
-    requires the app of the person and holds their app."""
+def waiting_organisations(user, *, session_acr: str) -> list:
+    """The organisations a new app ID linked from a session at `session_acr` must wait for
+    (AppDecision.PENDING): each one that requires the app of the person and holds their app,
+    or whose requirement it would meet from below it after a reset by mail
+    (policies.new_app_waits)."""
     devices = devices_of(user)
+    reset_at = user.credentials_reset_at
     return [
         m.organisation_id
         for m in policies.accepted_memberships(user)
-        if policies.requires_app(m) and holds(devices, m.organisation_id)
+        if policies.new_app_waits(
+            m,
+            holds=holds(devices, m.organisation_id),
+            session_acr=session_acr,
+            reset_at=reset_at,
+            released_since_reset=released_since(devices, m.organisation_id, reset_at),
+        )
     ]
+
+
+def waiting_for(device: AppDevice) -> list:
+    """The organisations whose consent this app ID waits for (AppDecision.PENDING), by name."""
+    pending = device.decisions.filter(state=AppDecision.PENDING).select_related("organisation")
+    return sorted(decided.organisation.name for decided in pending)
+
+
+def released_since(devices: list[AppDevice], organisation_id, moment) -> bool:
+    """Whether this organisation released one of the person's app IDs after `moment`."""
+    return moment is not None and any(
+        d.organisation_id == organisation_id
+        and d.state == AppDecision.RELEASED
+        and d.decided_at > moment
+        for device in devices
+        for d in device.decisions.all()
+    )
 
 
 def accepted_by(person, authenticator: str, organisation) -> bool:

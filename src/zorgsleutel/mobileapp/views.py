@@ -137,19 +137,31 @@ def finish_link_app(request, collected) -> dict:
     person's apps, or, when the role needs the app and this session is below it, logged out to
     log in with the new app. Registered for flows.LINK_APP (mobileapp/apps.py)."""
     try:
-        person, _device = flows.confirm_enrolment(collected)
+        person, device = flows.confirm_enrolment(collected)
     except DomainError as error:
         return {"status": "refused", "error": error.code, "message": str(error.message)}
     if sessions.logged_in_person(request) != person:  # logged out (or timed out) since
         message = _("Your session has ended. Log in again.")
         return {"status": "refused", "error": "session_ended", "message": message}
     request.session.pop(ENROL_CODE, None)
+    waiting = standing.waiting_for(device)
+    if waiting:  # policies.new_app_waits: it works there once they allow it
+        messages.warning(
+            request,
+            _(
+                "Your Zorgsleutel app is linked. For %(organisations)s it works once an "
+                "administrator or manager there allows it."
+            )
+            % {"organisations": ", ".join(waiting)},
+        )
     if not policies.satisfies(sessions.session_acr(request), policies.required_acr(person)):
         # The role needs the app: this SMS session ends; log in with the new app.
         auth.logout(request)
-        messages.success(request, _("Your Zorgsleutel app is linked. Now log in with it."))
+        if not waiting:
+            messages.success(request, _("Your Zorgsleutel app is linked. Now log in with it."))
         return {"status": "ok", "next": reverse("mobileapp:login")}
-    messages.success(request, _("Your Zorgsleutel app is linked."))
+    if not waiting:
+        messages.success(request, _("Your Zorgsleutel app is linked."))
     return {"status": "ok", "next": reverse("mobileapp:devices")}
 
 

@@ -52,6 +52,9 @@ class User(AbstractBaseUser):
     phone_enrolment = models.CharField(max_length=40, blank=True)
     # Raised to end every session of this person at once (block, password reset).
     auth_epoch = models.PositiveIntegerField(default=0)
+    # When a mailed link last reset this person's password and phone (None: never): a mailbox
+    # alone never reaches the app-required level (policies.new_app_waits).
+    credentials_reset_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     USERNAME_FIELD = "email"

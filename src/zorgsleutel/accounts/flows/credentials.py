@@ -210,11 +210,20 @@ def _save(pending: PendingCode) -> User:
             audit.record("account.activated", actor=user, target=user, details=details)
         else:
             user.auth_epoch += 1  # end every other session
+            user.credentials_reset_at = clock.now()  # policies.new_app_waits
             _mail_not_me_link(user)
             audit.record("account.credentials_reset", actor=user, target=user, details=details)
             if old_enrolment:
                 transaction.on_commit(lambda: notify_old_number(old_enrolment, user))
-        user.save(update_fields=["password", "phone_enrolment", "state", "auth_epoch"])
+        user.save(
+            update_fields=[
+                "password",
+                "phone_enrolment",
+                "state",
+                "auth_epoch",
+                "credentials_reset_at",
+            ]
+        )
         token.used_at = clock.now()
         token.save(update_fields=["used_at"])
         if old_enrolment:
