@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from django.utils import translation
 
-from zorgsleutel.accounts.flows import members
+from zorgsleutel.accounts.flows import members, memberships
 from zorgsleutel.accounts.models import LinkToken, Membership, User
 from zorgsleutel.core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from zorgsleutel.core.models import AuditEvent
@@ -276,7 +276,7 @@ def test_an_operator_accepting_is_refused_in_the_platforms_log_only(organisation
         actor=admin, organisation=organisation, name="Ops", email="ops@zorgsleutel.test"
     )
     with pytest.raises(PermissionDenied) as refused:
-        members.accept_invitation(actor=operator, membership=invited)
+        memberships.accept_invitation(actor=operator, membership=invited)
     assert refused.value.code == "operator_not_member"
     assert _denied() == [
         (
@@ -297,7 +297,7 @@ def test_accepting_someone_elses_invitation_is_refused_in_the_platforms_log_only
     )
     intruder = person(organisation, "member", email="ander@zorggroep.nl")
     with pytest.raises(NotFound) as refused:
-        members.accept_invitation(actor=intruder, membership=invited)
+        memberships.accept_invitation(actor=intruder, membership=invited)
     assert refused.value.code == "invalid_link"
     assert _denied() == [
         ("permission.denied", "", "", {"action": "members.accept", "reason": "invalid_link"})

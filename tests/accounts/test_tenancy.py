@@ -14,7 +14,7 @@ from django.test import Client
 
 from people import PASSWORD
 from zorgsleutel.accounts.api.auth import issue_token
-from zorgsleutel.accounts.flows import members
+from zorgsleutel.accounts.flows import members, memberships
 from zorgsleutel.accounts.models import LinkToken, Membership, User
 from zorgsleutel.core.errors import NotFound, PermissionDenied
 from zorgsleutel.core.models import AuditEvent
@@ -181,7 +181,7 @@ def test_login_events_reach_only_organisations_the_person_accepted(
     logged_in = AuditEvent.objects.filter(action="login.succeeded")
     assert sorted(logged_in.values_list("organisation", flat=True)) == [organisation.audit_ref]
     membership = Membership.objects.get(user=victim, organisation=other_organisation)
-    members.accept_invitation(actor=victim, membership=membership)
+    memberships.accept_invitation(actor=victim, membership=membership)
     victim = User.objects.get(pk=victim.pk)
     personevents.record_for_person("login.succeeded", person=victim, actor=victim, target=victim)
     assert sorted(logged_in.values_list("organisation", flat=True)) == sorted(
@@ -217,7 +217,7 @@ def test_nobody_accepts_someone_elses_invitation(api, victim, person, organisati
     membership = Membership.objects.get(user=victim, state="invited")
     intruder = person(organisation, "member", email="ander@zorggroep.nl")
     with pytest.raises(NotFound) as refused:
-        members.accept_invitation(actor=intruder, membership=membership)
+        memberships.accept_invitation(actor=intruder, membership=membership)
     assert refused.value.code == "invalid_link"
     assert Membership.objects.get(pk=membership.pk).state == "invited"
 
@@ -226,7 +226,7 @@ def test_operators_are_nobodys_members(api, operator):
     _invite(api, operator.email)
     membership = Membership.objects.get(user=operator)
     with pytest.raises(PermissionDenied) as refused:
-        members.accept_invitation(actor=operator, membership=membership)
+        memberships.accept_invitation(actor=operator, membership=membership)
     assert refused.value.code == "operator_not_member"
     assert Membership.objects.get(pk=membership.pk).state == "invited"
 

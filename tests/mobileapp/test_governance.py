@@ -15,7 +15,7 @@ from django.test import Client
 from appids import decisions
 from people import PASSWORD
 from support import shows_code_page
-from zorgsleutel.accounts.flows import members
+from zorgsleutel.accounts.flows import members, memberships
 from zorgsleutel.accounts.models import Membership, User
 from zorgsleutel.clients import app as client
 from zorgsleutel.core.models import AuditEvent
@@ -53,7 +53,7 @@ def world(organisation, server, vault_service, sms_code, fresh_number, tmp_path)
     invited = members.invite_member(
         actor=care_admin, organisation=organisation, name="Piet", email=piet.email
     )
-    members.accept_invitation(actor=piet, membership=invited)
+    memberships.accept_invitation(actor=piet, membership=invited)
     members.change_role(
         actor=care_admin, membership=Membership.objects.get(pk=invited.pk), role="manager"
     )

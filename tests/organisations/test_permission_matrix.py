@@ -18,7 +18,7 @@ import pytest
 
 from appids import app_id, decisions
 from applicants import application_data
-from zorgsleutel.accounts.flows import members
+from zorgsleutel.accounts.flows import members, memberships
 from zorgsleutel.accounts.models import LinkToken, Membership, User
 from zorgsleutel.core import clock
 from zorgsleutel.core.errors import DomainError, PermissionDenied
@@ -161,7 +161,7 @@ def _target(organisation, role: str, membership_state: str, app_state: str) -> M
         accepted_at=None if membership_state == "invited" else clock.now(),
     )
     if membership_state == "invited":
-        members.send_membership_link(membership=membership)
+        memberships.send_membership_link(membership=membership)
     app_id(person, decided={} if app_state == "active" else {organisation: app_state})
     return membership
 

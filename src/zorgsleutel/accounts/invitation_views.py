@@ -10,7 +10,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from zorgsleutel.accounts import tokens
-from zorgsleutel.accounts.flows import members
+from zorgsleutel.accounts.flows import memberships
 from zorgsleutel.accounts.models import LinkToken, Membership, User
 from zorgsleutel.core.errors import DomainError
 from zorgsleutel.core.pages import guard, render
@@ -64,7 +64,7 @@ def invitation_view(request, token: str):
 def accept_view(request, membership_id: int):
     membership = get_object_or_404(Membership, pk=membership_id, user=request.user)
     try:
-        accepted = members.accept_invitation(actor=request.user, membership=membership)
+        accepted = memberships.accept_invitation(actor=request.user, membership=membership)
     except DomainError as error:
         messages.error(request, str(error.message))
     else:

@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy as _
 
 from zorgsleutel import policies, vaultclient
 from zorgsleutel.accounts import tokens
-from zorgsleutel.accounts.flows import members
+from zorgsleutel.accounts.flows import memberships
 from zorgsleutel.accounts.models import LinkToken, Membership, User
 from zorgsleutel.authn import password as sms_login
 from zorgsleutel.authn import sendlimits, vaulterrors
@@ -151,7 +151,7 @@ def complete_setup(*, pending: PendingCode, code: str, log_in: Callable[[User], 
                 log_in(user)  # login.succeeded and the new session, with the saved credentials
     except DomainError:
         # A parallel submission used the link first: forget the number confirmed for nothing.
-        members.erase_phone(pending.enrolment, None)
+        memberships.erase_phone(pending.enrolment, None)
         raise
     return SetupDone(user, refused)
 
@@ -186,7 +186,7 @@ def _accept_invited(user: User, token: LinkToken) -> None:
     if token.membership_id is not None:
         invited = invited.filter(pk=token.membership_id)
     for membership in invited:
-        members.accept(membership)
+        memberships.accept(membership)
 
 
 def _save(pending: PendingCode) -> User:
@@ -227,7 +227,7 @@ def _save(pending: PendingCode) -> User:
         token.used_at = clock.now()
         token.save(update_fields=["used_at"])
         if old_enrolment:
-            members.erase_phone(old_enrolment, user)  # after the notice, once this commits
+            memberships.erase_phone(old_enrolment, user)  # after the notice, once this commits
     return user
 
 

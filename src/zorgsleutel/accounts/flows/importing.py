@@ -17,7 +17,7 @@ from django.contrib.auth.hashers import identify_hasher
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from zorgsleutel.accounts.flows import members
+from zorgsleutel.accounts.flows import memberships
 from zorgsleutel.core import audit, clock
 from zorgsleutel.core.errors import DomainError
 from zorgsleutel.people import emails
@@ -68,7 +68,7 @@ def _check(row: dict, organisation: Organisation) -> str | None:
     if not emails.is_valid(row.get("email", "").strip().lower()):
         return f"not an e-mail address: {row.get('email', '')!r}"
     try:
-        members.check_business_email(row["email"], organisation)
+        memberships.check_business_email(row["email"], organisation)
     except DomainError as error:
         return str(error.message)
     if row.get("role", "").lower() not in ROLES:
@@ -118,7 +118,7 @@ def _import_one(organisation: Organisation, row: dict, send_at: datetime | None)
     email = row["email"].strip().lower()
     role = ROLES[row["role"].lower()]
     with transaction.atomic():
-        membership = members.add_invited_membership(
+        membership = memberships.add_invited_membership(
             organisation=organisation,
             email=email,
             name=" ".join(row["name"].split()),

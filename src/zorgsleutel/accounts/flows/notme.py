@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from zorgsleutel.accounts import tokens
-from zorgsleutel.accounts.flows import members
+from zorgsleutel.accounts.flows import memberships
 from zorgsleutel.accounts.models import LinkToken, Membership, User
 from zorgsleutel.authn import means
 from zorgsleutel.core import audit, clock
@@ -103,7 +103,7 @@ def report_not_me(*, raw: str) -> Reported:
         # Wachtwoord vergeten by the person brings password and phone back.
         removed = means.revoke_since(user, since)
         if user.phone_enrolment:
-            members.erase_phone(user.phone_enrolment, user)
+            memberships.erase_phone(user.phone_enrolment, user)
         user.set_unusable_password()
         user.phone_enrolment = ""
         user.auth_epoch += 1

@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
 from zorgsleutel import policies
-from zorgsleutel.accounts.flows import members
+from zorgsleutel.accounts.flows import memberships
 from zorgsleutel.core import audit
 from zorgsleutel.core.errors import Conflict, DomainError
 from zorgsleutel.organisations.flows.operators import require_operator
@@ -35,7 +35,7 @@ def create_business_customer(
             organisation = Organisation.objects.create(
                 name=name, kind=Organisation.BUSINESS, kvk_number=kvk_number
             )
-            members.check_business_email(email, organisation)
+            memberships.check_business_email(email, organisation)
             audit.record(
                 "organisation.created",
                 actor=actor,
@@ -43,7 +43,7 @@ def create_business_customer(
                 target=organisation,
                 details={"kind": "business", "kvk": kvk_number},
             )
-            membership = members.add_invited_membership(
+            membership = memberships.add_invited_membership(
                 organisation=organisation,
                 email=email,
                 name=" ".join(manager_name.split()) or email,

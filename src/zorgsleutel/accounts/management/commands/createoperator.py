@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.core.validators import validate_email
 from django.db import transaction
 
-from zorgsleutel.accounts.flows import members
+from zorgsleutel.accounts.flows import memberships
 from zorgsleutel.accounts.models import User
 from zorgsleutel.core import audit
 
@@ -35,5 +35,5 @@ class Command(BaseCommand):
             user.set_unusable_password()
             user.save(update_fields=["password"])
             audit.record("operator.created", actor="cli", target=user)
-            members.send_activation(user=user, organisation=None)
+            memberships.send_activation(user=user, organisation=None)
         self.stdout.write(f"Operator {email} created; the activation mail is on its way.")
