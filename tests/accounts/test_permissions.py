@@ -57,3 +57,21 @@ def test_no_command_sets_someone_elses_password(command, organisation, person):
         call_command(command, "doel@zorggroep.nl")
     target.refresh_from_db()
     assert target.password == before
+
+
+def test_the_role_page_says_the_role_given(client, organisation, person, login_as):
+    """Beheer's "Rol wijzigen" said the role the person had before (the review of a fresh clone:
+    "Mila Medewerker heeft nu de rol medewerker" after appointing her beheerder)."""
+    from zorgsleutel.people.models import Membership
+
+    admin = person(organisation, "administrator")
+    mila = person(organisation, "member", email="mila@zorggroep.nl", name="Mila Medewerker")
+    membership = Membership.objects.get(user=mila)
+    login_as(client, admin)
+    page = client.post(
+        f"/beheer/{organisation.public_id}/leden/{membership.pk}/rol",
+        {"role": "manager"},
+        follow=True,
+    ).content.decode()
+    assert "Mila Medewerker heeft nu de rol beheerder." in page
+    assert Membership.objects.get(pk=membership.pk).role == "manager"

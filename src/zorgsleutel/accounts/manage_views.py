@@ -165,7 +165,7 @@ def member_role(request, public_id, membership_id):
     organisation = _organisation(public_id)
     membership = get_object_or_404(Membership, pk=membership_id, organisation=organisation)
     try:
-        members.change_role(
+        changed = members.change_role(
             actor=request.user, membership=membership, role=request.POST.get("role", "")[:20]
         )
     except PermissionDenied:
@@ -176,6 +176,6 @@ def member_role(request, public_id, membership_id):
         messages.success(
             request,
             _("%(name)s now has the role %(role)s.")
-            % {"name": membership.display_name, "role": membership.get_role_display()},
+            % {"name": changed.display_name, "role": changed.get_role_display()},
         )
     return redirect("accounts:members", public_id=organisation.public_id)
