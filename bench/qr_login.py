@@ -121,7 +121,7 @@ def make_people(count: int) -> list[dict]:
     """Active people with a linked app each, through the real enrolment flow (in-process;
     Django set up with the portal's settings)."""
     from zorgsleutel.clients.app import DeviceMaterial
-    from zorgsleutel.mobileapp import flows
+    from zorgsleutel.mobileapp import enrolment
 
     organisation = model("organisations.Organisation").objects.create(
         name="Bench Zorg", kind="care_provider", ura="99999999"
@@ -134,11 +134,11 @@ def make_people(count: int) -> list[dict]:
         model("accounts.Membership").objects.create(
             user=user, organisation=organisation, role="manager"
         )
-        started = flows.start_enrolment(
-            actor=user, session_acr="", session_key="", purpose=flows.LINK_APP
+        started = enrolment.start_enrolment(
+            actor=user, session_acr="", session_key="", purpose=enrolment.LINK_APP
         )
         material = DeviceMaterial.generate()
-        device = flows.complete_enrolment(
+        device = enrolment.complete_enrolment(
             code=started.code, public_key=material.public_der, secret=material.secret, name="bench"
         )
         accounts.append(

@@ -60,7 +60,8 @@ def test_demo_loads_both_organisations_and_everyone_once(
         assert user.state == User.ACTIVE and user.check_password(demo.PASSWORD)
         assert vault_service.hint(enrolment=user.phone_enrolment).startswith("06 •• •• ••")
     # Seed 003's demo applicant: applied and approved, so the mails hold the validation link.
-    # The demo's apps were "linked before": no link notices (mobileapp.flows.complete_enrolment).
+    # The demo's apps were "linked before": no link notices
+    # (mobileapp.enrolment.complete_enrolment).
     assert sorted(OutboxMail.objects.values_list("to", "template")) == [
         ("aanvrager@demopraktijk.nl", "application_approved"),
         ("aanvrager@demopraktijk.nl", "application_received"),

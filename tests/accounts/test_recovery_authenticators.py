@@ -15,7 +15,7 @@ from appids import app_id
 from zorgsleutel.clients import app as appclient
 from zorgsleutel.core.models import AuditEvent
 from zorgsleutel.messaging.models import OutboxMail
-from zorgsleutel.mobileapp import flows
+from zorgsleutel.mobileapp import enrolment, flows
 from zorgsleutel.mobileapp.models import AppDevice
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("clear_throttles")]
@@ -46,8 +46,8 @@ def _link_in(mail: OutboxMail) -> str:
 
 def _link_app(user, tmp_path, name: str) -> appclient.State:
     state = appclient.State(tmp_path / f"{name}.json")
-    started = flows.start_enrolment(
-        actor=user, session_acr="low", session_key="", purpose=flows.LINK_APP
+    started = enrolment.start_enrolment(
+        actor=user, session_acr="low", session_key="", purpose=enrolment.LINK_APP
     )
     appclient.enrol(started.url, state=state, pin=PIN, yes=True, name=name, out=io.StringIO())
     return state

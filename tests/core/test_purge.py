@@ -86,6 +86,7 @@ def test_anonymous_qr_page_views_leave_nothing_behind_once_expired(now):
 def test_challenges_and_enrolment_codes_go_an_hour_after_they_expire(now):
     from zorgsleutel.authn.models import Challenge
     from zorgsleutel.cards import flows as cards
+    from zorgsleutel.mobileapp import enrolment as app_enrolment
     from zorgsleutel.mobileapp import flows as app
     from zorgsleutel.mobileapp.models import AppEnrolment
     from zorgsleutel.purge import purge_expired
@@ -111,8 +112,8 @@ def test_challenges_and_enrolment_codes_go_an_hour_after_they_expire(now):
 
     def enrolment(ago: timedelta) -> str:  # lives 5 minutes, and so does its page's challenge
         with clock.frozen(now - ago):
-            return app.start_enrolment(
-                actor=person, session_acr="", session_key="s" * 32, purpose=app.LINK_APP
+            return app_enrolment.start_enrolment(
+                actor=person, session_acr="", session_key="s" * 32, purpose=app_enrolment.LINK_APP
             ).challenge_id
 
     enrolment(timedelta(days=1))
@@ -135,13 +136,16 @@ def test_challenges_and_enrolment_codes_go_an_hour_after_they_expire(now):
 
 
 def _expired_logins_and_an_enrolment(now) -> None:
+    from zorgsleutel.mobileapp import enrolment as app_enrolment
     from zorgsleutel.mobileapp import flows as app
 
     person = _user("lid@zorggroep.nl")
     with clock.frozen(now - timedelta(hours=2)):
         for _ in range(3):
             app.start_login(session_key="s" * 32, host="portal.test", browser="x")
-        app.start_enrolment(actor=person, session_acr="", session_key="s" * 32, purpose="x")
+        app_enrolment.start_enrolment(
+            actor=person, session_acr="", session_key="s" * 32, purpose="x"
+        )
 
 
 def test_expired_challenges_go_in_one_delete_also_those_enrolments_referred_to(

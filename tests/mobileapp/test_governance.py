@@ -19,7 +19,7 @@ from zorgsleutel.accounts.flows import members, memberships
 from zorgsleutel.accounts.models import Membership, User
 from zorgsleutel.clients import app as client
 from zorgsleutel.core.models import AuditEvent
-from zorgsleutel.mobileapp import devices, flows
+from zorgsleutel.mobileapp import devices, enrolment, flows
 from zorgsleutel.mobileapp.models import AppDecision, AppDevice
 from zorgsleutel.organisations.models import Organisation
 
@@ -46,8 +46,8 @@ def world(organisation, server, vault_service, sms_code, fresh_number, tmp_path)
     piet.phone_enrolment = sent.enrolment
     piet.save()
     state = client.State(tmp_path / "piet.json")
-    started = flows.start_enrolment(
-        actor=piet, session_acr="low", session_key="", purpose=flows.LINK_APP
+    started = enrolment.start_enrolment(
+        actor=piet, session_acr="low", session_key="", purpose=enrolment.LINK_APP
     )
     client.enrol(started.url, state=state, pin=PIN, yes=True, name="Piets telefoon", out=_out())
     invited = members.invite_member(
@@ -168,8 +168,8 @@ def test_a_new_app_waits_for_each_organisation_that_holds_the_old_one(world, tmp
     assert shows_code_page(
         Client().post("/inloggen", {"email": "piet@bedrijf.nl", "password": PASSWORD})
     )
-    started = flows.start_enrolment(
-        actor=world["piet"], session_acr="low", session_key="", purpose=flows.LINK_APP
+    started = enrolment.start_enrolment(
+        actor=world["piet"], session_acr="low", session_key="", purpose=enrolment.LINK_APP
     )
     second = client.State(tmp_path / "tweede.json")
     client.enrol(started.url, state=second, pin=PIN, yes=True, name="Tweede", out=_out())
@@ -178,8 +178,8 @@ def test_a_new_app_waits_for_each_organisation_that_holds_the_old_one(world, tmp
 
     world["device"], world["state"] = new.public_id, second
     _decide(world, "care_admin", "care", "delete")  # the business still takes it
-    third = flows.start_enrolment(
-        actor=world["piet"], session_acr="substantial", session_key="", purpose=flows.LINK_APP
+    third = enrolment.start_enrolment(
+        actor=world["piet"], session_acr="substantial", session_key="", purpose=enrolment.LINK_APP
     )
     third_state = client.State(tmp_path / "derde.json")
     client.enrol(third.url, state=third_state, pin=PIN, yes=True, name="Derde", out=_out())
@@ -200,8 +200,8 @@ def test_blocked_in_their_only_organisation_the_app_says_so_and_it_is_audited(
     "Uw organisatie is geschorst", and the refusal was not audited."""
     user, admin = person("manager"), person("administrator")
     state = client.State(tmp_path / "state.json")
-    started = flows.start_enrolment(
-        actor=user, session_acr="", session_key="", purpose=flows.LINK_APP
+    started = enrolment.start_enrolment(
+        actor=user, session_acr="", session_key="", purpose=enrolment.LINK_APP
     )
     client.enrol(started.url, state=state, pin=PIN, yes=True, name="Telefoon", out=_out())
     members.block_member(actor=admin, membership=user.memberships.get(organisation=organisation))

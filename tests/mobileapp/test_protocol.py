@@ -18,7 +18,7 @@ from zorgsleutel.authn.models import Challenge
 from zorgsleutel.clients import app as client
 from zorgsleutel.core import clock
 from zorgsleutel.core.errors import DomainError
-from zorgsleutel.mobileapp import devices, flows
+from zorgsleutel.mobileapp import devices, enrolment, flows
 from zorgsleutel.mobileapp.models import AppDevice
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -29,8 +29,8 @@ QR_CODE_INVALID = r"^Deze QR-code is niet \(meer\) geldig\. Laad de pagina opnie
 @pytest.fixture
 def enrolled(server, person, tmp_path):
     user = person("manager")
-    started = flows.start_enrolment(
-        actor=user, session_acr="", session_key="", purpose=flows.LINK_APP
+    started = enrolment.start_enrolment(
+        actor=user, session_acr="", session_key="", purpose=enrolment.LINK_APP
     )
     state = client.State(tmp_path / "state.json")
     client.enrol(
@@ -66,8 +66,8 @@ def test_enrol_then_log_in_with_the_pin(enrolled):
 
 def test_an_enrolment_code_works_once_and_expires(server, person, tmp_path):
     user = person()
-    started = flows.start_enrolment(
-        actor=user, session_acr="", session_key="", purpose=flows.LINK_APP
+    started = enrolment.start_enrolment(
+        actor=user, session_acr="", session_key="", purpose=enrolment.LINK_APP
     )
     client.enrol(
         started.url,
@@ -86,8 +86,8 @@ def test_an_enrolment_code_works_once_and_expires(server, person, tmp_path):
             name="b",
             out=io.StringIO(),
         )
-    late = flows.start_enrolment(
-        actor=user, session_acr="substantial", session_key="", purpose=flows.LINK_APP
+    late = enrolment.start_enrolment(
+        actor=user, session_acr="substantial", session_key="", purpose=enrolment.LINK_APP
     )
     from zorgsleutel.mobileapp.models import AppEnrolment
 

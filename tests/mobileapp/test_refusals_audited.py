@@ -16,7 +16,7 @@ from zorgsleutel.clients import app as client
 from zorgsleutel.core import clock
 from zorgsleutel.core.errors import Conflict, NotFound, PermissionDenied
 from zorgsleutel.core.models import AuditEvent
-from zorgsleutel.mobileapp import devices, flows
+from zorgsleutel.mobileapp import devices, enrolment
 from zorgsleutel.mobileapp.models import AppDevice
 
 PIN = "123456"
@@ -178,12 +178,12 @@ def test_removing_an_app_id_that_is_not_ones_own(organisation, accepted):
 @pytest.mark.django_db
 def test_an_enrolment_code_of_a_person_blocked_since(organisation, accepted):
     member = accepted("member", "lid@app.nl")
-    started = flows.start_enrolment(
-        actor=member, session_acr="low", session_key="", purpose=flows.LINK_APP
+    started = enrolment.start_enrolment(
+        actor=member, session_acr="low", session_key="", purpose=enrolment.LINK_APP
     )
     User.objects.filter(pk=member.pk).update(state=User.BLOCKED)
     with pytest.raises(NotFound) as refused:  # the app learns no more than of a dead code
-        flows.enrolment_info(code=started.code)
+        enrolment.enrolment_info(code=started.code)
     assert refused.value.code == "enrolment_invalid"
     assert _denied() == [
         (
@@ -198,8 +198,8 @@ def test_an_enrolment_code_of_a_person_blocked_since(organisation, accepted):
 @pytest.fixture
 def enrolled(server, organisation, accepted, tmp_path):
     user = accepted("manager", "chef@app.nl")
-    started = flows.start_enrolment(
-        actor=user, session_acr="", session_key="", purpose=flows.LINK_APP
+    started = enrolment.start_enrolment(
+        actor=user, session_acr="", session_key="", purpose=enrolment.LINK_APP
     )
     state = client.State(tmp_path / "state.json")
     client.enrol(started.url, state=state, pin=PIN, yes=True, name="Telefoon", out=io.StringIO())

@@ -19,7 +19,7 @@ from zorgsleutel.accounts.flows import members
 from zorgsleutel.accounts.models import Membership, User
 from zorgsleutel.clients import app as appclient
 from zorgsleutel.core.models import AuditEvent
-from zorgsleutel.mobileapp import devices, flows
+from zorgsleutel.mobileapp import devices, enrolment
 from zorgsleutel.mobileapp.models import AppDevice
 from zorgsleutel.organisations.models import Organisation
 
@@ -154,8 +154,8 @@ def test_a_release_after_the_reset_is_the_organisation_s_consent(
 ):
     """Piet lost his phone with his app on it and forgot his password: he resets it, and the
     administrator, asked, removes the old app and lets him link a new one."""
-    old = flows.start_enrolment(
-        actor=world["piet"], session_acr="low", session_key="", purpose=flows.LINK_APP
+    old = enrolment.start_enrolment(
+        actor=world["piet"], session_acr="low", session_key="", purpose=enrolment.LINK_APP
     )
     appclient.enrol(
         old.url,
@@ -190,8 +190,8 @@ def test_a_session_at_the_required_level_links_without_waiting_after_a_reset(
 ):
     """Piet has his app; he forgot his password and reset it, then logs in with the app and
     links a second phone: the app proved the person, the new one works at once."""
-    first = flows.start_enrolment(
-        actor=world["piet"], session_acr="low", session_key="", purpose=flows.LINK_APP
+    first = enrolment.start_enrolment(
+        actor=world["piet"], session_acr="low", session_key="", purpose=enrolment.LINK_APP
     )
     own = appclient.State(tmp_path / "eigen.json")
     appclient.enrol(first.url, state=own, pin=PIN, yes=True, name="Eigen", out=_out())

@@ -24,7 +24,7 @@ from zorgsleutel.demo import (
     DemoPerson,
     everyone,
 )
-from zorgsleutel.mobileapp import flows as app_flows
+from zorgsleutel.mobileapp import enrolment as app_enrolment
 from zorgsleutel.mobileapp.models import AppDevice
 from zorgsleutel.organisations.models import Organisation
 
@@ -148,11 +148,11 @@ def _enrol_app(user: User) -> bool:
         ).exists()
     ):
         return False
-    started = app_flows.start_enrolment(  # linked here: no browser waits on it
-        actor=user, session_acr="", session_key="", purpose=app_flows.LINK_APP
+    started = app_enrolment.start_enrolment(  # linked here: no browser waits on it
+        actor=user, session_acr="", session_key="", purpose=app_enrolment.LINK_APP
     )
     material = app_client.DeviceMaterial.generate()
-    device = app_flows.complete_enrolment(
+    device = app_enrolment.complete_enrolment(
         code=started.code,
         public_key=material.public_der,
         secret=material.secret,

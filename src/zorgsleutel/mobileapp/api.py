@@ -12,6 +12,7 @@ from zorgsleutel import appprotocol
 from zorgsleutel.core import apierrors, ratelimit
 from zorgsleutel.core.errors import DomainError
 from zorgsleutel.core.requestcontext import client_ip
+from zorgsleutel.mobileapp import enrolment as app_enrolment
 from zorgsleutel.mobileapp import flows
 
 api = NinjaAPI(
@@ -50,7 +51,7 @@ def _limit(request: HttpRequest, *actions: str) -> None:
 @api.get("/enrolments/{code}")
 def enrolment(request: HttpRequest, code: str):
     _limit(request, "app.enrol")
-    return flows.enrolment_info(code=code)
+    return app_enrolment.enrolment_info(code=code)
 
 
 @api.post("/enrolments/{code}", response={201: dict})
@@ -63,7 +64,7 @@ def enrol(request: HttpRequest, code: str, payload: EnrolIn):
         )
     except ValueError:
         raise DomainError("invalid_request", "Bad base64.") from None
-    device = flows.complete_enrolment(
+    device = app_enrolment.complete_enrolment(
         code=code, public_key=public_key, secret=secret, name=payload.name
     )
     return Status(201, {"device": device.public_id})

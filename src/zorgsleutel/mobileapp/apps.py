@@ -9,13 +9,15 @@ class MobileAppConfig(AppConfig):
 
     def ready(self) -> None:
         from zorgsleutel.authn import challenges, means
-        from zorgsleutel.mobileapp import devices, flows, standing, views
+        from zorgsleutel.mobileapp import devices, enrolment, flows, standing, views
         from zorgsleutel.people import signals
 
         # A QR login answered by the app logs the waiting browser in.
         challenges.register_finisher(flows.KIND, flows.PURPOSE, flows.finish_login)
         # An app enrolled from /mijn/app-koppelen: the page goes on to the person's apps.
-        challenges.register_finisher(flows.ENROL_KIND, flows.LINK_APP, views.finish_link_app)
+        challenges.register_finisher(
+            enrolment.ENROL_KIND, enrolment.LINK_APP, views.finish_link_app
+        )
         # An organisation the person left keeps no decision about their app IDs.
         signals.memberships_changed.connect(_forget, dispatch_uid="mobileapp.forget")
 

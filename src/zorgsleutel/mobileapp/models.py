@@ -70,8 +70,8 @@ class AppEnrolment(models.Model):
     """A one-time enrolment code shown as a QR code: hashed, 5 minutes, single use.
 
     The app posts to the code; the browser that shows it waits on its cross-device challenge
-    (authn.challenges, kind flows.ENROL_KIND), which the enrolment answers: only that browser's
-    session collects it, once."""
+    (authn.challenges, kind enrolment.ENROL_KIND), which the enrolment answers: only that
+    browser's session collects it, once."""
 
     user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="+")
     code_hash = models.CharField(max_length=64, unique=True)

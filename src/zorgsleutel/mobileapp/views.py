@@ -18,7 +18,7 @@ from zorgsleutel.core.errors import DomainError, PermissionDenied, RateLimited
 from zorgsleutel.core.pages import guard, render
 from zorgsleutel.core.requestcontext import client_ip
 from zorgsleutel.mobileapp import devices as app_ids
-from zorgsleutel.mobileapp import flows, qr, standing
+from zorgsleutel.mobileapp import enrolment, flows, qr, standing
 from zorgsleutel.mobileapp.models import AppDecision, AppDevice
 from zorgsleutel.people import permissions
 from zorgsleutel.people.models import Membership, Organisation
@@ -98,19 +98,19 @@ def enrol(request):
         return redirect(settings.LOGIN_URL)
     session_key = request.session.session_key
     # Reloading (or a stray request) shows the same open code instead of starting a new one.
-    started = flows.open_enrolment_for(
+    started = enrolment.open_enrolment_for(
         actor=request.user,
         code=request.session.get(ENROL_CODE, ""),
         session_key=session_key,
-        purpose=flows.LINK_APP,
+        purpose=enrolment.LINK_APP,
     )
     if started is None:
         try:
-            started = flows.start_enrolment(
+            started = enrolment.start_enrolment(
                 actor=request.user,
                 session_acr=sessions.session_acr(request),
                 session_key=session_key,
-                purpose=flows.LINK_APP,
+                purpose=enrolment.LINK_APP,
             )
         except PermissionDenied as exc:
             auth.logout(request)
@@ -135,9 +135,9 @@ def finish_link_app(request, collected) -> dict:
     """The enrolment page's browser, once the app it showed the QR code to has enrolled (the
     one poll, authn/views.py, in the transaction that used the challenge up): on to the
     person's apps, or, when the role needs the app and this session is below it, logged out to
-    log in with the new app. Registered for flows.LINK_APP (mobileapp/apps.py)."""
+    log in with the new app. Registered for enrolment.LINK_APP (mobileapp/apps.py)."""
     try:
-        person, device = flows.confirm_enrolment(collected)
+        person, device = enrolment.confirm_enrolment(collected)
     except DomainError as error:
         return {"status": "refused", "error": error.code, "message": str(error.message)}
     if sessions.logged_in_person(request) != person:  # logged out (or timed out) since

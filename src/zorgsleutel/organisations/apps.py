@@ -9,7 +9,7 @@ class OrganisationsConfig(AppConfig):
     def ready(self) -> None:
         from zorgsleutel.authn import challenges
         from zorgsleutel.cards import flows as cards
-        from zorgsleutel.mobileapp import flows as app
+        from zorgsleutel.mobileapp import enrolment as app_enrolment
         from zorgsleutel.organisations import firstapp, views
         from zorgsleutel.organisations.flows import validation
 
@@ -17,4 +17,6 @@ class OrganisationsConfig(AppConfig):
         # An accepted (or refused) card on the validation page: the next step of seed 003.
         challenges.register_finisher(cards.KIND, validation.PURPOSE, views.finish_validation)
         # The new administrator's first app, enrolled in the browser that validated: step 6.
-        challenges.register_finisher(app.ENROL_KIND, firstapp.PURPOSE, views.finish_first_app)
+        challenges.register_finisher(
+            app_enrolment.ENROL_KIND, firstapp.PURPOSE, views.finish_first_app
+        )

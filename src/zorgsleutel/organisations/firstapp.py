@@ -18,7 +18,7 @@ from zorgsleutel import policies
 from zorgsleutel.core import clock
 
 SESSION_KEY = "zs_validation"
-# The purpose of that enrolment's challenge (mobileapp.flows.ENROL_KIND): its finisher
+# The purpose of that enrolment's challenge (mobileapp.enrolment.ENROL_KIND): its finisher
 # (views.finish_first_app) takes this browser on to step 6 once the app has enrolled.
 PURPOSE = "first_app"
 

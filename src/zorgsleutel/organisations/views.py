@@ -18,7 +18,7 @@ from zorgsleutel.core import ratelimit
 from zorgsleutel.core.errors import DomainError, NotFound, RateLimited
 from zorgsleutel.core.pages import locale, render, show_error
 from zorgsleutel.core.requestcontext import client_ip
-from zorgsleutel.mobileapp import flows as app_flows
+from zorgsleutel.mobileapp import enrolment as app_enrolment
 from zorgsleutel.mobileapp import qr
 from zorgsleutel.organisations import firstapp, forms
 from zorgsleutel.organisations.flows import applications, validation
@@ -175,12 +175,12 @@ def validate_app(request):
         firstapp.drop(request.session)
         return redirect("organisations:validated")
     session_key = request.session.session_key
-    started = app_flows.open_enrolment_for(
+    started = app_enrolment.open_enrolment_for(
         actor=user, code=held.enrolment, session_key=session_key, purpose=firstapp.PURPOSE
     )
     if started is None:
         # the UZI card just proved this person (seed 003, stap 5): its assurance (cards/apps.py)
-        started = app_flows.start_enrolment(
+        started = app_enrolment.start_enrolment(
             actor=user,
             session_acr=means.get("uzi").acr,
             session_key=session_key,
@@ -209,7 +209,7 @@ def finish_first_app(request, collected: challenges.Collected) -> dict:
     for firstapp.PURPOSE (organisations/apps.py)."""
     held = firstapp.held(request.session)
     try:
-        person, _device = app_flows.confirm_enrolment(collected)
+        person, _device = app_enrolment.confirm_enrolment(collected)
     except DomainError as error:
         return {"status": "refused", "error": error.code, "message": str(error.message)}
     if held is None or held.administrator != str(person.public_id):
