@@ -1,9 +1,9 @@
 """Signals about people, for capabilities that keep something per person (Django's signals).
 
 `memberships_changed` is sent inside the transaction that accepted or deleted one of a person's
-memberships (accounts/flows/members.py); a receiver that raises undoes the change. The app IDs
-follow it (mobileapp/apps.py: an organisation the person left keeps no decision about them);
-accounts need not know the app.
+memberships (accounts/flows/memberships.py and members.py); a receiver that raises undoes the
+change. The app IDs follow it (mobileapp/apps.py: an organisation the person left keeps no
+decision about them); accounts need not know the app.
 """
 
 from __future__ import annotations
