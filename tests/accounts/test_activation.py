@@ -179,6 +179,23 @@ def test_consumer_email_addresses_are_refused(organisation, person):
     assert not User.objects.filter(email="x@gmail.com").exists()
 
 
+@pytest.mark.parametrize(
+    "domain",
+    ["gmail.com", "hotmail.nl", "outlook.com", "ziggo.nl", "kpnmail.nl", "xs4all.nl", "proton.me"],
+)
+def test_a_sample_of_consumer_domains_is_refused(organisation, person, domain):
+    """policies.CONSUMER_EMAIL_DOMAINS, a sample written out (seed 000: a business address)."""
+    manager = person(organisation, "manager")
+    with pytest.raises(DomainError) as refused:
+        members.invite_member(
+            actor=manager, organisation=organisation, name="X", email=f"x@{domain}"
+        )
+    assert refused.value.code == "consumer_email"
+    members.invite_member(
+        actor=manager, organisation=organisation, name="Y", email=f"y@zorg-{domain}"
+    )  # a business domain that merely looks alike
+
+
 def test_an_organisation_may_fix_its_domains(organisation, person):
     organisation.allowed_email_domains = ["zorggroep.nl"]
     organisation.save()
