@@ -14,33 +14,6 @@ A, M, W = "administrator", "manager", "member"
 
 def test_the_portal_s_lifetimes_limits_and_timeouts():
     assert {
-        "MAIL_MAX_ATTEMPTS": policies.MAIL_MAX_ATTEMPTS,
-        "MAIL_RETRY_BACKOFF": policies.MAIL_RETRY_BACKOFF,
-        "ACTIVATION_LINK_TTL": policies.ACTIVATION_LINK_TTL,
-        "INVITATION_LINK_TTL": policies.INVITATION_LINK_TTL,
-        "NOT_ME_LINK_TTL": policies.NOT_ME_LINK_TTL,
-        "PASSWORD_RESET_LINK_TTL": policies.PASSWORD_RESET_LINK_TTL,
-        "EMAIL_DOMAIN_MAX_LENGTH": policies.EMAIL_DOMAIN_MAX_LENGTH,
-        "LOGIN_FAILURE_WINDOW": policies.LOGIN_FAILURE_WINDOW,
-        "LOGIN_THROTTLES": policies.LOGIN_THROTTLES,
-        "DEVICE_COOKIE_TTL": policies.DEVICE_COOKIE_TTL,
-        "DEVICE_COOKIE_MAX_ACCOUNTS": policies.DEVICE_COOKIE_MAX_ACCOUNTS,
-        "PASSWORD_MIN_LENGTH": policies.PASSWORD_MIN_LENGTH,
-        "SESSION_IDLE_TIMEOUT": policies.SESSION_IDLE_TIMEOUT,
-        "SESSION_ABSOLUTE_TIMEOUT": policies.SESSION_ABSOLUTE_TIMEOUT,
-        "PENDING_LOGIN_TTL": policies.PENDING_LOGIN_TTL,
-        "APP_ENROLMENT_TTL": policies.APP_ENROLMENT_TTL,
-        "APP_LOGIN_TTL": policies.APP_LOGIN_TTL,
-        "APP_MAX_WRONG_PINS": policies.APP_MAX_WRONG_PINS,
-        "APP_POLL_INTERVAL_MS": policies.APP_POLL_INTERVAL_MS,
-        "CARD_CHALLENGE_TTL": policies.CARD_CHALLENGE_TTL,
-        "VALIDATION_LINK_TTL": policies.VALIDATION_LINK_TTL,
-        "VALIDATED_BROWSER_TTL": policies.VALIDATED_BROWSER_TTL,
-        "IPV6_LIMIT_PREFIX": policies.IPV6_LIMIT_PREFIX,
-        "PURGE_INTERVAL": policies.PURGE_INTERVAL,
-        "PURGE_CHALLENGES_AFTER": policies.PURGE_CHALLENGES_AFTER,
-        "PURGE_LINK_TOKENS_AFTER": policies.PURGE_LINK_TOKENS_AFTER,
-    } == {
         "MAIL_MAX_ATTEMPTS": 8,
         "MAIL_RETRY_BACKOFF": (
             timedelta(seconds=30),
@@ -79,6 +52,33 @@ def test_the_portal_s_lifetimes_limits_and_timeouts():
         "PURGE_INTERVAL": timedelta(minutes=10),
         "PURGE_CHALLENGES_AFTER": timedelta(hours=1),
         "PURGE_LINK_TOKENS_AFTER": timedelta(days=30),
+    } == {
+        "MAIL_MAX_ATTEMPTS": policies.MAIL_MAX_ATTEMPTS,
+        "MAIL_RETRY_BACKOFF": policies.MAIL_RETRY_BACKOFF,
+        "ACTIVATION_LINK_TTL": policies.ACTIVATION_LINK_TTL,
+        "INVITATION_LINK_TTL": policies.INVITATION_LINK_TTL,
+        "NOT_ME_LINK_TTL": policies.NOT_ME_LINK_TTL,
+        "PASSWORD_RESET_LINK_TTL": policies.PASSWORD_RESET_LINK_TTL,
+        "EMAIL_DOMAIN_MAX_LENGTH": policies.EMAIL_DOMAIN_MAX_LENGTH,
+        "LOGIN_FAILURE_WINDOW": policies.LOGIN_FAILURE_WINDOW,
+        "LOGIN_THROTTLES": policies.LOGIN_THROTTLES,
+        "DEVICE_COOKIE_TTL": policies.DEVICE_COOKIE_TTL,
+        "DEVICE_COOKIE_MAX_ACCOUNTS": policies.DEVICE_COOKIE_MAX_ACCOUNTS,
+        "PASSWORD_MIN_LENGTH": policies.PASSWORD_MIN_LENGTH,
+        "SESSION_IDLE_TIMEOUT": policies.SESSION_IDLE_TIMEOUT,
+        "SESSION_ABSOLUTE_TIMEOUT": policies.SESSION_ABSOLUTE_TIMEOUT,
+        "PENDING_LOGIN_TTL": policies.PENDING_LOGIN_TTL,
+        "APP_ENROLMENT_TTL": policies.APP_ENROLMENT_TTL,
+        "APP_LOGIN_TTL": policies.APP_LOGIN_TTL,
+        "APP_MAX_WRONG_PINS": policies.APP_MAX_WRONG_PINS,
+        "APP_POLL_INTERVAL_MS": policies.APP_POLL_INTERVAL_MS,
+        "CARD_CHALLENGE_TTL": policies.CARD_CHALLENGE_TTL,
+        "VALIDATION_LINK_TTL": policies.VALIDATION_LINK_TTL,
+        "VALIDATED_BROWSER_TTL": policies.VALIDATED_BROWSER_TTL,
+        "IPV6_LIMIT_PREFIX": policies.IPV6_LIMIT_PREFIX,
+        "PURGE_INTERVAL": policies.PURGE_INTERVAL,
+        "PURGE_CHALLENGES_AFTER": policies.PURGE_CHALLENGES_AFTER,
+        "PURGE_LINK_TOKENS_AFTER": policies.PURGE_LINK_TOKENS_AFTER,
     }
 
 
@@ -99,7 +99,7 @@ def test_the_rate_limits():
 
 
 def test_who_may_do_what():
-    assert policies.PERMISSIONS == {
+    assert {
         "members.view": {A, M},
         "members.create": {A, M},
         "members.resend_activation": {A, M},
@@ -112,18 +112,18 @@ def test_who_may_do_what():
         "apps.unblock": {A, M},
         "apps.delete": {A, M},
         "apps.relink": {A, M},
-    }
-    assert policies.ROLE_GRANTS == {A: {A, M, W}, M: {W}, W: set()}
-    assert policies.OPERATOR_PERMISSIONS == {
+    } == policies.PERMISSIONS
+    assert {A: {A, M, W}, M: {W}, W: set()} == policies.ROLE_GRANTS
+    assert {
         "organisations.create_business",
         "applications.review",
         "organisations.suspend",
         "audit.platform",
-    }
-    assert policies.APP_REQUIRED_ROLES == {"care_provider": {A, M}, "business": set()}
+    } == policies.OPERATOR_PERMISSIONS
+    assert {"care_provider": {A, M}, "business": set()} == policies.APP_REQUIRED_ROLES
     assert policies.ASSURANCE_ORDER == {"": 0, "low": 1, "substantial": 2, "high": 3}
     assert policies.WEAKER_MEANS_REFUSALS == {"active": "app_required", "held": "app_held"}
-    assert policies.VALIDATION_PAS_TYPES == {"Z", "N"}
+    assert {"Z", "N"} == policies.VALIDATION_PAS_TYPES
     assert {"gmail.com", "hotmail.nl", "ziggo.nl", "xs4all.nl"} <= policies.CONSUMER_EMAIL_DOMAINS
     assert len(policies.CONSUMER_EMAIL_DOMAINS) == 33
 
@@ -132,23 +132,6 @@ def test_the_vault_s_rules():
     from zorgsleutel.vault import policies as vault
 
     assert {
-        "CODE_DIGITS": vault.CODE_DIGITS,
-        "CODE_TTL": vault.CODE_TTL,
-        "CODE_MAX_ATTEMPTS": vault.CODE_MAX_ATTEMPTS,
-        "RESEND_AFTER": vault.RESEND_AFTER,
-        "CAP_WINDOW": vault.CAP_WINDOW,
-        "SMS_PER_ENROLMENT_PER_HOUR": vault.SMS_PER_ENROLMENT_PER_HOUR,
-        "SMS_UNCONFIRMED_PER_NUMBER_PER_HOUR": vault.SMS_UNCONFIRMED_PER_NUMBER_PER_HOUR,
-        "SMS_PER_NUMBER_PER_HOUR": vault.SMS_PER_NUMBER_PER_HOUR,
-        "NOTICE_KINDS": vault.NOTICE_KINDS,
-        "PENDING_ENROLMENT_TTL": vault.PENDING_ENROLMENT_TTL,
-        "REQUEST_MAX_SKEW": vault.REQUEST_MAX_SKEW,
-        "NONCE_RETENTION": vault.NONCE_RETENTION,
-        "MAX_BODY_BYTES": vault.MAX_BODY_BYTES,
-        "MAX_JSON_DEPTH": vault.MAX_JSON_DEPTH,
-        "MIN_CLIENT_KEY_CHARS": vault.MIN_CLIENT_KEY_CHARS,
-        "DEV_OUTBOX_LIMIT": vault.DEV_OUTBOX_LIMIT,
-    } == {
         "CODE_DIGITS": 6,
         "CODE_TTL": timedelta(minutes=5),
         "CODE_MAX_ATTEMPTS": 5,
@@ -165,4 +148,21 @@ def test_the_vault_s_rules():
         "MAX_JSON_DEPTH": 32,
         "MIN_CLIENT_KEY_CHARS": 32,
         "DEV_OUTBOX_LIMIT": 200,
+    } == {
+        "CODE_DIGITS": vault.CODE_DIGITS,
+        "CODE_TTL": vault.CODE_TTL,
+        "CODE_MAX_ATTEMPTS": vault.CODE_MAX_ATTEMPTS,
+        "RESEND_AFTER": vault.RESEND_AFTER,
+        "CAP_WINDOW": vault.CAP_WINDOW,
+        "SMS_PER_ENROLMENT_PER_HOUR": vault.SMS_PER_ENROLMENT_PER_HOUR,
+        "SMS_UNCONFIRMED_PER_NUMBER_PER_HOUR": vault.SMS_UNCONFIRMED_PER_NUMBER_PER_HOUR,
+        "SMS_PER_NUMBER_PER_HOUR": vault.SMS_PER_NUMBER_PER_HOUR,
+        "NOTICE_KINDS": vault.NOTICE_KINDS,
+        "PENDING_ENROLMENT_TTL": vault.PENDING_ENROLMENT_TTL,
+        "REQUEST_MAX_SKEW": vault.REQUEST_MAX_SKEW,
+        "NONCE_RETENTION": vault.NONCE_RETENTION,
+        "MAX_BODY_BYTES": vault.MAX_BODY_BYTES,
+        "MAX_JSON_DEPTH": vault.MAX_JSON_DEPTH,
+        "MIN_CLIENT_KEY_CHARS": vault.MIN_CLIENT_KEY_CHARS,
+        "DEV_OUTBOX_LIMIT": vault.DEV_OUTBOX_LIMIT,
     }
