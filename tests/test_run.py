@@ -30,7 +30,7 @@ def test_run_serves_portal_vault_and_worker_then_stops_on_ctrl_c(tmp_path):
         if k not in ("DATABASE_URL", "VAULT_DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE")
     }
     env.update(DEBUG="1", PORT=str(port), VAULT_PORT=str(vault_port), ZS_VAR_DIR=str(tmp_path))
-    env.update(PURGE_INTERVAL_SECONDS="5")  # policies.PURGE_INTERVAL is 10 minutes
+    env.update(PURGE_INTERVAL_SECONDS="5")  # instead of every 10 minutes (below)
     process = subprocess.Popen(
         [sys.executable, "-m", "zorgsleutel.cli", "run"],
         env=env,
@@ -102,3 +102,13 @@ def _port_closed(port: int) -> bool:
 
     with socket.socket() as sock:
         return sock.connect_ex(("127.0.0.1", port)) != 0
+
+
+def test_run_purges_every_10_minutes_unless_told_otherwise(monkeypatch):
+    """policies.PURGE_INTERVAL; the environment may set another (the test above: 5 seconds)."""
+    from zorgsleutel import runner
+
+    monkeypatch.delenv("PURGE_INTERVAL_SECONDS", raising=False)
+    assert runner.purge_interval_seconds() == 600
+    monkeypatch.setenv("PURGE_INTERVAL_SECONDS", "5")
+    assert runner.purge_interval_seconds() == 5

@@ -31,7 +31,7 @@ def mail_retry_delay(attempt: int) -> timedelta:
 
 # --- Audit ---------------------------------------------------------------------------------------
 # Audit events are never updated or deleted by the application. Retention is an operator task.
-AUDIT_HASH_ALGORITHM = "sha256"
+# (Their hash chain is SHA-256, core/audit.py: a format, not a setting.)
 
 
 def known_to(organisation, person) -> bool:
@@ -43,13 +43,6 @@ def known_to(organisation, person) -> bool:
     if loaded is not None:
         return any(m.organisation_id == organisation.pk for m in loaded)
     return person.memberships.filter(organisation_id=organisation.pk).exists()
-
-
-# --- Request limits ------------------------------------------------------------------------------
-MAX_JSON_BODY_BYTES = 64 * 1024
-
-# --- Demo ----------------------------------------------------------------------------------------
-DEMO_PASSWORD = "Zorgsleutel-demo-2026"  # noqa: S105 (public demo data, refused outside DEBUG)
 
 
 # --- Roles and permissions -----------------------------------------------------------------------

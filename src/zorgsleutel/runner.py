@@ -56,6 +56,11 @@ def serve_vault(args: list[str]) -> int:
     return 0  # pragma: no cover
 
 
+def purge_interval_seconds() -> int:
+    """How often `run` purges: PURGE_INTERVAL_SECONDS, else policies.PURGE_INTERVAL."""
+    return env_int("PURGE_INTERVAL_SECONDS", int(policies.PURGE_INTERVAL.total_seconds()))
+
+
 def _wait_for_port(port: int, process: subprocess.Popen, seconds: float = 30) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -153,9 +158,7 @@ def main(args: list[str]) -> int:
             return 1
         print(_banner(port, vault_port, demo), flush=True)
         next_sweep = time.monotonic() + SWEEP_SECONDS
-        purge_every = env_int(
-            "PURGE_INTERVAL_SECONDS", int(policies.PURGE_INTERVAL.total_seconds())
-        )
+        purge_every = purge_interval_seconds()
         next_purge = time.monotonic() + purge_every
         while True:
             if time.monotonic() >= next_sweep:  # mail a dead worker left behind goes out again

@@ -116,6 +116,37 @@ def test_a_weak_or_mismatched_password_is_refused_on_its_field(client, invited, 
     assert "niet hetzelfde" in response.content.decode()
 
 
+def test_a_password_of_eleven_characters_is_refused_and_twelve_are_enough(
+    client, invited, mailed_link, fresh_number, vault_service
+):
+    """policies.PASSWORD_MIN_LENGTH = 12 feeds Django's MinimumLengthValidator and the help text."""
+    from django.utils import translation
+
+    from zorgsleutel.accounts.flows import credentials
+
+    link = mailed_link(invited.email)
+    assert "Minimaal 12 tekens." in client.get(link).content.decode()
+    token = credentials.open_link(link.rsplit("/", 1)[1], LinkToken.ACTIVATION)
+    eleven, twelve = "Kwartel-73x", "Kwartel-73xy"
+    assert (len(eleven), len(twelve)) == (11, 12)
+    with translation.override("en"), pytest.raises(DomainError) as refused:
+        credentials.start_setup(
+            token=token, password=eleven, password_again=eleven, phone="0620000004", locale="en"
+        )
+    assert (refused.value.code, refused.value.field, refused.value.message) == (
+        "weak_password",
+        "password",
+        "This password is too short. It must contain at least 12 characters.",
+    )
+    page = client.post(link, {"password": eleven, "password_again": eleven, "phone": "0620000004"})
+    html = page.content.decode()
+    assert "Dit wachtwoord is te kort. Het moet minimaal 12 tekens bevatten." in html
+    accepted = client.post(
+        link, {"password": twelve, "password_again": twelve, "phone": fresh_number("04")}
+    )
+    assert accepted.status_code == 302 and accepted["Location"] == link + "/code"
+
+
 def test_a_landline_is_refused_with_a_clear_message(client, invited, mailed_link, vault_service):
     link = mailed_link(invited.email)
     response = client.post(
@@ -146,6 +177,23 @@ def test_consumer_email_addresses_are_refused(organisation, person):
         )
     assert refused.value.code == "consumer_email" and refused.value.field == "email"
     assert not User.objects.filter(email="x@gmail.com").exists()
+
+
+@pytest.mark.parametrize(
+    "domain",
+    ["gmail.com", "hotmail.nl", "outlook.com", "ziggo.nl", "kpnmail.nl", "xs4all.nl", "proton.me"],
+)
+def test_a_sample_of_consumer_domains_is_refused(organisation, person, domain):
+    """policies.CONSUMER_EMAIL_DOMAINS, a sample written out (seed 000: a business address)."""
+    manager = person(organisation, "manager")
+    with pytest.raises(DomainError) as refused:
+        members.invite_member(
+            actor=manager, organisation=organisation, name="X", email=f"x@{domain}"
+        )
+    assert refused.value.code == "consumer_email"
+    members.invite_member(
+        actor=manager, organisation=organisation, name="Y", email=f"y@zorg-{domain}"
+    )  # a business domain that merely looks alike
 
 
 def test_an_organisation_may_fix_its_domains(organisation, person):

@@ -5,11 +5,13 @@ rows only). Each flow runs inside an outer transaction that rolls back, then one
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.db import transaction
 from django_tasks_db.models import DBTaskResult
 
-from zorgsleutel import policies, vaultclient
+from zorgsleutel import vaultclient
 from zorgsleutel.accounts import tokens
 from zorgsleutel.accounts.flows import credentials, members, notme, reset
 from zorgsleutel.accounts.models import LinkToken, Membership, User
@@ -76,7 +78,7 @@ def test_dit_was_ik_niet_erases_the_phone_after_the_outer_commit(
     member = person(organisation, "member", email="lid@zorggroep.nl")
     member.phone_enrolment = enrolment = phone()
     member.save()
-    raw = tokens.issue(user=member, purpose=LinkToken.NOT_ME, ttl=policies.NOT_ME_LINK_TTL)
+    raw = tokens.issue(user=member, purpose=LinkToken.NOT_ME, ttl=timedelta(days=14))
     with pytest.raises(Rollback), transaction.atomic():
         assert len(notme.report_not_me(raw=raw).blocked) == 1
         assert in_vault(vault_service, enrolment)
@@ -113,9 +115,7 @@ def test_a_reset_tells_and_erases_the_old_number_after_the_outer_commit(
     told = _notices(vault_service, old_hint)
 
     def reset_with_new_phone() -> User:
-        raw = tokens.issue(
-            user=member, purpose=LinkToken.PASSWORD_RESET, ttl=policies.PASSWORD_RESET_LINK_TTL
-        )
+        raw = tokens.issue(user=member, purpose=LinkToken.PASSWORD_RESET, ttl=timedelta(minutes=60))
         pending = credentials.start_setup(
             token=credentials.open_link(raw, LinkToken.PASSWORD_RESET),
             password=NEW_PASSWORD,

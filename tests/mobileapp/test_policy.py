@@ -53,6 +53,18 @@ def test_an_organisation_may_require_the_app_for_everyone():
     )
 
 
+def test_an_invitation_not_yet_accepted_asks_nothing():
+    """Only accepted memberships count: an invitation to be a care provider's manager does not
+    make its invitee need the app before they accept it."""
+    user = _user("business", "member")
+    care = Organisation.objects.create(name="Zorg", kind="care_provider", ura="90000444")
+    invited = Membership.objects.create(
+        user=user, organisation=care, role="manager", state="invited", accepted_at=None
+    )
+    assert (invited.state, invited.accepted_at) == ("invited", None)
+    assert policies.required_acr(user) == "low"
+
+
 def test_operators_always_need_the_app():
     operator = User.objects.create(email="op@x.nl", name="Op", state=User.ACTIVE, is_operator=True)
     assert policies.required_acr(operator) == "substantial"
@@ -108,3 +120,24 @@ def test_business_managers_keep_sms(client):
     manager = _user("business", "manager")
     _session(client, manager, "low")
     assert client.get("/mijn").status_code == 200
+
+
+def test_an_organisation_that_requires_the_app_holds_a_blocked_one_and_hears_of_a_new_one():
+    """policies.requires_app: a business customer that requires the app (required_acr) is an
+    organisation that requires it, like a care provider for its managers."""
+    from appids import app_id
+    from zorgsleutel.accounts.flows import linknotice
+    from zorgsleutel.core import clock
+    from zorgsleutel.messaging.models import OutboxMail
+    from zorgsleutel.mobileapp import standing
+
+    user = _user("business", "member", required_acr="substantial")
+    organisation = user.memberships.get().organisation
+    manager = User.objects.create(email="baas@x.nl", name="Baas", state=User.ACTIVE)
+    Membership.objects.create(user=manager, organisation=organisation, role="manager")
+    app_id(user, decided={organisation: "blocked"})
+    assert standing.app_standing(user) == "held"  # no SMS, no new app by oneself
+    linknotice.notify_authenticator_linked(
+        person=user, means="app", name="Nieuwe telefoon", linked_at=clock.now()
+    )
+    assert OutboxMail.objects.filter(to="baas@x.nl", template="authenticator_linked_alert").exists()

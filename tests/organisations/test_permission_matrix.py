@@ -20,11 +20,12 @@ from appids import app_id, decisions
 from applicants import application_data
 from zorgsleutel.accounts.flows import members, memberships
 from zorgsleutel.accounts.models import LinkToken, Membership, User
-from zorgsleutel.core import clock
+from zorgsleutel.core import audit, clock
 from zorgsleutel.core.errors import DomainError, PermissionDenied
+from zorgsleutel.core.models import AuditEvent
 from zorgsleutel.mobileapp import devices
 from zorgsleutel.mobileapp.models import AppDevice
-from zorgsleutel.organisations.flows import applications, suspension
+from zorgsleutel.organisations.flows import applications, business, suspension
 from zorgsleutel.organisations.models import Application, Organisation
 
 pytestmark = pytest.mark.django_db
@@ -32,8 +33,10 @@ pytestmark = pytest.mark.django_db
 ACTORS = ["operator", "administrator", "manager", "member"]
 TARGET_ROLES = ["administrator", "manager", "member"]
 
-# In the actor's own organisation, on a person with the role of the column: Y allowed, - refused.
-# In another organisation every cell is refused.
+# In the actor's own organisation, on a person with the role of the column: Y allowed; refused
+# with the code F "forbidden" (the actor's role lacks the permission: policies.PERMISSIONS) or
+# R "role_not_allowed" (it has it, but not over this person's role: policies.ROLE_GRANTS).
+# In another organisation every cell is F.
 #                        administrator manager member
 MATRIX = """
 administrator resend         Y Y Y
@@ -45,39 +48,72 @@ administrator app_block      Y Y Y
 administrator app_unblock    Y Y Y
 administrator app_delete     Y Y Y
 administrator app_relink     Y Y Y
-manager       resend         - - Y
-manager       block          - - Y
-manager       unblock        - - Y
-manager       delete         - - Y
-manager       appoint        - - -
-manager       app_block      - - Y
-manager       app_unblock    - - Y
-manager       app_delete     - - Y
-manager       app_relink     - - Y
-member        resend         - - -
-member        block          - - -
-member        unblock        - - -
-member        delete         - - -
-member        appoint        - - -
-member        app_block      - - -
-member        app_unblock    - - -
-member        app_delete     - - -
-member        app_relink     - - -
-operator      resend         - - -
-operator      block          - - -
-operator      unblock        - - -
-operator      delete         - - -
-operator      appoint        - - -
-operator      app_block      - - -
-operator      app_unblock    - - -
-operator      app_delete     - - -
-operator      app_relink     - - -
+manager       resend         R R Y
+manager       block          R R Y
+manager       unblock        R R Y
+manager       delete         R R Y
+manager       appoint        F F F
+manager       app_block      R R Y
+manager       app_unblock    R R Y
+manager       app_delete     R R Y
+manager       app_relink     R R Y
+member        resend         F F F
+member        block          F F F
+member        unblock        F F F
+member        delete         F F F
+member        appoint        F F F
+member        app_block      F F F
+member        app_unblock    F F F
+member        app_delete     F F F
+member        app_relink     F F F
+operator      resend         F F F
+operator      block          F F F
+operator      unblock        F F F
+operator      delete         F F F
+operator      appoint        F F F
+operator      app_block      F F F
+operator      app_unblock    F F F
+operator      app_delete     F F F
+operator      app_relink     F F F
 """
-ALLOWED = {
-    (actor, action, role): mark == "Y"
+CELLS = {
+    (actor, action, role): mark
     for actor, action, *marks in (line.split() for line in MATRIX.strip().splitlines())
     for role, mark in zip(TARGET_ROLES, marks, strict=True)
 }
+REFUSALS = {"F": "forbidden", "R": "role_not_allowed"}
+# The permission each action asks for, as its refusal's audit event names it.
+PERMISSION = {
+    "resend": "members.resend_activation",
+    "block": "members.block",
+    "unblock": "members.unblock",
+    "delete": "members.delete",
+    "appoint": "managers.appoint",
+    "app_block": "apps.block",
+    "app_unblock": "apps.unblock",
+    "app_delete": "apps.delete",
+    "app_relink": "apps.relink",
+    "create_member": "members.create",
+    "appoint_new_administrator": "members.create",
+}
+
+
+def _refused_once(refused, code: str, action: str, organisation, since: int) -> None:
+    """The refusal's exact code, and exactly one `permission.denied` event in the
+    organisation's log that names the permission and that code."""
+    assert refused.value.code == code
+    events = list(
+        AuditEvent.objects.filter(seq__gt=since).values_list(
+            "action", "outcome", "organisation", "details"
+        )
+    )
+    assert [(a, o, org, d["action"], d["reason"]) for a, o, org, d in events] == [
+        ("permission.denied", "denied", audit.ref(organisation), action, code)
+    ]
+
+
+def _last_seq() -> int:
+    return AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
 
 
 def _app(action: str):
@@ -114,8 +150,9 @@ TARGET_ACTIONS = {
 
 
 def test_the_table_covers_every_action_and_permission():
-    assert {a for _, a, _ in ALLOWED} == set(TARGET_ACTIONS)
-    assert {a for a, _, _ in ALLOWED} == set(ACTORS)
+    assert {a for _, a, _ in CELLS} == set(TARGET_ACTIONS)
+    assert {a for a, _, _ in CELLS} == set(ACTORS)
+    assert set(CELLS.values()) == {"Y", "F", "R"}
 
 
 @pytest.fixture
@@ -217,14 +254,16 @@ def test_acting_on_a_person(two_care_providers, actor_kind, action, own, target_
     membership_state, app_state, do = TARGET_ACTIONS[action]
     actor = _actor(actor_kind, own_organisation if own else other_organisation)
     target = _target(own_organisation, target_role, membership_state, app_state)
-    before = _standing(target.user)
-    if own and ALLOWED[(actor_kind, action, target_role)]:
+    before, since = _standing(target.user), _last_seq()
+    cell = CELLS[(actor_kind, action, target_role)] if own else "F"
+    if cell == "Y":
         do(actor, target)
         _effect(action, target)
+        assert not AuditEvent.objects.filter(seq__gt=since, action="permission.denied").exists()
     else:
         with pytest.raises(PermissionDenied) as refused:
             do(actor, target)
-        assert refused.value.code in ("forbidden", "role_not_allowed")
+        _refused_once(refused, REFUSALS[cell], PERMISSION[action], own_organisation, since)
         assert _standing(target.user) == before
 
 
@@ -276,12 +315,12 @@ ORGANISATION_ACTIONS = {
         ),
     ),
 }
-#                 create_member appoint_new_administrator   (own organisation; other: refused)
+#                 create_member appoint_new_administrator   (own organisation; other: F)
 ORGANISATION_MATRIX = {
-    "administrator": {"create_member": True, "appoint_new_administrator": True},
-    "manager": {"create_member": True, "appoint_new_administrator": False},
-    "member": {"create_member": False, "appoint_new_administrator": False},
-    "operator": {"create_member": False, "appoint_new_administrator": False},
+    "administrator": {"create_member": "Y", "appoint_new_administrator": "Y"},
+    "manager": {"create_member": "Y", "appoint_new_administrator": "R"},
+    "member": {"create_member": "F", "appoint_new_administrator": "F"},
+    "operator": {"create_member": "F", "appoint_new_administrator": "F"},
 }
 
 
@@ -298,8 +337,9 @@ def test_acting_in_an_organisation(two_care_providers, actor_kind, action, own, 
     if existing:
         elsewhere = User.objects.create(email=email, name="Echte Naam", state=User.ACTIVE)
         Membership.objects.create(user=elsewhere, organisation=other_organisation, role="member")
-    count = Membership.objects.count()
-    if own and ORGANISATION_MATRIX[actor_kind][action]:
+    count, since = Membership.objects.count(), _last_seq()
+    cell = ORGANISATION_MATRIX[actor_kind][action] if own else "F"
+    if cell == "Y":
         membership = do(actor, own_organisation, email)
         assert Membership.objects.count() == count + 1
         assert (membership.state, membership.role, membership.display_name) == (
@@ -310,36 +350,60 @@ def test_acting_in_an_organisation(two_care_providers, actor_kind, action, own, 
     else:
         with pytest.raises(PermissionDenied) as refused:
             do(actor, own_organisation, email)
-        assert refused.value.code in ("forbidden", "role_not_allowed")
+        _refused_once(refused, REFUSALS[cell], PERMISSION[action], own_organisation, since)
         assert Membership.objects.count() == count
 
 
 @pytest.mark.parametrize("actor_kind", ACTORS)
-def test_platform_actions_are_for_operators_only(two_care_providers, actor_kind):
+def test_platform_actions_are_for_operators_only(client, login_as, two_care_providers, actor_kind):
+    """Seed 003: operators review applications, suspend organisations, add business customers
+    and read the platform's audit log; nobody of an organisation does any of it."""
     own_organisation, _other = two_care_providers
     actor = _actor(actor_kind, own_organisation)
     application = applications.submit_application(
         data=application_data(ura="90000999"), locale="nl"
     )
-    flows = [
-        lambda: applications.approve_application(actor=actor, application_id=application.public_id),
-        lambda: suspension.suspend_organisation(
+    flows = {
+        "applications.review": lambda: applications.approve_application(
+            actor=actor, application_id=application.public_id
+        ),
+        "organisations.suspend": lambda: suspension.suspend_organisation(
             actor=actor, public_id=own_organisation.public_id, reason="onderzoek"
         ),
-    ]
+        "organisations.create_business": lambda: business.create_business_customer(
+            actor=actor,
+            name="Nieuw Bedrijf",
+            kvk_number="87654321",
+            manager_name="Bea Beheer",
+            manager_email="bea@nieuwbedrijf.nl",
+        ),
+    }
+    login_as(client, actor)
     if actor_kind == "operator":
-        for flow in flows:
+        for flow in flows.values():
             flow()
         own_organisation.refresh_from_db()
         assert own_organisation.is_suspended
+        assert Organisation.objects.filter(kvk_number="87654321").exists()
+        assert client.get("/operator/audit").status_code == 200
     else:
-        for flow in flows:
+        for permission, flow in flows.items():
+            since = _last_seq()
             with pytest.raises(PermissionDenied) as refused:
                 flow()
             assert refused.value.code == "forbidden"
+            assert list(
+                AuditEvent.objects.filter(seq__gt=since).values_list("action", "details")
+            ) == [("permission.denied", {"action": permission, "reason": "forbidden"})]
+        since = _last_seq()
+        assert client.get("/operator/audit").status_code == 403
+        assert list(AuditEvent.objects.filter(seq__gt=since).values_list("action", "details")) == [
+            ("permission.denied", {"action": "audit.platform", "reason": "forbidden"})
+        ]
         own_organisation.refresh_from_db()
         assert not own_organisation.is_suspended
         assert Application.objects.get().state == Application.SUBMITTED
+        assert not Organisation.objects.filter(kvk_number="87654321").exists()
 
 
 @pytest.mark.parametrize("role", ["administrator", "manager", "member"])

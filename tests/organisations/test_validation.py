@@ -204,3 +204,36 @@ def test_a_bad_trusted_proxy_setting_is_reported_at_start_up(settings):
     settings.UZI_TRUSTED_PROXIES = ["not-an-address"]
     with pytest.raises(SystemCheckError, match=r"zorgsleutel\.E101"):
         call_command("check")
+
+
+@pytest.mark.parametrize("pas_type", ["Z", "N"])
+def test_a_zorgverlenerspas_or_a_named_employee_s_pas_validates(
+    client, approved, hierarchy, card_key, pas_type
+):
+    """policies.VALIDATION_PAS_TYPES: Z and N prove a person (M and S do not: see above)."""
+    application, path = approved
+    page = open_page(client, path)
+    answer = present(card(hierarchy, card_key, pas_type=pas_type), card_key, page["code"])
+    assert answer.status_code == 200 and answer.json()["status"] == "accepted"
+    assert client.get(page["status"]).json()["status"] == "ok"
+    application.refresh_from_db()
+    assert application.state == Application.VALIDATED
+
+
+def test_the_card_code_works_for_5_minutes(client, approved, hierarchy, card_key):
+    """policies.CARD_CHALLENGE_TTL: the page counts down 5 minutes and the card client's code
+    is refused after them."""
+    from datetime import UTC, datetime
+
+    _application, path = approved
+    start = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    with clock.frozen(start):
+        page = open_page(client, path)
+        html = client.get(path).content.decode()
+    assert 'data-expires-in="300000"' in html and 'data-interval="1000"' in html
+    card_client = Client()
+    with clock.frozen(start + timedelta(minutes=4, seconds=59)):
+        assert card_client.get(f"/api/card/v1/challenges/{page['code']}").status_code == 200
+    with clock.frozen(start + timedelta(minutes=5, seconds=1)):
+        late = card_client.get(f"/api/card/v1/challenges/{page['code']}")
+    assert late.status_code == 404 and late.json()["error"] == "unknown_challenge"

@@ -420,3 +420,31 @@ def test_the_operator_sees_that_the_applicant_s_address_has_an_account(
     anna = Client()
     login_as(anna, demozorg_admin, acr="substantial")
     assert anna.get(f"/operator/aanvragen/{existing.public_id}").status_code == 403
+
+
+def test_a_blocked_account_never_gets_the_organisation(client, login_as, hierarchy, card_key):
+    """policies.validation_refusal: a blocked account's browser is nobody (its session ends),
+    and the flow refuses the account itself with its own code should it be asked for it."""
+    from zorgsleutel.core.errors import DomainError
+    from zorgsleutel.organisations.flows import validation
+
+    bea = _account("bea@elders.nl", "Bea", _organisation("Elders BV", kind="business"))
+    login_as(client, bea, acr="substantial")
+    path = _link("bea@elders.nl")
+    page = open_page(client, path)
+    User.objects.filter(pk=bea.pk).update(state=User.BLOCKED)
+    present(card(hierarchy, card_key), card_key, page["code"])
+    verdict = client.get(page["status"]).json()
+    assert verdict["status"] == "refused" and verdict["error"] == "log_in_first"
+    bea.refresh_from_db()
+    with pytest.raises(DomainError) as refused:
+        validation.start_card_challenge(
+            token=path.rsplit("/", 1)[1],
+            person=bea,
+            session_acr="substantial",
+            session_key="sessie-van-bea",
+            host="testserver",
+        )
+    assert refused.value.code == "account_blocked"
+    assert _memberships(bea) == [("Elders BV", "member")]
+    assert not Organisation.objects.filter(ura=URA).exists()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import json
 import time
+from datetime import timedelta
 
 import pytest
 from django.test import Client
@@ -182,3 +184,65 @@ def test_dev_outbox_shows_masked_numbers_only(vault, settings):
     messages = vault.get("/v1/dev/sms").json()["messages"]
     assert messages[0]["to"] == "06 •• •• •• 78"
     assert "12345678" not in json.dumps(messages)
+
+
+def _signed_health(vault, *, offset: int, nonce: str):
+    """GET /v1/health signed with a timestamp `offset` seconds from now."""
+    timestamp = str(int(time.time()) + offset)
+    sig = signing.signature(
+        vault.key,
+        client="portal",
+        method="GET",
+        path="/v1/health",
+        timestamp=timestamp,
+        nonce=nonce,
+        body=b"",
+    )
+    headers = {
+        signing.HEADER_CLIENT: "portal",
+        signing.HEADER_TIMESTAMP: timestamp,
+        signing.HEADER_NONCE: nonce,
+        signing.HEADER_SIGNATURE: sig,
+    }
+    return Client().get("/v1/health", headers=headers)
+
+
+@pytest.mark.parametrize(("offset", "status"), [(-58, 200), (58, 200), (-62, 401), (62, 401)])
+def test_a_timestamp_may_differ_a_minute_from_the_vault_s_clock(vault, offset, status):
+    """policies.REQUEST_MAX_SKEW: 60 seconds either way (a second's margin for the test)."""
+    response = _signed_health(vault, offset=offset, nonce=f"{offset + 100:032d}")
+    assert response.status_code == status
+    if status == 401:
+        assert response.json()["error"] == "stale_request"
+
+
+def test_nonces_are_remembered_two_minutes(vault):
+    """policies.NONCE_RETENTION: twice the skew, so a request replayed within its window is
+    always recognised; the purge forgets older ones."""
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from zorgsleutel.vault.models import UsedNonce
+
+    now = timezone.now()
+    for nonce, age in (("kept", 115), ("gone", 125)):
+        UsedNonce.objects.create(client="portal", nonce=nonce, seen_at=now - timedelta(seconds=age))
+    call_command("purge", stdout=io.StringIO())
+    assert list(UsedNonce.objects.values_list("nonce", flat=True)) == ["kept"]
+
+
+def test_the_development_outbox_shows_the_newest_200_texts(vault, settings):
+    """policies.DEV_OUTBOX_LIMIT (DEBUG only): a long-running development vault answers fast."""
+    from django.utils import timezone
+
+    from zorgsleutel.vault.models import DevSms
+
+    settings.DEBUG = True
+    start = timezone.now() - timedelta(hours=1)
+    DevSms.objects.bulk_create(
+        DevSms(hint="06 •• •• •• 01", body=f"sms {n}", sent_at=start + timedelta(seconds=n))
+        for n in range(201)
+    )
+    messages = vault.get("/v1/dev/sms").json()["messages"]
+    assert len(messages) == 200
+    assert (messages[0]["body"], messages[-1]["body"]) == ("sms 200", "sms 1")

@@ -1,0 +1,168 @@
+"""Every rule of policies.py (and the vault's), written out once: documentation a reviewer can
+read next to the seeds. This table alone pins nothing: each rule also has a behaviour test that
+fails when the rule changes (docs/policy-pins.md names them; scripts/mutate-policies leaves
+this file out when it looks for them)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from zorgsleutel import policies
+
+A, M, W = "administrator", "manager", "member"
+
+
+def test_the_portal_s_lifetimes_limits_and_timeouts():
+    assert {
+        "MAIL_MAX_ATTEMPTS": 8,
+        "MAIL_RETRY_BACKOFF": (
+            timedelta(seconds=30),
+            timedelta(minutes=2),
+            timedelta(minutes=10),
+            timedelta(minutes=30),
+            timedelta(hours=1),
+            timedelta(hours=3),
+            timedelta(hours=6),
+        ),
+        "ACTIVATION_LINK_TTL": timedelta(hours=72),
+        "INVITATION_LINK_TTL": timedelta(hours=72),
+        "NOT_ME_LINK_TTL": timedelta(days=14),
+        "PASSWORD_RESET_LINK_TTL": timedelta(minutes=60),
+        "EMAIL_DOMAIN_MAX_LENGTH": 128,
+        "LOGIN_FAILURE_WINDOW": timedelta(hours=1),
+        "LOGIN_THROTTLES": {
+            "device": {"free": 5, "base_seconds": 2, "max_seconds": 900},
+            "untrusted": {"free": 10, "base_seconds": 2, "max_seconds": 900},
+            "ip": {"free": 30, "base_seconds": 2, "max_seconds": 900},
+        },
+        "DEVICE_COOKIE_TTL": timedelta(days=365),
+        "DEVICE_COOKIE_MAX_ACCOUNTS": 5,
+        "PASSWORD_MIN_LENGTH": 12,
+        "SESSION_IDLE_TIMEOUT": timedelta(minutes=30),
+        "SESSION_ABSOLUTE_TIMEOUT": timedelta(hours=12),
+        "PENDING_LOGIN_TTL": timedelta(minutes=10),
+        "APP_ENROLMENT_TTL": timedelta(minutes=5),
+        "APP_LOGIN_TTL": timedelta(minutes=3),
+        "APP_MAX_WRONG_PINS": 3,
+        "APP_POLL_INTERVAL_MS": 1000,
+        "CARD_CHALLENGE_TTL": timedelta(minutes=5),
+        "VALIDATION_LINK_TTL": timedelta(days=14),
+        "VALIDATED_BROWSER_TTL": timedelta(minutes=30),
+        "IPV6_LIMIT_PREFIX": 64,
+        "PURGE_INTERVAL": timedelta(minutes=10),
+        "PURGE_CHALLENGES_AFTER": timedelta(hours=1),
+        "PURGE_LINK_TOKENS_AFTER": timedelta(days=30),
+    } == {
+        "MAIL_MAX_ATTEMPTS": policies.MAIL_MAX_ATTEMPTS,
+        "MAIL_RETRY_BACKOFF": policies.MAIL_RETRY_BACKOFF,
+        "ACTIVATION_LINK_TTL": policies.ACTIVATION_LINK_TTL,
+        "INVITATION_LINK_TTL": policies.INVITATION_LINK_TTL,
+        "NOT_ME_LINK_TTL": policies.NOT_ME_LINK_TTL,
+        "PASSWORD_RESET_LINK_TTL": policies.PASSWORD_RESET_LINK_TTL,
+        "EMAIL_DOMAIN_MAX_LENGTH": policies.EMAIL_DOMAIN_MAX_LENGTH,
+        "LOGIN_FAILURE_WINDOW": policies.LOGIN_FAILURE_WINDOW,
+        "LOGIN_THROTTLES": policies.LOGIN_THROTTLES,
+        "DEVICE_COOKIE_TTL": policies.DEVICE_COOKIE_TTL,
+        "DEVICE_COOKIE_MAX_ACCOUNTS": policies.DEVICE_COOKIE_MAX_ACCOUNTS,
+        "PASSWORD_MIN_LENGTH": policies.PASSWORD_MIN_LENGTH,
+        "SESSION_IDLE_TIMEOUT": policies.SESSION_IDLE_TIMEOUT,
+        "SESSION_ABSOLUTE_TIMEOUT": policies.SESSION_ABSOLUTE_TIMEOUT,
+        "PENDING_LOGIN_TTL": policies.PENDING_LOGIN_TTL,
+        "APP_ENROLMENT_TTL": policies.APP_ENROLMENT_TTL,
+        "APP_LOGIN_TTL": policies.APP_LOGIN_TTL,
+        "APP_MAX_WRONG_PINS": policies.APP_MAX_WRONG_PINS,
+        "APP_POLL_INTERVAL_MS": policies.APP_POLL_INTERVAL_MS,
+        "CARD_CHALLENGE_TTL": policies.CARD_CHALLENGE_TTL,
+        "VALIDATION_LINK_TTL": policies.VALIDATION_LINK_TTL,
+        "VALIDATED_BROWSER_TTL": policies.VALIDATED_BROWSER_TTL,
+        "IPV6_LIMIT_PREFIX": policies.IPV6_LIMIT_PREFIX,
+        "PURGE_INTERVAL": policies.PURGE_INTERVAL,
+        "PURGE_CHALLENGES_AFTER": policies.PURGE_CHALLENGES_AFTER,
+        "PURGE_LINK_TOKENS_AFTER": policies.PURGE_LINK_TOKENS_AFTER,
+    }
+
+
+def test_the_rate_limits():
+    assert policies.RATE_LIMITS == {
+        "password_reset.request": "20/h/ip",
+        "password_reset.mail": "3/h/email",
+        "sms.send": "3/h/link,5/h/account,20/h/ip",
+        "invitation.resend": "3/h/membership,30/h/user",
+        "app.login_page": "60/m/ip",
+        "app.request": "120/m/ip",
+        "app.enrol": "20/m/ip",
+        "app.answer": "10/m/device",
+        "card.request": "60/m/ip",
+        "card.answer": "5/m/challenge",
+        "application.submit": "10/h/ip,3/h/recipient,10/d/recipient",
+    }
+
+
+def test_who_may_do_what():
+    assert {
+        "members.view": {A, M},
+        "members.create": {A, M},
+        "members.resend_activation": {A, M},
+        "members.block": {A, M},
+        "members.unblock": {A, M},
+        "members.delete": {A, M},
+        "managers.appoint": {A},
+        "audit.view": {A},
+        "apps.block": {A, M},
+        "apps.unblock": {A, M},
+        "apps.delete": {A, M},
+        "apps.relink": {A, M},
+    } == policies.PERMISSIONS
+    assert {A: {A, M, W}, M: {W}, W: set()} == policies.ROLE_GRANTS
+    assert {
+        "organisations.create_business",
+        "applications.review",
+        "organisations.suspend",
+        "audit.platform",
+    } == policies.OPERATOR_PERMISSIONS
+    assert {"care_provider": {A, M}, "business": set()} == policies.APP_REQUIRED_ROLES
+    assert policies.ASSURANCE_ORDER == {"": 0, "low": 1, "substantial": 2, "high": 3}
+    assert policies.WEAKER_MEANS_REFUSALS == {"active": "app_required", "held": "app_held"}
+    assert {"Z", "N"} == policies.VALIDATION_PAS_TYPES
+    assert {"gmail.com", "hotmail.nl", "ziggo.nl", "xs4all.nl"} <= policies.CONSUMER_EMAIL_DOMAINS
+    assert len(policies.CONSUMER_EMAIL_DOMAINS) == 33
+
+
+def test_the_vault_s_rules():
+    from zorgsleutel.vault import policies as vault
+
+    assert {
+        "CODE_DIGITS": 6,
+        "CODE_TTL": timedelta(minutes=5),
+        "CODE_MAX_ATTEMPTS": 5,
+        "RESEND_AFTER": timedelta(seconds=30),
+        "CAP_WINDOW": timedelta(hours=1),
+        "SMS_PER_ENROLMENT_PER_HOUR": 5,
+        "SMS_UNCONFIRMED_PER_NUMBER_PER_HOUR": 3,
+        "SMS_PER_NUMBER_PER_HOUR": 10,
+        "NOTICE_KINDS": ("credentials_changed", "authenticator_linked"),
+        "PENDING_ENROLMENT_TTL": timedelta(hours=24),
+        "REQUEST_MAX_SKEW": timedelta(seconds=60),
+        "NONCE_RETENTION": timedelta(seconds=120),
+        "MAX_BODY_BYTES": 16 * 1024,
+        "MAX_JSON_DEPTH": 32,
+        "MIN_CLIENT_KEY_CHARS": 32,
+        "DEV_OUTBOX_LIMIT": 200,
+    } == {
+        "CODE_DIGITS": vault.CODE_DIGITS,
+        "CODE_TTL": vault.CODE_TTL,
+        "CODE_MAX_ATTEMPTS": vault.CODE_MAX_ATTEMPTS,
+        "RESEND_AFTER": vault.RESEND_AFTER,
+        "CAP_WINDOW": vault.CAP_WINDOW,
+        "SMS_PER_ENROLMENT_PER_HOUR": vault.SMS_PER_ENROLMENT_PER_HOUR,
+        "SMS_UNCONFIRMED_PER_NUMBER_PER_HOUR": vault.SMS_UNCONFIRMED_PER_NUMBER_PER_HOUR,
+        "SMS_PER_NUMBER_PER_HOUR": vault.SMS_PER_NUMBER_PER_HOUR,
+        "NOTICE_KINDS": vault.NOTICE_KINDS,
+        "PENDING_ENROLMENT_TTL": vault.PENDING_ENROLMENT_TTL,
+        "REQUEST_MAX_SKEW": vault.REQUEST_MAX_SKEW,
+        "NONCE_RETENTION": vault.NONCE_RETENTION,
+        "MAX_BODY_BYTES": vault.MAX_BODY_BYTES,
+        "MAX_JSON_DEPTH": vault.MAX_JSON_DEPTH,
+        "MIN_CLIENT_KEY_CHARS": vault.MIN_CLIENT_KEY_CHARS,
+        "DEV_OUTBOX_LIMIT": vault.DEV_OUTBOX_LIMIT,
+    }
