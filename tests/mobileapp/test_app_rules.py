@@ -22,7 +22,7 @@ from zorgsleutel import appprotocol
 from zorgsleutel.clients.app import DeviceMaterial
 from zorgsleutel.core import clock
 from zorgsleutel.core.models import AuditEvent
-from zorgsleutel.mobileapp import flows
+from zorgsleutel.mobileapp import enrolment, flows
 
 pytestmark = pytest.mark.django_db
 
@@ -31,8 +31,8 @@ API = "/api/app/v1"
 
 
 def _enrolment_code(user) -> str:
-    started = flows.start_enrolment(
-        actor=user, session_acr="", session_key="", purpose=flows.LINK_APP
+    started = enrolment.start_enrolment(
+        actor=user, session_acr="", session_key="", purpose=enrolment.LINK_APP
     )
     return appprotocol.parse_url(started.url)[1]["code"]
 
