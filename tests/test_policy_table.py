@@ -52,6 +52,8 @@ def test_the_portal_s_lifetimes_limits_and_timeouts():
         "PURGE_INTERVAL": timedelta(minutes=10),
         "PURGE_CHALLENGES_AFTER": timedelta(hours=1),
         "PURGE_LINK_TOKENS_AFTER": timedelta(days=30),
+        "SMARTCARD_VALIDITY": timedelta(days=1095),
+        "SMARTCARD_POLICY_OID": "2.999.7.1.1",
     } == {
         "MAIL_MAX_ATTEMPTS": policies.MAIL_MAX_ATTEMPTS,
         "MAIL_RETRY_BACKOFF": policies.MAIL_RETRY_BACKOFF,
@@ -79,6 +81,8 @@ def test_the_portal_s_lifetimes_limits_and_timeouts():
         "PURGE_INTERVAL": policies.PURGE_INTERVAL,
         "PURGE_CHALLENGES_AFTER": policies.PURGE_CHALLENGES_AFTER,
         "PURGE_LINK_TOKENS_AFTER": policies.PURGE_LINK_TOKENS_AFTER,
+        "SMARTCARD_VALIDITY": policies.SMARTCARD_VALIDITY,
+        "SMARTCARD_POLICY_OID": policies.SMARTCARD_POLICY_OID,
     }
 
 

@@ -9,6 +9,7 @@ zorgsleutel purge                 delete expired sessions, challenges and dead l
 zorgsleutel vault migrate|serve|rotate-keys|purge
 zorgsleutel uzi inspect|make-test-card    UZI certificates (operators, development)
 zorgsleutel app …  /  card …      reference clients of the app and card protocols
+zorgsleutel smartcard-ca init|show  the smartcard CA's token (docs/smartcards.md)
 zorgsleutel <django command>      any other Django management command of the portal
 
 Exit status 2 and one line on stderr (`zorgsleutel: configuration error: ...`) when the
@@ -63,6 +64,10 @@ def _dispatch(command: str, rest: list[str]) -> int | None:
         from zorgsleutel.clients.card import main as card_client
 
         return card_client(rest)
+    if command == "smartcard-ca":
+        from zorgsleutel.smartcards.command import main as smartcard_ca
+
+        return smartcard_ca(rest)
     if command == "uzi" and rest[:1] == ["inspect"]:
         # Offline: a certificate file and a trust dir. Never the portal's settings, so it runs
         # where the portal's secrets are not (docs/uzi.md).

@@ -395,3 +395,10 @@ PURGE_CHALLENGES_AFTER = timedelta(hours=1)
 # Mail links nobody can use any more (expired, used or revoked) stay this long, for support
 # questions ("my link did not work"), then go. Open links are never purged.
 PURGE_LINK_TOKENS_AFTER = timedelta(days=30)
+
+# --- Zorgsleutel smartcards (docs/smartcards.md) -------------------------------------------------
+# A card certificate's lifetime (seed 003's ZORG-ID smartcard; the issue: 3 years).
+SMARTCARD_VALIDITY = timedelta(days=3 * 365)
+# Our certificate policy, under the ITU-T example arc 2.999 until Zorgsleutel has its own
+# enterprise number: a PLACEHOLDER, documented as such; relying parties must not pin it yet.
+SMARTCARD_POLICY_OID = "2.999.7.1.1"
