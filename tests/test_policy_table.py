@@ -54,6 +54,8 @@ def test_the_portal_s_lifetimes_limits_and_timeouts():
         "PURGE_LINK_TOKENS_AFTER": timedelta(days=30),
         "SMARTCARD_VALIDITY": timedelta(days=1095),
         "SMARTCARD_POLICY_OID": "2.999.7.1.1",
+        "SMARTCARD_CRL_NEXT_UPDATE": timedelta(hours=24),
+        "SMARTCARD_OCSP_NEXT_UPDATE": timedelta(hours=1),
     } == {
         "MAIL_MAX_ATTEMPTS": policies.MAIL_MAX_ATTEMPTS,
         "MAIL_RETRY_BACKOFF": policies.MAIL_RETRY_BACKOFF,
@@ -83,6 +85,8 @@ def test_the_portal_s_lifetimes_limits_and_timeouts():
         "PURGE_LINK_TOKENS_AFTER": policies.PURGE_LINK_TOKENS_AFTER,
         "SMARTCARD_VALIDITY": policies.SMARTCARD_VALIDITY,
         "SMARTCARD_POLICY_OID": policies.SMARTCARD_POLICY_OID,
+        "SMARTCARD_CRL_NEXT_UPDATE": policies.SMARTCARD_CRL_NEXT_UPDATE,
+        "SMARTCARD_OCSP_NEXT_UPDATE": policies.SMARTCARD_OCSP_NEXT_UPDATE,
     }
 
 

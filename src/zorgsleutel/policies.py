@@ -402,3 +402,8 @@ SMARTCARD_VALIDITY = timedelta(days=3 * 365)
 # Our certificate policy, under the ITU-T example arc 2.999 until Zorgsleutel has its own
 # enterprise number: a PLACEHOLDER, documented as such; relying parties must not pin it yet.
 SMARTCARD_POLICY_OID = "2.999.7.1.1"
+# How long a CRL and a signed OCSP answer say they hold (nextUpdate). Both are made again at once
+# on every block, unblock or revocation; a relying party that caches an answer may trust it this
+# long. The portal's own card logins ask the database, never a cached answer.
+SMARTCARD_CRL_NEXT_UPDATE = timedelta(hours=24)
+SMARTCARD_OCSP_NEXT_UPDATE = timedelta(hours=1)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import subprocess
 from datetime import UTC, datetime, timedelta
 
@@ -12,13 +11,11 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from smartcards.conftest import PIN, labels
 from support import require_binary
-from zorgsleutel.smartcards import ca as smartcard_ca
 from zorgsleutel.smartcards import command, profile
 from zorgsleutel.smartcards.tokenkey import KeyStaysInToken
 
-PIN = "246810"
-_labels = itertools.count(1)
 HOLDER = profile.Holder(
     name="Mila Medewerker",
     public_id="5f0c6a52-1d7e-4b8e-9a51-3c2f1e0d9b11",
@@ -26,16 +23,6 @@ HOLDER = profile.Holder(
     ura="90000001",
     uzi_number="900012345",
 )
-
-
-@pytest.fixture
-def ca(softhsm, tmp_path):
-    token = softhsm.softhsm.init_token(f"smartcard CA {next(_labels)}", pin=PIN, so_pin="13579")
-    opened = smartcard_ca.init_development(
-        token, pin=PIN, directory=tmp_path / "ca", base_url="https://portal.test/"
-    )
-    yield opened
-    opened.close()
 
 
 def _csr(key=None) -> x509.CertificateSigningRequest:
@@ -149,7 +136,7 @@ def _swap_signature(der: bytes, signature: bytes) -> bytes:
 
 
 def test_the_command_makes_the_ca_once_and_shows_it_with_the_pin(softhsm, tmp_path, capsys):
-    label = f"command CA {next(_labels)}"
+    label = f"command CA {next(labels)}"
     common = ["--dir", str(tmp_path / "ca"), "--softhsm-dir", str(softhsm.softhsm.directory)]
     common += ["--token", label, "--pin", PIN]
     assert command.main(["init", *common]) == 0

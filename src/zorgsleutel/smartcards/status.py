@@ -1,0 +1,135 @@
+"""What the smartcard CA says about its certificates: the CRL and OCSP answers (RFC 5280, 6960).
+
+A block puts a card certificate on hold (certificateHold), an unblock takes it off the list, a
+deletion revokes it for good (cessationOfOperation) and a card reported lost with keyCompromise.
+`crl` signs the list with the issuing CA's key; `ocsp_answer` answers one request, signed by the
+delegated responder (smartcards/ca.py), echoing its nonce, `unknown` for a serial the CA never
+issued and `unauthorized` for another CA's certificate. Both sign through the token.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.x509 import ocsp
+
+from zorgsleutel import policies
+from zorgsleutel.smartcards.ca import ISSUING, OCSP, SmartcardCa
+
+GOOD = "good"
+
+
+@dataclass(frozen=True)
+class Revoked:
+    """A certificate on the list: on hold (a block) or revoked for good."""
+
+    serial: int
+    revoked_at: datetime
+    reason: x509.ReasonFlags
+
+
+def crl(ca: SmartcardCa, revoked: Iterable[Revoked], *, number: int, now: datetime) -> bytes:
+    """The CRL (DER) with these entries, numbered `number` (it only grows)."""
+    issuer = ca.certificates[ISSUING]
+    builder = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(issuer.subject)
+        .last_update(now)
+        .next_update(now + policies.SMARTCARD_CRL_NEXT_UPDATE)
+        .add_extension(x509.CRLNumber(number), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.public_key()),
+            critical=False,
+        )
+    )
+    for entry in revoked:
+        builder = builder.add_revoked_certificate(
+            x509.RevokedCertificateBuilder()
+            .serial_number(entry.serial)
+            .revocation_date(entry.revoked_at)
+            .add_extension(x509.CRLReason(entry.reason), critical=False)
+            .build()
+        )
+    signed = builder.sign(ca.key(ISSUING), hashes.SHA256())
+    return signed.public_bytes(serialization.Encoding.DER)
+
+
+def _unsuccessful(status: ocsp.OCSPResponseStatus) -> bytes:
+    return ocsp.OCSPResponseBuilder.build_unsuccessful(status).public_bytes(
+        serialization.Encoding.DER
+    )
+
+
+def _ours(ca: SmartcardCa, request: ocsp.OCSPRequest) -> bool:
+    """Whether the request asks about a certificate of our issuing CA (by its name and key)."""
+    issuer = ca.certificates[ISSUING]
+    algorithm = request.hash_algorithm
+    name = hashes.Hash(algorithm)
+    name.update(issuer.subject.public_bytes())
+    key = hashes.Hash(algorithm)
+    key.update(
+        issuer.public_key().public_bytes(
+            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+        )
+    )
+    return (request.issuer_name_hash, request.issuer_key_hash) == (
+        name.finalize(),
+        key.finalize(),
+    )
+
+
+def ocsp_answer(
+    ca: SmartcardCa,
+    request_der: bytes,
+    status_of: Callable[[int], str | Revoked | None],
+    *,
+    now: datetime,
+) -> bytes:
+    """The signed answer (DER) to one OCSP request. `status_of(serial)`: GOOD, a Revoked entry,
+    or None for a serial the CA never issued."""
+    try:
+        request = ocsp.load_der_ocsp_request(request_der)
+        nonce = _nonce(request)
+    except ValueError:
+        return _unsuccessful(ocsp.OCSPResponseStatus.MALFORMED_REQUEST)
+    if not _ours(ca, request):
+        return _unsuccessful(ocsp.OCSPResponseStatus.UNAUTHORIZED)
+    found = status_of(request.serial_number)
+    revoked = found if isinstance(found, Revoked) else None
+    if found is None:
+        status = ocsp.OCSPCertStatus.UNKNOWN
+    elif revoked is not None:
+        status = ocsp.OCSPCertStatus.REVOKED
+    else:
+        status = ocsp.OCSPCertStatus.GOOD
+    builder = (
+        ocsp.OCSPResponseBuilder()
+        .add_response_by_hash(
+            issuer_name_hash=request.issuer_name_hash,
+            issuer_key_hash=request.issuer_key_hash,
+            serial_number=request.serial_number,
+            algorithm=request.hash_algorithm,
+            cert_status=status,
+            this_update=now,
+            next_update=now + policies.SMARTCARD_OCSP_NEXT_UPDATE,
+            revocation_time=revoked.revoked_at if revoked else None,
+            revocation_reason=revoked.reason if revoked else None,
+        )
+        .responder_id(ocsp.OCSPResponderEncoding.HASH, ca.certificates[OCSP])
+        .certificates([ca.certificates[OCSP]])
+    )
+    if nonce is not None:
+        builder = builder.add_extension(x509.OCSPNonce(nonce), critical=False)
+    signed = builder.sign(ca.key(OCSP), hashes.SHA256())
+    return signed.public_bytes(serialization.Encoding.DER)
+
+
+def _nonce(request: ocsp.OCSPRequest) -> bytes | None:
+    try:
+        return request.extensions.get_extension_for_class(x509.OCSPNonce).value.nonce
+    except x509.ExtensionNotFound:
+        return None
