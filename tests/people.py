@@ -19,17 +19,25 @@ PASSWORD = "Sterk-wachtwoord-2026"
 def person(db):
     """`person(org, role, email=...)`: an active person (no phone) with a membership."""
 
-    from zorgsleutel.accounts.models import Membership, User
+    from zorgsleutel.accounts.models import User
 
     def make(organisation, role="member", email=None, name="Test Persoon"):
         email = email or f"{role}{User.objects.count()}@{organisation.name.split()[0].lower()}.nl"
-        user = User.objects.create(email=email, name=name, state=User.ACTIVE)
-        user.set_password(PASSWORD)
-        user.save()
-        Membership.objects.create(user=user, organisation=organisation, role=role)
-        return user
+        return someone(organisation, role, email=email, name=name)
 
     return make
+
+
+def someone(organisation, role: str = "member", *, email: str, name: str = ""):
+    """An active person with the password PASSWORD and a membership of `organisation` (not yet
+    accepted); named after their address unless `name` is given."""
+    from zorgsleutel.accounts.models import Membership, User
+
+    user = User.objects.create(email=email, name=name or email.split("@")[0], state=User.ACTIVE)
+    user.set_password(PASSWORD)
+    user.save()
+    Membership.objects.create(user=user, organisation=organisation, role=role)
+    return user
 
 
 @pytest.fixture

@@ -13,10 +13,10 @@ import pytest
 from django.test import Client
 
 from appids import decisions
-from people import PASSWORD
+from people import PASSWORD, someone
 from support import shows_code_page
 from zorgsleutel.accounts.flows import members, memberships
-from zorgsleutel.accounts.models import Membership, User
+from zorgsleutel.accounts.models import Membership
 from zorgsleutel.clients import app as client
 from zorgsleutel.core.models import AuditEvent
 from zorgsleutel.mobileapp import devices, enrolment, flows
@@ -38,9 +38,9 @@ def world(organisation, server, vault_service, sms_code, fresh_number, tmp_path)
     business = Organisation.objects.create(
         name="Bedrijf BV", kind=Organisation.BUSINESS, kvk_number="87654321"
     )
-    care_admin = _someone("admin@zorggroep.nl", organisation, "administrator")
-    business_manager = _someone("beheer@bedrijf.nl", business, "administrator")
-    piet = _someone("piet@bedrijf.nl", business, "manager")
+    care_admin = someone(organisation, "administrator", email="admin@zorggroep.nl")
+    business_manager = someone(business, "administrator", email="beheer@bedrijf.nl")
+    piet = someone(business, "manager", email="piet@bedrijf.nl")
     sent = vault_service.enrol(phone=fresh_number(last_two="31"))
     vault_service.verify(challenge=sent.challenge, code=sms_code(sent.hint))
     piet.phone_enrolment = sent.enrolment
@@ -66,14 +66,6 @@ def world(organisation, server, vault_service, sms_code, fresh_number, tmp_path)
         "state": state,
         "device": AppDevice.objects.get(user=piet).public_id,
     }
-
-
-def _someone(email: str, organisation: Organisation, role: str) -> User:
-    user = User.objects.create(email=email, name=email.split("@")[0], state=User.ACTIVE)
-    user.set_password(PASSWORD)
-    user.save()
-    Membership.objects.create(user=user, organisation=organisation, role=role)
-    return user
 
 
 def _out():

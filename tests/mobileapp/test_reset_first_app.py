@@ -14,7 +14,7 @@ import pytest
 from django.test import Client
 
 from appids import decisions
-from people import PASSWORD
+from people import PASSWORD, someone
 from zorgsleutel.accounts.flows import members
 from zorgsleutel.accounts.models import Membership, User
 from zorgsleutel.clients import app as appclient
@@ -34,22 +34,14 @@ WAITS = "Deze app wacht op toestemming van de administrator of beheerder van uw 
 def world(organisation, vault_service, sms_code, fresh_number):
     """Zorggroep App (a care provider, the `organisation`) with its administrator, and Piet:
     a member with a phone, just made beheerder (so he needs the app), without an app yet."""
-    admin = _someone("admin@zorggroep.nl", organisation, "administrator")
-    piet = _someone("piet@zorggroep.nl", organisation, "member")
+    admin = someone(organisation, "administrator", email="admin@zorggroep.nl")
+    piet = someone(organisation, "member", email="piet@zorggroep.nl")
     sent = vault_service.enrol(phone=fresh_number(last_two="71"))
     vault_service.verify(challenge=sent.challenge, code=sms_code(sent.hint))
     piet.phone_enrolment = sent.enrolment
     piet.save()
     members.change_role(actor=admin, membership=Membership.objects.get(user=piet), role="manager")
     return {"care": organisation, "admin": admin, "piet": piet}
-
-
-def _someone(email: str, organisation: Organisation, role: str) -> User:
-    user = User.objects.create(email=email, name=email.split("@")[0], state=User.ACTIVE)
-    user.set_password(PASSWORD)
-    user.save()
-    Membership.objects.create(user=user, organisation=organisation, role=role)
-    return user
 
 
 def _reset_by_mail(browser: Client, run_worker, mailed_link, sms_code, fresh_number) -> None:

@@ -154,3 +154,12 @@ def test_the_command_makes_the_ca_once_and_shows_it_with_the_pin(softhsm, tmp_pa
     started = datetime.now(UTC)
     root = x509.load_pem_x509_certificate((tmp_path / "ca" / "root.pem").read_bytes())
     assert root.not_valid_before_utc < started
+
+
+def test_key_usage_sets_exactly_the_named_bits_and_refuses_a_misspelt_one():
+    from zorgsleutel.uzi.certificates import key_usage
+
+    usage = key_usage("key_cert_sign", "crl_sign")
+    assert (usage.digital_signature, usage.key_cert_sign, usage.crl_sign) == (False, True, True)
+    with pytest.raises(ValueError, match=r"^no key usage digital_signatur$"):
+        key_usage("digital_signatur")

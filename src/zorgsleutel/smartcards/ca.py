@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from zorgsleutel.smartcards.tokenkey import TokenKey
+from zorgsleutel.uzi.certificates import key_usage, pem
 
 ROOT, ISSUING, OCSP = "root", "issuing", "ocsp"
 CHAIN = (ROOT, ISSUING, OCSP)
@@ -119,20 +120,7 @@ def _ca_certificate(
         .add_extension(
             x509.BasicConstraints(ca=True, path_length=0 if issuer else 1), critical=True
         )
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=False,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
+        .add_extension(key_usage("key_cert_sign", "crl_sign"), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
     )
     if issuer is not None:
@@ -155,20 +143,7 @@ def _ocsp_certificate(public_key, *, issuer: x509.Certificate, signer: TokenKey,
         .not_valid_before(now)
         .not_valid_after(now + OCSP_VALIDITY)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
+        .add_extension(key_usage("digital_signature"), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.OCSP_SIGNING]), critical=True)
         .add_extension(x509.OCSPNoCheck(), critical=False)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
@@ -202,9 +177,7 @@ def init_development(token, *, pin: str, directory: Path, base_url: str) -> Smar
     )
     directory.mkdir(parents=True, exist_ok=True)
     for name, certificate in ca.certificates.items():
-        (directory / f"{name}.pem").write_bytes(
-            certificate.public_bytes(serialization.Encoding.PEM)
-        )
+        (directory / f"{name}.pem").write_text(pem(certificate))
     return ca
 
 

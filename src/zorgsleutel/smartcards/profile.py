@@ -19,6 +19,7 @@ from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsag
 
 from zorgsleutel import policies
 from zorgsleutel.smartcards.ca import ISSUING, SmartcardCa
+from zorgsleutel.uzi.certificates import key_usage
 
 
 class ProfileError(Exception):
@@ -72,20 +73,7 @@ def issue(
         .not_valid_before(start)
         .not_valid_after(start + policies.SMARTCARD_VALIDITY)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
+        .add_extension(key_usage("digital_signature"), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
         .add_extension(
             x509.CertificatePolicies(

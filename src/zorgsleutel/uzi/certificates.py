@@ -1,4 +1,5 @@
-"""Reading certificates as they arrive: PEM (one or a bundle) or DER, as bytes or text."""
+"""Reading certificates as they arrive: PEM (one or a bundle) or DER, as bytes or text; and the
+key usage that the certificate builders (the UZI test CA, the smartcard CA) write."""
 
 from __future__ import annotations
 
@@ -60,3 +61,24 @@ def pem(certificate: x509.Certificate) -> str:
 def fingerprint(certificate: x509.Certificate) -> str:
     """SHA-256 of the DER encoding, lowercase hex."""
     return hashlib.sha256(der(certificate)).hexdigest()
+
+
+KEY_USAGES = (
+    "digital_signature",
+    "content_commitment",
+    "key_encipherment",
+    "data_encipherment",
+    "key_agreement",
+    "key_cert_sign",
+    "crl_sign",
+    "encipher_only",
+    "decipher_only",
+)
+
+
+def key_usage(*chosen: str) -> x509.KeyUsage:
+    """A keyUsage with exactly the `chosen` bits (cryptography's names) set."""
+    unknown = set(chosen) - set(KEY_USAGES)
+    if unknown:
+        raise ValueError(f"no key usage {', '.join(sorted(unknown))}")
+    return x509.KeyUsage(**{name: name in chosen for name in KEY_USAGES})

@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
 
 from zorgsleutel.uzi import professions
-from zorgsleutel.uzi.certificates import pem
+from zorgsleutel.uzi.certificates import key_usage, pem
 from zorgsleutel.uzi.chain import TEST_AUTHENTICATION_POLICY
 from zorgsleutel.uzi.identity import UZI_NAME_OID
 
@@ -189,7 +189,7 @@ def issue_card_certificate(
         .not_valid_after(not_after)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(x509.SubjectAlternativeName(names), critical=False)
-        .add_extension(_key_usage(*USAGES[usage]), critical=True)
+        .add_extension(key_usage(*USAGES[usage]), critical=True)
         .add_extension(x509.ExtendedKeyUsage(_extended_usage(usage)), critical=False)
         .add_extension(
             x509.CertificatePolicies(
@@ -252,7 +252,7 @@ def issue_ca(
         .not_valid_before(not_before)
         .not_valid_after(not_before + timedelta(days=days))
         .add_extension(x509.BasicConstraints(ca=True, path_length=path_length), critical=True)
-        .add_extension(_key_usage("key_cert_sign", "crl_sign"), critical=True)
+        .add_extension(key_usage("key_cert_sign", "crl_sign"), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(signer.public_key()),
@@ -289,12 +289,6 @@ def _card_subject(
         x509.NameAttribute(NameOID.COMMON_NAME, name.strip()),
     ]
     return x509.Name(attributes)
-
-
-def _key_usage(*chosen: str) -> x509.KeyUsage:
-    names = ("digital_signature", "content_commitment", "key_encipherment", "data_encipherment")
-    names += ("key_agreement", "key_cert_sign", "crl_sign", "encipher_only", "decipher_only")
-    return x509.KeyUsage(**{name: name in chosen for name in names})
 
 
 def _extended_usage(usage: str) -> list[ObjectIdentifier]:
