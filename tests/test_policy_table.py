@@ -130,7 +130,12 @@ def test_who_may_do_what():
     } == policies.OPERATOR_PERMISSIONS
     assert {"care_provider": {A, M}, "business": set()} == policies.APP_REQUIRED_ROLES
     assert policies.ASSURANCE_ORDER == {"": 0, "low": 1, "substantial": 2, "high": 3}
-    assert policies.WEAKER_MEANS_REFUSALS == {"active": "app_required", "held": "app_held"}
+    assert policies.WEAKER_MEANS_REFUSALS == {
+        ("app", "active"): "app_required",
+        ("app", "held"): "app_held",
+        ("smartcard", "active"): "smartcard_required",
+        ("smartcard", "held"): "smartcard_held",
+    }
     assert {"Z", "N"} == policies.VALIDATION_PAS_TYPES
     assert {"gmail.com", "hotmail.nl", "ziggo.nl", "xs4all.nl"} <= policies.CONSUMER_EMAIL_DOMAINS
     assert len(policies.CONSUMER_EMAIL_DOMAINS) == 33

@@ -244,12 +244,19 @@ def satisfies(acr: str, required: str) -> bool:
 # one works there only once that organisation allows it.
 # authn/means.py asks this for a means below the person's required assurance, with the standing
 # of a means that reaches it ("active", "held" or "none").
-WEAKER_MEANS_REFUSALS = {"active": "app_required", "held": "app_held"}
+# A smartcard (docs/smartcards.md) is held to the same rule where it is what reaches the level.
+WEAKER_MEANS_REFUSALS = {
+    ("app", "active"): "app_required",
+    ("app", "held"): "app_held",
+    ("smartcard", "active"): "smartcard_required",
+    ("smartcard", "held"): "smartcard_held",
+}
 
 
-def weaker_means_refusal(stronger_standing: str) -> str | None:
-    """Why a weaker means may not log the person in, given what they have of a stronger one."""
-    return WEAKER_MEANS_REFUSALS.get(stronger_standing)
+def weaker_means_refusal(stronger: str, stronger_standing: str) -> str | None:
+    """Why a weaker means may not log the person in, given what they have of the stronger means
+    `stronger` ("app", "smartcard")."""
+    return WEAKER_MEANS_REFUSALS.get((stronger, stronger_standing))
 
 
 def requires_app(membership) -> bool:
@@ -407,3 +414,50 @@ SMARTCARD_POLICY_OID = "2.999.7.1.1"
 # long. The portal's own card logins ask the database, never a cached answer.
 SMARTCARD_CRL_NEXT_UPDATE = timedelta(hours=24)
 SMARTCARD_OCSP_NEXT_UPDATE = timedelta(hours=1)
+
+
+# --- Zorgsleutel smartcards (docs/smartcards.md) -------------------------------------------------
+# Seed 003: a care provider's care workers make their own smartcard; "De beheerder kan geen
+# ZORG-ID Smartcard gebruiken omdat dit niet samenwerkt met ZORG-ID Mobile App ID": administrators
+# and managers log in with the app and never hold a smartcard, and one person has either an app ID
+# or a smartcard, never both (remove the one before making the other).
+SMARTCARD_ORGANISATION_KINDS = frozenset({"care_provider"})
+SMARTCARD_REFUSED_ROLES = frozenset({ADMINISTRATOR, MANAGER})
+# The UZI card route: a card of the organisation's URA, of these pas types (as for validation).
+SMARTCARD_UZI_PAS_TYPES = frozenset({"Z", "N"})
+# The page's challenge: time to put the blank card in the reader and choose its PIN.
+SMARTCARD_CREATE_TTL = timedelta(minutes=10)
+# An identity check in person counts for one card made within this time.
+SMARTCARD_IDENTITY_CHECK_TTL = timedelta(days=30)
+# A certificate this close to its end may be renewed (a new key on the card) from a smartcard
+# session.
+SMARTCARD_RENEWAL_WINDOW = timedelta(days=60)
+# Blank cards one order may ask for.
+SMARTCARD_ORDER_MAX = 500
+
+
+def smartcard_refusal(membership, *, has_app: bool, has_card: bool) -> str | None:
+    """Why this membership's person may not make a smartcard for its organisation now (before
+    asking how they prove who they are), or None."""
+    organisation = membership.organisation
+    if organisation.kind not in SMARTCARD_ORGANISATION_KINDS or not organisation.ura:
+        return "smartcard_not_care_provider"
+    if membership.state != MEMBERSHIP_ACTIVE or membership.accepted_at is None:
+        return "membership_blocked"
+    if membership.role in SMARTCARD_REFUSED_ROLES:
+        return "smartcard_role"
+    if has_app:
+        return "smartcard_app_exclusive"
+    if has_card:
+        return "smartcard_exists"
+    return None
+
+
+def app_link_refusal(smartcard_standing: str) -> str | None:
+    """Why a person may not link the app: they hold a smartcard (active or blocked)."""
+    return None if smartcard_standing == "none" else "app_smartcard_exclusive"
+
+
+def may_renew_smartcard(not_after, now, session_means: str) -> bool:
+    """Whether a card's certificate may be renewed now, from this session."""
+    return session_means == "smartcard" and now >= not_after - SMARTCARD_RENEWAL_WINDOW

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "zorgsleutel.mobileapp",
     "zorgsleutel.uzi",
     "zorgsleutel.cards",
+    "zorgsleutel.smartcards",
     "zorgsleutel.web",
 ]
 # Interactive API docs (Swagger UI, zorgsleutel/api.py) in development only, served from
@@ -295,3 +296,12 @@ UZI_CLIENT_CERT_HEADER = env_str("UZI_CLIENT_CERT_HEADER", "X-SSL-Client-Cert")
 # Where the reverse proxy asks for the client certificate (e.g. https://uzi.example.nl); empty =
 # the pages offer only the card client.
 UZI_TLS_URL = env_str("UZI_TLS_URL", "")
+
+# The smartcard CA (docs/smartcards.md): its keys in a PKCS#11 token (SoftHSM2 in development and
+# the demo, `zorgsleutel smartcard-ca init`; an HSM in production: its module, label and PIN), its
+# certificates as PEM (root.pem, issuing.pem, ocsp.pem) in SMARTCARD_CA_DIR. Without a PIN the
+# portal issues no smartcards and signs no status (the pages say so; OCSP and CRL answer 503).
+SMARTCARD_CA_DIR = Path(env_str("SMARTCARD_CA_DIR", str(VAR_DIR / "smartcard-ca")))
+SMARTCARD_CA_MODULE = env_str("SMARTCARD_CA_MODULE", "/usr/lib/softhsm/libsofthsm2.so")
+SMARTCARD_CA_TOKEN = env_str("SMARTCARD_CA_TOKEN", "Zorgsleutel smartcard CA")
+SMARTCARD_CA_PIN = env_str("SMARTCARD_CA_PIN", "")

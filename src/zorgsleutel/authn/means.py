@@ -114,7 +114,7 @@ def refusal(person, name: str) -> str | None:
         return None
     for stronger in reaching(required):
         if stronger.standing is not None:
-            found = policies.weaker_means_refusal(stronger.standing(person))
+            found = policies.weaker_means_refusal(stronger.name, stronger.standing(person))
             if found is not None:
                 return found
     return None

@@ -55,6 +55,9 @@ class User(AbstractBaseUser):
     # When a mailed link last reset this person's password and phone (None: never): a mailbox
     # alone never reaches the app-required level (policies.new_app_waits).
     credentials_reset_at = models.DateTimeField(null=True, blank=True)
+    # The UZI number of the person's UZI card, bound the first time they present it while logged
+    # in (docs/smartcards.md): that card then logs them in.
+    uzi_number = models.CharField(max_length=9, null=True, blank=True, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     USERNAME_FIELD = "email"
