@@ -223,7 +223,7 @@ def issue_from_csr(challenge, csr_text: str, card_serial: str) -> tuple[dict, di
     proof = proof_for(person, organisation, lock=True)
     if proof is None:
         raise refusal("smartcard_proof_missing")
-    blank = orders.blank_card_for(card_serial, organisation)
+    blank = orders.blank_card_for(card_serial, organisation, lock=True)
     holder = profile.Holder(
         name=person.name,
         public_id=str(person.public_id),
@@ -245,7 +245,7 @@ def issue_from_csr(challenge, csr_text: str, card_serial: str) -> tuple[dict, di
         user=person,
         organisation=organisation,
         serial=format(certificate.serial_number, "x"),
-        card_serial=card_serial,
+        card_serial=blank.serial,
         certificate=certificate.public_bytes(Encoding.DER),
         fingerprint=certificate.fingerprint(hashes.SHA256()).hex(),
         uzi_number=holder.uzi_number,
@@ -269,7 +269,7 @@ def issue_from_csr(challenge, csr_text: str, card_serial: str) -> tuple[dict, di
             "serial": card.serial,
             "fingerprint": card.fingerprint,
             "route": card.route,
-            "card_serial": card_serial,
+            "card_serial": blank.serial,
         },
         member=person,
     )
