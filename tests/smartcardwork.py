@@ -14,6 +14,10 @@ from cryptography.x509.oid import AttributeOID, NameOID
 from django.test import Client
 
 from zorgsleutel import cardprotocol
+from zorgsleutel.core import clock
+from zorgsleutel.smartcards import profile, runtime
+from zorgsleutel.smartcards.models import Smartcard
+from zorgsleutel.uzi.certificates import pem
 
 
 def new_key() -> ec.EllipticCurvePrivateKey:
@@ -76,3 +80,35 @@ def page_code(response) -> dict:
     code = re.search(r'id="card-code">([A-Z0-9-]+)<', html).group(1)
     status = re.search(r'data-status-url="([^"]+)"', html).group(1).replace("&amp;", "&")
     return {"code": code, "status": status}
+
+
+def issue_card(care, *, holder=None, now=None, organisation=None) -> tuple:
+    """(key, certificate PEM, Smartcard) of a smartcard issued through the portal's CA."""
+    from smartcardwork import csr
+
+    holder = holder or care.member
+    organisation = organisation or care.org
+    key = new_key()
+    request = x509.load_pem_x509_csr(csr(key, "-").encode())
+    person = profile.Holder(
+        name=holder.name,
+        public_id=str(holder.public_id),
+        organisation=organisation.name,
+        ura=organisation.ura,
+    )
+    moment = now or clock.now()
+    certificate = runtime.with_ca(lambda ca: profile.issue(ca, request, person, now=moment))
+    card = Smartcard.objects.create(
+        public_id=f"sc_{certificate.serial_number % 10**8}",
+        user=holder,
+        organisation=organisation,
+        serial=format(certificate.serial_number, "x"),
+        card_serial=f"KAART-{certificate.serial_number % 10**4}",
+        certificate=b"",
+        fingerprint=certificate.fingerprint(hashes.SHA256()).hex(),
+        not_after=certificate.not_valid_after_utc,
+        issued_at=moment,
+        route="in_person",
+        state_changed_at=moment,
+    )
+    return key, pem(certificate), card

@@ -4,9 +4,9 @@ Smartcard*): a proof of who they are, then the card's request, issued through th
 import subprocess
 
 import pytest
-from smartcardwork import new_key, page_code, send_csr
 from cryptography import x509
 
+from smartcardwork import new_key, page_code, send_csr
 from zorgsleutel.core.models import AuditEvent
 from zorgsleutel.smartcards.models import IdentityCheck, Smartcard
 
@@ -33,7 +33,7 @@ def test_a_care_worker_makes_a_smartcard_after_an_identity_check(
 
     login_as(client, care.member, acr="low")
     page = client.get(CREATE)
-    assert "Anna Admin checked your identity document on" in page.content.decode()
+    assert "Anna Admin heeft op" in page.content.decode()
     shown = page_code(page)
     key = new_key()
     answer = send_csr(shown["code"], key, card_serial="KAART-0001")
@@ -91,7 +91,7 @@ def test_without_a_proof_the_page_asks_for_one_and_a_csr_is_refused(
     login_as(client, care.member, acr="low")
     page = client.get(CREATE)
     html = page.content.decode()
-    assert "First prove who you are, in one of two ways:" in html
+    assert "Laat eerst zien wie u bent, op een van twee manieren:" in html
     shown = page_code(page)  # the UZI card's challenge, not the blank card's
     answer = send_csr(shown["code"], new_key(), card_serial="KAART-0002")
     assert answer.json()["error"] == "unknown_purpose"
@@ -132,7 +132,7 @@ def test_a_request_that_does_not_hold_is_refused_and_changes_nothing(
 def test_a_beheerder_never_makes_a_smartcard(client, login_as, portal_ca, care, who, code):
     login_as(client, getattr(care, who), acr="substantial")
     page = client.get(CREATE).content.decode()
-    assert "Administrators and managers log in with the Zorgsleutel app" in page
+    assert "Administrators en beheerders loggen in met de Zorgsleutel-app" in page
 
 
 def test_a_person_with_an_app_removes_it_first(client, login_as, portal_ca, care):
@@ -142,7 +142,7 @@ def test_a_person_with_an_app_removes_it_first(client, login_as, portal_ca, care
     confirm_identity(client, login_as, care)
     login_as(client, care.member, acr="substantial")
     page = client.get(CREATE).content.decode()
-    assert "remove your app first" in page
+    assert "verwijder eerst uw app" in page
 
 
 def test_another_organisation_cannot_confirm_the_identity(client, login_as, portal_ca, care):

@@ -5,14 +5,13 @@ holds the card manages it alone (Tenancy)."""
 from datetime import timedelta
 
 import pytest
-from smartcardwork import new_key, page_code, present
-from cryptography.hazmat.primitives import hashes
 from cryptography.x509 import load_pem_x509_csr
 
+from smartcardwork import issue_card, new_key, page_code, present
 from zorgsleutel.authn import sessions
 from zorgsleutel.core import clock
 from zorgsleutel.core.models import AuditEvent
-from zorgsleutel.smartcards import profile, runtime
+from zorgsleutel.smartcards import profile
 from zorgsleutel.smartcards.models import Smartcard
 from zorgsleutel.uzi.certificates import pem
 
@@ -20,38 +19,6 @@ LOGIN = "/inloggen/smartcard"
 
 # Answers reach the waiting page after their commit (authn/challenges.py).
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def issue_card(care, *, holder=None, now=None, organisation=None) -> tuple:
-    """(key, certificate PEM, Smartcard) of a smartcard issued through the portal's CA."""
-    from smartcardwork import csr
-
-    holder = holder or care.member
-    organisation = organisation or care.org
-    key = new_key()
-    request = load_pem_x509_csr(csr(key, "-").encode())
-    person = profile.Holder(
-        name=holder.name,
-        public_id=str(holder.public_id),
-        organisation=organisation.name,
-        ura=organisation.ura,
-    )
-    moment = now or clock.now()
-    certificate = runtime.with_ca(lambda ca: profile.issue(ca, request, person, now=moment))
-    card = Smartcard.objects.create(
-        public_id=f"sc_{certificate.serial_number % 10**8}",
-        user=holder,
-        organisation=organisation,
-        serial=format(certificate.serial_number, "x"),
-        card_serial=f"KAART-{certificate.serial_number % 10**4}",
-        certificate=b"",
-        fingerprint=certificate.fingerprint(hashes.SHA256()).hex(),
-        not_after=certificate.not_valid_after_utc,
-        issued_at=moment,
-        route="in_person",
-        state_changed_at=moment,
-    )
-    return key, pem(certificate), card
 
 
 def log_in_with(client, key, certificate_pem):
@@ -145,7 +112,7 @@ def test_a_card_of_another_organisation_is_unknown_there(client, login_as, porta
     url = f"/beheer/{care.other.public_id}/leden/{shared.pk}/smartcards"
     assert "KAART-" not in client.get(url).content.decode()
     answer = client.post(url, {"action": "block", "card": card.public_id}, follow=True)
-    assert "This smartcard is not (or no longer) known." in answer.content.decode()
+    assert "Deze smartcard is niet (meer) bekend." in answer.content.decode()
     card.refresh_from_db()
     assert card.state == "active"
     denied = AuditEvent.objects.get(action="permission.denied", organisation=care.other.audit_ref)

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.translation import gettext_lazy as _
+
 from zorgsleutel import policies
 from zorgsleutel.authn import refusals
 from zorgsleutel.core import audit, clock
@@ -240,7 +242,7 @@ def revoke_since(person: User, since) -> list[str]:
 
 
 STATE_TEXTS = {
-    "smartcard_not_blocked": "This smartcard is not blocked.",
-    "smartcard_blocked_already": "This smartcard is blocked already.",
+    "smartcard_not_blocked": _("This smartcard is not blocked."),
+    "smartcard_blocked_already": _("This smartcard is blocked already."),
     "smartcard_revoked": REFUSALS["smartcard_revoked"],
 }
