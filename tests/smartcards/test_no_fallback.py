@@ -3,9 +3,9 @@ organisation requires more than password + SMS code of everyone, the smartcard i
 it, and a blocked card never lets the password in."""
 
 import pytest
-from smartcardwork import issue_card
 
 from people import PASSWORD
+from smartcardwork import issue_card
 
 pytestmark = pytest.mark.django_db
 
