@@ -67,6 +67,7 @@ _TABLE: tuple[tuple[str, frozenset[str], set[str]], ...] = (
     ("uzi.bound",                       ORGANISATION,  {"uzi_number"}),
     ("smartcard.issued",                ORGANISATION,  {"serial", "fingerprint", "route",
                                                         "card_serial"}),
+    ("smartcard.renewed",               ORGANISATION,  {"serial", "fingerprint", "renews"}),
     ("smartcard.blocked",               ORGANISATION,  {"serial"}),
     ("smartcard.unblocked",             ORGANISATION,  {"serial"}),
     ("smartcard.deleted",               ORGANISATION,  {"serial"}),

@@ -22,6 +22,9 @@ class SmartcardsConfig(AppConfig):
         challenges.register_finisher(card_flows.KIND, creation.UZI_PROOF, views.finish_uzi_proof)
         purposes.register(creation.CREATE, None, creation.describe, csr=creation.issue_from_csr)
         challenges.register_finisher(card_flows.KIND, creation.CREATE, views.finish_create)
+        # Renewing one from a login with it: a new key on the same card.
+        purposes.register(creation.RENEW, None, creation.describe, csr=creation.renew_from_csr)
+        challenges.register_finisher(card_flows.KIND, creation.RENEW, views.finish_renew)
 
         # The Zorgsleutel smartcard: the card's key and PIN (docs/smartcards.md).
         means.register(

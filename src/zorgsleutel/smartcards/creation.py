@@ -30,10 +30,10 @@ from zorgsleutel.core.errors import DomainError
 from zorgsleutel.mobileapp.models import AppDevice
 from zorgsleutel.people.models import Membership, User
 from zorgsleutel.smartcards import profile, runtime
-from zorgsleutel.smartcards.models import IdentityCheck, Smartcard
+from zorgsleutel.smartcards.models import BlankCard, IdentityCheck, Smartcard
 from zorgsleutel.uzi.certificates import pem
 
-CREATE, UZI_PROOF = "smartcard_create", "smartcard_uzi"
+CREATE, UZI_PROOF, RENEW = "smartcard_create", "smartcard_uzi", "smartcard_renew"
 
 REFUSALS = {
     "smartcard_not_care_provider": _(
@@ -66,6 +66,11 @@ REFUSALS = {
     "uzi_other_organisation": _("This UZI card belongs to another organisation (URA)."),
     "uzi_bound_elsewhere": _("This UZI card is linked to another Zorgsleutel account."),
     "uzi_other_card": _("Your account is linked to another UZI card. Present that card."),
+    "smartcard_not_renewable": _(
+        "A smartcard can be renewed in the last 60 days of its certificate, after logging in "
+        "with that smartcard."
+    ),
+    "csr_other_card": _("This is another card. Put the smartcard you renew in the reader."),
 }
 
 
@@ -130,6 +135,8 @@ def start(*, person: User, membership: Membership, purpose: str, session_key: st
 
 
 def describe(challenge) -> str:
+    if challenge.purpose == RENEW:
+        return str(_("renew your smartcard"))
     membership = _membership(challenge)
     words = {"name": membership.user.name, "organisation": membership.organisation.name}
     if challenge.purpose == CREATE:
@@ -242,21 +249,15 @@ def issue_from_csr(challenge, csr_text: str, card_serial: str) -> tuple[dict, di
         certificate, chain = runtime.with_ca(sign)
     except profile.ProfileError:
         raise refusal("csr_refused") from None
-    card = Smartcard.objects.create(
-        public_id="sc_" + secrets.token_urlsafe(12),
-        user=person,
+    card = _record(
+        certificate,
+        person=person,
         organisation=organisation,
-        serial=format(certificate.serial_number, "x"),
         card_serial=blank.serial,
-        certificate=certificate.public_bytes(Encoding.DER),
-        fingerprint=certificate.fingerprint(hashes.SHA256()).hex(),
         uzi_number=holder.uzi_number,
-        not_after=certificate.not_valid_after_utc,
-        issued_at=now,
         route=proof.method,
-        identity_check=proof,
-        state=Smartcard.ACTIVE,
-        state_changed_at=now,
+        proof=proof,
+        now=now,
     )
     proof.used_at = now
     proof.save(update_fields=["used_at"])
@@ -280,3 +281,124 @@ def issue_from_csr(challenge, csr_text: str, card_serial: str) -> tuple[dict, di
         "certificates": [pem(certificate), pem(chain["issuing"]), pem(chain["root"])],
     }
     return {"smartcard": card.public_id}, answer
+
+
+# --- Renewal: a new key on the same card ---------------------------------------------------------
+
+
+def renewal_refusal(card: Smartcard | None, *, session_means: str, authenticator: str):
+    """Why this session may not renew `card` now, or None: only from a login with that very
+    card, in the last policies.SMARTCARD_RENEWAL_WINDOW of its certificate."""
+    if (
+        card is None
+        or card.state != Smartcard.ACTIVE
+        or card.public_id != authenticator
+        or not policies.may_renew_smartcard(card.not_after, clock.now(), session_means)
+    ):
+        return "smartcard_not_renewable"
+    return None
+
+
+def start_renewal(*, card, session_means: str, authenticator: str, session_key: str, host: str):
+    reason = renewal_refusal(card, session_means=session_means, authenticator=authenticator)
+    if reason is not None:
+        raise refusal(reason)
+    return card_flows.start_challenge(
+        session_key=session_key,
+        host=host,
+        purpose=RENEW,
+        subject=card.public_id,
+        ttl=policies.SMARTCARD_CREATE_TTL,
+    )
+
+
+def renew_from_csr(challenge, csr_text: str, card_serial: str) -> tuple[dict, dict]:
+    """The card's new key (RENEW): a new certificate for the same person, organisation and card;
+    the old one is superseded. Inside the card flow's savepoint."""
+    csr = _read_csr(csr_text)
+    old = (
+        Smartcard.objects.select_for_update()
+        .select_related("user", "organisation")
+        .filter(public_id=challenge.subject)
+        .first()
+    )
+    if old is None or old.state != Smartcard.ACTIVE:
+        raise refusal("smartcard_not_renewable")
+    if not policies.may_renew_smartcard(old.not_after, clock.now(), "smartcard"):
+        raise refusal("smartcard_not_renewable")
+    if card_serial.upper() != old.card_serial.upper():
+        raise refusal("csr_other_card")
+    if not csr.is_signature_valid:
+        raise refusal("csr_bad_signature")
+    if _challenge_password(csr) != cardprotocol.b64(bytes(challenge.challenge)).encode("ascii"):
+        raise refusal("csr_other_challenge")
+    person, organisation = old.user, old.organisation
+    holder = profile.Holder(
+        name=person.name,
+        public_id=str(person.public_id),
+        organisation=organisation.name,
+        ura=organisation.ura,
+        uzi_number=old.uzi_number,
+    )
+    now = clock.now()
+
+    def sign(ca):
+        return profile.issue(ca, csr, holder, now=now), dict(ca.certificates)
+
+    try:
+        certificate, chain = runtime.with_ca(sign)
+    except profile.ProfileError:
+        raise refusal("csr_refused") from None
+    card = _record(
+        certificate,
+        person=person,
+        organisation=organisation,
+        card_serial=old.card_serial,
+        uzi_number=old.uzi_number,
+        route=old.route,
+        proof=old.identity_check,
+        now=now,
+    )
+    card.renews = old
+    card.save(update_fields=["renews"])
+    from zorgsleutel.smartcards import lifecycle
+
+    lifecycle.supersede(old)
+    BlankCard.objects.filter(smartcard=old).update(smartcard=card)
+    audit.record_in(
+        [organisation],
+        "smartcard.renewed",
+        actor=person,
+        target=card,
+        details={"serial": card.serial, "fingerprint": card.fingerprint, "renews": old.serial},
+        member=person,
+    )
+    answer = {
+        "message": str(_("Your smartcard is renewed. Continue in your browser.")),
+        "certificates": [pem(certificate), pem(chain["issuing"]), pem(chain["root"])],
+    }
+    return {"smartcard": card.public_id}, answer
+
+
+def _record(certificate, *, person, organisation, card_serial, uzi_number, route, proof, now):
+    """The issued card's row, its status published after the commit."""
+    card = Smartcard.objects.create(
+        public_id="sc_" + secrets.token_urlsafe(12),
+        user=person,
+        organisation=organisation,
+        serial=format(certificate.serial_number, "x"),
+        card_serial=card_serial,
+        certificate=certificate.public_bytes(Encoding.DER),
+        fingerprint=certificate.fingerprint(hashes.SHA256()).hex(),
+        uzi_number=uzi_number,
+        not_after=certificate.not_valid_after_utc,
+        issued_at=now,
+        route=route,
+        identity_check=proof,
+        state=Smartcard.ACTIVE,
+        state_changed_at=now,
+    )
+    from zorgsleutel.smartcards import publication  # lands from its own branch
+
+    publication.card_changed(card)
+    return card

@@ -139,6 +139,11 @@ def set_state(*, actor: User, organisation, card_id: str, action: str) -> Smartc
     return card
 
 
+def supersede(card: Smartcard) -> None:
+    """A renewal's old certificate: revoked (superseded), inside the renewal's transaction."""
+    _change(card, Smartcard.REVOKED, Smartcard.SUPERSEDED)
+
+
 def report_lost(*, actor: User, card_id: str) -> Smartcard:
     """The holder: my card is lost (or someone else may have it): revoked at once, keyCompromise."""
     with audit.atomic():

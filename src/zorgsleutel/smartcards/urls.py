@@ -8,6 +8,7 @@ urlpatterns = [
     path("mijn/smartcards", views.mine, name="mine"),
     path("mijn/smartcards/aanmaken", views.create, name="create"),
     path("mijn/smartcards/<str:card_id>/kwijt", views.report_lost, name="report_lost"),
+    path("mijn/smartcards/<str:card_id>/vernieuwen", views.renew, name="renew"),
     path(
         "beheer/<uuid:public_id>/leden/<int:membership_id>/smartcards",
         views.member_cards,

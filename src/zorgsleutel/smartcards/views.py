@@ -116,7 +116,53 @@ def mine(request):
     if not request.user.is_authenticated:
         return redirect(settings.LOGIN_URL)
     cards = list(_mine(request).exclude(state=Smartcard.REVOKED).order_by("-issued_at"))
+    means, authenticator = _session_login(request)
+    for card in cards:
+        card.renewable = (
+            creation.renewal_refusal(card, session_means=means, authenticator=authenticator) is None
+        )
     return render(request, "smartcards/mine.html", {"cards": cards})
+
+
+def _session_login(request) -> tuple[str, str]:
+    return (
+        request.session.get(sessions.MEANS, ""),
+        request.session.get(sessions.AUTHENTICATOR, ""),
+    )
+
+
+@never_cache
+def renew(request, card_id: str):
+    """Renew a smartcard: from a login with it, a code for `zorgsleutel card renew`."""
+    if not request.user.is_authenticated:
+        return redirect(settings.LOGIN_URL)
+    done = _returned(request)
+    if done is not None:
+        return done
+    card = _mine(request).filter(public_id=card_id[:40]).first()
+    means, authenticator = _session_login(request)
+    try:
+        started = creation.start_renewal(
+            card=card,
+            session_means=means,
+            authenticator=authenticator,
+            session_key=request.session.session_key,
+            host=request.get_host(),
+        )
+    except DomainError as error:
+        messages.error(request, str(error.message))
+        return redirect("smartcards:mine")
+    here = reverse("smartcards:renew", args=[card.public_id])
+    context = _card_page(request, started, again_url=here, back=here)
+    return render(request, "smartcards/renew.html", {**context, "card": card})
+
+
+def finish_renew(request, collected: challenges.Collected) -> dict:
+    if collected.status == "refused":
+        error = (collected.result or {}).get("error", "")
+        return {"status": "refused", "error": error, "message": collected.refusal_message()}
+    messages.success(request, _("Your smartcard is renewed. Log in with it again."))
+    return {"status": "ok", "next": reverse("smartcards:login")}
 
 
 @require_POST
