@@ -21,6 +21,7 @@ import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -121,14 +122,18 @@ class StandInPortal:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def open_challenge(self, purpose: str = proto.SMARTCARD_CREATE) -> str:
+    def open_challenge(
+        self,
+        purpose: str = proto.SMARTCARD_CREATE,
+        description: str = "Smartcard aanmaken voor Mila Medewerker (Demozorg)",
+    ) -> str:
         code = "".join(secrets.choice(proto.CODE_ALPHABET) for _ in range(proto.CODE_LENGTH))
         self.challenges[code] = {
             "id": secrets.token_urlsafe(16),
             "challenge": proto.b64(secrets.token_bytes(32)),
             "host": f"127.0.0.1:{self.port}",
             "purpose": purpose,
-            "description": "Smartcard aanmaken voor Mila Medewerker (Demozorg)",
+            "description": description,
             "expires_at": (datetime.now(UTC) + timedelta(minutes=5)).isoformat(),
         }
         return code
@@ -158,8 +163,17 @@ class StandInPortal:
         }
 
 
-def serve(portal: StandInPortal):
-    """Start the stand-in portal's HTTP server; returns it (shutdown() and server_close())."""
+@pytest.fixture
+def portal():
+    """The stand-in portal on a real HTTP server, with its throwaway CA."""
+    state = StandInPortal(ca=SoftwareCa())
+    server = _serve(state)
+    yield state
+    server.shutdown()
+    server.server_close()
+
+
+def _serve(portal: StandInPortal):
     prefix = proto.API_PREFIX + "/challenges/"
 
     class Handler(http.server.BaseHTTPRequestHandler):
