@@ -228,7 +228,7 @@ def run_in_terminal(args: list[str], answers: list[tuple[str, str]], *, conf) ->
     screen = ""
     pending = list(answers)
     while True:
-        ready, _, _ = select.select([main], [], [], 30)
+        ready, _, _ = select.select([main], [], [], 10)
         if not ready:
             process.kill()
             raise AssertionError(f"the client hangs; screen so far:\n{screen}")

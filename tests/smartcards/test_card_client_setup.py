@@ -102,7 +102,7 @@ def test_a_blank_card_becomes_a_smartcard(blank_card):
         certificate, signature, algorithm = opened.sign(message)
         cas = opened.ca_certificates()
     assert certificate == leaf
-    assert cas == [ca.issuing, ca.root]
+    assert set(cas) == {ca.issuing, ca.root}  # in the order the card lists them
     assert algorithm == "ecdsa-sha256"
     csr.public_key().verify(signature, message, ec.ECDSA(hashes.SHA256()))
     with pytest.raises(InvalidSignature):
@@ -123,7 +123,7 @@ def test_the_profiles_certificate_is_the_cards_authentication_certificate(blank_
 
     with client.Card(blank_card.module, blank_card.label, PIN) as opened:
         certificate, _ = opened.authentication()
-        assert opened.ca_certificates() == chain[1:]
+        assert set(opened.ca_certificates()) == set(chain[1:])
     assert certificate == leaf
 
 
