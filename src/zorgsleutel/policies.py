@@ -65,6 +65,12 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "apps.unblock": frozenset({ADMINISTRATOR, MANAGER}),
     "apps.delete": frozenset({ADMINISTRATOR, MANAGER}),
     "apps.relink": frozenset({ADMINISTRATOR, MANAGER}),
+    # Seed 003: they block, unblock and delete the smartcards registered under their
+    # organisation, and confirm a care worker's identity in person before that one makes theirs.
+    "smartcards.block": frozenset({ADMINISTRATOR, MANAGER}),
+    "smartcards.unblock": frozenset({ADMINISTRATOR, MANAGER}),
+    "smartcards.delete": frozenset({ADMINISTRATOR, MANAGER}),
+    "smartcards.confirm_identity": frozenset({ADMINISTRATOR, MANAGER}),
 }
 
 # A membership is what an organisation controls (docs/accounts.md, "Tenancy"): invited until the
@@ -384,6 +390,7 @@ RATE_LIMITS = {
     # UZI cards, the card API and the TLS path alike: per address, answers per challenge.
     "card.request": "60/m/ip",
     "card.answer": "5/m/challenge",
+    "smartcard.login_page": "60/m/ip",
     # Organisatie aanmelden mails the applicant: per client address and per recipient address.
     "application.submit": "10/h/ip,3/h/recipient,10/d/recipient",
 }
@@ -427,8 +434,9 @@ SMARTCARD_REFUSED_ROLES = frozenset({ADMINISTRATOR, MANAGER})
 SMARTCARD_UZI_PAS_TYPES = frozenset({"Z", "N"})
 # The page's challenge: time to put the blank card in the reader and choose its PIN.
 SMARTCARD_CREATE_TTL = timedelta(minutes=10)
-# An identity check in person counts for one card made within this time.
-SMARTCARD_IDENTITY_CHECK_TTL = timedelta(days=30)
+# How long a proof of who the member is counts for one card: an identity check in person (a
+# manager saw the document), or the member's UZI card presented while logged in.
+SMARTCARD_PROOF_TTL = {"in_person": timedelta(days=30), "uzi": timedelta(minutes=30)}
 # A certificate this close to its end may be renewed (a new key on the card) from a smartcard
 # session.
 SMARTCARD_RENEWAL_WINDOW = timedelta(days=60)

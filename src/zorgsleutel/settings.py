@@ -27,6 +27,7 @@ load_dotenv()
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me"  # noqa: S105 (refused unless DEBUG)
 DEV_VAULT_KEY = "dev-only-vault-client-key"
+DEV_SMARTCARD_CA_PIN = "24681357"  # the demo's SoftHSM2 CA token (`zorgsleutel demo`)
 
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY", DEV_SECRET_KEY if DEBUG else "")
@@ -304,4 +305,4 @@ UZI_TLS_URL = env_str("UZI_TLS_URL", "")
 SMARTCARD_CA_DIR = Path(env_str("SMARTCARD_CA_DIR", str(VAR_DIR / "smartcard-ca")))
 SMARTCARD_CA_MODULE = env_str("SMARTCARD_CA_MODULE", "/usr/lib/softhsm/libsofthsm2.so")
 SMARTCARD_CA_TOKEN = env_str("SMARTCARD_CA_TOKEN", "Zorgsleutel smartcard CA")
-SMARTCARD_CA_PIN = env_str("SMARTCARD_CA_PIN", "")
+SMARTCARD_CA_PIN = env_str("SMARTCARD_CA_PIN", DEV_SMARTCARD_CA_PIN if DEBUG else "")

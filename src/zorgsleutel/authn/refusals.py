@@ -36,6 +36,14 @@ TEXTS: dict[str, str | Promise] = {
         "Your Zorgsleutel app is blocked or was removed. Your manager can unblock it or let "
         "you link the app again."
     ),
+    "smartcard_required": _("You have a smartcard: log in with your smartcard."),
+    "smartcard_held": _(
+        "Your smartcard is blocked. Only your administrator or manager can unblock it."
+    ),
+    "app_smartcard_exclusive": _(
+        "You have a smartcard. The Zorgsleutel app does not work together with it: report your "
+        "smartcard lost first (Mijn Zorgsleutel, Smartcards), then link the app."
+    ),
     "no_phone": _("No mobile number is set for this account."),
     "device_blocked": _(
         "This app is blocked. Ask your manager to unblock it, or link the app again."

@@ -62,6 +62,15 @@ _TABLE: tuple[tuple[str, frozenset[str], set[str]], ...] = (
     ("card.forged_header",              PLATFORM,      {"peer", "challenge"}),
     # The TLS path's held certificate claimed by a browser that did not start the challenge.
     ("card.other_browser",              PLATFORM,      {"challenge"}),
+    # --- Zorgsleutel smartcards (smartcards/) -------------------------------------------------
+    ("smartcard.identity_confirmed",    ORGANISATION,  {"method"}),  # in person, or UZI card
+    ("uzi.bound",                       ORGANISATION,  {"uzi_number"}),
+    ("smartcard.issued",                ORGANISATION,  {"serial", "fingerprint", "route",
+                                                        "card_serial"}),
+    ("smartcard.blocked",               ORGANISATION,  {"serial"}),
+    ("smartcard.unblocked",             ORGANISATION,  {"serial"}),
+    ("smartcard.deleted",               ORGANISATION,  {"serial"}),
+    ("smartcard.reported_lost",         ORGANISATION,  {"serial", "reason"}),
     # --- A person's own account: activation, reset, Dit was ik niet ---------------------------
     ("account.setup_code_sent",         PLATFORM,      {"purpose", "hint"}),
     ("account.setup_code_wrong",        PLATFORM,      {"result"}),
