@@ -1,4 +1,6 @@
 import itertools
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -19,3 +21,33 @@ def ca(softhsm, tmp_path):  # noqa: F811 (the fixture above)
     )
     yield opened
     opened.close()
+
+
+TRANSPORT_PIN = "11223344"
+
+
+@dataclass(frozen=True)
+class BlankCard:
+    """A blank card on the session's SoftHSM2 folder, as `card init` finds it."""
+
+    label: str
+    serial: str
+    transport_pin: str
+    module: str
+    conf: Path
+
+
+@pytest.fixture
+def blank_card(softhsm):  # noqa: F811
+    """A new blank card: its transport code both SO PIN and user PIN, nothing on it."""
+    from zorgsleutel.smartcards.blankcard import make_blank_card
+
+    label = f"blank card {next(labels)}"
+    serial = make_blank_card(softhsm.softhsm, label=label, transport_pin=TRANSPORT_PIN)
+    return BlankCard(
+        label=label,
+        serial=serial,
+        transport_pin=TRANSPORT_PIN,
+        module=softhsm.module,
+        conf=softhsm.conf,
+    )
