@@ -2,6 +2,7 @@ import itertools
 
 import pytest
 
+from card_orders import shop  # noqa: F401 (blank-card orders: tests/card_orders.py)
 from uzi.softhsm_fixtures import softhsm, uzi_test_ca, uzi_trust_settings  # noqa: F401
 from zorgsleutel.smartcards import ca as smartcard_ca
 
