@@ -56,6 +56,7 @@ def test_the_portal_s_lifetimes_limits_and_timeouts():
         "SMARTCARD_POLICY_OID": "2.999.7.1.1",
         "SMARTCARD_CRL_NEXT_UPDATE": timedelta(hours=24),
         "SMARTCARD_OCSP_NEXT_UPDATE": timedelta(hours=1),
+        "SMARTCARD_ORDER_MAX": 500,
     } == {
         "MAIL_MAX_ATTEMPTS": policies.MAIL_MAX_ATTEMPTS,
         "MAIL_RETRY_BACKOFF": policies.MAIL_RETRY_BACKOFF,
@@ -87,6 +88,7 @@ def test_the_portal_s_lifetimes_limits_and_timeouts():
         "SMARTCARD_POLICY_OID": policies.SMARTCARD_POLICY_OID,
         "SMARTCARD_CRL_NEXT_UPDATE": policies.SMARTCARD_CRL_NEXT_UPDATE,
         "SMARTCARD_OCSP_NEXT_UPDATE": policies.SMARTCARD_OCSP_NEXT_UPDATE,
+        "SMARTCARD_ORDER_MAX": policies.SMARTCARD_ORDER_MAX,
     }
 
 
@@ -120,6 +122,7 @@ def test_who_may_do_what():
         "apps.unblock": {A, M},
         "apps.delete": {A, M},
         "apps.relink": {A, M},
+        "smartcards.order": {A},
     } == policies.PERMISSIONS
     assert {A: {A, M, W}, M: {W}, W: set()} == policies.ROLE_GRANTS
     assert {
@@ -127,6 +130,7 @@ def test_who_may_do_what():
         "applications.review",
         "organisations.suspend",
         "audit.platform",
+        "card_orders.handle",
     } == policies.OPERATOR_PERMISSIONS
     assert {"care_provider": {A, M}, "business": set()} == policies.APP_REQUIRED_ROLES
     assert policies.ASSURANCE_ORDER == {"": 0, "low": 1, "substantial": 2, "high": 3}

@@ -284,10 +284,20 @@ def test_a_suspended_organisation_or_a_blocked_administrator_orders_nothing(shop
 
 def test_the_administrator_cancels_and_every_administrator_is_mailed(shop):
     order = _order(shop)
-    blocked = User.objects.create(email="weg@oost.nl", name="Weg", state=User.ACTIVE)
-    Membership.objects.create(
-        user=blocked, organisation=shop.own, role="administrator", state="blocked"
-    )
+    # An administrator the organisation blocked, one it invited who never accepted, and one whose
+    # account is blocked: none of them is mailed.
+    for email, state, account in (
+        ("weg@oost.nl", "blocked", User.ACTIVE),
+        ("nieuw@oost.nl", "invited", User.INVITED),
+        ("dicht@oost.nl", "active", User.BLOCKED),
+    ):
+        Membership.objects.create(
+            user=User.objects.create(email=email, name=email, state=account),
+            organisation=shop.own,
+            role="administrator",
+            state=state,
+            accepted_at=None if state == "invited" else clock.now(),
+        )
     since = _last_seq()
     with clock.frozen(AT):
         cancelled = orders.cancel_card_order(

@@ -242,7 +242,6 @@ def _mail_administrators(order: CardOrder, template: str, extra: dict) -> None:
         memberships__organisation=order.organisation,
         memberships__role=Membership.ADMINISTRATOR,
         memberships__state=Membership.ACTIVE,
-        memberships__accepted_at__isnull=False,
     ).order_by("email")
     for administrator in administrators:
         outbox.enqueue_mail(
