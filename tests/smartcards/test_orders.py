@@ -237,6 +237,7 @@ def test_only_the_organisations_administrator_orders(shop, who, expected):
             "Uw organisatie kan smartcards bestellen zodra zij met een UZI-pas is gevalideerd.",
         ),
     ],
+    ids=["business", "unvalidated"],
 )
 def test_only_a_validated_care_provider_orders(shop, organisation, code, dutch):
     if organisation == "business":
