@@ -96,6 +96,7 @@ def orders(request, public_id):
     )
 
 
+@never_cache
 @guard
 @require_http_methods(["GET", "POST"])
 def cancel(request, public_id, order_id):
