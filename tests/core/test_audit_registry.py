@@ -34,6 +34,7 @@ READ_BY_ADMINISTRATORS = {
     "permission.denied", "apitoken.created", "apitoken.revoked",
     "organisation.created", "organisation.validated", "organisation.validation_resumed",
     "organisation.suspended", "organisation.reinstated",
+    "card_order.placed", "card_order.shipped", "card_order.cancelled",
 }  # fmt: skip
 READ_BY_OPERATORS_ONLY = {
     "login.throttled", "login.code_sent", "login.code_resent", "sms.send_refused",

@@ -57,8 +57,9 @@ class User(AbstractBaseUser):
     credentials_reset_at = models.DateTimeField(null=True, blank=True)
     # The UZI number of the person's UZI card, bound the first time they present it while logged
     # in (docs/smartcards.md): that card then logs them in. One account per number (Meta: a
-    # partial unique index, which SQLite adds without rebuilding the table and its triggers).
-    uzi_number = models.CharField(max_length=9, null=True, blank=True)
+    # partial unique index, which SQLite adds without rebuilding the table and its triggers;
+    # SQLite adds only a nullable column without a rebuild, hence null rather than "").
+    uzi_number = models.CharField(max_length=9, null=True, blank=True)  # noqa: DJ001 (see above)
     created_at = models.DateTimeField(auto_now_add=True)
 
     USERNAME_FIELD = "email"

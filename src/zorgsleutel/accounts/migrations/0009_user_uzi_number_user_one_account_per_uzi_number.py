@@ -4,19 +4,22 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0008_credentials_reset_at'),
+        ("accounts", "0008_credentials_reset_at"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='user',
-            name='uzi_number',
+            model_name="user",
+            name="uzi_number",
             field=models.CharField(blank=True, max_length=9, null=True),
         ),
         migrations.AddConstraint(
-            model_name='user',
-            constraint=models.UniqueConstraint(condition=models.Q(('uzi_number__isnull', False)), fields=('uzi_number',), name='one_account_per_uzi_number'),
+            model_name="user",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("uzi_number__isnull", False)),
+                fields=("uzi_number",),
+                name="one_account_per_uzi_number",
+            ),
         ),
     ]
