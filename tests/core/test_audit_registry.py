@@ -35,6 +35,8 @@ READ_BY_ADMINISTRATORS = {
     "organisation.created", "organisation.validated", "organisation.validation_resumed",
     "organisation.suspended", "organisation.reinstated",
     "card_order.placed", "card_order.shipped", "card_order.cancelled",
+    "smartcard.identity_confirmed", "uzi.bound", "smartcard.issued", "smartcard.renewed",
+    "smartcard.blocked", "smartcard.unblocked", "smartcard.deleted", "smartcard.reported_lost",
 }  # fmt: skip
 READ_BY_OPERATORS_ONLY = {
     "login.throttled", "login.code_sent", "login.code_resent", "sms.send_refused",

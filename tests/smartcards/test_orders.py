@@ -594,7 +594,7 @@ def _smartcard(user, organisation) -> Smartcard:
         fingerprint="0" * 64,
         not_after=AT,
         issued_at=AT,
-        route=Smartcard.ROUTE_IDENTITY_CHECK,
+        route="in_person",
         state_changed_at=AT,
     )
 
