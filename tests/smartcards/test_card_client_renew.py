@@ -93,10 +93,10 @@ def test_a_smartcard_near_its_end_gets_a_new_key_and_certificate_on_the_same_car
         (public,) = objects["Public Key Object; EC  EC_POINT 256 bits"]
         assert public["ID"] == key["ID"]
         certificates = objects["Certificate Object; type = X.509 cert"]
-        assert sorted((c["label"], c["ID"] == key["ID"]) for c in certificates) == [
-            ("Zorgsleutel Smartcard CA", False),
-            ("Zorgsleutel Smartcard Root CA", False),
-            ("Zorgsleutel authenticatie", True),
+        assert sorted((c["label"], c["ID"]) for c in certificates) == [
+            ("Zorgsleutel Smartcard CA", "63612d31"),  # ca-1
+            ("Zorgsleutel Smartcard Root CA", "63612d32"),  # ca-2
+            ("Zorgsleutel authenticatie", key["ID"]),
         ]
         with card_client.Card(blank_card.module, blank_card.label, PIN) as opened:
             on_card, _ = opened.authentication()
@@ -146,9 +146,12 @@ def test_a_refused_renewal_deletes_the_new_key_and_the_card_works_as_before(
         assert client.session[sessions.AUTHENTICATOR] == smartcard.public_id
 
 
-def test_a_wrong_pin_changes_nothing_on_the_card(
-    client, live_server, blank_card, smartcard, every_thread, capsys
+def test_a_wrong_pin_or_a_blank_card_changes_nothing(
+    client, live_server, softhsm, blank_card, smartcard, every_thread, capsys
 ):
+    from zorgsleutel.smartcards.blankcard import make_blank_card
+
+    make_blank_card(softhsm.softhsm, label="another blank card", transport_pin="55667788")
     before = objects_on(blank_card)
     with clock.frozen(smartcard.not_after - timedelta(days=59)):
         log_in_with_card(client, live_server, blank_card, capsys)
@@ -160,6 +163,14 @@ def test_a_wrong_pin_changes_nothing_on_the_card(
         assert (renewed, capsys.readouterr().err) == (
             2,
             "error: Wrong card PIN; nothing was changed\n",
+        )
+        renewed = run(
+            "renew", "--code", shown["code"], "--server", live_server.url,
+            "--module", blank_card.module, "--token", "another blank card", "--pin", PIN,
+        )  # fmt: skip
+        assert (renewed, capsys.readouterr().err) == (
+            2,
+            "error: this card is not a smartcard (make one with `zorgsleutel card init`)\n",
         )
         assert objects_on(blank_card) == before
         assert client.get(shown["status"]).json() == {"status": "waiting"}

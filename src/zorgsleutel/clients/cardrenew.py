@@ -16,7 +16,6 @@ network problem.
 from __future__ import annotations
 
 import getpass
-import itertools
 import os
 import sys
 
@@ -111,61 +110,39 @@ def renew(
 # --- The card -------------------------------------------------------------------------------------
 
 
-def _certificate_objects(session) -> list[tuple[object, x509.Certificate]]:
-    """(object, certificate) of every X.509 certificate on the card."""
-    from pkcs11 import Attribute, ObjectClass
-
-    found = []
-    for item in session.get_objects({Attribute.CLASS: ObjectClass.CERTIFICATE}):
-        try:
-            found.append((item, x509.load_der_x509_certificate(item[Attribute.VALUE])))
-        except ValueError:
-            continue  # not one we can read: left alone
-    return found
-
-
 def _has_authentication_key(session) -> bool:
     """Whether an authentication certificate on the card has its private key beside it."""
     from pkcs11 import Attribute, ObjectClass
 
-    keys = {
-        k[Attribute.ID] for k in session.get_objects({Attribute.CLASS: ObjectClass.PRIVATE_KEY})
-    }
-    return any(
-        card.purpose(certificate) == "authentication" and item[Attribute.ID] in keys
-        for item, certificate in _certificate_objects(session)
-    )
+    private = session.get_objects({Attribute.CLASS: ObjectClass.PRIVATE_KEY})
+    keys = {key[Attribute.ID] for key in private}
+    for item in session.get_objects({Attribute.CLASS: ObjectClass.CERTIFICATE}):
+        try:
+            certificate = x509.load_der_x509_certificate(item[Attribute.VALUE])
+        except ValueError:
+            continue  # not one we can read
+        if item[Attribute.ID] in keys and card.purpose(certificate) == "authentication":
+            return True
+    return False
 
 
 def _replace(session, *, key_id: bytes, certificates: list[x509.Certificate]) -> None:
-    """The new certificate under `key_id` and the portal's CA certificates (one already on the
-    card stays); then every other certificate and key pair is deleted."""
+    """The new certificate under `key_id`; every other key and certificate deleted; the portal's
+    CA certificates written as `card init` writes them (`ca-1`, `ca-2`)."""
     from pkcs11 import Attribute, ObjectClass
 
     leaf, *cas = certificates
     write_certificate(session, leaf, label=KEY_LABEL, object_id=key_id)
-    kept, used = [], set()
-    for item, certificate in _certificate_objects(session):
-        if item[Attribute.ID] == key_id:
-            continue
-        if certificate in cas:
-            kept.append(certificate)
-            used.add(item[Attribute.ID])
-        else:
-            item.destroy()  # the old card certificate, or a CA the portal no longer sends
-    for ca in cas:
-        if ca not in kept:
-            object_id = next(b"ca-%d" % n for n in itertools.count(1) if b"ca-%d" % n not in used)
-            write_certificate(session, ca, label=common_name(ca), object_id=object_id)
-            used.add(object_id)
-    for kind in (ObjectClass.PRIVATE_KEY, ObjectClass.PUBLIC_KEY):
+    for kind in (ObjectClass.CERTIFICATE, ObjectClass.PRIVATE_KEY, ObjectClass.PUBLIC_KEY):
         for item in list(session.get_objects({Attribute.CLASS: kind})):
             if item[Attribute.ID] != key_id:
-                item.destroy()  # the old key pair
+                item.destroy()  # the old key pair, its certificate, the CA certificates
+    for n, ca in enumerate(cas, start=1):
+        write_certificate(session, ca, label=common_name(ca), object_id=b"ca-%d" % n)
 
 
 def _discard(token, *, pin: str, key_id: bytes) -> None:
-    """Delete what the renewal made under `key_id` (the new key pair, and its certificate)."""
+    """Delete the new key pair (under `key_id`): the card is as it was."""
     from pkcs11 import Attribute
 
     with logged_in(token, user_pin=pin, wrong="Wrong card PIN") as session:
