@@ -139,6 +139,7 @@ def test_who_may_do_what():
         "smartcards.unblock": {A, M},
         "smartcards.delete": {A, M},
         "smartcards.confirm_identity": {A, M},
+        "smartcards.order": {A},
     } == policies.PERMISSIONS
     assert {A: {A, M, W}, M: {W}, W: set()} == policies.ROLE_GRANTS
     assert {
@@ -146,6 +147,7 @@ def test_who_may_do_what():
         "applications.review",
         "organisations.suspend",
         "audit.platform",
+        "card_orders.handle",
     } == policies.OPERATOR_PERMISSIONS
     assert {"care_provider": {A, M}, "business": set()} == policies.APP_REQUIRED_ROLES
     assert policies.ASSURANCE_ORDER == {"": 0, "low": 1, "substantial": 2, "high": 3}

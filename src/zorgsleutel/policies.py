@@ -71,6 +71,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "smartcards.unblock": frozenset({ADMINISTRATOR, MANAGER}),
     "smartcards.delete": frozenset({ADMINISTRATOR, MANAGER}),
     "smartcards.confirm_identity": frozenset({ADMINISTRATOR, MANAGER}),
+    # Seed 003's webshop step ("Lege ZORG-ID Smartcards zijn aan te vragen via deze webshop"):
+    # administrators order blank smartcards, see their organisation's orders and cancel them.
+    "smartcards.order": frozenset({ADMINISTRATOR}),
 }
 
 # A membership is what an organisation controls (docs/accounts.md, "Tenancy"): invited until the
@@ -187,6 +190,7 @@ OPERATOR_PERMISSIONS = frozenset(
         "applications.review",
         "organisations.suspend",
         "audit.platform",
+        "card_orders.handle",  # the queue of blank-card orders: ship or cancel
     }
 )
 
@@ -442,6 +446,17 @@ SMARTCARD_PROOF_TTL = {"in_person": timedelta(days=30), "uzi": timedelta(minutes
 SMARTCARD_RENEWAL_WINDOW = timedelta(days=60)
 # Blank cards one order may ask for.
 SMARTCARD_ORDER_MAX = 500
+
+
+def card_order_refusal(organisation) -> str | None:
+    """Why this organisation may not order blank smartcards, or None: a care provider that
+    validated with a UZI card (its administrators order; people.permissions checks the role and
+    a suspension)."""
+    if organisation.kind not in SMARTCARD_ORGANISATION_KINDS or not organisation.ura:
+        return "smartcard_not_care_provider"
+    if organisation.state != "validated":
+        return "organisation_not_validated"
+    return None
 
 
 def smartcard_refusal(membership, *, has_app: bool, has_card: bool) -> str | None:

@@ -234,6 +234,9 @@ EMAIL_URL = env_str("EMAIL_URL", "")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Zorgsleutel <noreply@zorgsleutel.test>")
 SITE_URL = env_str("SITE_URL", f"http://127.0.0.1:{env_int('PORT', 8000)}")
 SITE_NAME = "Zorgsleutel"
+# Where mail for the operators goes (a new blank-card order): their team's shared mailbox. Empty:
+# each active operator account's own address (docs/smartcards.md, "Blank cards").
+OPERATOR_EMAIL = env_str("OPERATOR_EMAIL", "operators@zorgsleutel.test" if DEBUG else "")
 
 # Mail transport for the worker: "smtp" from EMAIL_URL, or "outbox" (development: the mail stays
 # in the outbox and shows in the dev mailbox). Chosen like Django's STORAGES.

@@ -54,6 +54,14 @@ DUTCH = {
     "not_blocked": "Deze persoon is niet geblokkeerd.",
     "device_revoked": "Deze app is verwijderd.",
     "device_not_removed": "Verwijder de app eerst.",
+    "smartcard_required": "U hebt een smartcard: log in met uw smartcard.",
+    "smartcard_held": (
+        "Uw smartcard is geblokkeerd. Alleen uw administrator of beheerder kan hem deblokkeren."
+    ),
+    "app_smartcard_exclusive": (
+        "U hebt een smartcard. De Zorgsleutel-app werkt daar niet mee samen: meld eerst uw "
+        "smartcard als kwijt (Mijn Zorgsleutel, Smartcards) en koppel dan de app."
+    ),
 }
 
 

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from card_orders import shop  # noqa: F401 (blank-card orders: tests/card_orders.py)
 from smartcard_fixtures import _portal_ca_files, care, portal_ca  # noqa: F401
 from uzi.softhsm_fixtures import softhsm, uzi_test_ca, uzi_trust_settings  # noqa: F401
 from zorgsleutel.smartcards import ca as smartcard_ca

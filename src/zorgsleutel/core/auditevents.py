@@ -115,6 +115,11 @@ _TABLE: tuple[tuple[str, frozenset[str], set[str]], ...] = (
     ("organisation.validation_refused", PLATFORM,      {"error"}),
     ("organisation.suspended",          ORGANISATION,  {"reason", "members"}),
     ("organisation.reinstated",         ORGANISATION,  set()),
+    # --- Blank smartcards ordered (smartcards/orders.py): by an administrator, shipped by an
+    # operator with the cards' serial numbers, cancelled by either before that ("by": who)
+    ("card_order.placed",               ORGANISATION,  {"quantity"}),
+    ("card_order.shipped",              ORGANISATION,  {"quantity", "serials"}),
+    ("card_order.cancelled",            ORGANISATION,  {"by", "reason"}),
     # --- The operator console, the command line ------------------------------------------------
     ("application.submitted",           PLATFORM,      {"ura", "kvk"}),
     ("application.approved",            PLATFORM,      set()),

@@ -29,7 +29,7 @@ from zorgsleutel.core import audit, clock
 from zorgsleutel.core.errors import DomainError
 from zorgsleutel.mobileapp.models import AppDevice
 from zorgsleutel.people.models import Membership, User
-from zorgsleutel.smartcards import profile, runtime
+from zorgsleutel.smartcards import orders, profile, runtime
 from zorgsleutel.smartcards.models import BlankCard, IdentityCheck, Smartcard
 from zorgsleutel.uzi.certificates import pem
 
@@ -230,8 +230,6 @@ def issue_from_csr(challenge, csr_text: str, card_serial: str) -> tuple[dict, di
     proof = proof_for(person, organisation, lock=True)
     if proof is None:
         raise refusal("smartcard_proof_missing")
-    from zorgsleutel.smartcards import orders  # lands from its own branch
-
     blank = orders.blank_card_for(card_serial, organisation, lock=True)
     holder = profile.Holder(
         name=person.name,
