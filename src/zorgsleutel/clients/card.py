@@ -164,7 +164,11 @@ class Card:
         from pkcs11 import ObjectClass
         from pkcs11 import exceptions as errors
 
-        for key_id, certificate in self.certificates():
+        # The newest first: a renewal interrupted before the old certificate went leaves both.
+        newest_first = sorted(
+            self.certificates(), key=lambda found: found[1].not_valid_before_utc, reverse=True
+        )
+        for key_id, certificate in newest_first:
             if purpose(certificate) != "authentication":
                 continue
             try:
