@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("zorgsleutel.mobileapp.urls")),
     path("", include("zorgsleutel.organisations.urls")),
     path("", include("zorgsleutel.cards.urls")),
+    path("", include("zorgsleutel.smartcards.status_urls")),
     path("operator/", include("zorgsleutel.organisations.console_urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("api/v1/", api.urls),
