@@ -38,6 +38,7 @@ import base64
 import contextlib
 import os
 import re
+import resource
 import secrets
 import shutil
 import signal
@@ -396,7 +397,8 @@ def profile_in_process(files: dict[str, Path], count: int) -> dict:
             call(lines[n % len(lines)])
         profiler.disable()
         out = io.StringIO()
-        pstats.Stats(profiler, stream=out).sort_stats(os.environ.get("OCSP_PROFILE_SORT", "tottime")).print_stats(int(os.environ.get("OCSP_PROFILE_LINES", "20")))
+        stats = pstats.Stats(profiler, stream=out)
+        stats.sort_stats(os.environ.get("OCSP_PROFILE_SORT", "tottime")).print_stats(30)
         found[f"{kind}_profile"] = out.getvalue()
         print(f"--- {kind}: {found[f'{kind}_us']} µs per answer in-process\n{out.getvalue()}")
     runtime.reset()
@@ -412,17 +414,18 @@ def wrk(url: str, script: Path, requests: Path, seconds: float, options) -> str:
     return subprocess.run(command, capture_output=True, text=True, check=True).stdout
 
 
-def measure(name: str, url: str, pids, script: Path, requests: Path, options) -> dict:
-    """One timed phase after a warm-up: rate, latency, checks and CPU per process group."""
+def measure(name: str, url: str, server, script: Path, requests: Path, options) -> dict:
+    """One timed phase after a warm-up: rate, latency, checks and CPU per process group.
+    `server.fresh()` comes before each run of wrk, `server.pids()` are its processes."""
+    server.fresh()
     wrk(url, script, requests, options.warmup, options)
-    server = pids()
-    before = CpuSnapshot.take()
+    server.fresh()
+    pids = server.pids()
+    before, client_before = CpuSnapshot.take(), _children_cpu()
     started = time.monotonic()
     out = wrk(url, script, requests, options.seconds, options)
-    if os.environ.get("OCSP_BENCH_DEBUG"):
-        print(out)
     elapsed = time.monotonic() - started
-    after = CpuSnapshot.take()
+    after, client_cpu = CpuSnapshot.take(), _children_cpu() - client_before
     rate, checks = WRK_RATE.search(out), WRK_CHECKS.search(out)
     if rate is None or checks is None:
         raise BenchError(f"wrk printed no request count for {name}:\n{out}")
@@ -438,17 +441,12 @@ def measure(name: str, url: str, pids, script: Path, requests: Path, options) ->
         "latency_ms": {f"p{p}": round(int(us) / 1000, 2) for p, us in WRK_LATENCY.findall(out)},
     }
     if before is not None and after is not None:
-        server_cpu = sum(after.used_since(before, pid) for pid in server)
-        client_cpu = sum(
-            after.used_since(before, pid)
-            for pid, (comm, _, _) in after.processes.items()
-            if comm == "wrk"
-        )
+        server_cpu = sum(after.used_since(before, pid) for pid in pids)
         busy = after.system["busy"] - before.system["busy"]
         idle = after.system["idle"] - before.system["idle"]
         result["cpu_seconds"] = {
             "server": round(server_cpu, 2),
-            "wrk": round(client_cpu, 2),
+            "wrk": round(client_cpu, 2),  # this process's children: wrk, which has exited
             "other": round(max(busy - server_cpu - client_cpu, 0), 2),
             "idle": round(idle, 2),
             "wall": round(elapsed, 2),
@@ -457,32 +455,82 @@ def measure(name: str, url: str, pids, script: Path, requests: Path, options) ->
     return result
 
 
-def start_openssl(directory: Path, port: int, workers: int) -> subprocess.Popen:
-    command = [
-        *("openssl", "ocsp", "-index", "index.txt", "-CA", "issuing.pem"),
-        *("-rsigner", "responder.pem", "-rkey", "responder.key", "-resp_key_id"),
-        *("-port", str(port), "-nmin", "60", "-multi", str(workers)),
-    ]
-    log = (directory / "openssl.log").open("ab")
-    process = subprocess.Popen(command, cwd=directory, stdout=log, stderr=subprocess.STDOUT)
-    log.close()
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        if listening_pids(port):
-            return process
-        if process.poll() is not None:
-            break
-        time.sleep(0.1)
-    stop_process(process)
-    raise BenchError(f"openssl ocsp did not listen:\n{(directory / 'openssl.log').read_text()}")
+def _children_cpu() -> float:
+    """CPU seconds of this process's children that have exited (wrk, once it returned)."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
 
 
-def stop_openssl(process: subprocess.Popen) -> None:
-    """The master and its children (openssl's children keep running after the master)."""
-    for pid in sorted(children(process.pid) - {process.pid}):
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-    stop_process(process, seconds=2)
+class Gunicorn:
+    """The portal's gunicorn (bench/_common.py's Portal), started once for its phases."""
+
+    def __init__(self, portal, app: str):
+        self.portal, self.app = portal, app
+
+    def __enter__(self) -> Gunicorn:
+        self.portal.start(app=self.app)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.portal.stop()
+
+    def fresh(self) -> None:
+        pass
+
+    def pids(self) -> set[int]:
+        return self.portal.pids()
+
+
+class OpenSslResponder:
+    """`openssl ocsp -multi N` on a free port, started afresh before every run of wrk: its
+    children stop answering for good once a client closes a kept-alive connection between
+    requests, as wrk does at the end of a run (openssl/openssl#31129, #23934: the child spins
+    on the closed connection; OpenSSL 3.0 here)."""
+
+    def __init__(self, directory: Path, workers: int):
+        self.directory, self.workers = directory, workers
+        self.port = free_port()
+        self.process: subprocess.Popen | None = None
+
+    def __enter__(self) -> OpenSslResponder:
+        self.fresh()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def fresh(self) -> None:
+        self.stop()
+        command = [
+            *("openssl", "ocsp", "-index", "index.txt", "-CA", "issuing.pem"),
+            *("-rsigner", "responder.pem", "-rkey", "responder.key", "-resp_key_id"),
+            *("-port", str(self.port), "-nmin", "60", "-multi", str(self.workers)),
+        ]
+        with (self.directory / "openssl.log").open("ab") as log:
+            self.process = subprocess.Popen(
+                command, cwd=self.directory, stdout=log, stderr=subprocess.STDOUT
+            )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and self.process.poll() is None:
+            if len(self.pids()) > self.workers:  # the master and its children listen
+                return
+            time.sleep(0.05)
+        log = (self.directory / "openssl.log").read_text()[-2000:]
+        self.stop()
+        raise BenchError(f"openssl ocsp did not listen:\n{log}")
+
+    def pids(self) -> set[int]:
+        return listening_pids(self.port)
+
+    def stop(self) -> None:
+        """The master and its children (a spinning child outlives its master)."""
+        if self.process is None:
+            return
+        for pid in sorted(children(self.process.pid) - {self.process.pid}):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        stop_process(self.process, seconds=2)
+        self.process = None
 
 
 def run(options: argparse.Namespace) -> dict:
@@ -531,46 +579,27 @@ def run(options: argparse.Namespace) -> dict:
         }
         phases, problems = [], []
 
-        def phases_of(server: str, post_url: str, get_prefix: str, pids, cached: str) -> None:
+        def phases_of(name: str, server, post_url: str, get_prefix: str, cached: str) -> None:
             checked = check_answers(post_url, get_prefix, cards, certificates)
-            problems.extend(f"{server}: {problem}" for problem in checked)
+            problems.extend(f"{name}: {problem}" for problem in checked)
             for kind, label in (("nonce", "POST with a nonce"), (cached, "GET without a nonce")):
-                say(f"{server}: {label}")
-                name = f"{server}: {label}"
-                result = measure(name, post_url, pids, script, files[kind], options)
-                result["server"], result["kind"] = server, kind.split("-")[0]
+                say(f"{name}: {label}")
+                result = measure(f"{name}: {label}", post_url, server, script, files[kind], options)
+                result["server"], result["kind"] = name, kind.split("-")[0]
                 phases.append(result)
                 cpu = result.get("server_cpu_us_per_answer")
                 say(f"  {result['per_second']:,}/s, server {cpu} µs CPU each")
 
-        for server, app in (("portal", "zorgsleutel.wsgi"), ("status-app", "smartcard_ocsp_wsgi")):
-            if server not in only:
-                continue
-            portal.start(app=app)
-            try:
-                phases_of(
-                    server,
-                    portal.url + "/smartcards/ocsp",
-                    portal.url + "/smartcards/ocsp/",
-                    portal.pids,
-                    cached="cached",
-                )
-            finally:
-                portal.stop()
+        for name, app in (("portal", "zorgsleutel.wsgi"), ("status-app", "smartcard_ocsp_wsgi")):
+            if name in only:
+                with Gunicorn(portal, app) as server:
+                    base = portal.url + "/smartcards/ocsp"
+                    phases_of(name, server, base, base + "/", cached="cached")
         if "openssl" in only:
-            port = free_port()
-            process = start_openssl(openssl_dir, port, workers=2)
-            try:
+            with OpenSslResponder(openssl_dir, workers=2) as server:
                 # openssl answers a POST on any path, a GET right after the first slash
-                phases_of(
-                    "openssl",
-                    f"http://127.0.0.1:{port}/",
-                    f"http://127.0.0.1:{port}/",
-                    lambda: children(process.pid),
-                    cached="cached-openssl",
-                )
-            finally:
-                stop_openssl(process)
+                base = f"http://127.0.0.1:{server.port}/"
+                phases_of("openssl", server, base, base, cached="cached-openssl")
         report["phases"] = phases
         report["problems"] = problems
     return report
