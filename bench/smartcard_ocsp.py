@@ -18,9 +18,10 @@ card's status and reason).
 
 Servers, one at a time, each measured for --seconds after --warmup:
   portal       gunicorn as `zorgsleutel run` starts it (2 gthread workers, 4 threads), DEBUG off,
-               the status endpoints through Django's views and middleware (zorgsleutel.wsgi);
-  status app   the same gunicorn with smartcards/status_app.py answering the status paths in
-               front of Django (bench/smartcard_ocsp_wsgi.py);
+               the status endpoints through Django's views and middleware
+               (bench/smartcard_ocsp_wsgi.py: Django's WSGI application alone);
+  status app   the same gunicorn serving zorgsleutel.wsgi: smartcards/status_app.py answers the
+               status paths in front of Django;
   openssl      `openssl ocsp -index … -multi 2` (two responder processes: as many as cores).
 CPU is measured per process group from /proc: the server's processes, wrk, and everything else.
 
@@ -590,7 +591,7 @@ def run(options: argparse.Namespace) -> dict:
                 cpu = result.get("server_cpu_us_per_answer")
                 say(f"  {result['per_second']:,}/s, server {cpu} µs CPU each")
 
-        for name, app in (("portal", "zorgsleutel.wsgi"), ("status-app", "smartcard_ocsp_wsgi")):
+        for name, app in (("portal", "smartcard_ocsp_wsgi"), ("status-app", "zorgsleutel.wsgi")):
             if name in only:
                 with Gunicorn(portal, app) as server:
                     base = portal.url + "/smartcards/ocsp"

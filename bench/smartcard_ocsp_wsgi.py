@@ -1,11 +1,9 @@
-"""The portal with the smartcard status endpoints answered in front of Django
-(smartcards/status_app.py), for bench/smartcard_ocsp.py: what zorgsleutel/wsgi.py would be."""
+"""The portal without smartcards/status_app.py in front (zorgsleutel/wsgi.py mounts it): the
+status endpoints through Django's views and middleware, for bench/smartcard_ocsp.py."""
 
 import os
 
 from django.core.wsgi import get_wsgi_application
 
-from zorgsleutel.smartcards import status_app
-
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "zorgsleutel.settings")
-application = status_app.mount(get_wsgi_application())
+application = get_wsgi_application()
