@@ -4,6 +4,7 @@ and their rows made directly (the issuance flow is tested on its own)."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 from datetime import UTC, datetime
 
@@ -66,3 +67,21 @@ def request(issued: x509.Certificate, issuer: x509.Certificate, *, nonce=NONCE, 
     if nonce is not None:
         builder = builder.add_extension(x509.OCSPNonce(nonce), critical=False)
     return builder.build().public_bytes(serialization.Encoding.DER)
+
+
+@contextlib.contextmanager
+def status_app_server():
+    """A live server like pytest-django's (same thread, same test database) serving the portal
+    as zorgsleutel/wsgi.py does: smartcards/status_app.py mounted in front. Yields its URL."""
+    from django.contrib.staticfiles.handlers import StaticFilesHandler
+    from pytest_django.live_server_helper import LiveServer
+
+    from zorgsleutel.smartcards import status_app
+
+    server = LiveServer("127.0.0.1:0", start=False)
+    server.thread.static_handler = lambda portal: status_app.mount(StaticFilesHandler(portal))
+    server.start()
+    try:
+        yield server.url
+    finally:
+        server.stop()

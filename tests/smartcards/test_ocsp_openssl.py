@@ -14,10 +14,10 @@ import urllib.request
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 
-from smartcards.publishing import card, certificate
+from smartcards.publishing import card, certificate, status_app_server
 from support import require_binary
 from zorgsleutel.organisations.models import Organisation
-from zorgsleutel.smartcards import publication, status_app
+from zorgsleutel.smartcards import publication
 from zorgsleutel.smartcards.models import Smartcard
 
 MALFORMED = b"0\x03\n\x01\x01"
@@ -29,14 +29,8 @@ def responder(request, transactional_db, portal_ca):
     if request.param == "views":
         yield request.getfixturevalue("live_server").url
         return
-    from django.contrib.staticfiles.handlers import StaticFilesHandler
-    from pytest_django.live_server_helper import LiveServer
-
-    server = LiveServer("127.0.0.1:0", start=False)
-    server.thread.static_handler = lambda portal: status_app.mount(StaticFilesHandler(portal))
-    server.start()
-    yield server.url
-    server.stop()
+    with status_app_server() as url:
+        yield url
 
 
 @pytest.fixture

@@ -365,6 +365,16 @@ def test_the_crl_is_made_when_missing_served_until_its_next_update_then_made_aga
     assert x509.load_der_x509_crl(renewed.content).last_update_utc == at + timedelta(hours=24)
 
 
+def test_a_card_whose_certificate_expired_leaves_the_crl(portal_ca, organisation):
+    _, expired = card(organisation, state=Smartcard.BLOCKED)
+    _, held = card(organisation, state=Smartcard.BLOCKED)
+    Smartcard.objects.filter(serial=f"{expired.serial_number:x}").update(
+        not_after=datetime(2026, 1, 1, tzinfo=UTC)
+    )
+    crl = x509.load_der_x509_crl(publication.publish_crl().der)
+    assert [entry.serial_number for entry in crl] == [held.serial_number]
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_stale_crl_is_made_again_once_however_many_ask(portal_ca, organisation):
     card(organisation, state=Smartcard.BLOCKED)
