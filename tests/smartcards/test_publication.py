@@ -166,6 +166,31 @@ def test_the_cached_answer_without_a_nonce_changes_after_card_changed(
     )
 
 
+def test_an_answer_signed_before_a_change_never_replaces_the_changes_answer(
+    portal_ca, organisation, issuer, django_capture_on_commit_callbacks, monkeypatch
+):
+    """A request reads `good`, a manager blocks the card while it signs: the block's answer
+    stays in the cache (the request only adds to it), not the older `good`."""
+    row, issued = card(organisation)
+    read_status = publication.status_of
+
+    def blocked_meanwhile(serial):
+        found = read_status(serial)
+        monkeypatch.setattr(publication, "status_of", read_status)  # the change reads anew
+        with django_capture_on_commit_callbacks(execute=True):
+            block(row)  # another request's change, published before this one is answered
+        return found
+
+    monkeypatch.setattr(publication, "status_of", blocked_meanwhile)
+    assert read(get(Client(), request(issued, issuer, nonce=None)).content).certificate_status == (
+        ocsp.OCSPCertStatus.GOOD  # what it read
+    )
+    monkeypatch.undo()
+    assert read(get(Client(), request(issued, issuer, nonce=None)).content).certificate_status == (
+        ocsp.OCSPCertStatus.REVOKED
+    )
+
+
 def test_the_answer_is_presigned_on_change_and_served_without_signing(
     portal_ca, organisation, issuer, django_capture_on_commit_callbacks, settings
 ):
