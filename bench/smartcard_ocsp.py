@@ -140,6 +140,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=8, help="wrk connections [8]")
     parser.add_argument("--wrk-threads", type=int, default=1, help="wrk threads [1]")
     parser.add_argument(
+        "--threads",
+        type=int,
+        default=4,
+        help="threads per gunicorn worker, as `zorgsleutel run` [4]; 1 = sync workers",
+    )
+    parser.add_argument(
         "--only", default="", help="comma-separated servers: portal,status-app,openssl [all]"
     )
     parser.add_argument(
@@ -465,11 +471,11 @@ def _children_cpu() -> float:
 class Gunicorn:
     """The portal's gunicorn (bench/_common.py's Portal), started once for its phases."""
 
-    def __init__(self, portal, app: str):
-        self.portal, self.app = portal, app
+    def __init__(self, portal, app: str, threads: int):
+        self.portal, self.app, self.threads = portal, app, threads
 
     def __enter__(self) -> Gunicorn:
-        self.portal.start(app=self.app)
+        self.portal.start(app=self.app, threads=self.threads)
         return self
 
     def __exit__(self, *exc) -> None:
@@ -593,7 +599,7 @@ def run(options: argparse.Namespace) -> dict:
 
         for name, app in (("portal", "smartcard_ocsp_wsgi"), ("status-app", "zorgsleutel.wsgi")):
             if name in only:
-                with Gunicorn(portal, app) as server:
+                with Gunicorn(portal, app, options.threads) as server:
                     base = portal.url + "/smartcards/ocsp"
                     phases_of(name, server, base, base + "/", cached="cached")
         if "openssl" in only:

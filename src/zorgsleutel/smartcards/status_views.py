@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives import serialization
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import get_conditional_response
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from zorgsleutel.core import clock
 from zorgsleutel.core.errors import ServiceUnavailable
@@ -48,7 +48,7 @@ def ocsp_post(request: HttpRequest) -> HttpResponse:
     return _ocsp(request, request.body)
 
 
-@require_GET
+@require_safe
 def ocsp_get(request: HttpRequest, encoded: str) -> HttpResponse:
     """The request in the path: base64 of its DER, URL-encoded (the server decoded that)."""
     try:
@@ -64,7 +64,7 @@ def _unavailable(error: ServiceUnavailable) -> HttpResponse:
     return response
 
 
-@require_GET
+@require_safe
 def crl(request: HttpRequest) -> HttpResponse:
     try:
         published = publication.current_crl()
@@ -74,7 +74,7 @@ def crl(request: HttpRequest) -> HttpResponse:
     return _conditional(request, response, published)
 
 
-@require_GET
+@require_safe
 def ca_certificate(request: HttpRequest) -> HttpResponse:
     try:
         certificate = publication.issuing_certificate()
