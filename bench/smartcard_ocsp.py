@@ -212,7 +212,7 @@ def issue_cards(count: int, portal_url: str):
                 fingerprint=issued.fingerprint(hashes.SHA256()).hex(),
                 not_after=issued.not_valid_after_utc,
                 issued_at=now,
-                route="identity_check",
+                route="in_person",
                 state=state,
                 state_changed_at=now - timedelta(minutes=1),
                 revocation_reason=reason,

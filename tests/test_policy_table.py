@@ -56,6 +56,13 @@ def test_the_portal_s_lifetimes_limits_and_timeouts():
         "SMARTCARD_POLICY_OID": "2.999.7.1.1",
         "SMARTCARD_CRL_NEXT_UPDATE": timedelta(hours=24),
         "SMARTCARD_OCSP_NEXT_UPDATE": timedelta(hours=1),
+        "SMARTCARD_ORGANISATION_KINDS": {"care_provider"},
+        "SMARTCARD_REFUSED_ROLES": {"administrator", "manager"},
+        "SMARTCARD_UZI_PAS_TYPES": {"Z", "N"},
+        "SMARTCARD_CREATE_TTL": timedelta(minutes=10),
+        "SMARTCARD_PROOF_TTL": {"in_person": timedelta(days=30), "uzi": timedelta(minutes=30)},
+        "SMARTCARD_RENEWAL_WINDOW": timedelta(days=60),
+        "SMARTCARD_ORDER_MAX": 500,
     } == {
         "MAIL_MAX_ATTEMPTS": policies.MAIL_MAX_ATTEMPTS,
         "MAIL_RETRY_BACKOFF": policies.MAIL_RETRY_BACKOFF,
@@ -87,6 +94,13 @@ def test_the_portal_s_lifetimes_limits_and_timeouts():
         "SMARTCARD_POLICY_OID": policies.SMARTCARD_POLICY_OID,
         "SMARTCARD_CRL_NEXT_UPDATE": policies.SMARTCARD_CRL_NEXT_UPDATE,
         "SMARTCARD_OCSP_NEXT_UPDATE": policies.SMARTCARD_OCSP_NEXT_UPDATE,
+        "SMARTCARD_ORGANISATION_KINDS": policies.SMARTCARD_ORGANISATION_KINDS,
+        "SMARTCARD_REFUSED_ROLES": policies.SMARTCARD_REFUSED_ROLES,
+        "SMARTCARD_UZI_PAS_TYPES": policies.SMARTCARD_UZI_PAS_TYPES,
+        "SMARTCARD_CREATE_TTL": policies.SMARTCARD_CREATE_TTL,
+        "SMARTCARD_PROOF_TTL": policies.SMARTCARD_PROOF_TTL,
+        "SMARTCARD_RENEWAL_WINDOW": policies.SMARTCARD_RENEWAL_WINDOW,
+        "SMARTCARD_ORDER_MAX": policies.SMARTCARD_ORDER_MAX,
     }
 
 
@@ -102,6 +116,7 @@ def test_the_rate_limits():
         "app.answer": "10/m/device",
         "card.request": "60/m/ip",
         "card.answer": "5/m/challenge",
+        "smartcard.login_page": "60/m/ip",
         "application.submit": "10/h/ip,3/h/recipient,10/d/recipient",
     }
 
@@ -120,6 +135,11 @@ def test_who_may_do_what():
         "apps.unblock": {A, M},
         "apps.delete": {A, M},
         "apps.relink": {A, M},
+        "smartcards.block": {A, M},
+        "smartcards.unblock": {A, M},
+        "smartcards.delete": {A, M},
+        "smartcards.confirm_identity": {A, M},
+        "smartcards.order": {A},
     } == policies.PERMISSIONS
     assert {A: {A, M, W}, M: {W}, W: set()} == policies.ROLE_GRANTS
     assert {
@@ -127,6 +147,7 @@ def test_who_may_do_what():
         "applications.review",
         "organisations.suspend",
         "audit.platform",
+        "card_orders.handle",
     } == policies.OPERATOR_PERMISSIONS
     assert {"care_provider": {A, M}, "business": set()} == policies.APP_REQUIRED_ROLES
     assert policies.ASSURANCE_ORDER == {"": 0, "low": 1, "substantial": 2, "high": 3}

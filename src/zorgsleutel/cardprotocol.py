@@ -19,6 +19,18 @@ type and a QR code holding `present_url(...)`. The card client
 and the browser page, which polls, continues by itself. A TLS client certificate presented to the
 reverse proxy on the UZI path reaches the same verification core without a signature (the TLS
 handshake proved the key).
+
+Making a Zorgsleutel smartcard of a blank card (`zorgsleutel card init`) reads a challenge of
+purpose SMARTCARD_CREATE the same way, then sends a CSR made and signed by the card's new key,
+its PKCS#9 challengePassword the challenge exactly as read:
+
+4. POST {server}/api/card/v1/challenges/{id}/csr  (`csr_path`)
+   {"csr": PEM, "card_serial": `token_serial(...)` of the card}
+   -> 200 {"status": "accepted", "message", "certificates": [card, issuing CA, root] (PEM)}
+   -> 4xx {"error": stable code, "message"}
+
+Renewing a smartcard (`zorgsleutel card renew`) does the same with a challenge of purpose
+SMARTCARD_RENEW, the card's new key beside its old one.
 """
 
 from __future__ import annotations
@@ -34,6 +46,14 @@ SIGNATURE_ALGORITHMS = ("rsa-pkcs1-sha256", "ecdsa-sha256")
 # The short code shown on the page: 8 characters from an alphabet without look-alikes.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 8
+
+# Making a smartcard: the challenge's purpose, and the holder's PIN (digits only; the client
+# checks it, the card stores it; the portal never sees it).
+SMARTCARD_CREATE = "smartcard_create"
+# Renewing one (`zorgsleutel card renew`): a new key on the same card, the same CSR endpoint.
+SMARTCARD_RENEW = "smartcard_renew"
+PIN_MIN_LENGTH = 6
+PIN_MAX_LENGTH = 8
 
 
 def b64(data: bytes) -> str:
@@ -56,6 +76,17 @@ def normalise_code(text: str) -> str:
 def message(*, challenge_id: str, challenge: bytes, host: str) -> bytes:
     """The bytes the card signs: bound to this challenge and to the site that asked."""
     return b"|".join([b"zorgsleutel-card-v1", challenge_id.encode(), host.encode(), challenge])
+
+
+def csr_path(challenge_id: str) -> str:
+    """Where the card client sends a smartcard's CSR, under API_PREFIX."""
+    return f"/challenges/{urllib.parse.quote(challenge_id, safe='')}/csr"
+
+
+def token_serial(raw: bytes) -> str:
+    """A card's serial as both sides write it: PKCS#11's CK_TOKEN_INFO serialNumber (16 bytes,
+    padded with blanks), decoded and stripped."""
+    return raw.decode("ascii", "replace").strip()
 
 
 def present_url(*, server: str, code: str) -> str:

@@ -9,7 +9,7 @@ zorgsleutel purge                 delete expired sessions, challenges and dead l
 zorgsleutel vault migrate|serve|rotate-keys|purge
 zorgsleutel uzi inspect|make-test-card    UZI certificates (operators, development)
 zorgsleutel app …  /  card …      reference clients of the app and card protocols
-zorgsleutel smartcard-ca init|show  the smartcard CA's token (docs/smartcards.md)
+zorgsleutel smartcard-ca init|show|blank-card  the smartcard CA's token; blank test cards
 zorgsleutel <django command>      any other Django management command of the portal
 
 Exit status 2 and one line on stderr (`zorgsleutel: configuration error: ...`) when the

@@ -65,6 +65,15 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "apps.unblock": frozenset({ADMINISTRATOR, MANAGER}),
     "apps.delete": frozenset({ADMINISTRATOR, MANAGER}),
     "apps.relink": frozenset({ADMINISTRATOR, MANAGER}),
+    # Seed 003: they block, unblock and delete the smartcards registered under their
+    # organisation, and confirm a care worker's identity in person before that one makes theirs.
+    "smartcards.block": frozenset({ADMINISTRATOR, MANAGER}),
+    "smartcards.unblock": frozenset({ADMINISTRATOR, MANAGER}),
+    "smartcards.delete": frozenset({ADMINISTRATOR, MANAGER}),
+    "smartcards.confirm_identity": frozenset({ADMINISTRATOR, MANAGER}),
+    # Seed 003's webshop step ("Lege ZORG-ID Smartcards zijn aan te vragen via deze webshop"):
+    # administrators order blank smartcards, see their organisation's orders and cancel them.
+    "smartcards.order": frozenset({ADMINISTRATOR}),
 }
 
 # A membership is what an organisation controls (docs/accounts.md, "Tenancy"): invited until the
@@ -181,6 +190,7 @@ OPERATOR_PERMISSIONS = frozenset(
         "applications.review",
         "organisations.suspend",
         "audit.platform",
+        "card_orders.handle",  # the queue of blank-card orders: ship or cancel
     }
 )
 
@@ -384,6 +394,7 @@ RATE_LIMITS = {
     # UZI cards, the card API and the TLS path alike: per address, answers per challenge.
     "card.request": "60/m/ip",
     "card.answer": "5/m/challenge",
+    "smartcard.login_page": "60/m/ip",
     # Organisatie aanmelden mails the applicant: per client address and per recipient address.
     "application.submit": "10/h/ip,3/h/recipient,10/d/recipient",
 }
@@ -427,13 +438,25 @@ SMARTCARD_REFUSED_ROLES = frozenset({ADMINISTRATOR, MANAGER})
 SMARTCARD_UZI_PAS_TYPES = frozenset({"Z", "N"})
 # The page's challenge: time to put the blank card in the reader and choose its PIN.
 SMARTCARD_CREATE_TTL = timedelta(minutes=10)
-# An identity check in person counts for one card made within this time.
-SMARTCARD_IDENTITY_CHECK_TTL = timedelta(days=30)
+# How long a proof of who the member is counts for one card: an identity check in person (a
+# manager saw the document), or the member's UZI card presented while logged in.
+SMARTCARD_PROOF_TTL = {"in_person": timedelta(days=30), "uzi": timedelta(minutes=30)}
 # A certificate this close to its end may be renewed (a new key on the card) from a smartcard
 # session.
 SMARTCARD_RENEWAL_WINDOW = timedelta(days=60)
 # Blank cards one order may ask for.
 SMARTCARD_ORDER_MAX = 500
+
+
+def card_order_refusal(organisation) -> str | None:
+    """Why this organisation may not order blank smartcards, or None: a care provider that
+    validated with a UZI card (its administrators order; people.permissions checks the role and
+    a suspension)."""
+    if organisation.kind not in SMARTCARD_ORGANISATION_KINDS or not organisation.ura:
+        return "smartcard_not_care_provider"
+    if organisation.state != "validated":
+        return "organisation_not_validated"
+    return None
 
 
 def smartcard_refusal(membership, *, has_app: bool, has_card: bool) -> str | None:
@@ -451,6 +474,11 @@ def smartcard_refusal(membership, *, has_app: bool, has_card: bool) -> str | Non
     if has_card:
         return "smartcard_exists"
     return None
+
+
+def smartcard_role_refusal(role: str, *, holds_card: bool) -> str | None:
+    """Why a person who holds a smartcard (active or blocked) may not get this role."""
+    return "smartcard_holder_role" if holds_card and role in SMARTCARD_REFUSED_ROLES else None
 
 
 def app_link_refusal(smartcard_standing: str) -> str | None:

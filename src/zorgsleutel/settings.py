@@ -27,6 +27,7 @@ load_dotenv()
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me"  # noqa: S105 (refused unless DEBUG)
 DEV_VAULT_KEY = "dev-only-vault-client-key"
+DEV_SMARTCARD_CA_PIN = "24681357"  # the demo's SoftHSM2 CA token (`zorgsleutel demo`)
 
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY", DEV_SECRET_KEY if DEBUG else "")
@@ -233,6 +234,9 @@ EMAIL_URL = env_str("EMAIL_URL", "")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Zorgsleutel <noreply@zorgsleutel.test>")
 SITE_URL = env_str("SITE_URL", f"http://127.0.0.1:{env_int('PORT', 8000)}")
 SITE_NAME = "Zorgsleutel"
+# Where mail for the operators goes (a new blank-card order): their team's shared mailbox. Empty:
+# each active operator account's own address (docs/smartcards.md, "Blank cards").
+OPERATOR_EMAIL = env_str("OPERATOR_EMAIL", "operators@zorgsleutel.test" if DEBUG else "")
 
 # Mail transport for the worker: "smtp" from EMAIL_URL, or "outbox" (development: the mail stays
 # in the outbox and shows in the dev mailbox). Chosen like Django's STORAGES.
@@ -304,4 +308,4 @@ UZI_TLS_URL = env_str("UZI_TLS_URL", "")
 SMARTCARD_CA_DIR = Path(env_str("SMARTCARD_CA_DIR", str(VAR_DIR / "smartcard-ca")))
 SMARTCARD_CA_MODULE = env_str("SMARTCARD_CA_MODULE", "/usr/lib/softhsm/libsofthsm2.so")
 SMARTCARD_CA_TOKEN = env_str("SMARTCARD_CA_TOKEN", "Zorgsleutel smartcard CA")
-SMARTCARD_CA_PIN = env_str("SMARTCARD_CA_PIN", "")
+SMARTCARD_CA_PIN = env_str("SMARTCARD_CA_PIN", DEV_SMARTCARD_CA_PIN if DEBUG else "")

@@ -16,13 +16,19 @@ from zorgsleutel.people.models import Membership, Organisation, User
 pytestmark = pytest.mark.django_db
 
 
-def test_the_three_means_of_today_are_registered():
+def test_the_four_means_of_today_are_registered():
     assert [(m.name, m.acr, m.amr, m.start, m.enrol) for m in means.registered()] == [
         ("sms", "low", ("pwd", "sms"), "authn:login", ""),
         ("app", "substantial", ("app", "pin"), "mobileapp:login", "mobileapp:enrol"),
-        ("uzi", "high", ("sc", "pin"), "organisations:validate_start", ""),
+        ("uzi", "high", ("sc", "hwk", "pin"), "smartcards:login", ""),
+        ("smartcard", "high", ("sc", "hwk", "pin"), "smartcards:login", ""),
     ]
-    assert means.step_up_paths() == ("/inloggen/app", "/mijn/app-koppelen", "/api/app/")
+    assert means.step_up_paths() == (
+        "/inloggen/app",
+        "/mijn/app-koppelen",
+        "/api/app/",
+        "/inloggen/smartcard",
+    )
 
 
 def test_a_name_is_registered_once_and_an_unknown_level_is_refused():
@@ -80,28 +86,31 @@ def test_who_may_use_which_means_now():
         "blocked account": _person("k@x.nl", (care, "member", "active"), state=User.BLOCKED),
     }
     assert {who: means.usable(person) for who, person in people.items()} == {
-        "care worker": {"sms": None, "app": None, "uzi": None},
-        "manager, no app yet": {"sms": None, "app": None, "uzi": None},
-        "manager, app active": {"sms": "app_required", "app": None, "uzi": None},
-        "manager, app blocked": {"sms": "app_held", "app": None, "uzi": None},
-        "manager, app removed": {"sms": "app_held", "app": None, "uzi": None},
-        "manager, app released": {"sms": None, "app": None, "uzi": None},
-        "business admin, app blocked": {"sms": None, "app": None, "uzi": None},
+        "care worker": {"sms": None, "app": None, "uzi": None, "smartcard": None},
+        "manager, no app yet": {"sms": None, "app": None, "uzi": None, "smartcard": None},
+        "manager, app active": {"sms": "app_required", "app": None, "uzi": None, "smartcard": None},
+        "manager, app blocked": {"sms": "app_held", "app": None, "uzi": None, "smartcard": None},
+        "manager, app removed": {"sms": "app_held", "app": None, "uzi": None, "smartcard": None},
+        "manager, app released": {"sms": None, "app": None, "uzi": None, "smartcard": None},
+        "business admin, app blocked": {"sms": None, "app": None, "uzi": None, "smartcard": None},
         "blocked everywhere": {
             "sms": "membership_blocked",
             "app": "membership_blocked",
             "uzi": "membership_blocked",
+            "smartcard": "membership_blocked",
         },
-        "blocked in one of two": {"sms": None, "app": None, "uzi": None},
+        "blocked in one of two": {"sms": None, "app": None, "uzi": None, "smartcard": None},
         "only in a suspended one": {
             "sms": "organisation_suspended",
             "app": "organisation_suspended",
             "uzi": "organisation_suspended",
+            "smartcard": "organisation_suspended",
         },
         "blocked account": {
             "sms": "account_blocked",
             "app": "account_blocked",
             "uzi": "account_blocked",
+            "smartcard": "account_blocked",
         },
     }
 
@@ -111,7 +120,8 @@ def test_who_may_use_which_means_now():
     [
         ("sms", "low", ["pwd", "sms"]),
         ("app", "substantial", ["app", "pin"]),
-        ("uzi", "high", ["sc", "pin"]),
+        ("uzi", "high", ["sc", "hwk", "pin"]),
+        ("smartcard", "high", ["sc", "hwk", "pin"]),
     ],
 )
 def test_complete_login_writes_the_means_into_the_session_and_the_event(name, acr, amr):

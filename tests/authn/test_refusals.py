@@ -54,6 +54,18 @@ DUTCH = {
     "not_blocked": "Deze persoon is niet geblokkeerd.",
     "device_revoked": "Deze app is verwijderd.",
     "device_not_removed": "Verwijder de app eerst.",
+    "smartcard_required": "U hebt een smartcard: log in met uw smartcard.",
+    "smartcard_holder_role": (
+        "Deze persoon gebruikt een smartcard. Administrators en beheerders loggen in met de "
+        "app: de smartcard moet eerst worden verwijderd."
+    ),
+    "smartcard_held": (
+        "Uw smartcard is geblokkeerd. Alleen uw administrator of beheerder kan hem deblokkeren."
+    ),
+    "app_smartcard_exclusive": (
+        "U hebt een smartcard. De Zorgsleutel-app werkt daar niet mee samen: meld eerst uw "
+        "smartcard als kwijt (Mijn Zorgsleutel, Smartcards) en koppel dan de app."
+    ),
 }
 
 

@@ -34,6 +34,9 @@ READ_BY_ADMINISTRATORS = {
     "permission.denied", "apitoken.created", "apitoken.revoked",
     "organisation.created", "organisation.validated", "organisation.validation_resumed",
     "organisation.suspended", "organisation.reinstated",
+    "card_order.placed", "card_order.shipped", "card_order.cancelled",
+    "smartcard.identity_confirmed", "uzi.bound", "smartcard.issued", "smartcard.renewed",
+    "smartcard.blocked", "smartcard.unblocked", "smartcard.deleted", "smartcard.reported_lost",
 }  # fmt: skip
 READ_BY_OPERATORS_ONLY = {
     "login.throttled", "login.code_sent", "login.code_resent", "sms.send_refused",

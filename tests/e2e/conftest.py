@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from proxy.nginx import nginx_pki, nginx_proxy  # noqa: F401
+from smartcard_fixtures import _portal_ca_files, care, portal_ca  # noqa: F401
 from support import CHROMIUM, require_binary
 from uzi.softhsm_fixtures import softhsm, uzi_test_ca, uzi_trust_settings  # noqa: F401
 

@@ -1,7 +1,11 @@
 import itertools
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
+from card_orders import shop  # noqa: F401 (blank-card orders: tests/card_orders.py)
+from smartcard_fixtures import _portal_ca_files, care, portal_ca  # noqa: F401
 from uzi.softhsm_fixtures import softhsm, uzi_test_ca, uzi_trust_settings  # noqa: F401
 from zorgsleutel.smartcards import ca as smartcard_ca
 
@@ -20,31 +24,31 @@ def ca(softhsm, tmp_path):  # noqa: F811 (the fixture above)
     opened.close()
 
 
-@pytest.fixture(scope="session")
-def _portal_ca_files(softhsm, tmp_path_factory):  # noqa: F811
-    """One smartcard CA token for the session's portal (made once: a CA is a few keys)."""
-    directory = tmp_path_factory.mktemp("portal-ca")
-    label = "portal smartcard CA"
-    token = softhsm.softhsm.init_token(label, pin=PIN, so_pin="13579")
-    opened = smartcard_ca.init_development(
-        token, pin=PIN, directory=directory, base_url="http://testserver"
-    )
-    certificates = dict(opened.certificates)
-    opened.close()
-    return {"directory": directory, "label": label, "certificates": certificates}
+TRANSPORT_PIN = "11223344"
+
+
+@dataclass(frozen=True)
+class BlankCard:
+    """A blank card on the session's SoftHSM2 folder, as `card init` finds it."""
+
+    label: str
+    serial: str
+    transport_pin: str
+    module: str
+    conf: Path
 
 
 @pytest.fixture
-def portal_ca(settings, softhsm, _portal_ca_files):  # noqa: F811
-    """The portal's smartcard CA (settings.SMARTCARD_CA_*) on the session's SoftHSM2 folder:
-    `portal_ca["certificates"]` are root, issuing and ocsp."""
-    from zorgsleutel.smartcards import runtime
+def blank_card(softhsm):  # noqa: F811
+    """A new blank card: its transport code both SO PIN and user PIN, nothing on it."""
+    from zorgsleutel.smartcards.blankcard import make_blank_card
 
-    softhsm.activate()
-    settings.SMARTCARD_CA_DIR = _portal_ca_files["directory"]
-    settings.SMARTCARD_CA_MODULE = softhsm.module
-    settings.SMARTCARD_CA_TOKEN = _portal_ca_files["label"]
-    settings.SMARTCARD_CA_PIN = PIN
-    runtime.reset()
-    yield _portal_ca_files
-    runtime.reset()
+    label = f"blank card {next(labels)}"
+    serial = make_blank_card(softhsm.softhsm, label=label, transport_pin=TRANSPORT_PIN)
+    return BlankCard(
+        label=label,
+        serial=serial,
+        transport_pin=TRANSPORT_PIN,
+        module=softhsm.module,
+        conf=softhsm.conf,
+    )

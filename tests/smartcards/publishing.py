@@ -49,7 +49,7 @@ def card(organisation, *, state=Smartcard.ACTIVE, reason="", at=None):
         fingerprint=issued.fingerprint(hashes.SHA256()).hex(),
         not_after=issued.not_valid_after_utc,
         issued_at=at,
-        route=Smartcard.ROUTE_IDENTITY_CHECK,
+        route="in_person",  # IdentityCheck.IN_PERSON
         state=state,
         state_changed_at=at,
         revocation_reason=reason,

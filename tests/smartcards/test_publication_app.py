@@ -117,4 +117,6 @@ def test_without_its_token_the_crl_is_unavailable(server, settings):
     runtime.reset()
     status, headers, body = ask(server, "GET", "/smartcards/ca.crl")
     assert (status, headers["Retry-After"]) == (503, "60")
-    assert body == b"Smartcards cannot be made or checked right now. Please try again later."
+    assert body.decode() == (  # the portal's language (LANGUAGE_CODE)
+        "Smartcards kunnen nu niet worden aangemaakt of gecontroleerd. Probeer het later opnieuw."
+    )

@@ -154,6 +154,16 @@ def revoke_since(person, since: datetime) -> list[tuple[str, str]]:
     ]
 
 
+def standing_of(person, name: str) -> str:
+    """What the person has of means `name` (ACTIVE, HELD, NONE); NONE for a means that is not
+    registered or needs nothing linked. One capability asks about another's this way (the app
+    and the smartcard exclude each other: policies.app_link_refusal)."""
+    means = _REGISTRY.get(name)
+    if means is None or means.standing is None:
+        return NONE
+    return means.standing(person)
+
+
 def usable(person) -> dict[str, str | None]:
     """Every registered means → None when `person` may use it now, else why not (refusal)."""
     return {means.name: refusal(person, means.name) for means in _REGISTRY.values()}

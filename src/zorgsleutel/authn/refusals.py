@@ -36,6 +36,14 @@ TEXTS: dict[str, str | Promise] = {
         "Your Zorgsleutel app is blocked or was removed. Your manager can unblock it or let "
         "you link the app again."
     ),
+    "smartcard_required": _("You have a smartcard: log in with your smartcard."),
+    "smartcard_held": _(
+        "Your smartcard is blocked. Only your administrator or manager can unblock it."
+    ),
+    "app_smartcard_exclusive": _(
+        "You have a smartcard. The Zorgsleutel app does not work together with it: report your "
+        "smartcard lost first (Mijn Zorgsleutel, Smartcards), then link the app."
+    ),
     "no_phone": _("No mobile number is set for this account."),
     "device_blocked": _(
         "This app is blocked. Ask your manager to unblock it, or link the app again."
@@ -51,6 +59,10 @@ TEXTS: dict[str, str | Promise] = {
         "Its administrator or manager can unblock it."
     ),
     "not_yourself": _("You cannot do this to your own account."),
+    "smartcard_holder_role": _(
+        "This person uses a smartcard. Administrators and managers log in with the app: the "
+        "smartcard must be deleted first."
+    ),
     "role_not_allowed": _(
         "Only an administrator can give the role %(role)s or act for someone who has it."
     ),

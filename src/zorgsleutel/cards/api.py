@@ -31,6 +31,15 @@ class AnswerIn(Schema):
     algorithm: Annotated[str, StringConstraints(max_length=40)]
 
 
+class CsrIn(Schema):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    csr: Annotated[str, StringConstraints(min_length=1, max_length=4000)]
+    card_serial: Annotated[
+        str, StringConstraints(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9-]+$")
+    ]
+
+
 apierrors.install(api)
 
 
@@ -57,4 +66,14 @@ def answer(request: HttpRequest, challenge_id: str, payload: AnswerIn):
         certificates=payload.certificates,
         signature=signature,
         algorithm=payload.algorithm,
+    )
+
+
+@api.post("/challenges/{challenge_id}/csr")
+def csr(request: HttpRequest, challenge_id: str, payload: CsrIn):
+    """Making a card: the card's certificate signing request (docs/card-protocol.md)."""
+    _limit(request)
+    ratelimit.consume(action="card.answer", challenge=challenge_id[:40])
+    return flows.answer_with_csr(
+        challenge_id=challenge_id[:40], csr=payload.csr, card_serial=payload.card_serial
     )

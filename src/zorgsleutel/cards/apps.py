@@ -11,14 +11,14 @@ class CardsConfig(AppConfig):
         from zorgsleutel.cards import checks  # noqa: F401 (registers the checks)
 
         # The UZI card (docs/uzi.md): the card's key and PIN, through the card client or a TLS
-        # client certificate. Today it proves the applicant of an organisation's validation
-        # (seed 003, stap 5); a smartcard login adds `paths` and completes the login with
-        # authn.sessions.complete_login(request, person, "uzi").
+        # client certificate. It proves the applicant of an organisation's validation (seed 003,
+        # stap 5) and a care worker making a smartcard; once bound to an account, it logs that
+        # account in on the smartcard login page (smartcards/login.py).
         means.register(
             means.Means(
                 name="uzi",
                 acr="high",
-                amr=("sc", "pin"),
-                start="organisations:validate_start",
+                amr=("sc", "hwk", "pin"),
+                start="smartcards:login",
             )
         )

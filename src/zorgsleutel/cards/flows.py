@@ -42,13 +42,15 @@ class ChallengeStarted:
     expires_at: object
 
 
-def start_challenge(*, session_key: str, host: str, purpose: str, subject: str) -> ChallengeStarted:
+def start_challenge(
+    *, session_key: str, host: str, purpose: str, subject: str, ttl=None
+) -> ChallengeStarted:
     """A challenge for this browser session; the page shows its code and QR code."""
     challenge = challenges.start(
         kind=KIND,
         session_key=session_key,
         host=host,
-        ttl=policies.CARD_CHALLENGE_TTL,
+        ttl=ttl or policies.CARD_CHALLENGE_TTL,
         prefix="card_",
         purpose=purpose,
         subject=subject,
@@ -148,9 +150,10 @@ def _present(
 ) -> dict:
     refusal: DomainError | None = None
     details: dict = {}
-    _pending(public_id=challenge_id)  # fail fast, before the CPU work
+    asked = _pending(public_id=challenge_id)  # fail fast, before the CPU work
+    verify = purposes.verifier_for(asked.purpose) or verification.verify_certificates
     try:
-        identity, leaf = verification.verify_certificates(certificates)
+        identity, leaf = verify(certificates)
     except DomainError as error:
         if error.code in verification.UNREADABLE:
             raise  # bad input: the challenge stays open for a proper answer
@@ -189,3 +192,39 @@ def _present(
     if refusal is not None:
         raise refusal
     return {"status": "accepted", "message": str(_("Card accepted. Continue in your browser."))}
+
+
+def answer_with_csr(*, challenge_id: str, csr: str, card_serial: str) -> dict:
+    """The card client making a card: a certificate signing request made and signed on the card,
+    for the challenge's purpose (its `csr` handler issues the certificate). Returns what the
+    client writes to the card; a refusal is kept for the browser, audited, and raised."""
+    refusal: DomainError | None = None
+    answer: dict = {}
+    with transaction.atomic():
+        challenge = _pending(lock=True, public_id=challenge_id)
+        handle = purposes.csr_handler_for(challenge.purpose)
+        facts = {"purpose": challenge.purpose, "subject": challenge.subject, "means": "card"}
+        try:
+            with transaction.atomic():  # a refusal undoes whatever the handler did
+                details, answer = handle(challenge, csr, card_serial)
+        except DomainError as error:
+            if error.code in CSR_UNREADABLE:
+                raise  # bad input: the challenge stays open for a proper request
+            refusal, details = error, {}
+        challenges.answer(challenge, result={**details, "identity": facts}, refusal=refusal)
+        if refusal is not None:
+            audit.record(
+                "card.refused",
+                actor=challenge,
+                target=challenge,
+                outcome=audit.DENIED,
+                details={**facts, "error": refusal.code},
+            )
+    if refusal is not None:
+        raise refusal
+    return {"status": "accepted", **answer}
+
+
+# No verdict on the request: it is not a readable request at all (a 400); the challenge stays
+# open for a proper one.
+CSR_UNREADABLE = frozenset({"bad_csr"})

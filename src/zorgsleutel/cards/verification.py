@@ -46,7 +46,9 @@ def require_signature(leaf, message: bytes, signature: bytes, algorithm: str) ->
 
 
 def summary(identity) -> dict:
-    """What the audit log keeps of a presented card."""
+    """What the audit log keeps of a presented card (a card of another kind says it itself)."""
+    if hasattr(identity, "audit_summary"):
+        return identity.audit_summary()
     return {
         "uzi_number": identity.uzi_number,
         "ura": identity.ura,

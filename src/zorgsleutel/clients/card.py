@@ -3,12 +3,20 @@
     zorgsleutel card present (--code CODE [--server URL] | URL | QR-IMAGE)
                              [--module PATH] [--token LABEL] [--pin PIN]
     zorgsleutel card info [--module PATH] [--token LABEL] [--pin PIN]
+    zorgsleutel card init (--code CODE [--server URL] | URL | QR-IMAGE) [--module PATH]
+                          [--token LABEL] [--transport-pin CODE] [--pin PIN]
+    zorgsleutel card unblock-pin [--module PATH] [--token LABEL] [--puk PUK] [--pin PIN]
+    zorgsleutel card renew (--code CODE [--server URL] | URL | QR-IMAGE) [--module PATH]
+                           [--token LABEL] [--pin PIN]
 
 `present` reads a challenge from the portal, shows who asks and why, signs the challenge with the
 card's authentication key (the PIN unlocks the card; the key never leaves it) and sends the
 signature with the card's certificates (docs/card-protocol.md, docs/uzi.md). The card is any
 PKCS#11 token: a UZI card through its middleware, or a SoftHSM2 test card (`zorgsleutel uzi
 make-test-card`; set SOFTHSM2_CONF as it says). The PIN comes from --pin, ZS_CARD_PIN or a prompt.
+`init` makes a Zorgsleutel smartcard of a blank card, `unblock-pin` sets a new PIN with the PUK
+(clients/cardinit.py); `renew` gives a smartcard a new key and certificate in the last 60 days of
+its certificate (clients/cardrenew.py).
 
 Exit codes: 0 accepted, 1 refused by the portal, 2 usage, unreachable server or card problem.
 """
@@ -156,7 +164,11 @@ class Card:
         from pkcs11 import ObjectClass
         from pkcs11 import exceptions as errors
 
-        for key_id, certificate in self.certificates():
+        # The newest first: a renewal interrupted before the old certificate went leaves both.
+        newest_first = sorted(
+            self.certificates(), key=lambda found: found[1].not_valid_before_utc, reverse=True
+        )
+        for key_id, certificate in newest_first:
             if purpose(certificate) != "authentication":
                 continue
             try:
@@ -218,6 +230,21 @@ def _pem(certificate: x509.Certificate) -> str:
 # --- Commands -------------------------------------------------------------------------------------
 
 
+def read_challenge(server: str, code: str) -> dict:
+    """The portal's challenge for this code (its "challenge" checked to be base64url)."""
+    status, info = _http("GET", _api(server, f"/challenges/{urllib.parse.quote(code)}"))
+    if status != 200:
+        raise Refused(info.get("error", f"http_{status}"), info.get("message", f"HTTP {status}"))
+    incomplete = ClientError("the server's challenge is incomplete")
+    if not all(isinstance(info.get(field), str) for field in ("id", "host", "challenge")):
+        raise incomplete
+    try:
+        proto.unb64(info["challenge"])
+    except ValueError:
+        raise incomplete from None
+    return info
+
+
 def present(
     target: str | None,
     *,
@@ -231,14 +258,9 @@ def present(
     """Answer one card challenge; returns the portal's answer, raises Refused or ClientError."""
     out = out or sys.stdout
     server, code = challenge_address(target, code=code, server=server)
-    status, info = _http("GET", _api(server, f"/challenges/{urllib.parse.quote(code)}"))
-    if status != 200:
-        raise Refused(info.get("error", f"http_{status}"), info.get("message", f"HTTP {status}"))
-    try:
-        challenge_id, host = info["id"], info["host"]
-        challenge = proto.unb64(info["challenge"])
-    except (KeyError, ValueError):
-        raise ClientError("the server's challenge is incomplete") from None
+    info = read_challenge(server, code)
+    challenge_id, host = info["id"], info["host"]
+    challenge = proto.unb64(info["challenge"])
     what = info.get("description") or info.get("purpose", "")
     print(f"{host} asks for your UZI card: {what}", file=out)
     if info.get("expires_at"):
@@ -295,29 +317,34 @@ def info(*, module: str, token: str | None, pin: str | None, out=None) -> None:
 
 
 def main(argv: list[str]) -> int:
+    from zorgsleutel.clients import cardinit, cardrenew
+
     parser = argparse.ArgumentParser(prog="zorgsleutel card", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     commands = {
         "present": sub.add_parser("present", help="answer a card challenge of the portal"),
         "info": sub.add_parser("info", help="list the certificates on the card"),
     }
+    server = os.environ.get("SITE_URL", DEFAULT_SERVER)
+    module = os.environ.get("ZS_PKCS11_MODULE", DEFAULT_MODULE)
+    token = os.environ.get("ZS_CARD_TOKEN")
     present_parser = commands["present"]
     present_parser.add_argument("target", nargs="?", help="the QR code's URL, or an image of it")
     present_parser.add_argument("--code", help="the code shown on the page, e.g. K7QM-2XDA")
-    present_parser.add_argument(
-        "--server", default=os.environ.get("SITE_URL", DEFAULT_SERVER), help="with --code"
-    )
+    present_parser.add_argument("--server", default=server, help="with --code")
     for command in commands.values():
-        command.add_argument(
-            "--module",
-            default=os.environ.get("ZS_PKCS11_MODULE", DEFAULT_MODULE),
-            help="PKCS#11 module (env ZS_PKCS11_MODULE)",
-        )
-        command.add_argument("--token", default=os.environ.get("ZS_CARD_TOKEN"), help="card label")
+        command.add_argument("--module", default=module, help="PKCS#11 module (ZS_PKCS11_MODULE)")
+        command.add_argument("--token", default=token, help="card label")
         command.add_argument("--pin", help="card PIN (or env ZS_CARD_PIN; asked otherwise)")
+    cardinit.add_parsers(sub, server=server, module=module, token=token)
+    cardrenew.add_parser(sub, server=server, module=module, token=token)
     options = parser.parse_args(argv)
     try:
-        if options.command == "present":
+        if options.command in cardinit.COMMANDS:
+            cardinit.run(options)
+        elif options.command in cardrenew.COMMANDS:
+            cardrenew.run(options)
+        elif options.command == "present":
             present(
                 options.target,
                 code=options.code,

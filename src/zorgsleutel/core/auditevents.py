@@ -62,6 +62,16 @@ _TABLE: tuple[tuple[str, frozenset[str], set[str]], ...] = (
     ("card.forged_header",              PLATFORM,      {"peer", "challenge"}),
     # The TLS path's held certificate claimed by a browser that did not start the challenge.
     ("card.other_browser",              PLATFORM,      {"challenge"}),
+    # --- Zorgsleutel smartcards (smartcards/) -------------------------------------------------
+    ("smartcard.identity_confirmed",    ORGANISATION,  {"method"}),  # in person, or UZI card
+    ("uzi.bound",                       ORGANISATION,  {"uzi_number"}),
+    ("smartcard.issued",                ORGANISATION,  {"serial", "fingerprint", "route",
+                                                        "card_serial"}),
+    ("smartcard.renewed",               ORGANISATION,  {"serial", "fingerprint", "renews"}),
+    ("smartcard.blocked",               ORGANISATION,  {"serial"}),
+    ("smartcard.unblocked",             ORGANISATION,  {"serial"}),
+    ("smartcard.deleted",               ORGANISATION,  {"serial"}),
+    ("smartcard.reported_lost",         ORGANISATION,  {"serial", "reason"}),
     # --- A person's own account: activation, reset, Dit was ik niet ---------------------------
     ("account.setup_code_sent",         PLATFORM,      {"purpose", "hint"}),
     ("account.setup_code_wrong",        PLATFORM,      {"result"}),
@@ -105,6 +115,11 @@ _TABLE: tuple[tuple[str, frozenset[str], set[str]], ...] = (
     ("organisation.validation_refused", PLATFORM,      {"error"}),
     ("organisation.suspended",          ORGANISATION,  {"reason", "members"}),
     ("organisation.reinstated",         ORGANISATION,  set()),
+    # --- Blank smartcards ordered (smartcards/orders.py): by an administrator, shipped by an
+    # operator with the cards' serial numbers, cancelled by either before that ("by": who)
+    ("card_order.placed",               ORGANISATION,  {"quantity"}),
+    ("card_order.shipped",              ORGANISATION,  {"quantity", "serials"}),
+    ("card_order.cancelled",            ORGANISATION,  {"by", "reason"}),
     # --- The operator console, the command line ------------------------------------------------
     ("application.submitted",           PLATFORM,      {"ura", "kvk"}),
     ("application.approved",            PLATFORM,      set()),

@@ -56,6 +56,15 @@ def start_enrolment(
     demo's apps), whose finisher for `purpose` makes the next page once the app has enrolled.
     Refused when the person's app is blocked or removed and this session is below their
     required assurance (policies.may_link_app: no fallback to a weaker means)."""
+    exclusive = policies.app_link_refusal(means.standing_of(actor, "smartcard"))
+    if exclusive is not None:  # one person has the app or a smartcard, never both
+        raise personevents.refused_for_person(
+            "app.enrolment_refused",
+            refusals.error(exclusive),
+            person=actor,
+            actor=actor,
+            target=actor,
+        )
     if not policies.may_link_app(actor, standing.app_standing(actor), session_acr):
         raise personevents.refused_for_person(
             "app.enrolment_refused",

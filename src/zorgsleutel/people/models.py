@@ -56,8 +56,10 @@ class User(AbstractBaseUser):
     # alone never reaches the app-required level (policies.new_app_waits).
     credentials_reset_at = models.DateTimeField(null=True, blank=True)
     # The UZI number of the person's UZI card, bound the first time they present it while logged
-    # in (docs/smartcards.md): that card then logs them in.
-    uzi_number = models.CharField(max_length=9, null=True, blank=True, unique=True)
+    # in (docs/smartcards.md): that card then logs them in. One account per number (Meta: a
+    # partial unique index, which SQLite adds without rebuilding the table and its triggers;
+    # SQLite adds only a nullable column without a rebuild, hence null rather than "").
+    uzi_number = models.CharField(max_length=9, null=True, blank=True)  # noqa: DJ001 (see above)
     created_at = models.DateTimeField(auto_now_add=True)
 
     USERNAME_FIELD = "email"
@@ -68,7 +70,14 @@ class User(AbstractBaseUser):
 
     class Meta:
         app_label = "accounts"
-        constraints = [models.UniqueConstraint(Lower("email"), name="user_email_ci_unique")]
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
+            models.UniqueConstraint(
+                fields=["uzi_number"],
+                condition=models.Q(uzi_number__isnull=False),
+                name="one_account_per_uzi_number",
+            ),
+        ]
         # Beheer lists people by name: pages walk this index (bench/members.py).
         indexes = [models.Index(fields=["name", "email"], name="user_name_email")]
 

@@ -58,3 +58,25 @@ def require(actor: User, action: str, organisation: Organisation) -> Membership:
             details={"action": action},
         )
     return membership
+
+
+def require_operator(actor: User | str, action: str) -> None:
+    """Operators act on the platform (applications, organisations, the queue of blank-card
+    orders), never inside an organisation's people; what they may do is
+    policies.OPERATOR_PERMISSIONS. The command line ("cli") acts as an operator. Else audit and
+    refuse `forbidden`. Here, below the capabilities, so that organisations and smartcards both
+    ask it."""
+    if actor == "cli":
+        return
+    if not (
+        isinstance(actor, User)
+        and actor.is_operator
+        and actor.is_active
+        and action in policies.OPERATOR_PERMISSIONS
+    ):
+        raise audit.refused(
+            "permission.denied",
+            PermissionDenied("forbidden", FORBIDDEN),
+            actor=actor,
+            details={"action": action},
+        )

@@ -13,8 +13,6 @@ from django.db import models
 
 class Smartcard(models.Model):
     ACTIVE, BLOCKED, REVOKED = "active", "blocked", "revoked"
-    # How the holder proved who they are when the card was made (recorded on the card).
-    ROUTE_UZI, ROUTE_IDENTITY_CHECK = "uzi", "identity_check"
     # RFC 5280 reason codes a revoked card keeps (x509.ReasonFlags' names).
     UNSPECIFIED, KEY_COMPROMISE, SUPERSEDED, CESSATION = (
         "unspecified",
@@ -35,8 +33,8 @@ class Smartcard(models.Model):
     uzi_number = models.CharField(max_length=9, blank=True)  # in the subject when proved
     not_after = models.DateTimeField()
     issued_at = models.DateTimeField()
-    route = models.CharField(max_length=20)
-    # The identity check in person that the route used (who confirmed, and when, is there).
+    route = models.CharField(max_length=20)  # IdentityCheck.method of the proof it used
+    # The proof the card was made with (who confirmed, and when, is there).
     identity_check = models.ForeignKey(
         "smartcards.IdentityCheck", null=True, blank=True, on_delete=models.SET_NULL
     )
@@ -60,21 +58,30 @@ class Smartcard(models.Model):
 
 
 class IdentityCheck(models.Model):
-    """An administrator or manager of the organisation saw the member's identity document in
-    person (seed 003's alternative to a UZI card). Who confirmed and when; never the document's
-    number. One card creation uses it up (`used_at`); it expires unused
-    (policies.SMARTCARD_IDENTITY_CHECK_TTL)."""
+    """How a member proved who they are, for one smartcard of one organisation (seed 003):
+    IN_PERSON, an administrator or manager of the organisation saw their identity document (who
+    confirmed and when; never the document's number); or UZI, the member presented their own
+    UZI card of that organisation's URA (its UZI number). One card creation uses it up
+    (`used_at`); it expires unused (policies.SMARTCARD_PROOF_TTL)."""
+
+    IN_PERSON, UZI = "in_person", "uzi"
 
     user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="+")
     organisation = models.ForeignKey(
         "organisations.Organisation", on_delete=models.CASCADE, related_name="+"
     )
+    method = models.CharField(max_length=12)
+    uzi_number = models.CharField(max_length=9, blank=True)
     confirmed_by = models.ForeignKey(
         "accounts.User", null=True, on_delete=models.SET_NULL, related_name="+"
     )
-    confirmed_by_name = models.CharField(max_length=200)  # kept when that account is deleted
+    confirmed_by_name = models.CharField(max_length=200, blank=True)  # kept if it is deleted
     confirmed_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
+
+    @property
+    def audit_ref(self) -> str:
+        return f"identitycheck:{self.pk}"
 
 
 class CardOrder(models.Model):

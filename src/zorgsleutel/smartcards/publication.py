@@ -57,6 +57,7 @@ _REASONS = {flag.name: flag for flag in x509.ReasonFlags}
 
 
 def _entry(serial: int, state: str, changed_at: datetime, reason: str) -> str | status.Revoked:
+    changed_at = changed_at.replace(microsecond=0)  # X.509 and OCSP times are whole seconds
     if state == Smartcard.ACTIVE:
         return status.GOOD
     if state == Smartcard.BLOCKED:

@@ -25,6 +25,9 @@ class Command(BaseCommand):
         if counts["applications"]:
             self.stdout.write(f"Demo application of {APPLICATION.organisation_name}: approved.")
         self.make_test_card()
+        from zorgsleutel.demo import smartcards
+
+        self.stdout.write(smartcards.prepare())
         if options["verbosity"] > 1:
             self.stdout.write("\n".join(banner()))
 
