@@ -153,17 +153,20 @@ def _now() -> datetime:
     return clock.now().replace(microsecond=0)  # the answers' times are whole seconds
 
 
-def _signed(ca: SmartcardCa, request_der: bytes, now: datetime) -> tuple[bytes, bool]:
+def _signed(request: ocsp.OCSPRequest, request_der: bytes, now: datetime) -> tuple[bytes, bool]:
     """The answer signed now, and whether it is a successful answer about a card we issued
-    (worth caching): not unauthorized (another CA's certificate, never asked), not unknown."""
-    found: list[object] = []
+    (worth caching): not unauthorized (another CA's certificate), not unknown. The card's
+    state is read before the token's lock is taken: the lock covers the signature alone."""
+    found = status_of(request.serial_number)
 
-    def recorded(serial: int):
-        found.append(status_of(serial))
-        return found[-1]
+    def sign(ca: SmartcardCa) -> tuple[bytes, bool]:
+        ours = (request.issuer_name_hash, request.issuer_key_hash) == status.issuer_hashes(
+            ca.certificates[ISSUING], type(request.hash_algorithm)
+        )
+        body = status.ocsp_answer(ca, request_der, lambda serial: found, now=now)
+        return body, ours and found is not None
 
-    body = status.ocsp_answer(ca, request_der, recorded, now=now)
-    return body, bool(found) and found[0] is not None
+    return runtime.with_ca(sign)
 
 
 def answer(request_der: bytes) -> Answer:
@@ -182,7 +185,7 @@ def answer(request_der: bytes) -> Answer:
         nonce = None
     if nonce is not None:
         try:
-            body, _ = runtime.with_ca(lambda ca: _signed(ca, request_der, now))
+            body, _ = _signed(request, request_der, now)
         except ServiceUnavailable:
             return TRY_LATER
         return Answer(body)
@@ -197,7 +200,7 @@ def answer(request_der: bytes) -> Answer:
         body, this_update, next_update = cached
         return Answer(body, this_update, next_update)
     try:
-        body, known = runtime.with_ca(lambda ca: _signed(ca, request_der, now))
+        body, known = _signed(request, request_der, now)
     except ServiceUnavailable:
         return TRY_LATER
     if not known:  # unauthorized, or a serial never issued: answered, never cached
