@@ -173,7 +173,7 @@ def test_present_with_a_code(rsa_card, portal, capsys):
     argv = ["present", "--code", shown, "--server", portal.url, *card_args(rsa_card)]
     assert client.main([*argv, "--pin", rsa_card.pin]) == 0
     out = capsys.readouterr().out
-    assert f"127.0.0.1:{portal.port} asks for your UZI card: Validate Huisartsenpraktijk" in out
+    assert f"127.0.0.1:{portal.port} asks for your card: Validate Huisartsenpraktijk" in out
     assert "Card of Jan Test accepted." in out
     assert [who.uzi_number for who in portal.accepted] == [rsa_card.identity.uzi_number]
 

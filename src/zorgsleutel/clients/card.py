@@ -262,7 +262,7 @@ def present(
     challenge_id, host = info["id"], info["host"]
     challenge = proto.unb64(info["challenge"])
     what = info.get("description") or info.get("purpose", "")
-    print(f"{host} asks for your UZI card: {what}", file=out)
+    print(f"{host} asks for your card: {what}", file=out)
     if info.get("expires_at"):
         print(f"  code {proto.format_code(code)}, valid until {info['expires_at']}", file=out)
     message = proto.message(challenge_id=challenge_id, challenge=challenge, host=host)

@@ -113,5 +113,11 @@ def banner() -> list[str]:
         f'  .venv/bin/zorgsleutel card present --token "{APPLICATION.card_label}" '
         f"--pin {APPLICATION.card_pin} --code CODE",
         "then link an app (zorgsleutel app enrol QR --state var/demo/jan.json) and log in with it.",
+        "Smartcards: log in as medewerker1@demozorg.nl, Mijn Zorgsleutel > Uw smartcards >",
+        "Smartcard aanmaken shows a code; make the demo's blank card (transport code 12345678):",
+        '  .venv/bin/zorgsleutel card init --token "Demo smartcard" --transport-pin 12345678 '
+        "--pin 24682468 --code CODE",
+        "then log in at /inloggen/smartcard with",
+        '  .venv/bin/zorgsleutel card present --token "Demo smartcard" --pin 24682468 --code CODE',
     ]
     return lines
