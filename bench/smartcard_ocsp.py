@@ -164,7 +164,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 # --- setup -------------------------------------------------------------------------------------
 
 
-def issue_cards(count: int, portal_url: str):
+def issue_cards(count: int):
     """`count` card certificates of the CA the settings name, and their rows; returns
     [(certificate, state, reason)]."""
     from cryptography import x509
@@ -565,7 +565,7 @@ def run(options: argparse.Namespace) -> dict:
         portal.django()
         from zorgsleutel.smartcards import runtime
 
-        cards = issue_cards(options.cards, portal.url)
+        cards = issue_cards(options.cards)
         certificates = runtime.with_ca(lambda ca: dict(ca.certificates))
         openssl_dir = scratch.workdir / "openssl"
         openssl_responder_files(openssl_dir, cards, certificates)
