@@ -28,6 +28,9 @@ its PKCS#9 challengePassword the challenge exactly as read:
    {"csr": PEM, "card_serial": `token_serial(...)` of the card}
    -> 200 {"status": "accepted", "message", "certificates": [card, issuing CA, root] (PEM)}
    -> 4xx {"error": stable code, "message"}
+
+Renewing a smartcard (`zorgsleutel card renew`) does the same with a challenge of purpose
+SMARTCARD_RENEW, the card's new key beside its old one.
 """
 
 from __future__ import annotations
@@ -47,6 +50,8 @@ CODE_LENGTH = 8
 # Making a smartcard: the challenge's purpose, and the holder's PIN (digits only; the client
 # checks it, the card stores it; the portal never sees it).
 SMARTCARD_CREATE = "smartcard_create"
+# Renewing one (`zorgsleutel card renew`): a new key on the same card, the same CSR endpoint.
+SMARTCARD_RENEW = "smartcard_renew"
 PIN_MIN_LENGTH = 6
 PIN_MAX_LENGTH = 8
 

@@ -476,6 +476,11 @@ def smartcard_refusal(membership, *, has_app: bool, has_card: bool) -> str | Non
     return None
 
 
+def smartcard_role_refusal(role: str, *, holds_card: bool) -> str | None:
+    """Why a person who holds a smartcard (active or blocked) may not get this role."""
+    return "smartcard_holder_role" if holds_card and role in SMARTCARD_REFUSED_ROLES else None
+
+
 def app_link_refusal(smartcard_standing: str) -> str | None:
     """Why a person may not link the app: they hold a smartcard (active or blocked)."""
     return None if smartcard_standing == "none" else "app_smartcard_exclusive"

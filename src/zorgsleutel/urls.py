@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("zorgsleutel.cards.urls")),
     path("", include("zorgsleutel.smartcards.urls")),
     path("", include("zorgsleutel.smartcards.order_urls")),
+    path("", include("zorgsleutel.smartcards.status_urls")),
     path("operator/", include("zorgsleutel.organisations.console_urls")),
     path("operator/", include("zorgsleutel.smartcards.order_console_urls")),
     path("i18n/setlang/", set_language, name="set_language"),

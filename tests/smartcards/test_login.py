@@ -153,3 +153,20 @@ def test_a_uzi_card_logs_in_the_account_it_is_bound_to(
     assert present_uzi(certificate, card_key, shown["code"]).status_code == 200
     assert client.get(shown["status"]).json()["status"] == "ok"
     assert (client.session[sessions.MEANS], client.session[sessions.ACR]) == ("uzi", "high")
+
+
+def test_a_smartcard_session_speaks_for_the_organisation_its_certificate_names(portal_ca, care):
+    from zorgsleutel.authn import means
+
+    _key, _certificate, card = issue_card(care)
+    assert means.session_refusal(care.member, "smartcard", card.public_id, care.org) is None
+    assert (
+        means.session_refusal(care.member, "smartcard", card.public_id, care.other)
+        == "authenticator_not_accepted"
+    )
+    card.state = "blocked"
+    card.save()
+    assert (
+        means.session_refusal(care.member, "smartcard", card.public_id, care.org)
+        == "authenticator_not_accepted"
+    )

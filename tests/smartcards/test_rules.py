@@ -161,3 +161,22 @@ def test_a_uzi_card_that_does_not_fit_proves_nothing(
     assert IdentityCheck.objects.count() == 0
     care.member.refresh_from_db()
     assert care.member.uzi_number is None
+
+
+@pytest.mark.parametrize("role", ["manager", "administrator"])
+def test_a_smartcard_holder_is_made_no_beheerder(portal_ca, care, role):
+    """Seed 003: a beheerder cannot use a smartcard; the card goes first."""
+    from zorgsleutel.accounts.flows import members
+
+    _key, _pem, card = issue_card(care)
+    membership = care.member.memberships.get()
+    with pytest.raises(PermissionDenied) as refused:
+        members.change_role(actor=care.admin, membership=membership, role=role)
+    assert refused.value.code == "smartcard_holder_role"
+    membership.refresh_from_db()
+    assert membership.role == "member"
+    card.state = "revoked"
+    card.save()
+    members.change_role(actor=care.admin, membership=membership, role=role)
+    membership.refresh_from_db()
+    assert membership.role == role

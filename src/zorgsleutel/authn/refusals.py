@@ -59,6 +59,10 @@ TEXTS: dict[str, str | Promise] = {
         "Its administrator or manager can unblock it."
     ),
     "not_yourself": _("You cannot do this to your own account."),
+    "smartcard_holder_role": _(
+        "This person uses a smartcard. Administrators and managers log in with the app: the "
+        "smartcard must be deleted first."
+    ),
     "role_not_allowed": _(
         "Only an administrator can give the role %(role)s or act for someone who has it."
     ),

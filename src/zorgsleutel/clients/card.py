@@ -6,6 +6,8 @@
     zorgsleutel card init (--code CODE [--server URL] | URL | QR-IMAGE) [--module PATH]
                           [--token LABEL] [--transport-pin CODE] [--pin PIN]
     zorgsleutel card unblock-pin [--module PATH] [--token LABEL] [--puk PUK] [--pin PIN]
+    zorgsleutel card renew (--code CODE [--server URL] | URL | QR-IMAGE) [--module PATH]
+                           [--token LABEL] [--pin PIN]
 
 `present` reads a challenge from the portal, shows who asks and why, signs the challenge with the
 card's authentication key (the PIN unlocks the card; the key never leaves it) and sends the
@@ -13,7 +15,8 @@ signature with the card's certificates (docs/card-protocol.md, docs/uzi.md). The
 PKCS#11 token: a UZI card through its middleware, or a SoftHSM2 test card (`zorgsleutel uzi
 make-test-card`; set SOFTHSM2_CONF as it says). The PIN comes from --pin, ZS_CARD_PIN or a prompt.
 `init` makes a Zorgsleutel smartcard of a blank card, `unblock-pin` sets a new PIN with the PUK
-(clients/cardinit.py).
+(clients/cardinit.py); `renew` gives a smartcard a new key and certificate in the last 60 days of
+its certificate (clients/cardrenew.py).
 
 Exit codes: 0 accepted, 1 refused by the portal, 2 usage, unreachable server or card problem.
 """
@@ -161,7 +164,11 @@ class Card:
         from pkcs11 import ObjectClass
         from pkcs11 import exceptions as errors
 
-        for key_id, certificate in self.certificates():
+        # The newest first: a renewal interrupted before the old certificate went leaves both.
+        newest_first = sorted(
+            self.certificates(), key=lambda found: found[1].not_valid_before_utc, reverse=True
+        )
+        for key_id, certificate in newest_first:
             if purpose(certificate) != "authentication":
                 continue
             try:
@@ -310,7 +317,7 @@ def info(*, module: str, token: str | None, pin: str | None, out=None) -> None:
 
 
 def main(argv: list[str]) -> int:
-    from zorgsleutel.clients import cardinit
+    from zorgsleutel.clients import cardinit, cardrenew
 
     parser = argparse.ArgumentParser(prog="zorgsleutel card", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -330,10 +337,13 @@ def main(argv: list[str]) -> int:
         command.add_argument("--token", default=token, help="card label")
         command.add_argument("--pin", help="card PIN (or env ZS_CARD_PIN; asked otherwise)")
     cardinit.add_parsers(sub, server=server, module=module, token=token)
+    cardrenew.add_parser(sub, server=server, module=module, token=token)
     options = parser.parse_args(argv)
     try:
         if options.command in cardinit.COMMANDS:
             cardinit.run(options)
+        elif options.command in cardrenew.COMMANDS:
+            cardrenew.run(options)
         elif options.command == "present":
             present(
                 options.target,

@@ -44,7 +44,8 @@ TRANSPORT_ENV = "ZS_CARD_TRANSPORT_PIN"
 # --- Commands -------------------------------------------------------------------------------------
 
 
-def _certificates(answer: dict) -> list[x509.Certificate]:
+def answer_certificates(answer: dict) -> list[x509.Certificate]:
+    """The certificates of the portal's accepted answer, the card's first."""
     try:
         found = [x509.load_pem_x509_certificate(pem.encode()) for pem in answer["certificates"]]
     except (KeyError, TypeError, ValueError, AttributeError):
@@ -115,7 +116,9 @@ def init(
             file=out,
         )
         raise Refused(answer.get("error", f"http_{status}"), answer.get("message", ""))
-    store_certificates(found, pin=pin, key_id=request.key_id, certificates=_certificates(answer))
+    store_certificates(
+        found, pin=pin, key_id=request.key_id, certificates=answer_certificates(answer)
+    )
     print(answer.get("message") or "Your smartcard is ready.", file=out)
     return answer
 

@@ -1,18 +1,18 @@
-"""The card work of `zorgsleutel card init` and `unblock-pin` (clients/cardinit.py), on a PKCS#11
-token: a blank card's PINs, the key pair the card makes, the CSR it signs, the certificates it
-keeps (docs/card-protocol.md, "Making a smartcard").
+"""The card work of `zorgsleutel card init`, `unblock-pin` (clients/cardinit.py) and `renew`
+(clients/cardrenew.py), on a PKCS#11 token: a blank card's PINs, the key pair the card makes,
+the CSR it signs, the certificates it keeps (docs/card-protocol.md, "Making a smartcard").
 
 A blank card leaves the factory with its transport code as both SO PIN and user PIN, holding
 nothing. `set_pins` gives it the holder's PIN (C_InitPIN) and a random PUK as SO PIN (C_SetPIN);
-`make_request` has the card generate a P-256 key pair (sensitive, never extractable) and sign a
-CSR carrying the portal's challenge; `store_certificates` puts the portal's certificates beside
-the key, where `card present` finds them as on a UZI card. A real card counts wrong tries: no
-code is ever tried on a card to find out what it is.
+`make_request` (`new_key_request` in an open session) has the card generate a P-256 key pair
+(sensitive, never extractable) and sign a CSR carrying the portal's challenge;
+`store_certificates` puts the portal's certificates beside the key, where `card present` finds
+them as on a UZI card. A real card counts wrong tries: no code is ever tried on a card to find
+out what it is.
 """
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,60 +20,16 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import AttributeOID, NameOID
 
 from zorgsleutel import cardprotocol as proto
 from zorgsleutel.clients import card
 from zorgsleutel.clients.card import ClientError
+from zorgsleutel.clients.cardkey import CardKey
 
 KEY_LABEL = "Zorgsleutel authenticatie"
 PUK_LENGTH = 8
 DIGITS = frozenset("0123456789")
-
-
-class CardKey(ec.EllipticCurvePrivateKey):
-    """The card's private key for cryptography's CSR builder: `sign()` asks the card. Cards (and
-    SoftHSM 2.6) lack CKM_ECDSA_SHA256: the digest is made here, CKM_ECDSA signs it there."""
-
-    def __init__(self, key, public_key: ec.EllipticCurvePublicKey):
-        self._key = key  # a pkcs11 PrivateKey of an open session
-        self._public = public_key
-
-    @property
-    def curve(self) -> ec.EllipticCurve:
-        return self._public.curve
-
-    @property
-    def key_size(self) -> int:
-        return self._public.key_size
-
-    def public_key(self) -> ec.EllipticCurvePublicKey:
-        return self._public
-
-    def sign(self, data, signature_algorithm) -> bytes:
-        from pkcs11 import Mechanism
-        from pkcs11.util.ec import encode_ecdsa_signature
-
-        if not isinstance(getattr(signature_algorithm, "algorithm", None), hashes.SHA256):
-            raise ClientError("the card signs ECDSA with SHA-256 only")
-        raw = self._key.sign(hashlib.sha256(data).digest(), mechanism=Mechanism.ECDSA)
-        return encode_ecdsa_signature(raw)
-
-    def exchange(self, algorithm, peer_public_key) -> bytes:
-        raise ClientError("the card's key only signs")
-
-    def private_numbers(self):
-        raise ClientError("the private key cannot leave the card")
-
-    def private_bytes(self, encoding, format, encryption_algorithm) -> bytes:
-        raise ClientError("the private key cannot leave the card")
-
-    def __copy__(self) -> CardKey:
-        return self
-
-    def __deepcopy__(self, memo) -> CardKey:
-        return self
 
 
 @dataclass(frozen=True)
@@ -215,10 +171,8 @@ def set_pins(token, *, transport_pin: str, pin: str) -> str:
 
 def make_request(token, *, pin: str, challenge: str) -> CardRequest:
     """A new key pair made by the card (replacing keys without a certificate) and a CSR it
-    signed, its challengePassword `challenge` exactly as the portal sent it. The subject names
-    the card only: the portal writes the certificate's subject from what it knows."""
-    from pkcs11 import Attribute, KeyType, ObjectClass
-    from pkcs11.util.ec import encode_ec_public_key, encode_named_curve_parameters
+    signed, its challengePassword `challenge` exactly as the portal sent it."""
+    from pkcs11 import Attribute, ObjectClass
 
     serial = proto.token_serial(token.serial)
     with logged_in(token, user_pin=pin, wrong="Wrong card PIN") as session:
@@ -227,33 +181,43 @@ def make_request(token, *, pin: str, challenge: str) -> CardRequest:
         for item in list(session.get_objects()):
             if item.object_class in (ObjectClass.PRIVATE_KEY, ObjectClass.PUBLIC_KEY):
                 item.destroy()  # an earlier attempt's, which got no certificate
-        key_id = secrets.token_bytes(8)
-        parameters = session.create_domain_parameters(
-            KeyType.EC,
-            {Attribute.EC_PARAMS: encode_named_curve_parameters("secp256r1")},
-            local=True,
-        )
-        public, private = parameters.generate_keypair(
-            id=key_id,
-            label=KEY_LABEL,
-            store=True,
-            public_template={Attribute.PRIVATE: False, Attribute.VERIFY: True},
-            private_template={
-                Attribute.TOKEN: True,
-                Attribute.PRIVATE: True,
-                Attribute.SENSITIVE: True,
-                Attribute.EXTRACTABLE: False,
-                Attribute.SIGN: True,
-                Attribute.DERIVE: False,
-            },
-        )
-        public_key = serialization.load_der_public_key(encode_ec_public_key(public))
-        csr = (
-            x509.CertificateSigningRequestBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, serial)]))
-            .add_attribute(AttributeOID.CHALLENGE_PASSWORD, challenge.encode())  # UTF8String
-            .sign(CardKey(private, public_key), hashes.SHA256())
-        )
+        return new_key_request(session, challenge=challenge, serial=serial)
+
+
+def new_key_request(session, *, challenge: str, serial: str) -> CardRequest:
+    """A P-256 key pair the card makes under a new random CKA_ID (the private key sensitive,
+    never extractable) and the CSR it signs. The subject names the card only: the portal writes
+    the certificate's subject from what it knows."""
+    from pkcs11 import Attribute, KeyType
+    from pkcs11.util.ec import encode_ec_public_key, encode_named_curve_parameters
+
+    key_id = secrets.token_bytes(8)
+    parameters = session.create_domain_parameters(
+        KeyType.EC,
+        {Attribute.EC_PARAMS: encode_named_curve_parameters("secp256r1")},
+        local=True,
+    )
+    public, private = parameters.generate_keypair(
+        id=key_id,
+        label=KEY_LABEL,
+        store=True,
+        public_template={Attribute.PRIVATE: False, Attribute.VERIFY: True},
+        private_template={
+            Attribute.TOKEN: True,
+            Attribute.PRIVATE: True,
+            Attribute.SENSITIVE: True,
+            Attribute.EXTRACTABLE: False,
+            Attribute.SIGN: True,
+            Attribute.DERIVE: False,
+        },
+    )
+    public_key = serialization.load_der_public_key(encode_ec_public_key(public))
+    csr = (
+        x509.CertificateSigningRequestBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, serial)]))
+        .add_attribute(AttributeOID.CHALLENGE_PASSWORD, challenge.encode())  # UTF8String
+        .sign(CardKey(private, public_key), hashes.SHA256())
+    )
     return CardRequest(csr=csr, key_id=key_id, serial=serial)
 
 
@@ -263,37 +227,45 @@ def store_certificates(
     """The card's certificate under its key's CKA_ID, then the CA certificates, readable
     without the PIN (as on a UZI card). Nothing is written if the first is not the
     authentication certificate of the key under `key_id`."""
-    from pkcs11 import Attribute, ObjectClass
-    from pkcs11.util.ec import encode_ec_public_key
-    from pkcs11.util.x509 import decode_x509_certificate
-
     leaf, *cas = certificates
     with logged_in(token, user_pin=pin, wrong="Wrong card PIN") as session:
-        public = session.get_key(object_class=ObjectClass.PUBLIC_KEY, id=key_id)
-        if leaf.public_key() != serialization.load_der_public_key(encode_ec_public_key(public)):
-            raise ClientError(
-                "the portal's certificate is not for this card's key; nothing written"
-            )
-        if card.purpose(leaf) != "authentication" or any(card.purpose(c) != "CA" for c in cas):
-            raise ClientError("the portal sent no authentication certificate; nothing written")
-        for certificate, label, object_id in [
-            (leaf, KEY_LABEL, key_id),
-            *((ca, _common_name(ca), b"ca-%d" % n) for n, ca in enumerate(cas, start=1)),
-        ]:
-            attributes = decode_x509_certificate(
-                certificate.public_bytes(serialization.Encoding.DER)
-            )
-            attributes.update(
-                {
-                    Attribute.TOKEN: True,
-                    Attribute.PRIVATE: False,
-                    Attribute.LABEL: label,
-                    Attribute.ID: object_id,
-                }
-            )
-            session.create_object(attributes)
+        check_certificates(session, key_id=key_id, certificates=certificates)
+        write_certificate(session, leaf, label=KEY_LABEL, object_id=key_id)
+        for n, ca in enumerate(cas, start=1):
+            write_certificate(session, ca, label=common_name(ca), object_id=b"ca-%d" % n)
 
 
-def _common_name(certificate: x509.Certificate) -> str:
+def check_certificates(session, *, key_id: bytes, certificates: list[x509.Certificate]) -> None:
+    """ClientError unless the first is the authentication certificate of the key under
+    `key_id` and the others are CA certificates."""
+    from pkcs11 import ObjectClass
+    from pkcs11.util.ec import encode_ec_public_key
+
+    leaf, *cas = certificates
+    public = session.get_key(object_class=ObjectClass.PUBLIC_KEY, id=key_id)
+    if leaf.public_key() != serialization.load_der_public_key(encode_ec_public_key(public)):
+        raise ClientError("the portal's certificate is not for this card's key; nothing written")
+    if card.purpose(leaf) != "authentication" or any(card.purpose(c) != "CA" for c in cas):
+        raise ClientError("the portal sent no authentication certificate; nothing written")
+
+
+def write_certificate(session, certificate: x509.Certificate, *, label: str, object_id: bytes):
+    """A CKO_CERTIFICATE on the card, readable without the PIN."""
+    from pkcs11 import Attribute
+    from pkcs11.util.x509 import decode_x509_certificate
+
+    attributes = decode_x509_certificate(certificate.public_bytes(serialization.Encoding.DER))
+    attributes.update(
+        {
+            Attribute.TOKEN: True,
+            Attribute.PRIVATE: False,
+            Attribute.LABEL: label,
+            Attribute.ID: object_id,
+        }
+    )
+    session.create_object(attributes)
+
+
+def common_name(certificate: x509.Certificate) -> str:
     names = certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
     return str(names[0].value) if names else "CA"

@@ -10,7 +10,7 @@ the token by label with its PIN and loads the certificates from that directory, 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -65,9 +65,16 @@ class SmartcardCa:
     session: object  # a pkcs11 Session, logged in
     certificates: dict[str, x509.Certificate]
     urls: Urls
+    # Each key's handle, found once per session: finding an object on the token costs as much
+    # as a signature (docs/benchmarks.md, OCSP). A new session (runtime) is a new SmartcardCa.
+    _keys: dict[str, TokenKey] = field(default_factory=dict, repr=False)
 
     def key(self, name: str) -> TokenKey:
-        return TokenKey(_private(self.session, name), self.certificates[name].public_key())
+        if name not in self._keys:
+            self._keys[name] = TokenKey(
+                _private(self.session, name), self.certificates[name].public_key()
+            )
+        return self._keys[name]
 
     def close(self) -> None:
         self.session.close()

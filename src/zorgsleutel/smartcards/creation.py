@@ -29,7 +29,7 @@ from zorgsleutel.core import audit, clock
 from zorgsleutel.core.errors import DomainError
 from zorgsleutel.mobileapp.models import AppDevice
 from zorgsleutel.people.models import Membership, User
-from zorgsleutel.smartcards import orders, profile, runtime
+from zorgsleutel.smartcards import orders, profile, publication, runtime
 from zorgsleutel.smartcards.models import BlankCard, IdentityCheck, Smartcard
 from zorgsleutel.uzi.certificates import pem
 
@@ -396,7 +396,5 @@ def _record(certificate, *, person, organisation, card_serial, uzi_number, route
         state=Smartcard.ACTIVE,
         state_changed_at=now,
     )
-    from zorgsleutel.smartcards import publication  # lands from its own branch
-
     publication.card_changed(card)
     return card

@@ -22,7 +22,7 @@ from zorgsleutel.core import audit, clock
 from zorgsleutel.core.errors import Conflict, DomainError, NotFound
 from zorgsleutel.people import permissions
 from zorgsleutel.people.models import Membership, User
-from zorgsleutel.smartcards import creation
+from zorgsleutel.smartcards import creation, publication
 from zorgsleutel.smartcards.models import IdentityCheck, Smartcard
 from zorgsleutel.smartcards.presented import REFUSALS
 
@@ -72,8 +72,6 @@ def _change(card: Smartcard, state: str, reason: str) -> None:
     card.state_changed_at = clock.now()
     card.revocation_reason = reason
     card.save(update_fields=["state", "state_changed_at", "revocation_reason"])
-    from zorgsleutel.smartcards import publication  # lands from its own branch
-
     publication.card_changed(card)
 
 

@@ -9,6 +9,7 @@ issued and `unauthorized` for another CA's certificate. Both sign through the to
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -66,20 +67,24 @@ def _unsuccessful(status: ocsp.OCSPResponseStatus) -> bytes:
 
 def _ours(ca: SmartcardCa, request: ocsp.OCSPRequest) -> bool:
     """Whether the request asks about a certificate of our issuing CA (by its name and key)."""
-    issuer = ca.certificates[ISSUING]
-    algorithm = request.hash_algorithm
-    name = hashes.Hash(algorithm)
+    return (request.issuer_name_hash, request.issuer_key_hash) == issuer_hashes(
+        ca.certificates[ISSUING], type(request.hash_algorithm)
+    )
+
+
+@functools.lru_cache(maxsize=8)
+def issuer_hashes(issuer: x509.Certificate, algorithm: type) -> tuple[bytes, bytes]:
+    """The issuer's name and key hashes as a CertID carries them (RFC 6960 4.1.1), made once
+    per certificate and hash algorithm: the responder compares them for every request."""
+    name = hashes.Hash(algorithm())
     name.update(issuer.subject.public_bytes())
-    key = hashes.Hash(algorithm)
+    key = hashes.Hash(algorithm())
     key.update(
         issuer.public_key().public_bytes(
             serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
         )
     )
-    return (request.issuer_name_hash, request.issuer_key_hash) == (
-        name.finalize(),
-        key.finalize(),
-    )
+    return name.finalize(), key.finalize()
 
 
 def ocsp_answer(

@@ -13,6 +13,7 @@ import hashlib
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 
 class KeyStaysInToken(Exception):
@@ -37,7 +38,6 @@ class TokenKey(ec.EllipticCurvePrivateKey):
 
     def sign(self, data, signature_algorithm) -> bytes:
         from pkcs11 import Mechanism
-        from pkcs11.util.ec import encode_ecdsa_signature
 
         algorithm = getattr(signature_algorithm, "algorithm", None)
         if not isinstance(signature_algorithm, ec.ECDSA) or not isinstance(
@@ -45,7 +45,10 @@ class TokenKey(ec.EllipticCurvePrivateKey):
         ):
             raise KeyStaysInToken("the token key signs ECDSA with SHA-256 only")
         raw = self._key.sign(hashlib.sha256(data).digest(), mechanism=Mechanism.ECDSA)
-        return encode_ecdsa_signature(raw)
+        half = len(raw) // 2  # r and s, big-endian, each as long as the curve's order
+        return encode_dss_signature(
+            int.from_bytes(raw[:half], "big"), int.from_bytes(raw[half:], "big")
+        )
 
     def exchange(self, algorithm, peer_public_key) -> bytes:
         raise KeyStaysInToken("the token key only signs")

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from zorgsleutel import policies
 from zorgsleutel.accounts.flows import memberships
 from zorgsleutel.accounts.models import LinkToken, Membership, User
-from zorgsleutel.authn import limits, refusals
+from zorgsleutel.authn import limits, means, refusals
 from zorgsleutel.core import audit, ratelimit
 from zorgsleutel.core.errors import Conflict, DomainError
 from zorgsleutel.people import permissions, signals
@@ -148,6 +148,9 @@ def change_role(*, actor: User, membership: Membership, role: str) -> Membership
         raise _refused(action, refusals.error("role_not_allowed", role=_role_name(role)), **where)
     if membership.user_id == actor.pk:
         raise _refused(action, refusals.error("not_yourself"), **where)
+    holds_card = means.standing_of(membership.user, "smartcard") != means.NONE
+    if policies.smartcard_role_refusal(role, holds_card=holds_card) is not None:
+        raise _refused(action, refusals.error("smartcard_holder_role"), **where)
     with audit.atomic():
         membership = Membership.objects.select_for_update().get(pk=membership.pk)
         if membership.role == role:
