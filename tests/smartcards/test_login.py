@@ -170,3 +170,57 @@ def test_a_smartcard_session_speaks_for_the_organisation_its_certificate_names(p
         means.session_refusal(care.member, "smartcard", card.public_id, care.org)
         == "authenticator_not_accepted"
     )
+
+
+def _change(care, change: str) -> None:
+    """What happened to the card's holder (the card itself still works)."""
+    from zorgsleutel.accounts.models import Membership
+
+    if change == "account blocked":
+        care.member.state = "blocked"
+        care.member.save()
+    elif change == "account deleted":
+        care.member.state = "deleted"
+        care.member.save()
+    elif change == "membership blocked":
+        Membership.objects.filter(user=care.member).update(state="blocked")
+    elif change == "organisation suspended":
+        care.org.suspended_at = clock.now()
+        care.org.save()
+
+
+HOLDER_REFUSALS = [
+    ("account blocked", "account_blocked"),
+    ("account deleted", "account_blocked"),
+    ("membership blocked", "account_blocked"),
+    ("organisation suspended", "organisation_suspended"),
+]
+
+
+@pytest.mark.parametrize("change, code", HOLDER_REFUSALS)
+def test_a_working_card_of_a_holder_who_may_not_log_in_is_refused(
+    client, portal_ca, care, change, code
+):
+    key, certificate, _card = issue_card(care)
+    _change(care, change)
+    answer, outcome = log_in_with(client, key, certificate)
+    assert (answer.status_code, answer.json()["error"]) == (403, code)
+    assert (outcome["status"], outcome["error"]) == ("refused", code)
+    assert sessions.MEANS not in client.session
+    assert AuditEvent.objects.get(action="card.refused").details["error"] == code
+    assert Smartcard.objects.get().last_used_at is None
+    assert not AuditEvent.objects.filter(action="login.succeeded").exists()
+
+
+@pytest.mark.parametrize("change, code", HOLDER_REFUSALS)
+def test_a_holder_stopped_between_the_cards_answer_and_the_page_is_not_logged_in(
+    client, portal_ca, care, change, code
+):
+    key, certificate, _card = issue_card(care)
+    shown = page_code(client.get(LOGIN))
+    assert present(shown["code"], key, certificate).json()["status"] == "accepted"
+    _change(care, change)
+    outcome = client.get(shown["status"]).json()
+    assert (outcome["status"], outcome["error"]) == ("refused", code)
+    assert sessions.MEANS not in client.session
+    assert not AuditEvent.objects.filter(action="login.succeeded").exists()

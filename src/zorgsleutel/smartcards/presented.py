@@ -106,7 +106,7 @@ def verify(certificates: list, *, at: datetime) -> PresentedSmartcard:
     if not leaf.not_valid_before_utc <= at <= leaf.not_valid_after_utc:
         raise refusal("smartcard_expired")
     card = (
-        Smartcard.objects.select_related("user", "organisation")
+        Smartcard.objects.select_related("organisation")  # its person: smartcards/login.py
         .filter(serial=serial_hex(leaf))
         .first()
     )
