@@ -55,6 +55,10 @@ DUTCH = {
     "device_revoked": "Deze app is verwijderd.",
     "device_not_removed": "Verwijder de app eerst.",
     "smartcard_required": "U hebt een smartcard: log in met uw smartcard.",
+    "smartcard_holder_role_own": (
+        "U gebruikt een smartcard. Administrators en beheerders loggen in met de Zorgsleutel-app: "
+        "meld eerst uw smartcard als kwijt (Mijn Zorgsleutel, Smartcards) en accepteer dan."
+    ),
     "smartcard_holder_role": (
         "Deze persoon gebruikt een smartcard. Administrators en beheerders loggen in met de "
         "app: de smartcard moet eerst worden verwijderd."

@@ -180,3 +180,22 @@ def test_a_smartcard_holder_is_made_no_beheerder(portal_ca, care, role):
     members.change_role(actor=care.admin, membership=membership, role=role)
     membership.refresh_from_db()
     assert membership.role == role
+
+
+def test_a_smartcard_holder_invited_as_manager_elsewhere_cannot_accept_yet(portal_ca, care):
+    """The inviting organisation learns nothing (the refusal is the platform's); the person reads
+    what to do first."""
+    from zorgsleutel.accounts.flows import memberships
+    from zorgsleutel.accounts.models import Membership
+
+    issue_card(care)
+    invited = Membership.objects.create(
+        user=care.member, organisation=care.other, role="manager", state="invited"
+    )
+    with pytest.raises(PermissionDenied) as refused:
+        memberships.accept_invitation(actor=care.member, membership=invited)
+    assert refused.value.code == "smartcard_holder_role_own"
+    invited.refresh_from_db()
+    assert (invited.state, invited.accepted_at) == ("invited", None)
+    assert not AuditEvent.objects.filter(organisation=care.other.audit_ref).exists()
+    assert AuditEvent.objects.get(action="permission.denied").organisation == ""

@@ -59,6 +59,10 @@ TEXTS: dict[str, str | Promise] = {
         "Its administrator or manager can unblock it."
     ),
     "not_yourself": _("You cannot do this to your own account."),
+    "smartcard_holder_role_own": _(
+        "You use a smartcard. Administrators and managers log in with the Zorgsleutel app: "
+        "report your smartcard lost first (Mijn Zorgsleutel, Smartcards), then accept."
+    ),
     "smartcard_holder_role": _(
         "This person uses a smartcard. Administrators and managers log in with the app: the "
         "smartcard must be deleted first."

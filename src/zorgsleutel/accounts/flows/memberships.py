@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from zorgsleutel import policies, vaultclient
 from zorgsleutel.accounts import tokens
 from zorgsleutel.accounts.models import LinkToken, Membership, User
-from zorgsleutel.authn import refusals
+from zorgsleutel.authn import means, refusals
 from zorgsleutel.core import audit, clock
 from zorgsleutel.core.errors import DomainError, NotFound
 from zorgsleutel.messaging import outbox
@@ -183,6 +183,14 @@ def accept_invitation(*, actor: User, membership: Membership) -> Membership:
             raise audit.refused(
                 "permission.denied",
                 NotFound("invalid_link", _("This invitation is not open (any more).")),
+                actor=actor,
+                details={"action": "members.accept"},
+            )
+        holds_card = means.standing_of(actor, "smartcard") != means.NONE
+        if policies.smartcard_role_refusal(membership.role, holds_card=holds_card) is not None:
+            raise audit.refused(  # the platform's log: the organisation learns nothing
+                "permission.denied",
+                refusals.error("smartcard_holder_role_own"),
                 actor=actor,
                 details={"action": "members.accept"},
             )
