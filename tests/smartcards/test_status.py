@@ -18,6 +18,15 @@ from zorgsleutel.smartcards import profile, status
 
 # The CA's certificates start 5 minutes before the test made them: answers are made now.
 NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+@pytest.fixture(autouse=True)
+def _now():
+    """NOW is each test's own moment: the CA the `ca` fixture makes is valid from 5 minutes
+    before the test, and a suite that reaches this file later than that after collecting it
+    would otherwise ask openssl about answers made before the CA existed."""
+    global NOW
+    NOW = datetime.now(UTC).replace(microsecond=0)
 HOLDER = profile.Holder(name="Mila Medewerker", public_id="p-1", organisation="Demozorg", ura="1")
 
 
