@@ -27,6 +27,8 @@ def _now():
     would otherwise ask openssl about answers made before the CA existed."""
     global NOW
     NOW = datetime.now(UTC).replace(microsecond=0)
+
+
 HOLDER = profile.Holder(name="Mila Medewerker", public_id="p-1", organisation="Demozorg", ura="1")
 
 
