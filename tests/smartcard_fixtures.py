@@ -35,7 +35,7 @@ def _portal_ca_files(softhsm, tmp_path_factory):
 @pytest.fixture
 def portal_ca(settings, softhsm, _portal_ca_files):
     """The portal's smartcard CA (settings.SMARTCARD_CA_*) on the session's SoftHSM2 folder:
-    `portal_ca["certificates"]` are root, issuing and ocsp."""
+    `portal_ca["certificates"]` are root and issuing."""
     from zorgsleutel.smartcards import runtime
 
     softhsm.activate()

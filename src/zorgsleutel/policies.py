@@ -425,6 +425,12 @@ SMARTCARD_POLICY_OID = "2.999.7.1.1"
 # long. The portal's own card logins ask the database, never a cached answer.
 SMARTCARD_CRL_NEXT_UPDATE = timedelta(hours=24)
 SMARTCARD_OCSP_NEXT_UPDATE = timedelta(hours=1)
+# The OCSP responder's certificate (a key in each portal process's memory, certified by the
+# issuing CA; smartcards/responder.py). It carries id-pkix-ocsp-nocheck and so cannot be revoked:
+# it lives two days, and a process certifies a new key after one, so every answer it signed
+# (valid SMARTCARD_OCSP_NEXT_UPDATE) stays verifiable until its nextUpdate.
+SMARTCARD_RESPONDER_VALIDITY = timedelta(days=2)
+SMARTCARD_RESPONDER_RENEWAL = timedelta(days=1)
 
 
 # --- Zorgsleutel smartcards (docs/smartcards.md) -------------------------------------------------

@@ -303,7 +303,7 @@ UZI_TLS_URL = env_str("UZI_TLS_URL", "")
 
 # The smartcard CA (docs/smartcards.md): its keys in a PKCS#11 token (SoftHSM2 in development and
 # the demo, `zorgsleutel smartcard-ca init`; an HSM in production: its module, label and PIN), its
-# certificates as PEM (root.pem, issuing.pem, ocsp.pem) in SMARTCARD_CA_DIR. Without a PIN the
+# certificates as PEM (root.pem, issuing.pem) in SMARTCARD_CA_DIR. Without a PIN the
 # portal issues no smartcards and signs no status (the pages say so; OCSP and CRL answer 503).
 SMARTCARD_CA_DIR = Path(env_str("SMARTCARD_CA_DIR", str(VAR_DIR / "smartcard-ca")))
 SMARTCARD_CA_MODULE = env_str("SMARTCARD_CA_MODULE", "/usr/lib/softhsm/libsofthsm2.so")

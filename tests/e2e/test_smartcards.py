@@ -69,7 +69,7 @@ def ocsp(tmp_path, server: str, certificate: Path, chain: dict, *, nonce: bool) 
         [
             "openssl", "ocsp", "-issuer", chain["issuing"], "-cert", certificate,
             "-url", server + "/smartcards/ocsp", "-CAfile", chain["root"],
-            "-verify_other", chain["ocsp"], *([] if nonce else ["-no_nonce"]),
+            "-verify_other", chain["issuing"], *([] if nonce else ["-no_nonce"]),
         ],
         capture_output=True, text=True, timeout=30, check=False,
     )  # fmt: skip

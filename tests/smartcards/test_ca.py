@@ -40,7 +40,7 @@ def test_the_keys_are_made_on_the_token_and_never_leave_it(ca):
     from pkcs11 import Attribute, ObjectClass
 
     keys = list(ca.session.get_objects({Attribute.CLASS: ObjectClass.PRIVATE_KEY}))
-    assert sorted(k[Attribute.LABEL] for k in keys) == ["issuing", "ocsp", "root"]
+    assert sorted(k[Attribute.LABEL] for k in keys) == ["issuing", "root"]
     for key in keys:
         assert (key[Attribute.SENSITIVE], key[Attribute.EXTRACTABLE]) == (True, False)
         assert key[Attribute.NEVER_EXTRACTABLE] is True
@@ -104,16 +104,6 @@ def test_a_business_customers_card_names_its_kvk_number(ca):
     )
 
 
-def test_the_ocsp_responder_is_delegated_and_not_checked_itself(ca):
-    responder = ca.certificates["ocsp"]
-    assert responder.issuer == ca.certificates["issuing"].subject
-    usage = responder.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
-    assert list(usage) == [ExtendedKeyUsageOID.OCSP_SIGNING]
-    assert responder.extensions.get_extension_for_class(x509.OCSPNoCheck)
-    responder.verify_directly_issued_by(ca.certificates["issuing"])
-    ca.certificates["issuing"].verify_directly_issued_by(ca.certificates["root"])
-
-
 def test_a_request_not_signed_by_its_key_or_not_p256_is_refused(ca):
     good = _csr()
     other = _csr()
@@ -141,7 +131,7 @@ def test_the_command_makes_the_ca_once_and_shows_it_with_the_pin(softhsm, tmp_pa
     common += ["--token", label, "--pin", PIN]
     assert command.main(["init", *common]) == 0
     printed = capsys.readouterr().out.splitlines()
-    assert [line.split()[0] for line in printed[::2]] == ["root", "issuing", "ocsp"]
+    assert [line.split()[0] for line in printed[::2]] == ["root", "issuing"]
     assert printed[0] == "root     CN=Zorgsleutel Smartcard Root CA,O=Zorgsleutel,C=NL"
     assert command.main(["show", *common]) == 0
     assert capsys.readouterr().out.splitlines() == printed

@@ -257,7 +257,12 @@ def test_an_answer_with_a_nonce_is_signed_fresh_and_never_cached(portal_ca, orga
     )
     answer = read(first.content)
     assert (answer.certificate_status, nonce_of(answer)) == (ocsp.OCSPCertStatus.GOOD, NONCE)
-    assert answer.certificates == [portal_ca["certificates"]["ocsp"]]
+    (signer,) = answer.certificates  # this process's responder, certified by the issuing CA
+    signer.verify_directly_issued_by(portal_ca["certificates"]["issuing"])
+    assert (
+        answer.responder_key_hash
+        == signer.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
+    )
     again = get(client, request(issued, issuer, nonce=b"another nonce 16"))
     assert nonce_of(read(again.content)) == b"another nonce 16"
     assert "Set-Cookie" not in first and "Set-Cookie" not in again

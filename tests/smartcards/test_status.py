@@ -14,7 +14,7 @@ from cryptography.x509 import ocsp
 from cryptography.x509.oid import NameOID
 
 from support import require_binary
-from zorgsleutel.smartcards import profile, status
+from zorgsleutel.smartcards import profile, responder, status
 
 # The CA's certificates start 5 minutes before the test made them: answers are made now.
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -90,8 +90,9 @@ def _openssl_reads(ca, card, answer: bytes, tmp_path) -> str:
 
 def test_a_good_card_with_a_nonce(ca, tmp_path):
     card = _card(ca)
+    signer = responder.certify(ca, NOW)
     answer = status.ocsp_answer(
-        ca, _request(card, ca.certificates["issuing"]), lambda serial: status.GOOD, now=NOW
+        signer, _request(card, ca.certificates["issuing"]), lambda serial: status.GOOD, now=NOW
     )
     read = ocsp.load_der_ocsp_response(answer)
     assert (read.response_status, read.certificate_status) == (
@@ -102,7 +103,7 @@ def test_a_good_card_with_a_nonce(ca, tmp_path):
         b"0123456789abcdef"
     )
     assert read.next_update_utc - read.this_update_utc == timedelta(hours=1)
-    assert read.certificates == [ca.certificates["ocsp"]]
+    assert read.certificates == [signer.certificate]
     printed = _openssl_reads(ca, card, answer, tmp_path)
     assert "Response verify OK" in printed and "card.pem: good" in printed
 
@@ -111,7 +112,10 @@ def test_a_blocked_card_is_on_hold_and_a_lost_one_revoked(ca, tmp_path):
     card = _card(ca)
     held = status.Revoked(card.serial_number, NOW, x509.ReasonFlags.certificate_hold)
     answer = status.ocsp_answer(
-        ca, _request(card, ca.certificates["issuing"], nonce=None), lambda s: held, now=NOW
+        responder.certify(ca, NOW),
+        _request(card, ca.certificates["issuing"], nonce=None),
+        lambda s: held,
+        now=NOW,
     )
     read = ocsp.load_der_ocsp_response(answer)
     assert (read.certificate_status, read.revocation_reason) == (
@@ -127,16 +131,24 @@ def test_a_blocked_card_is_on_hold_and_a_lost_one_revoked(ca, tmp_path):
 def test_a_serial_we_never_issued_is_unknown_and_another_ca_unauthorized(ca, tmp_path):
     card = _card(ca)
     answer = status.ocsp_answer(
-        ca, _request(card, ca.certificates["issuing"]), lambda serial: None, now=NOW
+        responder.certify(ca, NOW),
+        _request(card, ca.certificates["issuing"]),
+        lambda serial: None,
+        now=NOW,
     )
     assert ocsp.load_der_ocsp_response(answer).certificate_status == ocsp.OCSPCertStatus.UNKNOWN
     elsewhere = status.ocsp_answer(
-        ca, _request(card, ca.certificates["root"]), lambda serial: status.GOOD, now=NOW
+        responder.certify(ca, NOW),
+        _request(card, ca.certificates["root"]),
+        lambda serial: status.GOOD,
+        now=NOW,
     )
     assert ocsp.load_der_ocsp_response(elsewhere).response_status == (
         ocsp.OCSPResponseStatus.UNAUTHORIZED
     )
-    garbage = status.ocsp_answer(ca, b"no request", lambda serial: status.GOOD, now=NOW)
+    garbage = status.ocsp_answer(
+        responder.certify(ca, NOW), b"no request", lambda serial: status.GOOD, now=NOW
+    )
     assert ocsp.load_der_ocsp_response(garbage).response_status == (
         ocsp.OCSPResponseStatus.MALFORMED_REQUEST
     )

@@ -72,6 +72,8 @@ _TABLE: tuple[tuple[str, frozenset[str], set[str]], ...] = (
     ("smartcard.unblocked",             ORGANISATION,  {"serial"}),
     ("smartcard.deleted",               ORGANISATION,  {"serial"}),
     ("smartcard.reported_lost",         ORGANISATION,  {"serial", "reason"}),
+    # A process's OCSP responder certified by the issuing CA (smartcards/responder.py).
+    ("smartcard.responder_certified",   PLATFORM,      {"serial", "fingerprint", "not_after"}),
     # --- A person's own account: activation, reset, Dit was ik niet ---------------------------
     ("account.setup_code_sent",         PLATFORM,      {"purpose", "hint"}),
     ("account.setup_code_wrong",        PLATFORM,      {"result"}),

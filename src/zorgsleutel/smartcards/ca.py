@@ -1,9 +1,10 @@
-"""The Zorgsleutel smartcard CA: a root, an issuing CA and a delegated OCSP responder, their keys
-in a PKCS#11 token (SoftHSM2 in development, tests and the demo; an HSM in production: the same
-code, another module path). docs/smartcards.md has the certificate profile.
+"""The Zorgsleutel smartcard CA: a root and an issuing CA, their keys in a PKCS#11 token
+(SoftHSM2 in development, tests and the demo; an HSM in production: the same code, another module
+path), and the delegated OCSP responders the issuing CA certifies (smartcards/responder.py).
+docs/smartcards.md has the certificate profile.
 
-`init_development` makes the three keys on the token (P-256, CKA_SENSITIVE, never extractable),
-signs the three certificates through the token and writes them as PEM beside it. `open_ca` opens
+`init_development` makes the two keys on the token (P-256, CKA_SENSITIVE, never extractable),
+signs the two certificates through the token and writes them as PEM beside it. `open_ca` opens
 the token by label with its PIN and loads the certificates from that directory, whether
 `init_development` made them or production put existing ones there.
 """
@@ -24,15 +25,15 @@ from zorgsleutel.smartcards.tokenkey import TokenKey
 from zorgsleutel.uzi.certificates import key_usage, pem
 
 ROOT, ISSUING, OCSP = "root", "issuing", "ocsp"
-CHAIN = (ROOT, ISSUING, OCSP)
+CHAIN = (ROOT, ISSUING)
 NAMES = {
     ROOT: "Zorgsleutel Smartcard Root CA",
     ISSUING: "Zorgsleutel Smartcard CA",
     OCSP: "Zorgsleutel Smartcard OCSP",
 }
-# Development lifetimes of the CA's own certificates; a card's is policies.SMARTCARD_VALIDITY.
+# Development lifetimes of the CA's own certificates; a card's is policies.SMARTCARD_VALIDITY,
+# a responder's policies.SMARTCARD_RESPONDER_VALIDITY.
 CA_VALIDITY = {ROOT: timedelta(days=20 * 365), ISSUING: timedelta(days=10 * 365)}
-OCSP_VALIDITY = timedelta(days=365)
 
 
 class CaError(Exception):
@@ -68,6 +69,9 @@ class SmartcardCa:
     # Each key's handle, found once per session: finding an object on the token costs as much
     # as a signature (docs/benchmarks.md, OCSP). A new session (runtime) is a new SmartcardCa.
     _keys: dict[str, TokenKey] = field(default_factory=dict, repr=False)
+    # The OCSP responder this process certified with this CA (smartcards/responder.py): it goes
+    # with the session, so a CA opened anew (other settings, a dropped session) certifies anew.
+    responder: object | None = field(default=None, repr=False)
 
     def key(self, name: str) -> TokenKey:
         if name not in self._keys:
@@ -138,9 +142,11 @@ def _ca_certificate(
     return builder.sign(signer, hashes.SHA256())
 
 
-def _ocsp_certificate(public_key, *, issuer: x509.Certificate, signer: TokenKey, now):
-    """The delegated responder (RFC 6960 4.2.2.2): OCSPSigning, and id-pkix-ocsp-nocheck so a
-    client does not ask about the responder's own status."""
+def responder_certificate(
+    public_key, *, issuer: x509.Certificate, signer: TokenKey, now: datetime, validity: timedelta
+) -> x509.Certificate:
+    """A delegated responder (RFC 6960 4.2.2.2): OCSPSigning, and id-pkix-ocsp-nocheck so a
+    client does not ask about the responder's own status; for that, short-lived (4.2.2.2.1)."""
     return (
         x509.CertificateBuilder()
         .subject_name(_name(NAMES[OCSP]))
@@ -148,7 +154,7 @@ def _ocsp_certificate(public_key, *, issuer: x509.Certificate, signer: TokenKey,
         .public_key(public_key)
         .serial_number(x509.random_serial_number())
         .not_valid_before(now)
-        .not_valid_after(now + OCSP_VALIDITY)
+        .not_valid_after(now + validity)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(key_usage("digital_signature"), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.OCSP_SIGNING]), critical=True)
@@ -163,8 +169,8 @@ def _ocsp_certificate(public_key, *, issuer: x509.Certificate, signer: TokenKey,
 
 
 def init_development(token, *, pin: str, directory: Path, base_url: str) -> SmartcardCa:
-    """Make the CA on an empty token: three keys on it, three certificates signed through it,
-    written as PEM to `directory` (root.pem, issuing.pem, ocsp.pem)."""
+    """Make the CA on an empty token: two keys on it, two certificates signed through it,
+    written as PEM to `directory` (root.pem, issuing.pem)."""
     from pkcs11 import Attribute, ObjectClass
 
     session = token.open(user_pin=pin, rw=True)
@@ -179,9 +185,6 @@ def init_development(token, *, pin: str, directory: Path, base_url: str) -> Smar
     ca.certificates[ROOT] = root
     issuing = _ca_certificate(ISSUING, public[ISSUING], issuer=root, signer=root_key, now=now)
     ca.certificates[ISSUING] = issuing
-    ca.certificates[OCSP] = _ocsp_certificate(
-        public[OCSP], issuer=issuing, signer=ca.key(ISSUING), now=now
-    )
     directory.mkdir(parents=True, exist_ok=True)
     for name, certificate in ca.certificates.items():
         (directory / f"{name}.pem").write_text(pem(certificate))

@@ -39,8 +39,8 @@ from django.utils.http import http_date
 from zorgsleutel import policies
 from zorgsleutel.core import clock
 from zorgsleutel.core.errors import ServiceUnavailable
-from zorgsleutel.smartcards import runtime, status
-from zorgsleutel.smartcards.ca import ISSUING, SmartcardCa
+from zorgsleutel.smartcards import responder, runtime, status
+from zorgsleutel.smartcards.ca import ISSUING
 from zorgsleutel.smartcards.models import PublishedStatus, Smartcard
 
 logger = logging.getLogger(__name__)
@@ -135,6 +135,7 @@ def _unsuccessful(response_status: ocsp.OCSPResponseStatus) -> Answer:
 
 MALFORMED = _unsuccessful(ocsp.OCSPResponseStatus.MALFORMED_REQUEST)
 TRY_LATER = _unsuccessful(ocsp.OCSPResponseStatus.TRY_LATER)
+UNAUTHORIZED = _unsuccessful(ocsp.OCSPResponseStatus.UNAUTHORIZED)
 
 
 def _cache_key(algorithm: str, name_hash: bytes, key_hash: bytes, serial: int) -> str:
@@ -153,20 +154,15 @@ def _now() -> datetime:
     return clock.now().replace(microsecond=0)  # the answers' times are whole seconds
 
 
-def _signed(request: ocsp.OCSPRequest, request_der: bytes, now: datetime) -> tuple[bytes, bool]:
-    """The answer signed now, and whether it is a successful answer about a card we issued
-    (worth caching): not unauthorized (another CA's certificate), not unknown. The card's
-    state is read before the token's lock is taken: the lock covers the signature alone."""
+def _signed(request: ocsp.OCSPRequest, nonce: bytes | None, now: datetime) -> tuple[bytes, bool]:
+    """The answer signed now by this process's responder, and whether it is a successful answer
+    about a card we issued (worth caching): not unauthorized (another CA's certificate), not
+    unknown. ServiceUnavailable when no responder can be certified."""
+    signer = responder.current()
+    if not status.ours(signer.issuer, request):
+        return UNAUTHORIZED.body, False
     found = status_of(request.serial_number)
-
-    def sign(ca: SmartcardCa) -> tuple[bytes, bool]:
-        ours = (request.issuer_name_hash, request.issuer_key_hash) == status.issuer_hashes(
-            ca.certificates[ISSUING], type(request.hash_algorithm)
-        )
-        body = status.ocsp_answer(ca, request_der, lambda serial: found, now=now)
-        return body, ours and found is not None
-
-    return runtime.with_ca(sign)
+    return status.signed(signer, request, found, nonce=nonce, now=now), found is not None
 
 
 def answer(request_der: bytes) -> Answer:
@@ -175,17 +171,13 @@ def answer(request_der: bytes) -> Answer:
     cache for one without (signed now and cached when missing)."""
     try:
         request = ocsp.load_der_ocsp_request(request_der)
-        request.extensions  # noqa: B018 (a malformed extension raises here, not later)
+        nonce = status.nonce_of(request)  # a malformed extension raises here, not later
     except ValueError:
         return MALFORMED
     now = _now()
-    try:
-        nonce = request.extensions.get_extension_for_class(x509.OCSPNonce)
-    except x509.ExtensionNotFound:
-        nonce = None
     if nonce is not None:
         try:
-            body, _ = _signed(request, request_der, now)
+            body, _ = _signed(request, nonce, now)
         except ServiceUnavailable:
             return TRY_LATER
         return Answer(body)
@@ -200,7 +192,7 @@ def answer(request_der: bytes) -> Answer:
         body, this_update, next_update = cached
         return Answer(body, this_update, next_update)
     try:
-        body, known = _signed(request, request_der, now)
+        body, known = _signed(request, None, now)
     except ServiceUnavailable:
         return TRY_LATER
     if not known:  # unauthorized, or a serial never issued: answered, never cached
@@ -219,18 +211,17 @@ def _keep(key: str, fresh: Answer, now: datetime, *, add: bool) -> None:
         cache.set(key, value, seconds)
 
 
-def _presigned(ca: SmartcardCa, serial: int, now: datetime) -> tuple[str, Answer]:
+def _presigned(signer: responder.Responder, serial: int, now: datetime) -> tuple[str, Answer]:
     """The card's RFC 5019 answer (SHA-1 CertID, no nonce), signed now, and its cache key."""
-    issuer = ca.certificates[ISSUING]
     sha1 = hashes.SHA1()  # noqa: S303 (RFC 5019's CertID)
-    name_hash, key_hash = status.issuer_hashes(issuer, hashes.SHA1)
+    name_hash, key_hash = status.issuer_hashes(signer.issuer, hashes.SHA1)
     request = (
         ocsp.OCSPRequestBuilder()
         .add_certificate_by_hash(name_hash, key_hash, serial, sha1)
         .build()
         .public_bytes(serialization.Encoding.DER)
     )
-    body = status.ocsp_answer(ca, request, status_of, now=now)
+    body = status.ocsp_answer(signer, request, status_of, now=now)
     return _cache_key(sha1.name, name_hash, key_hash, serial), Answer(
         body, now, now + policies.SMARTCARD_OCSP_NEXT_UPDATE
     )
@@ -325,10 +316,11 @@ def _publish(serial: int) -> None:
     stale (the next fetch makes it again) and the card's answer is signed when it is asked for."""
     cache.delete_many(_cache_keys(issuing_certificate(), serial))
     try:
+        signer = responder.current()  # outside the transaction: its event stays
         with transaction.atomic():
             publish_crl()
             now = _now()
-            key, fresh = runtime.with_ca(lambda ca: _presigned(ca, serial, now))
+            key, fresh = _presigned(signer, serial, now)
             _keep(key, fresh, now, add=False)
     except ServiceUnavailable:
         PublishedStatus.objects.filter(pk=PUBLISHED).update(crl_next_update=clock.now())

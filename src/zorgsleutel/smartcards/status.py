@@ -2,9 +2,10 @@
 
 A block puts a card certificate on hold (certificateHold), an unblock takes it off the list, a
 deletion revokes it for good (cessationOfOperation) and a card reported lost with keyCompromise.
-`crl` signs the list with the issuing CA's key; `ocsp_answer` answers one request, signed by the
-delegated responder (smartcards/ca.py), echoing its nonce, `unknown` for a serial the CA never
-issued and `unauthorized` for another CA's certificate. Both sign through the token.
+`crl` signs the list with the issuing CA's key, through the token; `ocsp_answer` answers one
+request, signed by the process's delegated responder (smartcards/responder.py, its DER written by
+ocspder.py), echoing its nonce, `unknown` for a serial the CA never issued and `unauthorized`
+for another CA's certificate.
 """
 
 from __future__ import annotations
@@ -13,13 +14,18 @@ import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
 
 from zorgsleutel import policies
-from zorgsleutel.smartcards.ca import ISSUING, OCSP, SmartcardCa
+from zorgsleutel.smartcards import ocspder
+from zorgsleutel.smartcards.ca import ISSUING, SmartcardCa
+
+if TYPE_CHECKING:
+    from zorgsleutel.smartcards.responder import Responder
 
 GOOD = "good"
 
@@ -65,10 +71,10 @@ def _unsuccessful(status: ocsp.OCSPResponseStatus) -> bytes:
     )
 
 
-def _ours(ca: SmartcardCa, request: ocsp.OCSPRequest) -> bool:
-    """Whether the request asks about a certificate of our issuing CA (by its name and key)."""
+def ours(issuer: x509.Certificate, request: ocsp.OCSPRequest) -> bool:
+    """Whether the request asks about a certificate of this issuing CA (by its name and key)."""
     return (request.issuer_name_hash, request.issuer_key_hash) == issuer_hashes(
-        ca.certificates[ISSUING], type(request.hash_algorithm)
+        issuer, type(request.hash_algorithm)
     )
 
 
@@ -88,52 +94,58 @@ def issuer_hashes(issuer: x509.Certificate, algorithm: type) -> tuple[bytes, byt
 
 
 def ocsp_answer(
-    ca: SmartcardCa,
+    responder: Responder,
     request_der: bytes,
     status_of: Callable[[int], str | Revoked | None],
     *,
     now: datetime,
 ) -> bytes:
-    """The signed answer (DER) to one OCSP request. `status_of(serial)`: GOOD, a Revoked entry,
-    or None for a serial the CA never issued."""
+    """The signed answer (DER) to one OCSP request, by `responder` (smartcards/responder.py).
+    `status_of(serial)`: GOOD, a Revoked entry, or None for a serial the CA never issued."""
     try:
         request = ocsp.load_der_ocsp_request(request_der)
-        nonce = _nonce(request)
+        nonce = nonce_of(request)
     except ValueError:
         return _unsuccessful(ocsp.OCSPResponseStatus.MALFORMED_REQUEST)
-    if not _ours(ca, request):
+    if not ours(responder.issuer, request):
         return _unsuccessful(ocsp.OCSPResponseStatus.UNAUTHORIZED)
-    found = status_of(request.serial_number)
-    revoked = found if isinstance(found, Revoked) else None
+    return signed(responder, request, status_of(request.serial_number), nonce=nonce, now=now)
+
+
+def signed(
+    responder: Responder,
+    request: ocsp.OCSPRequest,
+    found: str | Revoked | None,
+    *,
+    nonce: bytes | None,
+    now: datetime,
+) -> bytes:
+    """The answer about the request's certificate, whose state is `found` (see ocsp_answer),
+    valid from `now` (whole seconds) for policies.SMARTCARD_OCSP_NEXT_UPDATE."""
     if found is None:
-        status = ocsp.OCSPCertStatus.UNKNOWN
-    elif revoked is not None:
-        status = ocsp.OCSPCertStatus.REVOKED
+        cert_status = ocspder.UNKNOWN
+    elif isinstance(found, Revoked):
+        cert_status = ocspder.revoked(found.revoked_at, found.reason.name)
     else:
-        status = ocsp.OCSPCertStatus.GOOD
-    builder = (
-        ocsp.OCSPResponseBuilder()
-        .add_response_by_hash(
-            issuer_name_hash=request.issuer_name_hash,
-            issuer_key_hash=request.issuer_key_hash,
-            serial_number=request.serial_number,
-            algorithm=request.hash_algorithm,
-            cert_status=status,
-            this_update=now,
-            next_update=now + policies.SMARTCARD_OCSP_NEXT_UPDATE,
-            revocation_time=revoked.revoked_at if revoked else None,
-            revocation_reason=revoked.reason if revoked else None,
-        )
-        .responder_id(ocsp.OCSPResponderEncoding.HASH, ca.certificates[OCSP])
-        .certificates([ca.certificates[OCSP]])
+        cert_status = ocspder.GOOD
+    cert_id = ocspder.CertId(
+        request.hash_algorithm.name,
+        request.issuer_name_hash,
+        request.issuer_key_hash,
+        request.serial_number,
     )
-    if nonce is not None:
-        builder = builder.add_extension(x509.OCSPNonce(nonce), critical=False)
-    signed = builder.sign(ca.key(OCSP), hashes.SHA256())
-    return signed.public_bytes(serialization.Encoding.DER)
+    return ocspder.answer(
+        responder.signer,
+        cert_id,
+        cert_status,
+        this_update=now,
+        next_update=now + policies.SMARTCARD_OCSP_NEXT_UPDATE,
+        nonce=nonce,
+    )
 
 
-def _nonce(request: ocsp.OCSPRequest) -> bytes | None:
+def nonce_of(request: ocsp.OCSPRequest) -> bytes | None:
+    """The request's nonce, or None; ValueError for a malformed extension."""
     try:
         return request.extensions.get_extension_for_class(x509.OCSPNonce).value.nonce
     except x509.ExtensionNotFound:
