@@ -378,28 +378,36 @@ class Portal(_Server):
         django.setup()
 
     def start(
-        self, *, workers: int = 2, threads: int = 4, seconds: float = 60, app="zorgsleutel.wsgi"
+        self,
+        *,
+        workers: int = 2,
+        threads: int = 4,
+        seconds: float = 60,
+        app="zorgsleutel.wsgi",
+        command: list[str] | None = None,
+        ready_path: str = "/healthz",
     ) -> None:
         """gunicorn exactly as `zorgsleutel run` starts it (with another WSGI `app`: the same
-        server around that application); waits until it answers."""
+        server around that application), or another server's `command` on self.port; waits
+        until `ready_path` answers."""
         from zorgsleutel.runner import _gunicorn
 
-        self.command = _gunicorn(app, self.port, workers, threads)
+        self.command = command or _gunicorn(app, self.port, workers, threads)
 
         def ready() -> bool:
             conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
-            conn.request("GET", "/healthz", headers={"X-Forwarded-Proto": "https"})
+            conn.request("GET", ready_path, headers={"X-Forwarded-Proto": "https"})
             response = conn.getresponse()
             response.read()
             conn.close()
             if response.status in (200, 503):  # up (503: the vault is not there)
                 return True
-            raise BenchError(f"the portal's /healthz answered {response.status}")
+            raise BenchError(f"the portal's {ready_path} answered {response.status}")
 
         self._launch(self.env, ready, seconds)
 
     def pids(self) -> set[int]:
-        """The gunicorn master and its workers."""
+        """The server's master and its workers."""
         return listening_pids(self.port) | children(self.process.pid)
 
     def start_worker(self, log_name: str = "worker.log") -> subprocess.Popen:

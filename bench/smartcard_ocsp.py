@@ -5,10 +5,9 @@ Setup (not timed): a fresh portal database (bench/_common.py) and a smartcard CA
 token of the run's own (`zorgsleutel smartcard-ca init`); --cards card certificates issued by it
 (software P-256 keys' CSRs, smartcards/profile.py) and their rows: 80 % active, 10 % blocked
 (certificateHold), 10 % revoked (keyCompromise). For `openssl ocsp` the same cards in an index
-file, and a responder key and certificate of its own: a P-256 key in a file (openssl signs only
-with a key it can read) with the same profile as the portal's delegated responder (OCSPSigning,
-ocsp-nocheck), issued by the same issuing CA through the token. That key in a file is for the
-comparison only; the portal signs through the token (PKCS#11), as in production.
+file, and a responder made as the portal's processes make theirs (smartcards/responder.py: a
+P-256 key, certified by the issuing CA through the token for two days), its key written to a
+file, since openssl signs only with a key it can read; the portal's key never leaves memory.
 
 Requests: with a nonce, --requests distinct ones (every card, 16 random bytes each) POSTed;
 without a nonce, one GET per card (RFC 6960 appendix A.1, base64 in the path). Every answer in the
@@ -22,6 +21,10 @@ Servers, one at a time, each measured for --seconds after --warmup:
                (bench/smartcard_ocsp_wsgi.py: Django's WSGI application alone);
   status app   the same gunicorn serving zorgsleutel.wsgi: smartcards/status_app.py answers the
                status paths in front of Django;
+  responder    `zorgsleutel smartcard-ca serve`: granian (2 workers, --responder-threads
+               blocking threads each) serving the status app alone (zorgsleutel/status_wsgi.py);
+  nginx        the shipped nginx site's plain-HTTP server in front of that responder (its OCSP
+               cache: GET answers kept 5 s, then revalidated; POST passed through);
   openssl      `openssl ocsp -index … -multi 2` (two responder processes: as many as cores).
 CPU is measured per process group from /proc: the server's processes, wrk, and everything else.
 
@@ -37,6 +40,7 @@ from __future__ import annotations
 import argparse
 import base64
 import contextlib
+import getpass
 import os
 import re
 import resource
@@ -146,7 +150,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="threads per gunicorn worker, as `zorgsleutel run` [4]; 1 = sync workers",
     )
     parser.add_argument(
-        "--only", default="", help="comma-separated servers: portal,status-app,openssl [all]"
+        "--only",
+        default="",
+        help="comma-separated servers: portal,status-app,responder,nginx,openssl [all]",
+    )
+    parser.add_argument(
+        "--responder-threads",
+        type=int,
+        default=1,
+        help="granian's blocking threads per worker for the responder [1]",
     )
     parser.add_argument(
         "--profile",
@@ -224,38 +236,18 @@ def issue_cards(count: int):
 
 def openssl_responder_files(directory: Path, cards, certificates) -> None:
     """index.txt (the same cards, the same states), issuing.pem, and a P-256 responder key and
-    certificate with the portal's responder profile, issued by the issuing CA (the token)."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import ExtendedKeyUsageOID
+    certificate made as the portal's responder makes its own (smartcards/responder.py), issued
+    by the issuing CA through the token: the same kind of key, in a file for openssl."""
+    from cryptography.hazmat.primitives import serialization
 
+    from zorgsleutel.smartcards import responder as ocsp_responder
     from zorgsleutel.smartcards import runtime
-    from zorgsleutel.uzi.certificates import key_usage
 
     directory.mkdir()
-    issuing, ocsp_certificate = certificates["issuing"], certificates["ocsp"]
-    key = ec.generate_private_key(ec.SECP256R1())
+    issuing = certificates["issuing"]
+    made = runtime.with_ca(lambda ca: ocsp_responder.certify(ca, datetime.now(UTC)))
+    responder, key = made.certificate, made.signer.key
     now = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(ocsp_certificate.subject)
-        .issuer_name(issuing.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now)
-        .not_valid_after(now + timedelta(days=2))
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(key_usage("digital_signature"), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.OCSP_SIGNING]), critical=True)
-        .add_extension(x509.OCSPNoCheck(), critical=False)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuing.public_key()),
-            critical=False,
-        )
-    )
-    responder = runtime.with_ca(lambda ca: builder.sign(ca.key("issuing"), hashes.SHA256()))
     pem = serialization.Encoding.PEM
     (directory / "responder.pem").write_bytes(responder.public_bytes(pem))
     (directory / "responder.key").write_bytes(
@@ -350,7 +342,8 @@ def check_answers(post_url: str, get_prefix: str, cards, certificates) -> list[s
             if read.response_status != ocsp.OCSPResponseStatus.SUCCESSFUL:
                 problems.append(f"{kind}: {read.response_status}")
                 continue
-            signer = read.certificates[0] if read.certificates else certificates["ocsp"]
+            (signer,) = read.certificates  # the delegated responder, issued by our CA
+            signer.verify_directly_issued_by(certificates["issuing"])
             signer.public_key().verify(
                 read.signature, read.tbs_response_bytes, ec.ECDSA(hashes.SHA256())
             )
@@ -488,6 +481,103 @@ class Gunicorn:
         return self.portal.pids()
 
 
+class Responder(Gunicorn):
+    """`zorgsleutel smartcard-ca serve`'s server (granian, the status app alone) on the portal's
+    port, as a deployment runs it behind the reverse proxy."""
+
+    def __init__(self, portal, workers: int, threads: int):
+        self.portal, self.workers, self.threads = portal, workers, threads
+
+    def __enter__(self) -> Responder:
+        from zorgsleutel.runner import _granian
+
+        command = _granian(
+            "zorgsleutel.status_wsgi:application", self.portal.port, self.workers, self.threads
+        )
+        self.portal.start(command=command, ready_path="/smartcards/ca.cer")
+        return self
+
+
+class NginxInFront:
+    """The shipped nginx site's plain-HTTP server (deploy/nginx/zorgsleutel.conf: its OCSP cache
+    for GET answers) on a free port, in front of a running Responder; its TLS servers left out
+    (wrk speaks plain HTTP, as OCSP clients do). nginx's CPU is the server's, with the
+    responder's."""
+
+    def __init__(self, directory: Path, responder: Responder):
+        self.directory, self.responder = directory, responder
+        self.port = free_port()
+        self.process: subprocess.Popen | None = None
+
+    def site(self) -> str:
+        """The shipped file up to its first server (upstreams, the cache) and that server, the
+        plain-HTTP one, on this port, in front of the responder."""
+        shipped = (
+            Path(__file__).resolve().parents[1] / "deploy/nginx/zorgsleutel.conf"
+        ).read_text()
+        text = "\n".join(line.split("#", 1)[0].rstrip() for line in shipped.splitlines())
+        start = text.index("\nserver {") + 1
+        depth, end = 0, start
+        for end in range(text.index("{", start), len(text)):
+            depth += {"{": 1, "}": -1}.get(text[end], 0)
+            if depth == 0:
+                break
+        head, plain = text[:start], text[start : end + 1]
+        if "listen 80;" not in plain:
+            raise BenchError("the shipped nginx site no longer starts with its port-80 server")
+        plain = plain.replace("listen [::]:80;", "").replace(
+            "listen 80;", f"listen 127.0.0.1:{self.port};"
+        )
+        head = head.replace(
+            "server 127.0.0.1:8003;", f"server 127.0.0.1:{self.responder.portal.port};"
+        ).replace("/var/cache/nginx/zorgsleutel-ocsp", str(self.directory / "cache"))
+        return head + plain
+
+    def __enter__(self) -> NginxInFront:
+        self.directory.mkdir(exist_ok=True)
+        temp = "\n".join(
+            f"  {kind}_temp_path {self.directory / kind};"
+            for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+        )
+        conf = self.directory / "nginx.conf"
+        # Its workers run as this user: the scratch directory is this user's alone.
+        user = f"user {getpass.getuser()};\n" if os.geteuid() == 0 else ""
+        conf.write_text(
+            user + f"daemon off;\nworker_processes 2;\npid {self.directory / 'nginx.pid'};\n"
+            f"error_log {self.directory / 'error.log'} warn;\n"
+            "events { worker_connections 256; }\n"
+            f"http {{\n  access_log off;\n{temp}\n{self.site()}\n}}\n"
+        )
+        self.process = subprocess.Popen(
+            [
+                "nginx",
+                "-p",
+                str(self.directory),
+                "-c",
+                str(conf),
+                "-e",
+                str(self.directory / "error.log"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if listening_pids(self.port):
+                return self
+            time.sleep(0.05)
+        raise BenchError(f"nginx did not listen:\n{(self.directory / 'error.log').read_text()}")
+
+    def __exit__(self, *exc) -> None:
+        stop_process(self.process, seconds=5)
+
+    def fresh(self) -> None:
+        pass
+
+    def pids(self) -> set[int]:
+        return children(self.process.pid) | {self.process.pid} | self.responder.pids()
+
+
 class OpenSslResponder:
     """`openssl ocsp -multi N` on a free port, started afresh before every run of wrk: its
     children stop answering for good once a client closes a kept-alive connection between
@@ -545,7 +635,13 @@ def run(options: argparse.Namespace) -> dict:
         if shutil.which(tool) is None:
             raise BenchError(f"{tool} is not installed (apt-get install {tool})")
     say = speaker(options.json)
-    only = set(filter(None, options.only.split(","))) or {"portal", "status-app", "openssl"}
+    only = set(filter(None, options.only.split(","))) or {
+        "portal",
+        "status-app",
+        "responder",
+        "nginx",
+        "openssl",
+    }
     report = new_report("smartcard_ocsp", load_before=True, options=vars(options))
     here = Path(__file__).resolve().parent
     with Scratch("zs-bench-ocsp-", options.database_url, options.redis_url) as scratch:
@@ -602,6 +698,15 @@ def run(options: argparse.Namespace) -> dict:
                 with Gunicorn(portal, app, options.threads) as server:
                     base = portal.url + "/smartcards/ocsp"
                     phases_of(name, server, base, base + "/", cached="cached")
+        if "responder" in only or "nginx" in only:
+            with Responder(portal, workers=2, threads=options.responder_threads) as server:
+                base = portal.url + "/smartcards/ocsp"
+                if "responder" in only:
+                    phases_of("responder", server, base, base + "/", cached="cached")
+                if "nginx" in only:
+                    with NginxInFront(scratch.workdir / "nginx", server) as proxy:
+                        base = f"http://127.0.0.1:{proxy.port}/smartcards/ocsp"
+                        phases_of("nginx + responder", proxy, base, base + "/", cached="cached")
         if "openssl" in only:
             with OpenSslResponder(openssl_dir, workers=2) as server:
                 # openssl answers a POST on any path, a GET right after the first slash

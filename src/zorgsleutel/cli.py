@@ -10,6 +10,7 @@ zorgsleutel vault migrate|serve|rotate-keys|purge
 zorgsleutel uzi inspect|make-test-card    UZI certificates (operators, development)
 zorgsleutel app …  /  card …      reference clients of the app and card protocols
 zorgsleutel smartcard-ca init|show|blank-card  the smartcard CA's token; blank test cards
+zorgsleutel smartcard-ca serve           the CA's OCSP responder and CRL alone (granian)
 zorgsleutel <django command>      any other Django management command of the portal
 
 Exit status 2 and one line on stderr (`zorgsleutel: configuration error: ...`) when the
@@ -64,6 +65,11 @@ def _dispatch(command: str, rest: list[str]) -> int | None:
         from zorgsleutel.clients.card import main as card_client
 
         return card_client(rest)
+    if command == "smartcard-ca" and rest[:1] == ["serve"]:
+        _load_settings(PORTAL_SETTINGS)  # before granian replaces this process
+        from zorgsleutel.runner import serve_status
+
+        return serve_status(rest[1:])
     if command == "smartcard-ca":
         from zorgsleutel.smartcards.command import main as smartcard_ca
 

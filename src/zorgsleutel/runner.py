@@ -56,6 +56,33 @@ def serve_vault(args: list[str]) -> int:
     return 0  # pragma: no cover
 
 
+def _granian(app: str, port: int, workers: int, threads: int) -> list[str]:
+    """granian (its HTTP in Rust) serving a WSGI `app`: the OCSP responder's server, whose
+    answers cost less than gunicorn's own handling of a request (docs/benchmarks.md, OCSP)."""
+    return [
+        *(sys.executable, "-m", "granian", "--interface", "wsgi", "--no-ws"),
+        *("--host", "127.0.0.1", "--port", str(port)),
+        *("--workers", str(workers), "--blocking-threads", str(threads)),
+        *("--log-level", "warning", "--workers-kill-timeout", "5"),
+        app,
+    ]
+
+
+def serve_status(args: list[str]) -> int:
+    """`zorgsleutel smartcard-ca serve`: the smartcard CA's status endpoints alone (OCSP, CRL,
+    the CA certificate), for a reverse proxy to send them to (docs/deployment.md)."""
+    parser = argparse.ArgumentParser(prog="zorgsleutel smartcard-ca serve")
+    parser.add_argument("--port", type=int, default=env_int("STATUS_PORT", 8003))
+    parser.add_argument("--workers", type=int, default=env_int("STATUS_WORKERS", 2))
+    parser.add_argument("--threads", type=int, default=env_int("STATUS_THREADS", 1))
+    options = parser.parse_args(args)
+    command = _granian(
+        "zorgsleutel.status_wsgi:application", options.port, options.workers, options.threads
+    )
+    os.execv(sys.executable, command)  # noqa: S606 (replace this process by granian)
+    return 0  # pragma: no cover
+
+
 def purge_interval_seconds() -> int:
     """How often `run` purges: PURGE_INTERVAL_SECONDS, else policies.PURGE_INTERVAL."""
     return env_int("PURGE_INTERVAL_SECONDS", int(policies.PURGE_INTERVAL.total_seconds()))

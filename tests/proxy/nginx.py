@@ -34,6 +34,8 @@ NGINX = "/usr/sbin/nginx"
 PORTAL_HOST = "zorgsleutel.example"
 UZI_HOST = "uzi.zorgsleutel.example"
 UPSTREAM = "server 127.0.0.1:8000;"
+STATUS_UPSTREAM = "server 127.0.0.1:8003;"  # zorgsleutel smartcard-ca serve
+OCSP_CACHE = "proxy_cache_path /var/cache/nginx/zorgsleutel-ocsp "
 DEBIAN_MAIN_CONF = Path("/etc/nginx/nginx.conf")
 # The test's two hosts. Different host names, as in production, so the browser keeps their cookies
 # apart (cookies ignore ports): a view on the UZI host cannot rely on the portal's session cookie
@@ -99,13 +101,20 @@ def render_site(
     portal_port: int,
     uzi_port: int,
     upstream_port: int,
+    cache_dir: Path,
     bind_address: str | None = None,
     client_ca_names: Path | None = None,
+    status_port: int | None = None,
 ) -> str:
-    """The shipped site config on loopback ports: the port-80 redirect is left out, the TLS
-    servers listen on 127.0.0.1, and redirects between the two hosts point at the test hosts."""
+    """The shipped site config on loopback ports: the port-80 server is left out, the TLS
+    servers listen on 127.0.0.1, and redirects between the two hosts point at the test hosts.
+    The status upstream is `status_port` (default: the portal's, whose views answer the status
+    addresses too); the OCSP cache lives in `cache_dir`."""
     text = with_certificates(without_comments(text), pki, client_ca_names)
     text = substitute(text, re.escape(UPSTREAM), f"server 127.0.0.1:{upstream_port};", expected=1)
+    status = f"server 127.0.0.1:{status_port or upstream_port};"
+    text = substitute(text, re.escape(STATUS_UPSTREAM), status, expected=1)
+    text = substitute(text, re.escape(OCSP_CACHE), f"proxy_cache_path {cache_dir} ", expected=1)
     text = substitute(
         text, re.escape(f"https://{UZI_HOST}"), f"https://{TEST_UZI_HOST}:{uzi_port}", expected=1
     )
@@ -121,7 +130,7 @@ def render_site(
         last = end
         block = text[start:end]
         if re.search(r"^\s*listen\s+80;", block, re.MULTILINE):
-            continue  # plain-HTTP redirect: nothing to test, and port 80 needs root
+            continue  # plain HTTP: port 80 needs root; its status locations are the TLS ones
         port = (
             uzi_port if re.search(rf"server_name\s+{re.escape(UZI_HOST)};", block) else portal_port
         )
@@ -161,7 +170,14 @@ def check_shipped_config(nginx: str, pki: TestPki, directory: Path) -> subproces
     """`nginx -t` on the shipped site inside Debian's own nginx.conf (only certificates swapped)."""
     directory.mkdir(parents=True, exist_ok=True)
     site = directory / "zorgsleutel.conf"
-    site.write_text(with_certificates(DEPLOY_CONF.read_text(), pki))
+    site.write_text(
+        substitute(
+            with_certificates(DEPLOY_CONF.read_text(), pki),
+            re.escape(OCSP_CACHE),
+            f"proxy_cache_path {directory / 'ocsp-cache'} ",
+            expected=1,
+        )
+    )
     if DEBIAN_MAIN_CONF.exists():
         main = DEBIAN_MAIN_CONF.read_text()
         main = substitute(
@@ -358,7 +374,11 @@ def nginx_proxy(nginx_pki, tmp_path, request):
     started = request.node.stash.setdefault(STARTED, [])
 
     def start(
-        upstream: int | str, *, bind_address: str | None = None, client_ca_names: Path | None = None
+        upstream: int | str,
+        *,
+        bind_address: str | None = None,
+        client_ca_names: Path | None = None,
+        status: int | str | None = None,
     ) -> NginxProxy:
         proxy = NginxProxy(
             prefix=tmp_path / f"nginx-{len(started)}",
@@ -372,8 +392,10 @@ def nginx_proxy(nginx_pki, tmp_path, request):
             portal_port=proxy.portal_port,
             uzi_port=proxy.uzi_port,
             upstream_port=upstream_port(upstream),
+            cache_dir=tmp_path / f"nginx-{len(started)}" / "ocsp-cache",
             bind_address=bind_address,
             client_ca_names=client_ca_names,
+            status_port=upstream_port(status) if status is not None else None,
         )
         started.append(proxy)
         proxy.start(nginx, site)

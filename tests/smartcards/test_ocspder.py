@@ -88,7 +88,11 @@ STATES = [
 ]
 
 
-@pytest.mark.parametrize("algorithm", [hashes.SHA1(), hashes.SHA256()], ids=["sha1", "sha256"])  # noqa: S303 (RFC 5019's CertID)
+@pytest.mark.parametrize(
+    "algorithm",
+    [hashes.SHA1(), hashes.SHA256(), hashes.SHA384(), hashes.SHA512()],  # noqa: S303 (RFC 5019)
+    ids=["sha1", "sha256", "sha384", "sha512"],
+)
 @pytest.mark.parametrize("serial", [1, 127, 128, 255, 256, 2**63, 2**159 - 1])
 @pytest.mark.parametrize("nonce", [None, b"0123456789abcdef", bytes(range(32)), b"x" * 200])
 def test_the_same_bytes_as_cryptography_builds(algorithm, serial, nonce):

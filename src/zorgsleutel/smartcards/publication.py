@@ -159,7 +159,7 @@ def _signed(request: ocsp.OCSPRequest, nonce: bytes | None, now: datetime) -> tu
     about a card we issued (worth caching): not unauthorized (another CA's certificate), not
     unknown. ServiceUnavailable when no responder can be certified."""
     signer = responder.current()
-    if not status.ours(signer.issuer, request):
+    if not status.ours(signer, request):
         return UNAUTHORIZED.body, False
     found = status_of(request.serial_number)
     return status.signed(signer, request, found, nonce=nonce, now=now), found is not None

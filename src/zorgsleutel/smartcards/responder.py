@@ -36,6 +36,28 @@ class Responder:
     certificate: x509.Certificate
     issuer: x509.Certificate  # the issuing CA's certificate, which certified it
     renew_after: datetime
+    # The issuer's name and key hashes a CertID carries (RFC 6960 4.1.1), by hash algorithm:
+    # a request is about one of our cards only when it names our issuer by them.
+    issuer_hashes: dict[str, tuple[bytes, bytes]]
+
+    def answers_for(self, algorithm: str, name_hash: bytes, key_hash: bytes) -> bool:
+        return self.issuer_hashes.get(algorithm) == (name_hash, key_hash)
+
+
+def _issuer_hashes(issuer: x509.Certificate) -> dict[str, tuple[bytes, bytes]]:
+    key = issuer.public_key().public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+    )
+    return {
+        name: (_digest(algorithm(), issuer.subject.public_bytes()), _digest(algorithm(), key))
+        for name, algorithm in ocspder.CERT_ID_HASHES.items()
+    }
+
+
+def _digest(algorithm: hashes.HashAlgorithm, data: bytes) -> bytes:
+    digest = hashes.Hash(algorithm)
+    digest.update(data)
+    return digest.finalize()
 
 
 def certify(ca: SmartcardCa, now: datetime) -> Responder:
@@ -62,6 +84,7 @@ def certify(ca: SmartcardCa, now: datetime) -> Responder:
         certificate,
         ca.certificates[ISSUING],
         renew_after=start + policies.SMARTCARD_RESPONDER_RENEWAL,
+        issuer_hashes=_issuer_hashes(ca.certificates[ISSUING]),
     )
 
 

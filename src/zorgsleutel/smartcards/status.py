@@ -71,10 +71,11 @@ def _unsuccessful(status: ocsp.OCSPResponseStatus) -> bytes:
     )
 
 
-def ours(issuer: x509.Certificate, request: ocsp.OCSPRequest) -> bool:
-    """Whether the request asks about a certificate of this issuing CA (by its name and key)."""
-    return (request.issuer_name_hash, request.issuer_key_hash) == issuer_hashes(
-        issuer, type(request.hash_algorithm)
+def ours(responder: Responder, request: ocsp.OCSPRequest) -> bool:
+    """Whether the request asks about a certificate of the responder's issuing CA (by its
+    name and key, in a CertID hash the responder answers)."""
+    return responder.answers_for(
+        request.hash_algorithm.name, request.issuer_name_hash, request.issuer_key_hash
     )
 
 
@@ -107,7 +108,7 @@ def ocsp_answer(
         nonce = nonce_of(request)
     except ValueError:
         return _unsuccessful(ocsp.OCSPResponseStatus.MALFORMED_REQUEST)
-    if not ours(responder.issuer, request):
+    if not ours(responder, request):
         return _unsuccessful(ocsp.OCSPResponseStatus.UNAUTHORIZED)
     return signed(responder, request, status_of(request.serial_number), nonce=nonce, now=now)
 
