@@ -154,15 +154,16 @@ def _now() -> datetime:
     return clock.now().replace(microsecond=0)  # the answers' times are whole seconds
 
 
-def _signed(request: ocsp.OCSPRequest, nonce: bytes | None, now: datetime) -> tuple[bytes, bool]:
-    """The answer signed now by this process's responder, and whether it is a successful answer
-    about a card we issued (worth caching): not unauthorized (another CA's certificate), not
-    unknown. ServiceUnavailable when no responder can be certified."""
-    signer = responder.current()
+def _signed(request: ocsp.OCSPRequest, nonce: bytes | None) -> tuple[bytes, bool, datetime]:
+    """The answer signed now by this process's responder, whether it is a successful answer
+    about a card we issued (worth caching: not unauthorized, another CA's certificate, nor
+    unknown), and its thisUpdate. ServiceUnavailable when no responder can be certified."""
+    signer = responder.current()  # certifying the first takes a moment: the time comes after
+    now = _now()
     if not status.ours(signer, request):
-        return UNAUTHORIZED.body, False
+        return UNAUTHORIZED.body, False, now
     found = status_of(request.serial_number)
-    return status.signed(signer, request, found, nonce=nonce, now=now), found is not None
+    return status.signed(signer, request, found, nonce=nonce, now=now), found is not None, now
 
 
 def answer(request_der: bytes) -> Answer:
@@ -174,10 +175,9 @@ def answer(request_der: bytes) -> Answer:
         nonce = status.nonce_of(request)  # a malformed extension raises here, not later
     except ValueError:
         return MALFORMED
-    now = _now()
     if nonce is not None:
         try:
-            body, _ = _signed(request, nonce, now)
+            body, _, _ = _signed(request, nonce)
         except ServiceUnavailable:
             return TRY_LATER
         return Answer(body)
@@ -192,7 +192,7 @@ def answer(request_der: bytes) -> Answer:
         body, this_update, next_update = cached
         return Answer(body, this_update, next_update)
     try:
-        body, known = _signed(request, None, now)
+        body, known, now = _signed(request, None)
     except ServiceUnavailable:
         return TRY_LATER
     if not known:  # unauthorized, or a serial never issued: answered, never cached
