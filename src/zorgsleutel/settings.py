@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -306,6 +307,12 @@ UZI_TLS_URL = env_str("UZI_TLS_URL", "")
 # certificates as PEM (root.pem, issuing.pem) in SMARTCARD_CA_DIR. Without a PIN the
 # portal issues no smartcards and signs no status (the pages say so; OCSP and CRL answer 503).
 SMARTCARD_CA_DIR = Path(env_str("SMARTCARD_CA_DIR", str(VAR_DIR / "smartcard-ca")))
+# Where the card certificates say relying parties find OCSP, the CRL and the CA certificate (AIA,
+# CRL distribution point). Plain HTTP, as RFC 5280 4.2.1.13 and 4.2.2.1 ask (the answers are
+# signed; fetching them over TLS would need the status TLS is checking); the shipped nginx answers
+# these addresses on port 80. Default: SITE_URL with http. Certificates keep what they were
+# issued with: change it before the first card.
+SMARTCARD_STATUS_URL = env_str("SMARTCARD_STATUS_URL", re.sub(r"^https://", "http://", SITE_URL))
 SMARTCARD_CA_MODULE = env_str("SMARTCARD_CA_MODULE", "/usr/lib/softhsm/libsofthsm2.so")
 SMARTCARD_CA_TOKEN = env_str("SMARTCARD_CA_TOKEN", "Zorgsleutel smartcard CA")
 SMARTCARD_CA_PIN = env_str("SMARTCARD_CA_PIN", DEV_SMARTCARD_CA_PIN if DEBUG else "")

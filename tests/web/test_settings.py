@@ -160,3 +160,29 @@ def test_the_database_cache_does_not_cull_rate_limits_and_approvals(db, settings
         cache.set(f"other-{n}", n, 600)
     assert cache.get("first") == "kept"
     cache.clear()
+
+
+SMARTCARD_STATUS = """
+import os, django
+os.environ['DJANGO_SETTINGS_MODULE'] = 'zorgsleutel.settings'
+django.setup()
+from django.conf import settings
+print(settings.SMARTCARD_STATUS_URL)
+"""
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"SITE_URL": "https://zorgsleutel.example"}, "http://zorgsleutel.example"),
+        ({"SITE_URL": "http://127.0.0.1:8000"}, "http://127.0.0.1:8000"),
+        (
+            {"SITE_URL": "https://zorgsleutel.example", "SMARTCARD_STATUS_URL": "http://ocsp.ex"},
+            "http://ocsp.ex",
+        ),
+    ],
+)
+def test_card_certificates_name_the_status_over_plain_http(tmp_path, env, expected):
+    result = _run(tmp_path, SMARTCARD_STATUS, **SAFE, **env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == expected

@@ -52,7 +52,7 @@ def _ca(softhsm: SoftHsm) -> None:
     pin = settings.SMARTCARD_CA_PIN
     token = softhsm.init_token(settings.SMARTCARD_CA_TOKEN, pin=pin, so_pin=pin + "0")
     opened = smartcard_ca.init_development(
-        token, pin=pin, directory=settings.SMARTCARD_CA_DIR, base_url=settings.SITE_URL
+        token, pin=pin, directory=settings.SMARTCARD_CA_DIR, base_url=settings.SMARTCARD_STATUS_URL
     )
     opened.close()
 

@@ -69,7 +69,7 @@ def _open() -> smartcard_ca.SmartcardCa:
         token,
         pin=settings.SMARTCARD_CA_PIN,
         directory=settings.SMARTCARD_CA_DIR,
-        base_url=settings.SITE_URL,
+        base_url=settings.SMARTCARD_STATUS_URL,
     )
 
 
