@@ -1,7 +1,7 @@
 """`zorgsleutel smartcard-ca init|show|blank-card`: the smartcard CA's token (docs/smartcards.md).
 
 init (development, tests, the demo): a SoftHSM2 token of our own under --softhsm-dir with the
-three keys made on it, and the certificates as PEM in --dir. show: opens the token with its PIN
+two CA keys made on it, and the certificates as PEM in --dir. show: opens the token with its PIN
 and prints the chain, as a check of a production set-up (an HSM's module with --module).
 blank-card (development, the demo): a blank card on a SoftHSM2 token of its own, --label, its
 transport code --transport-pin (random and printed when not given); prints its serial.
