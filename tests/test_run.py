@@ -67,6 +67,7 @@ def test_run_serves_portal_vault_and_worker_then_stops_on_ctrl_c(tmp_path):
 
         assert "· purging expired sessions and challenges" in banner
         assert _purged_while_running(tmp_path / "portal.sqlite3")
+        _the_responder_answers_on_its_own(env, tmp_path)
 
         os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C does to the foreground group
         assert process.wait(30) == 0
@@ -75,6 +76,78 @@ def test_run_serves_portal_vault_and_worker_then_stops_on_ctrl_c(tmp_path):
             os.killpg(process.pid, signal.SIGKILL)
     time.sleep(0.5)
     assert _port_closed(port) and _port_closed(vault_port)
+
+
+def _the_responder_answers_on_its_own(env: dict, var) -> None:
+    """`zorgsleutel smartcard-ca serve` beside it, on the demo's CA: the CA certificate, an OCSP
+    answer signed by a responder its issuing CA certified, and nothing of the portal."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.x509 import ocsp
+
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "zorgsleutel.cli", "smartcard-ca", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        issuing = x509.load_pem_x509_certificate((var / "smartcard-ca/issuing.pem").read_bytes())
+        deadline = time.monotonic() + 30
+        while _port_closed(port) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        status, body = _get(f"http://127.0.0.1:{port}/smartcards/ca.cer")
+        assert (status, body) == (200, issuing.public_bytes(serialization.Encoding.DER))
+        asked = (
+            ocsp.OCSPRequestBuilder()
+            .add_certificate_by_hash(
+                _name_hash(issuing),
+                _key_hash(issuing),
+                12345,
+                hashes.SHA1(),  # noqa: S303 (RFC 5019's CertID)
+            )
+            .add_extension(x509.OCSPNonce(b"run-test-nonce-1"), critical=False)
+            .build()
+        )
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/smartcards/ocsp",
+            asked.public_bytes(serialization.Encoding.DER),
+            {"Content-Type": "application/ocsp-request"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            answer = ocsp.load_der_ocsp_response(response.read())
+        assert (answer.response_status, answer.certificate_status) == (
+            ocsp.OCSPResponseStatus.SUCCESSFUL,
+            ocsp.OCSPCertStatus.UNKNOWN,  # a serial the CA never issued
+        )
+        (responder,) = answer.certificates
+        responder.verify_directly_issued_by(issuing)
+        assert _get(f"http://127.0.0.1:{port}/")[0] == 404  # the status addresses alone
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        assert server.wait(30) is not None
+
+
+def _name_hash(issuer) -> bytes:
+    from cryptography.hazmat.primitives import hashes
+
+    digest = hashes.Hash(hashes.SHA1())  # noqa: S303 (RFC 5019's CertID)
+    digest.update(issuer.subject.public_bytes())
+    return digest.finalize()
+
+
+def _key_hash(issuer) -> bytes:
+    from cryptography.hazmat.primitives import hashes, serialization
+
+    digest = hashes.Hash(hashes.SHA1())  # noqa: S303 (RFC 5019's CertID)
+    digest.update(
+        issuer.public_key().public_bytes(
+            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+        )
+    )
+    return digest.finalize()
 
 
 def _purged_while_running(database) -> bool:
