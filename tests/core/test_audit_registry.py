@@ -49,6 +49,7 @@ READ_BY_OPERATORS_ONLY = {
     "phone.notice_failed", "phone.erase_failed", "organisation.validation_refused",
     "application.submitted", "application.approved", "application.link_renewed",
     "application.rejected", "operator.created", "mail.test_queued",
+    "smartcard.responder_certified",
 }  # fmt: skip
 
 
