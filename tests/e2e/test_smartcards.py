@@ -95,6 +95,11 @@ def log_in_with_card(browser_page, softhsm, label: str) -> tuple:
     page.goto("/inloggen/smartcard")
     assert page.get_by_role("heading", level=1).inner_text() == "Inloggen met smartcard"
     code = page.locator("#card-code").inner_text()
+    # The QR code is made only when asked for (smartcards/views.py), then shown on the page.
+    qr = page.locator("details.qr-later img")
+    assert qr.get_attribute("src") is None
+    page.get_by_text("Toon de QR-code").click()
+    page.wait_for_function("document.querySelector('details.qr-later img').naturalWidth == 225")
     result = card_client(softhsm, "present", "--server", page.base_url, "--code", code,
                          "--token", label, "--pin", PIN)  # fmt: skip
     return page, result

@@ -10,6 +10,8 @@ second"). A code on a screen, black on white at five pixels a module, is not a p
 
 from __future__ import annotations
 
+import io
+
 import segno
 from django.utils.safestring import mark_safe
 
@@ -19,6 +21,13 @@ MASK = 1  # the one segno's search picks most often for our URLs; 0..7 are all v
 def code(text: str) -> segno.QRCode:
     """The QR code of `text`: error correction level M, the fixed mask."""
     return segno.make(text, error="m", mask=MASK)
+
+
+def svg_document(text: str, *, title: str) -> bytes:
+    """The same code as a stand-alone SVG document (an image of its own URL)."""
+    buffer = io.BytesIO()
+    code(text).save(buffer, kind="svg", scale=5, border=4, dark="#000", light="#fff", title=title)
+    return buffer.getvalue()
 
 
 def svg(text: str, *, title: str) -> str:
