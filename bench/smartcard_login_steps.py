@@ -20,7 +20,13 @@ ones, each:
     browser  GET  /wachten/{id}                         the collect: logged in, a new session id
 
     .venv/bin/python bench/smartcard_login_steps.py [--database-url postgres://…]
-        [--redis-url redis://…] [--profile FILE]     # FILE.page, FILE.answer, …: pstats
+        [--redis-url redis://…] [--breakdown] [--profile FILE]
+
+--breakdown also times the parts of the portal that a login spends most in (PARTS: each part's
+functions wrapped with the same CPU clock, a part called inside another counted in the outer
+one), per step; the rest of a step is Django's handler, the middleware, the views' own work.
+--profile FILE writes a cProfile of each step to FILE.page, FILE.challenge, … (pstats; the
+profiler slows Python code unevenly: only for where to look).
 
 Results: docs/benchmarks.md ("Smartcards: complete logins per second").
 """
@@ -56,6 +62,28 @@ from smartcard_login import (
 
 STEPS = ("page", "challenge", "answer", "collect")
 
+# What --breakdown times: a part's name, then (module, attribute) of its functions where their
+# callers look them up at each call.
+PARTS = {
+    "rate limits": [("zorgsleutel.core.ratelimit", "consume")],
+    "page template": [("zorgsleutel.smartcards.views", "render")],
+    "challenge row": [
+        ("zorgsleutel.authn.challenges", name)
+        for name in ("start", "pending", "collect", "answer", "maybe_answered")
+    ],
+    "certificate checks": [
+        ("zorgsleutel.smartcards.presented", "issued_by_us"),
+        ("zorgsleutel.smartcards.presented", "verify"),
+        ("zorgsleutel.cards.verification", "require_signature"),
+    ],
+    "person load": [("zorgsleutel.people.loading", "person")],
+    "audit append": [("zorgsleutel.core.audit", "_append")],
+    "session store": [
+        ("zorgsleutel.authn.sessionstore:SessionStore", name)
+        for name in ("load", "save", "cycle_key", "delete")
+    ],
+}
+
 
 class WsgiClient:
     """A browser (or card client) talking to the WSGI application in this process: its
@@ -65,9 +93,21 @@ class WsgiClient:
         self.application, self.host, self.accept = application, host, accept
         self.cookies: dict[str, str] = {}
         self.address = "10.0.0.1"
+        self.watchers: list = []  # each with enter(step) and leave(step) around a request
 
-    def request(self, method: str, path: str, body: bytes = b"") -> tuple[int, bytes, float]:
+    def request(
+        self, step: str, method: str, path: str, body: bytes = b""
+    ) -> tuple[int, bytes, float]:
         """(status, body, this thread's CPU seconds for the whole request)."""
+        for watcher in self.watchers:
+            watcher.enter(step)
+        try:
+            return self._request(method, path, body)
+        finally:
+            for watcher in self.watchers:
+                watcher.leave(step)
+
+    def _request(self, method: str, path: str, body: bytes) -> tuple[int, bytes, float]:
         path, _, query = path.partition("?")
         environ = {
             "REQUEST_METHOD": method,
@@ -121,6 +161,60 @@ class WsgiClient:
         return answer["status"], raw, used
 
 
+class Breakdown:
+    """The thread CPU spent in each of PARTS, outermost calls only."""
+
+    def __init__(self):
+        self.seconds: dict[str, float] = dict.fromkeys(PARTS, 0.0)
+        self.by_step = {step: {part: [] for part in PARTS} for step in STEPS}
+        self.depth = 0
+
+    def install(self) -> None:
+        import importlib
+
+        for part, targets in PARTS.items():
+            for dotted, name in targets:
+                module, _, cls = dotted.partition(":")
+                holder = importlib.import_module(module)
+                if cls:
+                    holder = getattr(holder, cls)
+                setattr(holder, name, self._wrap(part, getattr(holder, name)))
+
+    def _wrap(self, part: str, function):
+        def timed(*args, **kwargs):
+            if self.depth:
+                return function(*args, **kwargs)
+            self.depth += 1
+            started = time.thread_time()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                self.seconds[part] += time.thread_time() - started
+                self.depth -= 1
+
+        return timed
+
+    def enter(self, step: str) -> None:
+        self.seconds = dict.fromkeys(PARTS, 0.0)
+
+    def leave(self, step: str) -> None:
+        for part, seconds in self.seconds.items():
+            self.by_step[step][part].append(seconds)
+
+
+class Profiles:
+    """A cProfile per step (the profiler slows Python code unevenly: only for where to look)."""
+
+    def __init__(self):
+        self.profiles = {step: cProfile.Profile() for step in STEPS}
+
+    def enter(self, step: str) -> None:
+        self.profiles[step].enable()
+
+    def leave(self, step: str) -> None:
+        self.profiles[step].disable()
+
+
 def login(browser: WsgiClient, card: WsgiClient, person) -> dict[str, float]:
     """One complete login, every answer checked; the CPU seconds of each step."""
     from cryptography.hazmat.primitives import hashes
@@ -131,13 +225,15 @@ def login(browser: WsgiClient, card: WsgiClient, person) -> dict[str, float]:
     browser.cookies, card.cookies = {}, {}
     browser.address = card.address = person.address
     used: dict[str, float] = {}
-    status, page, used["page"] = browser.request("GET", LOGIN)
+    status, page, used["page"] = browser.request("page", "GET", LOGIN)
     text = page.decode("utf-8", "replace")
     code, status_url = CARD_CODE.search(text), STATUS_URL.search(text)
     if status != 200 or code is None or status_url is None:
         raise BenchError(f"GET {LOGIN}: {status}")
     session = browser.cookies.get("zs_session")
-    status, raw, used["challenge"] = card.request("GET", f"/api/card/v1/challenges/{code.group(1)}")
+    status, raw, used["challenge"] = card.request(
+        "challenge", "GET", f"/api/card/v1/challenges/{code.group(1)}"
+    )
     if status != 200:
         raise BenchError(f"GET the challenge: {status} {raw[:200]!r}")
     info = json.loads(raw)
@@ -151,13 +247,18 @@ def login(browser: WsgiClient, card: WsgiClient, person) -> dict[str, float]:
         "algorithm": "ecdsa-sha256",
     }
     status, raw, used["answer"] = card.request(
-        "POST", f"/api/card/v1/challenges/{info['id']}/answer", json.dumps(answer).encode()
+        "answer",
+        "POST",
+        f"/api/card/v1/challenges/{info['id']}/answer",
+        json.dumps(answer).encode(),
     )
     if status != 200 or json.loads(raw).get("status") != "accepted":
         raise BenchError(f"POST the answer: {status} {raw[:200]!r}")
     browser.accept = "application/json"
     try:
-        status, raw, used["collect"] = browser.request("GET", html.unescape(status_url.group(1)))
+        status, raw, used["collect"] = browser.request(
+            "collect", "GET", html.unescape(status_url.group(1))
+        )
     finally:
         browser.accept = "text/html"
     if status != 200 or json.loads(raw) != {"status": "ok", "next": "/mijn"}:
@@ -189,15 +290,16 @@ def run(options: argparse.Namespace) -> dict:
         card = WsgiClient(application, host, "application/json")
         for person in people[: options.warmup]:
             login(browser, card, person)
-        profiles = {step: cProfile.Profile() for step in STEPS} if options.profile else None
+        breakdown = Breakdown() if options.breakdown else None
+        if breakdown is not None:
+            breakdown.install()
+        profiles = Profiles() if options.profile else None
+        watchers = [w for w in (breakdown, profiles) if w is not None]
+        browser.watchers = card.watchers = watchers
         say(f"timed: {options.logins} logins, one at a time …")
         steps: dict[str, list[float]] = {step: [] for step in STEPS}
         for person in people[options.warmup :]:
-            if profiles is None:
-                used = login(browser, card, person)
-            else:
-                used = _profiled_login(browser, card, person, profiles)
-            for step, seconds in used.items():
+            for step, seconds in login(browser, card, person).items():
                 steps[step].append(seconds)
         report["server"] = {"database": scratch.describe(), "cache": scratch.describe_cache()}
     totals = [sum(values) for values in zip(*steps.values(), strict=True)]
@@ -211,32 +313,26 @@ def run(options: argparse.Namespace) -> dict:
     }
     mean = statistics.fmean(totals)
     report["logins_per_cpu_second"] = round(1 / mean, 1)
+    if breakdown is not None:
+        report["breakdown_ms"] = {
+            step: {
+                **{
+                    part: round(statistics.fmean(values) * 1000, 2)
+                    for part, values in parts.items()
+                },
+                "rest": round(
+                    (statistics.fmean(steps[step]) - sum(map(statistics.fmean, parts.values())))
+                    * 1000,
+                    2,
+                ),
+            }
+            for step, parts in breakdown.by_step.items()
+        }
     if profiles is not None:
-        for step, profile in profiles.items():
+        for step, profile in profiles.profiles.items():
             profile.dump_stats(f"{options.profile}.{step}")
         report["profile"] = [f"{options.profile}.{step}" for step in STEPS]
     return report
-
-
-def _profiled_login(browser, card, person, profiles) -> dict[str, float]:
-    """A login with each step's requests under its own profiler (the step's CPU then includes
-    the profiler's: only the shares mean something)."""
-    original = WsgiClient.request
-    order = iter(STEPS)
-
-    def request(self, *args, **kwargs):
-        profile = profiles[next(order)]
-        profile.enable()
-        try:
-            return original(self, *args, **kwargs)
-        finally:
-            profile.disable()
-
-    WsgiClient.request = request
-    try:
-        return login(browser, card, person)
-    finally:
-        WsgiClient.request = original
 
 
 def print_summary(report: dict) -> None:
@@ -255,6 +351,9 @@ def print_summary(report: dict) -> None:
         f"  = {report['logins_per_cpu_second']} logins per CPU second (per core), "
         f"{report['logins']} logins"
     )
+    for step, parts in report.get("breakdown_ms", {}).items():
+        shown = ", ".join(f"{part} {ms}" for part, ms in parts.items() if ms)
+        print(f"  {step:<9} ms: {shown}")
     if report.get("profile"):
         print("  profiles  " + ", ".join(report["profile"]))
 
@@ -266,6 +365,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add_database_options(parser, redis=True)
     parser.add_argument("--logins", type=int, default=500, help="timed logins [500]")
     parser.add_argument("--warmup", type=int, default=30, help="untimed logins first [30]")
+    parser.add_argument(
+        "--breakdown", action="store_true", help="time the PARTS of each step as well"
+    )
     parser.add_argument("--profile", default="", help="cProfile each step into FILE.<step>")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     options = parse_options(parser, argv)
