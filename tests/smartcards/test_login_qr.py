@@ -2,7 +2,7 @@
 only a link to one, which answers the browser session that started the challenge alone."""
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.test import Client
@@ -39,6 +39,19 @@ def test_the_qr_code_answers_the_browser_that_started_the_challenge(client, port
     assert image["Content-Type"] == "image/svg+xml"
     assert image.content.startswith(b'<?xml version="1.0" encoding="utf-8"?>\n<svg xmlns=')
     assert b'width="225" height="225"' in image.content
+
+
+def test_one_address_gets_60_qr_codes_a_minute(client, portal_ca):
+    start = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)  # the start of a minute
+    with clock.frozen(start):
+        link = qr_link(client.get(LOGIN))
+        for _ in range(60):
+            assert client.get(link).status_code == 200
+        refused = client.get(link)
+    assert refused.status_code == 429
+    assert int(refused["Retry-After"]) == 60
+    with clock.frozen(start + timedelta(minutes=1)):
+        assert client.get(link).status_code == 200
 
 
 def test_another_browser_gets_no_qr_code(client, portal_ca):

@@ -79,13 +79,25 @@ def _qr_on_request(challenge_id: str) -> str:
     )
 
 
-QR_PIXELS = 225  # version 5 (37 modules) and a border of 4, at 5 pixels a module
+# The box of the image: a version-5 code (37 modules) with a border of 4, at 5 pixels a module.
+# A longer site address makes a larger code, which the browser scales to the box.
+QR_PIXELS = 225
 
 
 @never_cache
 @require_GET
 def card_qr(request, challenge_id: str):
-    """The QR code of a card challenge, for the browser session that started it only."""
+    """The QR code of a card challenge, for the browser session that started it only (and
+    counted per address: each one is made for the asking)."""
+    try:
+        ratelimit.consume(action="smartcard.qr", ip=client_ip(request))
+    except RateLimited as error:
+        return HttpResponse(
+            str(error.message),
+            status=error.status,
+            content_type="text/plain; charset=utf-8",
+            headers=error.headers(),
+        )
     try:
         url = card_flows.presentation_url(
             session_key=request.session.session_key or "", challenge_id=challenge_id
