@@ -99,7 +99,10 @@ def log_in_with_card(browser_page, softhsm, label: str) -> tuple:
     qr = page.locator("details.qr-later img")
     assert qr.get_attribute("src") is None
     page.get_by_text("Toon de QR-code").click()
-    page.wait_for_function("document.querySelector('details.qr-later img').naturalWidth == 225")
+    # Waited for through the image itself: the page's CSP allows no string evaluated as script.
+    from playwright.sync_api import expect
+
+    expect(qr).to_have_js_property("naturalWidth", 225)
     result = card_client(softhsm, "present", "--server", page.base_url, "--code", code,
                          "--token", label, "--pin", PIN)  # fmt: skip
     return page, result
