@@ -45,8 +45,9 @@ the wall rate (logins/s / cores, everything on the same cores) is reported besid
     .venv/bin/python bench/smartcard_login.py --request-cpu          # CPU of each request
     .venv/bin/python bench/smartcard_login.py --profile              # cProfile in the workers
 
-Results and how they were measured: docs/benchmarks.md ("Smartcards: complete logins per
-second").
+The portal's CPU per step in one thread, without gunicorn and the clients competing for the same
+cores: bench/smartcard_login_steps.py. Results and how they were measured: docs/benchmarks.md
+("Smartcards: complete logins per second").
 """
 
 from __future__ import annotations

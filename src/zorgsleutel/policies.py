@@ -395,6 +395,8 @@ RATE_LIMITS = {
     "card.request": "60/m/ip",
     "card.answer": "5/m/challenge",
     "smartcard.login_page": "60/m/ip",
+    # A card page's QR code, made only when the holder asks for it (smartcards/views.py).
+    "smartcard.qr": "60/m/ip",
     # Organisatie aanmelden mails the applicant: per client address and per recipient address.
     "application.submit": "10/h/ip,3/h/recipient,10/d/recipient",
 }

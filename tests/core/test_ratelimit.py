@@ -119,6 +119,7 @@ PORTAL_LIMITS = [
     ("card.request", "ip", 60, "minute"),
     ("card.answer", "challenge", 5, "minute"),
     ("smartcard.login_page", "ip", 60, "minute"),
+    ("smartcard.qr", "ip", 60, "minute"),
     ("application.submit", "ip", 10, "hour"),
     ("application.submit", "recipient", 3, "hour"),
 ]

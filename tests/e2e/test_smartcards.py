@@ -95,6 +95,14 @@ def log_in_with_card(browser_page, softhsm, label: str) -> tuple:
     page.goto("/inloggen/smartcard")
     assert page.get_by_role("heading", level=1).inner_text() == "Inloggen met smartcard"
     code = page.locator("#card-code").inner_text()
+    # The QR code is made only when asked for (smartcards/views.py), then shown on the page.
+    qr = page.locator("details.qr-later img")
+    assert qr.get_attribute("src") is None
+    page.get_by_text("Toon de QR-code").click()
+    # Waited for through the image itself: the page's CSP allows no string evaluated as script.
+    from playwright.sync_api import expect
+
+    expect(qr).to_have_js_property("naturalWidth", 225)
     result = card_client(softhsm, "present", "--server", page.base_url, "--code", code,
                          "--token", label, "--pin", PIN)  # fmt: skip
     return page, result

@@ -19,6 +19,7 @@ no capability.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
@@ -27,7 +28,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.transaction import TransactionManagementError
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
@@ -98,10 +100,38 @@ def start(
     raise DomainError("try_again", _("Please try again."))  # pragma: no cover - 5 collisions
 
 
+@functools.cache
+def _pending_statement(column: str, lock: bool, vendor: str) -> str:
+    quote = connection.ops.quote_name
+    table = quote(Challenge._meta.db_table)
+    kind = quote(Challenge._meta.get_field("kind").column)
+    key = quote(
+        Challenge._meta.pk.column if column == "pk" else Challenge._meta.get_field(column).column
+    )
+    statement = f"SELECT * FROM {table} WHERE {kind} = %s AND {key} = %s"  # noqa: S608
+    # FOR UPDATE where the database has it (PostgreSQL); SQLite's write transaction, begun
+    # IMMEDIATE (settings), already keeps every other writer out, as select_for_update() knows.
+    if lock and connection.features.has_select_for_update:
+        statement += " FOR UPDATE"
+    return statement
+
+
 def pending(kind: str, *, lock: bool = False, invalid_error=invalid, **lookup) -> Challenge:
-    """The open challenge of this kind (`public_id=` or `code=`), else `invalid_error()`."""
-    rows = Challenge.objects.select_for_update() if lock else Challenge.objects
-    challenge = rows.filter(kind=kind, **lookup).first()
+    """The open challenge of this kind (`public_id=`, `code=` or `pk=`), else `invalid_error()`.
+
+    One statement through `QuerySet.raw()` (Django's documented way to run SQL into model
+    instances; names from the model's `_meta`, values as parameters): every card login asks
+    this three times, and the ORM's query building cost three times the statement's own CPU
+    (docs/benchmarks.md, "Smartcards: complete logins per second").
+    tests/authn/test_challenges.py pins what it must keep: its kind, open, not expired, and
+    the row lock (which, as with select_for_update(), only a transaction may ask for)."""
+    [(field, value)] = lookup.items()
+    if field not in ("public_id", "code", "pk"):
+        raise TypeError(f"a pending challenge is found by public_id, code or pk, not {field!r}")
+    if lock and not connection.in_atomic_block:
+        raise TransactionManagementError("a locked challenge needs a transaction")
+    statement = _pending_statement(field, lock, connection.vendor)
+    challenge = next(iter(Challenge.objects.raw(statement, [kind, value])), None)
     if (
         challenge is None
         or challenge.status != Challenge.PENDING

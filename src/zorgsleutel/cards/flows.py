@@ -10,6 +10,7 @@ audited.
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass
 
 from cryptography import x509
@@ -60,6 +61,17 @@ def start_challenge(
     return ChallengeStarted(
         challenge.public_id, cardprotocol.format_code(challenge.code), url, challenge.expires_at
     )
+
+
+def presentation_url(*, session_key: str, challenge_id: str) -> str:
+    """The URL a QR code of this open challenge carries, for the browser session that started
+    it only (the page shows the QR code on request: smartcards/views.py)."""
+    challenge = _pending(public_id=challenge_id[:40])
+    if not session_key or not hmac.compare_digest(
+        challenge.session_hash, challenges.session_hash(session_key)
+    ):
+        raise _invalid()
+    return cardprotocol.present_url(server=settings.SITE_URL, code=challenge.code)
 
 
 def _pending(*, lock: bool = False, **lookup):

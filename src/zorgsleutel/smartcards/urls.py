@@ -5,6 +5,7 @@ from zorgsleutel.smartcards import views
 app_name = "smartcards"
 urlpatterns = [
     path("inloggen/smartcard", views.login_with_card, name="login"),
+    path("inloggen/smartcard/qr/<str:challenge_id>.svg", views.card_qr, name="card_qr"),
     path("mijn/smartcards", views.mine, name="mine"),
     path("mijn/smartcards/aanmaken", views.create, name="create"),
     path("mijn/smartcards/<str:card_id>/kwijt", views.report_lost, name="report_lost"),

@@ -8,8 +8,10 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -17,6 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from zorgsleutel import policies
 from zorgsleutel.authn import challenges, sessions
+from zorgsleutel.cards import flows as card_flows
 from zorgsleutel.core import clock, ratelimit
 from zorgsleutel.core.errors import DomainError, PermissionDenied, RateLimited
 from zorgsleutel.core.pages import guard, render
@@ -50,7 +53,7 @@ def _card_page(request, started, *, again_url: str, back: str) -> dict:
         tls_url += "?" + urlencode({"next": returned})
     return {
         "code": started.code,
-        "qr": qr.svg(started.url, title=_("QR code for the card client")),
+        "qr": _qr_on_request(started.challenge_id),
         "url": started.url,
         "status_url": reverse("authn:challenge_status", args=[started.challenge_id]),
         "interval": policies.APP_POLL_INTERVAL_MS,
@@ -59,6 +62,50 @@ def _card_page(request, started, *, again_url: str, back: str) -> dict:
         "tls_url": tls_url,
         "server": settings.SITE_URL,
     }
+
+
+def _qr_on_request(challenge_id: str) -> str:
+    """The QR code behind a "show" button: the card client on this computer takes the code as
+    typed (or the command shown), so the page does not make a QR code nobody asked for (it was
+    a third of the login page's CPU, docs/benchmarks.md); wait.js loads it when opened."""
+    return format_html(
+        '<details class="qr-later"><summary>{}</summary>'
+        '<img data-src="{}" alt="{}" width="{}" height="{}"></details>',
+        _("Show the QR code"),
+        reverse("smartcards:card_qr", args=[challenge_id]),
+        _("QR code for the card client"),
+        QR_PIXELS,
+        QR_PIXELS,
+    )
+
+
+# The box of the image: a version-5 code (37 modules) with a border of 4, at 5 pixels a module.
+# A longer site address makes a larger code, which the browser scales to the box.
+QR_PIXELS = 225
+
+
+@never_cache
+@require_GET
+def card_qr(request, challenge_id: str):
+    """The QR code of a card challenge, for the browser session that started it only (and
+    counted per address: each one is made for the asking)."""
+    try:
+        ratelimit.consume(action="smartcard.qr", ip=client_ip(request))
+    except RateLimited as error:
+        return HttpResponse(
+            str(error.message),
+            status=error.status,
+            content_type="text/plain; charset=utf-8",
+            headers=error.headers(),
+        )
+    try:
+        url = card_flows.presentation_url(
+            session_key=request.session.session_key or "", challenge_id=challenge_id
+        )
+    except DomainError:
+        raise Http404 from None
+    svg = qr.svg_document(url, title=_("QR code for the card client"))
+    return HttpResponse(svg, content_type="image/svg+xml")
 
 
 def _returned(request):

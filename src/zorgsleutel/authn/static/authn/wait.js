@@ -2,6 +2,16 @@
 // Polls are cheap for the server (one cache read); when the QR code expires the page asks once
 // more with final=1 for the verdict.
 (function () {
+  // A QR code shown on request (a card page): its image is fetched only when opened.
+  var later = document.querySelector("details.qr-later");
+  if (later) {
+    later.addEventListener("toggle", function () {
+      var image = later.querySelector("img[data-src]");
+      if (later.open && image && !image.getAttribute("src")) {
+        image.setAttribute("src", image.getAttribute("data-src"));
+      }
+    });
+  }
   var box = document.querySelector("[data-status-url]");
   if (!box) return;
   var url = box.getAttribute("data-status-url");
