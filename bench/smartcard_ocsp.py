@@ -489,11 +489,11 @@ class Responder(Gunicorn):
         self.portal, self.workers, self.threads = portal, workers, threads
 
     def __enter__(self) -> Responder:
-        from zorgsleutel.runner import _granian
-
-        command = _granian(
-            "zorgsleutel.status_wsgi:application", self.portal.port, self.workers, self.threads
-        )
+        command = [
+            *(sys.executable, "-m", "zorgsleutel.cli", "smartcard-ca", "serve"),
+            *("--port", str(self.portal.port), "--workers", str(self.workers)),
+            *("--threads", str(self.threads)),
+        ]
         self.portal.start(command=command, ready_path="/smartcards/ca.cer")
         return self
 

@@ -124,7 +124,16 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {"default": env_database("DATABASE_URL", VAR_DIR / "portal.sqlite3")}
+# A reused connection is pinged at the start of each request (one round-trip) unless this is off:
+# `zorgsleutel smartcard-ca serve` turns it off (the ping cost a third of an OCSP answer on
+# PostgreSQL), as the vault does; a dead connection then fails one request, and is closed after it.
+DATABASES = {
+    "default": env_database(
+        "DATABASE_URL",
+        VAR_DIR / "portal.sqlite3",
+        health_checks=env_bool("DATABASE_HEALTH_CHECKS", True),
+    )
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 

@@ -186,3 +186,42 @@ def test_card_certificates_name_the_status_over_plain_http(tmp_path, env, expect
     result = _run(tmp_path, SMARTCARD_STATUS, **SAFE, **env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == expected
+
+
+HEALTH_CHECKS = """
+import os, django
+os.environ['DJANGO_SETTINGS_MODULE'] = 'zorgsleutel.settings'
+django.setup()
+from django.conf import settings
+print(settings.DATABASES['default']['CONN_HEALTH_CHECKS'])
+"""
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"), [({}, "True"), ({"DATABASE_HEALTH_CHECKS": "0"}, "False")]
+)
+def test_the_connection_ping_per_request_can_be_turned_off(tmp_path, env, expected):
+    result = _run(tmp_path, HEALTH_CHECKS, **SAFE, **env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == expected
+
+
+def test_the_ocsp_responder_runs_without_the_ping(monkeypatch):
+    """`zorgsleutel smartcard-ca serve` becomes granian on the status app, its connections
+    unpinged (a third of an answer on PostgreSQL, docs/benchmarks.md)."""
+    import os
+
+    from zorgsleutel import runner
+
+    ran = []
+    monkeypatch.delenv("DATABASE_HEALTH_CHECKS", raising=False)
+    monkeypatch.setattr(os, "execv", lambda path, command: ran.append(command))
+    runner.serve_status(["--port", "8123", "--workers", "3", "--threads", "2"])
+    assert os.environ["DATABASE_HEALTH_CHECKS"] == "0"
+    (command,) = ran
+    assert command[1:] == [
+        *("-m", "granian", "--interface", "wsgi", "--no-ws", "--host", "127.0.0.1"),
+        *("--port", "8123", "--workers", "3", "--blocking-threads", "2"),
+        *("--log-level", "warning", "--workers-kill-timeout", "5"),
+        "zorgsleutel.status_wsgi:application",
+    ]
