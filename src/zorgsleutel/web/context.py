@@ -4,7 +4,12 @@ from zorgsleutel import policies
 
 # The main menu's sections by the start of their addresses (urls.py and the apps' urls): the
 # current one is marked with aria-current="page" and drawn as such.
-_SECTIONS = (("/mijn", "mine"), ("/beheer", "manage"), ("/operator/", "console"), ("/dev/", "mailbox"))
+_SECTIONS = (
+    ("/mijn", "mine"),
+    ("/beheer", "manage"),
+    ("/operator/", "console"),
+    ("/dev/", "mailbox"),
+)
 
 
 def site(request):
