@@ -67,7 +67,8 @@ def _looked_at(page, name: str, width: int) -> None:
         "[...document.querySelectorAll('main input, main select, main textarea, main button')]"
         ".filter(e => e.type !== 'hidden' && e.type !== 'checkbox' && e.type !== 'radio'"
         " && e.getClientRects().length > 0 && e.getBoundingClientRect().height < 44)"
-        ".map(e => (e.name || e.id || e.textContent.trim()) + ': ' + e.getBoundingClientRect().height)"
+        ".map(e => (e.name || e.id || e.textContent.trim()) + ': '"
+        " + e.getBoundingClientRect().height)"
     )
     assert low == [], f"{name} at {width}"
 
@@ -124,7 +125,7 @@ def test_a_visitor_s_pages(browser_page, width):
 
 @pytest.mark.parametrize("width", [1280, 390])
 def test_an_administrator_s_pages(browser_page, demo, width):
-    administrator, worker, _ = demo
+    administrator, _, _ = demo
     page = browser_page()
     page.set_viewport_size({"width": width, "height": SIZES[width]})
     _logged_in(page, administrator)
@@ -190,7 +191,8 @@ def test_a_care_worker_s_pages_and_the_menu(browser_page, demo, width):
         assert not menu_button.is_visible() and main_menu.is_visible()
     # The language switch comes after the main menu, for keyboards and screen readers alike.
     after = main_menu.evaluate(
-        "(nav, button) => !!(nav.compareDocumentPosition(button) & Node.DOCUMENT_POSITION_FOLLOWING)",
+        "(nav, button) =>"
+        " !!(nav.compareDocumentPosition(button) & Node.DOCUMENT_POSITION_FOLLOWING)",
         language.element_handle(),
     )
     assert after is True
