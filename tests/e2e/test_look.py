@@ -198,6 +198,10 @@ def test_a_care_worker_s_pages_and_the_menu(browser_page, demo, width):
     assert after is True
     page.goto("/mijn/apps")
     _looked_at(page, "worker-apps", width)
+    # A page that is not theirs: the styled 403 page, in the portal's header and footer.
+    assert page.goto("/operator/").status == 403
+    assert page.get_by_role("heading", level=1).inner_text() == "Geen toegang"
+    _looked_at(page, "worker-403", width)
 
 
 @pytest.mark.parametrize("width", [1280, 390])
