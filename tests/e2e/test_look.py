@@ -150,6 +150,15 @@ def test_an_administrator_s_pages(browser_page, demo, width):
     # Blokkeren is a danger button: our theme's red (rood-500, #a01d23) on white.
     block = page.get_by_role("button", name="Blokkeren — wim@uiterlijk.nl")
     assert block.evaluate("e => getComputedStyle(e).color") == "rgb(160, 29, 35)"
+    # A done action's message: a success alert with its icon, read out politely (role status).
+    block.click()
+    page.check()
+    done = page.locator(".messages .utrecht-alert")
+    assert done.get_attribute("class") == "utrecht-alert utrecht-alert--ok"
+    assert done.get_attribute("role") == "status"
+    assert done.locator("p").text_content() == "Gelukt: Het account is geblokkeerd."
+    assert done.locator(".zs-alert-icon--success").is_visible()
+    _looked_at(page, "administrator-member-blocked", width)
     page.get_by_role("link", name="Auditlog").click()
     _looked_at(page, "administrator-audit", width)
     page.go_back()
