@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # As root: apt-get install what a goal needs; otherwise print the one line to run (never fails).
 SYSTEM_PACKAGES := scripts/system-packages
 
-.PHONY: run test lint format bench messages clean
+.PHONY: run test lint format bench messages clean vendor-css vendor-css-check
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,17 @@ format: $(STAMP)
 messages: $(STAMP)
 	$(SYSTEM_PACKAGES) messages
 	cd src/zorgsleutel && DEBUG=1 ../../$(BIN)/zorgsleutel makemessages -l nl --no-obsolete && DEBUG=1 ../../$(BIN)/zorgsleutel compilemessages
+
+# The NL Design System stylesheet, font and licences under web/static (committed; no Node at run time):
+# install the pinned packages of frontend/package-lock.json, then build (scripts/vendor-css).
+vendor-css:
+	cd frontend && npm ci --no-audit --no-fund
+	$(PYTHON) scripts/vendor-css
+
+# Fails when the committed files differ from what the pinned packages build (CI runs this).
+vendor-css-check:
+	cd frontend && npm ci --no-audit --no-fund
+	$(PYTHON) scripts/vendor-css --check
 
 bench: $(STAMP)
 	$(BIN)/python bench/vault_verify.py

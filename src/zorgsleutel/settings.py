@@ -103,8 +103,9 @@ AUTHENTICATION_BACKENDS = ["zorgsleutel.authn.backends.PersonBackend"]
 ROOT_URLCONF = "zorgsleutel.urls"
 # Form widgets through Django's Jinja2 renderer and its own widget templates (shipped with
 # Django, autoescaping on): the same markup as the Django-template renderer, a third of its
-# CPU (docs/benchmarks.md; tests/web/test_form_renderer.py compares the two).
-FORM_RENDERER = "django.forms.renderers.Jinja2"
+# CPU (docs/benchmarks.md; tests/web/test_form_renderer.py compares the two). Each field is an
+# NL Design System form field (web/forms.py, web/jinja2/zorgsleutel/field.html).
+FORM_RENDERER = "zorgsleutel.web.forms.FormRenderer"
 WSGI_APPLICATION = "zorgsleutel.wsgi.application"
 
 TEMPLATES = [

@@ -75,8 +75,8 @@ def test_bad_filters_are_ignored_not_errors(client, organisation, history, login
 
 # --- Whom the log names (docs/accounts.md, "Audit") --------------------------------------------
 ROW = re.compile(
-    r'<tr class="event"><td><time[^>]*>[^<]*</time></td><td>([^<]*)</td><td>([^<]*)</td>'
-    r"<td>([^<]*)</td>"
+    r'<tr class="event"><td[^>]*><time[^>]*>[^<]*</time></td><td[^>]*>([^<]*)</td>'
+    r"<td[^>]*>([^<]*)</td><td[^>]*>([^<]*)</td>"
 )
 
 

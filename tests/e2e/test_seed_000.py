@@ -109,7 +109,7 @@ def test_een_nieuwe_gebruiker_aanmaken_and_uw_telefoonnummer_instellen(
     page.get_by_label("Zakelijk e-mailadres").fill("gert@gmail.com")
     page.get_by_role("button", name="Opslaan").click()
     page.check()
-    assert "zakelijk e-mailadres" in page.locator(".field-error").inner_text()
+    assert "zakelijk e-mailadres" in page.locator(".utrecht-form-field-error-message").inner_text()
     page.get_by_label("Zakelijk e-mailadres").fill("gert@hollandzorg-zakelijk.nl")
     page.get_by_role("button", name="Opslaan").click()
     page.check()

@@ -90,7 +90,10 @@ def test_register_validate_and_manage_a_care_provider(
     page.get_by_role("checkbox").check()
     page.get_by_role("button", name="Aanvraag indienen").click()
     page.check()
-    assert "URA bestaat uit 8 cijfers" in page.locator(".field-error").inner_text()
+    assert (
+        "URA bestaat uit 8 cijfers"
+        in page.locator(".utrecht-form-field-error-message").inner_text()
+    )
     page.get_by_label("URA (UZI-register abonneenummer)", exact=True).fill(URA)
     page.get_by_role("checkbox").check()
     page.get_by_role("button", name="Aanvraag indienen").click()

@@ -289,8 +289,8 @@ def test_an_operator_ships_on_the_page(client, login_as, shop):
     response = client.post(f"{url}/verzenden", {"serials": typed})
     assert response.status_code == 200
     html = _html(response)
-    assert (
-        "&quot;ZS_2&quot; is geen serienummer: gebruik 1 tot en met 32 letters, cijfers of "
+    assert (  # the field template is Jinja2's: a quote is escaped as &#34;
+        "&#34;ZS_2&#34; is geen serienummer: gebruik 1 tot en met 32 letters, cijfers of "
         "streepjes." in html
     )
     assert ">\nZS-1\nZS_2\nZS-3</textarea>" in html  # what was typed stays

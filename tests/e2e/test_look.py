@@ -1,0 +1,232 @@
+"""The portal's look (issue 17, the foundation): the main pages of a visitor, a care worker, an
+administrator and the operator at 1280×900 and 390×844, each checked by axe-core with the WCAG 2.2
+AA rules (0 serious or critical), none scrolling sideways, every form control at least 44 px high;
+the page header names the person and their organisation and marks the current page; on a phone the
+menu folds behind a Menu button. Screenshots of every page are kept under var/screenshots/ (CI
+artefacts)."""
+
+from __future__ import annotations
+
+import os
+import re
+from importlib import import_module
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+
+from people import someone
+from zorgsleutel.accounts.models import User
+from zorgsleutel.authn import sessions
+from zorgsleutel.core import clock
+from zorgsleutel.organisations.models import Organisation
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+SCREENSHOTS = Path(os.environ.get("ZS_SCREENSHOTS", "var/screenshots"))
+WCAG22AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+SIZES = {1280: 900, 390: 844}
+
+
+def _logged_in(page, user, acr: str = "substantial") -> None:
+    """A session as a completed login leaves it."""
+    store = import_module(settings.SESSION_ENGINE).SessionStore()
+    now = clock.now().timestamp()
+    store.update(
+        {
+            SESSION_KEY: str(user.pk),
+            HASH_SESSION_KEY: user.get_session_auth_hash(),
+            BACKEND_SESSION_KEY: settings.AUTHENTICATION_BACKENDS[0],
+            sessions.AUTH_AT: now,
+            sessions.SEEN_AT: now,
+            sessions.ACR: acr,
+        }
+    )
+    store.save()
+    page.context.add_cookies(
+        [{"name": settings.SESSION_COOKIE_NAME, "value": store.session_key, "url": page.base_url}]
+    )
+
+
+def _looked_at(page, name: str, width: int) -> None:
+    """The page as it is now: a screenshot, axe with WCAG 2.2 AA, no sideways scrolling, form
+    controls of 44 px and more."""
+    page.wait_for_load_state("load")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}-{width}.png"), full_page=True)
+    results = page.axe.run(page.page, options={"runOnly": {"type": "tag", "values": WCAG22AA}})
+    bad = [
+        f"{v['id']} ({v['impact']}): {v['help']}"
+        for v in results.response["violations"]
+        if v.get("impact") in ("serious", "critical")
+    ]
+    assert bad == [], f"{name} at {width}"
+    assert page.evaluate("document.documentElement.scrollWidth") == width, f"{name} at {width}"
+    low = page.evaluate(
+        "[...document.querySelectorAll('main input, main select, main textarea, main button')]"
+        ".filter(e => e.type !== 'hidden' && e.type !== 'checkbox' && e.type !== 'radio'"
+        " && e.getClientRects().length > 0 && e.getBoundingClientRect().height < 44)"
+        ".map(e => (e.name || e.id || e.textContent.trim()) + ': '"
+        " + e.getBoundingClientRect().height)"
+    )
+    assert low == [], f"{name} at {width}"
+
+
+def _header(page) -> dict:
+    return {
+        "who": page.locator(".zs-who").text_content() if page.locator(".zs-who").count() else "",
+        "current": page.locator("nav.zs-nav a[aria-current=page]").all_inner_texts(),
+    }
+
+
+@pytest.fixture
+def demo(db):
+    organisation = Organisation.objects.create(
+        name="Zorggroep Uiterlijk",
+        kind=Organisation.CARE_PROVIDER,
+        state="validated",
+        ura="90000555",
+    )
+    administrator = someone(
+        organisation, "administrator", email="ada@uiterlijk.nl", name="Ada Admin"
+    )
+    worker = someone(organisation, "member", email="wim@uiterlijk.nl", name="Wim Werker")
+    operator = User.objects.create(
+        email="ops@zorgsleutel.test", name="Olga Operator", state=User.ACTIVE, is_operator=True
+    )
+    return administrator, worker, operator
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_a_visitor_s_pages(browser_page, width):
+    page = browser_page()
+    page.set_viewport_size({"width": width, "height": SIZES[width]})
+    for path, name in [
+        ("/", "home"),
+        ("/inloggen", "login"),
+        ("/wachtwoord-vergeten", "forgot-password"),
+        ("/organisatie/voorbereiding", "prepare"),
+        ("/organisatie/aanmelden", "apply"),
+        ("/help", "help"),
+    ]:
+        page.goto(path)
+        _looked_at(page, f"visitor-{name}", width)
+    page.goto("/inloggen")
+    assert _header(page) == {"who": "", "current": ["Inloggen"]}
+    # A wrong login: the error above the form, as an alert.
+    page.get_by_label("E-mailadres").fill("niemand@uiterlijk.nl")
+    page.get_by_label("Wachtwoord").fill("fout-wachtwoord")
+    page.get_by_role("button", name="Inloggen", exact=True).click()
+    page.check()
+    assert page.locator("#form-errors.utrecht-alert--error").get_attribute("role") == "alert"
+    _looked_at(page, "visitor-login-refused", width)
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_an_administrator_s_pages(browser_page, demo, width):
+    administrator, _, _ = demo
+    page = browser_page()
+    page.set_viewport_size({"width": width, "height": SIZES[width]})
+    _logged_in(page, administrator)
+    page.goto("/mijn")
+    _looked_at(page, "administrator-mine", width)
+    assert _header(page) == {
+        "who": "Ingelogd als Ada Admin, Zorggroep Uiterlijk",
+        "current": ["Mijn Zorgsleutel"],
+    }
+    page.goto("/beheer")
+    page.wait_for_url(re.compile(r".*/beheer/[0-9a-f-]+$"))
+    _looked_at(page, "administrator-members", width)
+    assert _header(page)["current"] == ["Beheer"]
+    # At 390 px each row is a block, its cells one under the other; at 1280 a row is a line.
+    name, email = (
+        page.locator("tr.member").first.locator("td").nth(n).bounding_box() for n in (0, 1)
+    )
+    if width == 390:
+        assert email["y"] >= name["y"] + name["height"] and email["x"] == name["x"]
+    else:
+        assert email["y"] == name["y"] and email["x"] >= name["x"] + name["width"]
+    # Blokkeren is a danger button: our theme's red (rood-500, #a01d23) on white.
+    block = page.get_by_role("button", name="Blokkeren — wim@uiterlijk.nl")
+    assert block.evaluate("e => getComputedStyle(e).color") == "rgb(160, 29, 35)"
+    # A done action's message: a success alert with its icon, read out politely (role status).
+    block.click()
+    page.check()
+    done = page.locator(".messages .utrecht-alert")
+    assert done.get_attribute("class") == "utrecht-alert utrecht-alert--ok"
+    assert done.get_attribute("role") == "status"
+    assert done.locator("p").text_content() == "Gelukt: Het account is geblokkeerd."
+    assert done.locator(".zs-alert-icon--success").is_visible()
+    _looked_at(page, "administrator-member-blocked", width)
+    page.get_by_role("link", name="Auditlog").click()
+    _looked_at(page, "administrator-audit", width)
+    page.go_back()
+    page.get_by_role("link", name="Nieuwe gebruiker").click()
+    _looked_at(page, "administrator-new-user", width)
+    # Nothing filled in: every field's error above its control, with the id aria-describedby names.
+    page.get_by_role("button", name="Opslaan").click()
+    page.check()
+    name = page.get_by_label("Naam", exact=True)
+    assert name.get_attribute("aria-describedby") == "id_name_error"
+    assert page.locator("#id_name_error").inner_text() == "Dit veld is verplicht."
+    above = page.evaluate(
+        "document.getElementById('id_name_error').getBoundingClientRect().bottom"
+        " <= document.getElementById('id_name').getBoundingClientRect().top"
+    )
+    assert above is True
+    _looked_at(page, "administrator-new-user-errors", width)
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_a_care_worker_s_pages_and_the_menu(browser_page, demo, width):
+    _, worker, _ = demo
+    page = browser_page()
+    page.set_viewport_size({"width": width, "height": SIZES[width]})
+    _logged_in(page, worker, acr="low")
+    page.goto("/mijn")
+    _looked_at(page, "worker-mine", width)
+    assert _header(page)["who"] == "Ingelogd als Wim Werker, Zorggroep Uiterlijk"
+    menu_button = page.get_by_role("button", name="Menu")
+    main_menu = page.get_by_role("navigation", name="Hoofdmenu")
+    language = page.get_by_role("button", name="English")
+    if width == 390:
+        assert menu_button.is_visible() and not main_menu.is_visible() and not language.is_visible()
+        menu_button.click()
+        assert menu_button.get_attribute("aria-expanded") == "true"
+        assert main_menu.is_visible() and language.is_visible()
+        _looked_at(page, "worker-menu-open", width)
+    else:
+        assert not menu_button.is_visible() and main_menu.is_visible()
+    # The language switch comes after the main menu, for keyboards and screen readers alike.
+    after = main_menu.evaluate(
+        "(nav, button) =>"
+        " !!(nav.compareDocumentPosition(button) & Node.DOCUMENT_POSITION_FOLLOWING)",
+        language.element_handle(),
+    )
+    assert after is True
+    page.goto("/mijn/apps")
+    _looked_at(page, "worker-apps", width)
+    # A page that is not theirs: the styled 403 page, in the portal's header and footer.
+    assert page.goto("/operator/").status == 403
+    assert page.get_by_role("heading", level=1).inner_text() == "Geen toegang"
+    _looked_at(page, "worker-403", width)
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_operator_s_pages(browser_page, demo, width):
+    _, _, operator = demo
+    page = browser_page()
+    page.set_viewport_size({"width": width, "height": SIZES[width]})
+    _logged_in(page, operator)
+    for path, name in [
+        ("/operator/", "applications"),
+        ("/operator/organisaties", "organisations"),
+        ("/operator/audit", "audit"),
+    ]:
+        page.goto(path)
+        _looked_at(page, f"operator-{name}", width)
+        assert _header(page) == {
+            "who": "Ingelogd als Olga Operator, Operator",
+            "current": ["Operatorconsole"],
+        }
