@@ -120,7 +120,7 @@ def _banner(port: int, vault_port: int, demo: bool) -> str:
         f"  vault        http://127.0.0.1:{vault_port}/   (signed requests only)",
     ]
     if demo:
-        lines += ["", *banner()]
+        lines += ["", *banner(f"http://127.0.0.1:{port}")]
     return "\n".join(lines)
 
 

@@ -100,3 +100,12 @@ def test_banner_lists_every_demo_login():
     assert demo.PASSWORD in text
     for _org, person in demo.everyone():
         assert person.email in text
+
+
+def test_the_banners_card_commands_name_the_portal_they_run_beside():
+    commands = [line for line in demo.banner("http://127.0.0.1:8100") if "zorgsleutel card" in line]
+    assert [line.split("--server ")[1] for line in commands] == [
+        "http://127.0.0.1:8100 --code CODE",
+        "http://127.0.0.1:8100 --code CODE",
+        "http://127.0.0.1:8100 --code CODE",
+    ]

@@ -94,7 +94,9 @@ def everyone() -> list[tuple[DemoOrganisation | None, DemoPerson]]:
     return people
 
 
-def banner() -> list[str]:
+def banner(server: str = "http://127.0.0.1:8000") -> list[str]:
+    """The demo's logins and what to run, the card client told which portal (`server`): it
+    would otherwise ask port 8000, whatever PORT the portal runs on."""
     lines = [f"Demo logins (password {PASSWORD}; SMS codes appear in the dev mailbox):"]
     for organisation, person in everyone():
         where = organisation.name if organisation else "Zorgsleutel"
@@ -111,13 +113,14 @@ def banner() -> list[str]:
         f"demo UZI card (SoftHSM2 token {APPLICATION.card_label!r}, PIN {APPLICATION.card_pin}):",
         "  export SOFTHSM2_CONF=var/softhsm/softhsm2.conf",
         f'  .venv/bin/zorgsleutel card present --token "{APPLICATION.card_label}" '
-        f"--pin {APPLICATION.card_pin} --code CODE",
+        f"--pin {APPLICATION.card_pin} --server {server} --code CODE",
         "then link an app (zorgsleutel app enrol QR --state var/demo/jan.json) and log in with it.",
         "Smartcards: log in as medewerker1@demozorg.nl, Mijn Zorgsleutel > Uw smartcards >",
         "Smartcard aanmaken shows a code; make the demo's blank card (transport code 12345678):",
         '  .venv/bin/zorgsleutel card init --token "Demo smartcard" --transport-pin 12345678 '
-        "--pin 24682468 --code CODE",
+        f"--pin 24682468 --server {server} --code CODE",
         "then log in at /inloggen/smartcard with",
-        '  .venv/bin/zorgsleutel card present --token "Demo smartcard" --pin 24682468 --code CODE',
+        '  .venv/bin/zorgsleutel card present --token "Demo smartcard" --pin 24682468 '
+        f"--server {server} --code CODE",
     ]
     return lines

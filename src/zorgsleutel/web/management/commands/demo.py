@@ -1,5 +1,6 @@
 """zorgsleutel demo: load the demo organisations and people (idempotent; DEBUG only)."""
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
@@ -29,7 +30,7 @@ class Command(BaseCommand):
 
         self.stdout.write(smartcards.prepare())
         if options["verbosity"] > 1:
-            self.stdout.write("\n".join(banner()))
+            self.stdout.write("\n".join(banner(settings.SITE_URL)))
 
     def make_test_card(self) -> None:
         """The demo applicant's UZI card on a SoftHSM2 token; the demo works on without it."""
