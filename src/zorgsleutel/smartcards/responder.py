@@ -26,7 +26,7 @@ from django.db import transaction
 
 from zorgsleutel import policies
 from zorgsleutel.core import audit, clock
-from zorgsleutel.smartcards import ocspder, runtime
+from zorgsleutel.smartcards import ocspder, runtime, status
 from zorgsleutel.smartcards.ca import ISSUING, SmartcardCa, responder_certificate
 
 
@@ -45,19 +45,10 @@ class Responder:
 
 
 def _issuer_hashes(issuer: x509.Certificate) -> dict[str, tuple[bytes, bytes]]:
-    key = issuer.public_key().public_bytes(
-        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
-    )
     return {
-        name: (_digest(algorithm(), issuer.subject.public_bytes()), _digest(algorithm(), key))
+        name: status.issuer_hashes(issuer, algorithm)
         for name, algorithm in ocspder.CERT_ID_HASHES.items()
     }
-
-
-def _digest(algorithm: hashes.HashAlgorithm, data: bytes) -> bytes:
-    digest = hashes.Hash(algorithm)
-    digest.update(data)
-    return digest.finalize()
 
 
 def certify(ca: SmartcardCa, now: datetime) -> Responder:
@@ -71,15 +62,11 @@ def certify(ca: SmartcardCa, now: datetime) -> Responder:
         now=start,
         validity=policies.SMARTCARD_RESPONDER_VALIDITY,
     )
-    key_hash = hashes.Hash(hashes.SHA1())  # noqa: S303 (ResponderID byKey, RFC 6960 4.2.1)
-    key_hash.update(
-        key.public_key().public_bytes(
-            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
-        )
-    )
+    # ResponderID byKey (RFC 6960 4.2.1) is the SHA-1 of the public key: the certificate's SKI.
+    key_hash = certificate.extensions.get_extension_for_class(x509.SubjectKeyIdentifier)
     return Responder(
         ocspder.Signer(
-            key, key_hash.finalize(), certificate.public_bytes(serialization.Encoding.DER)
+            key, key_hash.value.digest, certificate.public_bytes(serialization.Encoding.DER)
         ),
         certificate,
         ca.certificates[ISSUING],
