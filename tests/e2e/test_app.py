@@ -4,18 +4,15 @@ with it; the page continues by itself once the reference client (the "phone") ha
 from __future__ import annotations
 
 import io
-from importlib import import_module
 
 import pytest
-from django.conf import settings
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 
 from zorgsleutel.accounts.models import Membership, User
-from zorgsleutel.authn import sessions
 from zorgsleutel.clients import app as phone
-from zorgsleutel.core import clock
 from zorgsleutel.mobileapp.models import AppDevice
 from zorgsleutel.organisations.models import Organisation
+
+from .browsersession import logged_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -30,26 +27,6 @@ def administrator():
     return user
 
 
-def _logged_in(page, user, acr: str = "low") -> None:
-    """Give the browser a session as the login flow leaves it."""
-    store = import_module(settings.SESSION_ENGINE).SessionStore()
-    now = clock.now().timestamp()
-    store.update(
-        {
-            SESSION_KEY: str(user.pk),
-            HASH_SESSION_KEY: user.get_session_auth_hash(),
-            BACKEND_SESSION_KEY: settings.AUTHENTICATION_BACKENDS[0],
-            sessions.AUTH_AT: now,
-            sessions.SEEN_AT: now,
-            sessions.ACR: acr,
-        }
-    )
-    store.save()
-    page.context.add_cookies(
-        [{"name": settings.SESSION_COOKIE_NAME, "value": store.session_key, "url": page.base_url}]
-    )
-
-
 def _screenshot(page, tmp_path, name):
     path = tmp_path / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
@@ -60,7 +37,7 @@ def test_link_the_app_then_log_in_by_scanning(page, browser_page, administrator,
     state = phone.State(tmp_path / "phone.json")
 
     # Stap 4: link the app — the page shows a QR code; the phone scans the screenshot.
-    _logged_in(page, administrator)
+    logged_in(page, administrator, acr="low")
     page.goto("/mijn/app-koppelen")
     assert page.locator("svg.qr").is_visible()
     # It waits on the enrolment's cross-device challenge, polled like every QR code's.
@@ -110,7 +87,7 @@ def test_link_the_app_then_log_in_by_scanning(page, browser_page, administrator,
 
 def test_a_wrong_pin_leaves_the_browser_waiting(page, administrator, tmp_path):
     state = phone.State(tmp_path / "phone.json")
-    _logged_in(page, administrator)
+    logged_in(page, administrator, acr="low")
     page.goto("/mijn/app-koppelen")
     phone.enrol(
         _screenshot(page, tmp_path, "enrol"),

@@ -5,40 +5,16 @@ Every page is axe-checked, at 1280 and at 390 px wide."""
 
 from __future__ import annotations
 
-from importlib import import_module
-
 import pytest
-from django.conf import settings
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 
 from people import someone
 from zorgsleutel.accounts.models import User
-from zorgsleutel.authn import sessions
-from zorgsleutel.core import clock
 from zorgsleutel.organisations.models import Organisation
 from zorgsleutel.smartcards.models import BlankCard, CardOrder
 
+from .browsersession import logged_in
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def _logged_in(page, user) -> None:
-    """A session as the app login leaves it (administrators and operators use the app)."""
-    store = import_module(settings.SESSION_ENGINE).SessionStore()
-    now = clock.now().timestamp()
-    store.update(
-        {
-            SESSION_KEY: str(user.pk),
-            HASH_SESSION_KEY: user.get_session_auth_hash(),
-            BACKEND_SESSION_KEY: settings.AUTHENTICATION_BACKENDS[0],
-            sessions.AUTH_AT: now,
-            sessions.SEEN_AT: now,
-            sessions.ACR: "substantial",
-        }
-    )
-    store.save()
-    page.context.add_cookies(
-        [{"name": settings.SESSION_COOKIE_NAME, "value": store.session_key, "url": page.base_url}]
-    )
 
 
 def _fits(page) -> None:
@@ -65,7 +41,7 @@ def test_order_ship_and_cancel_blank_cards(browser_page, settings, width):
 
     ada = browser_page()
     ada.set_viewport_size({"width": width, "height": 900})
-    _logged_in(ada, administrator)
+    logged_in(ada, administrator, acr="substantial")
     ada.goto("/beheer/smartcards-bestellen")  # her one organisation's page
     assert ada.get_by_role("heading", level=1).inner_text() == (
         "Smartcards bestellen — Zorggroep Webshop"
@@ -84,7 +60,7 @@ def test_order_ship_and_cancel_blank_cards(browser_page, settings, width):
 
     olga = browser_page()
     olga.set_viewport_size({"width": width, "height": 900})
-    _logged_in(olga, operator)
+    logged_in(olga, operator, acr="substantial")
     olga.goto("/operator")
     olga.get_by_role("link", name="Smartcardbestellingen").click()
     olga.check()

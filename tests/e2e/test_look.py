@@ -9,44 +9,21 @@ from __future__ import annotations
 
 import os
 import re
-from importlib import import_module
 from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 
 from people import someone
 from zorgsleutel.accounts.models import User
-from zorgsleutel.authn import sessions
-from zorgsleutel.core import clock
 from zorgsleutel.organisations.models import Organisation
+
+from .browsersession import logged_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 SCREENSHOTS = Path(os.environ.get("ZS_SCREENSHOTS", "var/screenshots"))
 WCAG22AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 SIZES = {1280: 900, 390: 844}
-
-
-def _logged_in(page, user, acr: str = "substantial") -> None:
-    """A session as a completed login leaves it."""
-    store = import_module(settings.SESSION_ENGINE).SessionStore()
-    now = clock.now().timestamp()
-    store.update(
-        {
-            SESSION_KEY: str(user.pk),
-            HASH_SESSION_KEY: user.get_session_auth_hash(),
-            BACKEND_SESSION_KEY: settings.AUTHENTICATION_BACKENDS[0],
-            sessions.AUTH_AT: now,
-            sessions.SEEN_AT: now,
-            sessions.ACR: acr,
-        }
-    )
-    store.save()
-    page.context.add_cookies(
-        [{"name": settings.SESSION_COOKIE_NAME, "value": store.session_key, "url": page.base_url}]
-    )
 
 
 def _looked_at(page, name: str, width: int) -> None:
@@ -128,7 +105,7 @@ def test_an_administrator_s_pages(browser_page, demo, width):
     administrator, _, _ = demo
     page = browser_page()
     page.set_viewport_size({"width": width, "height": SIZES[width]})
-    _logged_in(page, administrator)
+    logged_in(page, administrator, acr="substantial")
     page.goto("/mijn")
     _looked_at(page, "administrator-mine", width)
     assert _header(page) == {
@@ -183,7 +160,7 @@ def test_a_care_worker_s_pages_and_the_menu(browser_page, demo, width):
     _, worker, _ = demo
     page = browser_page()
     page.set_viewport_size({"width": width, "height": SIZES[width]})
-    _logged_in(page, worker, acr="low")
+    logged_in(page, worker, acr="low")
     page.goto("/mijn")
     _looked_at(page, "worker-mine", width)
     assert _header(page)["who"] == "Ingelogd als Wim Werker, Zorggroep Uiterlijk"
@@ -218,7 +195,7 @@ def test_the_operator_s_pages(browser_page, demo, width):
     _, _, operator = demo
     page = browser_page()
     page.set_viewport_size({"width": width, "height": SIZES[width]})
-    _logged_in(page, operator)
+    logged_in(page, operator, acr="substantial")
     for path, name in [
         ("/operator/", "applications"),
         ("/operator/organisaties", "organisations"),

@@ -25,7 +25,8 @@ from zorgsleutel.clients import app as phone
 from zorgsleutel.core.models import AuditEvent
 from zorgsleutel.organisations.models import Application, Organisation
 
-from .test_app import _logged_in, _screenshot
+from .browsersession import logged_in
+from .test_app import _screenshot
 from .test_seed_000 import Mailbox, _set_password_and_phone, _unique_number
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -105,7 +106,7 @@ def test_register_validate_and_manage_a_care_provider(
 
     # The operator approves in the Operatorconsole.
     console = browser_page()
-    _logged_in(console, operator, acr="substantial")  # operators log in with the app
+    logged_in(console, operator, acr="substantial")  # operators log in with the app
     console.goto("/operator/")
     console.get_by_role("link", name="Huisartsenpraktijk De Linde").click()
     console.check()

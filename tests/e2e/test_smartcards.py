@@ -12,44 +12,21 @@ import re
 import subprocess
 import sys
 import urllib.request
-from importlib import import_module
 from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 
 from support import require_binary
-from zorgsleutel.authn import sessions
-from zorgsleutel.core import clock
 from zorgsleutel.core.models import AuditEvent
 from zorgsleutel.smartcards.blankcard import make_blank_card
 from zorgsleutel.smartcards.models import Smartcard
+
+from .browsersession import logged_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 ZORGSLEUTEL = str(Path(sys.executable).with_name("zorgsleutel"))
 TRANSPORT, PIN = "87654321", "24682468"
-
-
-def _logged_in(page, user, acr: str) -> None:
-    """A session as a login leaves it (password + SMS: low; the app: substantial)."""
-    store = import_module(settings.SESSION_ENGINE).SessionStore()
-    now = clock.now().timestamp()
-    store.update(
-        {
-            SESSION_KEY: str(user.pk),
-            HASH_SESSION_KEY: user.get_session_auth_hash(),
-            BACKEND_SESSION_KEY: settings.AUTHENTICATION_BACKENDS[0],
-            sessions.AUTH_AT: now,
-            sessions.SEEN_AT: now,
-            sessions.ACR: acr,
-        }
-    )
-    store.save()
-    page.context.add_cookies(
-        [{"name": settings.SESSION_COOKIE_NAME, "value": store.session_key, "url": page.base_url}]
-    )
 
 
 def card_client(softhsm, *args: str) -> subprocess.CompletedProcess:
@@ -127,7 +104,7 @@ def test_a_care_worker_makes_a_smartcard_logs_in_and_the_manager_blocks_it(
 
     # Mijn Zorgsleutel → Smartcard aanmaken: first the UZI card, then the blank card.
     page = browser_page()
-    _logged_in(page, care.member, acr="low")
+    logged_in(page, care.member, acr="low")
     page.goto("/mijn/smartcards")
     page.get_by_role("link", name="Smartcard aanmaken").first.click()
     page.check()
@@ -188,7 +165,7 @@ def test_a_care_worker_makes_a_smartcard_logs_in_and_the_manager_blocks_it(
 
     # The manager blocks it: the login is refused, OCSP and the CRL say certificateHold.
     manager = browser_page()
-    _logged_in(manager, care.manager, acr="substantial")
+    logged_in(manager, care.manager, acr="substantial")
     membership = care.member.memberships.get()
     manager.goto(f"/beheer/{care.org.public_id}/leden/{membership.pk}/smartcards")
     manager.get_by_role("button", name="Blokkeren").click()
