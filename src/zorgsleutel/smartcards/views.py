@@ -15,14 +15,14 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from zorgsleutel import policies
 from zorgsleutel.authn import challenges, sessions
 from zorgsleutel.cards import flows as card_flows
 from zorgsleutel.core import clock, ratelimit
 from zorgsleutel.core.errors import DomainError, PermissionDenied, RateLimited
-from zorgsleutel.core.pages import guard, render
+from zorgsleutel.core.pages import changed_row, confirm, confirmed, done, guard, render
 from zorgsleutel.core.requestcontext import client_ip
 from zorgsleutel.mobileapp import qr
 from zorgsleutel.people import permissions
@@ -34,11 +34,36 @@ RETURNED = "kaart"  # the challenge a browser returns with from the TLS path
 
 DONE = {
     "block": gettext_lazy(
-        "The smartcard of %(person)s is blocked: it cannot be used until you unblock it."
+        "Smartcard %(serial)s of %(person)s is blocked for %(organisation)s: it cannot be used "
+        "until you unblock it."
     ),
-    "unblock": gettext_lazy("The smartcard of %(person)s works again."),
+    "unblock": gettext_lazy("Smartcard %(serial)s of %(person)s works again."),
     "delete": gettext_lazy(
-        "The smartcard of %(person)s is deleted: its certificate is revoked for good."
+        "Smartcard %(serial)s of %(person)s is deleted: its certificate is revoked for good."
+    ),
+}
+# Beheer's actions ask first (docs/look.md, "Actions"): (question, consequence, button).
+ASK = {
+    "block": (
+        gettext_lazy("Block smartcard %(serial)s of %(person)s?"),
+        gettext_lazy("Nobody can then log in with this card until you unblock it."),
+        gettext_lazy("Block"),
+    ),
+    "unblock": (
+        gettext_lazy("Unblock smartcard %(serial)s of %(person)s?"),
+        gettext_lazy(
+            "Whoever holds the card can then log in with it and its PIN again. Unblock it only "
+            "when you know that %(person)s has it."
+        ),
+        gettext_lazy("Unblock"),
+    ),
+    "delete": (
+        gettext_lazy("Delete smartcard %(serial)s of %(person)s?"),
+        gettext_lazy(
+            "Its certificate is then revoked for good: the card never works again. %(person)s "
+            "can make a new smartcard."
+        ),
+        gettext_lazy("Delete"),
     ),
 }
 
@@ -212,10 +237,29 @@ def finish_renew(request, collected: challenges.Collected) -> dict:
     return {"status": "ok", "next": reverse("smartcards:login")}
 
 
-@require_POST
+@never_cache
+@require_http_methods(["GET", "POST"])
 def report_lost(request, card_id: str):
+    """The holder reports their card lost: asks first (it cannot be undone)."""
     if not request.user.is_authenticated:
         return redirect(settings.LOGIN_URL)
+    if not confirmed(request):
+        card = _mine(request).filter(public_id=card_id[:40]).exclude(state=Smartcard.REVOKED)
+        card = card.first()
+        if card is None:
+            raise Http404
+        return confirm(
+            request,
+            question=_("Report smartcard %(serial)s lost?") % {"serial": card.card_serial},
+            consequences=[
+                _(
+                    "The card is revoked at once and for good: nobody can log in with it any "
+                    "more, also not you when you find it again. You can then make a new one."
+                )
+            ],
+            button=_("Report lost"),
+            back=reverse("smartcards:mine"),
+        )
     try:
         card = lifecycle.report_lost(actor=request.user, card_id=card_id)
     except DomainError as error:
@@ -320,6 +364,7 @@ def member_cards(request, public_id, membership_id):
     organisation = get_object_or_404(Organisation, public_id=public_id)
     membership = get_object_or_404(Membership, pk=membership_id, organisation=organisation)
     permissions.require(request.user, "members.view", organisation)
+    here = reverse("smartcards:member_cards", args=[public_id, membership_id])
     if request.method == "POST":
         action = request.POST.get("action", "")
         try:
@@ -340,21 +385,39 @@ def member_cards(request, public_id, membership_id):
                     )
                     % {"person": membership.display_name},
                 )
-            elif action in lifecycle.ACTIONS:
-                lifecycle.set_state(
+            elif action in lifecycle.ACTIONS and not confirmed(request):  # the page asks
+                card = lifecycle.managed_card(
                     actor=request.user,
                     organisation=organisation,
                     card_id=request.POST.get("card", ""),
                     action=action,
                 )
-                messages.success(request, DONE[action] % {"person": membership.display_name})
+                question, consequence, button = ASK[action]
+                names = _names(card, membership)
+                return confirm(
+                    request,
+                    question=question % names,
+                    consequences=[consequence % names],
+                    button=str(button),
+                    back=here,
+                    carry={"action": action, "card": card.public_id},
+                    danger=action != "unblock",
+                )
+            elif action in lifecycle.ACTIONS:
+                card = lifecycle.set_state(
+                    actor=request.user,
+                    organisation=organisation,
+                    card_id=request.POST.get("card", ""),
+                    action=action,
+                )
+                done(request, DONE[action] % _names(card, membership), row=f"card-{card.public_id}")
             else:
                 raise DomainError("bad_action", _("Unknown action."))
         except PermissionDenied:
             raise
         except DomainError as error:
             messages.error(request, str(error.message))
-        return redirect("smartcards:member_cards", public_id=public_id, membership_id=membership_id)
+        return redirect(here)
     cards = []
     proof = None
     if membership.is_accepted:
@@ -364,6 +427,9 @@ def member_cards(request, public_id, membership_id):
             .order_by("-issued_at")
         )
         proof = creation.proof_for(membership.user, organisation)
+    changed = changed_row(request)
+    for card in cards:
+        card.changed = f"card-{card.public_id}" == changed
     return render(
         request,
         "smartcards/member_cards.html",
@@ -375,6 +441,14 @@ def member_cards(request, public_id, membership_id):
             "may_hold": membership.role not in policies.SMARTCARD_REFUSED_ROLES,
         },
     )
+
+
+def _names(card: Smartcard, membership: Membership) -> dict:
+    return {
+        "serial": card.card_serial,
+        "person": membership.display_name,
+        "organisation": membership.organisation.name,
+    }
 
 
 def guidance(request):
