@@ -143,6 +143,53 @@ def test_who_may_do_what():
         "smartcards.order": {A},
     } == policies.PERMISSIONS
     assert {A: {A, M, W}, M: {W}, W: set()} == policies.ROLE_GRANTS
+    # What a role change takes away (Beheer asks first when it takes anything).
+    assert {
+        (old, new): policies.lost_permissions(old, new) for old in (A, M, W) for new in (A, M, W)
+    } == {
+        (A, A): [],
+        (A, M): ["managers.appoint", "audit.view", "smartcards.order"],
+        (A, W): [
+            "members.view",
+            "members.create",
+            "members.resend_activation",
+            "members.block",
+            "members.unblock",
+            "members.delete",
+            "managers.appoint",
+            "audit.view",
+            "apps.block",
+            "apps.unblock",
+            "apps.delete",
+            "apps.relink",
+            "smartcards.block",
+            "smartcards.unblock",
+            "smartcards.delete",
+            "smartcards.confirm_identity",
+            "smartcards.order",
+        ],
+        (M, A): [],
+        (M, M): [],
+        (M, W): [
+            "members.view",
+            "members.create",
+            "members.resend_activation",
+            "members.block",
+            "members.unblock",
+            "members.delete",
+            "apps.block",
+            "apps.unblock",
+            "apps.delete",
+            "apps.relink",
+            "smartcards.block",
+            "smartcards.unblock",
+            "smartcards.delete",
+            "smartcards.confirm_identity",
+        ],
+        (W, A): [],
+        (W, M): [],
+        (W, W): [],
+    }
     assert {
         "organisations.create_business",
         "applications.review",

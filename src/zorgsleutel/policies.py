@@ -98,6 +98,16 @@ def may_grant(role: str | None, granted: str) -> bool:
     return granted in ROLE_GRANTS.get(role or "", frozenset())
 
 
+def lost_permissions(old_role: str, new_role: str) -> list[str]:
+    """What a role change from `old_role` to `new_role` takes away (PERMISSIONS, in their
+    order): Beheer asks first when it takes anything (docs/look.md, "Actions")."""
+    return [
+        action
+        for action in PERMISSIONS
+        if allows(old_role, action) and not allows(new_role, action)
+    ]
+
+
 # --- Links sent by mail --------------------------------------------------------------------------
 ACTIVATION_LINK_TTL = timedelta(hours=72)
 # An invitation of someone who already has an account, accepted while logged in. The same

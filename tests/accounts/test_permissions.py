@@ -73,5 +73,5 @@ def test_the_role_page_says_the_role_given(client, organisation, person, login_a
         {"role": "manager"},
         follow=True,
     ).content.decode()
-    assert "Mila Medewerker heeft nu de rol beheerder." in page
+    assert "Mila Medewerker heeft nu de rol beheerder in Zorggroep Test." in page
     assert Membership.objects.get(pk=membership.pk).role == "manager"

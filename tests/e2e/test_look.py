@@ -125,16 +125,36 @@ def test_an_administrator_s_pages(browser_page, demo, width):
     else:
         assert email["y"] == name["y"] and email["x"] >= name["x"] + name["width"]
     # Blokkeren is a danger button: our theme's red (rood-500, #a01d23) on white.
-    block = page.get_by_role("button", name="Blokkeren — wim@uiterlijk.nl")
+    block = page.get_by_role("link", name="Blokkeren — wim@uiterlijk.nl")
     assert block.evaluate("e => getComputedStyle(e).color") == "rgb(160, 29, 35)"
-    # A done action's message: a success alert with its icon, read out politely (role status).
+    # It asks first: a page naming the person and what blocking does, a red button and Terug.
     block.click()
+    page.check()
+    assert page.get_by_role("heading", level=1).inner_text() == (
+        "Wim Werker blokkeren in Zorggroep Uiterlijk?"
+    )
+    confirm = page.locator("main").get_by_role("button", name="Blokkeren", exact=True)
+    assert confirm.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(160, 29, 35)"
+    assert page.locator("main").get_by_role("link", name="Terug").is_visible()
+    _looked_at(page, "administrator-confirm-block", width)
+    # A done action's message: a success alert with its icon, read out politely (role status),
+    # naming the person and the organisation; their row is marked on the list.
+    confirm.click()
     page.check()
     done = page.locator(".messages .utrecht-alert")
     assert done.get_attribute("class") == "utrecht-alert utrecht-alert--ok"
     assert done.get_attribute("role") == "status"
-    assert done.locator("p").text_content() == "Gelukt: Het account is geblokkeerd."
+    assert done.locator("p").text_content() == (
+        "Gelukt: Wim Werker is geblokkeerd in Zorggroep Uiterlijk."
+    )
     assert done.locator(".zs-alert-icon--success").is_visible()
+    marked = page.locator("tr[aria-current=true]")
+    assert marked.get_attribute("data-email") == "wim@uiterlijk.nl"
+    assert marked.locator("td").first.evaluate(
+        "e => getComputedStyle(e).backgroundColor"
+    ) != page.locator("tr.member:not([aria-current])").first.locator("td").first.evaluate(
+        "e => getComputedStyle(e).backgroundColor"
+    )
     _looked_at(page, "administrator-member-blocked", width)
     page.get_by_role("link", name="Auditlog").click()
     _looked_at(page, "administrator-audit", width)

@@ -111,6 +111,13 @@ def test_register_validate_and_manage_a_care_provider(
     console.get_by_role("link", name="Huisartsenpraktijk De Linde").click()
     console.check()
     console.get_by_role("button", name="Goedkeuren").click()
+    console.check()  # the console asks first, naming the organisation
+    assert (
+        "De aanvraag van Huisartsenpraktijk De Linde goedkeuren?"
+        in console.get_by_role("heading", level=1).inner_text()
+    )
+    assert Application.objects.get().state == Application.SUBMITTED
+    console.get_by_role("button", name="Goedkeuren").click()
     console.check()
     assert Application.objects.get().state == Application.APPROVED
 
@@ -196,7 +203,9 @@ def test_register_validate_and_manage_a_care_provider(
     bea.get_by_role("link", name="Beheer").click()
     bea.check()
     row = bea.locator("tr.member", has_text="wim@delinde.nl")
-    row.get_by_role("button", name="Blokkeren").click()
+    row.get_by_role("link", name="Blokkeren").click()
+    bea.check()  # asks first, naming the person
+    bea.get_by_role("button", name="Blokkeren").click()
     bea.check()
     assert Membership.objects.get(user=worker).state == "blocked"  # the account stays the person's
     assert User.objects.get(pk=worker.pk).state == User.ACTIVE
@@ -214,7 +223,7 @@ def test_register_validate_and_manage_a_care_provider(
     assert not Membership.objects.filter(user=worker).exists()
     # A beheerder manages care workers, not the administrator (the flows refuse it too).
     jan_row = bea.locator("tr.member", has_text="jan@delinde.nl")
-    assert jan_row.get_by_role("button", name="Blokkeren").count() == 0
+    assert jan_row.get_by_role("link", name="Blokkeren").count() == 0
 
 
 def test_validate_through_nginx_with_a_tls_client_certificate(

@@ -169,8 +169,10 @@ def test_a_care_worker_makes_a_smartcard_logs_in_and_the_manager_blocks_it(
     membership = care.member.memberships.get()
     manager.goto(f"/beheer/{care.org.public_id}/leden/{membership.pk}/smartcards")
     manager.get_by_role("button", name="Blokkeren").click()
+    manager.check()  # asks first, naming the card and its holder
+    manager.get_by_role("button", name="Blokkeren").click()
     manager.check()
-    assert "De smartcard van Carla Zorg is geblokkeerd" in manager.content()
+    assert f"Smartcard {card.card_serial} van Carla Zorg is geblokkeerd" in manager.content()
     refused_page, refused = log_in_with_card(browser_page, softhsm, blank_label)
     assert refused.returncode == 1
     assert "smartcard_blocked" in refused.stdout + refused.stderr
@@ -186,12 +188,16 @@ def test_a_care_worker_makes_a_smartcard_logs_in_and_the_manager_blocks_it(
     # Unblocked: logs in again, OCSP good.
     manager.get_by_role("button", name="Deblokkeren").click()
     manager.check()
+    manager.get_by_role("button", name="Deblokkeren").click()
+    manager.check()
     again, result = log_in_with_card(browser_page, softhsm, blank_label)
     assert result.returncode == 0, result.stderr
     again.wait_for_url("**/mijn", timeout=10000)
     assert f"{leaf}: good" in ocsp(tmp_path, server, leaf, chain, nonce=True)
 
     # Deleted: revoked for good.
+    manager.get_by_role("button", name="Verwijderen").click()
+    manager.check()
     manager.get_by_role("button", name="Verwijderen").click()
     manager.check()
     card.refresh_from_db()

@@ -266,7 +266,13 @@ def test_managers_block_unblock_and_delete_a_members_app_on_the_page(client, enr
     steps = {"block": {(device.public_id, "Zorggroep App"): "blocked"}, "unblock": {}}
     steps["delete"] = {(device.public_id, "Zorggroep App"): "revoked"}
     for action, decided in steps.items():
-        assert client.post(url, {"device": device.public_id, "action": action}).status_code == 302
+        form = {"device": device.public_id, "action": action}
+        if action in ("block", "delete"):  # asks first (naming the app) and changes nothing
+            before = decisions(user)
+            asked = html.unescape(client.post(url, form).content.decode())
+            assert "van manager persoon " in asked and decisions(user) == before
+            form["bevestigd"] = "ja"
+        assert client.post(url, form).status_code == 302
         if action == "block":  # the result names whose app, and for which organisation
             assert (
                 'De app "Testtelefoon" van manager persoon is voor Zorggroep App geblokkeerd. '

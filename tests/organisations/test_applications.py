@@ -178,7 +178,9 @@ def test_the_console_queue_filters_and_decides(operator, client, login_as):
     assert "Apotheek Oost" in rejected and "Huisartsenpraktijk De Linde" not in rejected
     detail = client.get(f"/operator/aanvragen/{submitted.public_id}")
     assert detail.status_code == 200 and "900016528" in detail.content.decode()
-    response = client.post(f"/operator/aanvragen/{submitted.public_id}/goedkeuren")
+    response = client.post(
+        f"/operator/aanvragen/{submitted.public_id}/goedkeuren", {"bevestigd": "ja"}
+    )
     assert response.status_code == 302
     submitted.refresh_from_db()
     assert submitted.state == Application.APPROVED and submitted.decided_by == operator

@@ -136,7 +136,8 @@ def test_the_console_suspends_with_a_reason(care, operator, client, login_as):
     client.post(f"/operator/organisaties/{care.public_id}/schorsen", {"reason": ""})
     care.refresh_from_db()
     assert not care.is_suspended
-    client.post(f"/operator/organisaties/{care.public_id}/schorsen", {"reason": "Fraude-onderzoek"})
+    suspend = {"reason": "Fraude-onderzoek", "bevestigd": "ja"}
+    client.post(f"/operator/organisaties/{care.public_id}/schorsen", suspend)
     care.refresh_from_db()
     assert care.is_suspended and care.suspension_reason == "Fraude-onderzoek"
     client.post(f"/operator/organisaties/{care.public_id}/herstellen")

@@ -48,7 +48,8 @@ def manage(client, login_as, care, card, action, *, by=None):
     login_as(client, by or care.manager)
     membership = card.user.memberships.get(organisation=care.org)
     url = f"/beheer/{care.org.public_id}/leden/{membership.pk}/smartcards"
-    return client.post(url, {"action": action, "card": card.public_id})
+    # The confirming POST (the confirmation page's; tests/smartcards/test_confirm_pages.py).
+    return client.post(url, {"action": action, "card": card.public_id, "bevestigd": "ja"})
 
 
 @pytest.mark.parametrize(

@@ -136,7 +136,9 @@ def test_an_action_that_does_not_fit_the_cards_state_changes_nothing(
 def test_the_holder_reports_the_card_lost(client, login_as, portal_ca, care):
     _key, _pem, card = issue_card(care)
     login_as(client, care.member, acr="high")
-    answer = client.post(f"/mijn/smartcards/{card.public_id}/kwijt", follow=True)
+    answer = client.post(
+        f"/mijn/smartcards/{card.public_id}/kwijt", {"bevestigd": "ja"}, follow=True
+    )
     assert "is ingetrokken: niemand kan hem nog gebruiken." in answer.content.decode()
     card.refresh_from_db()
     assert (card.state, card.revocation_reason) == ("revoked", "key_compromise")
@@ -147,7 +149,10 @@ def test_the_holder_reports_the_card_lost(client, login_as, portal_ca, care):
 def test_someone_elses_card_cannot_be_reported_lost(client, login_as, portal_ca, care):
     _key, _pem, card = issue_card(care)
     login_as(client, care.manager)
-    answer = client.post(f"/mijn/smartcards/{card.public_id}/kwijt", follow=True)
+    assert client.get(f"/mijn/smartcards/{card.public_id}/kwijt").status_code == 404
+    answer = client.post(
+        f"/mijn/smartcards/{card.public_id}/kwijt", {"bevestigd": "ja"}, follow=True
+    )
     assert "Deze smartcard is niet (meer) bekend." in answer.content.decode()
     card.refresh_from_db()
     assert card.state == "active"

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from card_orders import ADDRESS
+from confirmpages import DANGER, confirmation, messages_of
 from zorgsleutel.accounts.models import Membership
 from zorgsleutel.core import clock
 from zorgsleutel.core.models import AuditEvent
@@ -25,6 +26,10 @@ NOT_FOUND = "Deze bestelling bestaat niet (of niet hier)."
 
 def _page(organisation) -> str:
     return f"/beheer/{organisation.public_id}/smartcards-bestellen"
+
+
+# The cancel page's own POST (its confirmation; docs/look.md, "Actions").
+CONFIRMED = {"bevestigd": "ja"}
 
 
 def _cancel_page(organisation, order) -> str:
@@ -126,6 +131,7 @@ def test_nobody_else_sees_or_orders(client, login_as, shop, who):
     assert list(CardOrder.objects.values_list("public_id", flat=True)) == [order.public_id]
     assert client.get(_cancel_page(shop.own, order)).status_code == 403
     assert client.post(_cancel_page(shop.own, order)).status_code == 403
+    assert client.post(_cancel_page(shop.own, order), CONFIRMED).status_code == 403
     order.refresh_from_db()
     assert order.state == "ordered"
     assert not OutboxMail.objects.exists()
@@ -146,7 +152,8 @@ def test_the_other_organisations_administrator_reaches_only_its_own_orders(clien
     assert _listed(html) == [theirs.public_id]
     # Our order through their own page: not there.
     assert client.get(_cancel_page(shop.other, ours)).status_code == 404
-    response = client.post(_cancel_page(shop.other, ours), follow=True)
+    assert client.post(_cancel_page(shop.other, ours)).status_code == 404
+    response = client.post(_cancel_page(shop.other, ours), CONFIRMED, follow=True)
     assert NOT_FOUND in _html(response)
     ours.refresh_from_db()
     assert ours.state == "ordered"
@@ -175,14 +182,17 @@ def test_the_administrator_cancels_after_being_asked(client, login_as, shop):
     assert f"Bestelling {order.public_id} van 3 lege smartcards annuleren?" in _html(confirm)
     order.refresh_from_db()
     assert order.state == "ordered"  # asking changes nothing
-    response = client.post(_cancel_page(shop.own, order))
+    assert client.post(_cancel_page(shop.own, order)).status_code == 200  # nor does a bare POST
+    order.refresh_from_db()
+    assert order.state == "ordered"
+    response = client.post(_cancel_page(shop.own, order), CONFIRMED)
     assert (response.status_code, response["Location"]) == (302, _page(shop.own))
     order.refresh_from_db()
     assert order.state == "cancelled"
     html = _html(client.get(_page(shop.own)))
     assert f"Bestelling {order.public_id} is geannuleerd." in html
     assert "geannuleerd op" in html and _cancel_page(shop.own, order) not in html
-    response = client.post(_cancel_page(shop.own, order), follow=True)
+    response = client.post(_cancel_page(shop.own, order), CONFIRMED, follow=True)
     assert "Deze bestelling is geannuleerd." in _html(response)
 
 
@@ -194,7 +204,7 @@ def test_the_administrator_sees_the_serials_once_shipped(client, login_as, shop)
     assert "2 serienummers" in html
     assert "<li><code>ZS-1</code></li><li><code>ZS-2</code></li>" in html
     assert _cancel_page(shop.own, order) not in html
-    response = client.post(_cancel_page(shop.own, order), follow=True)
+    response = client.post(_cancel_page(shop.own, order), CONFIRMED, follow=True)
     assert "Deze bestelling is al verstuurd en kan niet meer worden geannuleerd." in _html(response)
     order.refresh_from_db()
     assert order.state == "shipped"
@@ -318,7 +328,7 @@ def test_an_operator_cancels_on_the_page_with_a_reason(client, login_as, shop):
     assert "Geef de organisatie een reden (5 tot en met 500 tekens)." in _html(response)
     order.refresh_from_db()
     assert order.state == "ordered"
-    response = client.post(f"{url}/annuleren", {"reason": "Het adres bestaat niet."})
+    response = client.post(f"{url}/annuleren", {"reason": "Het adres bestaat niet.", **CONFIRMED})
     assert response.status_code == 302
     order.refresh_from_db()
     assert order.state == "cancelled"
@@ -351,3 +361,63 @@ def test_unknown_orders_and_odd_input_are_no_errors(client, login_as, shop):
     )
     order.refresh_from_db()
     assert order.state == "ordered" and not BlankCard.objects.exists()
+
+
+def test_the_operator_cancels_after_being_asked(client, login_as, shop):
+    """The console's Annuleren asks first, naming the order, its organisation and the reason
+    its administrators read (issue 17, part 3); only that page's POST cancels and mails."""
+    order = _order(shop)
+    login_as(client, shop.operator)
+    url = f"/operator/smartcardbestellingen/{order.public_id}/annuleren"
+    events = AuditEvent.objects.count()
+    asked = client.post(url, {"reason": "  Dubbele   bestelling "})
+    assert confirmation(asked) == {
+        "status": 200,
+        "title": f"Bestelling {order.public_id} van Zorggroep Oost annuleren?",
+        "consequences": [
+            "De kaarten worden dan niet verstuurd, en de administrators van Zorggroep Oost "
+            "krijgen deze reden per e-mail:",
+            "Dubbele bestelling",
+            "Dit kunt u niet ongedaan maken; de organisatie kan opnieuw bestellen.",
+        ],
+        "items": [],
+        "warning": "",
+        "button": (f"Bestelling {order.public_id} annuleren", DANGER),
+        "carries": {"reason": "Dubbele bestelling", "bevestigd": "ja"},
+        "csrf": True,
+        "back": f"/operator/smartcardbestellingen/{order.public_id}",
+    }
+    order.refresh_from_db()
+    assert order.state == "ordered"
+    assert AuditEvent.objects.count() == events and not OutboxMail.objects.exists()
+    # A reason the organisation may not be sent is not asked about: the order's page says why.
+    short = client.post(url, {"reason": "nee"})
+    assert "Geef de organisatie een reden (5 tot en met 500 tekens)." in _html(short)
+    assert 'name="bevestigd"' not in _html(short)
+
+    done = client.post(url, {"reason": "Dubbele bestelling", "bevestigd": "ja"}, follow=True)
+    assert messages_of(done) == [
+        f"Bestelling {order.public_id} is geannuleerd; de administrators van de organisatie "
+        "zijn gemaild."
+    ]
+    order.refresh_from_db()
+    assert order.state == "cancelled"
+    assert [e.action for e in AuditEvent.objects.filter(seq__gt=events)] == ["card_order.cancelled"]
+    assert sorted(OutboxMail.objects.values_list("to", flat=True)) == [
+        "admin2@oost.nl",
+        "admin@oost.nl",
+    ]
+
+
+def test_only_an_operator_gets_either_step_of_the_console_s_cancel(client, login_as, shop):
+    order = _order(shop)
+    login_as(client, shop.administrator)
+    url = f"/operator/smartcardbestellingen/{order.public_id}/annuleren"
+    for form in ({"reason": "Dubbele bestelling"}, {"reason": "Dubbele bestelling", **CONFIRMED}):
+        assert client.post(url, form).status_code == 403
+    denied = AuditEvent.objects.filter(action="permission.denied").order_by("seq")
+    assert [(e.details["reason"], e.details["action"]) for e in denied] == [
+        ("forbidden", "card_orders.handle")
+    ] * 2
+    order.refresh_from_db()
+    assert order.state == "ordered"

@@ -4,8 +4,9 @@ a manager may take. Parse, check permission (inside the flows), call one flow, r
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404
+from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -16,7 +17,7 @@ from zorgsleutel.accounts import forms, queries
 from zorgsleutel.accounts.flows import members
 from zorgsleutel.accounts.models import Membership
 from zorgsleutel.core.errors import DomainError, PermissionDenied
-from zorgsleutel.core.pages import guard, render, show_error
+from zorgsleutel.core.pages import changed_row, confirm, confirmed, done, guard, render, show_error
 from zorgsleutel.people import permissions
 from zorgsleutel.people.models import Organisation
 
@@ -55,7 +56,11 @@ def member_list(request, public_id):
     acting = permissions.require(request.user, "members.view", organisation)
     search = request.GET.get("q", "")
     page = queries.page_of_members(organisation, search=search, page=request.GET.get("page", 1))
-    rows = [(m, queries.state_of(m), STATE_LABELS[queries.state_of(m)]) for m in page.object_list]
+    changed = changed_row(request)
+    rows = [
+        (m, queries.state_of(m), STATE_LABELS[queries.state_of(m)], f"member-{m.pk}" == changed)
+        for m in page.object_list
+    ]
     return render(
         request,
         "beheer/members.html",
@@ -103,33 +108,71 @@ def new_member(request, public_id):
         except DomainError as error:
             show_error(form, error)
         else:
-            messages.success(
+            # The same words whether or not the address has an account (Tenancy): what was
+            # typed, never the account's own name.
+            done(
                 request,
-                _("%(email)s has been created and receives an activation mail.")
-                % {"email": membership.user.email},
+                _(
+                    "%(name)s (%(email)s) is invited to %(organisation)s and receives an e-mail "
+                    "with a link to start."
+                )
+                % {
+                    "name": membership.invited_name,
+                    "email": membership.user.email,
+                    "organisation": organisation.name,
+                },
+                row=f"member-{membership.pk}",
             )
             return redirect("accounts:members", public_id=organisation.public_id)
     return render(request, "beheer/new_member.html", {"form": form, "organisation": organisation})
 
 
-ACTIONS = {  # action: (flow, permission, message when done)
-    "resend": (
-        members.resend_activation,
-        "members.resend_activation",
-        gettext_lazy("A new activation link has been sent."),
-    ),
-    "block": (members.block_member, "members.block", gettext_lazy("The account is blocked.")),
-    "unblock": (
-        members.unblock_member,
-        "members.unblock",
-        gettext_lazy("The account is unblocked."),
+# What each action on a member asks and says (docs/look.md, "Actions"): the ones in ASK show a
+# confirmation page first; every result names the person and the organisation.
+ACTIONS = {  # action: (flow, permission)
+    "resend": (members.resend_activation, "members.resend_activation"),
+    "block": (members.block_member, "members.block"),
+    "unblock": (members.unblock_member, "members.unblock"),
+    "delete": (members.delete_member, "members.delete"),
+}
+DONE = {
+    "resend": gettext_lazy("A new activation link has been sent to %(name)s (%(email)s)."),
+    "block": gettext_lazy("%(name)s is blocked in %(organisation)s."),
+    "unblock": gettext_lazy("%(name)s is unblocked in %(organisation)s."),
+    "delete": gettext_lazy("%(name)s is removed from %(organisation)s."),
+}
+ASK = {  # action: (question, consequences, button)
+    "block": (
+        gettext_lazy("Block %(name)s in %(organisation)s?"),
+        [
+            gettext_lazy(
+                "%(name)s (%(email)s) can then do nothing in %(organisation)s any more: not log "
+                "in for it, and their API tokens and app IDs do not work there."
+            ),
+            gettext_lazy("You can unblock them later, here under Management."),
+        ],
+        gettext_lazy("Block"),
     ),
     "delete": (
-        members.delete_member,
-        "members.delete",
-        gettext_lazy("The person has been removed from the organisation."),
+        gettext_lazy("Remove %(name)s from %(organisation)s?"),
+        [
+            gettext_lazy(
+                "%(name)s (%(email)s) is then no longer a member of %(organisation)s and loses "
+                "their role and application roles there."
+            ),
+            gettext_lazy("This cannot be undone: to let them back in, invite them again."),
+        ],
+        gettext_lazy("Delete"),
     ),
 }
+
+
+def _names(membership: Membership, organisation: Organisation) -> dict:
+    return {
+        "name": membership.display_name,
+        "email": membership.user.email,
+        "organisation": organisation.name,
+    }
 
 
 @guard
@@ -139,14 +182,21 @@ def member_action(request, public_id, membership_id, action):
     if action not in ACTIONS:
         raise Http404
     membership = get_object_or_404(Membership, pk=membership_id, organisation=organisation)
-    flow, permission, done = ACTIONS[action]
-    if request.method == "GET":  # a confirmation page; only POST changes anything
-        permissions.require(request.user, permission, organisation)
-        return render(
+    flow, permission = ACTIONS[action]
+    names = _names(membership, organisation)
+    back = reverse("accounts:members", args=[organisation.public_id])
+    if action in ASK and not confirmed(request):  # the page asks; only its POST acts
+        members.check_action(actor=request.user, action=permission, membership=membership)
+        question, consequences, button = ASK[action]
+        return confirm(
             request,
-            "beheer/confirm.html",
-            {"organisation": organisation, "membership": membership, "action": action},
+            question=question % names,
+            consequences=[line % names for line in consequences],
+            button=str(button),
+            back=back,
         )
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
     try:
         flow(actor=request.user, membership=membership)
     except PermissionDenied:
@@ -154,28 +204,55 @@ def member_action(request, public_id, membership_id, action):
     except DomainError as error:
         messages.error(request, str(error.message))
     else:
-        messages.success(request, done)
-    return redirect("accounts:members", public_id=organisation.public_id)
+        done(request, DONE[action] % names, row=f"member-{membership.pk}")
+    return redirect(back)
+
+
+# What a role change takes away, in people's words (policies.lost_permissions): the confirmation
+# page lists it.
+RIGHTS = {
+    "members.view": gettext_lazy("manage people, their app IDs and smartcards"),
+    "managers.appoint": gettext_lazy("appoint managers and administrators"),
+    "audit.view": gettext_lazy("read the audit log"),
+    "smartcards.order": gettext_lazy("order blank smartcards"),
+}
 
 
 @guard
 @require_POST
 def member_role(request, public_id, membership_id):
-    """Administrators appoint managers and administrators (seed 003, role 1)."""
+    """Administrators appoint managers and administrators (seed 003, role 1); taking rights away
+    asks first."""
     organisation = _organisation(public_id)
     membership = get_object_or_404(Membership, pk=membership_id, organisation=organisation)
+    role = request.POST.get("role", "")[:20]
+    names = _names(membership, organisation)
+    back = reverse("accounts:members", args=[organisation.public_id])
+    lost = policies.lost_permissions(membership.role, role)
     try:
-        changed = members.change_role(
-            actor=request.user, membership=membership, role=request.POST.get("role", "")[:20]
-        )
+        if lost and not confirmed(request):
+            members.check_role_change(actor=request.user, membership=membership, role=role)
+            roles = dict(Membership.ROLES)
+            names.update(old=roles[membership.role], new=roles[role])
+            return confirm(
+                request,
+                question=_("Change the role of %(name)s from %(old)s to %(new)s?") % names,
+                consequences=[_("In %(organisation)s, %(name)s can then no longer:") % names],
+                items=[str(RIGHTS[p]) for p in lost if p in RIGHTS],
+                button=_("Change role"),
+                back=back,
+                carry={"role": role},
+            )
+        changed = members.change_role(actor=request.user, membership=membership, role=role)
     except PermissionDenied:
         raise
     except DomainError as error:
         messages.error(request, str(error.message))
     else:
-        messages.success(
+        done(
             request,
-            _("%(name)s now has the role %(role)s.")
-            % {"name": changed.display_name, "role": changed.get_role_display()},
+            _("%(name)s now has the role %(role)s in %(organisation)s.")
+            % {**names, "name": changed.display_name, "role": changed.get_role_display()},
+            row=f"member-{membership.pk}",
         )
-    return redirect("accounts:members", public_id=organisation.public_id)
+    return redirect(back)

@@ -1,10 +1,13 @@
-"""What every page view shares: render with accessible form errors, show a flow's error."""
+"""What every page view shares: render with accessible form errors, show a flow's error, ask
+before a destructive action (`confirmed`, `confirm`) and say what it changed (`done`,
+`changed_row`)."""
 
 from __future__ import annotations
 
 from functools import wraps
 
 from django.conf import settings
+from django.contrib import messages
 from django.shortcuts import redirect
 from django.shortcuts import render as django_render
 from django.utils.translation import get_language
@@ -63,3 +66,71 @@ def guard(view):
             )
 
     return wrapped
+
+
+# --- Actions that say what they do (docs/look.md, "Actions") -----------------------------------
+# A destructive or weighty action asks first: a GET, or the first POST (a list's button), shows a
+# confirmation page that names the object and the consequence; only the POST from that page,
+# which carries CONFIRM_FIELD (and its CSRF token), acts. The view checks the permission for the
+# page as well as the flow does for the act, so both refuse alike.
+CONFIRM_FIELD = "bevestigd"
+CONFIRM_VALUE = "ja"
+
+
+def confirmed(request) -> bool:
+    """Whether this is the confirming POST of a confirmation page."""
+    return request.method == "POST" and request.POST.get(CONFIRM_FIELD) == CONFIRM_VALUE
+
+
+def confirm(
+    request,
+    *,
+    question: str,
+    consequences: list[str],
+    items: list[str] | None = None,
+    button: str,
+    back: str,
+    carry: dict[str, str] | None = None,
+    warning: str = "",
+    danger: bool = True,
+):
+    """The confirmation page (changes nothing): the question names the object, each consequence
+    is a paragraph (`items` a list after them), `warning` an alert above the buttons; `button`
+    (a danger button unless the action takes nothing away) posts `carry` (what the first POST
+    chose, e.g. a role or a reason) back to this URL; "Back" goes to `back`."""
+    return render(
+        request,
+        "web/confirm.html",
+        {
+            "question": question,
+            "consequences": consequences,
+            "items": items or [],
+            "button": button,
+            "back": back,
+            "carry": sorted((carry or {}).items()),
+            "warning": warning,
+            "danger": danger,
+            "confirm_field": CONFIRM_FIELD,
+            "confirm_value": CONFIRM_VALUE,
+        },
+    )
+
+
+# The changed row travels with the success message (its extra tags), so it is highlighted on the
+# page that shows the message, once.
+_ROW_TAG = "row:"
+
+
+def done(request, message: str, *, row: str = "") -> None:
+    """A success message that names what changed; `row` is the id of its row on the list the
+    action returns to (highlighted there: `changed_row`)."""
+    messages.success(request, message, extra_tags=f"{_ROW_TAG}{row}" if row else "")
+
+
+def changed_row(request) -> str:
+    """The id of the row the message on this page is about, or ""."""
+    for message in messages.get_messages(request):
+        for tag in (message.extra_tags or "").split():
+            if tag.startswith(_ROW_TAG):
+                return tag[len(_ROW_TAG) :]
+    return ""

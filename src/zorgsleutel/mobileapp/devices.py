@@ -16,7 +16,7 @@ from zorgsleutel.people import permissions, personevents
 from zorgsleutel.people.models import Membership, User
 
 
-def revoke_own_device(*, actor: User, device_id: str) -> None:
+def revoke_own_device(*, actor: User, device_id: str) -> AppDevice:
     with audit.atomic():
         device = (
             AppDevice.objects.select_for_update().filter(public_id=device_id, user=actor).first()
@@ -32,6 +32,7 @@ def revoke_own_device(*, actor: User, device_id: str) -> None:
         device.state = AppDevice.REVOKED
         device.save(update_fields=["state"])
         personevents.record_for_person("app.revoked", person=actor, actor=actor, target=device)
+    return device
 
 
 def linked_since(person: User, since) -> list[tuple[str, object]]:
@@ -103,6 +104,13 @@ def _managed_device(actor: User, action: str, device_id: str, organisation) -> A
             target_role=owner.role,
         )
     return device
+
+
+def managed_device(*, actor: User, organisation, device_id: str, action: str) -> AppDevice:
+    """The app ID Beheer's `action` ("block", "delete", ...) is about, if the actor may take it
+    here: asked by the confirmation page, which changes nothing; refused (and audited) as
+    set_device_state refuses."""
+    return _managed_device(actor, _ACTIONS[action].permission, device_id, organisation)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ authn.means asks `app_standing` for the no-fallback rule (policies.weaker_means_
 from __future__ import annotations
 
 from zorgsleutel import policies
+from zorgsleutel.authn import means
 from zorgsleutel.authn.means import ACTIVE, HELD, NONE
 from zorgsleutel.mobileapp.models import AppDecision, AppDevice
 
@@ -148,3 +149,16 @@ def forget_left_organisations(user) -> int:
         AppDecision.objects.filter(device__user=user).exclude(organisation_id__in=accepted).delete()
     )
     return deleted
+
+
+def last_way_in(user, device: AppDevice) -> bool:
+    """Whether removing this app ID leaves the person no way to log in by themselves: their
+    role needs the app (policies.required_acr; password + SMS no longer does, the no-fallback
+    rule), no other app ID of theirs works, and no card of theirs logs them in. Then only an
+    administrator or manager who releases the app lets them link a new one: the page that
+    removes it says so first."""
+    if policies.satisfies("low", policies.required_acr(user)):
+        return False
+    if any(other.pk != device.pk and works_for_anyone(other, user) for other in devices_of(user)):
+        return False
+    return means.standing_of(user, "smartcard") != ACTIVE and not user.uzi_number

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from zorgsleutel.mobileapp import views
+from zorgsleutel.mobileapp import manage_views, views
 
 app_name = "mobileapp"
 urlpatterns = [
@@ -10,7 +10,7 @@ urlpatterns = [
     path("mijn/apps/<str:device_id>/verwijderen", views.revoke, name="revoke"),
     path(
         "beheer/<uuid:public_id>/leden/<int:membership_id>/apps",
-        views.member_apps,
+        manage_views.member_apps,
         name="member_apps",
     ),
 ]

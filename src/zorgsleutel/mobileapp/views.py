@@ -1,47 +1,29 @@
-"""App pages: log in with the app (QR), link an app (QR), your app IDs. Parse, call a flow."""
+"""App pages: log in with the app (QR), link an app (QR), your app IDs (removing one asks first);
+Beheer's member app IDs are manage_views.py. Parse, call a flow."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import auth, messages
-from django.shortcuts import get_object_or_404, redirect
+from django.http import Http404
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from zorgsleutel import policies
 from zorgsleutel.authn import sessions
 from zorgsleutel.core import ratelimit
 from zorgsleutel.core.errors import DomainError, PermissionDenied, RateLimited
-from zorgsleutel.core.pages import guard, render
+from zorgsleutel.core.pages import confirm, confirmed, done, render
 from zorgsleutel.core.requestcontext import client_ip
 from zorgsleutel.mobileapp import devices as app_ids
 from zorgsleutel.mobileapp import enrolment, flows, qr, standing
-from zorgsleutel.mobileapp.models import AppDecision, AppDevice
-from zorgsleutel.people import permissions
-from zorgsleutel.people.models import Membership, Organisation
+from zorgsleutel.mobileapp.models import AppDevice
 
 ENROL_CODE = "zs_app_enrolment"
-
-# What Beheer's action did, naming whose app and for which organisation (a decision holds there
-# only: docs/accounts.md, "Who governs an authenticator").
-DONE = {
-    "block": gettext_lazy(
-        'The app "%(app)s" of %(person)s is blocked for %(organisation)s. It still works for '
-        "other organisations this person belongs to."
-    ),
-    "unblock": gettext_lazy('The app "%(app)s" of %(person)s works for %(organisation)s again.'),
-    "delete": gettext_lazy(
-        'The app "%(app)s" of %(person)s is removed for %(organisation)s. To let them link a '
-        'new app, choose "Allow linking a new app".'
-    ),
-    "relink": gettext_lazy(
-        "%(person)s may link a new app for %(organisation)s: they log in with password and SMS "
-        "code once and link it."
-    ),
-}
 
 
 def _browser(request) -> str:
@@ -173,60 +155,46 @@ def devices(request):
     return render(request, "mobileapp/devices.html", {"devices": rows.order_by("-enrolled_at")})
 
 
-@require_POST
+@never_cache
+@require_http_methods(["GET", "POST"])
 def revoke(request, device_id: str):
+    """Remove one's own app ID, everywhere: asks first, and says so when it is the person's
+    last way to log in (standing.last_way_in)."""
     if not request.user.is_authenticated:
         return redirect(settings.LOGIN_URL)
+    if not confirmed(request):
+        device = (
+            AppDevice.objects.filter(public_id=device_id[:40], user=request.user)
+            .exclude(state=AppDevice.REVOKED)
+            .first()
+        )
+        if device is None:
+            raise Http404
+        last = standing.last_way_in(request.user, device)
+        return confirm(
+            request,
+            question=_('Remove the app "%(app)s"?') % {"app": device.name},
+            consequences=[
+                _(
+                    "You can then no longer log in with this app, for any of your "
+                    "organisations. To use the app again, you link it anew."
+                )
+            ],
+            warning=str(LAST_WAY_IN) if last else "",
+            button=_("Remove"),
+            back=reverse("mobileapp:devices"),
+        )
     try:
-        app_ids.revoke_own_device(actor=request.user, device_id=device_id)
+        device = app_ids.revoke_own_device(actor=request.user, device_id=device_id[:40])
     except DomainError as error:
         messages.error(request, str(error.message))
     else:
-        messages.success(request, _("The app has been removed. Lost your phone? Link a new one."))
+        done(request, _('The app "%(app)s" has been removed.') % {"app": device.name})
     return redirect("mobileapp:devices")
 
 
-# --- Beheer: a member's app IDs (seed 003: blokkeren / deblokkeren, verwijderen) -----------------
-@never_cache
-@guard
-def member_apps(request, public_id, membership_id):
-    organisation = get_object_or_404(Organisation, public_id=public_id)
-    membership = get_object_or_404(Membership, pk=membership_id, organisation=organisation)
-    permissions.require(request.user, "members.view", organisation)
-    if request.method == "POST":
-        action = request.POST.get("action", "")
-        try:
-            if action not in ("block", "unblock", "delete", "relink"):
-                raise DomainError("bad_action", _("Unknown action."))
-            device = app_ids.set_device_state(
-                actor=request.user,
-                organisation=organisation,
-                device_id=request.POST.get("device", "")[:40],
-                action=action,
-            )
-        except PermissionDenied:
-            raise
-        except DomainError as error:
-            messages.error(request, str(error.message))
-        else:
-            names = {
-                "app": device.name,
-                "person": membership.display_name,
-                "organisation": organisation.name,
-            }
-            messages.success(request, DONE[action] % names)
-        return redirect("mobileapp:member_apps", public_id=public_id, membership_id=membership_id)
-    # Every app ID of a person who accepted this organisation, as it stands here (its own
-    # decisions); an invitation shows nothing of the account (Tenancy).
-    rows = []
-    if membership.is_accepted:
-        for device in standing.devices_of(membership.user):
-            state = standing.state_for(device, organisation.pk)
-            if state != AppDecision.RELEASED:
-                rows.append({"device": device, "state": state})
-        rows.sort(key=lambda row: row["device"].enrolled_at, reverse=True)
-    return render(
-        request,
-        "mobileapp/member_apps.html",
-        {"organisation": organisation, "membership": membership, "devices": rows},
-    )
+LAST_WAY_IN = gettext_lazy(
+    "This is your last way to log in: your role requires the Zorgsleutel app, and no other app "
+    "or card of yours works. Once it is removed you cannot log in, also not with password and "
+    "SMS code, until an administrator or manager of your organisation lets you link a new app."
+)

@@ -10,14 +10,15 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from zorgsleutel.core import audit
 from zorgsleutel.core.errors import DomainError, PermissionDenied
 from zorgsleutel.core.models import AuditEvent
-from zorgsleutel.core.pages import guard, render
+from zorgsleutel.core.pages import changed_row, confirm, confirmed, done, guard, render
 from zorgsleutel.organisations import forms
 from zorgsleutel.organisations.flows import applicant_account, applications, suspension
 from zorgsleutel.organisations.flows.operators import require_operator
@@ -90,29 +91,79 @@ def _decide(request, public_id, flow, success: str, **kwargs):
     return redirect("console:application", public_id=public_id)
 
 
-@require_POST
+def _named(application: Application) -> dict:
+    return {
+        "name": application.organisation_name,
+        "applicant": application.applicant_name,
+        "email": application.applicant_email,
+    }
+
+
+@require_http_methods(["GET", "POST"])
 @operator_only("applications.review")
 def approve(request, public_id):
+    """Goedkeuren: asks first, naming the organisation and what the applicant receives."""
+    application = get_object_or_404(Application, public_id=public_id)
+    names = _named(application)
+    if not confirmed(request):
+        return confirm(
+            request,
+            question=_("Approve the application of %(name)s?") % names,
+            consequences=[
+                _(
+                    "%(applicant)s (%(email)s) is then sent the confirmation with the "
+                    "validation link. With it and their UZI card they validate %(name)s and "
+                    "become its administrator."
+                )
+                % names
+            ],
+            button=_("Approve"),
+            danger=False,
+            back=reverse("console:application", args=[application.public_id]),
+        )
     return _decide(
         request,
         public_id,
         applications.approve_application,
-        _("Approved. The applicant has been sent the confirmation with the validation link."),
+        _(
+            "The application of %(name)s is approved. %(applicant)s has been sent the "
+            "confirmation with the validation link."
+        )
+        % names,
     )
 
 
 @require_POST
 @operator_only("applications.review")
 def reject(request, public_id):
+    """Afwijzen: the reason first, then a page that asks, naming the organisation and the
+    reason the applicant receives."""
+    application = get_object_or_404(Application, public_id=public_id)
+    back = reverse("console:application", args=[application.public_id])
     form = forms.ReasonForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Give the applicant a reason (at least 5 characters)."))
         return redirect("console:application", public_id=public_id)
+    names = {**_named(application), "reason": form.cleaned_data["reason"]}
+    if not confirmed(request):
+        return confirm(
+            request,
+            question=_("Reject the application of %(name)s?") % names,
+            consequences=[
+                _("%(applicant)s (%(email)s) is then sent this reason:") % names,
+                form.cleaned_data["reason"],
+                _("This cannot be undone; the applicant can apply again."),
+            ],
+            button=_("Reject"),
+            back=back,
+            carry={"reason": form.cleaned_data["reason"]},
+        )
     return _decide(
         request,
         public_id,
         applications.reject_application,
-        _("Rejected. The applicant has been sent the reason."),
+        _("The application of %(name)s is rejected. %(applicant)s has been sent the reason.")
+        % names,
         reason=form.cleaned_data["reason"],
     )
 
@@ -135,6 +186,9 @@ def organisation_list(request):
     if query:
         rows = rows.filter(Q(name__icontains=query) | Q(ura=query) | Q(kvk_number=query))
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    changed = changed_row(request)
+    for organisation in page:
+        organisation.changed = f"organisation-{organisation.public_id}" == changed
     return render(
         request,
         "console/organisations.html",
@@ -145,22 +199,43 @@ def organisation_list(request):
 @require_POST
 @operator_only("organisations.suspend")
 def suspend(request, public_id):
+    """Schorsen: the reason first, then a page that asks, naming the organisation."""
     form = forms.ReasonForm(request.POST)
     try:
         if not form.is_valid():
             raise DomainError("reason_required", _("Give a reason (at least 5 characters)."))
+        reason = form.cleaned_data["reason"]
+        if not confirmed(request):
+            organisation = get_object_or_404(Organisation, public_id=public_id)
+            names = {"name": organisation.name}
+            return confirm(
+                request,
+                question=_("Suspend %(name)s?") % names,
+                consequences=[
+                    _(
+                        "Every member of %(name)s is logged out at once and can do nothing "
+                        "for %(name)s until you reinstate it."
+                    )
+                    % names,
+                    _("Reason: %(reason)s") % {"reason": reason},
+                ],
+                button=_("Suspend"),
+                back=reverse("console:organisations"),
+                carry={"reason": reason},
+            )
         organisation = suspension.suspend_organisation(
-            actor=request.user, public_id=public_id, reason=form.cleaned_data["reason"]
+            actor=request.user, public_id=public_id, reason=reason
         )
     except PermissionDenied:
         raise
     except DomainError as error:
         messages.error(request, str(error.message))
     else:
-        messages.success(
+        done(
             request,
             _("%(name)s is suspended; its members' sessions have ended.")
             % {"name": organisation.name},
+            row=f"organisation-{organisation.public_id}",
         )
     return redirect("console:organisations")
 
@@ -175,7 +250,11 @@ def reinstate(request, public_id):
     except DomainError as error:
         messages.error(request, str(error.message))
     else:
-        messages.success(request, _("%(name)s is reinstated.") % {"name": organisation.name})
+        done(
+            request,
+            _("%(name)s is reinstated.") % {"name": organisation.name},
+            row=f"organisation-{organisation.public_id}",
+        )
     return redirect("console:organisations")
 
 

@@ -75,9 +75,9 @@ def _change(card: Smartcard, state: str, reason: str) -> None:
     publication.card_changed(card)
 
 
-def _managed(actor: User, organisation, action: str, card_id: str) -> tuple[Membership, Membership]:
-    """(the actor's membership, the holder's) for a card registered under this organisation,
-    whose holder's role the actor may manage; else refused and audited without naming it."""
+def _managed(actor: User, organisation, action: str, card_id: str) -> Smartcard:
+    """A card registered under this organisation whose holder's role the actor may manage; else
+    refused and audited without naming it."""
     acting = permissions.require(actor, action, organisation)
     card = Smartcard.objects.filter(public_id=card_id[:40], organisation=organisation).first()
     holder = (
@@ -107,7 +107,14 @@ def _managed(actor: User, organisation, action: str, card_id: str) -> tuple[Memb
             refusals.error("role_not_allowed", role=holder.get_role_display()),
             target_role=holder.role,
         )
-    return acting, holder
+    return card
+
+
+def managed_card(*, actor: User, organisation, card_id: str, action: str) -> Smartcard:
+    """The smartcard Beheer's `action` ("block", "unblock", "delete") is about, if the actor
+    may take it here: asked by the confirmation page, which changes nothing; refused (and
+    audited) as set_state refuses."""
+    return _managed(actor, organisation, ACTIONS[action].permission, card_id)
 
 
 def set_state(*, actor: User, organisation, card_id: str, action: str) -> Smartcard:

@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Case, Count, Value, When
 from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -17,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from zorgsleutel.core.errors import DomainError, PermissionDenied
 from zorgsleutel.core.models import AuditEvent
-from zorgsleutel.core.pages import guard, render, show_error
+from zorgsleutel.core.pages import confirm, confirmed, guard, render, show_error
 from zorgsleutel.people.permissions import require_operator
 from zorgsleutel.smartcards import orders as flows
 from zorgsleutel.smartcards.models import CardOrder
@@ -123,7 +124,33 @@ def ship(request, order_id):
 @require_POST
 @operator_only
 def cancel(request, order_id):
+    """The reason first, then a page that asks, naming the order, its organisation and the
+    reason its administrators read; that page's POST cancels."""
     form = ReasonForm(request.POST)
+    if form.is_valid() and not confirmed(request):
+        try:
+            reason = flows.cancel_reason(form.cleaned_data["reason"])
+        except DomainError as error:
+            show_error(form, error)
+            return _order_page(request, _get(order_id), reason_form=form)
+        order = _get(order_id)
+        names = {"reference": order.public_id, "organisation": order.organisation.name}
+        return confirm(
+            request,
+            question=_("Cancel order %(reference)s of %(organisation)s?") % names,
+            consequences=[
+                _(
+                    "The cards are then not shipped, and the administrators of %(organisation)s "
+                    "are mailed this reason:"
+                )
+                % names,
+                reason,
+                _("This cannot be undone; they can order again."),
+            ],
+            button=_("Cancel order %(reference)s") % names,
+            back=reverse("card_order_console:order", args=[order.public_id]),
+            carry={"reason": reason},
+        )
     if form.is_valid():
         try:
             cancelled = flows.cancel_card_order_as_operator(

@@ -16,7 +16,14 @@ from django.views.decorators.http import require_http_methods
 
 from zorgsleutel import policies
 from zorgsleutel.core.errors import DomainError, PermissionDenied
-from zorgsleutel.core.pages import guard, render, show_error
+from zorgsleutel.core.pages import (
+    CONFIRM_FIELD,
+    CONFIRM_VALUE,
+    confirmed,
+    guard,
+    render,
+    show_error,
+)
 from zorgsleutel.people import permissions
 from zorgsleutel.people.models import Membership, Organisation
 from zorgsleutel.smartcards import orders as flows
@@ -100,15 +107,21 @@ def orders(request, public_id):
 @guard
 @require_http_methods(["GET", "POST"])
 def cancel(request, public_id, order_id):
-    """GET asks first and names the order; POST cancels it."""
+    """Asks first and names the order (a GET, or a POST without the page's confirmation);
+    the page's POST cancels it."""
     organisation = get_object_or_404(Organisation, public_id=public_id)
     permissions.require(request.user, "smartcards.order", organisation)
-    if request.method == "GET":
+    if not confirmed(request):
         order = get_object_or_404(CardOrder, public_id=order_id, organisation=organisation)
         return render(
             request,
             "smartcards/orders_cancel.html",
-            {"organisation": organisation, "order": order},
+            {
+                "organisation": organisation,
+                "order": order,
+                "confirm_field": CONFIRM_FIELD,
+                "confirm_value": CONFIRM_VALUE,
+            },
         )
     try:
         order = flows.cancel_card_order(

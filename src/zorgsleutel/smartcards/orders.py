@@ -127,10 +127,9 @@ def cancel_card_order(*, actor: User, organisation: Organisation, order_id: str)
         return _cancel(order, actor=actor, by="organisation", reason="")
 
 
-def cancel_card_order_as_operator(*, actor: User | str, order_id: str, reason: str) -> CardOrder:
-    """An operator cancels an order before it ships (an address that does not exist, a double
-    order), with the reason the administrators read."""
-    permissions.require_operator(actor, "card_orders.handle")
+def cancel_reason(reason: str) -> str:
+    """The operator's reason for a cancellation, tidied, if it may be sent (the console's
+    confirmation page asks this before it asks the operator)."""
     reason = " ".join((reason or "").split())
     if not REASON_MIN_LENGTH <= len(reason) <= REASON_MAX_LENGTH:
         raise DomainError(
@@ -138,6 +137,14 @@ def cancel_card_order_as_operator(*, actor: User | str, order_id: str, reason: s
             _("Give the organisation a reason (5 to 500 characters)."),
             field="reason",
         )
+    return reason
+
+
+def cancel_card_order_as_operator(*, actor: User | str, order_id: str, reason: str) -> CardOrder:
+    """An operator cancels an order before it ships (an address that does not exist, a double
+    order), with the reason the administrators read."""
+    permissions.require_operator(actor, "card_orders.handle")
+    reason = cancel_reason(reason)
     with transaction.atomic():
         return _cancel(_locked(order_id), actor=actor, by="operator", reason=reason)
 

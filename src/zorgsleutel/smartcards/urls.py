@@ -1,6 +1,6 @@
 from django.urls import path
 
-from zorgsleutel.smartcards import views
+from zorgsleutel.smartcards import manage_views, views
 
 app_name = "smartcards"
 urlpatterns = [
@@ -12,7 +12,7 @@ urlpatterns = [
     path("mijn/smartcards/<str:card_id>/vernieuwen", views.renew, name="renew"),
     path(
         "beheer/<uuid:public_id>/leden/<int:membership_id>/smartcards",
-        views.member_cards,
+        manage_views.member_cards,
         name="member_cards",
     ),
     path("help/smartcard", views.guidance, name="guidance"),

@@ -1,6 +1,6 @@
-"""Smartcard pages: log in with a card, your smartcards (make one, report it lost), Beheer's
-member smartcards (block, unblock, delete, identity checked in person), and the guidance page.
-Parse, call a flow, render."""
+"""Smartcard pages: log in with a card, your smartcards (make one, report it lost: it asks first),
+and the guidance page; Beheer's member smartcards are manage_views.py. Parse, call a flow,
+render."""
 
 from __future__ import annotations
 
@@ -9,38 +9,26 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from zorgsleutel import policies
 from zorgsleutel.authn import challenges, sessions
 from zorgsleutel.cards import flows as card_flows
 from zorgsleutel.core import clock, ratelimit
-from zorgsleutel.core.errors import DomainError, PermissionDenied, RateLimited
-from zorgsleutel.core.pages import guard, render
+from zorgsleutel.core.errors import DomainError, RateLimited
+from zorgsleutel.core.pages import confirm, confirmed, render
 from zorgsleutel.core.requestcontext import client_ip
 from zorgsleutel.mobileapp import qr
-from zorgsleutel.people import permissions
-from zorgsleutel.people.models import Membership, Organisation
+from zorgsleutel.people.models import Membership
 from zorgsleutel.smartcards import creation, lifecycle, login, runtime
 from zorgsleutel.smartcards.models import Smartcard
 
 RETURNED = "kaart"  # the challenge a browser returns with from the TLS path
-
-DONE = {
-    "block": gettext_lazy(
-        "The smartcard of %(person)s is blocked: it cannot be used until you unblock it."
-    ),
-    "unblock": gettext_lazy("The smartcard of %(person)s works again."),
-    "delete": gettext_lazy(
-        "The smartcard of %(person)s is deleted: its certificate is revoked for good."
-    ),
-}
 
 
 def _card_page(request, started, *, again_url: str, back: str) -> dict:
@@ -212,10 +200,29 @@ def finish_renew(request, collected: challenges.Collected) -> dict:
     return {"status": "ok", "next": reverse("smartcards:login")}
 
 
-@require_POST
+@never_cache
+@require_http_methods(["GET", "POST"])
 def report_lost(request, card_id: str):
+    """The holder reports their card lost: asks first (it cannot be undone)."""
     if not request.user.is_authenticated:
         return redirect(settings.LOGIN_URL)
+    if not confirmed(request):
+        card = _mine(request).filter(public_id=card_id[:40]).exclude(state=Smartcard.REVOKED)
+        card = card.first()
+        if card is None:
+            raise Http404
+        return confirm(
+            request,
+            question=_("Report smartcard %(serial)s lost?") % {"serial": card.card_serial},
+            consequences=[
+                _(
+                    "The card is revoked at once and for good: nobody can log in with it any "
+                    "more, also not you when you find it again. You can then make a new one."
+                )
+            ],
+            button=_("Report lost"),
+            back=reverse("smartcards:mine"),
+        )
     try:
         card = lifecycle.report_lost(actor=request.user, card_id=card_id)
     except DomainError as error:
@@ -309,72 +316,6 @@ def finish_create(request, collected: challenges.Collected) -> dict:
         return {"status": "ok", "next": reverse("smartcards:login"), "message": message}
     messages.success(request, _("Your smartcard is ready. From now on you can log in with it."))
     return {"status": "ok", "next": reverse("smartcards:mine")}
-
-
-# --- Beheer: a member's smartcards ---------------------------------------------------------------
-
-
-@never_cache
-@guard
-def member_cards(request, public_id, membership_id):
-    organisation = get_object_or_404(Organisation, public_id=public_id)
-    membership = get_object_or_404(Membership, pk=membership_id, organisation=organisation)
-    permissions.require(request.user, "members.view", organisation)
-    if request.method == "POST":
-        action = request.POST.get("action", "")
-        try:
-            if action == "confirm_identity":
-                if request.POST.get("seen") != "yes":
-                    raise DomainError(
-                        "not_confirmed",
-                        _("Tick the box to confirm that you saw the identity document."),
-                    )
-                lifecycle.confirm_identity(
-                    actor=request.user, organisation=organisation, membership_id=membership.pk
-                )
-                messages.success(
-                    request,
-                    _(
-                        "You confirmed the identity of %(person)s. They can now make their "
-                        "smartcard under Mijn Zorgsleutel."
-                    )
-                    % {"person": membership.display_name},
-                )
-            elif action in lifecycle.ACTIONS:
-                lifecycle.set_state(
-                    actor=request.user,
-                    organisation=organisation,
-                    card_id=request.POST.get("card", ""),
-                    action=action,
-                )
-                messages.success(request, DONE[action] % {"person": membership.display_name})
-            else:
-                raise DomainError("bad_action", _("Unknown action."))
-        except PermissionDenied:
-            raise
-        except DomainError as error:
-            messages.error(request, str(error.message))
-        return redirect("smartcards:member_cards", public_id=public_id, membership_id=membership_id)
-    cards = []
-    proof = None
-    if membership.is_accepted:
-        cards = list(
-            Smartcard.objects.filter(user_id=membership.user_id, organisation=organisation)
-            .exclude(state=Smartcard.REVOKED)
-            .order_by("-issued_at")
-        )
-        proof = creation.proof_for(membership.user, organisation)
-    return render(
-        request,
-        "smartcards/member_cards.html",
-        {
-            "organisation": organisation,
-            "membership": membership,
-            "cards": cards,
-            "proof": proof,
-            "may_hold": membership.role not in policies.SMARTCARD_REFUSED_ROLES,
-        },
-    )
 
 
 def guidance(request):

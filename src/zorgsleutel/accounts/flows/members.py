@@ -137,8 +137,16 @@ def _keep_an_administrator(membership: Membership, *, actor: User, action: str) 
         )
 
 
-def change_role(*, actor: User, membership: Membership, role: str) -> Membership:
-    """An administrator appoints a member manager or administrator, or takes the role back."""
+def check_action(*, actor: User, action: str, membership: Membership) -> Membership:
+    """May the actor take `action` (policies.PERMISSIONS: "members.block", "members.delete") on
+    this membership? Asked by the confirmation page, which changes nothing: refused and audited
+    as the flow itself would refuse."""
+    return _target(actor, action, membership)
+
+
+def check_role_change(*, actor: User, membership: Membership, role: str) -> Membership:
+    """May the actor give this membership `role`? Asked by the confirmation page and by
+    change_role: refused (and audited) alike."""
     action = "managers.appoint"
     acting = permissions.require(actor, action, membership.organisation)
     if role not in dict(Membership.ROLES):
@@ -151,6 +159,13 @@ def change_role(*, actor: User, membership: Membership, role: str) -> Membership
     holds_card = means.standing_of(membership.user, "smartcard") != means.NONE
     if policies.smartcard_role_refusal(role, holds_card=holds_card) is not None:
         raise _refused(action, refusals.error("smartcard_holder_role"), **where)
+    return membership
+
+
+def change_role(*, actor: User, membership: Membership, role: str) -> Membership:
+    """An administrator appoints a member manager or administrator, or takes the role back."""
+    action = "managers.appoint"
+    check_role_change(actor=actor, membership=membership, role=role)
     with audit.atomic():
         membership = Membership.objects.select_for_update().get(pk=membership.pk)
         if membership.role == role:
