@@ -174,6 +174,15 @@ LOGIN_THROTTLES = {
 DEVICE_COOKIE_TTL = timedelta(days=365)
 DEVICE_COOKIE_MAX_ACCOUNTS = 5
 PASSWORD_MIN_LENGTH = 12
+# New passwords that are easy to guess are refused (core/passwords.py, NIST SP 800-63B 5.1.1.2):
+# a password on the blocklist (core/blocklist/), or a listed word of at least this many letters
+# with only digits and symbols around it ("wachtwoord123") ...
+PASSWORD_BLOCKLIST_MIN_WORD = 4
+# ... or with fewer different characters than this ("aaaaaaaaaaaa", "121212121212") ...
+PASSWORD_MIN_DISTINCT_CHARACTERS = 5
+# ... or made of at most this many stretches of the same or neighbouring characters (in the
+# alphabet, the digits or a keyboard row: "abcdefghijkl", "abcdef123456", "qwertyuiop12").
+PASSWORD_MAX_PATTERN_RUNS = 2
 
 # --- Sessions ------------------------------------------------------------------------------------
 SESSION_IDLE_TIMEOUT = timedelta(minutes=30)
