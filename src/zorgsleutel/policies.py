@@ -202,6 +202,9 @@ OPERATOR_PERMISSIONS = frozenset(
         "card_orders.handle",  # the queue of blank-card orders: ship or cancel
     }
 )
+# The reason an operator gives when rejecting an application (mailed to the applicant) or
+# suspending an organisation has at least this many characters.
+REASON_MIN_LENGTH = 5
 
 # --- Zorgsleutel app -----------------------------------------------------------------------------
 APP_ENROLMENT_TTL = timedelta(minutes=5)

@@ -132,6 +132,8 @@ def cancel_card_order_as_operator(*, actor: User | str, order_id: str, reason: s
     order), with the reason the administrators read."""
     permissions.require_operator(actor, "card_orders.handle")
     reason = " ".join((reason or "").split())
+    if not reason:
+        raise DomainError("reason_required", _("Fill in the reason."), field="reason")
     if not REASON_MIN_LENGTH <= len(reason) <= REASON_MAX_LENGTH:
         raise DomainError(
             "reason_required",
