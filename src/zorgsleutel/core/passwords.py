@@ -117,6 +117,8 @@ class GuessablePasswordValidator:
     """Refuses a password an attacker tries first, and says why."""
 
     def validate(self, password: str, user=None) -> None:
+        if len(password) < policies.PASSWORD_MIN_LENGTH:
+            return  # refused for that alone (MinimumLengthValidator): one reason is clearer
         if is_pattern(password):
             raise ValidationError(
                 gettext(

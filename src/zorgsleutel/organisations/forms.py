@@ -85,7 +85,7 @@ class ApplicationForm(forms.Form):
     fieldsets = (
         (_("The organisation"), ("organisation_name", "kvk_number", "ura", "agb_code")),
         (_("Address"), ("street", "postal_code", "city")),
-        (_("You, the applicant"), ("applicant_name", "applicant_email", "applicant_uzi_number")),
+        (_("Your details"), ("applicant_name", "applicant_email", "applicant_uzi_number")),
         (_("Declaration"), ("declaration",)),
     )
 
