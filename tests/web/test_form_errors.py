@@ -197,7 +197,7 @@ def test_a_short_password_a_mismatch_and_a_bad_number_all_at_once(client, activa
         [
             ("#id_password", "Dit wachtwoord is te kort. Het moet minimaal 12 tekens bevatten."),
             ("#id_password_again", "De twee wachtwoorden zijn niet hetzelfde."),
-            ("#id_phone", "Een mobiel telefoonnummer bestaat uit cijfers, zoals 06 12345678."),
+            ("#id_phone", "Dit is geen geldig mobiel telefoonnummer."),
         ],
     )
     assert User.objects.get(email="nina@zorggroep.nl").state == User.INVITED  # nothing saved

@@ -11,10 +11,11 @@ from django.utils.translation import gettext_lazy as _
 
 from zorgsleutel import policies
 from zorgsleutel.accounts.flows import credentials
+from zorgsleutel.authn import vaulterrors
 from zorgsleutel.people import emails
 
 # Only the shape of a phone number: the vault decides whether it is a mobile number it accepts
-# (docs/vault.md); this lets the form report a typing error beside the password's.
+# (docs/vault.md); this lets the form report a mistyped number beside the password's errors.
 _PHONE_CHARACTERS = re.compile(r"^\+?[0-9 ()./-]+$")
 _PHONE_DIGITS = (8, 15)  # E.164 holds at most 15
 
@@ -56,9 +57,7 @@ class CredentialsForm(forms.Form):
         if not _PHONE_CHARACTERS.match(phone) or not (
             _PHONE_DIGITS[0] <= len(digits) <= _PHONE_DIGITS[1]
         ):
-            raise forms.ValidationError(
-                _("A mobile phone number is made of digits, such as 06 12345678.")
-            )
+            raise forms.ValidationError(vaulterrors.INVALID_PHONE)  # as the vault words it
         return phone
 
     def clean(self):
