@@ -114,3 +114,39 @@ class NewUserForm(forms.Form):
         self.fields["application_roles"].choices = [(r, r) for r in application_roles]
         if not application_roles:
             del self.fields["application_roles"]
+
+
+DATE_INVALID = _("Enter a date, such as 31-12-2026.")
+
+
+class _DateField(forms.DateField):
+    """A date shown as <input type="date"> needs it (2026-12-31), however it was typed."""
+
+    def bound_data(self, data, initial):
+        try:
+            day = self.to_python(data)
+        except forms.ValidationError:
+            return data
+        return day.isoformat() if day else data
+
+
+class AuditFilterForm(forms.Form):
+    """Beheer → Auditlog's dates (a GET form; the action and the outcome are read as they are):
+    a date that is no date, or an end before the start, says so on its field; what is right
+    still filters."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, auto_id="f-%s", **kwargs)  # the ids of beheer/audit.html
+        self.fields["from"] = _DateField(
+            label=_("From"), required=False, error_messages={"invalid": DATE_INVALID}
+        )
+        self.fields["to"] = _DateField(
+            label=_("Until"), required=False, error_messages={"invalid": DATE_INVALID}
+        )
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("from"), data.get("to")
+        if start and end and end < start:
+            self.add_error("to", _("The ‘Until’ date is before the ‘From’ date."))
+        return data
