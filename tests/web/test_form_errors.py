@@ -19,6 +19,7 @@ from zorgsleutel.accounts.flows import members
 from zorgsleutel.accounts.models import LinkToken, Membership, User
 from zorgsleutel.authn import pending
 from zorgsleutel.core import clock
+from zorgsleutel.organisations.forms import ApplicationForm
 from zorgsleutel.organisations.models import Application, Organisation
 from zorgsleutel.smartcards import orders
 
@@ -388,6 +389,8 @@ def test_the_application_form_with_wrong_values_says_what_is_wrong(client):
 
 
 def test_the_application_form_has_fieldsets_and_examples(client):
+    grouped = [name for _legend, names in ApplicationForm.fieldsets for name in names]
+    assert sorted(grouped) == sorted(ApplicationForm.base_fields)  # each field once
     html = client.get("/organisatie/aanmelden").content.decode()
     legends = re.findall(r'<legend class="[^"]*zs-fieldset__legend">([^<]+)</legend>', html)
     assert legends == ["De organisatie", "Adres", "Uw gegevens", "Verklaring"]
