@@ -184,6 +184,15 @@ LOGIN_THROTTLES = {
 DEVICE_COOKIE_TTL = timedelta(days=365)
 DEVICE_COOKIE_MAX_ACCOUNTS = 5
 PASSWORD_MIN_LENGTH = 12
+# New passwords that are easy to guess are refused (core/passwords.py, NIST SP 800-63B 5.1.1.2):
+# a password on the blocklist (core/blocklist/), or a listed word of at least this many letters
+# with only digits and symbols around it ("wachtwoord123") ...
+PASSWORD_BLOCKLIST_MIN_WORD = 4
+# ... or with fewer different characters than this ("aaaaaaaaaaaa", "121212121212") ...
+PASSWORD_MIN_DISTINCT_CHARACTERS = 5
+# ... or made of at most this many stretches of the same or neighbouring characters (in the
+# alphabet, the digits or a keyboard row: "abcdefghijkl", "abcdef123456", "qwertyuiop12").
+PASSWORD_MAX_PATTERN_RUNS = 2
 
 # --- Sessions ------------------------------------------------------------------------------------
 SESSION_IDLE_TIMEOUT = timedelta(minutes=30)
@@ -203,6 +212,9 @@ OPERATOR_PERMISSIONS = frozenset(
         "card_orders.handle",  # the queue of blank-card orders: ship or cancel
     }
 )
+# The reason an operator gives when rejecting an application (mailed to the applicant) or
+# suspending an organisation has at least this many characters.
+REASON_MIN_LENGTH = 5
 
 # --- Zorgsleutel app -----------------------------------------------------------------------------
 APP_ENROLMENT_TTL = timedelta(minutes=5)

@@ -179,7 +179,8 @@ AUTH_PASSWORD_VALIDATORS = [
         "NAME": "zorgsleutel.core.passwords.MinimumLengthValidator",
         "OPTIONS": {"min_length": policies.PASSWORD_MIN_LENGTH},
     },
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    # Django's CommonPasswordValidator's list is part of ours (core/blocklist/).
+    {"NAME": "zorgsleutel.core.passwords.GuessablePasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 

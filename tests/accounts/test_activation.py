@@ -147,6 +147,30 @@ def test_a_password_of_eleven_characters_is_refused_and_twelve_are_enough(
     assert accepted.status_code == 302 and accepted["Location"] == link + "/code"
 
 
+def test_the_flow_refuses_a_short_password_and_a_mismatch_together(invited, mailed_link):
+    """Activation and reset set a password through one flow: it names every problem at once."""
+    from django.utils import translation
+
+    from zorgsleutel.accounts.flows import credentials
+    from zorgsleutel.core.errors import FieldErrors
+
+    link = mailed_link(invited.email)
+    token = credentials.open_link(link.rsplit("/", 1)[1], LinkToken.ACTIVATION)
+    with translation.override("en"), pytest.raises(FieldErrors) as refused:
+        credentials.start_setup(
+            token=token, password="kort", password_again="anders", phone="", locale="en"
+        )
+    with translation.override("en"):
+        assert [(e.code, e.field, str(e.message)) for e in refused.value.errors] == [
+            (
+                "weak_password",
+                "password",
+                "This password is too short. It must contain at least 12 characters.",
+            ),
+            ("passwords_differ", "password_again", "The two passwords are not the same."),
+        ]
+
+
 def test_a_landline_is_refused_with_a_clear_message(client, invited, mailed_link, vault_service):
     link = mailed_link(invited.email)
     response = client.post(

@@ -64,13 +64,37 @@ def test_managers_and_outsiders_do_not(
     assert client.get(f"/beheer/{organisation.public_id}/audit").status_code == 403
 
 
-def test_bad_filters_are_ignored_not_errors(client, organisation, history, login_as):
+def test_a_wrong_date_says_so_and_filters_nothing(client, organisation, history, login_as):
+    """A date that is no date is shown on its field (and in the page's error summary); an
+    unknown outcome or page is ignored, as a link with them is no one's typing."""
     login_as(client, history[0])
+    everything = _page(client, organisation)
     response = client.get(
         f"/beheer/{organisation.public_id}/audit",
         {"from": "gisteren", "to": "2026-13-45", "outcome": "x", "page": "abc"},
     )
+    html = response.content.decode()
     assert response.status_code == 200
+    assert "<title>Fout: Auditlog · Zorggroep Test · Zorgsleutel</title>" in html
+    assert re.findall(
+        r'<li class="utrecht-unordered-list__item"><a [^>]*href="([^"]+)">([^<]+)', html
+    ) == [
+        ("#f-from", "Vul een datum in, zoals 31-12-2026."),
+        ("#f-to", "Vul een datum in, zoals 31-12-2026."),
+    ]
+    assert 'aria-invalid="true" aria-describedby="f-from_error"' in html
+    assert ROW.findall(html) == everything
+
+
+def test_an_end_before_the_start_says_so(client, organisation, history, login_as):
+    login_as(client, history[0])
+    html = client.get(
+        f"/beheer/{organisation.public_id}/audit", {"from": "31-12-2026", "to": "2026-12-01"}
+    ).content.decode()
+    assert re.findall(
+        r'<li class="utrecht-unordered-list__item"><a [^>]*href="([^"]+)">([^<]+)', html
+    ) == [("#f-to", "De datum ‘Tot en met’ ligt vóór de datum ‘Van’.")]
+    assert 'id="f-from" type="date" name="from" value="2026-12-31"' in html  # as the input needs
 
 
 # --- Whom the log names (docs/accounts.md, "Audit") --------------------------------------------

@@ -91,12 +91,13 @@ def test_a_visitor_s_pages(browser_page, width):
         _looked_at(page, f"visitor-{name}", width)
     page.goto("/inloggen")
     assert _header(page) == {"who": "", "current": ["Inloggen"]}
-    # A wrong login: the error above the form, as an alert.
+    # A wrong login: the error in the form's error summary, an error alert read out at once.
     page.get_by_label("E-mailadres").fill("niemand@uiterlijk.nl")
     page.get_by_label("Wachtwoord").fill("fout-wachtwoord")
     page.get_by_role("button", name="Inloggen", exact=True).click()
     page.check()
-    assert page.locator("#form-errors.utrecht-alert--error").get_attribute("role") == "alert"
+    refused = page.locator("[data-error-summary].utrecht-alert--error [role=alert]")
+    assert refused.locator("li").inner_text() == "Het e-mailadres of wachtwoord is niet juist."
     _looked_at(page, "visitor-login-refused", width)
 
 
@@ -166,7 +167,7 @@ def test_an_administrator_s_pages(browser_page, demo, width):
     page.check()
     name = page.get_by_label("Naam", exact=True)
     assert name.get_attribute("aria-describedby") == "id_name_error"
-    assert page.locator("#id_name_error").inner_text() == "Dit veld is verplicht."
+    assert page.locator("#id_name_error").inner_text() == "Vul de naam van de gebruiker in."
     above = page.evaluate(
         "document.getElementById('id_name_error').getBoundingClientRect().bottom"
         " <= document.getElementById('id_name').getBoundingClientRect().top"

@@ -84,7 +84,7 @@ def test_register_validate_and_manage_a_care_provider(
         "Plaats": "Utrecht",
         "Uw naam": "Jan Arts",
         "Uw zakelijk e-mailadres": "jan@delinde.nl",
-        "Uw UZI-nummer (9 cijfers, staat op uw UZI-pas)": UZI,
+        "Uw UZI-nummer": UZI,
     }
     for label, value in fields.items():
         page.get_by_label(label, exact=True).fill(value)

@@ -9,7 +9,7 @@ import pytest
 
 from applicants import application_data
 from zorgsleutel.accounts.models import Membership, User
-from zorgsleutel.core.errors import DomainError, PermissionDenied
+from zorgsleutel.core.errors import DomainError, FieldErrors, PermissionDenied
 from zorgsleutel.core.models import AuditEvent
 from zorgsleutel.messaging.models import OutboxMail
 from zorgsleutel.organisations.flows import applications
@@ -86,6 +86,22 @@ def test_each_wrong_field_gets_its_own_message_and_nothing_is_saved(client, fiel
     assert message in html
     assert f'id="id_{field}_error"' in html
     assert not Application.objects.exists() and not OutboxMail.objects.exists()
+
+
+def test_the_flow_refuses_every_wrong_field_at_once():
+    """The API and the demo call the flow, not the form: it names every wrong field too."""
+    with pytest.raises(FieldErrors) as refused:
+        applications.submit_application(data=data(kvk_number="", postal_code="12"), locale="nl")
+    assert [(e.code, e.field) for e in refused.value.errors] == [
+        ("kvk_required", "kvk_number"),
+        ("invalid_postal_code", "postal_code"),
+    ]
+    assert refused.value.as_dict()["errors"][0] == {
+        "error": "kvk_required",
+        "message": "Vul het KvK-nummer in.",
+        "field": "kvk_number",
+    }
+    assert Application.objects.count() == 0
 
 
 def test_a_second_open_application_for_one_ura_is_refused():

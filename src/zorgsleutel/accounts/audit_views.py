@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
+from zorgsleutel.accounts import forms
 from zorgsleutel.accounts.manage_views import guard
 from zorgsleutel.accounts.models import Membership
 from zorgsleutel.core import audit, auditevents
@@ -31,16 +32,13 @@ from zorgsleutel.people.models import Organisation
 OUTCOMES = ("success", "failure", "denied")
 
 
-def _day(value: str, end: bool = False):
-    try:
-        day = datetime.strptime(value, "%Y-%m-%d").date()
-    except ValueError:
-        return None
+def _day(day, end: bool = False):
     return timezone.make_aware(datetime.combine(day, time.max if end else time.min))
 
 
 def _filtered(organisation: Organisation, reader: str, params) -> tuple:
-    """The events `reader` (the viewer's role) may read (core/auditevents.py), filtered."""
+    """The events `reader` (the viewer's role) may read (core/auditevents.py), filtered; the
+    filters as typed; the dates' form (its errors for the page; a wrong date filters nothing)."""
     events = audit.for_organisation(organisation, reader=reader)
     filters = {
         "action": params.get("action", "").strip()[:80],
@@ -48,15 +46,17 @@ def _filtered(organisation: Organisation, reader: str, params) -> tuple:
         "from": params.get("from", "")[:10],
         "to": params.get("to", "")[:10],
     }
+    dates = forms.AuditFilterForm({"from": filters["from"], "to": filters["to"]})
+    dates.is_valid()
     if filters["action"]:
         events = events.filter(action__startswith=filters["action"])
     if filters["outcome"]:
         events = events.filter(outcome=filters["outcome"])
-    if start := _day(filters["from"]):
-        events = events.filter(occurred_at__gte=start)
-    if end := _day(filters["to"], end=True):
-        events = events.filter(occurred_at__lte=end)
-    return events, filters
+    if start := dates.cleaned_data.get("from"):
+        events = events.filter(occurred_at__gte=_day(start))
+    if end := dates.cleaned_data.get("to"):
+        events = events.filter(occurred_at__lte=_day(end, end=True))
+    return events, filters, dates
 
 
 def _kept(event) -> dict[str, str]:
@@ -103,7 +103,7 @@ def _details(event) -> dict:
 def audit_log(request, public_id):
     organisation = get_object_or_404(Organisation, public_id=public_id)
     acting = permissions.require(request.user, "audit.view", organisation)
-    events, filters = _filtered(organisation, acting.role, request.GET)
+    events, filters, dates = _filtered(organisation, acting.role, request.GET)
     page = Paginator(events, 100).get_page(request.GET.get("page", 1))
     name = _namer(organisation, page.object_list)
     rows = [(e, name(e, e.actor), name(e, e.target)) for e in page.object_list]
@@ -115,6 +115,7 @@ def audit_log(request, public_id):
             "page": page,
             "rows": rows,
             "filters": filters,
+            "dates": dates,
             "outcomes": OUTCOMES,
             "query": request.GET.urlencode(),
         },
@@ -136,7 +137,7 @@ class _Echo:
 def audit_csv(request, public_id):
     organisation = get_object_or_404(Organisation, public_id=public_id)
     acting = permissions.require(request.user, "audit.view", organisation)
-    events, _filters = _filtered(organisation, acting.role, request.GET)
+    events, _filters, _dates = _filtered(organisation, acting.role, request.GET)
     writer = csv.writer(_Echo())
     header = ["seq", "time", "actor", "action", "target", "outcome", "ip", "user_agent", "details"]
 

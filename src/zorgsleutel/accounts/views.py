@@ -70,7 +70,7 @@ def _setup_views(purpose: str, url_name: str, template_prefix: str):
             return render(
                 request, "accounts/link_invalid.html", {"message": error.message}, status=404
             )
-        form = forms.CredentialsForm(request.POST or None)
+        form = forms.CredentialsForm(request.POST or None, user=link.user)
         if request.method == "POST" and form.is_valid():
             try:
                 held = credentials.start_setup(

@@ -10,8 +10,9 @@ from zorgsleutel import vaultclient
 from zorgsleutel.authn import limits
 from zorgsleutel.core.errors import DomainError, ServiceUnavailable
 
+INVALID_PHONE = _("This is not a valid mobile number.")
 _MESSAGES = {
-    "invalid_phone": _("This is not a valid mobile number."),
+    "invalid_phone": INVALID_PHONE,
     "phone_not_mobile": _("This is not a mobile number. Fill in a number starting with 06."),
     "phone_country_not_allowed": _("Mobile numbers from this country are not accepted."),
     "unknown_challenge": _("This code request is no longer valid. Start again."),

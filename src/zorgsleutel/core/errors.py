@@ -48,3 +48,29 @@ class RateLimited(DomainError):
 
 class ServiceUnavailable(DomainError):
     status = 503
+
+
+class FieldErrors(DomainError):
+    """Several fields wrong at once (a form shows every one; NL Design System's form guidance):
+    `errors`, each a DomainError naming its field. The first gives the code, message and field,
+    so a caller that handles one error still reads a sensible one."""
+
+    def __init__(self, errors: list[DomainError]):
+        if not errors:
+            raise ValueError("FieldErrors needs at least one error")
+        first = errors[0]
+        super().__init__(first.code, first.message, field=first.field, **first.extra)
+        self.errors = list(errors)
+
+    def as_dict(self) -> dict:
+        data = super().as_dict()
+        data["errors"] = [error.as_dict() for error in self.errors]
+        return data
+
+
+def raise_all(errors: list[DomainError]) -> None:
+    """Raise nothing, the one error, or all of them together (FieldErrors)."""
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise FieldErrors(errors)

@@ -1,11 +1,12 @@
-"""What every page view shares: render with accessible form errors, show a flow's error, ask
-before a destructive action (`confirmed`, `confirm`) and say what it changed (`done`,
-`changed_row`)."""
+"""What every page view shares: render (a page with a form's errors says so in its title), show
+a flow's error on its field, ask before a destructive action (`confirmed`, `confirm`) and say
+what it changed (`done`, `changed_row`)."""
 
 from __future__ import annotations
 
 from functools import wraps
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect
@@ -13,13 +14,22 @@ from django.shortcuts import render as django_render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from zorgsleutel.core.errors import DomainError, PermissionDenied
-from zorgsleutel.core.forms import mark_errors
+from zorgsleutel.core.errors import DomainError, FieldErrors, PermissionDenied
 
 
 def show_error(form, error: DomainError) -> None:
-    """Tie a flow's error to its field (or the form) so it is announced with the field."""
-    form.add_error(error.field if error.field in form.fields else None, str(error.message))
+    """Tie a flow's error to its field (or the form), every one of them for FieldErrors: the
+    field template shows it above the control, the error summary links to it."""
+    for one in error.errors if isinstance(error, FieldErrors) else [error]:
+        form.add_error(one.field if one.field in form.fields else None, str(one.message))
+
+
+def has_form_errors(context: dict | None) -> bool:
+    """Whether a form on the page was sent back with errors (the title then starts "Fout:")."""
+    return any(
+        isinstance(value, forms.BaseForm) and value.is_bound and bool(value.errors)
+        for value in (context or {}).values()
+    )
 
 
 def render(
@@ -29,11 +39,10 @@ def render(
     status: int | None = None,
     refusal: DomainError | None = None,
 ):
-    """Django's render; a form's errors marked for NL Design System; a `refusal` (a page that
-    refuses, e.g. rate limited) gives the status, unless one is named, and its headers
-    (Retry-After)."""
-    if context and "form" in context:
-        mark_errors(context["form"])
+    """Django's render, with `form_errors` for the page title when a form has errors; a
+    `refusal` (a page that refuses, e.g. rate limited) gives the status, unless one is named,
+    and its headers (Retry-After)."""
+    context = {**(context or {}), "form_errors": has_form_errors(context)}
     if status is None:
         status = refusal.status if refusal is not None else 200
     response = django_render(request, template, context, status=status)

@@ -66,14 +66,17 @@ def application_list(request):
 
 @operator_only("applications.review")
 def application_detail(request, public_id):
-    application = get_object_or_404(Application, public_id=public_id)
+    return _application_page(request, get_object_or_404(Application, public_id=public_id))
+
+
+def _application_page(request, application, reason_form=None):
     return render(
         request,
         "console/application.html",
         {
             "application": application,
             "account": applicant_account.standing(application),  # operators may know it
-            "reason_form": forms.ReasonForm(),
+            "reason_form": reason_form or forms.ReasonForm(),
             "events": AuditEvent.objects.filter(target=application.audit_ref).order_by("seq"),
         },
     )
@@ -141,9 +144,8 @@ def reject(request, public_id):
     application = get_object_or_404(Application, public_id=public_id)
     back = reverse("console:application", args=[application.public_id])
     form = forms.ReasonForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Give the applicant a reason (at least 5 characters)."))
-        return redirect("console:application", public_id=public_id)
+    if not form.is_valid():  # the page again, the reason's error on its field
+        return _application_page(request, application, reason_form=form)
     names = {**_named(application), "reason": form.cleaned_data["reason"]}
     if not confirmed(request):
         return confirm(
@@ -185,6 +187,11 @@ def organisation_list(request):
     query = request.GET.get("q", "").strip()[:100]
     if query:
         rows = rows.filter(Q(name__icontains=query) | Q(ura=query) | Q(kvk_number=query))
+    return _organisations_page(request, rows, query)
+
+
+def _organisations_page(request, rows, query: str, suspending=None, suspend_form=None):
+    """The list; `suspend_form` sent back with its error for the row of `suspending`."""
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     changed = changed_row(request)
     for organisation in page:
@@ -192,37 +199,43 @@ def organisation_list(request):
     return render(
         request,
         "console/organisations.html",
-        {"page": page, "q": query, "reason_form": forms.ReasonForm()},
+        {"page": page, "q": query, "suspending": suspending, "suspend_form": suspend_form},
     )
 
 
 @require_POST
 @operator_only("organisations.suspend")
 def suspend(request, public_id):
-    """Schorsen: the reason first, then a page that asks, naming the organisation."""
-    form = forms.ReasonForm(request.POST)
+    """Schorsen: the reason first (its error on that organisation's row), then a page that
+    asks, naming the organisation."""
+    target = get_object_or_404(Organisation, public_id=public_id)
+    # The row's reason field has the id reason-<pk> (organisations.html): the summary links it.
+    form = forms.SuspensionForm(request.POST, auto_id=f"%s-{target.pk}")
+    if not form.is_valid():  # that organisation's row again, as a search for it would show it
+        rows = Organisation.objects.annotate(members=Count("memberships")).filter(pk=target.pk)
+        rows = rows.order_by("name")
+        return _organisations_page(
+            request, rows, target.name, suspending=target.pk, suspend_form=form
+        )
+    reason = form.cleaned_data["reason"]
+    if not confirmed(request):
+        names = {"name": target.name}
+        return confirm(
+            request,
+            question=_("Suspend %(name)s?") % names,
+            consequences=[
+                _(
+                    "Every member of %(name)s is logged out at once and can do nothing "
+                    "for %(name)s until you reinstate it."
+                )
+                % names,
+                _("Reason: %(reason)s") % {"reason": reason},
+            ],
+            button=_("Suspend"),
+            back=reverse("console:organisations"),
+            carry={"reason": reason},
+        )
     try:
-        if not form.is_valid():
-            raise DomainError("reason_required", _("Give a reason (at least 5 characters)."))
-        reason = form.cleaned_data["reason"]
-        if not confirmed(request):
-            organisation = get_object_or_404(Organisation, public_id=public_id)
-            names = {"name": organisation.name}
-            return confirm(
-                request,
-                question=_("Suspend %(name)s?") % names,
-                consequences=[
-                    _(
-                        "Every member of %(name)s is logged out at once and can do nothing "
-                        "for %(name)s until you reinstate it."
-                    )
-                    % names,
-                    _("Reason: %(reason)s") % {"reason": reason},
-                ],
-                button=_("Suspend"),
-                back=reverse("console:organisations"),
-                carry={"reason": reason},
-            )
         organisation = suspension.suspend_organisation(
             actor=request.user, public_id=public_id, reason=reason
         )

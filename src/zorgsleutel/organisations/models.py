@@ -73,6 +73,12 @@ class Application(models.Model):
     def audit_ref(self) -> str:
         return f"application:{self.public_id}"
 
+    @property
+    def reference(self) -> str:
+        """The kenmerk people quote: the public id's first 8 hex digits in capitals ("3F2A9C1B"),
+        as the mails, the confirmation page and the operator console show it."""
+        return str(self.public_id)[:8].upper()
+
     def validation_link_open(self, at) -> bool:
         return (
             self.state == self.APPROVED

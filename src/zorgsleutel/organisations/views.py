@@ -56,6 +56,7 @@ def apply(request):
             show_error(form, error)
         else:
             request.session["zs_application"] = application.applicant_email
+            request.session["zs_application_reference"] = application.reference
             return redirect("organisations:applied")
     return render(request, "organisations/apply.html", {"form": form, "step": 2}, refusal=refusal)
 
@@ -64,7 +65,11 @@ def applied(request):
     return render(
         request,
         "organisations/applied.html",
-        {"email": request.session.get("zs_application", ""), "step": 2},
+        {
+            "email": request.session.get("zs_application", ""),
+            "reference": request.session.get("zs_application_reference", ""),
+            "step": 2,
+        },
     )
 
 

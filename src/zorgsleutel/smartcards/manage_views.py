@@ -17,6 +17,7 @@ from zorgsleutel.core.pages import changed_row, confirm, confirmed, done, guard,
 from zorgsleutel.people import permissions
 from zorgsleutel.people.models import Membership, Organisation
 from zorgsleutel.smartcards import creation, lifecycle
+from zorgsleutel.smartcards.forms import IdentitySeenForm
 from zorgsleutel.smartcards.models import Smartcard
 
 DONE = {
@@ -62,15 +63,15 @@ def member_cards(request, public_id, membership_id):
     membership = get_object_or_404(Membership, pk=membership_id, organisation=organisation)
     permissions.require(request.user, "members.view", organisation)
     here = reverse("smartcards:member_cards", args=[public_id, membership_id])
-    if request.method == "POST":
+    identity_form = IdentitySeenForm(
+        request.POST if request.POST.get("action") == "confirm_identity" else None,
+        person=membership.display_name,
+    )
+    identity_refused = identity_form.is_bound and not identity_form.is_valid()
+    if request.method == "POST" and not identity_refused:  # refused: the page, with its error
         action = request.POST.get("action", "")
         try:
             if action == "confirm_identity":
-                if request.POST.get("seen") != "yes":
-                    raise DomainError(
-                        "not_confirmed",
-                        _("Tick the box to confirm that you saw the identity document."),
-                    )
                 lifecycle.confirm_identity(
                     actor=request.user, organisation=organisation, membership_id=membership.pk
                 )
@@ -136,6 +137,7 @@ def member_cards(request, public_id, membership_id):
             "cards": cards,
             "proof": proof,
             "may_hold": membership.role not in policies.SMARTCARD_REFUSED_ROLES,
+            "identity_form": identity_form,
         },
     )
 

@@ -7,6 +7,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from zorgsleutel import policies
+from zorgsleutel.smartcards import orderinput
 
 
 class OrderForm(forms.Form):
@@ -36,6 +37,16 @@ class OrderForm(forms.Form):
         self.fields["quantity"].help_text = _("1 to %(max)s cards.") % {
             "max": policies.SMARTCARD_ORDER_MAX
         }
+
+    def clean(self):
+        data = super().clean()
+        said = set(self.errors)
+        for error in orderinput.order_errors(
+            quantity_given=data.get("quantity", ""), address_given=data.get("delivery_address", "")
+        ):
+            if error.field not in said:
+                self.add_error(error.field, str(error.message))
+        return data
 
 
 class ShipForm(forms.Form):

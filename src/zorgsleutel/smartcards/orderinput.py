@@ -23,6 +23,8 @@ SERIALS_NAMED = 10  # at most this many in one message
 def quantity(value: int | str) -> int:
     """The number of cards ordered: 1 to policies.SMARTCARD_ORDER_MAX."""
     text = str(value).strip()
+    if not text:
+        raise DomainError("quantity_required", _("Fill in the number of cards."), field="quantity")
     if not (text.isascii() and text.isdigit() and 1 <= int(text) <= policies.SMARTCARD_ORDER_MAX):
         raise DomainError(
             "invalid_quantity",
@@ -59,6 +61,18 @@ def delivery_address(text: str) -> str:
     return address
 
 
+def order_errors(*, quantity_given: int | str, address_given: str) -> list[DomainError]:
+    """Everything wrong with an order at once (the form shows each): its quantity's error and
+    its delivery address's."""
+    errors = []
+    for check, given in ((quantity, quantity_given), (delivery_address, address_given)):
+        try:
+            check(given)
+        except DomainError as error:
+            errors.append(error)
+    return errors
+
+
 def parse_serials(text: str) -> list[str]:
     """Serial numbers as an operator pastes them: one per line or separated by commas."""
     return [part.strip() for part in re.split(r"[,\n\r]", text or "") if part.strip()]
@@ -67,6 +81,10 @@ def parse_serials(text: str) -> list[str]:
 def serials(given: str | list[str], *, count: int) -> list[str]:
     """The serials in upper case: each valid, none twice, exactly `count` of them."""
     parts = parse_serials(given) if isinstance(given, str) else [str(s).strip() for s in given]
+    if not parts:
+        raise DomainError(
+            "serials_required", _("Fill in the serial numbers of the cards."), field="serials"
+        )
     for part in parts:
         if not SERIAL.match(part):
             shown = part if len(part) <= 40 else part[:40] + "…"

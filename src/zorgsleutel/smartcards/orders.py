@@ -131,6 +131,8 @@ def cancel_reason(reason: str) -> str:
     """The operator's reason for a cancellation, tidied, if it may be sent (the console's
     confirmation page asks this before it asks the operator)."""
     reason = " ".join((reason or "").split())
+    if not reason:
+        raise DomainError("reason_required", _("Fill in the reason."), field="reason")
     if not REASON_MIN_LENGTH <= len(reason) <= REASON_MAX_LENGTH:
         raise DomainError(
             "reason_required",

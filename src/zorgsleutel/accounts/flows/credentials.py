@@ -31,11 +31,13 @@ from zorgsleutel.authn import password as sms_login
 from zorgsleutel.authn import sendlimits, vaulterrors
 from zorgsleutel.authn.pending import PendingCode
 from zorgsleutel.core import audit, clock
-from zorgsleutel.core.errors import DomainError
+from zorgsleutel.core.errors import DomainError, raise_all
 from zorgsleutel.messaging import outbox
 from zorgsleutel.people import personevents
 
 INVALID_LINK = _("This link is not valid (any more). Ask for a new one.")
+PASSWORD_REQUIRED = _("Fill in a new password.")
+PASSWORD_AGAIN_REQUIRED = _("Fill in the new password a second time.")
 
 
 def open_link(raw: str, purpose: str) -> LinkToken:
@@ -61,14 +63,7 @@ def start_setup(
     Every submission texts a code, so each counts against RATE_LIMITS["sms.send"] (per link,
     per account, per client address `ip`) before the vault is asked.
     """
-    if password != password_again:
-        raise DomainError(
-            "passwords_differ", _("The two passwords are not the same."), field="password_again"
-        )
-    try:
-        password_validation.validate_password(password, token.user)
-    except ValidationError as exc:
-        raise DomainError("weak_password", " ".join(exc.messages), field="password") from None
+    raise_all(password_errors(password=password, password_again=password_again, user=token.user))
     password_hash = make_password(password)
     try:
         with sendlimits.sending(ip=ip, person=token.user, link=token.pk):
@@ -91,6 +86,34 @@ def start_setup(
         password_hash=password_hash,
         link=token.token_hash,
     )
+
+
+def password_errors(*, password: str, password_again: str, user: User | None) -> list[DomainError]:
+    """Everything wrong with a new password, all at once (the form shows each): the rules of
+    settings.AUTH_PASSWORD_VALIDATORS (length, the blocklist of common and leaked passwords,
+    repeats and sequences, likeness to the person's name or address: core/passwords.py) and a
+    second entry that differs. Activation and reset both set a password here."""
+    errors = []
+    if not password:
+        errors.append(DomainError("password_required", PASSWORD_REQUIRED, field="password"))
+    else:
+        try:
+            password_validation.validate_password(password, user)
+        except ValidationError as exc:
+            errors += [DomainError("weak_password", m, field="password") for m in exc.messages]
+    if not password_again:
+        errors.append(
+            DomainError("password_again_required", PASSWORD_AGAIN_REQUIRED, field="password_again")
+        )
+    elif password and password != password_again:
+        errors.append(
+            DomainError(
+                "passwords_differ",
+                _("The two passwords are not the same."),
+                field="password_again",
+            )
+        )
+    return errors
 
 
 def belongs_to_link(pending: PendingCode, raw: str) -> bool:

@@ -16,11 +16,12 @@ from django.utils.translation import gettext_lazy as _
 
 from zorgsleutel import policies
 from zorgsleutel.core import audit, clock
-from zorgsleutel.core.errors import Conflict, DomainError, NotFound
+from zorgsleutel.core.errors import Conflict, DomainError, NotFound, raise_all
 from zorgsleutel.messaging.outbox import enqueue_mail
 from zorgsleutel.organisations.flows import applicant_account
 from zorgsleutel.organisations.flows.operators import require_operator
 from zorgsleutel.organisations.models import Application, Organisation
+from zorgsleutel.people import emails
 from zorgsleutel.people.models import User
 
 EIGHT_DIGITS = re.compile(r"^[0-9]{8}$")
@@ -72,11 +73,10 @@ def tidy(data: ApplicationData) -> ApplicationData:
 
 
 def check(data: ApplicationData) -> ApplicationData:
-    """The tidy application, or DomainError naming the first wrong field (the form shows every
-    field's error, from the same `field_errors`)."""
+    """The tidy application, or every wrong field's DomainError at once (FieldErrors when there
+    are several; the form shows them from the same `field_errors`)."""
     data = tidy(data)
-    for error in field_errors(data):
-        raise error
+    raise_all(field_errors(data))
     return data
 
 
@@ -88,22 +88,30 @@ def field_errors(data: ApplicationData) -> list[DomainError]:
 
     if not data.organisation_name:
         wrong("organisation_name", "name_required", _("Fill in the organisation's name."))
-    if not EIGHT_DIGITS.match(data.kvk_number):
+    if not data.kvk_number:
+        wrong("kvk_number", "kvk_required", _("Fill in the KvK number."))
+    elif not EIGHT_DIGITS.match(data.kvk_number):
         wrong("kvk_number", "invalid_kvk", _("A KvK number has 8 digits."))
-    if not EIGHT_DIGITS.match(data.ura):
+    if not data.ura:
+        wrong("ura", "ura_required", _("Fill in the URA."))
+    elif not EIGHT_DIGITS.match(data.ura):
         wrong("ura", "invalid_ura", _("A URA has 8 digits."))
     if data.agb_code and not EIGHT_DIGITS.match(data.agb_code):
         wrong("agb_code", "invalid_agb", _("An AGB code has 8 digits (or leave it empty)."))
     if not data.street:
         wrong("street", "street_required", _("Fill in the street and number."))
-    if not POSTAL_CODE.match(data.postal_code):
+    if not data.postal_code:
+        wrong("postal_code", "postal_code_required", _("Fill in the postal code."))
+    elif not POSTAL_CODE.match(data.postal_code):
         wrong("postal_code", "invalid_postal_code", _("A postal code looks like 1234 AB."))
     if not data.city:
         wrong("city", "city_required", _("Fill in the city."))
     if not data.applicant_name:
         wrong("applicant_name", "applicant_name_required", _("Fill in your name."))
-    if not EMAIL.match(data.applicant_email) or len(data.applicant_email) > 254:
-        wrong("applicant_email", "invalid_email", _("Fill in a valid e-mail address."))
+    if not data.applicant_email:
+        wrong("applicant_email", "email_required", _("Fill in your business e-mail address."))
+    elif not EMAIL.match(data.applicant_email) or len(data.applicant_email) > 254:
+        wrong("applicant_email", "invalid_email", emails.INVALID)
     elif data.applicant_email.rpartition("@")[2] in policies.CONSUMER_EMAIL_DOMAINS:
         wrong(
             "applicant_email",
@@ -111,7 +119,9 @@ def field_errors(data: ApplicationData) -> list[DomainError]:
             _("Use a business e-mail address; addresses at %(domain)s are not accepted.")
             % {"domain": data.applicant_email.rpartition("@")[2]},
         )
-    if not NINE_DIGITS.match(data.applicant_uzi_number):
+    if not data.applicant_uzi_number:
+        wrong("applicant_uzi_number", "uzi_number_required", _("Fill in your UZI number."))
+    elif not NINE_DIGITS.match(data.applicant_uzi_number):
         wrong(
             "applicant_uzi_number",
             "invalid_uzi_number",
@@ -190,7 +200,7 @@ def submit_application(*, data: ApplicationData, locale: str) -> Application:
 def _mail_view(application: Application) -> dict:
     """What the mails show of an application (plain values, rendered in the worker's absence)."""
     return {
-        "reference": str(application.public_id)[:8].upper(),
+        "reference": application.reference,
         "organisation_name": application.organisation_name,
         "kvk_number": application.kvk_number,
         "ura": application.ura,
@@ -281,7 +291,7 @@ def reject_application(*, actor: User | str, application_id, reason: str) -> App
     """Reject with a reason, which the applicant receives by e-mail."""
     require_operator(actor, "applications.review")
     reason = (reason or "").strip()
-    if len(reason) < 5:
+    if len(reason) < policies.REASON_MIN_LENGTH:
         raise DomainError(
             "reason_required",
             _("Give the applicant a reason (at least 5 characters)."),

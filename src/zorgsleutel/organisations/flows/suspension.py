@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
+from zorgsleutel import policies
 from zorgsleutel.core import audit, clock
 from zorgsleutel.core.errors import Conflict, DomainError, NotFound
 from zorgsleutel.organisations.flows.operators import require_operator
@@ -36,7 +37,7 @@ def _refused(actor: User | str, organisation: Organisation, error: DomainError) 
 def suspend_organisation(*, actor: User | str, public_id, reason: str) -> Organisation:
     require_operator(actor, "organisations.suspend")
     reason = (reason or "").strip()
-    if len(reason) < 5:
+    if len(reason) < policies.REASON_MIN_LENGTH:
         raise DomainError(
             "reason_required", _("Give a reason (at least 5 characters)."), field="reason"
         )
