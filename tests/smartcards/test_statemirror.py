@@ -5,17 +5,28 @@ has them; on SQLite the answers read the table, and the last test says so."""
 
 from __future__ import annotations
 
+import io
+import os
+import secrets
+import signal
+import subprocess
+import sys
 import threading
 import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import psycopg
 import pytest
 from cryptography import x509
+from cryptography.x509 import ocsp
 from django.db import connection, transaction
 
-from smartcards.publishing import card
+from smartcard_fixtures import PIN
+from smartcards.publishing import card, request
 from smartcardwork import new_key, page_code, send_csr
+from support import free_port, wait_for_port
 from zorgsleutel.accounts.models import Membership
 from zorgsleutel.core import clock
 from zorgsleutel.smartcards import lifecycle, publication, statemirror, status, status_app
@@ -225,22 +236,26 @@ def test_a_change_is_not_in_the_mirror_before_its_commit_nor_after_a_rollback(
 def test_the_mirror_is_not_used_before_it_is_ready_and_is_once_it_is(
     portal_ca, care, start_mirror, django_assert_num_queries
 ):
-    row = a_card(care)
+    row, issued = card(care.org, at=AT)
     serial = int(row.serial, 16)
     with django_assert_num_queries(1):  # no mirror: the table
         assert publication.status_of(serial) == "good"
     start_mirror()
     # Changed behind the mirror's back (no card_changed): it still holds the old state, which
-    # shows that a ready mirror answers instead of the table.
+    # shows where each answer comes from.
     Smartcard.objects.filter(pk=row.pk).update(state=Smartcard.BLOCKED, state_changed_at=AT)
     with django_assert_num_queries(0):
         assert publication.status_of(serial) == "good"
-    with django_assert_num_queries(1):  # answers kept in a cache read the table
-        assert described(publication.status_in_table(serial)) == (
-            "revoked",
-            "2026-12-01T09:30:00+00:00",
-            "certificate_hold",
-        )
+    issuer = portal_ca["certificates"]["issuing"]
+    with_nonce = ocsp.load_der_ocsp_response(publication.answer(request(issued, issuer)).body)
+    assert with_nonce.certificate_status == ocsp.OCSPCertStatus.GOOD  # the mirror's
+    # An answer without a nonce is kept in the cache for an hour: it reads the table.
+    kept = ocsp.load_der_ocsp_response(publication.answer(request(issued, issuer, nonce=None)).body)
+    assert (kept.certificate_status, kept.revocation_reason, kept.revocation_time_utc) == (
+        ocsp.OCSPCertStatus.REVOKED,
+        x509.ReasonFlags.certificate_hold,
+        AT,
+    )
 
 
 @postgresql_only
@@ -311,6 +326,87 @@ def test_a_lost_connection_is_unready_until_every_card_is_read_again(
 
 
 # --- where it runs -----------------------------------------------------------------------------
+
+
+def mirror_connections() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE application_name = %s AND datname = current_database()",
+            [statemirror.APPLICATION_NAME],
+        )
+        return cursor.fetchone()[0]
+
+
+def asked(url: str, issued: x509.Certificate, issuer: x509.Certificate) -> ocsp.OCSPResponse:
+    body = request(issued, issuer, nonce=secrets.token_bytes(16))
+    posted = urllib.request.Request(url, body, {"Content-Type": "application/ocsp-request"})
+    with urllib.request.urlopen(posted, timeout=10) as response:
+        return ocsp.load_der_ocsp_response(response.read())
+
+
+@postgresql_only
+def test_each_responder_process_keeps_its_own_mirror_and_the_portals_mount_none(
+    portal_ca, softhsm, care
+):
+    row, issued = card(care.org, at=AT)
+    issuer = portal_ca["certificates"]["issuing"]
+    body = request(issued, issuer)
+    answered = []
+    status_app.application(  # as the portal's wsgi.py mounts it: no mirror, the table
+        {
+            "REQUEST_METHOD": "POST",
+            "PATH_INFO": "/smartcards/ocsp",
+            "CONTENT_LENGTH": str(len(body)),
+            "wsgi.input": io.BytesIO(body),
+        },
+        lambda status, headers: answered.append(status),
+    )
+    assert answered == ["200 OK"]
+    assert mirror_connections() == 0
+    database = connection.settings_dict
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{database['USER']}:{database['PASSWORD']}@"
+        f"{database['HOST']}:{database['PORT']}/{database['NAME']}",
+        "SOFTHSM2_CONF": str(softhsm.conf),
+        "SMARTCARD_CA_DIR": str(portal_ca["directory"]),
+        "SMARTCARD_CA_MODULE": softhsm.module,
+        "SMARTCARD_CA_TOKEN": portal_ca["label"],
+        "SMARTCARD_CA_PIN": PIN,
+    }
+    server = subprocess.Popen(
+        [*(sys.executable, "-m", "zorgsleutel.cli", "smartcard-ca", "serve"),
+         *("--port", str(port), "--workers", "2")],
+        env=env,
+        start_new_session=True,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}/smartcards/ocsp"
+    try:
+        wait_for_port(port, server)
+        # Each worker starts its mirror at its first request: ask until both have.
+        deadline = time.monotonic() + 30
+        with ThreadPoolExecutor(4) as pool:
+            while mirror_connections() < 2 and time.monotonic() < deadline:
+                answers = list(pool.map(lambda _: asked(url, issued, issuer), range(8)))
+                assert {a.certificate_status for a in answers} == {ocsp.OCSPCertStatus.GOOD}
+        assert mirror_connections() == 2
+
+        manage(care, row, "block", BLOCKED_AT)
+        deadline = time.monotonic() + 10
+        while asked(url, issued, issuer).certificate_status == ocsp.OCSPCertStatus.GOOD:
+            assert time.monotonic() < deadline, "the block never reached the responder"
+        with ThreadPoolExecutor(4) as pool:
+            answers = list(pool.map(lambda _: asked(url, issued, issuer), range(16)))
+        assert {(a.certificate_status, a.revocation_reason, a.revocation_time_utc)
+                for a in answers} == {
+            (ocsp.OCSPCertStatus.REVOKED, x509.ReasonFlags.certificate_hold, BLOCKED_AT)
+        }  # fmt: skip
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(30)
+    assert settled(mirror_connections, 0) == 0
 
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite has no LISTEN/NOTIFY")
