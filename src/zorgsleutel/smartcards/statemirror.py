@@ -42,6 +42,7 @@ import threading
 import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from sys import intern
 
 import psycopg
 from django.conf import settings
@@ -166,7 +167,11 @@ class StateMirror:
                         exc_info=not isinstance(error, psycopg.Error),
                     )
                 elif wait == FIRST_RETRY_SECONDS:
-                    logger.warning("the smartcard state mirror cannot connect (%s)", error)
+                    logger.warning(
+                        "the smartcard state mirror cannot connect (%s)",
+                        error,
+                        exc_info=not isinstance(error, psycopg.Error),
+                    )
                 self._stopping.wait(wait)
                 wait = min(wait * 2, LAST_RETRY_SECONDS)
 
@@ -204,7 +209,8 @@ class StateMirror:
             statement += f" WHERE {_serial_column()} = ANY(%s)"
             params = [serials]
         for serial, state, changed_at, reason in conn.execute(statement, params).fetchall():
-            yield int(serial, 16), (state, changed_at.astimezone(UTC), reason)
+            # interned: a handful of distinct strings, held once (about 200 bytes a card)
+            yield int(serial, 16), (intern(state), changed_at.astimezone(UTC), intern(reason))
 
 
 def _is_hex(serial: str) -> bool:
