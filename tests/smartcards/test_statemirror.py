@@ -229,6 +229,31 @@ def test_a_change_is_not_in_the_mirror_before_its_commit_nor_after_a_rollback(
     assert held(rolled_back) == ("active", "2026-12-01T09:30:00+00:00", "")
 
 
+@postgresql_only
+def test_a_change_committed_right_after_the_full_read_is_not_missed(
+    portal_ca, care, start_mirror, monkeypatch
+):
+    """The mirror LISTENs before it reads every card: a change committed just after that read
+    still reaches it (read first and listen after, and this change would be lost)."""
+    row = a_card(care)
+    read_everything = statemirror.StateMirror._read
+
+    def read_then_change(conn, serials=None):
+        rows = list(read_everything(conn, serials))
+        if serials is None:  # the full read: a manager blocks the card right after it
+            try:
+                with transaction.atomic():
+                    block_in_transaction(row)
+            finally:
+                connection.close()  # this thread's own Django connection
+        return rows
+
+    monkeypatch.setattr(statemirror.StateMirror, "_read", staticmethod(read_then_change))
+    start_mirror()
+    blocked = ("blocked", "2027-01-04T09:00:00+00:00", "")
+    assert settled(lambda: held(row), blocked) == blocked
+
+
 # --- when it is used ---------------------------------------------------------------------------
 
 
@@ -258,23 +283,58 @@ def test_the_mirror_is_not_used_before_it_is_ready_and_is_once_it_is(
     )
 
 
+class Hanging:
+    """The mirror's connection, whose heartbeat waits while `silent` is set: a server gone
+    quiet without the connection failing (a network that drops everything)."""
+
+    silent = threading.Event()
+    resumed = threading.Event()
+
+    def __init__(self, real) -> None:
+        self.real = real
+
+    def __enter__(self) -> Hanging:
+        self.real.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        return self.real.__exit__(*exc)
+
+    def __getattr__(self, name: str):
+        return getattr(self.real, name)
+
+    def execute(self, query, *args, **kwargs):
+        if query == "SELECT 1" and self.silent.is_set():
+            self.resumed.wait(30)
+        return self.real.execute(query, *args, **kwargs)
+
+
 @postgresql_only
 def test_a_silent_connection_makes_the_mirror_unready(
     portal_ca, care, start_mirror, monkeypatch, django_assert_num_queries
 ):
     row = a_card(care)
+    real_connect = statemirror.connect
+    monkeypatch.setattr(statemirror, "connect", lambda: Hanging(real_connect()))
+    monkeypatch.setattr(statemirror, "SILENCE_LIMIT_SECONDS", 0.5)
+    Hanging.silent.clear()
+    Hanging.resumed.clear()
     start_mirror()
     Smartcard.objects.filter(pk=row.pk).update(state=Smartcard.BLOCKED, state_changed_at=AT)
-    # The connection asked only once a second, the limit half a second: silent for too long.
-    monkeypatch.setattr(statemirror, "SILENCE_LIMIT_SECONDS", 0.5)
-    monkeypatch.setattr(statemirror, "HEARTBEAT_SECONDS", 1.0)
-    assert settled(statemirror.ready, False) is False
-    with django_assert_num_queries(1):
-        assert described(publication.status_of(int(row.serial, 16))) == (
-            "revoked",
-            "2026-12-01T09:30:00+00:00",
-            "certificate_hold",
-        )
+    with django_assert_num_queries(0):  # the mirror's (not told of that change)
+        assert publication.status_of(int(row.serial, 16)) == "good"
+    Hanging.silent.set()
+    try:
+        assert settled(statemirror.ready, False) is False
+        with django_assert_num_queries(1):  # the table's
+            assert described(publication.status_of(int(row.serial, 16))) == (
+                "revoked",
+                "2026-12-01T09:30:00+00:00",
+                "certificate_hold",
+            )
+    finally:
+        Hanging.resumed.set()
+    assert settled(statemirror.ready, True) is True  # it answered again: nothing was lost
 
 
 @postgresql_only
