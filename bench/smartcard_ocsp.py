@@ -363,13 +363,15 @@ def check_answers(post_url: str, get_prefix: str, cards, certificates) -> list[s
 
 
 def profile_in_process(files: dict[str, Path], count: int) -> dict:
-    """The status app called in this process (the portal's settings, database and token; no
+    """The responder's application (status_wsgi: the status app, and on PostgreSQL the cards'
+    states in memory) called in this process (the portal's settings, database and token; no
     HTTP server): µs per answer of each kind, and cProfile's top functions by own time."""
     import cProfile
     import io
     import pstats
 
-    from zorgsleutel.smartcards import runtime, status_app
+    from zorgsleutel import status_wsgi
+    from zorgsleutel.smartcards import runtime, statemirror
 
     def call(line: str) -> None:
         method, value = line.split(" ", 1)
@@ -380,13 +382,16 @@ def profile_in_process(files: dict[str, Path], count: int) -> dict:
             "CONTENT_LENGTH": str(len(body)),
             "wsgi.input": io.BytesIO(body),
         }
-        status_app.application(environ, lambda status, headers: None)
+        status_wsgi.application(environ, lambda status, headers: None)
 
     found = {}
     for kind in ("nonce", "cached"):
         lines = files[kind].read_text().splitlines()
-        for line in lines:  # warm: the token opened, the cache filled
+        for line in lines:  # warm: the token opened, the cache filled, the mirror started
             call(line)
+        deadline = time.monotonic() + 10
+        while statemirror.start() and not statemirror.ready() and time.monotonic() < deadline:
+            time.sleep(0.01)
         started = time.perf_counter()
         for n in range(count):
             call(lines[n % len(lines)])
@@ -401,6 +406,7 @@ def profile_in_process(files: dict[str, Path], count: int) -> dict:
         stats.sort_stats(os.environ.get("OCSP_PROFILE_SORT", "tottime")).print_stats(30)
         found[f"{kind}_profile"] = out.getvalue()
         print(f"--- {kind}: {found[f'{kind}_us']} µs per answer in-process\n{out.getvalue()}")
+    statemirror.stop()
     runtime.reset()
     return found
 

@@ -172,16 +172,16 @@ def test_an_answer_signed_before_a_change_never_replaces_the_changes_answer(
     """A request reads `good`, a manager blocks the card while it signs: the block's answer
     stays in the cache (the request only adds to it), not the older `good`."""
     row, issued = card(organisation)
-    read_status = publication.status_of
+    read_status = publication.status_in_table  # what an answer to be cached reads
 
     def blocked_meanwhile(serial):
         found = read_status(serial)
-        monkeypatch.setattr(publication, "status_of", read_status)  # the change reads anew
+        monkeypatch.setattr(publication, "status_in_table", read_status)  # the change reads anew
         with django_capture_on_commit_callbacks(execute=True):
             block(row)  # another request's change, published before this one is answered
         return found
 
-    monkeypatch.setattr(publication, "status_of", blocked_meanwhile)
+    monkeypatch.setattr(publication, "status_in_table", blocked_meanwhile)
     assert read(get(Client(), request(issued, issuer, nonce=None)).content).certificate_status == (
         ocsp.OCSPCertStatus.GOOD  # what it read
     )

@@ -9,8 +9,9 @@ revoked with its reason. What is published follows it:
   the card's answer without a nonce (RFC 5019), signed once and kept in Django's cache until
   its nextUpdate. The card's old answer leaves the cache first, so a failure to sign (the token
   unavailable) leaves no stale answer behind, only a CRL marked stale.
-- `answer(request_der)`: an OCSP request with a nonce gets a freshly signed answer (RFC 6960);
-  one without gets the cached answer, signed now and cached when missing.
+- `answer(request_der)`: an OCSP request with a nonce gets a freshly signed answer (RFC 6960),
+  the card's state from this process's mirror of the table when it has one (statemirror.py);
+  one without gets the cached answer, signed now from the table and cached when missing.
 - `current_crl()`: the stored CRL, made again when missing or past its nextUpdate, one
   regeneration at a time (the PublishedStatus row is locked while it is made).
 
@@ -39,7 +40,7 @@ from django.utils.http import http_date
 from zorgsleutel import policies
 from zorgsleutel.core import clock
 from zorgsleutel.core.errors import ServiceUnavailable
-from zorgsleutel.smartcards import responder, runtime, status
+from zorgsleutel.smartcards import responder, runtime, statemirror, status
 from zorgsleutel.smartcards.ca import ISSUING
 from zorgsleutel.smartcards.models import PublishedStatus, Smartcard
 
@@ -82,7 +83,21 @@ def _status_statement() -> str:
 
 def status_of(serial: int) -> str | status.Revoked | None:
     """What the Smartcard table says of the certificate with this serial: status.GOOD, a
-    Revoked entry (on hold or revoked for good), or None for a serial the CA never issued."""
+    Revoked entry (on hold or revoked for good), or None for a serial the CA never issued. From
+    this process's mirror of the table when one is ready and holds the serial (statemirror.py:
+    `smartcard-ca serve` on PostgreSQL), else from the table."""
+    if serial < 0:
+        return None
+    held = statemirror.state_of(serial)
+    if held is None:
+        return status_in_table(serial)
+    state, changed_at, reason = held
+    return _entry(serial, state, changed_at, reason)
+
+
+def status_in_table(serial: int) -> str | status.Revoked | None:
+    """As status_of, read from the table itself: for answers kept in a cache (an hour), which
+    must never come from a mirror that a change's notification has not reached yet."""
     if serial < 0:
         return None
     with connection.cursor() as cursor:
@@ -157,12 +172,15 @@ def _now() -> datetime:
 def _signed(request: ocsp.OCSPRequest, nonce: bytes | None) -> tuple[bytes, bool, datetime]:
     """The answer signed now by this process's responder, whether it is a successful answer
     about a card we issued (worth caching: not unauthorized, another CA's certificate, nor
-    unknown), and its thisUpdate. ServiceUnavailable when no responder can be certified."""
+    unknown), and its thisUpdate. ServiceUnavailable when no responder can be certified. An
+    answer with a nonce serves one request and may read the mirror; one without is kept in the
+    cache for an hour and reads the table."""
     signer = responder.current()  # certifying the first takes a moment: the time comes after
     now = _now()
     if not status.ours(signer, request):
         return UNAUTHORIZED.body, False, now
-    found = status_of(request.serial_number)
+    read = status_of if nonce is not None else status_in_table
+    found = read(request.serial_number)
     return status.signed(signer, request, found, nonce=nonce, now=now), found is not None, now
 
 
@@ -221,7 +239,7 @@ def _presigned(signer: responder.Responder, serial: int, now: datetime) -> tuple
         .build()
         .public_bytes(serialization.Encoding.DER)
     )
-    body = status.ocsp_answer(signer, request, status_of, now=now)
+    body = status.ocsp_answer(signer, request, status_in_table, now=now)
     return _cache_key(sha1.name, name_hash, key_hash, serial), Answer(
         body, now, now + policies.SMARTCARD_OCSP_NEXT_UPDATE
     )
@@ -305,8 +323,10 @@ def current_crl() -> Crl:
 
 def card_changed(card: Smartcard) -> None:
     """Publish `card`'s new state once the transaction that changed it (or issued it) commits:
-    a new CRL and the card's pre-signed answer. Call it inside that transaction."""
+    a new CRL, the card's pre-signed answer, and the news to the responders' mirrors of the
+    table (statemirror.py: a NOTIFY, delivered on commit). Call it inside that transaction."""
     serial = int(card.serial, 16)
+    statemirror.announce(card.serial)
     transaction.on_commit(lambda: _publish(serial), robust=True)
 
 
