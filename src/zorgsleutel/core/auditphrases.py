@@ -189,10 +189,12 @@ def _reason(value) -> str:
     return str(found) if found is not None else str(value)
 
 
-def _count(singular: str, plural: str) -> Callable[[object], str]:
+def _count(words: Callable[[int], str]) -> Callable[[object], str]:
+    """A number (or a list's length) in words: `words(n)` is an ngettext with %(n)s."""
+
     def count(value) -> str:
         number = value if isinstance(value, int) else len(value) if isinstance(value, list) else 0
-        return ngettext(singular, plural, number) % {"n": number}
+        return words(number) % {"n": number}
 
     return count
 
@@ -245,10 +247,12 @@ FIELDS: dict[str, Callable[[object], str]] = {
     "limits": _limits,
     "limit": _limits,
     "wait": _wait,
-    "quantity": _count("%(n)s blank smartcard", "%(n)s blank smartcards"),
-    "left": _count("%(n)s attempt left", "%(n)s attempts left"),
-    "managers": _count("%(n)s manager", "%(n)s managers"),
-    "removed": _count("%(n)s linked app or card", "%(n)s linked apps or cards"),
+    "quantity": _count(lambda n: ngettext("%(n)s blank smartcard", "%(n)s blank smartcards", n)),
+    "left": _count(lambda n: ngettext("%(n)s attempt left", "%(n)s attempts left", n)),
+    "managers": _count(lambda n: ngettext("%(n)s manager", "%(n)s managers", n)),
+    "removed": _count(
+        lambda n: ngettext("%(n)s linked app or card", "%(n)s linked apps or cards", n)
+    ),
     "serials": lambda value: ", ".join(map(str, value)) if isinstance(value, list) else str(value),
     "not_after": moment,
 }

@@ -60,17 +60,10 @@ _ACTORS = {
     "demo": _("Zorgsleutel (demo data)"),
     "anonymous": _("someone"),
 }
-# A reference a page cannot name (gone, or not the organisation's own): what it is.
-_UNNAMED = {
-    "appdevice": _("an app"),
-    "smartcard": _("a smartcard"),
-    "cardorder": _("an order"),
-    "application": _("an application"),
-    "apitoken": _("an API token"),
-    "organisation": _("another organisation"),
-    "challenge": _("a card presentation"),
-    "mail": _("a mail"),
-}
+# A reference a page cannot name (gone, or not the organisation's own), after the word for its
+# kind ("de smartcard (onbekend)"); another organisation as such.
+_UNNAMED = _("(unknown)")
+_OTHER_ORGANISATION = _("another organisation")
 
 # Outcome: its words and the NL Design System status badge's modifier.
 OUTCOMES = {
@@ -174,8 +167,10 @@ class _Names:
             return Named(str(_ACTORS[reference]))
         named = self.named.get(reference)
         kind = reference.partition(":")[0]
+        if kind == "organisation":
+            return named or Named(str(_OTHER_ORGANISATION))
         if kind != "user":
-            return named or Named(str(_UNNAMED.get(kind, reference)))
+            return named or Named(str(_UNNAMED))
         kept = ((event.details or {}).get(auditevents.NAMES) or {}).get(reference, "")
         if named is not None:  # the address the event kept: whom the organisation knew then
             return Named(named.name, kept or named.email) if named.email else named
