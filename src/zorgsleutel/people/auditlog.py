@@ -111,7 +111,8 @@ def _row(event: AuditEvent, names: _Names) -> Row:
     except (KeyError, ValueError, TypeError):  # a translation or an old row gone wrong
         text = _unknown(event, values)
     words, badge = OUTCOMES.get(event.outcome, (event.outcome, "neutral"))
-    emails = tuple(dict.fromkeys(e for e in (actor.email, target.email) if e))
+    owner = names.of(event, target.owner) if target.owner else Named("")
+    emails = tuple(dict.fromkeys(e for e in (actor.email, target.email, owner.email) if e))
     return Row(
         event=event,
         sentence=capfirst(text),
