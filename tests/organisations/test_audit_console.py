@@ -152,7 +152,9 @@ def test_a_card_order_s_history_reads_as_sentences(client, login_as, olga, demoz
             quantity=2,
             delivery_address="Zorgstraat 1, Utrecht",
         )
-        orders.ship_card_order(actor=olga, order_id=order.public_id, serials="KAART-0001,KAART-0002")
+        orders.ship_card_order(
+            actor=olga, order_id=order.public_id, serials="KAART-0001,KAART-0002"
+        )
     login_as(client, olga)
     html = client.get(f"/operator/smartcardbestellingen/{order.public_id}").content.decode()
     assert HISTORY.findall(html) == [
