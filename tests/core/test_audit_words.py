@@ -410,3 +410,18 @@ def test_every_event_type_in_dutch(references):
     with translation.override("nl"):
         rows = auditlog.rows(events)
     assert {row.event.action: row.sentence for row in rows} == DUTCH
+
+
+def test_details_no_table_knows_still_read():
+    """A code no table knows, with spaces; a typed reason as typed; a value of the wrong shape
+    (an old row) without an error."""
+    with translation.override("nl"):
+        assert auditphrases.facts(
+            "permission.denied", {"action": "members.rename", "reason": "csr_bad_signature"}
+        ) == {"action": "members.rename", "reason": "csr bad signature"}
+        assert auditphrases.facts("application.rejected", {"reason": "Geen KvK_nummer."}) == {
+            "reason": "Geen KvK_nummer."
+        }
+        assert auditphrases.facts(
+            "card_order.shipped", {"quantity": "drie", "serials": "KAART-1", "left": None}
+        ) == {"quantity": "0 lege smartcards", "serials": "KAART-1", "left": "nog 0 pogingen"}

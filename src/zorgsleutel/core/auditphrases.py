@@ -7,6 +7,7 @@ code with its underscores as spaces; a value of the wrong shape never raises.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime
 
@@ -184,9 +185,12 @@ def _from(table: dict[str, Promise]) -> Callable[[object], str]:
 
 
 def _reason(value) -> str:
-    """A refusal code in words; anything else (a typed reason) as it is."""
+    """A refusal code in words (one no table knows with spaces for its underscores); anything
+    else (a reason an operator typed) as it is."""
     found = REASONS.get(value) if isinstance(value, str) else None
-    return str(found) if found is not None else str(value)
+    if found is not None:
+        return str(found)
+    return _code(value) if re.fullmatch(r"[a-z0-9_]+", str(value)) else str(value)
 
 
 def _count(words: Callable[[int], str]) -> Callable[[object], str]:
