@@ -96,7 +96,8 @@ def rows(events: Iterable[AuditEvent], *, organisation: Organisation | None = No
 
 
 def _row(event: AuditEvent, names: _Names) -> Row:
-    actor, target = names.of(event, event.actor), names.of(event, event.target)
+    actor = names.of(event, event.actor)  # "" or "system": Zorgsleutel
+    target = names.of(event, event.target) if event.target else Named("—")
     organisation = names.organisation(event)
     details = {k: v for k, v in (event.details or {}).items() if k != auditevents.NAMES}
     values = _Values(auditphrases.facts(event.action, details))
