@@ -87,7 +87,12 @@ def test_activation_ends_logged_in_by_sms_with_one_text(
     assert _logins() == [
         (
             user.audit_ref,
-            {"acr": "low", "amr": ["pwd", "sms"], NAMES: {user.audit_ref: "nina@zorggroep.nl"}},
+            {
+                "acr": "low",
+                "amr": ["pwd", "sms"],
+                "means": "sms",
+                NAMES: {user.audit_ref: "nina@zorggroep.nl"},
+            },
         )
     ]
     home = client.get("/mijn")
@@ -118,7 +123,12 @@ def test_a_reset_ends_logged_in_and_ends_every_other_session(
     assert _logins() == [
         (
             user.audit_ref,
-            {"acr": "low", "amr": ["pwd", "sms"], NAMES: {user.audit_ref: "lid@zorggroep.nl"}},
+            {
+                "acr": "low",
+                "amr": ["pwd", "sms"],
+                "means": "sms",
+                NAMES: {user.audit_ref: "lid@zorggroep.nl"},
+            },
         )
     ]
     assert client.get("/mijn").status_code == 200  # the new session is of the new epoch
@@ -150,7 +160,12 @@ def test_a_role_that_needs_the_app_is_sent_on_to_link_it_as_after_an_sms_login(
     assert _logins() == [
         (
             user.audit_ref,
-            {"acr": "low", "amr": ["pwd", "sms"], NAMES: {user.audit_ref: "nina@zorggroep.nl"}},
+            {
+                "acr": "low",
+                "amr": ["pwd", "sms"],
+                "means": "sms",
+                NAMES: {user.audit_ref: "nina@zorggroep.nl"},
+            },
         )
     ]
     for page in ("/mijn", "/beheer"):  # nothing but linking the app

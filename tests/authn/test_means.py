@@ -147,7 +147,12 @@ def test_complete_login_writes_the_means_into_the_session_and_the_event(name, ac
     stored = SessionStore(session_key=request.session.session_key).load()
     assert stored["_auth_user_id"] == str(person.pk)
     [event] = AuditEvent.objects.filter(action="login.succeeded")
-    assert event.details == {"acr": acr, "amr": amr, "names": {person.audit_ref: "lid@x.nl"}}
+    assert event.details == {
+        "acr": acr,
+        "amr": amr,
+        "means": name,
+        "names": {person.audit_ref: "lid@x.nl"},
+    }
 
 
 @pytest.mark.parametrize("who", ["the same person", "someone else"])

@@ -15,6 +15,7 @@ import pytest
 
 from people import someone
 from zorgsleutel.accounts.models import User
+from zorgsleutel.core import audit
 from zorgsleutel.organisations.models import Organisation
 
 from .browsersession import logged_in
@@ -158,6 +159,12 @@ def test_an_administrator_s_pages(browser_page, demo, width):
     )
     _looked_at(page, "administrator-member-blocked", width)
     page.get_by_role("link", name="Auditlog").click()
+    # The log in words: the event as a sentence with names, its outcome as a badge in text.
+    blocked = page.locator("tr.event").first
+    assert blocked.locator(".zs-audit-sentence").inner_text() == (
+        "Ada Admin heeft Wim Werker geblokkeerd"
+    )
+    assert blocked.locator(".utrecht-status-badge").inner_text() == "Gelukt"
     _looked_at(page, "administrator-audit", width)
     page.go_back()
     page.get_by_role("link", name="Nieuwe gebruiker").click()
@@ -213,10 +220,28 @@ def test_a_care_worker_s_pages_and_the_menu(browser_page, demo, width):
 
 @pytest.mark.parametrize("width", [1280, 390])
 def test_the_operator_s_pages(browser_page, demo, width):
-    _, _, operator = demo
+    administrator, worker, operator = demo
     page = browser_page()
     page.set_viewport_size({"width": width, "height": SIZES[width]})
     logged_in(page, operator, acr="substantial")
+    # Events for the platform log to show, one of each outcome (axe checks each badge).
+    organisation = administrator.memberships.get().organisation
+    audit.record("member.blocked", actor=administrator, organisation=organisation, target=worker)
+    audit.record(
+        "login.code_failed",
+        actor=worker,
+        organisation=organisation,
+        target=worker,
+        outcome=audit.FAILURE,
+        details={"result": "wrong"},
+    )
+    audit.record(
+        "permission.denied",
+        actor=worker,
+        organisation=organisation,
+        outcome=audit.DENIED,
+        details={"action": "members.block", "reason": "forbidden"},
+    )
     for path, name in [
         ("/operator/", "applications"),
         ("/operator/organisaties", "organisations"),
@@ -228,3 +253,14 @@ def test_the_operator_s_pages(browser_page, demo, width):
             "who": "Ingelogd als Olga Operator, Operator",
             "current": ["Operatorconsole"],
         }
+    # The platform log in words: each outcome a badge with its word, newest first.
+    assert page.locator("tr.event .utrecht-status-badge").all_inner_texts() == [
+        "Geweigerd",
+        "Mislukt",
+        "Gelukt",
+    ]
+    assert page.locator("tr.event .zs-audit-sentence").all_inner_texts() == [
+        "Wim Werker probeerde iemand te blokkeren; geweigerd: niet toegestaan",
+        "Wim Werker heeft een sms-code ingevuld die niet werkte: onjuiste code",
+        "Ada Admin heeft Wim Werker geblokkeerd",
+    ]

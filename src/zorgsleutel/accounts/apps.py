@@ -7,7 +7,10 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self) -> None:
-        from zorgsleutel.people import signals
+        from zorgsleutel.accounts import auditnames
+        from zorgsleutel.people import auditlog, signals
+
+        auditlog.register("apitoken", auditnames.api_tokens)
 
         # Linking an authenticator is loud: the person and their organisations are told.
         signals.authenticator_linked.connect(_notify, dispatch_uid="accounts.link_notice")

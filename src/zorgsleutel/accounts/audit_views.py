@@ -1,10 +1,12 @@
 """The organisation's audit log for its administrators: filters, pages and CSV export.
 
 `policies.py` says who opens the log (`audit.view`); `core/auditevents.py` which events each
-reader finds in it. It names only the people the organisation knows (policies.known_to): by the
-address an event kept for it (`names`, core/audit.py), else, in events from before addresses
-were kept, by the address of someone with a membership of it now; everyone else by their
-pseudonym, whether or not their account exists (docs/accounts.md, "Audit").
+reader finds in it. The page shows each event as a sentence with names (people/auditlog.py);
+the CSV keeps the machine fields (codes, references, ISO times). Both name only the people the
+organisation knows (policies.known_to): the CSV by the address an event kept for it (`names`,
+core/audit.py), else, in events from before addresses were kept, by the address of someone with
+a membership of it now; everyone else by their pseudonym, whether or not their account exists
+(docs/accounts.md, "Audit").
 """
 
 from __future__ import annotations
@@ -24,9 +26,9 @@ from django.views.decorators.cache import never_cache
 from zorgsleutel.accounts import forms
 from zorgsleutel.accounts.manage_views import guard
 from zorgsleutel.accounts.models import Membership
-from zorgsleutel.core import audit, auditevents
+from zorgsleutel.core import audit, auditevents, auditwords
 from zorgsleutel.core.pages import render
-from zorgsleutel.people import permissions
+from zorgsleutel.people import auditlog, permissions
 from zorgsleutel.people.models import Organisation
 
 OUTCOMES = ("success", "failure", "denied")
@@ -105,8 +107,7 @@ def audit_log(request, public_id):
     acting = permissions.require(request.user, "audit.view", organisation)
     events, filters, dates = _filtered(organisation, acting.role, request.GET)
     page = Paginator(events, 100).get_page(request.GET.get("page", 1))
-    name = _namer(organisation, page.object_list)
-    rows = [(e, name(e, e.actor), name(e, e.target)) for e in page.object_list]
+    rows = auditlog.rows(page.object_list, organisation=organisation)
     return render(
         request,
         "beheer/audit.html",
@@ -118,6 +119,8 @@ def audit_log(request, public_id):
             "dates": dates,
             "outcomes": OUTCOMES,
             "query": request.GET.urlencode(),
+            "event_types": auditwords.choices(auditevents.read_by(acting.role)),
+            "outcome_choices": auditlog.outcome_choices(),
         },
     )
 

@@ -49,7 +49,7 @@ def complete_login(request, person, means: str, *, authenticator: str = "") -> N
             person=person,
             actor=person,
             target=person,
-            details={"acr": used.acr, "amr": list(used.amr)},
+            details={"acr": used.acr, "amr": list(used.amr), "means": used.name},
         )
         request.session[AUTH_AT] = now
         request.session[SEEN_AT] = now

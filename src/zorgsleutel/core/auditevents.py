@@ -38,7 +38,7 @@ _TABLE: tuple[tuple[str, frozenset[str], set[str]], ...] = (
     ("login.code_sent",                 PLATFORM,      {"hint"}),
     ("login.code_resent",               PLATFORM,      set()),
     ("login.code_failed",               ORGANISATION,  {"result"}),
-    ("login.succeeded",                 ORGANISATION,  {"acr", "amr"}),  # every means
+    ("login.succeeded",                 ORGANISATION,  {"acr", "amr", "means"}),  # every means
     ("sms.send_refused",                PLATFORM,      {"limits"}),
     # core/ratelimit.consume: the first refusal of a limit's window (action, the keys over it).
     ("ratelimit.refused",               PLATFORM,      {"action", "limits"}),

@@ -9,8 +9,10 @@ class MobileAppConfig(AppConfig):
 
     def ready(self) -> None:
         from zorgsleutel.authn import challenges, means
-        from zorgsleutel.mobileapp import devices, enrolment, flows, standing, views
-        from zorgsleutel.people import signals
+        from zorgsleutel.mobileapp import auditnames, devices, enrolment, flows, standing, views
+        from zorgsleutel.people import auditlog, signals
+
+        auditlog.register("appdevice", auditnames.apps)
 
         # A QR login answered by the app logs the waiting browser in.
         challenges.register_finisher(flows.KIND, flows.PURPOSE, flows.finish_login)

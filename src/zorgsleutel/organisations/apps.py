@@ -10,8 +10,11 @@ class OrganisationsConfig(AppConfig):
         from zorgsleutel.authn import challenges
         from zorgsleutel.cards import flows as cards
         from zorgsleutel.mobileapp import enrolment as app_enrolment
-        from zorgsleutel.organisations import firstapp, views
+        from zorgsleutel.organisations import auditnames, firstapp, views
         from zorgsleutel.organisations.flows import validation
+        from zorgsleutel.people import auditlog
+
+        auditlog.register("application", auditnames.applications)
 
         validation.register()
         # An accepted (or refused) card on the validation page: the next step of seed 003.

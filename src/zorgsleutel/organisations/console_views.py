@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from zorgsleutel.core import audit
+from zorgsleutel.core import audit, auditevents, auditwords
 from zorgsleutel.core.errors import DomainError, PermissionDenied
 from zorgsleutel.core.models import AuditEvent
 from zorgsleutel.core.pages import changed_row, confirm, confirmed, done, guard, render
@@ -23,6 +23,7 @@ from zorgsleutel.organisations import forms
 from zorgsleutel.organisations.flows import applicant_account, applications, suspension
 from zorgsleutel.organisations.flows.operators import require_operator
 from zorgsleutel.organisations.models import Application, Organisation
+from zorgsleutel.people import auditlog
 
 PAGE_SIZE = 50
 
@@ -77,7 +78,9 @@ def _application_page(request, application, reason_form=None):
             "application": application,
             "account": applicant_account.standing(application),  # operators may know it
             "reason_form": reason_form or forms.ReasonForm(),
-            "events": AuditEvent.objects.filter(target=application.audit_ref).order_by("seq"),
+            "events": auditlog.rows(
+                AuditEvent.objects.filter(target=application.audit_ref).order_by("seq")
+            ),
         },
     )
 
@@ -282,5 +285,14 @@ def platform_audit(request):
         rows = rows.filter(outcome=outcome)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
-        request, "console/audit.html", {"page": page, "action": action, "outcome": outcome}
+        request,
+        "console/audit.html",
+        {
+            "page": page,
+            "rows": auditlog.rows(page.object_list),
+            "action": action,
+            "outcome": outcome,
+            "event_types": auditwords.choices(auditevents.EVENT_TYPES),
+            "outcome_choices": auditlog.outcome_choices(),
+        },
     )

@@ -12,7 +12,11 @@ class SmartcardsConfig(AppConfig):
         from zorgsleutel.authn import challenges, means
         from zorgsleutel.cards import flows as card_flows
         from zorgsleutel.cards import purposes
-        from zorgsleutel.smartcards import creation, lifecycle, login, views
+        from zorgsleutel.people import auditlog
+        from zorgsleutel.smartcards import auditnames, creation, lifecycle, login, views
+
+        auditlog.register("smartcard", auditnames.smartcards)
+        auditlog.register("cardorder", auditnames.orders)
 
         # A card presented to log in: a Zorgsleutel smartcard (our CA), or a bound UZI card.
         purposes.register(login.LOGIN, login.present, login.describe, verify=login.verify)

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from zorgsleutel.core.errors import DomainError, PermissionDenied
 from zorgsleutel.core.models import AuditEvent
 from zorgsleutel.core.pages import confirm, confirmed, guard, render, show_error
+from zorgsleutel.people import auditlog
 from zorgsleutel.people.permissions import require_operator
 from zorgsleutel.smartcards import orders as flows
 from zorgsleutel.smartcards.models import CardOrder
@@ -75,7 +76,9 @@ def _order_page(request, order, ship_form=None, reason_form=None):
             "cards": order.cards.order_by("pk"),
             "ship_form": ship_form or ShipForm(),
             "reason_form": reason_form or ReasonForm(),
-            "events": AuditEvent.objects.filter(target=order.audit_ref).order_by("seq"),
+            "events": auditlog.rows(
+                AuditEvent.objects.filter(target=order.audit_ref).order_by("seq")
+            ),
         },
     )
 
