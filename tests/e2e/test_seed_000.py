@@ -15,6 +15,8 @@ from zorgsleutel.accounts.models import LinkToken, Membership, User
 from zorgsleutel.core import clock
 from zorgsleutel.organisations.models import Organisation
 
+from .lookpages import at_both_widths
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "Beheerder-wachtwoord-2026"
 
@@ -62,21 +64,24 @@ class Mailbox:
         return re.search(r"\b(\d{6})\b", text).group(1)
 
 
-def _log_in(page, mailbox, email, password, hint):
+def _log_in(page, mailbox, email, password, hint, *, look: str = ""):
     page.goto("/inloggen")
     page.get_by_label("E-mailadres").fill(email)
     page.get_by_label("Wachtwoord", exact=True).fill(password)
     page.get_by_role("button", name="Inloggen").click()
     page.check()
     assert hint in page.content()
+    if look:
+        at_both_widths(page, look)
     page.get_by_label("SMS-code").fill(mailbox.code_for(hint))
     page.get_by_role("button", name="Verifieer").click()
     page.check()
     assert page.get_by_role("heading", level=1).inner_text() == "Mijn Zorgsleutel"
 
 
-def _set_password_and_phone(page, mailbox, link, password, number):
+def _set_password_and_phone(page, mailbox, link, password, number, *, look: str):
     page.goto(link)
+    at_both_widths(page, look)
     page.get_by_label("Nieuw wachtwoord", exact=True).fill(password)
     page.get_by_label("Nieuw wachtwoord (herhalen)").fill(password)
     page.get_by_label("Mobiel telefoonnummer").fill(number)
@@ -84,6 +89,7 @@ def _set_password_and_phone(page, mailbox, link, password, number):
     page.check()
     hint = f"06 •• •• •• {number[-2:]}"
     assert hint in page.content()
+    at_both_widths(page, f"{look}-code")
     page.get_by_label("SMS-code").fill(mailbox.code_for(hint))
     page.get_by_role("button", name="Verifieer").click()
     page.check()  # saved, and logged in by that code: no second SMS to log in
@@ -131,7 +137,14 @@ def test_een_nieuwe_gebruiker_aanmaken_and_uw_telefoonnummer_instellen(
     # 4-7. The user opens the link, sets password and phone, confirms with the SMS code.
     user_page = browser_page()
     number = _unique_number("22")
-    _set_password_and_phone(user_page, mailbox, new_link, "Gebruiker-wachtwoord-2026", number)
+    _set_password_and_phone(
+        user_page,
+        mailbox,
+        new_link,
+        "Gebruiker-wachtwoord-2026",
+        number,
+        look="new-user-activation",
+    )
     assert user_page.get_by_role("heading", level=1).inner_text() == "Mijn Zorgsleutel"
     assert "Voortaan logt u in met SMS-verificatie" in user_page.locator(".messages").inner_text()
     page.reload()
@@ -147,6 +160,7 @@ def test_een_nieuwe_gebruiker_aanmaken_and_uw_telefoonnummer_instellen(
         "gert@hollandzorg-zakelijk.nl",
         "Gebruiker-wachtwoord-2026",
         f"06 •• •• •• {number[-2:]}",
+        look="worker-login-code",
     )
 
 
@@ -162,7 +176,9 @@ def test_wachtwoord_vergeten_then_log_in_on_the_new_number(page, business, run_w
     run_worker()  # as `make run`'s worker does: looks the address up, mails the link
     link = mailbox.link_for("beheerder@hollandzorg-zakelijk.nl")
     number = _unique_number("33")
-    _set_password_and_phone(page, mailbox, link, "Nieuw-beheer-wachtwoord-2026", number)
+    _set_password_and_phone(
+        page, mailbox, link, "Nieuw-beheer-wachtwoord-2026", number, look="visitor-reset"
+    )
     assert page.get_by_role("heading", level=1).inner_text() == "Mijn Zorgsleutel"
     assert "op uw nieuwe nummer" in page.locator(".messages").inner_text()
     _log_out(page)

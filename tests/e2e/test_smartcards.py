@@ -22,6 +22,7 @@ from zorgsleutel.smartcards.blankcard import make_blank_card
 from zorgsleutel.smartcards.models import Smartcard
 
 from .browsersession import logged_in
+from .lookpages import at_both_widths
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -66,11 +67,13 @@ def crl_text(server: str, chain: dict, tmp_path) -> str:
     return result.stdout
 
 
-def log_in_with_card(browser_page, softhsm, label: str) -> tuple:
+def log_in_with_card(browser_page, softhsm, label: str, *, look: str = "") -> tuple:
     """A fresh browser on *Inloggen met smartcard*, the card client presenting the card."""
     page = browser_page()
     page.goto("/inloggen/smartcard")
     assert page.get_by_role("heading", level=1).inner_text() == "Inloggen met smartcard"
+    if look:
+        at_both_widths(page, look)
     code = page.locator("#card-code").inner_text()
     # The QR code is made only when asked for (smartcards/views.py), then shown on the page.
     qr = page.locator("details.qr-later img")
@@ -109,6 +112,7 @@ def test_a_care_worker_makes_a_smartcard_logs_in_and_the_manager_blocks_it(
     page.get_by_role("link", name="Smartcard aanmaken").first.click()
     page.check()
     assert "Laat eerst zien wie u bent, op een van twee manieren:" in page.content()
+    at_both_widths(page, "worker-smartcard-proof")
     code = page.locator("#card-code").inner_text()
     shown = card_client(softhsm, "present", "--server", page.base_url, "--code", code,
                         "--token", uzi.token_label, "--pin", uzi.pin)  # fmt: skip
@@ -116,6 +120,7 @@ def test_a_care_worker_makes_a_smartcard_logs_in_and_the_manager_blocks_it(
     page.wait_for_url(re.compile(r".*/mijn/smartcards/aanmaken\?lid=\d+$"), timeout=10000)
     page.check()
     assert "U hebt met uw UZI-pas (900077001) laten zien wie u bent." in page.content()
+    at_both_widths(page, "worker-smartcard-make")
     code = page.locator("#card-code").inner_text()
     made = card_client(softhsm, "init", "--server", page.base_url, "--code", code,
                        "--token", blank_label, "--transport-pin", TRANSPORT,
@@ -153,7 +158,7 @@ def test_a_care_worker_makes_a_smartcard_logs_in_and_the_manager_blocks_it(
     assert verified.stdout.strip() == f"{leaf}: OK", verified.stderr
 
     # Inloggen met smartcard.
-    holder, result = log_in_with_card(browser_page, softhsm, blank_label)
+    holder, result = log_in_with_card(browser_page, softhsm, blank_label, look="visitor-smartcard")
     assert result.returncode == 0, result.stderr
     holder.wait_for_url("**/mijn", timeout=10000)
     holder.check()
@@ -168,6 +173,7 @@ def test_a_care_worker_makes_a_smartcard_logs_in_and_the_manager_blocks_it(
     logged_in(manager, care.manager, acr="substantial")
     membership = care.member.memberships.get()
     manager.goto(f"/beheer/{care.org.public_id}/leden/{membership.pk}/smartcards")
+    at_both_widths(manager, "manager-member-smartcards")
     manager.get_by_role("button", name="Blokkeren").click()
     manager.check()  # asks first, naming the card and its holder
     manager.get_by_role("button", name="Blokkeren").click()
