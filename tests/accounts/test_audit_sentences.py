@@ -12,6 +12,7 @@ import re
 from datetime import UTC, datetime
 
 import pytest
+from django.conf import settings
 
 from zorgsleutel.accounts.models import Membership, User
 from zorgsleutel.core import audit, clock
@@ -269,14 +270,16 @@ def test_a_page_costs_the_same_statements_for_many_events(
     smartcards, orders: 4), never one per event, beside the page's own 8 (session, person,
     memberships, organisation, permission, count, events); 100 events (a full page) cost what
     11 do."""
+    # With Redis the session is read from the cache (cached_db), not the table: one fewer.
+    statements = {False: 12, True: 11}[bool(settings.REDIS_URL)]
     login_as(client, demozorg.anna)
     _record_a_day(demozorg)
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(statements):
         _log(client, demozorg.org)
     for _day in range(9):
         _record_a_day(demozorg)
     assert AuditEvent.objects.count() == 110
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(statements):
         assert len(_rows(_log(client, demozorg.org))) == 100
 
 

@@ -8,6 +8,7 @@ import re
 from datetime import UTC, datetime
 
 import pytest
+from django.conf import settings
 
 from applicants import application_data
 from zorgsleutel.accounts.models import Membership, User
@@ -114,11 +115,13 @@ def test_the_platform_log_costs_the_same_statements_for_a_full_page(
                 target=people["gijs"],
             )
 
+    # With Redis the session is read from the cache (cached_db), not the table: one fewer.
+    statements = {False: 8, True: 7}[bool(settings.REDIS_URL)]
     some_events(2)
-    with django_assert_num_queries(8):  # 6 for the page, people and organisations
+    with django_assert_num_queries(statements):  # the page, people and organisations
         client.get("/operator/audit")
     some_events(60)
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(statements):
         assert len(ROW.findall(client.get("/operator/audit").content.decode())) == 50
 
 
