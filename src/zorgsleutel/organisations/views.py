@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.shortcuts import redirect, resolve_url
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -13,7 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from zorgsleutel import policies
-from zorgsleutel.authn import challenges, means, sessions
+from zorgsleutel.authn import challenges, landing, means, sessions
 from zorgsleutel.core import ratelimit
 from zorgsleutel.core.errors import DomainError, NotFound, RateLimited
 from zorgsleutel.core.pages import locale, render, show_error
@@ -183,12 +183,12 @@ def finish_validation(request, collected: challenges.Collected) -> dict:
         )
     except DomainError as error:
         return {"status": "refused", "error": error.code, "message": str(error.message)}
-    if not done.new_account:  # logged in as the account: it goes on as it logs in
+    if not done.new_account:  # logged in as the account: on to what an administrator does next
         messages.success(
             request,
             _("You are now the administrator of %(name)s.") % {"name": done.organisation.name},
         )
-        return {"status": "ok", "next": resolve_url(settings.LOGIN_REDIRECT_URL)}
+        return {"status": "ok", "next": landing.next_steps_url(done.organisation)}
     request.session.cycle_key()
     firstapp.keep(request.session, firstapp.FirstApp.started(done.administrator))
     return {"status": "ok", "next": reverse("organisations:validate_app")}
