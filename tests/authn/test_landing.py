@@ -156,6 +156,12 @@ def test_a_protected_page_sends_to_the_login_and_the_login_returns_there(
     )
 
 
+def test_one_s_own_pages_send_to_the_login_and_back(client):
+    assert _lands(client.get("/mijn/apps")) == "/inloggen?next=%2Fmijn%2Fapps"
+    assert _lands(client.get("/mijn/smartcards")) == "/inloggen?next=%2Fmijn%2Fsmartcards"
+    assert _lands(client.post("/mijn/smartcards/aanmaken")) == "/inloggen"  # a POST: no next
+
+
 def test_the_operator_returns_to_the_console_page_they_asked_for(client, sms_code, operator):
     client.get("/inloggen?next=/operator/organisaties")
     assert _lands(_log_in(client, sms_code, *operator)) == "/operator/organisaties"

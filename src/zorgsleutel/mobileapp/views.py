@@ -17,7 +17,7 @@ from zorgsleutel import policies
 from zorgsleutel.authn import landing, sessions
 from zorgsleutel.core import ratelimit
 from zorgsleutel.core.errors import DomainError, PermissionDenied, RateLimited
-from zorgsleutel.core.pages import confirm, confirmed, done, render
+from zorgsleutel.core.pages import confirm, confirmed, done, render, to_login
 from zorgsleutel.core.requestcontext import client_ip
 from zorgsleutel.mobileapp import devices as app_ids
 from zorgsleutel.mobileapp import enrolment, flows, qr, standing
@@ -154,7 +154,7 @@ def finish_link_app(request, collected) -> dict:
 @never_cache
 def devices(request):
     if not request.user.is_authenticated:
-        return redirect(settings.LOGIN_URL)
+        return to_login(request)  # and back here after it
     rows = AppDevice.objects.filter(user=request.user).exclude(state=AppDevice.REVOKED)
     return render(request, "mobileapp/devices.html", {"devices": rows.order_by("-enrolled_at")})
 

@@ -21,7 +21,7 @@ from zorgsleutel.authn import challenges, landing, sessions
 from zorgsleutel.cards import flows as card_flows
 from zorgsleutel.core import clock, ratelimit
 from zorgsleutel.core.errors import DomainError, RateLimited
-from zorgsleutel.core.pages import confirm, confirmed, render
+from zorgsleutel.core.pages import confirm, confirmed, render, to_login
 from zorgsleutel.core.requestcontext import client_ip
 from zorgsleutel.mobileapp import qr
 from zorgsleutel.people.models import Membership
@@ -155,7 +155,7 @@ def _mine(request):
 @never_cache
 def mine(request):
     if not request.user.is_authenticated:
-        return redirect(settings.LOGIN_URL)
+        return to_login(request)  # and back here after it
     cards = list(_mine(request).exclude(state=Smartcard.REVOKED).order_by("-issued_at"))
     means, authenticator = _session_login(request)
     for card in cards:
