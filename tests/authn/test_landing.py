@@ -60,13 +60,13 @@ def with_phone(vault_service, sms_code, fresh_number):
 @pytest.fixture
 def worker(established, with_phone):
     user = someone(established, "member", email="wim@oud.nl", name="Wim Werker")
-    return user, with_phone(user, "41")
+    return user, with_phone(user, "84")
 
 
 @pytest.fixture
 def administrator(practice, established, with_phone):
     user = someone(practice, "administrator", email="ada@nieuw.nl", name="Ada Admin")
-    return user, with_phone(user, "42")
+    return user, with_phone(user, "85")
 
 
 @pytest.fixture
@@ -76,7 +76,7 @@ def operator(with_phone):
     )
     user.set_password(PASSWORD)
     user.save()
-    return user, with_phone(user, "43")
+    return user, with_phone(user, "86")
 
 
 def _log_in(client, sms_code, user, hint):
@@ -188,9 +188,17 @@ def test_a_login_page_without_next_forgets_an_earlier_one(client, sms_code, work
         "/uitloggen",
     ],
 )
-def test_no_open_redirect(client, sms_code, worker, wanted):
-    page = client.get("/inloggen", {"next": wanted})
-    assert "evil" not in page.content.decode().split("<main", 1)[1]
+@pytest.mark.parametrize("login_page", ["/inloggen", "/inloggen/app", "/inloggen/smartcard"])
+def test_no_open_redirect(client, wanted, login_page):
+    """No login page keeps a path that leaves the site (or loops), nor links on with it."""
+    page = client.get(login_page, {"next": wanted})
+    assert page.status_code == 200
+    assert "zs_next" not in client.session
+    assert "next=" not in page.content.decode().split("<main", 1)[1]
+
+
+def test_a_login_after_a_refused_next_lands_by_role(client, sms_code, worker):
+    client.get("/inloggen", {"next": "//evil.example/mijn"})
     assert _lands(_log_in(client, sms_code, *worker)) == "/mijn"
 
 
