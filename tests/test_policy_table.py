@@ -149,6 +149,7 @@ def test_who_may_do_what():
         "smartcards.delete": {A, M},
         "smartcards.confirm_identity": {A, M},
         "smartcards.order": {A},
+        "organisation.next_steps": {A},
     } == policies.PERMISSIONS
     assert {A: {A, M, W}, M: {W}, W: set()} == policies.ROLE_GRANTS
     # What a role change takes away (Beheer asks first when it takes anything).
@@ -156,7 +157,7 @@ def test_who_may_do_what():
         (old, new): policies.lost_permissions(old, new) for old in (A, M, W) for new in (A, M, W)
     } == {
         (A, A): [],
-        (A, M): ["managers.appoint", "audit.view", "smartcards.order"],
+        (A, M): ["managers.appoint", "audit.view", "smartcards.order", "organisation.next_steps"],
         (A, W): [
             "members.view",
             "members.create",
@@ -175,6 +176,7 @@ def test_who_may_do_what():
             "smartcards.delete",
             "smartcards.confirm_identity",
             "smartcards.order",
+            "organisation.next_steps",
         ],
         (M, A): [],
         (M, M): [],
@@ -216,6 +218,46 @@ def test_who_may_do_what():
     assert {"Z", "N"} == policies.VALIDATION_PAS_TYPES
     assert {"gmail.com", "hotmail.nl", "ziggo.nl", "xs4all.nl"} <= policies.CONSUMER_EMAIL_DOMAINS
     assert len(policies.CONSUMER_EMAIL_DOMAINS) == 33
+
+
+def test_where_a_login_lands():
+    """Without a page to return to: operators on the console, an administrator setting up an
+    organisation on its Aan de slag, everyone else on Mijn Zorgsleutel."""
+    assert {
+        (operator, setting_up): policies.landing(is_operator=operator, setting_up=setting_up)
+        for operator in (True, False)
+        for setting_up in (True, False)
+    } == {
+        (True, True): "console",
+        (True, False): "console",
+        (False, True): "next_steps",
+        (False, False): "home",
+    }
+
+
+class _Membership:
+    def __init__(self, role, state="active", suspended=False):
+        self.role, self.state = role, state
+        self.organisation = type("Org", (), {"suspended_at": "then" if suspended else None})()
+
+
+def test_who_is_setting_up_an_organisation():
+    """An active administrator of an organisation (not suspended) with nobody in another role:
+    (role, membership state, suspended, the organisation's roles) → setting up."""
+    cases = {
+        (A, "active", False, frozenset({A})): True,
+        (A, "active", False, frozenset({A, M})): False,
+        (A, "active", False, frozenset({A, W})): False,
+        (A, "active", True, frozenset({A})): False,
+        (A, "blocked", False, frozenset({A})): False,
+        (A, "invited", False, frozenset({A})): False,
+        (M, "active", False, frozenset({M})): False,
+        (W, "active", False, frozenset({W})): False,
+    }
+    assert {
+        case: policies.setting_up(_Membership(case[0], case[1], case[2]), set(case[3]))
+        for case in cases
+    } == cases
 
 
 def test_the_vault_s_rules():

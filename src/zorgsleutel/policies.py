@@ -74,6 +74,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # Seed 003's webshop step ("Lege ZORG-ID Smartcards zijn aan te vragen via deze webshop"):
     # administrators order blank smartcards, see their organisation's orders and cancel them.
     "smartcards.order": frozenset({ADMINISTRATOR}),
+    # Aan de slag: what an administrator does after validation (seed 003, step 6: appoint
+    # managers, let care workers in, order blank cards), ticked off as it is done.
+    "organisation.next_steps": frozenset({ADMINISTRATOR}),
 }
 
 # A membership is what an organisation controls (docs/accounts.md, "Tenancy"): invited until the
@@ -199,6 +202,32 @@ SESSION_IDLE_TIMEOUT = timedelta(minutes=30)
 SESSION_ABSOLUTE_TIMEOUT = timedelta(hours=12)
 # A login that has passed the password but not yet the SMS code expires after this.
 PENDING_LOGIN_TTL = timedelta(minutes=10)
+
+# --- Where a login lands (docs/organisations.md, "After logging in") -----------------------------
+# A login that started on a protected page returns there (`?next=`: a path on this site, never
+# another host; authn/landing.py). Otherwise an operator lands on the Operatorconsole; an
+# administrator of an organisation with nobody in it but administrators yet (a care provider just
+# validated, a business customer just created) on that organisation's Aan de slag; everyone else
+# on Mijn Zorgsleutel.
+LANDING_CONSOLE, LANDING_NEXT_STEPS, LANDING_HOME = "console", "next_steps", "home"
+
+
+def landing(*, is_operator: bool, setting_up: bool) -> str:
+    if is_operator:
+        return LANDING_CONSOLE
+    return LANDING_NEXT_STEPS if setting_up else LANDING_HOME
+
+
+def setting_up(membership, roles_in_organisation: set[str]) -> bool:
+    """Whether `membership` is an active administrator's of an organisation (not suspended) in
+    which nobody holds another role yet: no manager appointed, nobody invited."""
+    return (
+        membership.state == MEMBERSHIP_ACTIVE
+        and membership.role == ADMINISTRATOR
+        and membership.organisation.suspended_at is None
+        and roles_in_organisation <= {ADMINISTRATOR}
+    )
+
 
 # --- Operators -----------------------------------------------------------------------------------
 # Operators (staff of the service) act on the platform, never inside an organisation's people:

@@ -96,6 +96,13 @@ MIDDLEWARE = [
 # code below or beside them names these settings, never the URL names (docs/architecture.md).
 LOGIN_URL = "authn:login"
 LOGIN_REDIRECT_URL = "accounts:home"
+# Where a login lands by role (policies.landing, authn/landing.py): the Operatorconsole, an
+# organisation's Aan de slag (its URL takes the organisation's public id), Mijn Zorgsleutel.
+LANDING_URLS = {
+    "console": "console:applications",
+    "next_steps": "web:next_steps",
+    "home": LOGIN_REDIRECT_URL,
+}
 # Sessions' people come with their memberships in one query; passwords are checked only by the
 # login flows, never by django.contrib.auth.authenticate() (authn/backends.py).
 AUTHENTICATION_BACKENDS = ["zorgsleutel.authn.backends.PersonBackend"]

@@ -65,7 +65,8 @@ def test_link_the_app_then_log_in_by_scanning(page, browser_page, administrator,
         yes=True,
         out=io.StringIO(),
     )
-    page.wait_for_url("**/mijn", timeout=3000)
+    # Alone in her organisation, she lands on Aan de slag (authn/landing.py).
+    page.wait_for_url("**/aan-de-slag", timeout=3000)
     page.goto("/mijn/apps")
     assert "Telefoon van Ada" in page.locator("tr.device").inner_text()
 
@@ -79,9 +80,9 @@ def test_link_the_app_then_log_in_by_scanning(page, browser_page, administrator,
     answer = phone.login(screenshot, state=state, pin="123456", yes=True, out=out)
     assert answer["result"] == "ok"
     assert "Chrome" in out.getvalue() and browser.base_url.split("//")[1] in out.getvalue()
-    browser.wait_for_url("**/mijn", timeout=3000)  # by itself, no reload
+    browser.wait_for_url("**/aan-de-slag", timeout=3000)  # by itself, no reload
     browser.check()
-    assert browser.get_by_role("heading", level=1).inner_text() == "Mijn Zorgsleutel"
+    assert browser.get_by_role("heading", level=1).inner_text() == "Aan de slag"
     assert AppDevice.objects.get(user=administrator).last_used_at is not None
 
 

@@ -86,10 +86,24 @@ def test_a_visitor_s_pages(browser_page, width):
         ("/wachtwoord-vergeten", "forgot-password"),
         ("/organisatie/voorbereiding", "prepare"),
         ("/organisatie/aanmelden", "apply"),
+        ("/organisatie/gevalideerd", "validated"),
         ("/help", "help"),
     ]:
         page.goto(path)
         _looked_at(page, f"visitor-{name}", width)
+    # The step plan: one row from 40rem (the group's heading over steps 2 to 5), one step under
+    # the other on a phone; the current step marked for screen readers.
+    page.goto("/organisatie/aanmelden")
+    steps = page.locator(".zs-steps li.zs-step")
+    first, second, last = (steps.nth(n).bounding_box() for n in (0, 1, 5))
+    group = page.locator(".zs-steps__group-title").bounding_box()
+    if width == 390:
+        assert first["y"] < group["y"] < second["y"] < last["y"]
+    else:
+        assert first["y"] == second["y"] == last["y"] and group["y"] < first["y"]
+        assert group["x"] == second["x"]  # the heading stands over its first step
+    current = page.locator(".zs-steps [aria-current=step]").text_content()
+    assert " ".join(current.split()) == ("Stap 2 Aanvraagformulier invullen (huidige stap)")
     page.goto("/inloggen")
     assert _header(page) == {"who": "", "current": ["Inloggen"]}
     # A wrong login: the error in the form's error summary, an error alert read out at once.
@@ -114,6 +128,14 @@ def test_an_administrator_s_pages(browser_page, demo, width):
         "who": "Ingelogd als Ada Admin, Zorggroep Uiterlijk",
         "current": ["Mijn Zorgsleutel"],
     }
+    # Aan de slag: one item ticked (the organisation has a care worker), two to do.
+    organisation = Organisation.objects.get(name="Zorggroep Uiterlijk")
+    page.goto(f"/beheer/{organisation.public_id}/aan-de-slag")
+    _looked_at(page, "administrator-next-steps", width)
+    assert page.locator(".zs-next-step--done h2").all_inner_texts() == [
+        "Nodig uw zorgmedewerkers uit"
+    ]
+    assert _header(page)["current"] == ["Beheer"]
     page.goto("/beheer")
     page.wait_for_url(re.compile(r".*/beheer/[0-9a-f-]+$"))
     _looked_at(page, "administrator-members", width)

@@ -1,8 +1,9 @@
 """Seed 003 in a real browser, step by step: *Stap 2 Aanvraagformulier invullen* → the mail with
 the application → the operator approves → the mail with the confirmation → *Stap 5 Organisatie
 valideren* with a SoftHSM2 test UZI card through the card client → app enrolment → *Stap 6* log
-in as administrator with the app by QR → appoint a beheerder → the beheerder activates, links the
-app, logs in, and blocks, unblocks and deletes a member.
+in as administrator with the app by QR, landing on *Aan de slag* → appoint a beheerder from there
+→ the beheerder activates, links the app, logs in, and blocks, unblocks and deletes a member. The
+step plan above the pages follows the application: its current step is read on the way.
 
 Mails and SMS codes are read from the dev mailbox; the card client runs as its own process
 (`zorgsleutel card present`) against a PKCS#11 token; the "phone" is the reference app client
@@ -100,6 +101,9 @@ def test_register_validate_and_manage_a_care_provider(
     page.get_by_role("button", name="Aanvraag indienen").click()
     page.check()
     assert "U ontvangt een e-mail met de aanvraag" in page.content()
+    # Submitted: step 2 is done, and the applicant installs the app while the operator reviews.
+    current = page.locator(".zs-steps [aria-current=step]").text_content()
+    assert " ".join(current.split()) == ("Stap 3 Zorgsleutel-app installeren (huidige stap)")
     mailbox.tab.goto(page.base_url + "/dev/mailbox")
     application_mail = mailbox.tab.locator("tr.entry-mail", has_text="jan@delinde.nl").first
     assert URA in application_mail.inner_text()
@@ -125,6 +129,7 @@ def test_register_validate_and_manage_a_care_provider(
     page.goto(mailbox.link_for("jan@delinde.nl"))
     page.check()
     assert "Stap 5 Organisatie valideren" in page.get_by_role("heading", level=1).inner_text()
+    assert "Stap 5" in page.locator(".zs-steps [aria-current=step]").text_content()
     code = page.locator("#card-code").inner_text()
     result = present_card(uzi_card, page.base_url, code)
     assert result.returncode == 0, result.stderr
@@ -149,24 +154,25 @@ def test_register_validate_and_manage_a_care_provider(
     organisation = Organisation.objects.get(ura=URA)
     assert organisation.state == "validated"
 
-    # Stap 6: log in as administrator with the app by scanning the QR code.
+    # Stap 6: log in as administrator with the app by scanning the QR code; a new
+    # administrator lands on Aan de slag.
     page.get_by_role("link", name="Inloggen met de Zorgsleutel app").first.click()
     page.check()
     phone.login(
         _screenshot(page, tmp_path, "login"), state=state, pin="123456", yes=True, out=io.StringIO()
     )
-    page.wait_for_url("**/mijn", timeout=5000)
+    page.wait_for_url("**/aan-de-slag", timeout=5000)
+    page.check()
+    assert page.get_by_role("heading", level=1).inner_text() == "Aan de slag"
 
-    # Appoint a beheerder: Beheer → Nieuwe gebruiker with the role beheerder.
+    # Appoint a beheerder: from Aan de slag to Nieuwe gebruiker, the role beheerder chosen.
     worker = User.objects.create(email="wim@delinde.nl", name="Wim Werker", state=User.ACTIVE)
     Membership.objects.create(user=worker, organisation=organisation, role="member")
-    page.get_by_role("link", name="Beheer").click()
+    page.locator("#next-manager").get_by_role("link", name="Wijs een beheerder aan").click()
     page.check()
-    page.get_by_role("link", name="Nieuwe gebruiker").click()
-    page.check()
+    assert page.get_by_label("Rol").input_value() == "manager"
     page.get_by_label("Naam").fill("Bea Beheer")
     page.get_by_label("Zakelijk e-mailadres").fill("bea@delinde.nl")
-    page.get_by_label("Rol").select_option("manager")
     page.get_by_role("button", name="Opslaan").click()
     page.check()
     assert Membership.objects.get(user__email="bea@delinde.nl").role == "manager"

@@ -274,8 +274,12 @@ def test_the_account_s_owner_logged_in_with_the_app_becomes_administrator(
     page = open_page(client, path)
     present(card(hierarchy, card_key), card_key, page["code"])
     verdict = client.get(page["status"]).json()
-    assert verdict == {"status": "ok", "next": "/mijn"}
     organisation = Organisation.objects.get(ura=URA)
+    # on to the new organisation's Aan de slag: what an administrator does next
+    assert verdict == {
+        "status": "ok",
+        "next": f"/beheer/{organisation.public_id}/aan-de-slag",
+    }
     assert _memberships(demozorg_admin) == [
         ("Demozorg", "administrator"),
         ("Huisartsenpraktijk De Linde", "administrator"),
@@ -313,12 +317,17 @@ def test_an_owner_without_an_app_links_it_from_their_own_session(
     path = _link("bert@elders.nl")
     page = open_page(client, path)
     present(card(hierarchy, card_key), card_key, page["code"])
-    assert client.get(page["status"]).json() == {"status": "ok", "next": "/mijn"}
+    verdict = client.get(page["status"]).json()
+    organisation = Organisation.objects.get(ura=URA)
+    assert verdict == {"status": "ok", "next": f"/beheer/{organisation.public_id}/aan-de-slag"}
     assert _memberships(bert) == [
         ("Elders BV", "member"),
         ("Huisartsenpraktijk De Linde", "administrator"),
     ]
     assert not AppEnrolment.objects.exists()
+    # Being its administrator needs the app: that page (as every other) sends Bert to link it.
+    landed = client.get(verdict["next"], HTTP_ACCEPT="text/html")
+    assert landed.status_code == 302 and landed["Location"] == "/mijn/app-koppelen"
     home = client.get("/mijn", HTTP_ACCEPT="text/html")
     assert home.status_code == 302 and home["Location"] == "/mijn/app-koppelen"
     assert client.get("/mijn/app-koppelen").status_code == 200

@@ -90,8 +90,13 @@ def new_member(request, public_id):
         for value, label in Membership.ROLES
         if policies.may_grant(acting.role, value)
     ]
+    # Aan de slag links here with the role it is about (?rol=manager): chosen, not given.
+    chosen = request.GET.get("rol", "")
     form = forms.NewUserForm(
-        request.POST or None, roles=roles, application_roles=organisation.application_roles or []
+        request.POST or None,
+        roles=roles,
+        application_roles=organisation.application_roles or [],
+        initial={"role": chosen} if chosen in dict(roles) else None,
     )
     if request.method == "POST" and form.is_valid():
         try:

@@ -16,7 +16,7 @@ from zorgsleutel import policies
 from zorgsleutel.accounts import forms, invitation_views
 from zorgsleutel.accounts.flows import credentials, reset
 from zorgsleutel.accounts.models import LinkToken
-from zorgsleutel.authn import devices, password, pending, sessions
+from zorgsleutel.authn import devices, landing, password, pending, sessions
 from zorgsleutel.authn.forms import CodeForm
 from zorgsleutel.core.errors import DomainError, RateLimited
 from zorgsleutel.core.pages import locale, render, show_error
@@ -133,9 +133,8 @@ def _setup_views(purpose: str, url_name: str, template_prefix: str):
                     messages.error(request, str(done.refused.message))
                     return redirect(settings.LOGIN_URL)
                 messages.success(request, DONE_MESSAGES[purpose])
-                response = redirect(
-                    settings.LOGIN_REDIRECT_URL
-                )  # on to the app, if their role needs it
+                # where a login lands (on to the app first, if their role needs it)
+                response = redirect(landing.destination(request, done.user))
                 devices.set_cookie(request, response, done.user.pk)  # as after an SMS login
                 return response
         return render(request, "authn/code.html", {"form": form, "hint": held.hint})

@@ -12,7 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
-from zorgsleutel.authn import devices, password, pending, sessions
+from zorgsleutel.authn import devices, landing, password, pending, sessions
 from zorgsleutel.authn.forms import CodeForm, LoginForm
 from zorgsleutel.authn.pending import PendingCode
 from zorgsleutel.core.errors import DomainError, RateLimited
@@ -27,7 +27,9 @@ def login_view(request):
     """Inloggen. A right password is answered with the code page itself (4 requests per login,
     as Keycloak does); the code form posts to `authn:login_code`."""
     if request.user.is_authenticated:
-        return redirect(settings.LOGIN_REDIRECT_URL)
+        wanted = landing.safe(request, request.GET.get(landing.NEXT, ""))
+        return redirect(wanted or landing.by_role(request.user))
+    wanted = landing.keep(request) if request.method == "GET" else landing.carry(request)
     form = LoginForm(request.POST or None)
     refusal = None
     if request.method == "POST" and form.is_valid():
@@ -50,7 +52,7 @@ def login_view(request):
                 refusal = error
         else:
             return _code_page(request, CodeForm(), started)
-    return render(request, "authn/login.html", {"form": form}, refusal=refusal)
+    return render(request, "authn/login.html", {"form": form, "next": wanted}, refusal=refusal)
 
 
 def _code_page(request, form, held: PendingCode):
@@ -89,7 +91,7 @@ def login_code_view(request):
         else:
             pending.drop(request.session)
             sessions.complete_login(request, user, password.MEANS)
-            response = redirect(settings.LOGIN_REDIRECT_URL)
+            response = redirect(landing.destination(request, user))
             devices.set_cookie(request, response, user.pk)  # this browser is now known
             return response
     return _code_page(request, form, held)

@@ -9,8 +9,9 @@ from functools import wraps
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.shortcuts import redirect
+from django.shortcuts import redirect, resolve_url
 from django.shortcuts import render as django_render
+from django.utils.http import urlencode
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -57,13 +58,14 @@ def locale() -> str:
 
 
 def guard(view):
-    """Pages for logged-in people: anonymous -> the login page; a flow's refusal -> the 403 page
-    (the refusal itself is audited where it was decided)."""
+    """Pages for logged-in people: anonymous -> the login page, which returns here after the
+    login (`?next=`, a GET's own path: authn/landing.py); a flow's refusal -> the 403 page (the
+    refusal itself is audited where it was decided)."""
 
     @wraps(view)
     def wrapped(request, *args, **kwargs):
         if not request.user.is_authenticated:
-            return redirect(settings.LOGIN_URL)
+            return to_login(request)
         try:
             return view(request, *args, **kwargs)
         except PermissionDenied as error:
@@ -75,6 +77,14 @@ def guard(view):
             )
 
     return wrapped
+
+
+def to_login(request):
+    """The login page; for a GET, with this page to return to after the login (`next`)."""
+    login = resolve_url(settings.LOGIN_URL)
+    if request.method != "GET":
+        return redirect(login)
+    return redirect(f"{login}?{urlencode({'next': request.get_full_path()})}")
 
 
 # --- Actions that say what they do (docs/look.md, "Actions") -----------------------------------

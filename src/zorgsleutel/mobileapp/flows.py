@@ -13,11 +13,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from django.conf import settings
 from django.db import transaction
-from django.shortcuts import resolve_url
 from django.utils.translation import gettext_lazy as _
 
 from zorgsleutel import appprotocol, policies
-from zorgsleutel.authn import challenges, means, refusals, sessions
+from zorgsleutel.authn import challenges, landing, means, refusals, sessions
 from zorgsleutel.core import audit, clock, ratelimit
 from zorgsleutel.core.errors import DomainError, NotFound, PermissionDenied, RateLimited
 from zorgsleutel.mobileapp import secrets, standing
@@ -227,4 +226,4 @@ def finish_login(request, collected) -> dict:
         )
         return {"status": "refused", "message": str(refused.message)}
     sessions.complete_login(request, person, MEANS, authenticator=device_id)
-    return {"status": "ok", "next": resolve_url(settings.LOGIN_REDIRECT_URL)}
+    return {"status": "ok", "next": landing.destination(request, person)}

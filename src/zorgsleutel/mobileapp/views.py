@@ -14,10 +14,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from zorgsleutel import policies
-from zorgsleutel.authn import sessions
+from zorgsleutel.authn import landing, sessions
 from zorgsleutel.core import ratelimit
 from zorgsleutel.core.errors import DomainError, PermissionDenied, RateLimited
-from zorgsleutel.core.pages import confirm, confirmed, done, render
+from zorgsleutel.core.pages import confirm, confirmed, done, render, to_login
 from zorgsleutel.core.requestcontext import client_ip
 from zorgsleutel.mobileapp import devices as app_ids
 from zorgsleutel.mobileapp import enrolment, flows, qr, standing
@@ -42,7 +42,8 @@ def _browser(request) -> str:
 @require_GET
 def login_with_app(request):
     if request.user.is_authenticated:
-        return redirect(settings.LOGIN_REDIRECT_URL)
+        wanted = landing.safe(request, request.GET.get(landing.NEXT, ""))
+        return redirect(wanted or landing.by_role(request.user))
     try:
         # Each visit writes a session and a QR challenge: counted per client address first, so
         # a visitor over the limit (policies.RATE_LIMITS["app.login_page"]) writes neither.
@@ -54,6 +55,7 @@ def login_with_app(request):
             {"status": error.status, "title": _("Too many requests"), "message": error.message},
             refusal=error,
         )
+    wanted = landing.keep(request)
     if not request.session.session_key:
         request.session.save()
     started = flows.start_login(
@@ -69,6 +71,8 @@ def login_with_app(request):
             "status_url": reverse("authn:challenge_status", args=[started.challenge_id]),
             "expires_in_ms": int(policies.APP_LOGIN_TTL.total_seconds() * 1000),
             "interval": policies.APP_POLL_INTERVAL_MS,
+            "next": wanted,
+            "again_url": landing.with_next(reverse("mobileapp:login"), wanted),
         },
     )
 
@@ -150,7 +154,7 @@ def finish_link_app(request, collected) -> dict:
 @never_cache
 def devices(request):
     if not request.user.is_authenticated:
-        return redirect(settings.LOGIN_URL)
+        return to_login(request)  # and back here after it
     rows = AppDevice.objects.filter(user=request.user).exclude(state=AppDevice.REVOKED)
     return render(request, "mobileapp/devices.html", {"devices": rows.order_by("-enrolled_at")})
 

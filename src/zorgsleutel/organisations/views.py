@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.shortcuts import redirect, resolve_url
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -13,24 +13,33 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from zorgsleutel import policies
-from zorgsleutel.authn import challenges, means, sessions
+from zorgsleutel.authn import challenges, landing, means, sessions
 from zorgsleutel.core import ratelimit
 from zorgsleutel.core.errors import DomainError, NotFound, RateLimited
 from zorgsleutel.core.pages import locale, render, show_error
 from zorgsleutel.core.requestcontext import client_ip
 from zorgsleutel.mobileapp import enrolment as app_enrolment
 from zorgsleutel.mobileapp import qr
-from zorgsleutel.organisations import firstapp, forms
+from zorgsleutel.organisations import firstapp, forms, stepplan
 from zorgsleutel.organisations.flows import applications, validation
 
 # The TLS path returns to the validation page with the challenge it answered (bound to this
 # session: another browser cannot collect it).
 RETURNED = "kaart"
+# The application this browser submitted (its public id), for the step plan of the pages after.
+APPLIED = "zs_application_id"
+
+
+def _applied_here(request):
+    """The application this browser submitted, if any (only its own)."""
+    return applications.submitted_here(request.session.get(APPLIED, ""))
 
 
 def prepare(request):
     """Stap 1 Voorbereiding: the roles and what each person needs."""
-    return render(request, "organisations/prepare.html", {"step": 1})
+    return render(
+        request, "organisations/prepare.html", {"steps": stepplan.plan(stepplan.PREPARING)}
+    )
 
 
 @never_cache
@@ -57,25 +66,42 @@ def apply(request):
         else:
             request.session["zs_application"] = application.applicant_email
             request.session["zs_application_reference"] = application.reference
+            request.session[APPLIED] = str(application.public_id)
             return redirect("organisations:applied")
-    return render(request, "organisations/apply.html", {"form": form, "step": 2}, refusal=refusal)
+    return render(
+        request,
+        "organisations/apply.html",
+        {"form": form, "steps": stepplan.plan(stepplan.APPLYING)},
+        refusal=refusal,
+    )
 
 
 def applied(request):
+    """The confirmation (with the kenmerk), then, while the application waits for approval and
+    after, where it is: the step plan follows the application's state."""
+    application = _applied_here(request)
+    stage = stepplan.stage_of(application, otherwise=stepplan.SUBMITTED)
     return render(
         request,
         "organisations/applied.html",
         {
             "email": request.session.get("zs_application", ""),
             "reference": request.session.get("zs_application_reference", ""),
-            "step": 2,
+            "stage": stage,
+            "steps": stepplan.plan(stage),
         },
     )
 
 
 def validate_start(request):
     """`Ik wil een organisatie valideren`: what the applicant needs, and where the link is."""
-    return render(request, "organisations/validate_start.html", {"step": 5})
+    application = _applied_here(request)
+    stage = stepplan.stage_of(application, otherwise=stepplan.APPROVED)
+    return render(
+        request,
+        "organisations/validate_start.html",
+        {"stage": stage, "steps": stepplan.plan(stage)},
+    )
 
 
 def _link_invalid(request, error: DomainError):
@@ -111,7 +137,7 @@ def validate(request, token: str):
         return render(
             request,
             "organisations/validate_refused.html",
-            {"refusal": error, "step": 5},
+            {"refusal": error, "steps": stepplan.plan(stepplan.APPROVED)},
             refusal=error,
         )
     started = page.challenge
@@ -136,7 +162,9 @@ def validate(request, token: str):
             "again_url": reverse("organisations:validate", args=[token]),
             "tls_url": tls_url,
             "server": settings.SITE_URL,
-            "step": 5,
+            "steps": stepplan.plan(
+                stepplan.stage_of(page.application, otherwise=stepplan.APPROVED)
+            ),
         },
     )
 
@@ -155,12 +183,12 @@ def finish_validation(request, collected: challenges.Collected) -> dict:
         )
     except DomainError as error:
         return {"status": "refused", "error": error.code, "message": str(error.message)}
-    if not done.new_account:  # logged in as the account: it goes on as it logs in
+    if not done.new_account:  # logged in as the account: on to what an administrator does next
         messages.success(
             request,
             _("You are now the administrator of %(name)s.") % {"name": done.organisation.name},
         )
-        return {"status": "ok", "next": resolve_url(settings.LOGIN_REDIRECT_URL)}
+        return {"status": "ok", "next": landing.next_steps_url(done.organisation)}
     request.session.cycle_key()
     firstapp.keep(request.session, firstapp.FirstApp.started(done.administrator))
     return {"status": "ok", "next": reverse("organisations:validate_app")}
@@ -202,7 +230,7 @@ def validate_app(request):
             "status_url": reverse("authn:challenge_status", args=[started.challenge_id]),
             "expires_in_ms": int(policies.APP_ENROLMENT_TTL.total_seconds() * 1000),
             "interval": policies.APP_POLL_INTERVAL_MS,
-            "step": 5,
+            "steps": stepplan.plan(stepplan.VALIDATED),
         },
     )
 
@@ -226,7 +254,9 @@ def finish_first_app(request, collected: challenges.Collected) -> dict:
 
 def validated(request):
     """Stap 6: log in with the app as the organisation's administrator."""
-    return render(request, "organisations/validated.html", {"step": 6})
+    return render(
+        request, "organisations/validated.html", {"steps": stepplan.plan(stepplan.VALIDATED)}
+    )
 
 
 def help_index(request):

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db.models import Q
-from django.shortcuts import resolve_url
 from django.utils.translation import gettext_lazy as _
 
-from zorgsleutel.authn import challenges, refusals, sessions
+from zorgsleutel.authn import challenges, landing, refusals, sessions
 from zorgsleutel.authn import means as registry
 from zorgsleutel.authn.means import ACTIVE, HELD, NONE
 from zorgsleutel.cards import flows as card_flows
@@ -93,7 +92,7 @@ def finish_login(request, collected: challenges.Collected) -> dict:
     sessions.complete_login(
         request, person, means_name, authenticator=result.get("authenticator", "")
     )
-    return {"status": "ok", "next": resolve_url(settings.LOGIN_REDIRECT_URL)}
+    return {"status": "ok", "next": landing.destination(request, person)}
 
 
 # --- The means' questions (authn/means.py) ------------------------------------------------------

@@ -17,11 +17,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from zorgsleutel import policies
-from zorgsleutel.authn import challenges, sessions
+from zorgsleutel.authn import challenges, landing, sessions
 from zorgsleutel.cards import flows as card_flows
 from zorgsleutel.core import clock, ratelimit
 from zorgsleutel.core.errors import DomainError, RateLimited
-from zorgsleutel.core.pages import confirm, confirmed, render
+from zorgsleutel.core.pages import confirm, confirmed, render, to_login
 from zorgsleutel.core.requestcontext import client_ip
 from zorgsleutel.mobileapp import qr
 from zorgsleutel.people.models import Membership
@@ -118,7 +118,8 @@ def login_with_card(request):
     if done is not None:
         return done
     if request.user.is_authenticated and policies.satisfies(sessions.session_acr(request), "high"):
-        return redirect(settings.LOGIN_REDIRECT_URL)
+        wanted = landing.safe(request, request.GET.get(landing.NEXT, ""))
+        return redirect(wanted or landing.by_role(request.user))
     try:
         ratelimit.consume(action="smartcard.login_page", ip=client_ip(request))
     except RateLimited as error:
@@ -128,6 +129,8 @@ def login_with_card(request):
             {"status": error.status, "title": _("Too many requests"), "message": error.message},
             refusal=error,
         )
+    # Back from the TLS path with a refusal (?kaart=): the kept page stays kept.
+    wanted = landing.carry(request) if RETURNED in request.GET else landing.keep(request)
     if not request.session.session_key:
         request.session.save()
     started = login.start(session_key=request.session.session_key, host=request.get_host())
@@ -135,7 +138,10 @@ def login_with_card(request):
     return render(
         request,
         "smartcards/login.html",
-        _card_page(request, started, again_url=here, back=here),
+        {
+            **_card_page(request, started, again_url=landing.with_next(here, wanted), back=here),
+            "next": wanted,
+        },
     )
 
 
@@ -149,7 +155,7 @@ def _mine(request):
 @never_cache
 def mine(request):
     if not request.user.is_authenticated:
-        return redirect(settings.LOGIN_URL)
+        return to_login(request)  # and back here after it
     cards = list(_mine(request).exclude(state=Smartcard.REVOKED).order_by("-issued_at"))
     means, authenticator = _session_login(request)
     for card in cards:

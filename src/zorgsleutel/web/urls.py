@@ -6,4 +6,5 @@ app_name = "web"
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("beheer/<uuid:public_id>/aan-de-slag", views.next_steps, name="next_steps"),
 ]

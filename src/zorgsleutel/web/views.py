@@ -1,4 +1,4 @@
-"""Pages of the portal shell: home, health, error pages."""
+"""Pages of the portal shell: home, an administrator's Aan de slag, health, error pages."""
 
 from __future__ import annotations
 
@@ -6,19 +6,45 @@ import logging
 
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from zorgsleutel import vaultclient
+from zorgsleutel import policies, vaultclient
+from zorgsleutel.core import pages
 from zorgsleutel.core.middleware import wants_json
+from zorgsleutel.organisations import stepplan
+from zorgsleutel.people import permissions
+from zorgsleutel.people.models import Organisation
+from zorgsleutel.web import nextsteps
 
 logger = logging.getLogger(__name__)
 
 
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "web/home.html")
+
+
+@never_cache
+@require_GET
+@pages.guard
+def next_steps(request: HttpRequest, public_id) -> HttpResponse:
+    """Aan de slag (where a new administrator lands, authn/landing.py): the organisation's next
+    steps, ticked as they are done; for its administrators only."""
+    organisation = get_object_or_404(Organisation, public_id=public_id)
+    permissions.require(request.user, "organisation.next_steps", organisation)
+    care_provider = policies.card_order_refusal(organisation) is None
+    return pages.render(
+        request,
+        "web/next_steps.html",
+        {
+            "organisation": organisation,
+            "next_steps": nextsteps.next_steps(organisation),
+            # a validated care provider went through the step plan: all of it done now
+            "steps": stepplan.plan(stepplan.LOGGED_IN) if care_provider else None,
+        },
+    )
 
 
 @never_cache

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -195,6 +196,15 @@ def submit_application(*, data: ApplicationData, locale: str) -> Application:
             field="ura",
         ) from None
     return application
+
+
+def submitted_here(public_id: str) -> Application | None:
+    """The application a browser submitted (its session keeps the public id), for the step plan
+    of its pages: None when it has none, or the id is no application's (any more)."""
+    try:
+        return Application.objects.filter(public_id=uuid.UUID(public_id)).first()
+    except (TypeError, ValueError):
+        return None
 
 
 def _mail_view(application: Application) -> dict:
