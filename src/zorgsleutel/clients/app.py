@@ -258,6 +258,7 @@ def main(argv: list[str]) -> int:
             for account in state.data["accounts"]:
                 print(f"{account['device']}  {account['display_name']}  {account['server']}")
     except (ClientError, ValueError, KeyError, json.JSONDecodeError) as exc:
-        print(_("error: %(message)s") % {"message": exc}, file=sys.stderr)
+        message = common.protocol_message(exc)
+        print(_("error: %(message)s") % {"message": message}, file=sys.stderr)
         return 2
     return 0

@@ -81,7 +81,7 @@ def challenge_address(target: str | None, *, code: str | None, server: str) -> t
     try:
         found = proto.parse_url(read_qr(target))
     except ValueError as exc:
-        raise ClientError(str(exc)) from None
+        raise ClientError(common.protocol_message(exc)) from None
     return found["server"], found["code"]
 
 

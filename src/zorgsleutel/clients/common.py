@@ -11,10 +11,26 @@ from pathlib import Path
 
 from zorgsleutel.clients import i18n
 from zorgsleutel.clients.i18n import gettext as _
+from zorgsleutel.clients.i18n import gettext_noop
+
+# The protocols' own refusals (appprotocol.py, cardprotocol.py raise them in English: they import
+# nothing), in the catalogue so that `protocol_message` shows them in the client's language.
+PROTOCOL_MESSAGES = (
+    gettext_noop("the PIN has 6 digits"),
+    gettext_noop("this is not a Zorgsleutel QR code"),
+    gettext_noop("the QR code names no valid server"),
+    gettext_noop("this is not a Zorgsleutel card QR code"),
+    gettext_noop("the QR code names no valid server or code"),
+)
 
 
 class ClientError(Exception):
     """Usage, network or device problem (the clients exit 2)."""
+
+
+def protocol_message(exc: Exception) -> str:
+    """A protocol's ValueError in the client's language (other errors as they are)."""
+    return _(str(exc)) if isinstance(exc, ValueError) else str(exc)
 
 
 def read_qr(value: str, scheme: str) -> str:
