@@ -150,7 +150,7 @@ def test_register_validate_and_manage_a_care_provider(
     assert organisation.state == "validated"
 
     # Stap 6: log in as administrator with the app by scanning the QR code.
-    page.get_by_role("link", name="Inloggen met de Zorgsleutel app").first.click()
+    page.get_by_role("link", name="Inloggen met de Zorgsleutel-app").first.click()
     page.check()
     phone.login(
         _screenshot(page, tmp_path, "login"), state=state, pin="123456", yes=True, out=io.StringIO()
