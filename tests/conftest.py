@@ -11,6 +11,19 @@ import pytest
 
 from support import free_port, wait_for_port
 
+
+@pytest.fixture(autouse=True)
+def clients_speak_english(monkeypatch):
+    """The reference clients take their language from LANGUAGE, LC_ALL, LC_MESSAGES or LANG
+    (clients/i18n.py): English in every test whatever the machine's locale, unless a test
+    chooses; and no test's choice outlives it."""
+    from zorgsleutel.clients import i18n
+
+    monkeypatch.setenv("LANGUAGE", "en")
+    yield
+    i18n.deactivate()
+
+
 # --- Portal-side fixtures (imports stay inside, so the vault session never loads the portal) ---
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.http import Http404, HttpRequest
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
@@ -47,7 +48,7 @@ def validation_error(request: HttpRequest, exc: ValidationError):
     ]
     return api.create_response(
         request,
-        {"error": "invalid_request", "message": "The request is not valid.", "fields": fields},
+        {"error": "invalid_request", "message": _("The request is not valid."), "fields": fields},
         status=400,
     )
 
@@ -55,7 +56,7 @@ def validation_error(request: HttpRequest, exc: ValidationError):
 @api.exception_handler(AuthenticationError)
 def authentication_error(request: HttpRequest, exc: AuthenticationError):
     return api.create_response(
-        request, {"error": "unauthenticated", "message": "Log in first."}, status=401
+        request, {"error": "unauthenticated", "message": _("Log in first.")}, status=401
     )
 
 
@@ -68,7 +69,9 @@ def http_error(request: HttpRequest, exc: HttpError):
 
 @api.exception_handler(Http404)
 def not_found(request: HttpRequest, exc: Http404):
-    return api.create_response(request, {"error": "not_found", "message": "Not found."}, status=404)
+    return api.create_response(
+        request, {"error": "not_found", "message": _("Not found.")}, status=404
+    )
 
 
 @api.get("/health", auth=None, tags=["meta"])

@@ -91,6 +91,8 @@ MIDDLEWARE = [
     "zorgsleutel.core.middleware.RequestContextMiddleware",
     "zorgsleutel.authn.sessions.SessionTimeoutMiddleware",
     "zorgsleutel.authn.sessions.AssuranceMiddleware",
+    # Last: with DEBUG, a missing page is our 404 page, not Django's URL list (web/notfound.py).
+    "zorgsleutel.web.notfound.NotFoundPageMiddleware",
 ]
 # Where the password login lives (authn) and where a login lands (Mijn Zorgsleutel, accounts):
 # code below or beside them names these settings, never the URL names (docs/architecture.md).

@@ -176,7 +176,7 @@ def test_a_landline_is_refused_with_a_clear_message(client, invited, mailed_link
     response = client.post(
         link, {"password": NEW_PASSWORD, "password_again": NEW_PASSWORD, "phone": "020 123 4567"}
     )
-    assert "Dit is geen mobiel nummer" in response.content.decode()
+    assert "Dit is geen mobiel telefoonnummer" in response.content.decode()
 
 
 def test_a_vault_outage_changes_nothing(client, invited, mailed_link, settings):

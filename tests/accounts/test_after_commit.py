@@ -19,7 +19,7 @@ from zorgsleutel.core.backends import reset_backends
 from zorgsleutel.messaging.models import OutboxMail
 
 NEW_PASSWORD = "Ander-wachtwoord-2026"
-NOTICE = "Zorgsleutel: uw wachtwoord en telefoonnummer zijn gewijzigd."
+NOTICE = "Zorgsleutel: uw wachtwoord en mobiele telefoonnummer zijn gewijzigd."
 
 
 class Rollback(Exception):

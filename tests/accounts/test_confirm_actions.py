@@ -155,7 +155,8 @@ def test_a_manager_may_not_block_an_administrator_on_the_page_either(
     for answer in (client.get(url), client.post(url, {"bevestigd": "ja"})):
         assert answer.status_code == 403
         assert (
-            "Alleen een administrator kan de rol administrator toekennen of iets doen bij iemand "
+            "Alleen een portaaladministrator kan de rol portaaladministrator toekennen of "
+            "iets doen bij iemand "
             "met die rol."
         ) in page_text(answer)
     denied = AuditEvent.objects.filter(action="permission.denied").order_by("seq")
@@ -245,7 +246,7 @@ def test_an_administrator_made_manager_loses_three_rights(client, organisation, 
     login_as(client, admin)
     url = f"/beheer/{organisation.public_id}/leden/{anton.memberships.get().pk}/rol"
     assert confirmation(client.post(url, {"role": "manager"}))["items"] == [
-        "beheerders en administrators aanstellen",
+        "beheerders en portaaladministrators aanstellen",
         "het auditlog lezen",
         "lege smartcards bestellen",
     ]

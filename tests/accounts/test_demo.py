@@ -109,3 +109,23 @@ def test_the_banners_card_commands_name_the_portal_they_run_beside():
         "http://127.0.0.1:8100 --code CODE",
         "http://127.0.0.1:8100 --code CODE",
     ]
+
+
+def test_every_command_the_banner_shows_is_complete():
+    """A newcomer copies these lines as they are: every command with its path, its card or
+    state, its PIN and the portal it talks to (the app's is in its QR code)."""
+    lines = demo.banner("http://127.0.0.1:8100")
+    commands = [line.strip() for line in lines if ".venv/bin/zorgsleutel" in line]
+    assert commands == [
+        ".venv/bin/zorgsleutel app login QR --state var/demo/admin@demozorg.nl.json --pin 123456",
+        '.venv/bin/zorgsleutel card present --token "Demo UZI-pas" --pin 123456 '
+        "--server http://127.0.0.1:8100 --code CODE",
+        ".venv/bin/zorgsleutel app enrol QR --state var/demo/jan.json --pin 123456",
+        ".venv/bin/zorgsleutel app login QR --state var/demo/jan.json --pin 123456",
+        '.venv/bin/zorgsleutel card init --token "Demo smartcard" --transport-pin 12345678 '
+        "--pin 24682468 --server http://127.0.0.1:8100 --code CODE",
+        '.venv/bin/zorgsleutel card present --token "Demo smartcard" --pin 24682468 '
+        "--server http://127.0.0.1:8100 --code CODE",
+    ]
+    exports = [line.strip() for line in lines if line.strip().startswith("export ")]
+    assert exports == ["export SOFTHSM2_CONF=var/softhsm/softhsm2.conf"] * 2

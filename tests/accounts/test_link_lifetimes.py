@@ -61,7 +61,7 @@ def test_an_invitation_link_works_for_72_hours(
     link = mailed_link("elders@zorggroep.nl")
     assert link.startswith("/uitnodiging/")
     mail = OutboxMail.objects.get(to="elders@zorggroep.nl")
-    assert "3 dagen" in mail.body_text
+    assert "De uitnodigingslink is 72 uur geldig." in mail.body_text
     with clock.frozen(START + timedelta(hours=71, minutes=59)):
         opened = client.get(link)
     assert opened.status_code == 302 and opened["Location"] == "/inloggen"  # log in to accept
@@ -78,7 +78,9 @@ def test_a_password_reset_link_works_for_60_minutes(
         run_worker()
     link = mailed_link("lid@zorggroep.nl")
     assert link.startswith("/wachtwoord-herstellen/")
-    assert "60 minuten" in OutboxMail.objects.get(to="lid@zorggroep.nl").body_text
+    assert (
+        "De herstellink is 1 uur geldig" in OutboxMail.objects.get(to="lid@zorggroep.nl").body_text
+    )
     assert _opens(client, link, START + timedelta(minutes=59)) == 200
     assert _opens(client, link, START + timedelta(minutes=61)) == 404
 
@@ -91,7 +93,7 @@ def test_a_dit_was_ik_niet_link_works_for_14_days(client, organisation, person, 
         )
     link = mailed_link("lid@zorggroep.nl")
     assert link.startswith("/dit-was-ik-niet/")
-    assert "14 dagen" in OutboxMail.objects.get(to="lid@zorggroep.nl").body_text
+    assert "De link is 336 uur geldig" in OutboxMail.objects.get(to="lid@zorggroep.nl").body_text
     assert _opens(client, link, START + timedelta(days=13, hours=23, minutes=59)) == 200
     assert _opens(client, link, START + timedelta(days=14, minutes=1)) == 404
 
@@ -101,7 +103,7 @@ def test_an_organisation_validation_link_works_for_14_days(client):
         application, url = approved_application()
     token = url.rsplit("/", 1)[1]
     mail = OutboxMail.objects.get(template="application_approved")
-    assert "14 dagen" in mail.body_text
+    assert "De validatielink is persoonlijk, werkt één keer en is 336 uur geldig." in mail.body_text
     with clock.frozen(START + timedelta(days=13, hours=23, minutes=59)):
         assert validation.open_validation(token=token) == application
     with (
@@ -113,6 +115,6 @@ def test_an_organisation_validation_link_works_for_14_days(client):
     assert (refused.value.code, str(refused.value.message)) == (
         "link_invalid",
         "This validation link is not valid (any more). It can be used once and expires after "
-        "14 days. Ask us for a new link.",
+        "336 hours. Ask us for a new link.",
     )
     assert _opens(client, "/organisatie/valideren/" + token, START + timedelta(days=15)) == 404

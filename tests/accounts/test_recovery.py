@@ -43,7 +43,8 @@ def test_the_old_number_is_told_before_it_is_erased(
     assert _reset(client, mailed_link, sms_code, fresh_number, run_worker).status_code == 302
     texts = [m for m in vault_service.dev_sms() if m["to"] == "06 •• •• •• 41"]
     assert texts[0]["body"] == (
-        "Zorgsleutel: uw wachtwoord en telefoonnummer zijn gewijzigd. Was u dit niet? Gebruik de "
+        "Zorgsleutel: uw wachtwoord en mobiele telefoonnummer zijn gewijzigd. Was u dit "
+        "niet? Gebruik de "
         "link 'Dit was ik niet' in de e-mail die wij u stuurden, of neem contact op met uw "
         "beheerder."
     )

@@ -47,7 +47,8 @@ def test_a_manager_giving_the_administrator_role(organisation, manager):
         )
     assert refused.value.code == "role_not_allowed"
     assert str(refused.value.message) == (
-        "Alleen een administrator kan de rol administrator toekennen of iets doen bij iemand "
+        "Alleen een portaaladministrator kan de rol portaaladministrator toekennen of iets "
+        "doen bij iemand "
         "met die rol."
     )
     assert _denied() == [

@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clear_throttles")]
 NEW_PASSWORD = "Nieuw-wachtwoord-2026"
 LOGGED_IN = "zs_acr", "zs_amr", "zs_means"
 NAMES = "names"  # the addresses the organisation knows the event's people by (core/audit.py)
-APP_REQUIRED = "Uw rol vereist de Zorgsleutel app: log in met de app."
+APP_REQUIRED = "Uw rol vereist de Zorgsleutel-app: log in met de app."
 APP_HELD = (
     "Uw Zorgsleutel-app is geblokkeerd of verwijderd. Uw beheerder kan de app deblokkeren of u "
     "de app opnieuw laten koppelen."
@@ -98,8 +98,8 @@ def test_activation_ends_logged_in_by_sms_with_one_text(
     home = client.get("/mijn")
     assert home.status_code == 200
     assert (
-        "Uw wachtwoord en telefoonnummer zijn opgeslagen en u bent ingelogd. Voortaan logt u in"
-        " met SMS-verificatie." in home.content.decode()
+        "Uw wachtwoord en mobiele telefoonnummer zijn opgeslagen en u bent ingelogd. Voortaan "
+        "logt u in met uw wachtwoord en een sms-code." in home.content.decode()
     )
     assert texts("06 •• •• •• 31") == 1  # the activation's code only: no second one to log in
     user.refresh_from_db()
@@ -200,7 +200,7 @@ def test_a_reset_never_logs_in_by_sms_whom_the_app_rules_refuse(
         (manager.audit_ref, {"reason": reason, NAMES: {manager.audit_ref: "chef@zorggroep.nl"}})
     ]
     page = client.get("/inloggen").content.decode()
-    assert "Uw wachtwoord en telefoonnummer zijn opgeslagen." in page and message in page
+    assert "Uw wachtwoord en mobiele telefoonnummer zijn opgeslagen." in page and message in page
     manager.refresh_from_db()
     assert manager.check_password(NEW_PASSWORD) and not manager.check_password(PASSWORD)
     assert client.get("/mijn").status_code == 302

@@ -19,7 +19,7 @@ from zorgsleutel.core.models import AuditEvent
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clear_throttles")]
 NEW_PASSWORD = "Nieuw-wachtwoord-2026"
-REFUSED = "Er zijn te veel sms-berichten aangevraagd. Probeer het over 60 minuten opnieuw."
+REFUSED = "Er zijn te veel sms-codes aangevraagd. Probeer het over 60 minuten opnieuw."
 
 
 @pytest.fixture

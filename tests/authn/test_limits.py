@@ -27,17 +27,20 @@ def _refused(code: str, **extra) -> vaultclient.VaultRefused:
         (
             "sms_cap_enrolment",
             3445,
-            "Er zijn te veel codes voor uw account verstuurd. Probeer het over 58 minuten opnieuw.",
+            "Er zijn te veel sms-codes voor uw account verstuurd. Probeer het over 58 "
+            "minuten opnieuw.",
         ),
         (
             "sms_cap_number",
             60,
-            "Er zijn te veel codes naar dit nummer verstuurd. Probeer het over 1 minuut opnieuw.",
+            "Er zijn te veel sms-codes naar dit nummer verstuurd. Probeer het over 1 minuut "
+            "opnieuw.",
         ),
         (
             "sms_cap_unconfirmed",
             1801,
-            "Er zijn te veel codes naar dit nog niet bevestigde nummer verstuurd. Probeer het over"
+            "Er zijn te veel sms-codes naar dit nog niet bevestigde nummer verstuurd. "
+            "Probeer het over"
             " 31 minuten opnieuw.",
         ),
         ("resend_too_soon", 1, "Over 1 seconde kan een nieuwe code worden verstuurd."),
@@ -58,7 +61,7 @@ def test_a_vault_that_does_not_say_the_wait_gets_the_longest_it_can_be():
         capped = vaulterrors.translate(_refused("sms_cap_number"))
         too_soon = vaulterrors.translate(_refused("resend_too_soon"))
         assert str(capped.message) == (
-            "Too many codes were sent to this number. Try again in 60 minutes."
+            "Too many SMS codes were sent to this number. Try again in 60 minutes."
         )
         assert str(too_soon.message) == "A new code can be sent in 30 seconds."
     assert (capped.extra, too_soon.extra) == ({"retry_after": 3600}, {"retry_after": 30})
@@ -78,7 +81,7 @@ def test_code_blocked_has_its_one_wording():
         error = vaulterrors.verdict_error(verdict)
         assert (error.code, str(error.message), error.field) == (
             "code_blocked",
-            "Te veel onjuiste codes. Vraag een nieuwe code aan.",
+            "Te veel onjuiste sms-codes. Vraag een nieuwe sms-code aan.",
             "code",
         )
 

@@ -21,7 +21,7 @@ from zorgsleutel.people.models import Membership, User
 DUTCH = {
     "account_blocked": "Uw account is geblokkeerd. Neem contact op met uw beheerder.",
     "organisation_suspended": "Uw organisatie is geschorst. Neem contact met ons op.",
-    "app_required": "Uw rol vereist de Zorgsleutel app: log in met de app.",
+    "app_required": "Uw rol vereist de Zorgsleutel-app: log in met de app.",
     "app_held": (
         "Uw Zorgsleutel-app is geblokkeerd of verwijderd. Uw beheerder kan de app deblokkeren "
         "of u de app opnieuw laten koppelen."
@@ -32,21 +32,22 @@ DUTCH = {
     ),
     "device_unknown": "Deze app is niet (meer) gekoppeld.",
     "device_pending": (
-        "Deze app wacht op toestemming van de administrator of beheerder van uw organisatie."
+        "Deze app wacht op toestemming van de portaaladministrator of beheerder van uw organisatie."
     ),
     "forbidden": "U mag dit niet doen.",
     "authenticator_not_accepted": (
         "De Zorgsleutel-app waarmee u bent ingelogd is voor deze organisatie geblokkeerd of "
-        "verwijderd. De administrator of beheerder van deze organisatie kan de app deblokkeren."
+        "verwijderd. De portaaladministrator of beheerder van deze organisatie kan de app "
+        "deblokkeren."
     ),
     "not_yourself": "Dit kunt u niet bij uw eigen account doen.",
     "role_not_allowed": (
-        "Alleen een administrator kan de rol Beheerder toekennen of iets doen bij iemand met "
-        "die rol."
+        "Alleen een portaaladministrator kan de rol Beheerder toekennen of iets doen bij iemand "
+        "met die rol."
     ),
     "last_administrator": (
-        "Een organisatie houdt altijd minstens één administrator. Wijs eerst een andere "
-        "administrator toe."
+        "Een organisatie houdt altijd minstens één portaaladministrator. Wijs eerst een andere "
+        "portaaladministrator toe."
     ),
     "operator_not_member": "Operators kunnen geen lid zijn van een organisatie.",
     "already_member": "Deze persoon is al lid.",
@@ -56,19 +57,21 @@ DUTCH = {
     "device_not_removed": "Verwijder de app eerst.",
     "smartcard_required": "U hebt een smartcard: log in met uw smartcard.",
     "smartcard_holder_role_own": (
-        "U gebruikt een smartcard. Administrators en beheerders loggen in met de Zorgsleutel-app: "
-        "meld eerst uw smartcard als kwijt (Mijn Zorgsleutel, Smartcards) en accepteer dan."
+        "U gebruikt een smartcard. Portaaladministrators en beheerders loggen in met de "
+        "Zorgsleutel-app: meld eerst uw smartcard als kwijt (Mijn Zorgsleutel, Uw smartcards) en "
+        "accepteer dan."
     ),
     "smartcard_holder_role": (
-        "Deze persoon gebruikt een smartcard. Administrators en beheerders loggen in met de "
-        "app: de smartcard moet eerst worden verwijderd."
+        "Deze persoon gebruikt een smartcard. Portaaladministrators en beheerders loggen in met "
+        "de app: de smartcard moet eerst worden verwijderd."
     ),
     "smartcard_held": (
-        "Uw smartcard is geblokkeerd. Alleen uw administrator of beheerder kan hem deblokkeren."
+        "Uw smartcard is geblokkeerd. Alleen uw portaaladministrator of beheerder kan hem "
+        "deblokkeren."
     ),
     "app_smartcard_exclusive": (
         "U hebt een smartcard. De Zorgsleutel-app werkt daar niet mee samen: meld eerst uw "
-        "smartcard als kwijt (Mijn Zorgsleutel, Smartcards) en koppel dan de app."
+        "smartcard als kwijt (Mijn Zorgsleutel, Uw smartcards) en koppel dan de app."
     ),
 }
 

@@ -29,7 +29,9 @@ from zorgsleutel.uzi import testca
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("trust")]
 
-PURPOSE = "Huisartsenpraktijk De Linde (URA 90000382) valideren en er administrator van worden"
+PURPOSE = (
+    "Huisartsenpraktijk De Linde (URA 90000382) valideren en er portaaladministrator van worden"
+)
 
 
 @pytest.fixture(autouse=True)

@@ -276,7 +276,7 @@ DUTCH = {
         "Mira Medewerker heeft een sms-code ingevuld die niet werkte: onjuiste code",
     "account.activated": "Mira Medewerker heeft het eigen account geactiveerd",
     "account.credentials_reset":
-        "Mira Medewerker heeft een nieuw wachtwoord en mobiel nummer ingesteld",
+        "Mira Medewerker heeft een nieuw wachtwoord en mobiel telefoonnummer ingesteld",
     "account.reported_not_me":
         "Mira Medewerker heeft ‘Dit was ik niet’ gemeld: het lidmaatschap is geblokkeerd en "
         "1 gekoppelde app of kaart verwijderd",
@@ -284,7 +284,7 @@ DUTCH = {
     "account.created":
         "Zorgsleutel (demogegevens) heeft het account van Mira Medewerker aangemaakt",
     "account.phone_set":
-        "Zorgsleutel (demogegevens) heeft het mobiele nummer van Mira Medewerker ingesteld "
+        "Zorgsleutel (demogegevens) heeft het mobiele telefoonnummer van Mira Medewerker ingesteld "
         "(06••••••12)",
     "password_reset.requested":
         "Iemand heeft een nieuw wachtwoord aangevraagd; er is een e-mail gestuurd",
@@ -301,7 +301,7 @@ DUTCH = {
     "phone.notice_failed":
         "Het sms-bericht aan Mira Medewerker kon niet worden verstuurd (verlopen)",
     "phone.erase_failed":
-        "Het mobiele nummer van Mira Medewerker kon niet uit de kluis worden gewist "
+        "Het mobiele telefoonnummer van Mira Medewerker kon niet uit de kluis worden gewist "
         "(verlopen); probeer het opnieuw",
     "member.created": "Gijs Gebruiker heeft Mira Medewerker uitgenodigd als medewerker",
     "member.imported":

@@ -73,7 +73,7 @@ def test_link_the_app_then_log_in_by_scanning(page, browser_page, administrator,
     # Stap 5-6: log in in another browser by scanning the QR code with the app.
     browser = browser_page()
     browser.goto("/inloggen")
-    browser.get_by_role("link", name="Inloggen met de Zorgsleutel app").click()
+    browser.get_by_role("link", name="Inloggen met de Zorgsleutel-app").click()
     browser.check()
     screenshot = _screenshot(browser, tmp_path, "login")
     out = io.StringIO()

@@ -73,8 +73,8 @@ def _log_in(page, mailbox, email, password, hint, *, look: str = ""):
     assert hint in page.content()
     if look:
         at_both_widths(page, look)
-    page.get_by_label("SMS-code").fill(mailbox.code_for(hint))
-    page.get_by_role("button", name="Verifieer").click()
+    page.get_by_label("Sms-code").fill(mailbox.code_for(hint))
+    page.get_by_role("button", name="Controleren").click()
     page.check()
     assert page.get_by_role("heading", level=1).inner_text() == "Mijn Zorgsleutel"
 
@@ -92,8 +92,8 @@ def _set_password_and_phone(page, mailbox, link, password, number, *, look: str 
     assert hint in page.content()
     if look:
         at_both_widths(page, f"{look}-code")
-    page.get_by_label("SMS-code").fill(mailbox.code_for(hint))
-    page.get_by_role("button", name="Verifieer").click()
+    page.get_by_label("Sms-code").fill(mailbox.code_for(hint))
+    page.get_by_role("button", name="Controleren").click()
     page.check()  # saved, and logged in by that code: no second SMS to log in
 
 
@@ -148,7 +148,10 @@ def test_een_nieuwe_gebruiker_aanmaken_and_uw_telefoonnummer_instellen(
         look="new-user-activation",
     )
     assert user_page.get_by_role("heading", level=1).inner_text() == "Mijn Zorgsleutel"
-    assert "Voortaan logt u in met SMS-verificatie" in user_page.locator(".messages").inner_text()
+    assert (
+        "Voortaan logt u in met uw wachtwoord en een sms-code"
+        in user_page.locator(".messages").inner_text()
+    )
     page.reload()
     assert (
         "actief" in page.locator("tr.member", has_text="gert@hollandzorg-zakelijk.nl").inner_text()

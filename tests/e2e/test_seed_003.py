@@ -156,7 +156,7 @@ def test_register_validate_and_manage_a_care_provider(
 
     # Stap 6: log in as administrator with the app by scanning the QR code; a new
     # administrator lands on Aan de slag.
-    page.get_by_role("link", name="Inloggen met de Zorgsleutel app").first.click()
+    page.get_by_role("link", name="Inloggen met de Zorgsleutel-app").first.click()
     page.check()
     phone.login(
         _screenshot(page, tmp_path, "login"), state=state, pin="123456", yes=True, out=io.StringIO()

@@ -78,7 +78,7 @@ def log_in_with_card(browser_page, softhsm, label: str, *, look: str = "") -> tu
     # The QR code is made only when asked for (smartcards/views.py), then shown on the page.
     qr = page.locator("details.qr-later img")
     assert qr.get_attribute("src") is None
-    page.get_by_text("Toon de QR-code").click()
+    page.get_by_text("QR-code tonen").click()
     # Waited for through the image itself: the page's CSP allows no string evaluated as script.
     from playwright.sync_api import expect
 

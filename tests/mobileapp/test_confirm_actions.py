@@ -42,7 +42,7 @@ BEHEER = {
 LAST_WAY_IN = (
     "Dit is uw laatste manier om in te loggen: uw rol vereist de Zorgsleutel-app, en geen andere "
     "app of pas van u werkt. Na het verwijderen kunt u niet meer inloggen, ook niet met "
-    "wachtwoord en sms-code, totdat een administrator of beheerder van uw organisatie u een "
+    "wachtwoord en sms-code, totdat een portaaladministrator of beheerder van uw organisatie u een "
     "nieuwe app laat koppelen."
 )
 
@@ -139,7 +139,8 @@ def test_a_manager_may_not_block_an_administrator_s_app_on_the_page_either(
         answer = client.post(url, form)
         assert answer.status_code == 403
         assert (
-            "Alleen een administrator kan de rol administrator toekennen of iets doen bij iemand "
+            "Alleen een portaaladministrator kan de rol portaaladministrator toekennen of "
+            "iets doen bij iemand "
             "met die rol."
         ) in page_text(answer)
     denied = AuditEvent.objects.filter(action="permission.denied").order_by("seq")

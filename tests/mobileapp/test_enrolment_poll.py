@@ -51,7 +51,7 @@ def test_the_page_waits_on_its_challenge_until_the_app_has_enrolled(member, logi
     assert (enrolled.status_code, enrolled.json()) == (201, {"device": device.public_id})
     assert browser.get(status_url).json() == {"status": "ok", "next": "/mijn/apps"}
     assert "zs_app_enrolment" not in browser.session
-    assert _messages(browser) == ["Uw Zorgsleutel app is gekoppeld."]
+    assert _messages(browser) == ["Uw Zorgsleutel-app is gekoppeld."]
 
 
 def test_a_collected_enrolment_is_collected_once(member, login_as):
@@ -75,7 +75,7 @@ def test_a_role_that_needs_the_app_goes_on_by_logging_in_with_it(person, login_a
     assert browser.get("/mijn").status_code == 302  # the SMS session has ended
     login_page = browser.get("/inloggen/app")
     assert [str(m) for m in login_page.context["messages"]] == [
-        "Uw Zorgsleutel app is gekoppeld. Log nu in met de app."
+        "Uw Zorgsleutel-app is gekoppeld. Log nu in met de app."
     ]
 
 

@@ -143,7 +143,7 @@ def test_another_organisations_removal_and_release_never_lower_what_we_require(w
     assert decisions(world["piet"]) == {(world["device"], "Bedrijf BV"): "released"}
     response = Client().post("/inloggen", {"email": "piet@bedrijf.nl", "password": PASSWORD})
     assert not shows_code_page(response)  # no SMS: the app still works for the care provider
-    assert "Uw rol vereist de Zorgsleutel app: log in met de app." in response.content.decode()
+    assert "Uw rol vereist de Zorgsleutel-app: log in met de app." in response.content.decode()
 
 
 def test_a_new_app_waits_for_each_organisation_that_holds_the_old_one(world, tmp_path):

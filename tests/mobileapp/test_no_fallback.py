@@ -75,7 +75,7 @@ def test_a_held_app_cannot_be_replaced_by_the_person(
 def test_an_active_app_is_the_way_in(client, manager, organisation):
     _app(manager, organisation, "active")
     response = _sms_login(client)
-    assert "Uw rol vereist de Zorgsleutel app: log in met de app." in response.content.decode()
+    assert "Uw rol vereist de Zorgsleutel-app: log in met de app." in response.content.decode()
 
 
 def test_the_first_app_is_linked_after_an_sms_login(client, manager):

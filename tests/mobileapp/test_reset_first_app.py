@@ -27,7 +27,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("
 
 NEW = "Ander-wachtwoord-2026"
 PIN = "482915"
-WAITS = "Deze app wacht op toestemming van de administrator of beheerder van uw organisatie."
+WAITS = "Deze app wacht op toestemming van de portaaladministrator of beheerder van uw organisatie."
 
 
 @pytest.fixture
@@ -92,7 +92,7 @@ def test_an_app_linked_after_a_reset_by_mail_waits_for_the_organisation(
     linked = intruder.get(polled["next"]).content.decode()
     assert (
         "Uw Zorgsleutel-app is gekoppeld. Voor Zorggroep App werkt de app zodra een "
-        "administrator of beheerder daar hem toestaat." in linked
+        "portaaladministrator of beheerder daar hem toestaat." in linked
     )
     app = AppDevice.objects.get(user=world["piet"])
     assert decisions(world["piet"]) == {(app.public_id, "Zorggroep App"): "pending"}

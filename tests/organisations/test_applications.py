@@ -123,7 +123,7 @@ def test_a_validated_ura_is_refused_without_naming_anyone(client):
     page = response.content.decode()
     assert response.status_code == 200
     assert (
-        "URA 90000382 is al geregistreerd bij Zorgsleutel. Vraag een administrator van uw "
+        "URA 90000382 is al geregistreerd bij Zorgsleutel. Vraag een portaaladministrator van uw "
         "organisatie om u toe te voegen."
     ) in page
     assert "Zorggroep Linde" not in page

@@ -48,7 +48,7 @@ def test_approving_asks_first_and_names_the_organisation(client, login_as, opera
             "consequences": [
                 "Jan Test (jan@delinde.nl) krijgt dan de bevestiging met de validatielink. "
                 "Daarmee en met de UZI-pas valideert de aanvrager Huisartsenpraktijk De Linde en "
-                "wordt er administrator van."
+                "wordt er portaaladministrator van."
             ],
             "items": [],
             "warning": "",
@@ -128,7 +128,7 @@ def test_suspending_asks_first_and_names_the_organisation(client, login_as, oper
         "status": 200,
         "title": "Zorggroep Noord schorsen?",
         "consequences": [
-            "Alle medewerkers van Zorggroep Noord worden meteen uitgelogd en kunnen niets meer "
+            "Alle leden van Zorggroep Noord worden meteen uitgelogd en kunnen niets meer "
             "doen voor Zorggroep Noord, totdat u de schorsing opheft.",
             "Reden: Fraude-onderzoek",
         ],
@@ -144,7 +144,7 @@ def test_suspending_asks_first_and_names_the_organisation(client, login_as, oper
 
     done = client.post(url, {"reason": "Fraude-onderzoek", "bevestigd": "ja"}, follow=True)
     assert messages_of(done) == [
-        "Zorggroep Noord is geschorst; de sessies van de medewerkers zijn beëindigd."
+        "Zorggroep Noord is geschorst; de sessies van de leden zijn beëindigd."
     ]
     noord.refresh_from_db()
     assert noord.is_suspended and noord.suspension_reason == "Fraude-onderzoek"

@@ -270,7 +270,7 @@ def test_the_account_s_owner_logged_in_with_the_app_becomes_administrator(
     login_as(client, demozorg_admin, acr="substantial")
     path = _link("admin@demozorg.nl")
     html = client.get(path).content.decode()
-    assert "U wordt administrator met uw account Anna Admin" in html
+    assert "U wordt portaaladministrator met uw account Anna Admin" in html
     page = open_page(client, path)
     present(card(hierarchy, card_key), card_key, page["code"])
     verdict = client.get(page["status"]).json()
@@ -301,7 +301,9 @@ def test_the_account_s_owner_logged_in_with_the_app_becomes_administrator(
     assert not AppEnrolment.objects.exists()  # she logs in with the app she has
     home = client.get("/mijn")
     assert home.status_code == 200
-    assert "U bent nu administrator van Huisartsenpraktijk De Linde." in home.content.decode()
+    assert (
+        "U bent nu portaaladministrator van Huisartsenpraktijk De Linde." in home.content.decode()
+    )
     # The link is used up: nothing for anyone to resume.
     assert Client().get(path).status_code == 404
     assert client.get(path).status_code == 404

@@ -68,13 +68,13 @@ def test_a_smartcard_near_its_end_gets_a_new_key_and_certificate_on_the_same_car
 
         renewed = run(
             "renew", "--code", shown["code"], "--server", live_server.url,
-            *card_options(blank_card), "--pin", PIN,
+            *card_options(blank_card), "--pin", PIN, "--language", "nl",
         )  # fmt: skip
         out = capsys.readouterr()
         assert renewed == 0, out.err
-        assert out.out == (
-            "testserver asks to renew your smartcard: uw smartcard vernieuwen\n"
-            f"  card {blank_card.label!r}, serial {blank_card.serial}\n"
+        assert out.out == (  # in Dutch, the portal's words too (Accept-Language)
+            "testserver vraagt uw smartcard te vernieuwen: uw smartcard vernieuwen\n"
+            f"  kaart {blank_card.label!r}, serienummer {blank_card.serial}\n"
             "Uw smartcard is vernieuwd. Ga verder in uw browser.\n"
         )
         outcome = client.get(shown["status"]).json()
@@ -196,7 +196,7 @@ def test_a_card_not_near_its_end_and_a_code_of_another_purpose_change_nothing(
     code = login["code"]
     assert (renewed, capsys.readouterr().err) == (
         2,
-        f"error: code {code} is not for renewing a smartcard but for: inloggen bij Zorgsleutel "
+        f"error: code {code} is not for renewing a smartcard but for: log in to Zorgsleutel "
         "(answer it with `zorgsleutel card present`)\n",
     )
     assert objects_on(blank_card) == before

@@ -132,7 +132,7 @@ def test_a_request_that_does_not_hold_is_refused_and_changes_nothing(
 def test_a_beheerder_never_makes_a_smartcard(client, login_as, portal_ca, care, who, code):
     login_as(client, getattr(care, who), acr="substantial")
     page = client.get(CREATE).content.decode()
-    assert "Administrators en beheerders loggen in met de Zorgsleutel-app" in page
+    assert "Portaaladministrators en beheerders loggen in met de Zorgsleutel-app" in page
 
 
 def test_a_person_with_an_app_removes_it_first(client, login_as, portal_ca, care):

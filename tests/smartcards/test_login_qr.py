@@ -29,7 +29,7 @@ def test_the_login_page_makes_no_qr_code_until_asked(client, portal_ca):
     assert "<svg" not in page.content.decode()
     link = qr_link(page)
     assert re.fullmatch(r"/inloggen/smartcard/qr/card_[A-Za-z0-9_-]{22}\.svg", link)
-    assert "Toon de QR-code" in page.content.decode()
+    assert "QR-code tonen" in page.content.decode()
 
 
 def test_the_qr_code_answers_the_browser_that_started_the_challenge(client, portal_ca):

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
         ("active", "U hebt een smartcard: log in met uw smartcard."),
         (
             "blocked",
-            "Uw smartcard is geblokkeerd. Alleen uw administrator of beheerder kan hem "
+            "Uw smartcard is geblokkeerd. Alleen uw portaaladministrator of beheerder kan hem "
             "deblokkeren.",
         ),
     ],

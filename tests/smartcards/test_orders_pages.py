@@ -309,7 +309,8 @@ def test_an_operator_ships_on_the_page(client, login_as, shop):
     assert (response.status_code, response["Location"]) == (302, url)
     html = _html(client.get(url))
     assert (
-        f"Bestelling {order.public_id} is verstuurd; de administrators van de organisatie zijn "
+        f"Bestelling {order.public_id} is verstuurd; de portaaladministrators van de "
+        "organisatie zijn "
         "gemaild." in html
     )
     assert "verstuurd op" in html and "<li><code>ZS-3</code></li>" in html
@@ -375,7 +376,7 @@ def test_the_operator_cancels_after_being_asked(client, login_as, shop):
         "status": 200,
         "title": f"Bestelling {order.public_id} van Zorggroep Oost annuleren?",
         "consequences": [
-            "De kaarten worden dan niet verstuurd, en de administrators van Zorggroep Oost "
+            "De kaarten worden dan niet verstuurd, en de portaaladministrators van Zorggroep Oost "
             "krijgen deze reden per e-mail:",
             "Dubbele bestelling",
             "Dit kunt u niet ongedaan maken; de organisatie kan opnieuw bestellen.",
@@ -397,7 +398,7 @@ def test_the_operator_cancels_after_being_asked(client, login_as, shop):
 
     done = client.post(url, {"reason": "Dubbele bestelling", "bevestigd": "ja"}, follow=True)
     assert messages_of(done) == [
-        f"Bestelling {order.public_id} is geannuleerd; de administrators van de organisatie "
+        f"Bestelling {order.public_id} is geannuleerd; de portaaladministrators van de organisatie "
         "zijn gemaild."
     ]
     order.refresh_from_db()

@@ -150,7 +150,7 @@ def test_info_lists_the_uzi_identity(rsa_card, capsys):
     assert client.main(["info", *card_args(rsa_card), "--pin", rsa_card.pin]) == 0
     out = capsys.readouterr().out
     assert out.startswith("[authentication]")
-    assert f"Jan Test: UZI {rsa_card.identity.uzi_number}, URA {URA}, pas Z" in out
+    assert f"Jan Test: UZI number {rsa_card.identity.uzi_number}, URA {URA}, card type Z" in out
     assert out.count("[CA]") == 3
 
 
@@ -218,4 +218,6 @@ def test_unreachable_server_and_bad_input(rsa_card, capsys):
     assert client.main(["present", "--code", "AB", "--pin", "1"]) == 2
     assert "not a card code" in capsys.readouterr().err
     assert client.main(["present", "zorgsleutel://login?x=1", "--pin", "1"]) == 2
-    assert "neither a Zorgsleutel card URL nor an image" in capsys.readouterr().err
+    assert (
+        "neither a QR code's zorgsleutel-card:// URL nor an image file" in capsys.readouterr().err
+    )

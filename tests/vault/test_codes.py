@@ -94,7 +94,7 @@ def test_a_new_challenge_after_the_old_one_is_used(vault, enrolled, last_code):
 
 def test_the_english_sms(vault):
     vault.post("/v1/enrolments", {"phone": "0612345678", "locale": "en"})
-    assert DevSms.objects.get().body.startswith("Your Zorgsleutel code is ")
+    assert DevSms.objects.get().body.startswith("Your SMS code for Zorgsleutel is ")
 
 
 def test_purge_removes_unconfirmed_enrolments_after_a_day(vault, enrolled):

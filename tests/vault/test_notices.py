@@ -10,12 +10,13 @@ from zorgsleutel.vault import policies
 from zorgsleutel.vault.models import DevSms, SmsSend, VaultEvent
 
 NOTICE_NL = (
-    "Zorgsleutel: uw wachtwoord en telefoonnummer zijn gewijzigd. Was u dit niet? Gebruik de "
+    "Zorgsleutel: uw wachtwoord en mobiele telefoonnummer zijn gewijzigd. Was u dit niet? "
+    "Gebruik de "
     "link 'Dit was ik niet' in de e-mail die wij u stuurden, of neem contact op met uw beheerder."
 )
 NOTICE_EN = (
-    "Zorgsleutel: your password and phone number have been changed. Was this not you? Use the "
-    "link 'This was not me' in the e-mail we sent you, or contact your administrator."
+    "Zorgsleutel: your password and mobile number have been changed. Was this not you? Use the "
+    "link 'This was not me' in the e-mail we sent you, or contact your manager."
 )
 
 

@@ -27,7 +27,8 @@ def test_enrol_attempts_for_a_number_never_lock_its_owner_out(vault, confirmed, 
     assert [a.status_code for a in attempts] == [201] * 3 + [429] * 17
     assert {a.json()["error"] for a in attempts[3:]} == {"sms_cap_unconfirmed"}
     assert attempts[3].json()["message"] == (
-        "Too many codes were sent to this number before it was confirmed. Try again in 60 minutes."
+        "Too many SMS codes were sent to this number before it was confirmed. Try again in "
+        "60 minutes."
     )
     assert DevSms.objects.count() == 4
     assert Enrolment.objects.filter(status=Enrolment.PENDING).count() == 3
@@ -84,7 +85,7 @@ def test_a_confirmed_enrolment_keeps_its_own_cap(vault, confirmed, clock):
     assert 3440 <= refused.json()["retry_after"] <= 3445
     assert refused["Retry-After"] == str(refused.json()["retry_after"])
     assert refused.json()["message"] == (
-        "Too many codes were sent for your account. Try again in 58 minutes."
+        "Too many SMS codes were sent for your account. Try again in 58 minutes."
     )
 
 

@@ -57,7 +57,8 @@ def test_a_wrong_key_is_unavailable(live_vault):
 
 
 NOTICE_NL = (
-    "Zorgsleutel: uw wachtwoord en telefoonnummer zijn gewijzigd. Was u dit niet? Gebruik de "
+    "Zorgsleutel: uw wachtwoord en mobiele telefoonnummer zijn gewijzigd. Was u dit niet? "
+    "Gebruik de "
     "link 'Dit was ik niet' in de e-mail die wij u stuurden, of neem contact op met uw beheerder."
 )
 

@@ -149,9 +149,9 @@ def test_the_code_form_sent_empty(client, organisation, person):
     )
     session.save()
     assert summary(client.post("/inloggen/code", {"code": ""})) == (
-        "Fout: SMS-code invullen · Zorgsleutel",
+        "Fout: Sms-code invullen · Zorgsleutel",
         "Er is 1 fout in het formulier",
-        [("#id_code", "Vul de code uit de sms in.")],
+        [("#id_code", "Vul de sms-code in.")],
     )
 
 

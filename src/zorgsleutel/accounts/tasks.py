@@ -35,7 +35,7 @@ def mail_reset_link(email: str) -> str:
             context={
                 "name": user.name,
                 "link": settings.SITE_URL + reverse("accounts:reset", args=[raw]),
-                "minutes": int(policies.PASSWORD_RESET_LINK_TTL.total_seconds() // 60),
+                "hours": int(policies.PASSWORD_RESET_LINK_TTL.total_seconds() // 3600),
             },
         )
         audit.record("password_reset.link_sent", actor="system", target=user)

@@ -25,11 +25,11 @@ from zorgsleutel.core.requestcontext import client_ip
 DONE_MESSAGES = {  # seed 000, step 6/7 of both sections: saved, and logged in by SMS
     LinkToken.ACTIVATION: gettext_lazy(
         "Your password and mobile number are saved and you are logged in. "
-        "From now on you log in with SMS verification."
+        "From now on you log in with your password and an SMS code."
     ),
     LinkToken.PASSWORD_RESET: gettext_lazy(
         "Your password and mobile number are saved and you are logged in. "
-        "From now on you log in with SMS verification on your new number."
+        "From now on you log in with your password and an SMS code to your new number."
     ),
 }
 # Saved, but the rules of an SMS login refuse the person (their message follows this one).
@@ -158,5 +158,6 @@ def forgot_password_view(request):
             show_error(form, error)
             refusal = error
         else:
-            return render(request, "accounts/forgot_password_sent.html")
+            hours = int(policies.PASSWORD_RESET_LINK_TTL.total_seconds() // 3600)
+            return render(request, "accounts/forgot_password_sent.html", {"hours": hours})
     return render(request, "accounts/forgot_password.html", {"form": form}, refusal=refusal)

@@ -38,8 +38,8 @@ LIMITS: dict[str, Wording] = {
     # The portal's limits on the forms that text a code (policies.RATE_LIMITS["sms.send"]).
     "sms_rate_limited": Wording(
         ngettext_lazy(
-            "Too many text messages were requested. Try again in %(minutes)s minute.",
-            "Too many text messages were requested. Try again in %(minutes)s minutes.",
+            "Too many SMS codes were requested. Try again in %(minutes)s minute.",
+            "Too many SMS codes were requested. Try again in %(minutes)s minutes.",
             "minutes",
         ),
         "minutes",
@@ -74,25 +74,25 @@ LIMITS: dict[str, Wording] = {
     ),
     "sms_cap_enrolment": Wording(
         ngettext_lazy(
-            "Too many codes were sent for your account. Try again in %(minutes)s minute.",
-            "Too many codes were sent for your account. Try again in %(minutes)s minutes.",
+            "Too many SMS codes were sent for your account. Try again in %(minutes)s minute.",
+            "Too many SMS codes were sent for your account. Try again in %(minutes)s minutes.",
             "minutes",
         ),
         "minutes",
     ),
     "sms_cap_number": Wording(
         ngettext_lazy(
-            "Too many codes were sent to this number. Try again in %(minutes)s minute.",
-            "Too many codes were sent to this number. Try again in %(minutes)s minutes.",
+            "Too many SMS codes were sent to this number. Try again in %(minutes)s minute.",
+            "Too many SMS codes were sent to this number. Try again in %(minutes)s minutes.",
             "minutes",
         ),
         "minutes",
     ),
     "sms_cap_unconfirmed": Wording(
         ngettext_lazy(
-            "Too many codes were sent to this number before it was confirmed. "
+            "Too many SMS codes were sent to this number before it was confirmed. "
             "Try again in %(minutes)s minute.",
-            "Too many codes were sent to this number before it was confirmed. "
+            "Too many SMS codes were sent to this number before it was confirmed. "
             "Try again in %(minutes)s minutes.",
             "minutes",
         ),

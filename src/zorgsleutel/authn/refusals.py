@@ -42,7 +42,7 @@ TEXTS: dict[str, str | Promise] = {
     ),
     "app_smartcard_exclusive": _(
         "You have a smartcard. The Zorgsleutel app does not work together with it: report your "
-        "smartcard lost first (Mijn Zorgsleutel, Smartcards), then link the app."
+        "smartcard lost first (My Zorgsleutel, Your smartcards), then link the app."
     ),
     "no_phone": _("No mobile number is set for this account."),
     "device_blocked": _(
@@ -61,7 +61,7 @@ TEXTS: dict[str, str | Promise] = {
     "not_yourself": _("You cannot do this to your own account."),
     "smartcard_holder_role_own": _(
         "You use a smartcard. Administrators and managers log in with the Zorgsleutel app: "
-        "report your smartcard lost first (Mijn Zorgsleutel, Smartcards), then accept."
+        "report your smartcard lost first (My Zorgsleutel, Your smartcards), then accept."
     ),
     "smartcard_holder_role": _(
         "This person uses a smartcard. Administrators and managers log in with the app: the "

@@ -5,6 +5,7 @@ limits.py, with every other limit on the way in."""
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from zorgsleutel import vaultclient
 from zorgsleutel.authn import limits
@@ -50,7 +51,11 @@ def verdict_error(verdict: vaultclient.Verdict) -> DomainError:
     if verdict.result == "wrong":
         return DomainError(
             "wrong_code",
-            _("This code is not correct. You have %(left)s attempt(s) left.")
+            ngettext(
+                "This code is not correct. You have %(left)s attempt left.",
+                "This code is not correct. You have %(left)s attempts left.",
+                verdict.attempts_left,
+            )
             % {"left": verdict.attempts_left},
             field="code",
             attempts_left=verdict.attempts_left,

@@ -3,6 +3,7 @@
     zorgsleutel app enrol QR --state FILE [--pin 123456] [--yes] [--name "My phone"]
     zorgsleutel app login QR --state FILE [--pin 123456] [--yes]
     zorgsleutel app devices --state FILE
+    (each with [--language nl|en]; default from LANG and the like: clients/i18n.py)
 
 QR is the code's URL (zorgsleutel://…) or an image (PNG, screenshot) that holds it. The state
 file (mode 0600) keeps, per linked account, the device key (apart from the PIN, as a phone's
@@ -26,7 +27,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from zorgsleutel import appprotocol as proto
-from zorgsleutel.clients import common
+from zorgsleutel.clients import common, i18n
+from zorgsleutel.clients.i18n import gettext as _
+from zorgsleutel.clients.i18n import ngettext
 
 ClientError = common.ClientError
 _http = common.http_json
@@ -34,7 +37,7 @@ _http = common.http_json
 
 def read_qr(value: str) -> str:
     """The URL in a QR code: given as text, or decoded from an image file."""
-    return common.read_qr(value, proto.SCHEME, "Zorgsleutel")
+    return common.read_qr(value, proto.SCHEME)
 
 
 def _api(server: str, path: str) -> str:
@@ -62,7 +65,10 @@ class State:
         for account in self.data["accounts"]:
             if account["server"] == server:
                 return account
-        raise ClientError(f"this app is not linked to {server}; enrol first")
+        raise ClientError(
+            _("this app is not linked to %(server)s; link it first (zorgsleutel app enrol)")
+            % {"server": server}
+        )
 
 
 class DeviceMaterial:
@@ -99,30 +105,33 @@ class DeviceMaterial:
 def _pin(given: str | None, prompt: str) -> str:
     pin = given if given is not None else getpass.getpass(prompt)
     if len(pin) != proto.PIN_LENGTH or not pin.isdigit():
-        raise ClientError("the PIN has 6 digits")
+        raise ClientError(_("the PIN has 6 digits"))
     return pin
 
 
 def _confirm(text: str, yes: bool, out) -> None:
     print(text, file=out)
-    if not yes and input("Approve? [y/N] ").strip().lower() not in ("y", "yes", "j", "ja"):
-        raise ClientError("not approved")
+    if not yes and input(_("Approve? [y/N] ")).strip().lower() not in ("y", "yes", "j", "ja"):
+        raise ClientError(_("not approved"))
 
 
 def enrol(qr: str, *, state: State, pin: str | None, yes: bool, name: str, out=sys.stdout) -> dict:
     kind, params = proto.parse_url(read_qr(qr))
     if kind != "enrol":
-        raise ClientError("this QR code is for logging in, not for linking an app")
+        raise ClientError(_("this QR code is for logging in, not for linking an app"))
     server, code = params["server"], params.get("code", "")
     status, info = _http("GET", _api(server, f"/enrolments/{urllib.parse.quote(code)}"))
     if status != 200:
-        raise ClientError(info.get("message", f"enrolment refused ({status})"))
+        raise ClientError(
+            info.get("message", _("linking refused (%(status)s)") % {"status": status})
+        )
     _confirm(
-        f"Link this app to {info['service']} at {info['host']} for {info['display_name']}?",
+        _("Link this app to %(service)s at %(host)s for %(name)s?")
+        % {"service": info["service"], "host": info["host"], "name": info["display_name"]},
         yes,
         out,
     )
-    pin = _pin(pin, "Choose a new 6-digit PIN: ")
+    pin = _pin(pin, _("Choose a new 6-digit PIN: "))
     key = ec.generate_private_key(ec.SECP256R1())
     secret, salt = secrets.token_bytes(proto.SECRET_BYTES), secrets.token_bytes(16)
     public_der = key.public_key().public_bytes(
@@ -134,7 +143,9 @@ def enrol(qr: str, *, state: State, pin: str | None, yes: bool, name: str, out=s
         {"public_key": proto.b64(public_der), "secret": proto.b64(secret), "name": name},
     )
     if status != 201:
-        raise ClientError(answer.get("message", f"enrolment refused ({status})"))
+        raise ClientError(
+            answer.get("message", _("linking refused (%(status)s)") % {"status": status})
+        )
     account = {
         "server": server,
         "device": answer["device"],
@@ -152,26 +163,34 @@ def enrol(qr: str, *, state: State, pin: str | None, yes: bool, name: str, out=s
         account
     ]
     state.save()
-    print(f"Linked: app ID {answer['device']} for {info['display_name']}.", file=out)
+    print(
+        _("Linked: app ID %(device)s for %(name)s.")
+        % {"device": answer["device"], "name": info["display_name"]},
+        file=out,
+    )
     return account
 
 
 def login(qr: str, *, state: State, pin: str | None, yes: bool, out=sys.stdout) -> dict:
     kind, params = proto.parse_url(read_qr(qr))
     if kind != "login":
-        raise ClientError("this QR code is for linking an app, not for logging in")
+        raise ClientError(_("this QR code is for linking an app, not for logging in"))
     server, challenge_id = params["server"], params.get("id", "")
     account = state.account_for(server)
     status, info = _http("GET", _api(server, f"/logins/{urllib.parse.quote(challenge_id)}"))
     if status != 200:
-        raise ClientError(info.get("message", f"login refused ({status})"))
+        raise ClientError(info.get("message", _("login refused (%(status)s)") % {"status": status}))
     _confirm(
-        f"Log in as {account['display_name']} at {info['service']} ({info['host']})\n"
-        f"  browser: {info['browser'] or 'unknown'}\n  asked at: {info['requested_at']}",
+        _("Log in as %(name)s at %(service)s (%(host)s)")
+        % {"name": account["display_name"], "service": info["service"], "host": info["host"]}
+        + "\n  "
+        + _("browser: %(browser)s") % {"browser": info["browser"] or _("unknown")}
+        + "\n  "
+        + _("asked at: %(time)s") % {"time": info["requested_at"]},
         yes,
         out,
     )
-    pin = _pin(pin, "PIN: ")
+    pin = _pin(pin, _("PIN: "))
     secret = proto.unprotect_secret(
         proto.unb64(account["protected_secret"]), pin, proto.unb64(account["salt"])
     )
@@ -187,14 +206,28 @@ def login(qr: str, *, state: State, pin: str | None, yes: bool, out=sys.stdout) 
         {"device": account["device"], "response": response, "signature": proto.b64(signature)},
     )
     if status != 200:
-        raise ClientError(answer.get("message", f"login refused ({status})"))
-    messages = {
-        "ok": "Approved: the browser continues logged in.",
-        "wrong_pin": f"Wrong PIN: {answer['attempts_left']} attempt(s) left.",
-        "blocked": "Wrong PIN: this app is now blocked. Ask your manager to unblock it.",
-    }
-    print(messages.get(answer["result"], answer["result"]), file=out)
+        raise ClientError(
+            answer.get("message", _("login refused (%(status)s)") % {"status": status})
+        )
+    print(_result(answer), file=out)
     return answer
+
+
+def _result(answer: dict) -> str:
+    """The portal's verdict on a login, for the person holding the phone."""
+    if answer["result"] == "ok":
+        return _("Approved: the browser continues logged in.")
+    if answer["result"] == "wrong_pin":
+        left = answer["attempts_left"]
+        return ngettext(
+            "Wrong PIN: %(left)s attempt left.", "Wrong PIN: %(left)s attempts left.", left
+        ) % {"left": left}
+    if answer["result"] == "blocked":
+        return _(
+            "Wrong PIN: this app is now blocked. Ask a manager or administrator of your "
+            "organisation to unblock it."
+        )
+    return answer["result"]
 
 
 def main(argv: list[str]) -> int:
@@ -210,7 +243,10 @@ def main(argv: list[str]) -> int:
             command.add_argument("--name", default="Reference client")
     devices = sub.add_parser("devices")
     devices.add_argument("--state", required=True, type=Path)
+    for command in sub.choices.values():
+        i18n.add_language_option(command)
     options = parser.parse_args(argv)
+    i18n.activate(options.language)
     try:
         state = State(options.state)
         if options.command == "enrol":
@@ -222,6 +258,7 @@ def main(argv: list[str]) -> int:
             for account in state.data["accounts"]:
                 print(f"{account['device']}  {account['display_name']}  {account['server']}")
     except (ClientError, ValueError, KeyError, json.JSONDecodeError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        message = common.protocol_message(exc)
+        print(_("error: %(message)s") % {"message": message}, file=sys.stderr)
         return 2
     return 0

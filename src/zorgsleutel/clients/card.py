@@ -8,6 +8,7 @@
     zorgsleutel card unblock-pin [--module PATH] [--token LABEL] [--puk PUK] [--pin PIN]
     zorgsleutel card renew (--code CODE [--server URL] | URL | QR-IMAGE) [--module PATH]
                            [--token LABEL] [--pin PIN]
+    (each with [--language nl|en]; default from LANG and the like: clients/i18n.py)
 
 `present` reads a challenge from the portal, shows who asks and why, signs the challenge with the
 card's authentication key (the PIN unlocks the card; the key never leaves it) and sends the
@@ -37,7 +38,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from zorgsleutel import cardprotocol as proto
-from zorgsleutel.clients import common
+from zorgsleutel.clients import common, i18n
+from zorgsleutel.clients.i18n import gettext as _
+from zorgsleutel.clients.i18n import gettext_noop
 
 DEFAULT_MODULE = "/usr/lib/softhsm/libsofthsm2.so"
 DEFAULT_SERVER = "http://127.0.0.1:8000"
@@ -49,7 +52,7 @@ _http = common.http_json
 
 def read_qr(value: str) -> str:
     """The URL in a QR code: given as text, or decoded from an image file."""
-    return common.read_qr(value, proto.SCHEME, "Zorgsleutel card")
+    return common.read_qr(value, proto.SCHEME)
 
 
 class Refused(Exception):
@@ -67,18 +70,18 @@ class Refused(Exception):
 def challenge_address(target: str | None, *, code: str | None, server: str) -> tuple[str, str]:
     """(server, code) from --code and --server, or from a QR code's URL or image."""
     if code and target:
-        raise ClientError("give either --code or a QR code, not both")
+        raise ClientError(_("give either --code or a QR code, not both"))
     if code:
         code = proto.normalise_code(code)
         if len(code) != proto.CODE_LENGTH or set(code) - set(proto.CODE_ALPHABET):
-            raise ClientError(f"{code!r} is not a card code (like K7QM-2XDA)")
+            raise ClientError(_("%(code)r is not a card code (like K7QM-2XDA)") % {"code": code})
         return server, code
     if not target:
-        raise ClientError("give the code shown on the page (--code) or its QR code")
+        raise ClientError(_("give the code shown on the page (--code) or its QR code"))
     try:
         found = proto.parse_url(read_qr(target))
     except ValueError as exc:
-        raise ClientError(str(exc)) from None
+        raise ClientError(common.protocol_message(exc)) from None
     return found["server"], found["code"]
 
 
@@ -106,19 +109,23 @@ class Card:
         from pkcs11 import exceptions as errors
 
         if not Path(self.module).is_file():
-            raise ClientError(f"PKCS#11 module not found: {self.module} (--module)")
+            raise ClientError(
+                _("PKCS#11 module not found: %(module)s (--module)") % {"module": self.module}
+            )
         token = self._token(pkcs11.lib(self.module))
         pin = self.pin if self.pin is not None else os.environ.get("ZS_CARD_PIN")
         if pin is None:
-            pin = getpass.getpass(f"PIN of card {token.label!r}: ")
+            pin = getpass.getpass(_("PIN of card %(label)r: ") % {"label": token.label})
         try:
             self._session = token.open(user_pin=pin)
         except (errors.PinIncorrect, errors.PinInvalid, errors.PinLenRange):
-            raise ClientError("Wrong card PIN") from None
+            raise ClientError(_("Wrong card PIN")) from None
         except errors.PinLocked:
-            raise ClientError("The card is locked: too many wrong PINs") from None
+            raise ClientError(_("The card is locked: too many wrong PINs")) from None
         except errors.PKCS11Error as exc:
-            raise ClientError(f"cannot open the card: {type(exc).__name__}") from None
+            raise ClientError(
+                _("cannot open the card: %(error)s") % {"error": type(exc).__name__}
+            ) from None
         return self
 
     def __exit__(self, *exc_info) -> None:
@@ -137,12 +144,16 @@ class Card:
         if self.token_label:
             tokens = [t for t in tokens if t.label == self.token_label]
             if not tokens:
-                raise ClientError(f"no card {self.token_label!r} in the reader")
+                raise ClientError(
+                    _("no card %(label)r in the card reader") % {"label": self.token_label}
+                )
         if not tokens:
-            raise ClientError("no card in the reader")
+            raise ClientError(_("no card in the card reader"))
         if len(tokens) > 1:
             labels = ", ".join(repr(t.label) for t in tokens)
-            raise ClientError(f"several cards ({labels}): choose one with --token")
+            raise ClientError(
+                _("several cards (%(labels)s): choose one with --token") % {"labels": labels}
+            )
         return tokens[0]
 
     def certificates(self) -> list[tuple[bytes, x509.Certificate]]:
@@ -176,7 +187,7 @@ class Card:
             except (errors.NoSuchKey, errors.MultipleObjectsReturned):
                 continue
             return certificate, key
-        raise ClientError("no authentication certificate with its key on this card")
+        raise ClientError(_("no authentication certificate with its key on this card"))
 
     def ca_certificates(self) -> list[x509.Certificate]:
         return [c for _, c in self.certificates() if purpose(c) == "CA"]
@@ -199,8 +210,20 @@ class Card:
                 raw = key.sign(hashlib.sha256(message).digest(), mechanism=Mechanism.ECDSA)
                 return certificate, encode_ecdsa_signature(raw), "ecdsa-sha256"
         except errors.PKCS11Error as exc:
-            raise ClientError(f"the card could not sign: {type(exc).__name__}") from None
-        raise ClientError("the card's key is neither RSA nor EC")
+            raise ClientError(
+                _("the card could not sign: %(error)s") % {"error": type(exc).__name__}
+            ) from None
+        raise ClientError(_("the card's key is neither RSA nor EC"))
+
+
+# The purposes `info` prints, in the reader's language (purpose() returns the English keys).
+PURPOSES = {
+    "authentication": gettext_noop("authentication"),
+    "signing": gettext_noop("signing"),
+    "encryption": gettext_noop("encryption"),
+    "other": gettext_noop("other"),
+    "CA": "CA",
+}
 
 
 def purpose(certificate: x509.Certificate) -> str:
@@ -235,7 +258,7 @@ def read_challenge(server: str, code: str) -> dict:
     status, info = _http("GET", _api(server, f"/challenges/{urllib.parse.quote(code)}"))
     if status != 200:
         raise Refused(info.get("error", f"http_{status}"), info.get("message", f"HTTP {status}"))
-    incomplete = ClientError("the server's challenge is incomplete")
+    incomplete = ClientError(_("the server's challenge is incomplete"))
     if not all(isinstance(info.get(field), str) for field in ("id", "host", "challenge")):
         raise incomplete
     try:
@@ -262,9 +285,14 @@ def present(
     challenge_id, host = info["id"], info["host"]
     challenge = proto.unb64(info["challenge"])
     what = info.get("description") or info.get("purpose", "")
-    print(f"{host} asks for your card: {what}", file=out)
+    print(_("%(host)s asks for your card: %(what)s") % {"host": host, "what": what}, file=out)
     if info.get("expires_at"):
-        print(f"  code {proto.format_code(code)}, valid until {info['expires_at']}", file=out)
+        print(
+            "  "
+            + _("code %(code)s, valid until %(time)s")
+            % {"code": proto.format_code(code), "time": info["expires_at"]},
+            file=out,
+        )
     message = proto.message(challenge_id=challenge_id, challenge=challenge, host=host)
     with Card(module, token, pin) as card:
         certificate, signature, algorithm = card.sign(message)
@@ -280,7 +308,7 @@ def present(
     )
     if status != 200 or answer.get("status") != "accepted":
         raise Refused(answer.get("error", f"http_{status}"), answer.get("message", ""))
-    print(answer.get("message") or "Accepted: the page continues by itself.", file=out)
+    print(answer.get("message") or _("Accepted: the page continues by itself."), file=out)
     return answer
 
 
@@ -296,10 +324,15 @@ def info(*, module: str, token: str | None, pin: str | None, out=None) -> None:
     certificates.sort(key=lambda item: order.index(purpose(item[1])))
     for key_id, certificate in certificates:
         subject = certificate.subject.rfc4514_string()
-        print(f"[{purpose(certificate)}] id {key_id.hex()}  {subject}", file=out)
+        shown = _(PURPOSES[purpose(certificate)])
+        print(f"[{shown}] id {key_id.hex()}  {subject}", file=out)
         print(
-            f"    valid {certificate.not_valid_before_utc:%Y-%m-%d} to "
-            f"{certificate.not_valid_after_utc:%Y-%m-%d}",
+            "    "
+            + _("valid from %(start)s to %(end)s")
+            % {
+                "start": f"{certificate.not_valid_before_utc:%Y-%m-%d}",
+                "end": f"{certificate.not_valid_after_utc:%Y-%m-%d}",
+            },
             file=out,
         )
         if purpose(certificate) == "CA":
@@ -307,11 +340,28 @@ def info(*, module: str, token: str | None, pin: str | None, out=None) -> None:
         try:
             who = parse_identity(certificate)
         except UziError as exc:  # its detail is plain English; the message needs Django's i18n
-            print(f"    not a UZI certificate ({exc.code}: {exc.detail})", file=out)
+            print(
+                "    "
+                + _("not a UZI certificate (%(code)s: %(detail)s)")
+                % {"code": exc.code, "detail": exc.detail},
+                file=out,
+            )
             continue
         print(
-            f"    {who.full_name}: UZI {who.uzi_number}, URA {who.ura}, pas {who.pas_type} "
-            f"({who.pas_type_name}), role {who.role} ({who.profession or '-'})",
+            "    "
+            + _(
+                "%(name)s: UZI number %(uzi)s, URA %(ura)s, card type %(type)s (%(type_name)s), "
+                "role %(role)s (%(profession)s)"
+            )
+            % {
+                "name": who.full_name,
+                "uzi": who.uzi_number,
+                "ura": who.ura,
+                "type": who.pas_type,
+                "type_name": who.pas_type_name,
+                "role": who.role,
+                "profession": who.profession or "-",
+            },
             file=out,
         )
 
@@ -338,7 +388,10 @@ def main(argv: list[str]) -> int:
         command.add_argument("--pin", help="card PIN (or env ZS_CARD_PIN; asked otherwise)")
     cardinit.add_parsers(sub, server=server, module=module, token=token)
     cardrenew.add_parser(sub, server=server, module=module, token=token)
+    for command in sub.choices.values():
+        i18n.add_language_option(command)
     options = parser.parse_args(argv)
+    i18n.activate(options.language)
     try:
         if options.command in cardinit.COMMANDS:
             cardinit.run(options)
@@ -356,12 +409,15 @@ def main(argv: list[str]) -> int:
         else:
             info(module=options.module, token=options.token, pin=options.pin)
     except Refused as exc:
-        print(f"refused: {exc.code}: {exc.message}", file=sys.stderr)
+        print(
+            _("refused: %(code)s: %(message)s") % {"code": exc.code, "message": exc.message},
+            file=sys.stderr,
+        )
         return 1
     except ClientError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(_("error: %(message)s") % {"message": exc}, file=sys.stderr)
         return 2
     except (EOFError, KeyboardInterrupt):
-        print("\nerror: cancelled", file=sys.stderr)
+        print("\n" + _("error: %(message)s") % {"message": _("cancelled")}, file=sys.stderr)
         return 2
     return 0

@@ -36,6 +36,7 @@ from zorgsleutel.clients.cardsetup import (
     state,
     store_certificates,
 )
+from zorgsleutel.clients.i18n import gettext as _
 
 COMMANDS = ("init", "unblock-pin")
 TRANSPORT_ENV = "ZS_CARD_TRANSPORT_PIN"
@@ -51,7 +52,7 @@ def answer_certificates(answer: dict) -> list[x509.Certificate]:
     except (KeyError, TypeError, ValueError, AttributeError):
         found = []
     if not found:
-        raise ClientError("the portal's answer holds no certificates; nothing written")
+        raise ClientError(_("the portal's answer holds no certificates; nothing written"))
     return found
 
 
@@ -74,32 +75,48 @@ def init(
     what = info.get("description") or info.get("purpose", "")
     if info.get("purpose") != proto.SMARTCARD_CREATE:
         raise ClientError(
-            f"code {proto.format_code(code)} is not for making a smartcard but for: {what} "
-            "(answer it with `zorgsleutel card present`)"
+            _(
+                "code %(code)s is not for making a smartcard but for: %(what)s (answer it with "
+                "`zorgsleutel card present`)"
+            )
+            % {"code": proto.format_code(code), "what": what}
         )
     found = find_token(library(module), token, blank=True)
     serial = proto.token_serial(found.serial)
     current = state(found)
     if current == "smartcard":
-        raise ClientError("this card is already a smartcard")
-    print(f"{info['host']} asks to make a smartcard: {what}", file=out)
-    print(f"  card {found.label!r}, serial {serial}", file=out)
+        raise ClientError(_("this card is already a smartcard"))
+    print(
+        _("%(host)s asks to make a smartcard: %(what)s") % {"host": info["host"], "what": what},
+        file=out,
+    )
+    print(
+        "  " + _("card %(label)r, serial %(serial)s") % {"label": found.label, "serial": serial},
+        file=out,
+    )
     if current == "blank":
         if transport_pin is None:
-            transport_pin = os.environ.get(TRANSPORT_ENV) or ask("Transport code of the card: ")
+            transport_pin = os.environ.get(TRANSPORT_ENV) or ask(_("Transport code of the card: "))
         check_blank(found, transport_pin=transport_pin)
         pin = new_pin(pin, ask)
         puk = set_pins(found, transport_pin=transport_pin, pin=pin)
-        print(f"Your PUK: {puk}", file=out)
+        print(_("Your PUK: %(puk)s") % {"puk": puk}, file=out)
         print(
-            "Keep this PUK safe, apart from the card: it sets a new PIN when you forget yours "
-            "(zorgsleutel card unblock-pin). It is shown only this once.",
+            _(
+                "Keep this PUK safe, apart from the card: it sets a new PIN when you forget "
+                "yours (zorgsleutel card unblock-pin). It is shown only this once."
+            ),
             file=out,
         )
     else:
-        print("This card has a key but no certificate (an earlier attempt): a new key.", file=out)
+        print(
+            _("This card has a key but no certificate (an earlier attempt): a new key."),
+            file=out,
+        )
         if pin is None:
-            pin = os.environ.get("ZS_CARD_PIN") or ask(f"PIN of card {found.label!r}: ")
+            pin = os.environ.get("ZS_CARD_PIN") or ask(
+                _("PIN of card %(label)r: ") % {"label": found.label}
+            )
     request = make_request(found, pin=pin, challenge=info["challenge"])
     status, answer = common.http_json(
         "POST",
@@ -111,15 +128,17 @@ def init(
     )
     if status != 200 or answer.get("status") != "accepted":
         print(
-            "The card keeps its PIN. With a new code from the portal, run `zorgsleutel card "
-            "init` again: it asks the card's PIN instead of the transport code.",
+            _(
+                "The card keeps its PIN. With a new code from the portal, run `zorgsleutel "
+                "card init` again: it asks the card's PIN instead of the transport code."
+            ),
             file=out,
         )
         raise Refused(answer.get("error", f"http_{status}"), answer.get("message", ""))
     store_certificates(
         found, pin=pin, key_id=request.key_id, certificates=answer_certificates(answer)
     )
-    print(answer.get("message") or "Your smartcard is ready.", file=out)
+    print(answer.get("message") or _("Your smartcard is ready."), file=out)
     return answer
 
 
@@ -138,10 +157,10 @@ def unblock(
         check_pin(pin)
     found = find_token(library(module), token)
     if puk is None:
-        puk = ask(f"PUK of card {found.label!r}: ")
-    with logged_in(found, so_pin=puk, wrong="Wrong PUK; nothing was changed") as session:
+        puk = ask(_("PUK of card %(label)r: ") % {"label": found.label})
+    with logged_in(found, so_pin=puk, wrong=_("Wrong PUK; nothing was changed")) as session:
         session.init_pin(new_pin(pin, ask))  # C_InitPIN: the SO sets the user PIN
-    print(f"Card {found.label!r} has its new PIN.", file=out)
+    print(_("Card %(label)r has its new PIN.") % {"label": found.label}, file=out)
 
 
 def add_parsers(sub, *, server: str, module: str, token: str | None) -> None:

@@ -9,6 +9,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from zorgsleutel.clients.common import ClientError
+from zorgsleutel.clients.i18n import gettext as _
 
 
 class CardKey(ec.EllipticCurvePrivateKey):
@@ -35,18 +36,18 @@ class CardKey(ec.EllipticCurvePrivateKey):
         from pkcs11.util.ec import encode_ecdsa_signature
 
         if not isinstance(getattr(signature_algorithm, "algorithm", None), hashes.SHA256):
-            raise ClientError("the card signs ECDSA with SHA-256 only")
+            raise ClientError(_("the card signs ECDSA with SHA-256 only"))
         raw = self._key.sign(hashlib.sha256(data).digest(), mechanism=Mechanism.ECDSA)
         return encode_ecdsa_signature(raw)
 
     def exchange(self, algorithm, peer_public_key) -> bytes:
-        raise ClientError("the card's key only signs")
+        raise ClientError(_("the card's key only signs"))
 
     def private_numbers(self):
-        raise ClientError("the private key cannot leave the card")
+        raise ClientError(_("the private key cannot leave the card"))
 
     def private_bytes(self, encoding, format, encryption_algorithm) -> bytes:
-        raise ClientError("the private key cannot leave the card")
+        raise ClientError(_("the private key cannot leave the card"))
 
     def __copy__(self) -> CardKey:
         return self

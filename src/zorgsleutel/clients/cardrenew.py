@@ -37,9 +37,13 @@ from zorgsleutel.clients.cardsetup import (
     state,
     write_certificate,
 )
+from zorgsleutel.clients.i18n import gettext as _
 
 COMMANDS = ("renew",)
-KEEPS_WORKING = "The card keeps its current key and certificate: it works as before."
+
+
+def _keeps_working() -> str:
+    return _("The card keeps its current key and certificate: it works as before.")
 
 
 def renew(
@@ -61,20 +65,32 @@ def renew(
     if info.get("purpose") != proto.SMARTCARD_RENEW:
         command = "init" if info.get("purpose") == proto.SMARTCARD_CREATE else "present"
         raise ClientError(
-            f"code {proto.format_code(code)} is not for renewing a smartcard but for: {what} "
-            f"(answer it with `zorgsleutel card {command}`)"
+            _(
+                "code %(code)s is not for renewing a smartcard but for: %(what)s (answer it "
+                "with `zorgsleutel card %(command)s`)"
+            )
+            % {"code": proto.format_code(code), "what": what, "command": command}
         )
     found = find_token(library(module), token)
     if state(found) != "smartcard":
-        raise ClientError("this card is not a smartcard (make one with `zorgsleutel card init`)")
+        raise ClientError(_("this card is not a smartcard (make one with `zorgsleutel card init`)"))
     serial = proto.token_serial(found.serial)
-    print(f"{info['host']} asks to renew your smartcard: {what}", file=out)
-    print(f"  card {found.label!r}, serial {serial}", file=out)
+    print(
+        _("%(host)s asks to renew your smartcard: %(what)s") % {"host": info["host"], "what": what},
+        file=out,
+    )
+    print(
+        "  " + _("card %(label)r, serial %(serial)s") % {"label": found.label, "serial": serial},
+        file=out,
+    )
     if pin is None:
-        pin = os.environ.get("ZS_CARD_PIN") or ask(f"PIN of card {found.label!r}: ")
-    with logged_in(found, user_pin=pin, wrong="Wrong card PIN; nothing was changed") as session:
+        pin = os.environ.get("ZS_CARD_PIN") or ask(
+            _("PIN of card %(label)r: ") % {"label": found.label}
+        )
+    wrong = _("Wrong card PIN; nothing was changed")
+    with logged_in(found, user_pin=pin, wrong=wrong) as session:
         if not _has_authentication_key(session):
-            raise ClientError("this card holds no authentication certificate with its key")
+            raise ClientError(_("this card holds no authentication certificate with its key"))
         request = new_key_request(session, challenge=info["challenge"], serial=serial)
     try:
         status, answer = common.http_json(
@@ -87,23 +103,27 @@ def renew(
         )
     except BaseException:  # unreachable, or interrupted: the new key goes, the old one stays
         _discard(found, pin=pin, key_id=request.key_id)
-        print(KEEPS_WORKING, file=out)
+        print(_keeps_working(), file=out)
         raise
     if status != 200 or answer.get("status") != "accepted":
         _discard(found, pin=pin, key_id=request.key_id)
-        print(KEEPS_WORKING, file=out)
+        print(_keeps_working(), file=out)
         raise Refused(answer.get("error", f"http_{status}"), answer.get("message", ""))
     try:
         certificates = answer_certificates(answer)
-        with logged_in(found, user_pin=pin, wrong="Wrong card PIN") as session:
+        with logged_in(found, user_pin=pin, wrong=_("Wrong card PIN")) as session:
             check_certificates(session, key_id=request.key_id, certificates=certificates)
             _replace(session, key_id=request.key_id, certificates=certificates)
     except ClientError as exc:  # the card is left as it is: the old certificate is superseded
         raise ClientError(
-            f"{exc}. The portal renewed the card, so its old certificate no longer works: "
-            "report the card lost in Mijn Zorgsleutel and make a new one"
+            _(
+                "%(error)s. The portal renewed the card, so its old certificate no longer "
+                "works: report the card lost under My Zorgsleutel, Your smartcards, and make "
+                "a new one"
+            )
+            % {"error": exc}
         ) from None
-    print(answer.get("message") or "Your smartcard is renewed.", file=out)
+    print(answer.get("message") or _("Your smartcard is renewed."), file=out)
     return answer
 
 
@@ -145,7 +165,7 @@ def _discard(token, *, pin: str, key_id: bytes) -> None:
     """Delete the new key pair (under `key_id`): the card is as it was."""
     from pkcs11 import Attribute
 
-    with logged_in(token, user_pin=pin, wrong="Wrong card PIN") as session:
+    with logged_in(token, user_pin=pin, wrong=_("Wrong card PIN")) as session:
         for item in list(session.get_objects({Attribute.ID: key_id})):
             item.destroy()
 

@@ -26,6 +26,7 @@ from zorgsleutel import cardprotocol as proto
 from zorgsleutel.clients import card
 from zorgsleutel.clients.card import ClientError
 from zorgsleutel.clients.cardkey import CardKey
+from zorgsleutel.clients.i18n import gettext as _
 
 KEY_LABEL = "Zorgsleutel authenticatie"
 PUK_LENGTH = 8
@@ -47,11 +48,11 @@ class CardRequest:
 def check_pin(pin: str) -> str:
     """The PIN if it is 6 to 8 digits; ClientError otherwise."""
     if set(pin) - DIGITS:
-        raise ClientError("the PIN may contain digits only; nothing was changed")
+        raise ClientError(_("the PIN may contain digits only; nothing was changed"))
     if not proto.PIN_MIN_LENGTH <= len(pin) <= proto.PIN_MAX_LENGTH:
         raise ClientError(
-            f"the PIN must be {proto.PIN_MIN_LENGTH} to {proto.PIN_MAX_LENGTH} digits long; "
-            "nothing was changed"
+            _("the PIN must be %(min)s to %(max)s digits long; nothing was changed")
+            % {"min": proto.PIN_MIN_LENGTH, "max": proto.PIN_MAX_LENGTH}
         )
     return pin
 
@@ -61,10 +62,13 @@ def new_pin(given: str | None, ask) -> str:
     if given is not None:
         return check_pin(given)
     pin = check_pin(
-        ask(f"New PIN for the card ({proto.PIN_MIN_LENGTH} to {proto.PIN_MAX_LENGTH} digits): ")
+        ask(
+            _("New PIN for the card (%(min)s to %(max)s digits): ")
+            % {"min": proto.PIN_MIN_LENGTH, "max": proto.PIN_MAX_LENGTH}
+        )
     )
-    if ask("The new PIN again: ") != pin:
-        raise ClientError("the two PINs differ; nothing was changed")
+    if ask(_("The new PIN again: ")) != pin:
+        raise ClientError(_("the two PINs differ; nothing was changed"))
     return pin
 
 
@@ -75,7 +79,7 @@ def library(module: str):
     import pkcs11
 
     if not Path(module).is_file():
-        raise ClientError(f"PKCS#11 module not found: {module} (--module)")
+        raise ClientError(_("PKCS#11 module not found: %(module)s (--module)") % {"module": module})
     return pkcs11.lib(module)
 
 
@@ -99,15 +103,17 @@ def find_token(lib, label: str | None, *, blank: bool = False):
     if label:
         tokens = [t for t in tokens if t.label == label]
         if not tokens:
-            raise ClientError(f"no card {label!r} in the reader")
+            raise ClientError(_("no card %(label)r in the card reader") % {"label": label})
     if blank and len(tokens) > 1:
         empty = [t for t in tokens if not _public_objects(t)]
         tokens = empty if len(empty) == 1 else tokens
     if not tokens:
-        raise ClientError("no card in the reader")
+        raise ClientError(_("no card in the card reader"))
     if len(tokens) > 1:
         labels = ", ".join(repr(t.label) for t in tokens)
-        raise ClientError(f"several cards ({labels}): choose one with --token")
+        raise ClientError(
+            _("several cards (%(labels)s): choose one with --token") % {"labels": labels}
+        )
     return tokens[0]
 
 
@@ -122,13 +128,17 @@ def logged_in(token, *, wrong: str, user_pin: str | None = None, so_pin: str | N
     except (errors.PinIncorrect, errors.PinInvalid, errors.PinLenRange):
         raise ClientError(wrong) from None
     except errors.PinLocked:
-        raise ClientError("the card is locked: too many wrong tries") from None
+        raise ClientError(_("the card is locked: too many wrong tries")) from None
     except errors.PKCS11Error as exc:
-        raise ClientError(f"cannot open the card: {type(exc).__name__}") from None
+        raise ClientError(
+            _("cannot open the card: %(error)s") % {"error": type(exc).__name__}
+        ) from None
     try:
         yield session
     except errors.PKCS11Error as exc:
-        raise ClientError(f"the card refused: {type(exc).__name__}") from None
+        raise ClientError(
+            _("the card refused: %(error)s") % {"error": type(exc).__name__}
+        ) from None
     finally:
         session.close()
 
@@ -146,10 +156,10 @@ def state(token) -> str:
 def check_blank(token, *, transport_pin: str) -> None:
     """The transport code opens the card, and nothing is on it (private objects included)."""
     with logged_in(
-        token, user_pin=transport_pin, wrong="Wrong transport code; nothing was changed"
+        token, user_pin=transport_pin, wrong=_("Wrong transport code; nothing was changed")
     ) as session:
         if list(session.get_objects()):
-            raise ClientError("this card is not blank: it holds objects; nothing was changed")
+            raise ClientError(_("this card is not blank: it holds objects; nothing was changed"))
 
 
 def set_pins(token, *, transport_pin: str, pin: str) -> str:
@@ -159,10 +169,10 @@ def set_pins(token, *, transport_pin: str, pin: str) -> str:
     """
     check_pin(pin)
     if pin == transport_pin:
-        raise ClientError("choose a PIN other than the transport code; nothing was changed")
+        raise ClientError(_("choose a PIN other than the transport code; nothing was changed"))
     puk = "".join(secrets.choice("0123456789") for _ in range(PUK_LENGTH))
     with logged_in(
-        token, so_pin=transport_pin, wrong="Wrong transport code; nothing was changed"
+        token, so_pin=transport_pin, wrong=_("Wrong transport code; nothing was changed")
     ) as session:
         session.init_pin(pin)
         session.set_pin(transport_pin, puk)
@@ -175,9 +185,9 @@ def make_request(token, *, pin: str, challenge: str) -> CardRequest:
     from pkcs11 import Attribute, ObjectClass
 
     serial = proto.token_serial(token.serial)
-    with logged_in(token, user_pin=pin, wrong="Wrong card PIN") as session:
+    with logged_in(token, user_pin=pin, wrong=_("Wrong card PIN")) as session:
         if list(session.get_objects({Attribute.CLASS: ObjectClass.CERTIFICATE})):
-            raise ClientError("this card is already a smartcard")
+            raise ClientError(_("this card is already a smartcard"))
         for item in list(session.get_objects()):
             if item.object_class in (ObjectClass.PRIVATE_KEY, ObjectClass.PUBLIC_KEY):
                 item.destroy()  # an earlier attempt's, which got no certificate
@@ -228,7 +238,7 @@ def store_certificates(
     without the PIN (as on a UZI card). Nothing is written if the first is not the
     authentication certificate of the key under `key_id`."""
     leaf, *cas = certificates
-    with logged_in(token, user_pin=pin, wrong="Wrong card PIN") as session:
+    with logged_in(token, user_pin=pin, wrong=_("Wrong card PIN")) as session:
         check_certificates(session, key_id=key_id, certificates=certificates)
         write_certificate(session, leaf, label=KEY_LABEL, object_id=key_id)
         for n, ca in enumerate(cas, start=1):
@@ -244,9 +254,9 @@ def check_certificates(session, *, key_id: bytes, certificates: list[x509.Certif
     leaf, *cas = certificates
     public = session.get_key(object_class=ObjectClass.PUBLIC_KEY, id=key_id)
     if leaf.public_key() != serialization.load_der_public_key(encode_ec_public_key(public)):
-        raise ClientError("the portal's certificate is not for this card's key; nothing written")
+        raise ClientError(_("the portal's certificate is not for this card's key; nothing written"))
     if card.purpose(leaf) != "authentication" or any(card.purpose(c) != "CA" for c in cas):
-        raise ClientError("the portal sent no authentication certificate; nothing written")
+        raise ClientError(_("the portal sent no authentication certificate; nothing written"))
 
 
 def write_certificate(session, certificate: x509.Certificate, *, label: str, object_id: bytes):

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import ValidationError
 
@@ -22,6 +23,6 @@ def install(api: NinjaAPI) -> None:
     def validation_error(request: HttpRequest, exc: ValidationError):
         return api.create_response(
             request,
-            {"error": "invalid_request", "message": "The request is not valid."},
+            {"error": "invalid_request", "message": _("The request is not valid.")},
             status=400,
         )

@@ -114,13 +114,18 @@ def banner(server: str = "http://127.0.0.1:8000") -> list[str]:
         "  export SOFTHSM2_CONF=var/softhsm/softhsm2.conf",
         f'  .venv/bin/zorgsleutel card present --token "{APPLICATION.card_label}" '
         f"--pin {APPLICATION.card_pin} --server {server} --code CODE",
-        "then link an app (zorgsleutel app enrol QR --state var/demo/jan.json) and log in with it.",
+        "then link an app: save the page's QR code as a screenshot (or copy its text) and run",
+        f"  .venv/bin/zorgsleutel app enrol QR --state var/demo/jan.json --pin {APP_PIN}",
+        "and log in with it at /inloggen/app:",
+        f"  .venv/bin/zorgsleutel app login QR --state var/demo/jan.json --pin {APP_PIN}",
         "Smartcards: log in as medewerker1@demozorg.nl, Mijn Zorgsleutel > Uw smartcards >",
         "Smartcard aanmaken shows a code; make the demo's blank card (transport code 12345678):",
+        "  export SOFTHSM2_CONF=var/softhsm/softhsm2.conf",
         '  .venv/bin/zorgsleutel card init --token "Demo smartcard" --transport-pin 12345678 '
         f"--pin 24682468 --server {server} --code CODE",
         "then log in at /inloggen/smartcard with",
         '  .venv/bin/zorgsleutel card present --token "Demo smartcard" --pin 24682468 '
         f"--server {server} --code CODE",
+        "The reference clients speak Dutch with --language nl (or LANG=nl_NL.UTF-8).",
     ]
     return lines

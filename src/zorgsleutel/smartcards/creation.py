@@ -45,7 +45,7 @@ REFUSALS = {
     ),
     "smartcard_app_exclusive": _(
         "You use the Zorgsleutel app. A smartcard does not work together with it: remove your "
-        "app first (Mijn Zorgsleutel, Zorgsleutel-apps), then make your smartcard."
+        "app first (My Zorgsleutel, Your app IDs), then make your smartcard."
     ),
     "smartcard_exists": _(
         "You have a smartcard already. Report it lost first if you need a new one."

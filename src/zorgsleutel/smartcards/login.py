@@ -29,7 +29,7 @@ LOGIN = "smartcard_login"
 
 NOT_BOUND = _(
     "This UZI card is not linked to a Zorgsleutel account yet. Log in another way and present "
-    "it once under Mijn Zorgsleutel, Smartcard."
+    "it once under My Zorgsleutel, Your smartcards."
 )
 
 

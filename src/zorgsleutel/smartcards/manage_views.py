@@ -79,7 +79,7 @@ def member_cards(request, public_id, membership_id):
                     request,
                     _(
                         "You confirmed the identity of %(person)s. They can now make their "
-                        "smartcard under Mijn Zorgsleutel."
+                        "smartcard under My Zorgsleutel."
                     )
                     % {"person": membership.display_name},
                 )

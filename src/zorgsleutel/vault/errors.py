@@ -22,10 +22,11 @@ class VaultError(Exception):
 # tests/authn/test_limits.py).
 LIMITS = {
     "resend_too_soon": "A new code can be sent in {seconds}.",
-    "sms_cap_enrolment": "Too many codes were sent for your account. Try again in {minutes}.",
-    "sms_cap_number": "Too many codes were sent to this number. Try again in {minutes}.",
+    "sms_cap_enrolment": "Too many SMS codes were sent for your account. Try again in {minutes}.",
+    "sms_cap_number": "Too many SMS codes were sent to this number. Try again in {minutes}.",
     "sms_cap_unconfirmed": (
-        "Too many codes were sent to this number before it was confirmed. Try again in {minutes}."
+        "Too many SMS codes were sent to this number before it was confirmed. "
+        "Try again in {minutes}."
     ),
 }
 

@@ -8,14 +8,13 @@ from zorgsleutel.vault import policies
 NOTICES = {
     "credentials_changed": {
         "nl": (
-            "Zorgsleutel: uw wachtwoord en telefoonnummer zijn gewijzigd. Was u dit niet? "
+            "Zorgsleutel: uw wachtwoord en mobiele telefoonnummer zijn gewijzigd. Was u dit niet? "
             "Gebruik de link 'Dit was ik niet' in de e-mail die wij u stuurden, of neem contact "
             "op met uw beheerder."
         ),
         "en": (
-            "Zorgsleutel: your password and phone number have been changed. Was this not you? "
-            "Use the link 'This was not me' in the e-mail we sent you, or contact your "
-            "administrator."
+            "Zorgsleutel: your password and mobile number have been changed. Was this not you? "
+            "Use the link 'This was not me' in the e-mail we sent you, or contact your manager."
         ),
     },
     "authenticator_linked": {
@@ -26,20 +25,25 @@ NOTICES = {
         ),
         "en": (
             "Zorgsleutel: an app was linked to your account. Was this not you? Use the link "
-            "'This was not me' in the e-mail we sent you, or contact your administrator."
+            "'This was not me' in the e-mail we sent you, or contact your manager."
         ),
     },
 }
 
 
 def code_message(code: str, locale: str) -> str:
+    """The SMS with a code: an *sms-code* / *SMS code* (docs/glossary.md), its minutes counted."""
     minutes = int(policies.CODE_TTL.total_seconds() // 60)
     if locale == "en":
+        unit = "minute" if minutes == 1 else "minutes"
         return (
-            f"Your Zorgsleutel code is {code}. It is valid for {minutes} minutes. Never share it."
+            f"Your SMS code for Zorgsleutel is {code}. It is valid for {minutes} {unit}. "
+            "Never share it."
         )
+    unit = "minuut" if minutes == 1 else "minuten"
     return (
-        f"Uw Zorgsleutel-code is {code}. De code is {minutes} minuten geldig. Deel hem met niemand."
+        f"Uw sms-code voor Zorgsleutel is {code}. De code is {minutes} {unit} geldig. "
+        "Deel hem met niemand."
     )
 
 

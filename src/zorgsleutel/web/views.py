@@ -103,5 +103,6 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 
 def server_error(request: HttpRequest) -> HttpResponse:
     if wants_json(request):
-        return JsonResponse({"error": "server_error", "message": "Internal error."}, status=500)
+        message = str(_("Something went wrong on our side. Nothing was changed."))
+        return JsonResponse({"error": "server_error", "message": message}, status=500)
     return render(request, "errors/500.html", status=500)

@@ -35,7 +35,26 @@ from zorgsleutel.core.errors import DomainError, raise_all
 from zorgsleutel.messaging import outbox
 from zorgsleutel.people import personevents
 
-INVALID_LINK = _("This link is not valid (any more). Ask for a new one.")
+# A used or expired link says who can send a new one: for an activation link only a manager or
+# administrator can (Beheer, "Nieuwe activatielink sturen"), a reset link the reader asks anew.
+INVALID_LINKS = {
+    LinkToken.ACTIVATION: _(
+        "This activation link is not valid (any more): it works once, for a limited time. "
+        "Did you activate your account already? Then log in. If not, ask a manager or "
+        "administrator of your organisation for a new activation link: you cannot request "
+        "one yourself."
+    ),
+    LinkToken.PASSWORD_RESET: _(
+        "This reset link is not valid (any more): it works once, for a limited time. Ask for "
+        "a new one with Forgot password on the login page."
+    ),
+}
+
+
+def invalid_link(purpose: str) -> DomainError:
+    return DomainError("invalid_link", INVALID_LINKS[purpose])
+
+
 PASSWORD_REQUIRED = _("Fill in a new password.")
 PASSWORD_AGAIN_REQUIRED = _("Fill in the new password a second time.")
 
@@ -43,9 +62,9 @@ PASSWORD_AGAIN_REQUIRED = _("Fill in the new password a second time.")
 def open_link(raw: str, purpose: str) -> LinkToken:
     token = tokens.find_open(raw, purpose)
     if token is None or (purpose == LinkToken.PASSWORD_RESET and token.user.state != User.ACTIVE):
-        raise DomainError("invalid_link", INVALID_LINK)
+        raise invalid_link(purpose)
     if purpose == LinkToken.ACTIVATION and token.user.state != User.INVITED:
-        raise DomainError("invalid_link", INVALID_LINK)
+        raise invalid_link(purpose)
     return token
 
 
@@ -125,7 +144,7 @@ def resend_code(pending: PendingCode, *, ip: str | None = None) -> PendingCode:
     """Send a new code from the code page, within policies.RATE_LIMITS["sms.send"] like the form."""
     token = LinkToken.objects.select_related("user").filter(pk=pending.subject).first()
     if token is None:
-        raise DomainError("invalid_link", INVALID_LINK)
+        raise invalid_link(pending.purpose)
     try:
         with sendlimits.sending(ip=ip, person=token.user, link=token.pk):
             sent = vaultclient.get().send_challenge(enrolment=pending.enrolment)
@@ -218,11 +237,11 @@ def _save(pending: PendingCode) -> User:
     with transaction.atomic():
         token = tokens.lock_open(pending.subject)
         if token is None:
-            raise DomainError("invalid_link", INVALID_LINK)
+            raise invalid_link(pending.purpose)
         user = User.objects.select_for_update().get(pk=token.user_id)
         wanted = User.INVITED if token.purpose == LinkToken.ACTIVATION else User.ACTIVE
         if user.state != wanted:
-            raise DomainError("invalid_link", INVALID_LINK)
+            raise invalid_link(token.purpose)
         old_enrolment = user.phone_enrolment if user.phone_enrolment != pending.enrolment else ""
         user.password = pending.password_hash
         user.phone_enrolment = pending.enrolment
@@ -269,6 +288,6 @@ def _mail_not_me_link(user: User) -> None:
         context={
             "name": user.name,
             "not_me": settings.SITE_URL + reverse("accounts:not_me", args=[raw]),
-            "days": policies.NOT_ME_LINK_TTL.days,
+            "hours": int(policies.NOT_ME_LINK_TTL.total_seconds() // 3600),
         },
     )

@@ -42,7 +42,7 @@ def notify_authenticator_linked(*, person: User, means: str, name: str, linked_a
             "device": name,
             "when": linked_at,
             "not_me": settings.SITE_URL + reverse("accounts:not_me", args=[raw]),
-            "days": policies.NOT_ME_LINK_TTL.days,
+            "hours": int(policies.NOT_ME_LINK_TTL.total_seconds() // 3600),
         },
     )
     alerted = 0

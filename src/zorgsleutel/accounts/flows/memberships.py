@@ -99,7 +99,7 @@ def send_invitation(*, membership: Membership, send_at=None) -> LinkToken:
             "organisation": organisation.name,
             "role": str(dict(Membership.ROLES)[membership.role]),
             "link": settings.SITE_URL + reverse("accounts:invitation", args=[raw]),
-            "days": policies.INVITATION_LINK_TTL.days,
+            "hours": int(policies.INVITATION_LINK_TTL.total_seconds() // 3600),
         },
         send_at=send_at,
     )

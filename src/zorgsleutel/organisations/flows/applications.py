@@ -244,7 +244,7 @@ def _mail_validation_link(application: Application, link: str) -> None:
         context={
             "application": _mail_view(application),
             "link": link,
-            "days": policies.VALIDATION_LINK_TTL.days,
+            "hours": int(policies.VALIDATION_LINK_TTL.total_seconds() // 3600),
         },
         locale=application.language,
     )

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from zorgsleutel import policies
 from zorgsleutel.authn import challenges
@@ -44,11 +45,14 @@ PURPOSE = "validate_organisation"
 def _link_invalid() -> NotFound:
     return NotFound(
         "link_invalid",
-        _(
+        ngettext_lazy(
             "This validation link is not valid (any more). It can be used once and expires "
-            "after %(days)s days. Ask us for a new link."
+            "after %(hours)s hour. Ask us for a new link.",
+            "This validation link is not valid (any more). It can be used once and expires "
+            "after %(hours)s hours. Ask us for a new link.",
+            "hours",
         )
-        % {"days": policies.VALIDATION_LINK_TTL.days},
+        % {"hours": int(policies.VALIDATION_LINK_TTL.total_seconds() // 3600)},
     )
 
 
