@@ -188,6 +188,15 @@ def test_an_administrator_s_pages(browser_page, demo, width):
     )
     assert blocked.locator(".utrecht-status-badge").inner_text() == "Gelukt"
     _looked_at(page, "administrator-audit", width)
+    # The filter's fields side by side with room between them (site.css's .search), never
+    # nlds.css's block form with each label touching the control above it.
+    assert (
+        page.evaluate(
+            "getComputedStyle(document.querySelector('form.search')).display"
+            " + ' ' + getComputedStyle(document.querySelector('form.search')).rowGap"
+        )
+        == "flex 12px"
+    )
     page.go_back()
     page.get_by_role("link", name="Nieuwe gebruiker").click()
     _looked_at(page, "administrator-new-user", width)
