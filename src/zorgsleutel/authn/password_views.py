@@ -89,7 +89,7 @@ def login_code_view(request):
         else:
             pending.drop(request.session)
             sessions.complete_login(request, user, password.MEANS)
-            response = redirect(settings.LOGIN_REDIRECT_URL)
+            response = redirect(sessions.after_login_url(request))
             devices.set_cookie(request, response, user.pk)  # this browser is now known
             return response
     return _code_page(request, form, held)

@@ -13,7 +13,6 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from django.conf import settings
 from django.db import transaction
-from django.shortcuts import resolve_url
 from django.utils.translation import gettext_lazy as _
 
 from zorgsleutel import appprotocol, policies
@@ -227,4 +226,4 @@ def finish_login(request, collected) -> dict:
         )
         return {"status": "refused", "message": str(refused.message)}
     sessions.complete_login(request, person, MEANS, authenticator=device_id)
-    return {"status": "ok", "next": resolve_url(settings.LOGIN_REDIRECT_URL)}
+    return {"status": "ok", "next": sessions.after_login_url(request)}

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db.models import Q
-from django.shortcuts import resolve_url
 from django.utils.translation import gettext_lazy as _
 
 from zorgsleutel.authn import challenges, refusals, sessions
@@ -93,7 +92,7 @@ def finish_login(request, collected: challenges.Collected) -> dict:
     sessions.complete_login(
         request, person, means_name, authenticator=result.get("authenticator", "")
     )
-    return {"status": "ok", "next": resolve_url(settings.LOGIN_REDIRECT_URL)}
+    return {"status": "ok", "next": sessions.after_login_url(request)}
 
 
 # --- The means' questions (authn/means.py) ------------------------------------------------------
