@@ -36,7 +36,11 @@ def _not_found(request):
     return render(
         request,
         "errors/error.html",
-        {"status": 404, "title": _("Not found"), "message": _("This application does not exist.")},
+        {
+            "status": 404,
+            "title": _("Not found"),
+            "message": _("This single sign-on application does not exist."),
+        },
         status=404,
     )
 
