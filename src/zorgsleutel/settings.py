@@ -341,6 +341,9 @@ SMARTCARD_CA_PIN = env_str("SMARTCARD_CA_PIN", DEV_SMARTCARD_CA_PIN if DEBUG els
 # a relying party may ask is narrowed here and again in oidc/: the authorization code flow
 # only (oidc/server.py knows no other grant), PKCE with S256, exact redirect URIs, tokens
 # stored as hashes. The lifetimes are policies.
+# Plain-http redirect URIs to this machine (127.0.0.1, [::1], localhost): development's demo
+# relying party and the tests' only (oidc/clients.py); production's are https.
+OIDC_LOOPBACK_HTTP_REDIRECTS = DEBUG
 OAUTH2_PROVIDER = {
     "OIDC_ENABLED": True,
     "OAUTH2_SERVER_CLASS": "zorgsleutel.oidc.server.Server",
@@ -355,8 +358,9 @@ OAUTH2_PROVIDER = {
     "ACCESS_TOKEN_EXPIRE_SECONDS": int(policies.OIDC_ACCESS_TOKEN_TTL.total_seconds()),
     "ID_TOKEN_EXPIRE_SECONDS": int(policies.OIDC_ID_TOKEN_TTL.total_seconds()),
     "PKCE_REQUIRED": True,
-    # Plain-http redirect URIs only to this machine, and only in development (oidc/clients.py).
-    "ALLOWED_REDIRECT_URI_SCHEMES": ["https", "http"] if DEBUG else ["https"],
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https", "http"]
+    if OIDC_LOOPBACK_HTTP_REDIRECTS
+    else ["https"],
     "OIDC_RESPONSE_TYPES_SUPPORTED": ["code"],
     "OIDC_SUBJECT_TYPES_SUPPORTED": ["pairwise", "public"],
     "OIDC_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": ["client_secret_basic", "client_secret_post"],

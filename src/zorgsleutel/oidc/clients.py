@@ -99,7 +99,11 @@ def _uri_problem(uri: str):
     if parts.scheme == "https":
         return None
     loopback = parts.netloc.rsplit(":", 1)[0] if parts.port else parts.netloc
-    if parts.scheme == "http" and settings.DEBUG and loopback in LOOPBACK_HOSTS:
+    if (
+        parts.scheme == "http"
+        and settings.OIDC_LOOPBACK_HTTP_REDIRECTS
+        and loopback in LOOPBACK_HOSTS
+    ):
         return None
     return _("a redirect URI starts with https://.")
 

@@ -58,7 +58,7 @@ def client_list(request):
 @require_http_methods(["GET", "POST"])
 @operator_only
 def register(request):
-    form = ClientForm(request.POST or None)
+    form = ClientForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
