@@ -125,3 +125,13 @@ def test_the_key_set(client):
 def test_discovery_and_keys_take_get_only(client):
     assert client.post("/.well-known/openid-configuration").status_code == 405
     assert client.post("/oidc/jwks").status_code == 405
+
+
+def test_the_key_set_is_never_empty(client):
+    """A relying party that reads the key set before anyone ever signed in must not cache an
+    empty one (found by tests/oidc/rp.py): the first key is made then."""
+    from zorgsleutel.oidc.models import SigningKey
+
+    assert SigningKey.objects.count() == 0
+    (key,) = json.loads(client.get("/oidc/jwks").content)["keys"]
+    assert key["kid"] == SigningKey.objects.get(state="current").kid

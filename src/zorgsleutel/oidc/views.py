@@ -170,6 +170,9 @@ def discovery(request):
 
 @require_GET
 def jwks(request):
+    """The published keys. Never empty: before `rotate-keys` ever ran, the first key is made
+    here, so no relying party caches an empty set for OIDC_JWKS_MAX_AGE."""
+    keys.signing_key()
     response = JsonResponse(keys.key_set())
     response["Access-Control-Allow-Origin"] = "*"
     response["Cache-Control"] = f"public, max-age={int(policies.OIDC_JWKS_MAX_AGE.total_seconds())}"
