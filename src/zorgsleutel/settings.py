@@ -297,7 +297,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # oauthlib logs authorization codes at DEBUG ("Saving grant {'code': ...}"): never below
+    # WARNING, whatever LOG_LEVEL says (tests/oidc/test_attacks.py).
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "oauthlib": {"level": "WARNING"}},
 }
 
 BASE_DIR = BASE_DIR

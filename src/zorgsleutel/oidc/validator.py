@@ -308,7 +308,7 @@ class Validator(OAuth2Validator):
             "client_id": request.client.client_id,
             "token_type": "Bearer",
             "exp": int(access_token.expires.timestamp()),
-            "iat": int(access_token.created.timestamp()),
+            "iat": int((access_token.expires - policies.OIDC_ACCESS_TOKEN_TTL).timestamp()),
             "sub": claims.subject(access_token.user, client),
             "aud": request.client.client_id,
             "iss": issuer(),
