@@ -1,7 +1,7 @@
-"""Single sign-on helpers and fixtures (tests/oidc/conftest.py imports the fixtures): two organisations, people in them, a registered application, a
-browser session as complete_login leaves it, and a relying party's side of the code flow
-(PKCE, the token request) for in-process tests. The relying party in its own process is
-tests/oidc/rp.py."""
+"""Single sign-on helpers and fixtures (tests/oidc/conftest.py imports the fixtures): two
+organisations, people in them, a registered application, a browser session as complete_login
+leaves it, and a relying party's side of the code flow (PKCE, the token request) for in-process
+tests. The relying party in its own process is tests/oidc/rp.py."""
 
 from __future__ import annotations
 

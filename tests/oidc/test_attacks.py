@@ -9,8 +9,8 @@ import logging
 
 import pytest
 from django.test import Client
-from sso import REDIRECT, answer, authorize_url, claims_of, code_for, exchange, log_in, register
 
+from sso import REDIRECT, answer, authorize_url, claims_of, code_for, exchange, log_in, register
 from zorgsleutel.oidc.models import SignIn
 
 pytestmark = pytest.mark.django_db
@@ -26,7 +26,7 @@ def test_a_stolen_code_is_worth_nothing_without_the_verifier(client, app, mira):
     """Code injection: the attacker has the victim's code (a log, a Referer, a malicious app on
     the phone) and the client's secret even, but not the PKCE verifier the client kept."""
     log_in(client, mira)
-    code, asked = code_for(client, app)
+    code, _asked = code_for(client, app)
     assert exchange(client, app, code, None) == (
         400,
         {"error": "invalid_request", "error_description": "Code verifier required."},

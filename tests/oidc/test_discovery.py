@@ -78,7 +78,7 @@ def test_the_discovery_document(client):
             "email",
             "email_verified",
             "organization",
-        ],  # fmt: skip
+        ],
         "prompt_values_supported": ["none", "login", "select_account"],
         "claims_parameter_supported": False,
         "request_parameter_supported": False,

@@ -9,6 +9,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from appids import app_id
 from sso import (
     REDIRECT,
@@ -21,7 +22,6 @@ from sso import (
     member_of,
     register,
 )
-
 from zorgsleutel.accounts.models import User
 from zorgsleutel.core import clock
 from zorgsleutel.core.models import AuditEvent
@@ -118,7 +118,7 @@ def test_the_application_learns_who_signed_in_and_how(client, app, mira, care):
 def test_scopes_decide_the_claims(client, app, mira, care):
     log_in(client, mira)
     code, asked = code_for(client, app, scope="openid")
-    status, tokens = exchange(client, app, code, asked.verifier)
+    _status, tokens = exchange(client, app, code, asked.verifier)
     claims = claims_of(tokens["id_token"])
     assert sorted(claims) == [
         "acr", "amr", "at_hash", "aud", "auth_time", "exp", "iat", "iss", "jti", "nonce",
@@ -164,7 +164,7 @@ def test_sub_is_pairwise_per_application_and_stable(client, operator, care, mira
 
     def sub(app, **extra):
         code, asked = code_for(client, app, redirect_uri=extra.get("uri", REDIRECT))
-        status, tokens = exchange(
+        _status, tokens = exchange(
             client, app, code, asked.verifier, redirect_uri=extra.get("uri", REDIRECT)
         )
         return claims_of(tokens["id_token"])["sub"]
@@ -188,3 +188,17 @@ def test_fragment_response_mode_answers_in_the_fragment(client, app, mira):
     assert location.startswith(REDIRECT + "#")
     found = answer(response)
     assert set(found) == {"_to", "code", "state", "iss"}
+
+
+@pytest.mark.parametrize(("seconds", "status"), [(599, 200), (601, 401)])
+def test_an_access_token_answers_for_ten_minutes(client, app, mira, seconds, status):
+    log_in(client, mira)
+    at = clock.now()
+    with clock.frozen(at):
+        code, asked = code_for(client, app)
+        tokens = exchange(client, app, code, asked.verifier)[1]
+    with clock.frozen(at + timedelta(seconds=seconds)):
+        response = client.get(
+            "/oidc/userinfo", headers={"authorization": f"Bearer {tokens['access_token']}"}
+        )
+    assert response.status_code == status

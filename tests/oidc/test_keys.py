@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.management import call_command
-from sso import claims_of, code_for, exchange, log_in
 
+from sso import claims_of, code_for, exchange, log_in
 from zorgsleutel.core import clock
 from zorgsleutel.core.models import AuditEvent
 from zorgsleutel.oidc import keys
@@ -41,7 +41,9 @@ def states() -> dict[str, str]:
 
 
 def test_the_schedule_publish_two_days_ahead_sign_90_days_keep_two_days_after(settings):
-    assert rotate(0) == [f"made key {(first := signing())}; it signs from now on"]
+    made = rotate(0)
+    first = signing()
+    assert made == [f"made key {first}; it signs from now on"]
     assert published() == [first]
     assert rotate(89.9) == ["nothing to do: the keys are on schedule"]
 

@@ -8,10 +8,10 @@ from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from appids import app_id
 from django.core.cache import cache
-from sso import PASSWORD, answer, authorize_url, claims_of, exchange, log_in, register
 
+from appids import app_id
+from sso import PASSWORD, answer, authorize_url, claims_of, exchange, log_in, register
 from support import shows_code_page
 from zorgsleutel.authn import sessions
 from zorgsleutel.core import clock
@@ -42,7 +42,7 @@ def test_a_password_and_sms_login_lands_back_on_the_application_s_request(
     assert (response.status_code, response["Location"]) == (302, asked.url)
     found = answer(client.get(response["Location"]))
     assert found["state"] == asked.state
-    status, tokens = exchange(client, app, found["code"], asked.verifier)
+    _status, tokens = exchange(client, app, found["code"], asked.verifier)
     assert claims_of(tokens["id_token"])["amr"] == ["pwd", "sms"]
     cache.clear()
 

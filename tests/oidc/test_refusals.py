@@ -11,8 +11,8 @@ import json
 from datetime import timedelta
 
 import pytest
-from sso import REDIRECT, answer, authorize_url, code_for, exchange, log_in, register
 
+from sso import REDIRECT, answer, authorize_url, code_for, exchange, log_in, register
 from zorgsleutel.core import clock
 from zorgsleutel.core.models import AuditEvent
 from zorgsleutel.oidc.models import SignIn
@@ -188,7 +188,7 @@ def test_a_secret_in_basic_auth_works_and_a_wrong_one_does_not(client, app, mira
 
 def test_a_wrong_or_missing_code_verifier_is_refused(client, app, mira):
     log_in(client, mira)
-    code, asked = code_for(client, app)
+    code, _asked = code_for(client, app)
     assert exchange(client, app, code, "x" * 43) == (400, {"error": "invalid_grant"})
     assert exchange(client, app, code, None) == (
         400,
@@ -199,7 +199,7 @@ def test_a_wrong_or_missing_code_verifier_is_refused(client, app, mira):
 def test_a_reused_code_is_refused_and_revokes_the_tokens_of_its_first_use(client, app, mira, care):
     log_in(client, mira)
     code, asked = code_for(client, app)
-    status, tokens = exchange(client, app, code, asked.verifier)
+    _status, tokens = exchange(client, app, code, asked.verifier)
     bearer = {"authorization": f"Bearer {tokens['access_token']}"}
     assert client.get("/oidc/userinfo", headers=bearer).status_code == 200
 

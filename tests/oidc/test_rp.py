@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from sso import log_in, member_of, register
 
+from sso import log_in, member_of, register
 from support import free_port
 from zorgsleutel.organisations.models import Organisation
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from appids import app_id
 from sso import answer, authorize_url, claims_of, code_for, exchange, log_in, member_of, register
-
 from zorgsleutel.accounts.models import Membership
 from zorgsleutel.core import clock
 from zorgsleutel.core.models import AuditEvent
@@ -71,14 +71,14 @@ def test_no_active_membership_no_sign_in(client, app, care, mira, change):
         care.suspended_at = clock.now()
         care.save()
     log_in(client, mira)
-    message, back = refused(client.get(authorize_url(app.client_id).url))
+    _message, back = refused(client.get(authorize_url(app.client_id).url))
     assert back["error"] == "access_denied"
     assert SignIn.objects.count() == 0
 
 
 def test_an_operator_is_nobody_s_member(client, app, operator):
     log_in(client, operator, "app", authenticator=app_id(operator).public_id)
-    message, back = refused(client.get(authorize_url(app.client_id).url))
+    message, _back = refused(client.get(authorize_url(app.client_id).url))
     assert message == NOT_ALLOWED
 
 
@@ -102,7 +102,7 @@ def test_an_application_of_both_organisations_lets_the_person_choose(
     assert "Kies een organisatie." in response.content.decode()
     # Choosing Bedrijf Zuid: the code, for Bedrijf Zuid.
     found = answer(client.post(asked.url, {"organisation": str(business.public_id)}))
-    status, tokens = exchange(client, app, found["code"], asked.verifier)
+    _status, tokens = exchange(client, app, found["code"], asked.verifier)
     assert claims_of(tokens["id_token"])["organization"] == {
         "id": str(business.public_id),
         "name": "Bedrijf Zuid BV",
@@ -145,7 +145,7 @@ def test_an_app_blocked_by_the_organisation_signs_in_nowhere_there(client, app, 
     Zorggroep Noord does not receive her through that session."""
     device = app_id(mira, decided={care: "blocked"})
     log_in(client, mira, "app", authenticator=device.public_id)
-    message, back = refused(client.get(authorize_url(app.client_id).url))
+    _message, back = refused(client.get(authorize_url(app.client_id).url))
     assert back["error"] == "access_denied"
 
 

@@ -121,9 +121,13 @@ def validate(request) -> AuthRequest:
             found.error,
         ) from None
     params = _params(request)
-    client = Client.objects.select_related("application").get(
-        application__client_id=credentials["client_id"]
+    client = (
+        Client.objects.select_related("application")
+        .filter(application__client_id=credentials["client_id"])
+        .first()
     )
+    if client is None:  # a toolkit application registered some other way: not ours to serve
+        raise InvalidRequest("invalid_request", "Invalid client_id parameter value.")
     fragment = params.get("response_mode") == "fragment"
     state = credentials.get("state")
 

@@ -5,7 +5,7 @@ first key, publishes a successor ahead of use, lets it sign once published long 
 removes retired keys after their overlap, and seals keys again after a SECRET_KEY rotation.
 --start publishes a successor now (an early, planned rotation). Prints one line per change."""
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from zorgsleutel.oidc import keys
 
@@ -18,6 +18,12 @@ class Command(BaseCommand):
         parser.add_argument("--start", action="store_true", help="publish a successor key now")
 
     def handle(self, *args, **options):
-        done = keys.rotate(start=options["start"])
+        try:
+            done = keys.rotate(start=options["start"])
+        except ValueError as error:  # a key sealed under a SECRET_KEY that is gone
+            raise CommandError(
+                f"{error}: put the SECRET_KEY it was sealed with in "
+                "SECRET_KEY_FALLBACKS and run this again."
+            ) from None
         for line in done or ["nothing to do: the keys are on schedule"]:
             self.stdout.write(line)
