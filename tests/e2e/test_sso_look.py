@@ -36,7 +36,7 @@ def places(db, settings):
 
 @pytest.mark.parametrize("width", [1280, 390])
 def test_the_operator_registers_and_deletes_an_application(browser_page, places, width):
-    care, _business, operator = places
+    _care, _business, operator = places
     page = browser_page()
     page.set_viewport_size({"width": width, "height": SIZES[width]})
     logged_in(page, operator, acr="substantial")
