@@ -154,6 +154,7 @@ def test_the_rate_limits():
         "card.answer": "5/m/challenge",
         "smartcard.login_page": "60/m/ip",
         "smartcard.qr": "60/m/ip",
+        "sso.login": "120/m/ip",
         "application.submit": "10/h/ip,3/h/recipient,10/d/recipient",
     }
 

@@ -423,6 +423,9 @@ RATE_LIMITS = {
     "smartcard.login_page": "60/m/ip",
     # A card page's QR code, made only when the holder asks for it (smartcards/views.py).
     "smartcard.qr": "60/m/ip",
+    # Single sign-on: a request that sends the browser to log in writes a session (where the
+    # login lands). Per address; a hospital's staff behind one address start their day at once.
+    "sso.login": "120/m/ip",
     # Organisatie aanmelden mails the applicant: per client address and per recipient address.
     "application.submit": "10/h/ip,3/h/recipient,10/d/recipient",
 }

@@ -234,3 +234,21 @@ def test_the_code_flow_for_a_person_the_portal_steps_up_itself(client, app, care
     assert response["Location"] == "/inloggen/app"
     assert _login_lands(client, mira, "app", authenticator=device.public_id) == asked.url
     assert "code" in answer(client.get(asked.url, headers={"accept": "text/html"}))
+
+
+def test_sending_browsers_to_log_in_is_limited_to_120_a_minute_per_address(client, app):
+    """Each such answer writes a session (where the login lands): policies.RATE_LIMITS."""
+    from zorgsleutel.core.models import AuditEvent
+
+    cache.clear()
+    asked = authorize_url(app.client_id)
+    with clock.frozen(clock.now().replace(second=0, microsecond=0)):
+        for _ in range(120):
+            assert client.get(asked.url)["Location"] == "/inloggen"
+        refused = client.get(asked.url)
+    assert refused.status_code == 429
+    assert "Te veel verzoeken" in refused.content.decode()
+    assert refused["Retry-After"] == "60"
+    (event,) = AuditEvent.objects.filter(action="ratelimit.refused")
+    assert event.details == {"action": "sso.login", "limits": ["ip"]}
+    cache.clear()

@@ -113,6 +113,8 @@ def validate(request) -> AuthRequest:
         raise InvalidRequest(error.oauthlib_error.error, error.oauthlib_error.description) from None
     except OAuthToolkitError as error:
         found = error.oauthlib_error
+        if not found.redirect_uri:  # not known to be the client's: nowhere to send it
+            raise InvalidRequest(found.error, found.description) from None
         fragment = _params(request).get("response_mode") == "fragment"
         raise ErrorAnswer(
             error_url(

@@ -22,8 +22,10 @@ from oauth2_provider.oauth2_backends import get_oauthlib_core
 
 from zorgsleutel import policies
 from zorgsleutel.authn import sessions
-from zorgsleutel.core import audit
+from zorgsleutel.core import audit, ratelimit
+from zorgsleutel.core.errors import RateLimited
 from zorgsleutel.core.pages import render
+from zorgsleutel.core.requestcontext import client_ip
 from zorgsleutel.oidc import authorize as flow
 from zorgsleutel.oidc import claims, keys, validator
 from zorgsleutel.oidc.forms import OrganisationChoiceForm
@@ -45,6 +47,19 @@ def authorize(request):
             asked, person, found, chosen=request.POST.get("organisation") or None
         )
         if decision.kind == flow.LOGIN:
+            try:  # writes a session: counted per client address first
+                ratelimit.consume(action="sso.login", ip=client_ip(request))
+            except RateLimited as error:
+                return render(
+                    request,
+                    "errors/error.html",
+                    {
+                        "status": error.status,
+                        "title": _("Too many requests"),
+                        "message": error.message,
+                    },
+                    refusal=error,
+                )
             return _to_login(request, asked, decision.reauthenticate)
         if decision.kind == flow.STEP_UP:
             sessions.remember_return(request, flow.return_path(request))
