@@ -71,6 +71,7 @@ def test_every_command_reports_missing_secrets_in_one_line(tmp_path):
         "audit verify": (["audit", "verify"], PORTAL_SECRET),
         "mail send-test": (["mail", "send-test", "x@y.nl"], PORTAL_SECRET),
         "purge": (["purge"], PORTAL_SECRET),
+        "oidc rotate-keys": (["oidc", "rotate-keys"], PORTAL_SECRET),
         "uzi make-test-card": (["uzi", "make-test-card"], PORTAL_SECRET),
         "django fallback": (["check"], PORTAL_SECRET),
         "run": (["run"], PORTAL_SECRET),

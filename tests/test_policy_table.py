@@ -67,6 +67,22 @@ def test_the_portal_s_lifetimes_limits_and_timeouts():
         "SMARTCARD_PROOF_TTL": {"in_person": timedelta(days=30), "uzi": timedelta(minutes=30)},
         "SMARTCARD_RENEWAL_WINDOW": timedelta(days=60),
         "SMARTCARD_ORDER_MAX": 500,
+        "LOGIN_RETURN_TTL": timedelta(minutes=30),
+        "OIDC_CODE_TTL": timedelta(seconds=60),
+        "OIDC_ACCESS_TOKEN_TTL": timedelta(minutes=10),
+        "OIDC_ID_TOKEN_TTL": timedelta(minutes=10),
+        "OIDC_JWKS_MAX_AGE": timedelta(hours=1),
+        "OIDC_KEY_ROTATE_EVERY": timedelta(days=90),
+        "OIDC_KEY_PUBLISH_AHEAD": timedelta(days=2),
+        "OIDC_KEY_KEEP_RETIRED": timedelta(days=2),
+        "OIDC_RSA_KEY_BITS": 2048,
+        "ACR_URIS": {
+            "low": "http://eidas.europa.eu/LoA/low",
+            "substantial": "http://eidas.europa.eu/LoA/substantial",
+            "high": "http://eidas.europa.eu/LoA/high",
+        },
+        "OIDC_REDIRECT_URIS_MAX": 10,
+        "OIDC_SIGN_IN_KEPT": timedelta(hours=12),
     } == {
         "MAIL_MAX_ATTEMPTS": policies.MAIL_MAX_ATTEMPTS,
         "MAIL_RETRY_BACKOFF": policies.MAIL_RETRY_BACKOFF,
@@ -109,6 +125,18 @@ def test_the_portal_s_lifetimes_limits_and_timeouts():
         "SMARTCARD_PROOF_TTL": policies.SMARTCARD_PROOF_TTL,
         "SMARTCARD_RENEWAL_WINDOW": policies.SMARTCARD_RENEWAL_WINDOW,
         "SMARTCARD_ORDER_MAX": policies.SMARTCARD_ORDER_MAX,
+        "LOGIN_RETURN_TTL": policies.LOGIN_RETURN_TTL,
+        "OIDC_CODE_TTL": policies.OIDC_CODE_TTL,
+        "OIDC_ACCESS_TOKEN_TTL": policies.OIDC_ACCESS_TOKEN_TTL,
+        "OIDC_ID_TOKEN_TTL": policies.OIDC_ID_TOKEN_TTL,
+        "OIDC_JWKS_MAX_AGE": policies.OIDC_JWKS_MAX_AGE,
+        "OIDC_KEY_ROTATE_EVERY": policies.OIDC_KEY_ROTATE_EVERY,
+        "OIDC_KEY_PUBLISH_AHEAD": policies.OIDC_KEY_PUBLISH_AHEAD,
+        "OIDC_KEY_KEEP_RETIRED": policies.OIDC_KEY_KEEP_RETIRED,
+        "OIDC_RSA_KEY_BITS": policies.OIDC_RSA_KEY_BITS,
+        "ACR_URIS": policies.ACR_URIS,
+        "OIDC_REDIRECT_URIS_MAX": policies.OIDC_REDIRECT_URIS_MAX,
+        "OIDC_SIGN_IN_KEPT": policies.OIDC_SIGN_IN_KEPT,
     }
 
 
@@ -126,6 +154,7 @@ def test_the_rate_limits():
         "card.answer": "5/m/challenge",
         "smartcard.login_page": "60/m/ip",
         "smartcard.qr": "60/m/ip",
+        "sso.login": "120/m/ip",
         "application.submit": "10/h/ip,3/h/recipient,10/d/recipient",
     }
 
@@ -206,6 +235,7 @@ def test_who_may_do_what():
         "organisations.suspend",
         "audit.platform",
         "card_orders.handle",
+        "sso_clients.manage",
     } == policies.OPERATOR_PERMISSIONS
     assert {"care_provider": {A, M}, "business": set()} == policies.APP_REQUIRED_ROLES
     assert policies.ASSURANCE_ORDER == {"": 0, "low": 1, "substantial": 2, "high": 3}

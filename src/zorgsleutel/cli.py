@@ -6,6 +6,7 @@ zorgsleutel demo                  load the demo data (idempotent; DEBUG only)
 zorgsleutel audit verify          check the audit hash chain
 zorgsleutel mail send-test EMAIL  queue a test mail
 zorgsleutel purge                 delete expired sessions, challenges and dead links
+zorgsleutel oidc rotate-keys      advance the single sign-on signing keys (daily; --start)
 zorgsleutel vault migrate|serve|rotate-keys|purge
 zorgsleutel uzi inspect|make-test-card    UZI certificates (operators, development)
 zorgsleutel app …  /  card …      reference clients of the app and card protocols

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -121,3 +122,36 @@ def require_strong_secret(name: str, value: str, *, min_length: int, development
         f"{name} {problem}: set it to a random value of at least {min_length} characters "
         "when DEBUG is off."
     )
+
+
+def require_public_url(name: str, value: str) -> str:
+    """The portal's public address with DEBUG off: set, https, a host and nothing after it (no
+    path, query, fragment or trailing slash). It is the OpenID Connect issuer, which relying
+    parties compare character for character, and the base of every link in mail and QR code,
+    so every portal node and the worker must be given the same one. Called only with DEBUG off;
+    ImproperlyConfigured (one line) otherwise."""
+    example = "e.g. https://zorgsleutel.example"
+    if not value:
+        raise ImproperlyConfigured(
+            f"{name} must be set when DEBUG is off: the portal's public https address ({example}),"
+            " the same on every portal node and the worker."
+        )
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 (raises ValueError on a port that is no number)
+    except ValueError:
+        parts = None
+    if (
+        parts is None
+        or parts.scheme != "https"
+        or not parts.hostname
+        or parts.path
+        or parts.query
+        or parts.fragment
+        or "@" in parts.netloc
+    ):
+        raise ImproperlyConfigured(
+            f"{name} must be an https address with a host and nothing after it ({example}; no "
+            f"path and no trailing slash) when DEBUG is off, not {value!r}."
+        )
+    return value

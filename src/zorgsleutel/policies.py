@@ -202,6 +202,9 @@ SESSION_IDLE_TIMEOUT = timedelta(minutes=30)
 SESSION_ABSOLUTE_TIMEOUT = timedelta(hours=12)
 # A login that has passed the password but not yet the SMS code expires after this.
 PENDING_LOGIN_TTL = timedelta(minutes=10)
+# A page that sent a person to log in (an application's single sign-on request) is where the
+# login lands, if the login ends within this time (authn/sessions.py: after_login_url).
+LOGIN_RETURN_TTL = timedelta(minutes=30)
 
 # --- Where a login lands (docs/organisations.md, "After logging in") -----------------------------
 # A login that started on a protected page returns there (`?next=`: a path on this site, never
@@ -239,6 +242,7 @@ OPERATOR_PERMISSIONS = frozenset(
         "organisations.suspend",
         "audit.platform",
         "card_orders.handle",  # the queue of blank-card orders: ship or cancel
+        "sso_clients.manage",  # register and delete single sign-on applications (oidc/)
     }
 )
 # The reason an operator gives when rejecting an application (mailed to the applicant) or
@@ -448,6 +452,9 @@ RATE_LIMITS = {
     "smartcard.login_page": "60/m/ip",
     # A card page's QR code, made only when the holder asks for it (smartcards/views.py).
     "smartcard.qr": "60/m/ip",
+    # Single sign-on: a request that sends the browser to log in writes a session (where the
+    # login lands). Per address; a hospital's staff behind one address start their day at once.
+    "sso.login": "120/m/ip",
     # Organisatie aanmelden mails the applicant: per client address and per recipient address.
     "application.submit": "10/h/ip,3/h/recipient,10/d/recipient",
 }
@@ -548,3 +555,49 @@ def app_link_refusal(smartcard_standing: str) -> str | None:
 def may_renew_smartcard(not_after, now, session_means: str) -> bool:
     """Whether a card's certificate may be renewed now, from this session."""
     return session_means == "smartcard" and now >= not_after - SMARTCARD_RENEWAL_WINDOW
+
+
+# --- Single sign-on: Zorgsleutel as an OpenID Connect provider (docs/oidc.md) --------------------
+# An authorization code is exchanged once, within this time (RFC 6749 4.1.2: at most 10 minutes);
+# a second exchange is refused and revokes the tokens of the first.
+OIDC_CODE_TTL = timedelta(seconds=60)
+# The access token answers the userinfo endpoint this long; the ID token says it holds this long.
+# No refresh tokens yet: an application that needs more sends the person through again.
+OIDC_ACCESS_TOKEN_TTL = timedelta(minutes=10)
+OIDC_ID_TOKEN_TTL = timedelta(minutes=10)
+# How long relying parties may cache the key set (JWKS Cache-Control max-age).
+OIDC_JWKS_MAX_AGE = timedelta(hours=1)
+# Signing keys (oidc/keys.py, `zorgsleutel oidc rotate-keys`, run daily): a key signs for
+# ROTATE_EVERY; its successor is published PUBLISH_AHEAD before it signs (more than the JWKS
+# max-age, so every relying party's cache holds it by then); a replaced key stays published
+# KEEP_RETIRED (more than an ID token's lifetime plus the JWKS max-age), then it goes.
+OIDC_KEY_ROTATE_EVERY = timedelta(days=90)
+OIDC_KEY_PUBLISH_AHEAD = timedelta(days=2)
+OIDC_KEY_KEEP_RETIRED = timedelta(days=2)
+OIDC_RSA_KEY_BITS = 2048
+# The `acr` claim: our assurance levels as eIDAS levels of assurance (the short names are ours).
+ACR_URIS = {
+    "low": "http://eidas.europa.eu/LoA/low",
+    "substantial": "http://eidas.europa.eu/LoA/substantial",
+    "high": "http://eidas.europa.eu/LoA/high",
+}
+# A client registers at most this many redirect URIs, each compared character for character.
+OIDC_REDIRECT_URIS_MAX = 10
+# Sign-ins (which session's login gave which application a person) are kept this long after
+# their code was issued, then purged: the absolute session lifetime, so that a session that
+# ends can still find every application it signed in to.
+OIDC_SIGN_IN_KEPT = SESSION_ABSOLUTE_TIMEOUT
+
+
+def sso_refusal(membership, client_organisations: set[int]) -> str | None:
+    """Why a single sign-on application may not receive this person acting for this
+    membership's organisation, or None: tenancy (docs/oidc.md, "Tenancy"). The application
+    must be registered for the organisation, the membership accepted and active, the
+    organisation not suspended."""
+    if membership.organisation_id not in client_organisations:
+        return "sso_organisation_not_allowed"
+    if membership.accepted_at is None or membership.state != MEMBERSHIP_ACTIVE:
+        return "membership_blocked"
+    if membership.organisation.suspended_at is not None:
+        return "organisation_suspended"
+    return None

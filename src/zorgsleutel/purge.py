@@ -11,6 +11,9 @@ card challenges; mail links stay after use. Without this job they pile up for ev
   collected by then is dead anyway);
 - mail links that can no longer be used (expired, used or revoked), after
   policies.PURGE_LINK_TOKENS_AFTER; an open link, also one a campaign sends later, is kept;
+- single sign-on's authorization codes (and their sign-ins: policies.OIDC_SIGN_IN_KEPT after
+  they were issued) and its access and ID tokens, policies.PURGE_CHALLENGES_AFTER past their
+  expiry (an expired code or token answers nothing anyway);
 - expired entries of the database cache (rate-limit counters, QR approval flags), which Django
   culls only once MAX_ENTRIES is reached.
 
@@ -36,6 +39,7 @@ from zorgsleutel.accounts.models import LinkToken
 from zorgsleutel.authn.models import Challenge
 from zorgsleutel.core import clock
 from zorgsleutel.mobileapp.models import AppEnrolment
+from zorgsleutel.oidc.models import SignIn
 
 logger = logging.getLogger("zorgsleutel.purge")
 
@@ -51,6 +55,8 @@ def purge_expired() -> dict[str, int]:
         "challenges": purge_challenges(),
         "app_enrolments": enrolments,
         "link_tokens": purge_link_tokens(),
+        "sso_codes": purge_sso_codes(),
+        "sso_tokens": purge_sso_tokens(),
         "cache_entries": purge_cache_entries(),
     }
     logger.info("purged %s", ", ".join(f"{name} {count}" for name, count in removed.items()))
@@ -81,6 +87,25 @@ def purge_link_tokens() -> int:
     cutoff = clock.now() - policies.PURGE_LINK_TOKENS_AFTER
     dead = Q(expires_at__lt=cutoff) | Q(used_at__lt=cutoff) | Q(revoked_at__lt=cutoff)
     return LinkToken.objects.filter(dead).delete()[0]
+
+
+def purge_sso_codes() -> int:
+    """Authorization codes never exchanged (an exchanged one is deleted at once), and the
+    sign-ins kept to detect a code's second use and to find a session's applications."""
+    from oauth2_provider.models import get_grant_model
+
+    grants = get_grant_model().objects.filter(expires__lt=_challenge_cutoff()).delete()[0]
+    kept = clock.now() - policies.OIDC_SIGN_IN_KEPT
+    return grants + SignIn.objects.filter(created_at__lt=kept).delete()[0]
+
+
+def purge_sso_tokens() -> int:
+    """Access tokens and ID tokens past their expiry (an ID token takes its access token)."""
+    from oauth2_provider.models import get_access_token_model, get_id_token_model
+
+    cutoff = _challenge_cutoff()
+    id_tokens = get_id_token_model().objects.filter(expires__lt=cutoff).delete()[0]
+    return id_tokens + get_access_token_model().objects.filter(expires__lt=cutoff).delete()[0]
 
 
 def purge_cache_entries() -> int:

@@ -3,7 +3,7 @@
 Migrates both databases, starts the vault, loads the demo (DEBUG only), starts the portal
 (gunicorn) and the worker, prints URLs and demo logins, and stops everything on Ctrl-C. While it
 runs it re-queues stranded mail every SWEEP_SECONDS and purges expired rows (`zorgsleutel purge`)
-every policies.PURGE_INTERVAL.
+and advances the single sign-on keys (`zorgsleutel oidc rotate-keys`) every policies.PURGE_INTERVAL.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from zorgsleutel.envconfig import VAR_DIR, env_bool, env_int, load_dotenv
 ZS = [sys.executable, "-m", "zorgsleutel.cli"]
 SWEEP_SECONDS = 300
 PURGE = [*ZS, "purge"]
+ROTATE_KEYS = [*ZS, "oidc", "rotate-keys"]  # the single sign-on keys' schedule (oidc/keys.py)
 
 
 def _gunicorn(app: str, port: int, workers: int, threads: int = 1) -> list[str]:
@@ -141,6 +142,7 @@ def main(args: list[str]) -> int:
         _step("migrating the vault database", [*ZS, "vault", "migrate", "--noinput", "-v", "0"])
         _step("re-queueing stranded mail", [*ZS, "mail", "requeue"])
         _step("purging expired sessions and challenges", PURGE)
+        _step("advancing the single sign-on keys", ROTATE_KEYS)
     except subprocess.CalledProcessError as exc:
         print(f"setup failed: {exc}", file=sys.stderr)
         return 1
@@ -195,6 +197,7 @@ def main(args: list[str]) -> int:
                 next_sweep = time.monotonic() + SWEEP_SECONDS
             if time.monotonic() >= next_purge:  # anonymous QR page views leave rows behind
                 subprocess.run(PURGE, check=False, stdout=subprocess.DEVNULL)
+                subprocess.run(ROTATE_KEYS, check=False, stdout=subprocess.DEVNULL)
                 next_purge = time.monotonic() + purge_every
             for name, process in processes.items():
                 if process.poll() is not None:

@@ -20,6 +20,7 @@ from zorgsleutel.envconfig import (
     env_list,
     env_str,
     load_dotenv,
+    require_public_url,
     require_strong_secret,
 )
 
@@ -64,6 +65,8 @@ INSTALLED_APPS = [
     "zorgsleutel.uzi",
     "zorgsleutel.cards",
     "zorgsleutel.smartcards",
+    "oauth2_provider",
+    "zorgsleutel.oidc",
     "zorgsleutel.web",
 ]
 # Interactive API docs (Swagger UI, zorgsleutel/api.py) in development only, served from
@@ -253,7 +256,12 @@ proxies.networks(TRUSTED_PROXIES, setting="TRUSTED_PROXIES")  # a typo stops the
 # Outgoing mail: outbox rows delivered by the worker over SMTP (EMAIL_URL).
 EMAIL_URL = env_str("EMAIL_URL", "")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Zorgsleutel <noreply@zorgsleutel.test>")
-SITE_URL = env_str("SITE_URL", f"http://127.0.0.1:{env_int('PORT', 8000)}")
+# The portal's public address: links in mail, QR codes, and the OpenID Connect issuer (oidc/).
+# With DEBUG off it must be given, and be the same on every portal node and the worker; in
+# development it defaults to this process's own port.
+SITE_URL = env_str("SITE_URL", "" if not DEBUG else f"http://127.0.0.1:{env_int('PORT', 8000)}")
+if not DEBUG:
+    require_public_url("SITE_URL", SITE_URL)
 SITE_NAME = "Zorgsleutel"
 # Where mail for the operators goes (a new blank-card order): their team's shared mailbox. Empty:
 # each active operator account's own address (docs/smartcards.md, "Blank cards").
@@ -298,7 +306,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # oauthlib logs authorization codes at DEBUG ("Saving grant {'code': ...}"): never below
+    # WARNING, whatever LOG_LEVEL says (tests/oidc/test_attacks.py).
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "oauthlib": {"level": "WARNING"}},
 }
 
 BASE_DIR = BASE_DIR
@@ -336,3 +346,55 @@ SMARTCARD_STATUS_URL = env_str("SMARTCARD_STATUS_URL", re.sub(r"^https://", "htt
 SMARTCARD_CA_MODULE = env_str("SMARTCARD_CA_MODULE", "/usr/lib/softhsm/libsofthsm2.so")
 SMARTCARD_CA_TOKEN = env_str("SMARTCARD_CA_TOKEN", "Zorgsleutel smartcard CA")
 SMARTCARD_CA_PIN = env_str("SMARTCARD_CA_PIN", DEV_SMARTCARD_CA_PIN if DEBUG else "")
+
+# Single sign-on: Zorgsleutel as an OpenID Connect provider (docs/oidc.md), on
+# django-oauth-toolkit. The issuer is SITE_URL (oidc/validator.py reads it at run time). What
+# a relying party may ask is narrowed here and again in oidc/: the authorization code flow
+# only (oidc/server.py knows no other grant), PKCE with S256, exact redirect URIs, tokens
+# stored as hashes. The lifetimes are policies.
+# Plain-http redirect URIs to this machine (127.0.0.1, [::1], localhost): development's demo
+# relying party and the tests' only (oidc/clients.py); production's are https.
+OIDC_LOOPBACK_HTTP_REDIRECTS = DEBUG
+OAUTH2_PROVIDER = {
+    "OIDC_ENABLED": True,
+    "OAUTH2_SERVER_CLASS": "zorgsleutel.oidc.server.Server",
+    "OAUTH2_VALIDATOR_CLASS": "zorgsleutel.oidc.validator.Validator",
+    "SCOPES": {
+        "openid": "Log in with Zorgsleutel",
+        "profile": "Your name",
+        "email": "Your e-mail address",
+    },
+    "DEFAULT_SCOPES": ["openid"],
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": int(policies.OIDC_CODE_TTL.total_seconds()),
+    "ACCESS_TOKEN_EXPIRE_SECONDS": int(policies.OIDC_ACCESS_TOKEN_TTL.total_seconds()),
+    "ID_TOKEN_EXPIRE_SECONDS": int(policies.OIDC_ID_TOKEN_TTL.total_seconds()),
+    "PKCE_REQUIRED": True,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https", "http"]
+    if OIDC_LOOPBACK_HTTP_REDIRECTS
+    else ["https"],
+    "OIDC_RESPONSE_TYPES_SUPPORTED": ["code"],
+    "OIDC_SUBJECT_TYPES_SUPPORTED": ["pairwise", "public"],
+    "OIDC_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": ["client_secret_basic", "client_secret_post"],
+    # RFC 9700 (OAuth 2.0 Security BCP): every gate on. The `iss` authorization-response
+    # parameter (RFC 9207) is added by oidc/authorize.py, on errors too, from SITE_URL.
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": False,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
+}
+# django-oauth-toolkit's deploy checks: W005 asks for its own `iss` parameter, which oidc/ adds
+# itself (above); W007 asks for refresh-token reuse detection, and no refresh token is issued
+# yet (oidc/server.py); W008 is development's loopback http redirect URIs.
+# The toolkit's models, named (they are swappable; oidc/models.py refers to two of them, which
+# makes Django ask for these settings).
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth2_provider.AccessToken"  # noqa: S105
+OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL = "oauth2_provider.RefreshToken"  # noqa: S105
+OAUTH2_PROVIDER_ID_TOKEN_MODEL = "oauth2_provider.IDToken"  # noqa: S105
+OAUTH2_PROVIDER_GRANT_MODEL = "oauth2_provider.Grant"
+OAUTH2_PROVIDER_DEVICE_GRANT_MODEL = "oauth2_provider.DeviceGrant"
+SILENCED_SYSTEM_CHECKS = ["oauth2_provider.W005", "oauth2_provider.W007", "oauth2_provider.W008"]

@@ -243,7 +243,7 @@ def test_the_filters_offer_names_and_outcomes_in_words(client, login_as, demozor
     select = re.search(r'<select [^>]*id="f-action".*?</select>', html).group(0)
     assert re.findall(r'<optgroup label="([^"]+)">', select) == [
         "Inloggen", "Zorgsleutel-app", "Smartcards", "Eigen account", "Personen",
-        "Organisatie", "Bestellingen",
+        "Organisatie", "Bestellingen", "Single sign-on",
     ]  # fmt: skip
     assert re.findall(r'<option value="(member\.[a-z_]+)"[^>]*>([^<]+)', select)[:3] == [
         ("member.created", "Persoon uitgenodigd"),

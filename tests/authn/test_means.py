@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 def test_the_four_means_of_today_are_registered():
     assert [(m.name, m.acr, m.amr, m.start, m.enrol) for m in means.registered()] == [
         ("sms", "low", ("pwd", "sms"), "authn:login", ""),
-        ("app", "substantial", ("app", "pin"), "mobileapp:login", "mobileapp:enrol"),
+        ("app", "substantial", ("swk", "pin"), "mobileapp:login", "mobileapp:enrol"),
         ("uzi", "high", ("sc", "hwk", "pin"), "smartcards:login", ""),
         ("smartcard", "high", ("sc", "hwk", "pin"), "smartcards:login", ""),
     ]
@@ -119,7 +119,7 @@ def test_who_may_use_which_means_now():
     ("name", "acr", "amr"),
     [
         ("sms", "low", ["pwd", "sms"]),
-        ("app", "substantial", ["app", "pin"]),
+        ("app", "substantial", ["swk", "pin"]),
         ("uzi", "high", ["sc", "hwk", "pin"]),
         ("smartcard", "high", ["sc", "hwk", "pin"]),
     ],

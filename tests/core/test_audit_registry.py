@@ -37,6 +37,10 @@ READ_BY_ADMINISTRATORS = {
     "card_order.placed", "card_order.shipped", "card_order.cancelled",
     "smartcard.identity_confirmed", "uzi.bound", "smartcard.issued", "smartcard.renewed",
     "smartcard.blocked", "smartcard.unblocked", "smartcard.deleted", "smartcard.reported_lost",
+    # Single sign-on: the applications that may receive an organisation's people, and who of
+    # its people signed in to which (docs/oidc.md).
+    "sso_client.registered", "sso_client.deleted", "sso.code_issued", "sso.code_exchanged",
+    "sso.code_reused", "sso.token_revoked",
 }  # fmt: skip
 READ_BY_OPERATORS_ONLY = {
     "login.throttled", "login.code_sent", "login.code_resent", "sms.send_refused",
@@ -50,6 +54,10 @@ READ_BY_OPERATORS_ONLY = {
     "application.submitted", "application.approved", "application.link_renewed",
     "application.rejected", "operator.created", "mail.test_queued",
     "smartcard.responder_certified",
+    # Single sign-on refusals that name no organisation of the person, and the keys.
+    "sso.authorize_refused", "sso.token_refused",
+    "sso_key.published", "sso_key.activated", "sso_key.retired", "sso_key.removed",
+    "sso_key.resealed", "sso_secret.created", "sso_secret.resealed",
 }  # fmt: skip
 
 

@@ -11,12 +11,14 @@ from pathlib import Path
 
 import pytest
 from django.utils import translation
+from oauth2_provider.models import Application as OAuthApplication
 
 import zorgsleutel
 from zorgsleutel.accounts.models import ApiToken, Membership, User
 from zorgsleutel.core import auditevents, auditphrases, auditwords
 from zorgsleutel.core.models import AuditEvent
 from zorgsleutel.mobileapp.models import AppDevice
+from zorgsleutel.oidc.models import Client
 from zorgsleutel.organisations.models import Application, Organisation
 from zorgsleutel.people import auditlog
 from zorgsleutel.smartcards.models import CardOrder, Smartcard
@@ -46,6 +48,10 @@ EVERY_EVENT_TYPE = {
     "card_order.placed", "card_order.shipped", "card_order.cancelled",
     "application.submitted", "application.approved", "application.link_renewed",
     "application.rejected", "operator.created", "mail.test_queued",
+    "sso_client.registered", "sso_client.deleted", "sso.code_issued", "sso.code_exchanged",
+    "sso.code_reused", "sso.token_revoked", "sso.authorize_refused", "sso.token_refused",
+    "sso_key.published", "sso_key.activated", "sso_key.retired", "sso_key.removed",
+    "sso_key.resealed", "sso_secret.created", "sso_secret.resealed",
 }  # fmt: skip
 
 SOURCE = Path(zorgsleutel.__file__).parent
@@ -139,6 +145,9 @@ SAMPLE = {
     "target_role": "member", "application": "a1", "kind": "business", "kvk": "12345678",
     "members": 5, "quantity": 3, "serials": ["KAART-0041", "KAART-0042", "KAART-0043"],
     "by": "organisation", "reason": "forbidden", "action": "members.block",
+    "client_id": "zs_declaratie", "redirect_uris": ["https://declaratie.example/cb"],
+    "minimum_acr": "substantial", "subject_type": "pairwise", "revoked": 1,
+    "kid": "k2026-12", "signs_from": "2026-12-09T13:05:00+00:00", "first": False,
 }  # fmt: skip
 # Beside SAMPLE: a detail a type words its own way.
 OWN_SAMPLE = {
@@ -156,6 +165,10 @@ OWN_SAMPLE = {
     ("app.login_refused", "reason"): "device_blocked",
     ("app.revoke_refused", "reason"): "device_unknown",
     ("apitoken.created", "name"): "Koppeling HR",
+    ("sso_client.registered", "name"): "Declaratieportaal",
+    ("sso_client.deleted", "name"): "Declaratieportaal",
+    ("sso_secret.created", "name"): "pairwise-subject",
+    ("sso_secret.resealed", "name"): "pairwise-subject",
 }
 
 # (actor, target) of each type as the flows record them: M Mira (a member), G Gijs, O the
@@ -202,6 +215,17 @@ WHO = {
     "application.approved": ("O", "application"), "application.link_renewed": ("O", "application"),
     "application.rejected": ("O", "application"), "operator.created": ("cli", "O"),
     "mail.test_queued": ("cli", "mail:m1"),
+    "sso_client.registered": ("O", "client"),
+    "sso_client.deleted": ("O", "client"),
+    "sso.code_issued": ("M", "client"), "sso.code_exchanged": ("client", "M"),
+    "sso.code_reused": ("client", "M"), "sso.token_revoked": ("client", "M"),
+    "sso.authorize_refused": ("M", "client"), "sso.token_refused": ("-", "-"),
+    "sso_key.published": ("system", "sso_key:k2026-12"),
+    "sso_key.activated": ("system", "sso_key:k2026-12"),
+    "sso_key.retired": ("system", "sso_key:k2026-12"),
+    "sso_key.removed": ("system", "sso_key:k2026-12"),
+    "sso_key.resealed": ("system", "sso_key:k2026-12"), "sso_secret.created": ("system", "-"),
+    "sso_secret.resealed": ("system", "-"),
 }  # fmt: skip
 
 DUTCH = {
@@ -343,6 +367,36 @@ DUTCH = {
         "zorgaanbieder",
     "operator.created": "Zorgsleutel (opdrachtregel) heeft Olga Operator operator gemaakt",
     "mail.test_queued": "Zorgsleutel (opdrachtregel) heeft een testmail klaargezet",
+    "sso.authorize_refused":
+        "Mira Medewerker mocht niet inloggen bij de applicatie “Declaratieportaal”: niet "
+        "toegestaan",
+    "sso.code_exchanged":
+        "De applicatie “Declaratieportaal” heeft de inlog van Mira Medewerker ontvangen",
+    "sso.code_issued": "Mira Medewerker is ingelogd bij de applicatie “Declaratieportaal”",
+    "sso.code_reused":
+        "De applicatie “Declaratieportaal” heeft de inlogcode van Mira Medewerker een tweede "
+        "keer gebruikt; de tokens ervan zijn ingetrokken",
+    "sso.token_refused":
+        "Een tokenaanvraag van de applicatie zs_declaratie is geweigerd: niet toegestaan",
+    "sso.token_revoked":
+        "De applicatie “Declaratieportaal” heeft een token van Mira Medewerker ingetrokken",
+    "sso_client.deleted":
+        "Olga Operator heeft de applicatie Declaratieportaal afgemeld voor single sign-on",
+    "sso_client.registered":
+        "Olga Operator heeft de applicatie Declaratieportaal aangemeld voor single sign-on",
+    "sso_key.activated": "De ondertekeningssleutel k2026-12 voor single sign-on is nu in gebruik",
+    "sso_key.published":
+        "Er is een nieuwe ondertekeningssleutel voor single sign-on gepubliceerd (k2026-12)",
+    "sso_key.removed": "De ondertekeningssleutel k2026-12 voor single sign-on is verwijderd",
+    "sso_key.resealed":
+        "De ondertekeningssleutel k2026-12 voor single sign-on is opnieuw versleuteld met de "
+        "nieuwe geheime sleutel",
+    "sso_key.retired":
+        "De ondertekeningssleutel k2026-12 voor single sign-on ondertekent niet meer",
+    "sso_secret.created": "Het geheim pairwise-subject voor single sign-on is gemaakt",
+    "sso_secret.resealed":
+        "Het geheim pairwise-subject voor single sign-on is opnieuw versleuteld met de nieuwe "
+        "geheime sleutel",
 }  # fmt: skip
 
 
@@ -380,10 +434,20 @@ def references(db):
         organisation=demozorg, created_by=gijs, name="Koppeling HR", token_hash="0" * 64,
         created_at=AT,
     )  # fmt: skip
+    client = Client.objects.create(
+        application=OAuthApplication.objects.create(
+            name="Declaratieportaal", client_id="zs_declaratie",
+            client_type=OAuthApplication.CLIENT_CONFIDENTIAL,
+            authorization_grant_type=OAuthApplication.GRANT_AUTHORIZATION_CODE,
+        ),
+        minimum_acr="substantial", sector="zs_declaratie",
+    )  # fmt: skip
+    client.organisations.set([demozorg])
     return {
         "M": mira.audit_ref, "G": gijs.audit_ref, "O": operator.audit_ref, "app": app.audit_ref,
         "card": card.audit_ref, "order": order.audit_ref, "application": application.audit_ref,
-        "token": token.audit_ref, "org": demozorg.audit_ref, "-": "",
+        "token": token.audit_ref, "org": demozorg.audit_ref, "client": client.audit_ref,
+        "-": "",
     }  # fmt: skip
 
 

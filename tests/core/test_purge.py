@@ -21,6 +21,8 @@ NOTHING = {
     "challenges": 0,
     "app_enrolments": 0,
     "link_tokens": 0,
+    "sso_codes": 0,
+    "sso_tokens": 0,
     "cache_entries": 0,
 }
 
@@ -240,5 +242,6 @@ def test_expired_database_cache_entries_go(settings):
 def test_the_command_runs_it_once(capsys, now):
     call_command("purge")
     assert capsys.readouterr().out == (
-        "Purged: sessions 0, challenges 0, app_enrolments 0, link_tokens 0, cache_entries 0.\n"
+        "Purged: sessions 0, challenges 0, app_enrolments 0, link_tokens 0, sso_codes 0, "
+        "sso_tokens 0, cache_entries 0.\n"
     )

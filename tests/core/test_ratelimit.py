@@ -120,6 +120,7 @@ PORTAL_LIMITS = [
     ("card.answer", "challenge", 5, "minute"),
     ("smartcard.login_page", "ip", 60, "minute"),
     ("smartcard.qr", "ip", 60, "minute"),
+    ("sso.login", "ip", 120, "minute"),
     ("application.submit", "ip", 10, "hour"),
     ("application.submit", "recipient", 3, "hour"),
 ]

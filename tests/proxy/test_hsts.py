@@ -23,6 +23,7 @@ PRODUCTION = {
     "VAULT_CLIENT_KEY": "Zk3uR8pQ1wXy6TnB4mLc9VsD2hGf7JaE",
     "ALLOWED_HOSTS": "localhost,127.0.0.1",
     "TRUSTED_PROXIES": "127.0.0.1",
+    "SITE_URL": "https://localhost",
 }
 
 
@@ -36,6 +37,8 @@ def production_portal(tmp_path):
         "ZS_BASE_DIR": str(tmp_path),
         **PRODUCTION,
     }
+    if "PYTHONPATH" in os.environ:  # a worktree's checkout, not the editable install's
+        env["PYTHONPATH"] = os.environ["PYTHONPATH"]
     log = open(tmp_path / "gunicorn.log", "wb")  # noqa: SIM115 (closed below)
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "zorgsleutel.wsgi", "--bind", f"127.0.0.1:{port}"],

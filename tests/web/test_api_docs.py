@@ -91,6 +91,7 @@ def test_without_debug_there_are_no_docs_but_the_schemas_stay(tmp_path):
         "ZS_BASE_DIR": str(tmp_path),
         "SECRET_KEY": "q7Vf2kLx9RmT4wZp8NcB3hJd6GsY1aEu5XoW0iKv-lM_nQrPtC",
         "ALLOWED_HOSTS": "portal.example.nl",
+        "SITE_URL": "https://portal.example.nl",
         "VAULT_CLIENT_KEY": "Zk3uR8pQ1wXy6TnB4mLc9VsD2hGf7JaE",
     }  # no DEBUG at all: production
     result = subprocess.run(

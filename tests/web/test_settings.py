@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -30,11 +31,14 @@ SAFE = {
     "SECRET_KEY": "q7Vf2kLx9RmT4wZp8NcB3hJd6GsY1aEu5XoW0iKv-lM_nQrPtC",  # 50, random-looking
     "ALLOWED_HOSTS": "portal.example.nl",
     "VAULT_CLIENT_KEY": "Zk3uR8pQ1wXy6TnB4mLc9VsD2hGf7JaE",  # 32
+    "SITE_URL": "https://portal.example.nl",
 }
 
 
 def _run(tmp_path, probe=PROBE, **env):
     base = {"PATH": "/usr/bin:/bin", "ZS_VAR_DIR": str(tmp_path), "ZS_BASE_DIR": str(tmp_path)}
+    if "PYTHONPATH" in os.environ:  # a worktree's checkout, not the editable install's
+        base["PYTHONPATH"] = os.environ["PYTHONPATH"]
     return subprocess.run(
         [sys.executable, "-c", probe],
         env={**base, **env},
@@ -92,6 +96,75 @@ def test_refuses_to_start_without_allowed_hosts_when_debug_is_off(tmp_path):
     assert _refusal(result) == (
         "django.core.exceptions.ImproperlyConfigured: ALLOWED_HOSTS must be set when DEBUG is off."
     )
+
+
+SITE_URL_REQUIRED = (
+    "django.core.exceptions.ImproperlyConfigured: SITE_URL must be set when DEBUG is off: the "
+    "portal's public https address (e.g. https://zorgsleutel.example), the same on every portal "
+    "node and the worker."
+)
+
+
+def _site_url_refused(value: str) -> str:
+    return (
+        "django.core.exceptions.ImproperlyConfigured: SITE_URL must be an https address with a "
+        "host and nothing after it (e.g. https://zorgsleutel.example; no path and no trailing "
+        f"slash) when DEBUG is off, not {value!r}."
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        # Unset: each process would name itself by its own port (issue 18), and the OpenID
+        # Connect issuer would differ between portal nodes and the worker.
+        (None, SITE_URL_REQUIRED),
+        ("", SITE_URL_REQUIRED),
+        ("http://portal.example.nl", _site_url_refused("http://portal.example.nl")),
+        ("https://portal.example.nl/", _site_url_refused("https://portal.example.nl/")),
+        ("https://portal.example.nl/sso", _site_url_refused("https://portal.example.nl/sso")),
+        ("https://portal.example.nl?x=1", _site_url_refused("https://portal.example.nl?x=1")),
+        ("https://", _site_url_refused("https://")),
+        ("https://me@portal.example.nl", _site_url_refused("https://me@portal.example.nl")),
+        ("https://portal.example.nl:x", _site_url_refused("https://portal.example.nl:x")),
+        ("portal.example.nl", _site_url_refused("portal.example.nl")),
+    ],
+)
+def test_refuses_to_start_without_a_public_https_site_url_when_debug_is_off(
+    tmp_path, value, message
+):
+    env = {key: item for key, item in SAFE.items() if key != "SITE_URL"}
+    if value is not None:
+        env["SITE_URL"] = value
+    result = _run(tmp_path, **env)
+    assert result.returncode == 1
+    assert _refusal(result) == message
+
+
+@pytest.mark.parametrize("value", ["https://portal.example.nl", "https://portal.example.nl:8443"])
+def test_a_public_https_site_url_is_the_issuer(tmp_path, value):
+    probe = """
+import os, django
+os.environ['DJANGO_SETTINGS_MODULE'] = 'zorgsleutel.settings'
+django.setup()
+from zorgsleutel.oidc.validator import issuer
+print(issuer())
+"""
+    result = _run(tmp_path, probe, **{**SAFE, "SITE_URL": value})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == value
+
+
+def test_in_development_site_url_defaults_to_this_process_s_port(tmp_path):
+    probe = """
+import os, django
+os.environ['DJANGO_SETTINGS_MODULE'] = 'zorgsleutel.settings'
+django.setup()
+from django.conf import settings
+print(settings.SITE_URL)
+"""
+    result = _run(tmp_path, probe, DEBUG="1", PORT="8123")
+    assert result.stdout.strip() == "http://127.0.0.1:8123"
 
 
 @pytest.mark.parametrize("name", ["TRUSTED_PROXIES", "UZI_TRUSTED_PROXIES"])
@@ -175,7 +248,8 @@ print(settings.SMARTCARD_STATUS_URL)
     ("env", "expected"),
     [
         ({"SITE_URL": "https://zorgsleutel.example"}, "http://zorgsleutel.example"),
-        ({"SITE_URL": "http://127.0.0.1:8000"}, "http://127.0.0.1:8000"),
+        # (an http SITE_URL is refused with DEBUG off: above)
+        ({"SITE_URL": "https://127.0.0.1:8443"}, "http://127.0.0.1:8443"),
         (
             {"SITE_URL": "https://zorgsleutel.example", "SMARTCARD_STATUS_URL": "http://ocsp.ex"},
             "http://ocsp.ex",
@@ -183,7 +257,7 @@ print(settings.SMARTCARD_STATUS_URL)
     ],
 )
 def test_card_certificates_name_the_status_over_plain_http(tmp_path, env, expected):
-    result = _run(tmp_path, SMARTCARD_STATUS, **SAFE, **env)
+    result = _run(tmp_path, SMARTCARD_STATUS, **{**SAFE, **env})
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == expected
 

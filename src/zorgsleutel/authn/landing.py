@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 
 from zorgsleutel import policies
+from zorgsleutel.authn import sessions
 from zorgsleutel.people.models import Membership
 
 NEXT = "next"  # the query parameter
@@ -65,9 +66,11 @@ def with_next(url: str, wanted: str) -> str:
 
 
 def destination(request, person) -> str:
-    """Where the login that just completed goes: the kept path (taken out), else by role."""
+    """Where the login that just completed goes: the request that asked for it
+    (sessions.remember_return: an application's sign-in, a page whose session timed out), else
+    the kept `?next=` path (taken out), else by role."""
     kept = safe(request, request.session.pop(_KEPT, ""))
-    return kept or by_role(person)
+    return sessions.returning_to(request) or kept or by_role(person)
 
 
 def by_role(person) -> str:

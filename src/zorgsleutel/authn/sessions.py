@@ -7,11 +7,15 @@ what the session says and the registry of means (means.py); none of them knows a
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
 from django.conf import settings
 from django.contrib import auth, messages
 from django.db import transaction
 from django.http import JsonResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, resolve_url
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from zorgsleutel import policies
@@ -23,6 +27,7 @@ from zorgsleutel.people import personevents
 
 AUTH_AT, SEEN_AT, ACR, AMR, MEANS = "zs_auth_at", "zs_seen_at", "zs_acr", "zs_amr", "zs_means"
 AUTHENTICATOR = "zs_authenticator"  # the app ID (or card) the login used, when it used one
+RETURN = "zs_return"  # where a login lands: {"path": ..., "at": timestamp} (after_login_url)
 BACKEND = "zorgsleutel.authn.backends.PersonBackend"  # loads the person of every session
 
 
@@ -38,6 +43,9 @@ def complete_login(request, person, means: str, *, authenticator: str = "") -> N
     `accepted_by`, asked by people.permissions for every organisation action)."""
     used = registry.get(means)
     now = clock.now().timestamp()
+    # Taken before the session is written (and before a flush below would lose it): where
+    # this login lands (after_login_url), with no second write of the session for it.
+    request.zs_landing = _take_return(request)
     with transaction.atomic():
         if auth.SESSION_KEY in request.session:
             # Someone is logged in on this session already (another tab's login, a step-up):
@@ -59,6 +67,97 @@ def complete_login(request, person, means: str, *, authenticator: str = "") -> N
         request.session[AUTHENTICATOR] = authenticator
         auth.login(request, person, backend=BACKEND)
         request.session.save()  # with the event; the middleware's save then writes nothing
+
+
+@dataclass(frozen=True)
+class Authentication:
+    """How this session was authenticated, as complete_login wrote it: what single sign-on
+    tells an application (acr, amr, auth_time) and which authenticator each organisation
+    decides about."""
+
+    means: str
+    acr: str
+    amr: tuple[str, ...]
+    at: datetime  # when the person logged in (not user.last_login: this session's login)
+    authenticator: str
+
+
+def authentication(request) -> Authentication | None:
+    """How this request's session logged in; None when nobody is logged in (or the session
+    timed out)."""
+    if logged_in_person(request) is None or ACR not in request.session:
+        return None
+    session = request.session
+    return Authentication(
+        means=session.get(MEANS, ""),
+        acr=session[ACR],
+        amr=tuple(session.get(AMR, ())),
+        at=datetime.fromtimestamp(session[AUTH_AT], tz=UTC),
+        authenticator=session.get(AUTHENTICATOR, ""),
+    )
+
+
+# --- Where a login lands ----------------------------------------------------------------------
+# A page that needs a login first (an application's single sign-on request, oidc/) remembers
+# itself in the session; whichever means the person then logs in with lands there, not on
+# LOGIN_REDIRECT_URL. Only a local path that the portal itself stored, and only within
+# policies.LOGIN_RETURN_TTL: a login long after an abandoned request lands at home. Django's
+# login keeps an anonymous session's data (it rotates the id), so the path survives it; the
+# logouts of the step-up and the timeout below keep it too.
+_RESUMABLE: list[str] = []
+
+
+def resume_after_login(prefix: str) -> None:
+    """Register a path prefix whose GET requests a timed-out or stepped-up session returns to
+    after logging in again (a capability's AppConfig.ready)."""
+    if prefix not in _RESUMABLE:
+        _RESUMABLE.append(prefix)
+
+
+def remember_return(request, path: str) -> None:
+    """Land the next login of this session on `path` (a local path, with its query)."""
+    if not _local(path):
+        raise ValueError("a login only returns to a local path")
+    request.session[RETURN] = {"path": path, "at": clock.now().timestamp()}
+
+
+def returning_to(request) -> str | None:
+    """The path remembered for the login complete_login just made on this request (within
+    policies.LOGIN_RETURN_TTL), or None."""
+    return getattr(request, "zs_landing", None)
+
+
+def after_login_url(request) -> str:
+    """Where the login complete_login just made on this request lands: the path remembered
+    (within policies.LOGIN_RETURN_TTL), else LOGIN_REDIRECT_URL."""
+    return getattr(request, "zs_landing", None) or resolve_url(settings.LOGIN_REDIRECT_URL)
+
+
+def _take_return(request) -> str | None:
+    """The path remembered for the next login, forgotten (None when none or too old)."""
+    kept = request.session.pop(RETURN, None)
+    if isinstance(kept, dict):
+        age = clock.now().timestamp() - kept.get("at", 0)
+        path = kept.get("path", "")
+        fresh = 0 <= age <= policies.LOGIN_RETURN_TTL.total_seconds()
+        if fresh and isinstance(path, str) and _local(path):
+            return path
+    return None
+
+
+def _local(path: str) -> bool:
+    return path.startswith("/") and url_has_allowed_host_and_scheme(path, allowed_hosts=None)
+
+
+def _logout_keeping_return(request) -> None:
+    """Log out, keeping where the next login lands: the path remembered, or this request's own
+    when it is a GET of a resumable page."""
+    kept = request.session.get(RETURN)
+    auth.logout(request)
+    if kept is not None:
+        request.session[RETURN] = kept
+    elif request.method == "GET" and request.path.startswith(tuple(_RESUMABLE)):
+        remember_return(request, request.get_full_path())
 
 
 def authenticator_refusal(actor, organisation) -> DomainError | None:
@@ -111,7 +210,7 @@ class SessionTimeoutMiddleware:
             return self.get_response(request)
         if request.user.is_authenticated:
             if timed_out(request):
-                auth.logout(request)
+                _logout_keeping_return(request)
                 messages.info(request, _("Your session has ended. Log in again."))
                 return redirect(settings.LOGIN_URL)
             now = clock.now().timestamp()
@@ -156,6 +255,17 @@ class AssuranceMiddleware:
         return self.get_response(request)
 
 
+def step_up(request, user, required: str):
+    """Log out and send the person to the login page of a means that reaches `required` and
+    that they have working, keeping where the login lands; None when they have none."""
+    for means in registry.reaching(required):
+        if means.standing is not None and means.standing(user) == registry.ACTIVE:
+            _logout_keeping_return(request)
+            messages.info(request, means.log_in_message)
+            return redirect(means.start)
+    return None
+
+
 def _step_up(request, user, required: str):
     """To a means that reaches `required`: its login page when the person has one that works,
     else the page where they link one."""
@@ -164,11 +274,9 @@ def _step_up(request, user, required: str):
     if not wants_page:
         message = reaching[0].log_in_message if reaching else ""
         return JsonResponse({"error": "assurance_required", "message": str(message)}, status=403)
-    for means in reaching:
-        if means.standing is not None and means.standing(user) == registry.ACTIVE:
-            auth.logout(request)
-            messages.info(request, means.log_in_message)
-            return redirect(means.start)
+    response = step_up(request, user, required)
+    if response is not None:
+        return response
     for means in reaching:
         if means.enrol:
             messages.info(request, means.enrol_message)

@@ -122,6 +122,30 @@ _TABLE: tuple[tuple[str, frozenset[str], set[str]], ...] = (
     ("card_order.placed",               ORGANISATION,  {"quantity"}),
     ("card_order.shipped",              ORGANISATION,  {"quantity", "serials"}),
     ("card_order.cancelled",            ORGANISATION,  {"by", "reason"}),
+    # --- Single sign-on (oidc/, docs/oidc.md) --------------------------------------------------
+    # An application registered or deleted by an operator, in the log of each organisation
+    # whose people it may receive.
+    ("sso_client.registered",           ORGANISATION,  {"name", "client_id", "redirect_uris",
+                                                        "minimum_acr", "subject_type"}),
+    ("sso_client.deleted",              ORGANISATION,  {"name", "client_id"}),
+    # A person signed in to an application (for one organisation, in its log), the code
+    # exchanged for tokens, a second exchange of it (its tokens revoked), a token revoked by
+    # the application.
+    ("sso.code_issued",                 ORGANISATION,  {"client_id", "acr"}),
+    ("sso.code_exchanged",              ORGANISATION,  {"client_id"}),
+    ("sso.code_reused",                 ORGANISATION,  {"client_id", "revoked"}),
+    ("sso.token_revoked",               ORGANISATION,  {"client_id"}),
+    # Refusals that name no organisation of the person: the platform's log.
+    ("sso.authorize_refused",           PLATFORM,      {"client_id", "reason"}),
+    ("sso.token_refused",               PLATFORM,      {"client_id", "error", "reason"}),
+    # The signing keys and the pairwise-subject secret (oidc/keys.py).
+    ("sso_key.published",               PLATFORM,      {"kid", "signs_from"}),
+    ("sso_key.activated",               PLATFORM,      {"kid", "first"}),
+    ("sso_key.retired",                 PLATFORM,      {"kid"}),
+    ("sso_key.removed",                 PLATFORM,      {"kid"}),
+    ("sso_key.resealed",                PLATFORM,      {"kid"}),
+    ("sso_secret.created",              PLATFORM,      {"name"}),
+    ("sso_secret.resealed",             PLATFORM,      {"name"}),
     # --- The operator console, the command line ------------------------------------------------
     ("application.submitted",           PLATFORM,      {"ura", "kvk"}),
     ("application.approved",            PLATFORM,      set()),

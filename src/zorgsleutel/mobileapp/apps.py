@@ -24,11 +24,12 @@ class MobileAppConfig(AppConfig):
         signals.memberships_changed.connect(_forget, dispatch_uid="mobileapp.forget")
 
         # The Zorgsleutel app: PIN + the app's key, answering a QR code (docs/app-protocol.md).
+        # RFC 8176: "swk", a software-secured key (the app's, in the phone's keystore), "pin".
         means.register(
             means.Means(
                 name="app",
                 acr="substantial",
-                amr=("app", "pin"),
+                amr=("swk", "pin"),
                 start="mobileapp:login",
                 paths=("/inloggen/app", "/mijn/app-koppelen", "/api/app/"),
                 enrol="mobileapp:enrol",

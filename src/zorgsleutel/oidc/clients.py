@@ -1,0 +1,229 @@
+"""Registering and deleting single sign-on applications (Operatorconsole → Single sign-on).
+
+An operator registers an application: its name, its redirect URIs (compared character for
+character when it asks for a login), the organisations whose people it may receive, and the
+assurance every login to it must have reached. It gets a client ID and a client secret; the
+secret is shown once and kept only as its SHA-256 (`hash_secret`).
+
+Why SHA-256 and not the password hasher: django-oauth-toolkit hashes client secrets with
+Django's first password hasher, here Argon2id at OWASP's parameters, made to slow down guessing
+a password a person chose. A client secret is 256 random bits: nobody guesses it, so a slow hash
+buys nothing and would cost tens of milliseconds of CPU at every code exchange (the token
+endpoint's goal is 240 a second per core). Like our link tokens (accounts/tokens.py), it is kept
+as a plain SHA-256; the toolkit is told not to hash it (`hash_client_secret=False`) and the
+validator compares digests (validator.py: `_check_secret`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+from oauth2_provider.models import get_application_model
+
+from zorgsleutel import policies
+from zorgsleutel.core import audit
+from zorgsleutel.core.errors import DomainError, NotFound, raise_all
+from zorgsleutel.oidc.models import Client
+from zorgsleutel.people.models import Organisation
+from zorgsleutel.people.permissions import require_operator
+
+Application = get_application_model()
+
+SECRET_PREFIX = "sha256$"  # noqa: S105 (a format, no secret)
+NAME_MAX = 100
+LOOPBACK_HOSTS = ("127.0.0.1", "[::1]", "localhost")
+
+
+def hash_secret(raw: str) -> str:
+    return SECRET_PREFIX + hashlib.sha256(raw.encode()).hexdigest()
+
+
+def secret_matches(provided: str, stored: str) -> bool:
+    """Whether `provided` is the secret kept as `stored`; anything not kept our way (a secret in
+    clear, another hasher's) never matches."""
+    if not stored.startswith(SECRET_PREFIX) or not isinstance(provided, str):
+        return False
+    return hmac.compare_digest(hash_secret(provided), stored)
+
+
+# --- What an operator typed -----------------------------------------------------------------------
+
+
+def redirect_uri_errors(text: str) -> tuple[list[str], list[DomainError]]:
+    """The redirect URIs of `text` (one per line), and what is wrong with them: https with a host
+    (plain http only to this machine, and only in development), no fragment, no user name, no
+    wildcard; at most policies.OIDC_REDIRECT_URIS_MAX, none twice."""
+    uris = [line.strip() for line in text.splitlines() if line.strip()]
+    if not uris:
+        return [], [DomainError("redirect_uris_required", _("Give at least one redirect URI."),
+                                field="redirect_uris")]  # fmt: skip
+    if len(uris) > policies.OIDC_REDIRECT_URIS_MAX:
+        message = _("Give at most %(max)s redirect URIs.") % {
+            "max": policies.OIDC_REDIRECT_URIS_MAX
+        }
+        return uris, [DomainError("redirect_uris_too_many", message, field="redirect_uris")]
+    for uri in uris:
+        problem = _uri_problem(uri)
+        if problem is not None:
+            message = _("%(uri)s: %(problem)s") % {"uri": uri[:200], "problem": problem}
+            return uris, [DomainError("redirect_uri_invalid", message, field="redirect_uris")]
+    if len(set(uris)) != len(uris):
+        message = _("Give each redirect URI once.")
+        return uris, [DomainError("redirect_uris_twice", message, field="redirect_uris")]
+    return uris, []
+
+
+def _uri_problem(uri: str):
+    if len(uri) > 500 or any(c.isspace() for c in uri):
+        return _("not a usable address.")
+    try:
+        parts = urlsplit(uri)
+        parts.port  # noqa: B018 (raises ValueError on a port that is no number)
+    except ValueError:
+        return _("not a usable address.")
+    if not parts.hostname:
+        return _("not a usable address.")
+    if parts.fragment or "#" in uri:
+        return _("a redirect URI has no fragment (#).")
+    if "@" in parts.netloc:
+        return _("a redirect URI has no user name or password.")
+    if "*" in uri:
+        return _("a redirect URI has no wildcards.")
+    if parts.scheme == "https":
+        return None
+    loopback = parts.netloc.rsplit(":", 1)[0] if parts.port else parts.netloc
+    if (
+        parts.scheme == "http"
+        and settings.OIDC_LOOPBACK_HTTP_REDIRECTS
+        and loopback in LOOPBACK_HOSTS
+    ):
+        return None
+    return _("a redirect URI starts with https://.")
+
+
+def check_input(*, name: str, redirect_uris: str, organisations, minimum_acr: str) -> list[str]:
+    """Every error of a registration at once (FieldErrors); the redirect URIs when none."""
+    errors = []
+    if not name.strip():
+        errors.append(DomainError("name_required", _("Give the application's name."),
+                                  field="name"))  # fmt: skip
+    elif len(name.strip()) > NAME_MAX:
+        message = _("A name has at most %(max)s characters.") % {"max": NAME_MAX}
+        errors.append(DomainError("name_too_long", message, field="name"))
+    uris, uri_errors = redirect_uri_errors(redirect_uris)
+    errors += uri_errors
+    if not organisations:
+        errors.append(
+            DomainError(
+                "organisations_required",
+                _("Choose the organisations whose people this application may receive."),
+                field="organisations",
+            )
+        )
+    if minimum_acr not in policies.ACR_URIS:
+        errors.append(DomainError("minimum_acr_invalid", _("Choose a level of assurance."),
+                                  field="minimum_acr"))  # fmt: skip
+    raise_all(errors)
+    return uris
+
+
+# --- The flows ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Registered:
+    client: Client
+    client_id: str
+    secret: str  # in clear: shown once, never again
+
+
+def register_client(
+    *,
+    actor,
+    name: str,
+    redirect_uris: str,
+    organisations: list[Organisation],
+    minimum_acr: str,
+    subject_type: str = Client.PAIRWISE,
+) -> Registered:
+    """Register an application; its secret in clear, once. Audited in each organisation it may
+    receive people of (their administrators read which applications those are)."""
+    require_operator(actor, "sso_clients.manage")
+    uris = check_input(
+        name=name, redirect_uris=redirect_uris, organisations=organisations, minimum_acr=minimum_acr
+    )
+    if subject_type not in (Client.PAIRWISE, Client.PUBLIC):
+        raise DomainError("subject_type_invalid", _("Choose a kind of identifier."),
+                          field="subject_type")  # fmt: skip
+    secret = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        application = Application.objects.create(
+            name=name.strip(),
+            redirect_uris=" ".join(uris),
+            client_type=Application.CLIENT_CONFIDENTIAL,
+            authorization_grant_type=Application.GRANT_AUTHORIZATION_CODE,
+            algorithm=Application.RS256_ALGORITHM,
+            hash_client_secret=False,
+            client_secret=hash_secret(secret),
+            skip_authorization=True,
+        )
+        client = Client.objects.create(
+            application=application,
+            minimum_acr=minimum_acr,
+            subject_type=subject_type,
+            sector=application.client_id,
+            created_by=actor if not isinstance(actor, str) else None,
+        )
+        client.organisations.set(organisations)
+        audit.record_in(
+            sorted(organisations, key=lambda o: o.pk),
+            "sso_client.registered",
+            actor=actor,
+            target=client,
+            details={
+                "name": application.name,
+                "client_id": application.client_id,
+                "redirect_uris": uris,
+                "minimum_acr": minimum_acr,
+                "subject_type": subject_type,
+            },
+        )
+    return Registered(client=client, client_id=application.client_id, secret=secret)
+
+
+def get_client(public_id) -> Client:
+    client = (
+        Client.objects.select_related("application")
+        .prefetch_related("organisations")
+        .filter(public_id=public_id)
+        .first()
+    )
+    if client is None:
+        raise NotFound("not_found", _("This application does not exist (any more)."))
+    return client
+
+
+def delete_client(*, actor, public_id) -> str:
+    """Delete an application: its codes and tokens go with it, so it receives nobody any more.
+    Returns its name."""
+    require_operator(actor, "sso_clients.manage")
+    with transaction.atomic():
+        client = get_client(public_id)
+        organisations = sorted(client.organisations.all(), key=lambda o: o.pk)
+        application = client.application
+        audit.record_in(
+            organisations or [None],  # an application whose organisations are all gone
+            "sso_client.deleted",
+            actor=actor,
+            target=client,
+            details={"name": application.name, "client_id": application.client_id},
+        )
+        application.delete()  # cascades: the client, its grants, tokens and sign-ins
+    return application.name

@@ -1,0 +1,101 @@
+"""Forms of single sign-on's pages: parsing and per-field errors; the checks are the flows'
+(clients.py)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from zorgsleutel.oidc import clients
+from zorgsleutel.oidc.models import Client
+from zorgsleutel.people.models import Organisation
+
+ASSURANCE = [
+    ("low", _("low: password and SMS code")),
+    ("substantial", _("substantial: the Zorgsleutel app")),
+    ("high", _("high: a smartcard or UZI card")),
+]
+
+
+class ClientForm(forms.Form):
+    """Operatorconsole → Single sign-on → Register an application."""
+
+    name = forms.CharField(
+        label=_("Name"),
+        help_text=_("As people and administrators will read it. For example Declaratieportaal."),
+        max_length=200,
+        required=False,
+    )
+    redirect_uris = forms.CharField(
+        label=_("Redirect URIs"),
+        help_text=_(
+            "One per line, exactly as the application sends them: the address people return to "
+            "after logging in. For example https://declaraties.example.nl/oidc/callback."
+        ),
+        max_length=6000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 60, "spellcheck": "false"}),
+    )
+    organisations = forms.ModelMultipleChoiceField(
+        label=_("Organisations"),
+        help_text=_("The application receives only active members of these organisations."),
+        queryset=Organisation.objects.order_by("name", "pk"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": _("Choose organisations from the list.")},
+    )
+    minimum_acr = forms.ChoiceField(
+        label=_("Minimum level of assurance"),
+        help_text=_("Every login to the application must reach at least this level."),
+        choices=ASSURANCE,
+        initial="low",
+        required=False,
+        widget=forms.RadioSelect,
+    )
+    subject_type = forms.ChoiceField(
+        label=_("Identifier of a person (sub)"),
+        choices=Client.SUBJECT_TYPES,
+        initial=Client.PAIRWISE,
+        required=False,
+        widget=forms.RadioSelect,
+    )
+
+    def clean(self):
+        data = super().clean()
+        said = set(self.errors)
+        try:
+            clients.check_input(
+                name=data.get("name", ""),
+                redirect_uris=data.get("redirect_uris", ""),
+                organisations=data.get("organisations") or [],
+                minimum_acr=data.get("minimum_acr") or "",
+            )
+        except clients.DomainError as error:
+            for one in getattr(error, "errors", [error]):
+                if one.field not in said:
+                    self.add_error(one.field, str(one.message))
+        if not data.get("subject_type"):
+            data["subject_type"] = Client.PAIRWISE
+        return data
+
+
+class OrganisationChoiceForm(forms.Form):
+    """Which organisation the person acts for in this login (several may use the application)."""
+
+    organisation = forms.ChoiceField(
+        label=_("On behalf of which organisation do you log in?"),
+        required=False,
+        widget=forms.RadioSelect,
+    )
+
+    def __init__(self, *args, memberships=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].choices = [
+            (str(m.organisation.public_id), m.organisation.name) for m in memberships
+        ]
+
+    def clean_organisation(self):
+        value = self.cleaned_data.get("organisation")
+        if not value:
+            raise forms.ValidationError(_("Choose an organisation."))
+        return value

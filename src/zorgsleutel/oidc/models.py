@@ -1,0 +1,128 @@
+"""Single sign-on (docs/oidc.md): the applications that log people in through Zorgsleutel, the
+keys that sign their ID tokens, and each sign-in.
+
+django-oauth-toolkit's own models hold the protocol's state: its `Application` (client ID,
+hashed secret, redirect URIs), `Grant` (an authorization code, single use, PKCE challenge,
+nonce), `AccessToken` and `IDToken` (stored as SHA-256 checksums only: RFC 9700 token storage).
+Ours add what the portal decides: for which organisations an application may receive people and
+at which assurance (`Client`), what a person's session had proved when it signed in (`SignIn`),
+and the signing keys, sealed at rest (`SigningKey`, `ProviderSecret`; keys.py).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Client(models.Model):
+    """A single sign-on application, as an operator registered it: its django-oauth-toolkit
+    `Application` and the portal's rules for it."""
+
+    PAIRWISE, PUBLIC = "pairwise", "public"
+    SUBJECT_TYPES = [
+        (PAIRWISE, _("pairwise: a different identifier for each application (default)")),
+        (PUBLIC, _("public: the same identifier in every application")),
+    ]
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    application = models.OneToOneField(
+        "oauth2_provider.Application", on_delete=models.CASCADE, related_name="zs_client"
+    )
+    # Tenancy: the application receives only active members of these organisations.
+    organisations = models.ManyToManyField("organisations.Organisation", related_name="+")
+    # The assurance every sign-in to it must have reached (policies.ASSURANCE_ORDER).
+    minimum_acr = models.CharField(max_length=12, default="low")
+    subject_type = models.CharField(max_length=12, choices=SUBJECT_TYPES, default=PAIRWISE)
+    # The pairwise subject's sector (OpenID Connect Core 8.1): the client ID it was registered
+    # with. It never changes, or every `sub` the application knows would.
+    sector = models.CharField(max_length=255)
+    created_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.application.name
+
+    @property
+    def audit_ref(self) -> str:
+        return f"sso_client:{self.public_id}"
+
+
+class SignIn(models.Model):
+    """One sign-in of a person to an application: made with the authorization code, from what
+    the person's session had proved then (authn/sessions.py: `authentication`), for the one
+    organisation the person acts for. The code itself is not kept, only its SHA-256: a second
+    exchange finds the sign-in it was spent on, and the tokens issued from it are revoked."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="+")
+    application = models.ForeignKey(
+        "oauth2_provider.Application", on_delete=models.CASCADE, related_name="+"
+    )
+    organisation = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.CASCADE, related_name="+"
+    )
+    acr = models.CharField(max_length=12)
+    amr = models.JSONField(default=list)
+    authenticated_at = models.DateTimeField()  # the session's login: the ID token's auth_time
+    code_digest = models.CharField(max_length=64, unique=True)
+    code_expires_at = models.DateTimeField()
+    redeemed_at = models.DateTimeField(null=True, blank=True)
+    # The access token the code was exchanged for (deleted when revoked or purged).
+    access_token = models.OneToOneField(
+        "oauth2_provider.AccessToken",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="zs_sign_in",
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["created_at"], name="sign_in_created")]
+
+
+class SigningKey(models.Model):
+    """A key that signs ID tokens (keys.py). NEXT: published in the JWKS, not signing yet;
+    CURRENT: signs (one at a time); RETIRED: published until `retired_at` +
+    policies.OIDC_KEY_KEEP_RETIRED, so tokens it signed still verify. The private key is
+    sealed (AES-256-GCM under a key derived from SECRET_KEY, its kid the associated data)."""
+
+    NEXT, CURRENT, RETIRED = "next", "current", "retired"
+    STATES = [(NEXT, "next"), (CURRENT, "current"), (RETIRED, "retired")]
+
+    kid = models.CharField(max_length=64, unique=True)  # the JWK thumbprint (RFC 7638)
+    algorithm = models.CharField(max_length=10, default="RS256")
+    state = models.CharField(max_length=10, choices=STATES)
+    sealed_private_key = models.BinaryField()
+    public_jwk = models.JSONField()
+    created_at = models.DateTimeField()
+    activated_at = models.DateTimeField(null=True, blank=True)
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["state"], condition=models.Q(state="current"), name="one_current_key"
+            ),
+            models.UniqueConstraint(
+                fields=["state"], condition=models.Q(state="next"), name="one_next_key"
+            ),
+        ]
+
+    @property
+    def audit_ref(self) -> str:
+        return f"sso_key:{self.kid}"
+
+
+class ProviderSecret(models.Model):
+    """A random secret of the provider, made once and sealed like the signing keys: "subject"
+    keys the pairwise `sub` (claims.py), which must never change."""
+
+    name = models.CharField(max_length=40, unique=True)
+    sealed = models.BinaryField()
+    created_at = models.DateTimeField()

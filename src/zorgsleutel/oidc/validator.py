@@ -1,0 +1,337 @@
+"""django-oauth-toolkit's request validator, narrowed and completed for Zorgsleutel (docs/oidc.md).
+
+What changes against the toolkit's:
+
+- **Clients.** Secrets compare as SHA-256 digests (clients.py says why); a redirect URI must be
+  one of the registered ones character for character (the toolkit lets a loopback URI use any
+  port), and the authorization request must name it (OpenID Connect Core 3.1.2.1); only
+  `response_type=code` and `grant_type=authorization_code`.
+- **Codes.** Each code's sign-in (models.SignIn) is written with it, from what the person's
+  session had proved (authorize.py passes it in). Its expiry follows core.clock. A code is
+  exchanged once: the exchange locks its grant, deletes it and marks the sign-in redeemed; a
+  second exchange finds that sign-in, revokes the access token the first one got (RFC 6749
+  4.1.2) and is audited as `sso.code_reused`. A code presented by another client than its own
+  is refused and revokes nothing (that client holds no secret of the first).
+- **ID tokens.** Signed with the current key of keys.py (its `kid` in the header); `iss` is
+  SITE_URL, `acr`/`amr`/`auth_time` come from the sign-in, never from user.last_login; `iat`
+  and `exp` from core.clock.
+- **Access tokens.** Expire by core.clock; answer userinfo and introspection only while the
+  person is still an active member of the sign-in's organisation and the application may still
+  receive its people (tenancy holds after the login too). Introspection answers a client only
+  about its own tokens.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from contextvars import ContextVar
+
+from django.conf import settings
+from jwcrypto import jws, jwt
+from oauth2_provider.models import (
+    get_access_token_model,
+    get_grant_model,
+    get_id_token_model,
+    revoke_access_token,
+)
+from oauth2_provider.oauth2_validators import OAuth2Validator
+
+from zorgsleutel import policies
+from zorgsleutel.core import audit, clock
+from zorgsleutel.oidc import claims, clients, keys
+from zorgsleutel.oidc.models import Client, SignIn
+from zorgsleutel.people.models import Membership
+
+Grant = get_grant_model()
+AccessToken = get_access_token_model()
+IDToken = get_id_token_model()
+
+
+# Why the token request in progress was refused, in our words (for its audit event: views.py).
+_REFUSAL: ContextVar[str] = ContextVar("sso_token_refusal", default="")
+
+
+def start_request() -> None:
+    _REFUSAL.set("")
+
+
+def refusal_reason() -> str:
+    return _REFUSAL.get()
+
+
+def digest(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def issuer() -> str:
+    """The issuer: SITE_URL, read at every use (one value on every node: settings.py)."""
+    return settings.SITE_URL
+
+
+def still_allowed(person, sign_in: SignIn, client: Client) -> bool:
+    """Whether the application may still receive this person acting for the sign-in's
+    organisation: an active account, an active membership there, the application still
+    registered for it, the organisation not suspended (policies.sso_refusal)."""
+    if not person.is_active:
+        return False
+    membership = (
+        Membership.objects.select_related("organisation")
+        .filter(user=person, organisation=sign_in.organisation_id)
+        .first()
+    )
+    allowed = set(client.organisations.values_list("pk", flat=True))
+    return membership is not None and policies.sso_refusal(membership, allowed) is None
+
+
+class Validator(OAuth2Validator):
+    oidc_claim_scope = None  # claims.py decides per scope
+
+    # --- Clients ------------------------------------------------------------------------------
+
+    def _check_secret(self, provided_secret, stored_secret):
+        return clients.secret_matches(provided_secret, stored_secret)
+
+    def validate_redirect_uri(self, client_id, redirect_uri, request, *args, **kwargs):
+        return redirect_uri in request.client.redirect_uris.split()
+
+    def get_default_redirect_uri(self, client_id, request, *args, **kwargs):
+        return None  # no default: the request names its redirect URI
+
+    def validate_response_type(self, client_id, response_type, client, request, *args, **kwargs):
+        return response_type == "code" and client.allows_grant_type(client.GRANT_AUTHORIZATION_CODE)
+
+    def validate_grant_type(self, client_id, grant_type, client, request, *args, **kwargs):
+        return grant_type == "authorization_code" and super().validate_grant_type(
+            client_id, grant_type, client, request, *args, **kwargs
+        )
+
+    def is_pkce_required(self, client_id, request):
+        return True
+
+    # --- The authorization request (authorize.py has decided before oauthlib is asked) -------
+
+    def validate_silent_login(self, request):
+        return True  # authorize.py lets only a logged-in session reach here
+
+    def validate_silent_authorization(self, request):
+        return True  # no consent page yet: operators register the applications
+
+    def validate_user_match(self, id_token_hint, scopes, claims, request):
+        return True  # id_token_hint is not used (docs/oidc.md, "Not built yet")
+
+    def save_authorization_code(self, client_id, code, request, *args, **kwargs):
+        now = clock.now()
+        expires = now + policies.OIDC_CODE_TTL
+        self._create_authorization_code(request, code, expires=expires)
+        facts = request.zs_sign_in  # authorize.py: what the session proved, and for whom
+        SignIn.objects.create(
+            user=request.user,
+            application=request.client,
+            organisation=facts.organisation,
+            acr=facts.acr,
+            amr=list(facts.amr),
+            authenticated_at=facts.at,
+            code_digest=digest(code["code"]),
+            code_expires_at=expires,
+            created_at=now,
+        )
+
+    # --- The token request ----------------------------------------------------------------
+
+    def validate_code(self, client_id, code, client, request, *args, **kwargs):
+        grant = Grant.objects.select_for_update().filter(code=code, application=client).first()
+        if grant is None:
+            self._spent(code, client, request)
+            return False
+        if grant.expires <= clock.now():
+            _REFUSAL.set("code_expired")
+            return False
+        sign_in = (
+            SignIn.objects.select_related("organisation", "user")
+            .filter(code_digest=digest(code), application=client)
+            .first()
+        )
+        if sign_in is None:
+            return False
+        request.scopes = grant.scope.split()
+        request.user = grant.user
+        request.nonce = grant.nonce or None
+        request.zs_sign_in = sign_in
+        request.zs_client = Client.objects.get(application=client)
+        return True
+
+    def _spent(self, code, client, request) -> None:
+        """A code without its grant: never issued, expired and purged, exchanged already (the
+        tokens of that exchange are revoked), or another client's."""
+        sign_in = (
+            SignIn.objects.select_for_update()
+            .select_related("organisation", "user")
+            .filter(code_digest=digest(code))
+            .first()
+        )
+        if sign_in is None or sign_in.redeemed_at is None:
+            _REFUSAL.set("code_unknown")
+            return
+        if sign_in.application_id != client.pk:
+            _REFUSAL.set("code_of_another_client")
+            return
+        revoked = 0
+        if sign_in.access_token_id is not None:
+            token = AccessToken.objects.select_related("id_token").get(pk=sign_in.access_token_id)
+            id_token = token.id_token
+            revoke_access_token(token)
+            if id_token is not None:
+                id_token.delete()
+            revoked = 1
+        audit.record(
+            "sso.code_reused",
+            actor=Client.objects.get(application=client),
+            organisation=sign_in.organisation,
+            target=sign_in.user,
+            outcome=audit.DENIED,
+            details={"client_id": client.client_id, "revoked": revoked},
+        )
+        _REFUSAL.set("code_reused")
+
+    def invalidate_authorization_code(self, client_id, code, request, *args, **kwargs):
+        super().invalidate_authorization_code(client_id, code, request, *args, **kwargs)
+        sign_in = request.zs_sign_in
+        sign_in.redeemed_at = clock.now()
+        sign_in.access_token = request.zs_access_token
+        sign_in.save(update_fields=["redeemed_at", "access_token"])
+        audit.record(
+            "sso.code_exchanged",
+            actor=request.zs_client,
+            organisation=sign_in.organisation,
+            target=sign_in.user,
+            details={"client_id": request.client.client_id},
+        )
+
+    def _create_access_token(self, expires, request, token, source_refresh_token=None):
+        access_token = AccessToken(
+            user=request.user,
+            scope=token["scope"],
+            expires=clock.now() + policies.OIDC_ACCESS_TOKEN_TTL,
+            id_token=getattr(request, "zs_id_token", None),
+            application=request.client,
+            source_refresh_token=source_refresh_token,
+            resource=getattr(request, "resource", []),
+        )
+        self._set_token_value(access_token, token["access_token"])
+        access_token.save()
+        request.zs_access_token = access_token
+        return access_token
+
+    def get_oidc_issuer_endpoint(self, request):
+        return issuer()
+
+    def finalize_id_token(self, id_token, token, token_handler, request):
+        """oauthlib made `aud`, `iat`, `nonce` and `at_hash`; the claims, the times and the
+        signature are ours."""
+        now = clock.now()
+        expires = now + policies.OIDC_ID_TOKEN_TTL
+        sign_in = request.zs_sign_in
+        jti = str(uuid.uuid4())
+        id_token.update(claims.for_scopes(request.user, request.zs_client, sign_in, request.scopes))
+        id_token.update(claims.authentication(sign_in))
+        id_token.update(
+            iss=issuer(), iat=int(now.timestamp()), exp=int(expires.timestamp()), jti=jti
+        )
+        if "nonce" not in id_token and request.nonce:
+            id_token["nonce"] = request.nonce
+        key = keys.signing_key()
+        signed = jwt.JWT(
+            header=json.dumps({"typ": "JWT", "alg": key.algorithm, "kid": key.kid}),
+            claims=json.dumps(id_token),
+        )
+        signed.make_signed_token(key.key)
+        request.zs_id_token = IDToken.objects.create(
+            user=request.user,
+            scope=" ".join(request.scopes),
+            expires=expires,
+            jti=jti,
+            application=request.client,
+        )
+        return signed.serialize()
+
+    def _get_key_for_token(self, token):
+        """The published key an ID token names (the toolkit's asks the client's own key)."""
+        try:
+            unverified = jws.JWS()
+            unverified.deserialize(token)
+            kid = unverified.jose_header.get("kid")
+        except Exception:
+            return None
+        return keys.verification_key(kid) if isinstance(kid, str) else None
+
+    # --- Using an access token ------------------------------------------------------------
+
+    def _usable_token(self, token: str):
+        """The access token, its sign-in and client, while all still hold; else None."""
+        if not token:
+            return None
+        found = self._load_access_token(token)
+        if found is None or found.expires <= clock.now() or found.user is None:
+            return None
+        sign_in = SignIn.objects.select_related("organisation").filter(access_token=found).first()
+        client = Client.objects.filter(application_id=found.application_id).first()
+        if sign_in is None or client is None or not still_allowed(found.user, sign_in, client):
+            return None
+        return found, sign_in, client
+
+    def validate_bearer_token(self, token, scopes, request):
+        usable = self._usable_token(token)
+        if usable is None or not usable[0].allow_scopes(scopes):
+            return False
+        access_token, sign_in, client = usable
+        request.client = access_token.application
+        request.user = access_token.user
+        request.scopes = access_token.scope.split()
+        request.access_token = access_token
+        request.zs_sign_in, request.zs_client = sign_in, client
+        return True
+
+    def get_userinfo_claims(self, request):
+        return claims.for_scopes(
+            request.user, request.zs_client, request.zs_sign_in, request.scopes
+        )
+
+    def introspect_token(self, token, token_type_hint, request, *args, **kwargs):
+        usable = self._usable_token(token)
+        if usable is None or usable[0].application_id != request.client.pk:
+            return None  # {"active": false}: unknown, expired, or another client's
+        access_token, _sign_in, client = usable
+        return {
+            "scope": access_token.scope,
+            "client_id": request.client.client_id,
+            "token_type": "Bearer",
+            "exp": int(access_token.expires.timestamp()),
+            "iat": int((access_token.expires - policies.OIDC_ACCESS_TOKEN_TTL).timestamp()),
+            "sub": claims.subject(access_token.user, client),
+            "aud": request.client.client_id,
+            "iss": issuer(),
+        }
+
+    def revoke_token(self, token, token_type_hint, request, *args, **kwargs):
+        """The toolkit's (only the calling client's tokens), audited when it revoked one."""
+        found = (
+            AccessToken.objects.select_related("user")
+            .filter(token_checksum=digest(token), application=request.client)
+            .first()
+        )
+        sign_in = (
+            SignIn.objects.select_related("organisation").filter(access_token=found).first()
+            if found is not None
+            else None
+        )
+        super().revoke_token(token, token_type_hint, request, *args, **kwargs)
+        if sign_in is not None:
+            audit.record(
+                "sso.token_revoked",
+                actor=Client.objects.get(application=request.client),
+                organisation=sign_in.organisation,
+                target=found.user,
+                details={"client_id": request.client.client_id},
+            )

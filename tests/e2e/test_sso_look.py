@@ -1,0 +1,91 @@
+"""Single sign-on's pages in a browser (docs/oidc.md), as tests/e2e/test_look.py looks at the
+others: the Operatorconsole's registration from the empty form to the secret and the deletion's
+question, and a person's choice of organisation and refusal, at 1280 and 390 px, axe-core's
+WCAG 2.2 AA rules, no sideways scrolling, 44 px controls."""
+
+from __future__ import annotations
+
+import pytest
+
+from people import someone
+from sso import authorize_url, register
+from zorgsleutel.accounts.models import User
+from zorgsleutel.organisations.models import Organisation
+
+from .browsersession import logged_in
+from .test_look import SIZES, _looked_at
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def places(db, settings):
+    settings.SITE_URL = "https://zorgsleutel.test"
+    care = Organisation.objects.create(
+        name="Zorggroep Uiterlijk", kind=Organisation.CARE_PROVIDER, state="validated",
+        ura="90000555",
+    )  # fmt: skip
+    business = Organisation.objects.create(
+        name="Bedrijf Uiterlijk BV", kind=Organisation.BUSINESS, kvk_number="87654321"
+    )
+    operator = User.objects.create(
+        email="ops@zorgsleutel.test", name="Olga Operator", state=User.ACTIVE, is_operator=True
+    )
+    return care, business, operator
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_operator_registers_and_deletes_an_application(browser_page, places, width):
+    _care, _business, operator = places
+    page = browser_page()
+    page.set_viewport_size({"width": width, "height": SIZES[width]})
+    logged_in(page, operator, acr="substantial")
+    page.goto("/operator/single-sign-on")
+    _looked_at(page, "sso-clients-empty", width)
+    page.get_by_role("link", name="Applicatie registreren").click()
+    page.get_by_role("button", name="Registreren").click()
+    assert page.title().startswith("Fout: ")
+    _looked_at(page, "sso-register-errors", width)
+    page.get_by_label("Naam").fill("Declaratieportaal")
+    page.get_by_label("Redirect-URI's").fill("https://declaraties.example.nl/oidc/callback")
+    page.get_by_label("Zorggroep Uiterlijk").check()
+    page.get_by_label("substantieel: de Zorgsleutel-app").check()
+    page.get_by_role("button", name="Registreren").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Declaratieportaal is geregistreerd"
+    assert len(page.locator("#client-secret").inner_text()) == 43
+    _looked_at(page, "sso-registered", width)
+    page.get_by_role("link", name="Naar de applicatie").click()
+    _looked_at(page, "sso-client", width)
+    page.get_by_role("button", name="Declaratieportaal verwijderen").click()
+    heading = page.get_by_role("heading", level=1).inner_text()
+    assert heading == "De applicatie Declaratieportaal verwijderen?"
+    _looked_at(page, "sso-delete-confirm", width)
+    page.get_by_role("button", name="Declaratieportaal verwijderen").click()
+    assert "De applicatie Declaratieportaal is verwijderd." in page.locator("main").inner_text()
+    _looked_at(page, "sso-clients-after-delete", width)
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_a_person_chooses_an_organisation_or_is_refused(browser_page, places, width):
+    care, business, operator = places
+    both = register(operator, [care, business], name="Declaratieportaal")
+    only_care = register(operator, [care], name="Labviewer")
+    tim = someone(business, "member", email="tim@uiterlijk.nl", name="Tim Twee")
+    from zorgsleutel.accounts.models import Membership
+
+    Membership.objects.create(user=tim, organisation=care, role="member")
+    Membership.objects.filter(user=tim).update(state="active")
+    page = browser_page()
+    page.set_viewport_size({"width": width, "height": SIZES[width]})
+    logged_in(page, tim, acr="low")
+    page.goto(authorize_url(both.client_id).url)
+    assert page.get_by_role("heading", level=1).inner_text() == "Inloggen bij Declaratieportaal"
+    _looked_at(page, "sso-choose", width)
+    page.get_by_role("button", name="Verder").click()  # nothing chosen
+    _looked_at(page, "sso-choose-error", width)
+
+    Membership.objects.filter(user=tim, organisation=care).update(state="blocked")
+    response = page.goto(authorize_url(only_care.client_id).url)
+    assert response.status == 403
+    assert page.get_by_role("heading", level=1).inner_text() == "Geen toegang"
+    _looked_at(page, "sso-refused", width)

@@ -1,0 +1,1 @@
+from sso import app, business, care, issuer, mira, operator  # noqa: F401

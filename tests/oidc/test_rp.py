@@ -1,0 +1,113 @@
+"""A real relying party in its own process (tests/oidc/rp.py, on Authlib and joserfc) signs a
+person in through a live portal: code + PKCE, iss, aud, exp, nonce, at_hash and the signature
+against the JWKS, userinfo; then a reused code and a wrong verifier. One process start."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sso import log_in, member_of, register
+from support import free_port
+from zorgsleutel.organisations.models import Organisation
+
+RP = Path(__file__).with_name("rp.py")
+
+
+@pytest.fixture
+def portal(live_server, settings):
+    settings.SITE_URL = live_server.url  # the issuer the relying party discovers
+    return live_server.url
+
+
+def test_a_relying_party_in_its_own_process_signs_a_person_in(portal, transactional_db, client):
+    from zorgsleutel.accounts.models import User
+
+    care = Organisation.objects.create(
+        name="Zorggroep Noord", kind=Organisation.CARE_PROVIDER, ura="90000111", state="validated"
+    )
+    operator = User.objects.create(
+        email="ops@zorgsleutel.test", name="Otto", state=User.ACTIVE, is_operator=True
+    )
+    redirect_uri = f"http://127.0.0.1:{free_port()}/oidc/callback"
+    app = register(operator, [care], uris=redirect_uri)
+    mira = member_of(care, email="mira@noord.nl", name="Mira van der Berg")
+    session_key = log_in(client, mira, "sms")
+
+    given = {
+        "issuer": portal,
+        "client_id": app.client_id,
+        "client_secret": app.secret,
+        "redirect_uri": redirect_uri,
+        "cookie_name": "zs_session",
+        "cookie_value": session_key,
+    }
+    result = subprocess.run(
+        [sys.executable, str(RP)],
+        input=json.dumps(given),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+
+    assert out["discovered_issuer"] == portal
+    assert out["authorization"] == {
+        "status": 302,
+        "to": redirect_uri,
+        "state_matches": True,
+        "iss": portal,
+    }
+    assert out["token_keys"] == [
+        "access_token",
+        "expires_at",
+        "expires_in",
+        "id_token",
+        "scope",
+        "token_type",
+    ]  # fmt: skip  (expires_at is Authlib's own); no refresh_token
+    header, claims = out["id_token"]["header"], out["id_token"]["claims"]
+    assert (header["alg"], header["typ"], len(header["kid"])) == ("RS256", "JWT", 43)
+    assert (claims["iss"], claims["aud"], claims["exp"] - claims["iat"]) == (
+        portal,
+        app.client_id,
+        600,
+    )
+    assert (claims["acr"], claims["amr"], claims["email"], claims["name"]) == (
+        "http://eidas.europa.eu/LoA/low",
+        ["pwd", "sms"],
+        "mira@noord.nl",
+        "Mira van der Berg",
+    )
+    assert out["userinfo"] == {
+        "status": 200,
+        "body": {
+            "sub": claims["sub"],
+            "name": "Mira van der Berg",
+            "given_name": "Mira",
+            "family_name": "van der Berg",
+            "email": "mira@noord.nl",
+            "email_verified": True,
+            "organization": {
+                "id": str(care.public_id),
+                "name": "Zorggroep Noord",
+                "ura": "90000111",
+            },
+        },
+    }
+    # The relying party's checks are real: each catches what it must.
+    assert out["caught"] == {
+        "other_nonce": True,
+        "other_audience": True,
+        "forged_signature": True,
+        "expired": True,
+    }
+    assert out["reused"] == {"status": 400, "body": {"error": "invalid_grant"}}
+    assert out["userinfo_after_reuse"] == 401
+    assert out["wrong_verifier"] == {"status": 400, "body": {"error": "invalid_grant"}}
