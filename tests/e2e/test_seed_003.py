@@ -27,6 +27,7 @@ from zorgsleutel.core.models import AuditEvent
 from zorgsleutel.organisations.models import Application, Organisation
 
 from .browsersession import logged_in
+from .lookpages import at_both_widths
 from .test_app import _screenshot
 from .test_seed_000 import Mailbox, _set_password_and_phone, _unique_number
 
@@ -101,6 +102,7 @@ def test_register_validate_and_manage_a_care_provider(
     page.get_by_role("button", name="Aanvraag indienen").click()
     page.check()
     assert "U ontvangt een e-mail met de aanvraag" in page.content()
+    at_both_widths(page, "visitor-applied")
     # Submitted: step 2 is done, and the applicant installs the app while the operator reviews.
     current = page.locator(".zs-steps [aria-current=step]").text_content()
     assert " ".join(current.split()) == ("Stap 3 Zorgsleutel-app installeren (huidige stap)")
@@ -129,6 +131,7 @@ def test_register_validate_and_manage_a_care_provider(
     page.goto(mailbox.link_for("jan@delinde.nl"))
     page.check()
     assert "Stap 5 Organisatie valideren" in page.get_by_role("heading", level=1).inner_text()
+    at_both_widths(page, "visitor-validate")
     assert "Stap 5" in page.locator(".zs-steps [aria-current=step]").text_content()
     code = page.locator("#card-code").inner_text()
     result = present_card(uzi_card, page.base_url, code)
