@@ -203,7 +203,7 @@ SESSION_ABSOLUTE_TIMEOUT = timedelta(hours=12)
 # A login that has passed the password but not yet the SMS code expires after this.
 PENDING_LOGIN_TTL = timedelta(minutes=10)
 # A page that sent a person to log in (an application's single sign-on request) is where the
-# login lands, if the login ends within this time (authn/sessions.py: after_login_url).
+# login lands, if the login ends within this time (authn/sessions.py: returning_to).
 LOGIN_RETURN_TTL = timedelta(minutes=30)
 
 # --- Where a login lands (docs/organisations.md, "After logging in") -----------------------------

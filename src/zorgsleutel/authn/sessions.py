@@ -14,7 +14,7 @@ from django.conf import settings
 from django.contrib import auth, messages
 from django.db import transaction
 from django.http import JsonResponse
-from django.shortcuts import redirect, resolve_url
+from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
@@ -27,7 +27,7 @@ from zorgsleutel.people import personevents
 
 AUTH_AT, SEEN_AT, ACR, AMR, MEANS = "zs_auth_at", "zs_seen_at", "zs_acr", "zs_amr", "zs_means"
 AUTHENTICATOR = "zs_authenticator"  # the app ID (or card) the login used, when it used one
-RETURN = "zs_return"  # where a login lands: {"path": ..., "at": timestamp} (after_login_url)
+RETURN = "zs_return"  # where a login lands: {"path": ..., "at": timestamp} (returning_to)
 BACKEND = "zorgsleutel.authn.backends.PersonBackend"  # loads the person of every session
 
 
@@ -44,7 +44,8 @@ def complete_login(request, person, means: str, *, authenticator: str = "") -> N
     used = registry.get(means)
     now = clock.now().timestamp()
     # Taken before the session is written (and before a flush below would lose it): where
-    # this login lands (after_login_url), with no second write of the session for it.
+    # this login lands (returning_to, for landing.destination), with no second write of the
+    # session for it.
     request.zs_landing = _take_return(request)
     with transaction.atomic():
         if auth.SESSION_KEY in request.session:
@@ -125,12 +126,6 @@ def returning_to(request) -> str | None:
     """The path remembered for the login complete_login just made on this request (within
     policies.LOGIN_RETURN_TTL), or None."""
     return getattr(request, "zs_landing", None)
-
-
-def after_login_url(request) -> str:
-    """Where the login complete_login just made on this request lands: the path remembered
-    (within policies.LOGIN_RETURN_TTL), else LOGIN_REDIRECT_URL."""
-    return getattr(request, "zs_landing", None) or resolve_url(settings.LOGIN_REDIRECT_URL)
 
 
 def _take_return(request) -> str | None:
