@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from .test_look import SIZES, _looked_at
+from .lookpages import SIZES, looked_at
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -28,7 +28,7 @@ def test_the_error_summary_takes_focus_and_its_links_reach_the_fields(browser_pa
         "Er zijn 9 fouten in het formulier"
     )
     assert summary.locator("[role=alert]").count() == 1
-    _looked_at(page, "visitor-apply-errors", width)
+    looked_at(page, "visitor-apply-errors", width)
     # A link moves focus to its field and brings the field's label into view, above it.
     summary.get_by_role("link", name="Een postcode ziet eruit als 1234 AB.").click()
     assert page.evaluate("document.activeElement.id") == "id_postal_code"

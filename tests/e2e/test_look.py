@@ -7,9 +7,7 @@ artefacts)."""
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 
@@ -19,36 +17,9 @@ from zorgsleutel.core import audit
 from zorgsleutel.organisations.models import Organisation
 
 from .browsersession import logged_in
+from .lookpages import SIZES, looked_at
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-SCREENSHOTS = Path(os.environ.get("ZS_SCREENSHOTS", "var/screenshots"))
-WCAG22AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
-SIZES = {1280: 900, 390: 844}
-
-
-def _looked_at(page, name: str, width: int) -> None:
-    """The page as it is now: a screenshot, axe with WCAG 2.2 AA, no sideways scrolling, form
-    controls of 44 px and more."""
-    page.wait_for_load_state("load")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}-{width}.png"), full_page=True)
-    results = page.axe.run(page.page, options={"runOnly": {"type": "tag", "values": WCAG22AA}})
-    bad = [
-        f"{v['id']} ({v['impact']}): {v['help']}"
-        for v in results.response["violations"]
-        if v.get("impact") in ("serious", "critical")
-    ]
-    assert bad == [], f"{name} at {width}"
-    assert page.evaluate("document.documentElement.scrollWidth") == width, f"{name} at {width}"
-    low = page.evaluate(
-        "[...document.querySelectorAll('main input, main select, main textarea, main button')]"
-        ".filter(e => e.type !== 'hidden' && e.type !== 'checkbox' && e.type !== 'radio'"
-        " && e.getClientRects().length > 0 && e.getBoundingClientRect().height < 44)"
-        ".map(e => (e.name || e.id || e.textContent.trim()) + ': '"
-        " + e.getBoundingClientRect().height)"
-    )
-    assert low == [], f"{name} at {width}"
 
 
 def _header(page) -> dict:
@@ -90,7 +61,7 @@ def test_a_visitor_s_pages(browser_page, width):
         ("/help", "help"),
     ]:
         page.goto(path)
-        _looked_at(page, f"visitor-{name}", width)
+        looked_at(page, f"visitor-{name}", width)
     # The step plan: one row from 40rem (the group's heading over steps 2 to 5), one step under
     # the other on a phone; the current step marked for screen readers.
     page.goto("/organisatie/aanmelden")
@@ -113,7 +84,7 @@ def test_a_visitor_s_pages(browser_page, width):
     page.check()
     refused = page.locator("[data-error-summary].utrecht-alert--error [role=alert]")
     assert refused.locator("li").inner_text() == "Het e-mailadres of wachtwoord is niet juist."
-    _looked_at(page, "visitor-login-refused", width)
+    looked_at(page, "visitor-login-refused", width)
 
 
 @pytest.mark.parametrize("width", [1280, 390])
@@ -123,7 +94,7 @@ def test_an_administrator_s_pages(browser_page, demo, width):
     page.set_viewport_size({"width": width, "height": SIZES[width]})
     logged_in(page, administrator, acr="substantial")
     page.goto("/mijn")
-    _looked_at(page, "administrator-mine", width)
+    looked_at(page, "administrator-mine", width)
     assert _header(page) == {
         "who": "Ingelogd als Ada Admin, Zorggroep Uiterlijk",
         "current": ["Mijn Zorgsleutel"],
@@ -131,14 +102,14 @@ def test_an_administrator_s_pages(browser_page, demo, width):
     # Aan de slag: one item ticked (the organisation has a care worker), two to do.
     organisation = Organisation.objects.get(name="Zorggroep Uiterlijk")
     page.goto(f"/beheer/{organisation.public_id}/aan-de-slag")
-    _looked_at(page, "administrator-next-steps", width)
+    looked_at(page, "administrator-next-steps", width)
     assert page.locator(".zs-next-step--done h2").all_inner_texts() == [
         "Nodig uw zorgmedewerkers uit"
     ]
     assert _header(page)["current"] == ["Beheer"]
     page.goto("/beheer")
     page.wait_for_url(re.compile(r".*/beheer/[0-9a-f-]+$"))
-    _looked_at(page, "administrator-members", width)
+    looked_at(page, "administrator-members", width)
     assert _header(page)["current"] == ["Beheer"]
     # At 390 px each row is a block, its cells one under the other; at 1280 a row is a line.
     name, email = (
@@ -160,7 +131,7 @@ def test_an_administrator_s_pages(browser_page, demo, width):
     confirm = page.locator("main").get_by_role("button", name="Blokkeren", exact=True)
     assert confirm.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(160, 29, 35)"
     assert page.locator("main").get_by_role("link", name="Terug").is_visible()
-    _looked_at(page, "administrator-confirm-block", width)
+    looked_at(page, "administrator-confirm-block", width)
     # A done action's message: a success alert with its icon, read out politely (role status),
     # naming the person and the organisation; their row is marked on the list.
     confirm.click()
@@ -179,7 +150,7 @@ def test_an_administrator_s_pages(browser_page, demo, width):
     ) != page.locator("tr.member:not([aria-current])").first.locator("td").first.evaluate(
         "e => getComputedStyle(e).backgroundColor"
     )
-    _looked_at(page, "administrator-member-blocked", width)
+    looked_at(page, "administrator-member-blocked", width)
     page.get_by_role("link", name="Auditlog").click()
     # The log in words: the event as a sentence with names, its outcome as a badge in text.
     blocked = page.locator("tr.event").first
@@ -187,7 +158,7 @@ def test_an_administrator_s_pages(browser_page, demo, width):
         "Ada Admin heeft Wim Werker geblokkeerd"
     )
     assert blocked.locator(".utrecht-status-badge").inner_text() == "Gelukt"
-    _looked_at(page, "administrator-audit", width)
+    looked_at(page, "administrator-audit", width)
     # The filter's fields side by side with room between them (site.css's .search), never
     # nlds.css's block form with each label touching the control above it.
     assert (
@@ -199,7 +170,7 @@ def test_an_administrator_s_pages(browser_page, demo, width):
     )
     page.go_back()
     page.get_by_role("link", name="Nieuwe gebruiker").click()
-    _looked_at(page, "administrator-new-user", width)
+    looked_at(page, "administrator-new-user", width)
     # Nothing filled in: every field's error above its control, with the id aria-describedby names.
     page.get_by_role("button", name="Opslaan").click()
     page.check()
@@ -211,7 +182,7 @@ def test_an_administrator_s_pages(browser_page, demo, width):
         " <= document.getElementById('id_name').getBoundingClientRect().top"
     )
     assert above is True
-    _looked_at(page, "administrator-new-user-errors", width)
+    looked_at(page, "administrator-new-user-errors", width)
 
 
 @pytest.mark.parametrize("width", [1280, 390])
@@ -221,7 +192,7 @@ def test_a_care_worker_s_pages_and_the_menu(browser_page, demo, width):
     page.set_viewport_size({"width": width, "height": SIZES[width]})
     logged_in(page, worker, acr="low")
     page.goto("/mijn")
-    _looked_at(page, "worker-mine", width)
+    looked_at(page, "worker-mine", width)
     assert _header(page)["who"] == "Ingelogd als Wim Werker, Zorggroep Uiterlijk"
     menu_button = page.get_by_role("button", name="Menu")
     main_menu = page.get_by_role("navigation", name="Hoofdmenu")
@@ -231,7 +202,7 @@ def test_a_care_worker_s_pages_and_the_menu(browser_page, demo, width):
         menu_button.click()
         assert menu_button.get_attribute("aria-expanded") == "true"
         assert main_menu.is_visible() and language.is_visible()
-        _looked_at(page, "worker-menu-open", width)
+        looked_at(page, "worker-menu-open", width)
     else:
         assert not menu_button.is_visible() and main_menu.is_visible()
     # The language switch comes after the main menu, for keyboards and screen readers alike.
@@ -242,11 +213,11 @@ def test_a_care_worker_s_pages_and_the_menu(browser_page, demo, width):
     )
     assert after is True
     page.goto("/mijn/apps")
-    _looked_at(page, "worker-apps", width)
+    looked_at(page, "worker-apps", width)
     # A page that is not theirs: the styled 403 page, in the portal's header and footer.
     assert page.goto("/operator/").status == 403
     assert page.get_by_role("heading", level=1).inner_text() == "Geen toegang"
-    _looked_at(page, "worker-403", width)
+    looked_at(page, "worker-403", width)
 
 
 @pytest.mark.parametrize("width", [1280, 390])
@@ -279,7 +250,7 @@ def test_the_operator_s_pages(browser_page, demo, width):
         ("/operator/audit", "audit"),
     ]:
         page.goto(path)
-        _looked_at(page, f"operator-{name}", width)
+        looked_at(page, f"operator-{name}", width)
         assert _header(page) == {
             "who": "Ingelogd als Olga Operator, Operator",
             "current": ["Operatorconsole"],

@@ -13,7 +13,7 @@ from zorgsleutel.accounts.models import User
 from zorgsleutel.organisations.models import Organisation
 
 from .browsersession import logged_in
-from .test_look import SIZES, _looked_at
+from .lookpages import SIZES, looked_at
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -41,11 +41,11 @@ def test_the_operator_registers_and_deletes_an_application(browser_page, places,
     page.set_viewport_size({"width": width, "height": SIZES[width]})
     logged_in(page, operator, acr="substantial")
     page.goto("/operator/single-sign-on")
-    _looked_at(page, "sso-clients-empty", width)
+    looked_at(page, "sso-clients-empty", width)
     page.get_by_role("link", name="Applicatie registreren").click()
     page.get_by_role("button", name="Registreren").click()
     assert page.title().startswith("Fout: ")
-    _looked_at(page, "sso-register-errors", width)
+    looked_at(page, "sso-register-errors", width)
     page.get_by_label("Naam").fill("Declaratieportaal")
     page.get_by_label("Redirect-URI's").fill("https://declaraties.example.nl/oidc/callback")
     page.get_by_label("Zorggroep Uiterlijk").check()
@@ -53,16 +53,16 @@ def test_the_operator_registers_and_deletes_an_application(browser_page, places,
     page.get_by_role("button", name="Registreren").click()
     assert page.get_by_role("heading", level=1).inner_text() == "Declaratieportaal is geregistreerd"
     assert len(page.locator("#client-secret").inner_text()) == 43
-    _looked_at(page, "sso-registered", width)
+    looked_at(page, "sso-registered", width)
     page.get_by_role("link", name="Naar de applicatie").click()
-    _looked_at(page, "sso-client", width)
+    looked_at(page, "sso-client", width)
     page.get_by_role("button", name="Declaratieportaal verwijderen").click()
     heading = page.get_by_role("heading", level=1).inner_text()
     assert heading == "De applicatie Declaratieportaal verwijderen?"
-    _looked_at(page, "sso-delete-confirm", width)
+    looked_at(page, "sso-delete-confirm", width)
     page.get_by_role("button", name="Declaratieportaal verwijderen").click()
     assert "De applicatie Declaratieportaal is verwijderd." in page.locator("main").inner_text()
-    _looked_at(page, "sso-clients-after-delete", width)
+    looked_at(page, "sso-clients-after-delete", width)
 
 
 @pytest.mark.parametrize("width", [1280, 390])
@@ -80,12 +80,12 @@ def test_a_person_chooses_an_organisation_or_is_refused(browser_page, places, wi
     logged_in(page, tim, acr="low")
     page.goto(authorize_url(both.client_id).url)
     assert page.get_by_role("heading", level=1).inner_text() == "Inloggen bij Declaratieportaal"
-    _looked_at(page, "sso-choose", width)
+    looked_at(page, "sso-choose", width)
     page.get_by_role("button", name="Verder").click()  # nothing chosen
-    _looked_at(page, "sso-choose-error", width)
+    looked_at(page, "sso-choose-error", width)
 
     Membership.objects.filter(user=tim, organisation=care).update(state="blocked")
     response = page.goto(authorize_url(only_care.client_id).url)
     assert response.status == 403
     assert page.get_by_role("heading", level=1).inner_text() == "Geen toegang"
-    _looked_at(page, "sso-refused", width)
+    looked_at(page, "sso-refused", width)
