@@ -4,9 +4,12 @@ card and confirm their identity in person; members and operators do nothing; in 
 organisation nobody does anything (Tenancy). An allowed action is checked by its effect, a
 refused one by its code and by nothing having changed."""
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
-from smartcardwork import issue_card, page_code
+from smartcardwork import issue_card
+from zorgsleutel.core import clock
 from zorgsleutel.core.errors import DomainError
 from zorgsleutel.core.models import AuditEvent
 from zorgsleutel.smartcards import lifecycle
@@ -159,10 +162,17 @@ def test_someone_elses_card_cannot_be_reported_lost(client, login_as, portal_ca,
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_login_page_is_limited_per_address(client, portal_ca, care):
-    for _visit in range(60):
-        assert client.get("/inloggen/smartcard").status_code == 200
-    limited = client.get("/inloggen/smartcard")
+def test_the_login_page_is_limited_to_60_a_minute_per_address(client, portal_ca, care):
+    """Fixed one-minute windows (core/ratelimit.py): the clock stands at a window's start, so
+    a slow run cannot cross into the next window halfway."""
+    start = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
+    with clock.frozen(start):
+        for _visit in range(60):
+            assert client.get("/inloggen/smartcard").status_code == 200
+        limited = client.get("/inloggen/smartcard")
     assert limited.status_code == 429
-    assert limited["Retry-After"]
-    assert page_code  # the page shows a card code while it may
+    assert limited["Retry-After"] == "60"
+    (event,) = AuditEvent.objects.filter(action="ratelimit.refused")
+    assert event.details == {"action": "smartcard.login_page", "limits": ["ip"]}
+    with clock.frozen(start + timedelta(minutes=1)):
+        assert client.get("/inloggen/smartcard").status_code == 200
