@@ -6,8 +6,10 @@
 - `Portal`: its environment (DEBUG off behind a TLS proxy, random keys), management commands,
   gunicorn exactly as `zorgsleutel run` starts it, and the task worker. `Vault`: `zorgsleutel
   vault serve` with fresh random keys. `SignedConnection`: requests signed as the portal
-  signs them. `Browser`: cookies and forms behind the TLS proxy. `enrol_numbers`: confirmed or
-  pending phone enrolments with their codes, read from the vault's dev outbox.
+  signs them. `Browser`: cookies and forms behind the TLS proxy. `WsgiClient`: requests to
+  the portal's WSGI application in this process, with the thread's CPU time of each.
+  `enrol_numbers`: confirmed or pending phone enrolments with their codes, read from the
+  vault's dev outbox.
 - `CpuSnapshot`, `cpu_groups`: CPU seconds per group of processes, from /proc.
 - `percentile`, `latency_ms`; `machine`, `versions`, `new_report`, `run_main`: the report's
   frame (--json or the script's summary; exit status 1 on problems, 2 when it could not run).
@@ -19,6 +21,7 @@ import argparse
 import base64
 import contextlib
 import http.client
+import io
 import json
 import os
 import platform
@@ -257,6 +260,100 @@ class Scratch(contextlib.ExitStack):
         vault = Vault(workdir=self.workdir, database_url=database_url, **options)
         self.callback(vault.stop)
         return vault
+
+
+# --- in-process requests ----------------------------------------------------------------
+
+
+class WsgiClient:
+    """A browser (or card client) talking to the WSGI application in this process: its
+    cookies, the TLS proxy's headers, its workstation's address."""
+
+    def __init__(self, application, host: str, accept: str):
+        self.application, self.host, self.accept = application, host, accept
+        self.cookies: dict[str, str] = {}
+        self.address = "10.0.0.1"
+        self.watchers: list = []
+        self.headers: list[
+            tuple[str, str]
+        ] = []  # each with enter(step) and leave(step) around a request
+
+    def request(
+        self,
+        step: str,
+        method: str,
+        path: str,
+        body: bytes = b"",
+        content_type: str = "application/json",
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, bytes, float]:
+        """(status, body, this thread's CPU seconds for the whole request); the answer's
+        headers are in self.headers afterwards."""
+        for watcher in self.watchers:
+            watcher.enter(step)
+        try:
+            return self._request(method, path, body, content_type, headers or {})
+        finally:
+            for watcher in self.watchers:
+                watcher.leave(step)
+
+    def _request(
+        self, method: str, path: str, body: bytes, content_type: str, headers: dict[str, str]
+    ) -> tuple[int, bytes, float]:
+        path, _, query = path.partition("?")
+        environ = {
+            "REQUEST_METHOD": method,
+            "PATH_INFO": path,
+            "QUERY_STRING": query,
+            "SERVER_NAME": self.host.split(":")[0],
+            "SERVER_PORT": self.host.split(":")[1] if ":" in self.host else "443",
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "REMOTE_ADDR": "127.0.0.1",
+            "HTTP_HOST": self.host,
+            "HTTP_X_FORWARDED_PROTO": "https",
+            "HTTP_X_FORWARDED_FOR": self.address,
+            "HTTP_ACCEPT": self.accept,
+            "HTTP_ACCEPT_LANGUAGE": "nl",
+            "HTTP_USER_AGENT": "zorgsleutel-bench/1",
+            "wsgi.input": io.BytesIO(body),
+            "wsgi.url_scheme": "http",
+            "wsgi.errors": sys.stderr,
+            "wsgi.version": (1, 0),
+            "wsgi.multithread": True,
+            "wsgi.multiprocess": True,
+            "wsgi.run_once": False,
+        }
+        if body:
+            environ["CONTENT_TYPE"] = content_type
+            environ["CONTENT_LENGTH"] = str(len(body))
+        for name, value in headers.items():
+            environ["HTTP_" + name.upper().replace("-", "_")] = value
+        if self.cookies:
+            environ["HTTP_COOKIE"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        answer: dict = {}
+
+        def start_response(status, headers, exc_info=None):
+            answer["status"], answer["headers"] = int(status.split()[0]), headers
+
+        started = time.thread_time()
+        result = self.application(environ, start_response)
+        try:
+            raw = b"".join(result)
+        finally:
+            if hasattr(result, "close"):
+                result.close()
+        used = time.thread_time() - started
+        self.headers = answer["headers"]
+        for name, value in answer["headers"]:
+            if name.lower() != "set-cookie":
+                continue
+            key, _, rest = value.partition("=")
+            content = rest.split(";", 1)[0]
+            if content in ("", '""') or "max-age=0" in rest.lower():
+                self.cookies.pop(key.strip(), None)
+            else:
+                self.cookies[key.strip()] = content
+        return answer["status"], raw, used
 
 
 # --- the servers ---------------------------------------------------------------------------

@@ -36,7 +36,6 @@ from __future__ import annotations
 import argparse
 import cProfile
 import html
-import io
 import json
 import statistics
 import sys
@@ -45,6 +44,7 @@ import time
 from _common import (
     BenchError,
     Scratch,
+    WsgiClient,
     add_database_options,
     new_report,
     parse_options,
@@ -83,82 +83,6 @@ PARTS = {
         for name in ("load", "save", "cycle_key", "delete")
     ],
 }
-
-
-class WsgiClient:
-    """A browser (or card client) talking to the WSGI application in this process: its
-    cookies, the TLS proxy's headers, its workstation's address."""
-
-    def __init__(self, application, host: str, accept: str):
-        self.application, self.host, self.accept = application, host, accept
-        self.cookies: dict[str, str] = {}
-        self.address = "10.0.0.1"
-        self.watchers: list = []  # each with enter(step) and leave(step) around a request
-
-    def request(
-        self, step: str, method: str, path: str, body: bytes = b""
-    ) -> tuple[int, bytes, float]:
-        """(status, body, this thread's CPU seconds for the whole request)."""
-        for watcher in self.watchers:
-            watcher.enter(step)
-        try:
-            return self._request(method, path, body)
-        finally:
-            for watcher in self.watchers:
-                watcher.leave(step)
-
-    def _request(self, method: str, path: str, body: bytes) -> tuple[int, bytes, float]:
-        path, _, query = path.partition("?")
-        environ = {
-            "REQUEST_METHOD": method,
-            "PATH_INFO": path,
-            "QUERY_STRING": query,
-            "SERVER_NAME": self.host.split(":")[0],
-            "SERVER_PORT": self.host.split(":")[1] if ":" in self.host else "443",
-            "SERVER_PROTOCOL": "HTTP/1.1",
-            "REMOTE_ADDR": "127.0.0.1",
-            "HTTP_HOST": self.host,
-            "HTTP_X_FORWARDED_PROTO": "https",
-            "HTTP_X_FORWARDED_FOR": self.address,
-            "HTTP_ACCEPT": self.accept,
-            "HTTP_ACCEPT_LANGUAGE": "nl",
-            "HTTP_USER_AGENT": "zorgsleutel-bench/1",
-            "wsgi.input": io.BytesIO(body),
-            "wsgi.url_scheme": "http",
-            "wsgi.errors": sys.stderr,
-            "wsgi.version": (1, 0),
-            "wsgi.multithread": True,
-            "wsgi.multiprocess": True,
-            "wsgi.run_once": False,
-        }
-        if body:
-            environ["CONTENT_TYPE"] = "application/json"
-            environ["CONTENT_LENGTH"] = str(len(body))
-        if self.cookies:
-            environ["HTTP_COOKIE"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        answer: dict = {}
-
-        def start_response(status, headers, exc_info=None):
-            answer["status"], answer["headers"] = int(status.split()[0]), headers
-
-        started = time.thread_time()
-        result = self.application(environ, start_response)
-        try:
-            raw = b"".join(result)
-        finally:
-            if hasattr(result, "close"):
-                result.close()
-        used = time.thread_time() - started
-        for name, value in answer["headers"]:
-            if name.lower() != "set-cookie":
-                continue
-            key, _, rest = value.partition("=")
-            content = rest.split(";", 1)[0]
-            if content in ("", '""') or "max-age=0" in rest.lower():
-                self.cookies.pop(key.strip(), None)
-            else:
-                self.cookies[key.strip()] = content
-        return answer["status"], raw, used
 
 
 class Breakdown:
