@@ -141,7 +141,12 @@ class Validator(OAuth2Validator):
     # --- The token request ----------------------------------------------------------------
 
     def validate_code(self, client_id, code, client, request, *args, **kwargs):
-        grant = Grant.objects.select_for_update().filter(code=code, application=client).first()
+        grant = (
+            Grant.objects.select_for_update(of=("self",))
+            .select_related("user")
+            .filter(code=code, application=client)
+            .first()
+        )
         if grant is None:
             self._spent(code, client, request)
             return False
@@ -149,18 +154,46 @@ class Validator(OAuth2Validator):
             _REFUSAL.set("code_expired")
             return False
         sign_in = (
-            SignIn.objects.select_related("organisation", "user")
+            SignIn.objects.select_related("organisation")
             .filter(code_digest=digest(code), application=client)
             .first()
         )
-        if sign_in is None:
+        if sign_in is None or sign_in.user_id != grant.user_id:
             return False
+        sign_in.user = grant.user
         request.scopes = grant.scope.split()
         request.user = grant.user
         request.nonce = grant.nonce or None
+        request.zs_grant = grant
         request.zs_sign_in = sign_in
         request.zs_client = Client.objects.get(application=client)
         return True
+
+    # oauthlib asks about the code's grant four more times after validate_code (PKCE challenge
+    # and method, redirect URI, nonce); the toolkit reads the row again for each. The row
+    # validate_code read and locked answers them: the same row, in the same transaction.
+
+    def _grant(self, code, request):
+        grant = getattr(request, "zs_grant", None)
+        if grant is not None and grant.code == code and grant.application_id == request.client.pk:
+            return grant
+        return Grant.objects.filter(code=code, application=request.client).first()
+
+    def get_code_challenge(self, code, request):
+        grant = self._grant(code, request)
+        return (grant.code_challenge or None) if grant is not None else None
+
+    def get_code_challenge_method(self, code, request):
+        grant = self._grant(code, request)
+        return (grant.code_challenge_method or None) if grant is not None else None
+
+    def confirm_redirect_uri(self, client_id, code, redirect_uri, client, request, *args, **kwargs):
+        grant = self._grant(code, request)
+        return grant is not None and grant.redirect_uri_allowed(redirect_uri)
+
+    def get_authorization_code_nonce(self, client_id, code, redirect_uri, request):
+        grant = self._grant(code, request)
+        return (grant.nonce or None) if grant is not None else None
 
     def _spent(self, code, client, request) -> None:
         """A code without its grant: never issued, expired and purged, exchanged already (the
