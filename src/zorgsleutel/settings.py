@@ -363,6 +363,7 @@ OAUTH2_PROVIDER = {
         "openid": "Log in with Zorgsleutel",
         "profile": "Your name",
         "email": "Your e-mail address",
+        "roles": "Your role and application roles in the organisation",
     },
     "DEFAULT_SCOPES": ["openid"],
     "AUTHORIZATION_CODE_EXPIRE_SECONDS": int(policies.OIDC_CODE_TTL.total_seconds()),

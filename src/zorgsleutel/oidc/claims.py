@@ -12,6 +12,7 @@ import hmac
 from zorgsleutel import policies
 from zorgsleutel.oidc import keys
 from zorgsleutel.oidc.models import Client, SignIn
+from zorgsleutel.people.models import Membership
 
 
 def subject(person, client: Client) -> str:
@@ -62,6 +63,24 @@ def organisation(sign_in: SignIn) -> dict:
     return {"organization": found}
 
 
+def roles(person, sign_in: SignIn) -> dict:
+    """Scope `roles`: the person's role in the organisation of this sign-in (administrator,
+    manager or member) and the application roles that organisation gave them. Never another
+    organisation's: a person who is a beheerder in one and a member in another is what they
+    are where they act now."""
+    membership = (
+        Membership.objects.filter(user=person, organisation=sign_in.organisation_id)
+        .only("role", "application_roles")
+        .first()
+    )
+    if membership is None:
+        return {"roles": [], "application_roles": []}
+    return {
+        "roles": [membership.role],
+        "application_roles": sorted(membership.application_roles or []),
+    }
+
+
 def authentication(sign_in: SignIn) -> dict:
     """How the person logged in (ID token only): acr as an eIDAS level, amr (RFC 8176) and
     auth_time, the session's login time (never user.last_login)."""
@@ -79,6 +98,8 @@ def for_scopes(person, client: Client, sign_in: SignIn, scopes) -> dict:
         claims |= profile(person)
     if "email" in scopes:
         claims |= email(person)
+    if "roles" in scopes:
+        claims |= roles(person, sign_in)
     return claims
 
 
@@ -100,4 +121,6 @@ SUPPORTED = [
     "email",
     "email_verified",
     "organization",
+    "roles",
+    "application_roles",
 ]

@@ -160,7 +160,7 @@ def discovery(request):
         "jwks_uri": _endpoint("jwks"),
         "revocation_endpoint": _endpoint("revoke"),
         "introspection_endpoint": _endpoint("introspect"),
-        "scopes_supported": ["openid", "profile", "email"],
+        "scopes_supported": ["openid", "profile", "email", "roles"],
         "response_types_supported": ["code"],
         "response_modes_supported": ["query", "fragment"],
         "grant_types_supported": ["authorization_code"],
