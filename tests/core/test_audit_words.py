@@ -146,7 +146,8 @@ SAMPLE = {
     "members": 5, "quantity": 3, "serials": ["KAART-0041", "KAART-0042", "KAART-0043"],
     "by": "organisation", "reason": "forbidden", "action": "members.block",
     "client_id": "zs_declaratie", "redirect_uris": ["https://declaratie.example/cb"],
-    "minimum_acr": "substantial", "subject_type": "pairwise", "revoked": 1,
+    "minimum_acr": "substantial", "subject_type": "pairwise", "id_token_algorithm": "RS256",
+    "revoked": 1,
     "kid": "k2026-12", "signs_from": "2026-12-09T13:05:00+00:00", "first": False,
 }  # fmt: skip
 # Beside SAMPLE: a detail a type words its own way.

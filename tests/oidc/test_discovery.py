@@ -45,7 +45,7 @@ def test_the_discovery_document(client):
         "response_modes_supported": ["query", "fragment"],
         "grant_types_supported": ["authorization_code"],
         "subject_types_supported": ["pairwise", "public"],
-        "id_token_signing_alg_values_supported": ["RS256"],
+        "id_token_signing_alg_values_supported": ["RS256", "ES256"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "revocation_endpoint_auth_methods_supported": [
             "client_secret_basic",

@@ -30,6 +30,7 @@ from oauth2_provider.models import get_application_model
 from zorgsleutel import policies
 from zorgsleutel.core import audit
 from zorgsleutel.core.errors import DomainError, NotFound, raise_all
+from zorgsleutel.oidc import keys
 from zorgsleutel.oidc.models import Client
 from zorgsleutel.people.models import Organisation
 from zorgsleutel.people.permissions import require_operator
@@ -152,6 +153,7 @@ def register_client(
     organisations: list[Organisation],
     minimum_acr: str,
     subject_type: str = Client.PAIRWISE,
+    id_token_algorithm: str = keys.RS256,
 ) -> Registered:
     """Register an application; its secret in clear, once. Audited in each organisation it may
     receive people of (their administrators read which applications those are)."""
@@ -162,6 +164,9 @@ def register_client(
     if subject_type not in (Client.PAIRWISE, Client.PUBLIC):
         raise DomainError("subject_type_invalid", _("Choose a kind of identifier."),
                           field="subject_type")  # fmt: skip
+    if id_token_algorithm not in keys.ALGORITHMS:
+        raise DomainError("id_token_algorithm_invalid", _("Choose a signing algorithm."),
+                          field="id_token_algorithm")  # fmt: skip
     secret = secrets.token_urlsafe(32)
     with transaction.atomic():
         application = Application.objects.create(
@@ -178,6 +183,7 @@ def register_client(
             application=application,
             minimum_acr=minimum_acr,
             subject_type=subject_type,
+            id_token_algorithm=id_token_algorithm,
             sector=application.client_id,
             created_by=actor if not isinstance(actor, str) else None,
         )
@@ -193,8 +199,11 @@ def register_client(
                 "redirect_uris": uris,
                 "minimum_acr": minimum_acr,
                 "subject_type": subject_type,
+                "id_token_algorithm": id_token_algorithm,
             },
         )
+        if id_token_algorithm == keys.ES256:
+            keys.signing_key(keys.ES256)  # its first key, published before its first ID token
     return Registered(client=client, client_id=application.client_id, secret=secret)
 
 

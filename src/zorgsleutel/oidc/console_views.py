@@ -69,6 +69,7 @@ def register(request):
                 organisations=list(data["organisations"]),
                 minimum_acr=data["minimum_acr"],
                 subject_type=data["subject_type"],
+                id_token_algorithm=data["id_token_algorithm"],
             )
         except DomainError as error:
             show_error(form, error)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from zorgsleutel.oidc import clients
+from zorgsleutel.oidc import clients, keys
 from zorgsleutel.oidc.models import Client
 from zorgsleutel.people.models import Organisation
 
@@ -60,6 +60,15 @@ class ClientForm(forms.Form):
         widget=forms.RadioSelect,
     )
 
+    id_token_algorithm = forms.ChoiceField(
+        label=_("ID token signature"),
+        help_text=_("RS256 unless the application asks for ES256."),
+        choices=[(algorithm, algorithm) for algorithm in keys.ALGORITHMS],
+        initial=keys.RS256,
+        required=False,
+        widget=forms.RadioSelect,
+    )
+
     def clean(self):
         data = super().clean()
         said = set(self.errors)
@@ -76,6 +85,8 @@ class ClientForm(forms.Form):
                     self.add_error(one.field, str(one.message))
         if not data.get("subject_type"):
             data["subject_type"] = Client.PAIRWISE
+        if not data.get("id_token_algorithm"):
+            data["id_token_algorithm"] = keys.RS256
         return data
 
 

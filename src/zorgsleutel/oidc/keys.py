@@ -1,4 +1,5 @@
-"""The keys of single sign-on: the RSA keys that sign ID tokens, and the pairwise-subject secret.
+"""The keys of single sign-on: the keys that sign ID tokens (RS256 for every client; ES256 for
+the clients registered for it), and the pairwise-subject secret.
 
 Stored in the portal's database, sealed: AES-256-GCM under a key derived from SECRET_KEY
 (HKDF-SHA256, our own label; the row's kid or name is the associated data, so a sealed key
@@ -19,7 +20,10 @@ first run makes a key that signs at once (nobody can hold an older key set). The
 for OIDC_KEY_ROTATE_EVERY; its successor is published OIDC_KEY_PUBLISH_AHEAD before it signs,
 so a relying party that caches the key set for OIDC_JWKS_MAX_AGE has it before it sees a token
 signed with it; the key it replaces stays published OIDC_KEY_KEEP_RETIRED, longer than any
-token it signed lives. `--start` publishes a successor now (a planned early rotation).
+token it signed lives. `--start` publishes a successor now (a planned early rotation). Each
+algorithm has its own schedule: an ES256 key is made the first time a client registered for
+ES256 gets an ID token (or the JWKS is read while such a client exists), and from then on it
+rotates like the RSA key.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
@@ -45,6 +49,8 @@ from zorgsleutel.oidc.models import ProviderSecret, SigningKey
 
 _LABEL = b"zorgsleutel-oidc-keys-v1"
 SUBJECT = "subject"
+RS256, ES256 = "RS256", "ES256"
+ALGORITHMS = (RS256, ES256)
 
 
 # --- Sealing ------------------------------------------------------------------------------------
@@ -86,8 +92,13 @@ class KeyInUse:
     key: jwk.JWK  # private
 
 
-def _new_key(state: str, now: datetime) -> SigningKey:
-    private = rsa.generate_private_key(public_exponent=65537, key_size=policies.OIDC_RSA_KEY_BITS)
+def _new_key(state: str, now: datetime, algorithm: str = RS256) -> SigningKey:
+    if algorithm == ES256:
+        private = ec.generate_private_key(ec.SECP256R1())
+    else:
+        private = rsa.generate_private_key(
+            public_exponent=65537, key_size=policies.OIDC_RSA_KEY_BITS
+        )
     pem = private.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
@@ -95,10 +106,10 @@ def _new_key(state: str, now: datetime) -> SigningKey:
     )
     key = jwk.JWK.from_pem(pem)
     kid = key.thumbprint()
-    public = {**json.loads(key.export_public()), "kid": kid, "alg": "RS256", "use": "sig"}
+    public = {**json.loads(key.export_public()), "kid": kid, "alg": algorithm, "use": "sig"}
     return SigningKey.objects.create(
         kid=kid,
-        algorithm="RS256",
+        algorithm=algorithm,
         state=state,
         sealed_private_key=seal(pem, label=kid),
         public_jwk=public,
@@ -115,17 +126,20 @@ def _private_jwk(kid: str, sealed: bytes) -> jwk.JWK:
     return jwk.JWK.from_pem(pem)
 
 
-def signing_key() -> KeyInUse:
-    """The key that signs now. The very first one is made here when `rotate-keys` has not run
-    yet (a unique constraint keeps it one when two processes race)."""
-    row = SigningKey.objects.filter(state=SigningKey.CURRENT).first()
+def signing_key(algorithm: str = RS256) -> KeyInUse:
+    """The key that signs now with `algorithm`. The very first one is made here when
+    `rotate-keys` has not made one yet (a unique constraint keeps it one when two processes
+    race)."""
+    if algorithm not in ALGORITHMS:
+        raise ValueError(f"no signing keys for {algorithm!r}")
+    row = SigningKey.objects.filter(algorithm=algorithm, state=SigningKey.CURRENT).first()
     if row is None:
         try:
             with transaction.atomic():
-                row = _new_key(SigningKey.CURRENT, clock.now())
+                row = _new_key(SigningKey.CURRENT, clock.now(), algorithm)
                 _record("sso_key.activated", row, first=True)
         except IntegrityError:
-            row = SigningKey.objects.get(state=SigningKey.CURRENT)
+            row = SigningKey.objects.get(algorithm=algorithm, state=SigningKey.CURRENT)
     return KeyInUse(row.kid, row.algorithm, _private_jwk(row.kid, bytes(row.sealed_private_key)))
 
 
@@ -136,9 +150,13 @@ def verification_key(kid: str) -> jwk.JWK | None:
 
 
 def key_set() -> dict:
-    """The JWKS: every published key (next, current, retired), the current one first."""
+    """The JWKS: every published key (next, current, retired), the current ones first (RS256's
+    before ES256's)."""
     order = {SigningKey.CURRENT: 0, SigningKey.NEXT: 1, SigningKey.RETIRED: 2}
-    rows = sorted(SigningKey.objects.all(), key=lambda row: (order[row.state], row.created_at))
+    rows = sorted(
+        SigningKey.objects.all(),
+        key=lambda row: (order[row.state], ALGORITHMS.index(row.algorithm), row.created_at),
+    )
     return {"keys": [row.public_jwk for row in rows]}
 
 
@@ -148,16 +166,31 @@ def _record(action: str, row: SigningKey, **details) -> None:
 
 @transaction.atomic
 def rotate(*, start: bool = False) -> list[str]:
-    """Advance the keys' schedule (see the module docstring); what it did, one line each."""
+    """Advance the keys' schedule (see the module docstring); what it did, one line each. RS256
+    always has keys; ES256 once a client made one."""
     now = clock.now()
     done: list[str] = []
-    keys = {
-        row.state: row
-        for row in SigningKey.objects.select_for_update().exclude(state=SigningKey.RETIRED)
-    }
+    rows = list(SigningKey.objects.select_for_update().exclude(state=SigningKey.RETIRED))
+    for algorithm in ALGORITHMS:
+        keys = {row.state: row for row in rows if row.algorithm == algorithm}
+        if algorithm == RS256 or keys:
+            done += _rotate(algorithm, keys, now, start)
+    gone = SigningKey.objects.filter(
+        state=SigningKey.RETIRED, retired_at__lte=now - policies.OIDC_KEY_KEEP_RETIRED
+    )
+    for row in gone:
+        _record("sso_key.removed", row)
+        done.append(f"removed key {row.kid}")
+    gone.delete()
+    done += _reseal()
+    return done
+
+
+def _rotate(algorithm: str, keys: dict, now: datetime, start: bool) -> list[str]:
+    done: list[str] = []
     current, upcoming = keys.get(SigningKey.CURRENT), keys.get(SigningKey.NEXT)
     if current is None and upcoming is None:
-        current = _new_key(SigningKey.CURRENT, now)
+        current = _new_key(SigningKey.CURRENT, now, algorithm)
         _record("sso_key.activated", current, first=True)
         done.append(f"made key {current.kid}; it signs from now on")
     if upcoming is not None and now - upcoming.created_at >= policies.OIDC_KEY_PUBLISH_AHEAD:
@@ -173,20 +206,12 @@ def rotate(*, start: bool = False) -> list[str]:
         current, upcoming = upcoming, None
     due = current is not None and now - current.activated_at >= policies.OIDC_KEY_ROTATE_EVERY
     if upcoming is None and (due or (start and not done)):
-        upcoming = _new_key(SigningKey.NEXT, now)
+        upcoming = _new_key(SigningKey.NEXT, now, algorithm)
         _record("sso_key.published", upcoming, signs_from=now + policies.OIDC_KEY_PUBLISH_AHEAD)
         done.append(
             f"published key {upcoming.kid}; it signs from the first run after "
             f"{(now + policies.OIDC_KEY_PUBLISH_AHEAD).isoformat(timespec='seconds')}"
         )
-    gone = SigningKey.objects.filter(
-        state=SigningKey.RETIRED, retired_at__lte=now - policies.OIDC_KEY_KEEP_RETIRED
-    )
-    for row in gone:
-        _record("sso_key.removed", row)
-        done.append(f"removed key {row.kid}")
-    gone.delete()
-    done += _reseal()
     return done
 
 

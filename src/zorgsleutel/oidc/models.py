@@ -39,6 +39,11 @@ class Client(models.Model):
     # The pairwise subject's sector (OpenID Connect Core 8.1): the client ID it was registered
     # with. It never changes, or every `sub` the application knows would.
     sector = models.CharField(max_length=255)
+    # How its ID tokens are signed: RS256 (every relying party supports it), or ES256 (P-256)
+    # for one that asks (OpenID Connect Registration's id_token_signed_response_alg).
+    id_token_algorithm = models.CharField(
+        max_length=5, choices=[("RS256", "RS256"), ("ES256", "ES256")], default="RS256"
+    )
     created_by = models.ForeignKey(
         "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -88,7 +93,7 @@ class SignIn(models.Model):
 
 class SigningKey(models.Model):
     """A key that signs ID tokens (keys.py). NEXT: published in the JWKS, not signing yet;
-    CURRENT: signs (one at a time); RETIRED: published until `retired_at` +
+    CURRENT: signs (one per algorithm at a time); RETIRED: published until `retired_at` +
     policies.OIDC_KEY_KEEP_RETIRED, so tokens it signed still verify. The private key is
     sealed (AES-256-GCM under a key derived from SECRET_KEY, its kid the associated data)."""
 
@@ -106,11 +111,16 @@ class SigningKey(models.Model):
 
     class Meta:
         constraints = [
+            # One signing and one upcoming key per algorithm (RS256; ES256 for clients that ask).
             models.UniqueConstraint(
-                fields=["state"], condition=models.Q(state="current"), name="one_current_key"
+                fields=["algorithm", "state"],
+                condition=models.Q(state="current"),
+                name="one_current_key_per_algorithm",
             ),
             models.UniqueConstraint(
-                fields=["state"], condition=models.Q(state="next"), name="one_next_key"
+                fields=["algorithm", "state"],
+                condition=models.Q(state="next"),
+                name="one_next_key_per_algorithm",
             ),
         ]
 

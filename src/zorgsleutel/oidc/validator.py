@@ -12,7 +12,8 @@ What changes against the toolkit's:
   second exchange finds that sign-in, revokes the access token the first one got (RFC 6749
   4.1.2) and is audited as `sso.code_reused`. A code presented by another client than its own
   is refused and revokes nothing (that client holds no secret of the first).
-- **ID tokens.** Signed with the current key of keys.py (its `kid` in the header); `iss` is
+- **ID tokens.** Signed with the current key of keys.py for the client's algorithm (RS256, or
+  ES256 for a client registered for it; its `kid` in the header); `iss` is
   SITE_URL, `acr`/`amr`/`auth_time` come from the sign-in, never from user.last_login; `iat`
   and `exp` from core.clock.
 - **Access tokens.** Expire by core.clock; answer userinfo and introspection only while the
@@ -274,7 +275,7 @@ class Validator(OAuth2Validator):
         )
         if "nonce" not in id_token and request.nonce:
             id_token["nonce"] = request.nonce
-        key = keys.signing_key()
+        key = keys.signing_key(request.zs_client.id_token_algorithm)
         signed = jwt.JWT(
             header=json.dumps({"typ": "JWT", "alg": key.algorithm, "kid": key.kid}),
             claims=json.dumps(id_token),

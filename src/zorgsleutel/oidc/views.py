@@ -165,7 +165,7 @@ def discovery(request):
         "response_modes_supported": ["query", "fragment"],
         "grant_types_supported": ["authorization_code"],
         "subject_types_supported": ["pairwise", "public"],
-        "id_token_signing_alg_values_supported": ["RS256"],
+        "id_token_signing_alg_values_supported": list(keys.ALGORITHMS),
         "token_endpoint_auth_methods_supported": auth_methods,
         "revocation_endpoint_auth_methods_supported": auth_methods,
         "introspection_endpoint_auth_methods_supported": auth_methods,
