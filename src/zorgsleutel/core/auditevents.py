@@ -135,6 +135,12 @@ _TABLE: tuple[tuple[str, frozenset[str], set[str]], ...] = (
     ("sso.code_exchanged",              ORGANISATION,  {"client_id"}),
     ("sso.code_reused",                 ORGANISATION,  {"client_id", "revoked"}),
     ("sso.token_revoked",               ORGANISATION,  {"client_id"}),
+    # A person's consent to an application (oidc/consent.py), in the log of the organisation
+    # they act for there: given (the scopes just allowed), refused on the consent page,
+    # withdrawn in Mijn Zorgsleutel (their tokens there revoked: how many).
+    ("sso.consent_given",               ORGANISATION,  {"client_id", "scopes"}),
+    ("sso.consent_refused",             ORGANISATION,  {"client_id", "scopes"}),
+    ("sso.consent_revoked",             ORGANISATION,  {"client_id", "scopes", "revoked"}),
     # Refusals that name no organisation of the person: the platform's log.
     ("sso.authorize_refused",           PLATFORM,      {"client_id", "reason"}),
     ("sso.token_refused",               PLATFORM,      {"client_id", "error", "reason"}),
