@@ -83,6 +83,8 @@ def test_the_portal_s_lifetimes_limits_and_timeouts():
         },
         "OIDC_REDIRECT_URIS_MAX": 10,
         "OIDC_SIGN_IN_KEPT": timedelta(hours=12),
+        "OIDC_CONSENT_TICKET_TTL": timedelta(minutes=15),
+        "OIDC_CONSENT_TICKETS_MAX": 5,
     } == {
         "MAIL_MAX_ATTEMPTS": policies.MAIL_MAX_ATTEMPTS,
         "MAIL_RETRY_BACKOFF": policies.MAIL_RETRY_BACKOFF,
@@ -137,6 +139,8 @@ def test_the_portal_s_lifetimes_limits_and_timeouts():
         "ACR_URIS": policies.ACR_URIS,
         "OIDC_REDIRECT_URIS_MAX": policies.OIDC_REDIRECT_URIS_MAX,
         "OIDC_SIGN_IN_KEPT": policies.OIDC_SIGN_IN_KEPT,
+        "OIDC_CONSENT_TICKET_TTL": policies.OIDC_CONSENT_TICKET_TTL,
+        "OIDC_CONSENT_TICKETS_MAX": policies.OIDC_CONSENT_TICKETS_MAX,
     }
 
 
