@@ -149,6 +149,7 @@ SAMPLE = {
     "client_id": "zs_declaratie", "redirect_uris": ["https://declaratie.example/cb"],
     "scopes": ["openid", "profile"],
     "minimum_acr": "substantial", "subject_type": "pairwise", "revoked": 1,
+    "url": "https://declaratie.example", "logo": True,
     "kid": "k2026-12", "signs_from": "2026-12-09T13:05:00+00:00", "first": False,
 }  # fmt: skip
 # Beside SAMPLE: a detail a type words its own way.

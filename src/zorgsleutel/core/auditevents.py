@@ -126,7 +126,8 @@ _TABLE: tuple[tuple[str, frozenset[str], set[str]], ...] = (
     # An application registered or deleted by an operator, in the log of each organisation
     # whose people it may receive.
     ("sso_client.registered",           ORGANISATION,  {"name", "client_id", "redirect_uris",
-                                                        "minimum_acr", "subject_type"}),
+                                                        "minimum_acr", "subject_type", "url",
+                                                        "logo"}),
     ("sso_client.deleted",              ORGANISATION,  {"name", "client_id"}),
     # A person signed in to an application (for one organisation, in its log), the code
     # exchanged for tokens, a second exchange of it (its tokens revoked), a token revoked by
