@@ -279,6 +279,8 @@ def test_the_organisation_chosen_is_remembered_per_application(client, operator,
     asked = authorize_url(both.client_id)
     choice = client.get(asked.url)
     assert "Inloggen bij Beide" in choice.content.decode()  # the choice page first
+    # Its answer may redirect to the application too (CSP form-action governs redirects).
+    assert "form-action 'self' https://rp.example.nl;" in choice["Content-Security-Policy"]
     page = client.post(asked.url, {"organisation": str(business.public_id)})
     assert page_text(page)["for"] == "U logt in bij Beide namens Bedrijf Zuid BV."
     assert "code" in answer(allow(client, asked.url, page))
