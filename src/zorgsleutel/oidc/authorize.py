@@ -18,8 +18,13 @@ In order, for every request:
    the application is registered for, not suspended, whose organisation still accepts the
    authenticator the session logged in with. None: a page and `access_denied`. Several: the
    person chooses (a form, CSRF-protected); `prompt=none` then gets
-   `account_selection_required`.
-4. **The code**, with the sign-in it stands for, and `sso.code_issued`, in one transaction; the
+   `account_selection_required`. The choice is remembered per application (consent.py), so
+   the next login goes straight through, unless `prompt=select_account` or it is no longer
+   an eligible one.
+4. **Consent?** The first time, for scopes not allowed yet, and always with `prompt=consent`:
+   the consent page (views.py, consent.py: its answer bound to this request by a ticket);
+   `prompt=none` gets `consent_required`, a refusal `access_denied`.
+5. **The code**, with the sign-in it stands for, and `sso.code_issued`, in one transaction; the
    answer carries `code`, `state` and `iss` (RFC 9207, against mix-up), as do the errors.
 """
 
@@ -307,7 +312,7 @@ def refused(asked: AuthRequest, person, reason: str) -> ErrorAnswer:
     return answer_error(asked, "access_denied", "The person may not use this application.")
 
 
-# --- 4.: the code -------------------------------------------------------------------------------
+# --- 5.: the code -------------------------------------------------------------------------------
 
 
 def issue_code(request, asked: AuthRequest, person, authentication, decision: Decision) -> str:
