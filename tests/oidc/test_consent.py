@@ -404,3 +404,20 @@ def test_consent_events_reach_only_the_organisation_acted_for(client, operator, 
     assert not AuditEvent.objects.filter(
         organisation=business.audit_ref, action__startswith="sso."
     ).exists()
+
+
+def test_an_answer_for_an_organisation_no_longer_eligible_allows_nothing(
+    client, operator, care, business
+):
+    """The person allowed while the page said Zorggroep Noord; meanwhile that membership was
+    blocked. The answer does not count for Bedrijf Zuid BV: the page asks for it."""
+    both = register(operator, [care, business], name="Beide")
+    tim = member_of(care, business, email="tim@noord.nl", name="Tim Twee")
+    log_in(client, tim, consented=False)
+    asked = authorize_url(both.client_id)
+    page = client.post(asked.url, {"organisation": str(care.public_id)})
+    assert page_text(page)["for"] == "U logt in bij Beide namens Zorggroep Noord."
+    Membership.objects.filter(user=tim, organisation=care).update(state="blocked")
+    again = allow(client, asked.url, page)
+    assert page_text(again)["for"] == "U logt in bij Beide namens Bedrijf Zuid BV."
+    assert Consent.objects.count() == 0 and SignIn.objects.count() == 0

@@ -266,6 +266,7 @@ def decide(
     membership = None
     if chosen is not None:
         membership = next((m for m in eligible if str(m.organisation.public_id) == chosen), None)
+    answered = membership is not None  # the consent page's answer was for this organisation
     if membership is None and "select_account" not in asked.prompt:
         membership = consent.remembered_membership(found, eligible)
     if membership is None and len(eligible) == 1 and "select_account" not in asked.prompt:
@@ -275,7 +276,7 @@ def decide(
             raise answer_error(asked, "account_selection_required", "Choose an organisation.")
         return Decision(CHOOSE, memberships=eligible)
     wanted = consent.to_ask(found, asked.scopes, always="consent" in asked.prompt)
-    if wanted and not set(wanted) <= set(allowed):
+    if wanted and not (answered and set(wanted) <= set(allowed)):
         if silent:
             raise answer_error(asked, "consent_required", "The person has not consented.")
         return Decision(CONSENT, membership=membership, scopes=wanted)
