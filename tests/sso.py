@@ -92,8 +92,15 @@ def app(operator, care):
     return register(operator, [care])
 
 
-def log_in(client, person, means: str = "sms", authenticator: str = ""):
-    """A browser session as complete_login leaves it (means, acr, amr, login time)."""
+def log_in(client, person, means: str = "sms", authenticator: str = "", *, consented=True):
+    """A browser session as complete_login leaves it (means, acr, amr, login time); unless
+    `consented` is False, with the consent the consent page leaves for every application
+    registered so far (`consent_to`): tests of other things skip that page, whose own tests
+    (tests/oidc/test_consent.py) log in with consented=False."""
+    if consented:
+        from zorgsleutel.oidc.models import Client
+
+        consent_to(person, *Client.objects.all())
     from django.contrib.auth.models import AnonymousUser
     from django.test import RequestFactory
 
@@ -105,6 +112,42 @@ def log_in(client, person, means: str = "sms", authenticator: str = ""):
     sessions.complete_login(request, person, means, authenticator=authenticator)
     client.cookies[settings.SESSION_COOKIE_NAME] = request.session.session_key
     return request.session.session_key
+
+
+def consent_to(person, *clients, scopes=("openid", "profile", "email"), organisation=None):
+    """The person's consent to these applications (models.Consent, as "Toestaan" leaves it);
+    `organisation`: the one remembered for them (None: the person chooses when several may)."""
+    from zorgsleutel.core import clock
+    from zorgsleutel.oidc.models import Consent
+
+    for found in clients:
+        client = getattr(found, "client", found)  # a Registered or a Client
+        Consent.objects.update_or_create(
+            user=person,
+            client=client,
+            defaults={
+                "scopes": list(scopes),
+                "organisation": organisation,
+                "granted_at": clock.now(),
+                "updated_at": clock.now(),
+            },
+        )
+
+
+def consent_page(response) -> str:
+    """The ticket of a consent page (asserting it is one)."""
+    import re
+
+    assert response.status_code == 200, response.status_code
+    found = re.search(r'name="ticket" value="([^"]+)"', response.content.decode())
+    assert found, "not a consent page"
+    return found.group(1)
+
+
+def allow(client, url: str, response, answer: str = "allow"):
+    """Press "Toestaan" (or `answer="refuse"`: "Weigeren") on the consent page `response`
+    showed for the request at `url`."""
+    return client.post(url, {"ticket": consent_page(response), "answer": answer})
 
 
 def pkce() -> tuple[str, str]:

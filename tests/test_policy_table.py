@@ -83,6 +83,11 @@ def test_the_portal_s_lifetimes_limits_and_timeouts():
         },
         "OIDC_REDIRECT_URIS_MAX": 10,
         "OIDC_SIGN_IN_KEPT": timedelta(hours=12),
+        "OIDC_CONSENT_TICKET_TTL": timedelta(minutes=15),
+        "OIDC_CONSENT_TICKETS_MAX": 5,
+        "OIDC_LOGO_MAX_BYTES": 200 * 1024,
+        "OIDC_LOGO_MAX_SIDE": 2048,
+        "OIDC_LOGO_SIDE": 128,
     } == {
         "MAIL_MAX_ATTEMPTS": policies.MAIL_MAX_ATTEMPTS,
         "MAIL_RETRY_BACKOFF": policies.MAIL_RETRY_BACKOFF,
@@ -137,6 +142,11 @@ def test_the_portal_s_lifetimes_limits_and_timeouts():
         "ACR_URIS": policies.ACR_URIS,
         "OIDC_REDIRECT_URIS_MAX": policies.OIDC_REDIRECT_URIS_MAX,
         "OIDC_SIGN_IN_KEPT": policies.OIDC_SIGN_IN_KEPT,
+        "OIDC_CONSENT_TICKET_TTL": policies.OIDC_CONSENT_TICKET_TTL,
+        "OIDC_CONSENT_TICKETS_MAX": policies.OIDC_CONSENT_TICKETS_MAX,
+        "OIDC_LOGO_MAX_BYTES": policies.OIDC_LOGO_MAX_BYTES,
+        "OIDC_LOGO_MAX_SIDE": policies.OIDC_LOGO_MAX_SIDE,
+        "OIDC_LOGO_SIDE": policies.OIDC_LOGO_SIDE,
     }
 
 

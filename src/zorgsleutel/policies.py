@@ -587,6 +587,17 @@ OIDC_REDIRECT_URIS_MAX = 10
 # their code was issued, then purged: the absolute session lifetime, so that a session that
 # ends can still find every application it signed in to.
 OIDC_SIGN_IN_KEPT = SESSION_ABSOLUTE_TIMEOUT
+# The consent page (oidc/consent.py) binds its answer to the request it showed by a ticket in
+# the session: single use, valid this long (a person reading what an application receives), at
+# most this many at once per session (a few tabs), the oldest dropped first.
+OIDC_CONSENT_TICKET_TTL = timedelta(minutes=15)
+OIDC_CONSENT_TICKETS_MAX = 5
+# An application's logo (shown on its consent page): an uploaded PNG or JPEG of at most
+# LOGO_MAX_BYTES and LOGO_MAX_SIDE pixels a side, re-encoded by the portal as a PNG of at most
+# LOGO_SIDE pixels a side (no metadata, nothing of the upload kept as sent).
+OIDC_LOGO_MAX_BYTES = 200 * 1024
+OIDC_LOGO_MAX_SIDE = 2048
+OIDC_LOGO_SIDE = 128
 
 
 def sso_refusal(membership, client_organisations: set[int]) -> str | None:

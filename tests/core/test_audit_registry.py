@@ -41,6 +41,7 @@ READ_BY_ADMINISTRATORS = {
     # its people signed in to which (docs/oidc.md).
     "sso_client.registered", "sso_client.deleted", "sso.code_issued", "sso.code_exchanged",
     "sso.code_reused", "sso.token_revoked",
+    "sso.consent_given", "sso.consent_refused", "sso.consent_revoked",
 }  # fmt: skip
 READ_BY_OPERATORS_ONLY = {
     "login.throttled", "login.code_sent", "login.code_resent", "sms.send_refused",

@@ -50,6 +50,7 @@ EVERY_EVENT_TYPE = {
     "application.rejected", "operator.created", "mail.test_queued",
     "sso_client.registered", "sso_client.deleted", "sso.code_issued", "sso.code_exchanged",
     "sso.code_reused", "sso.token_revoked", "sso.authorize_refused", "sso.token_refused",
+    "sso.consent_given", "sso.consent_refused", "sso.consent_revoked",
     "sso_key.published", "sso_key.activated", "sso_key.retired", "sso_key.removed",
     "sso_key.resealed", "sso_secret.created", "sso_secret.resealed",
 }  # fmt: skip
@@ -146,8 +147,9 @@ SAMPLE = {
     "members": 5, "quantity": 3, "serials": ["KAART-0041", "KAART-0042", "KAART-0043"],
     "by": "organisation", "reason": "forbidden", "action": "members.block",
     "client_id": "zs_declaratie", "redirect_uris": ["https://declaratie.example/cb"],
+    "scopes": ["openid", "profile"],
     "minimum_acr": "substantial", "subject_type": "pairwise", "id_token_algorithm": "RS256",
-    "revoked": 1,
+    "revoked": 1, "url": "https://declaratie.example", "logo": True,
     "kid": "k2026-12", "signs_from": "2026-12-09T13:05:00+00:00", "first": False,
 }  # fmt: skip
 # Beside SAMPLE: a detail a type words its own way.
@@ -221,6 +223,8 @@ WHO = {
     "sso.code_issued": ("M", "client"), "sso.code_exchanged": ("client", "M"),
     "sso.code_reused": ("client", "M"), "sso.token_revoked": ("client", "M"),
     "sso.authorize_refused": ("M", "client"), "sso.token_refused": ("-", "-"),
+    "sso.consent_given": ("M", "client"), "sso.consent_refused": ("M", "client"),
+    "sso.consent_revoked": ("M", "client"),
     "sso_key.published": ("system", "sso_key:k2026-12"),
     "sso_key.activated": ("system", "sso_key:k2026-12"),
     "sso_key.retired": ("system", "sso_key:k2026-12"),
@@ -371,6 +375,12 @@ DUTCH = {
     "sso.authorize_refused":
         "Mira Medewerker mocht niet inloggen bij de applicatie “Declaratieportaal”: niet "
         "toegestaan",
+    "sso.consent_given":
+        "Mira Medewerker heeft de applicatie “Declaratieportaal” toestemming gegeven",
+    "sso.consent_refused":
+        "Mira Medewerker heeft de applicatie “Declaratieportaal” toestemming geweigerd",
+    "sso.consent_revoked":
+        "Mira Medewerker heeft de toestemming voor de applicatie “Declaratieportaal” ingetrokken",
     "sso.code_exchanged":
         "De applicatie “Declaratieportaal” heeft de inlog van Mira Medewerker ontvangen",
     "sso.code_issued": "Mira Medewerker is ingelogd bij de applicatie “Declaratieportaal”",

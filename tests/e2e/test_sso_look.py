@@ -89,3 +89,59 @@ def test_a_person_chooses_an_organisation_or_is_refused(browser_page, places, wi
     assert response.status == 403
     assert page.get_by_role("heading", level=1).inner_text() == "Geen toegang"
     looked_at(page, "sso-refused", width)
+
+
+def _logo() -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (96, 96), (0, 90, 160)).save(out, format="PNG")
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_a_person_consents_then_withdraws_it(browser_page, places, width):
+    """The consent page (with the application's logo and address), "Toestaan" reaching the
+    application (CSP form-action lets the answer's redirect through), the new-scope page,
+    Gekoppelde applicaties, the withdrawal's question and the list after it."""
+    care, _business, operator = places
+    lab = register(operator, [care], name="Labviewer", url="https://lab.example.nl/", logo=_logo())
+    mira = someone(care, "member", email="mira@uiterlijk.nl", name="Mira Medewerker")
+    page = browser_page()
+    page.set_viewport_size({"width": width, "height": SIZES[width]})
+    reached = []
+    page.route(
+        "https://rp.example.nl/**",
+        lambda route: (reached.append(route.request.url), route.fulfill(
+            status=200, content_type="text/html", body="<title>RP</title><h1>RP</h1>"))[1],
+    )  # fmt: skip
+    logged_in(page, mira, acr="low")
+    page.goto(authorize_url(lab.client_id, scope="openid").url)
+    heading = page.get_by_role("heading", level=1).inner_text()
+    assert heading == "Labviewer toestaan uw gegevens te ontvangen?"
+    assert page.get_by_role("img", name="Logo van Labviewer").is_visible()
+    looked_at(page, "sso-consent", width)
+    page.get_by_role("button", name="Toestaan").click()
+    page.wait_for_url("https://rp.example.nl/**")
+    assert "code=" in reached[0] and "iss=https" in reached[0]
+
+    page.goto(authorize_url(lab.client_id, scope="openid profile email").url)
+    assert page.get_by_role("heading", level=2).inner_text() == "Labviewer vraagt nu ook"
+    looked_at(page, "sso-consent-more", width)
+    page.get_by_role("button", name="Weigeren").click()
+    page.wait_for_url("https://rp.example.nl/**")
+    assert "error=access_denied" in reached[1]
+
+    page.goto("/mijn")
+    page.get_by_role("link", name="Gekoppelde applicaties").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Gekoppelde applicaties"
+    looked_at(page, "sso-linked", width)
+    page.get_by_role("button", name="Intrekken — Labviewer").click()
+    heading = page.get_by_role("heading", level=1).inner_text()
+    assert heading == "Uw toestemming voor Labviewer intrekken?"
+    looked_at(page, "sso-withdraw-confirm", width)
+    page.get_by_role("button", name="Toestemming intrekken").click()
+    assert "Uw toestemming voor Labviewer is ingetrokken." in page.locator("main").inner_text()
+    looked_at(page, "sso-linked-empty", width)

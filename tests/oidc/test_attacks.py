@@ -10,7 +10,17 @@ import logging
 import pytest
 from django.test import Client
 
-from sso import REDIRECT, answer, authorize_url, claims_of, code_for, exchange, log_in, register
+from sso import (
+    REDIRECT,
+    answer,
+    authorize_url,
+    claims_of,
+    code_for,
+    consent_to,
+    exchange,
+    log_in,
+    register,
+)
 from zorgsleutel.oidc.models import SignIn
 
 pytestmark = pytest.mark.django_db
@@ -58,6 +68,7 @@ def test_every_authorization_answer_names_its_issuer_against_mix_up(client, app,
         app.client.created_by, app.client.organisations.all(), name="Tricky",
         uris="https://rp.example.nl/cb?iss=https://evil.example",
     )  # fmt: skip
+    consent_to(mira, tricky)
     found = answer(
         client.get(
             authorize_url(tricky.client_id, redirect_uri="https://rp.example.nl/cb?iss=https://evil.example").url

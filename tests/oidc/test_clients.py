@@ -71,6 +71,8 @@ def test_an_operator_registers_an_application_and_reads_its_secret_once(
         "redirect_uris": ["https://lab.example.nl/oidc/callback", "https://lab.example.nl/alt"],
         "minimum_acr": "substantial",
         "subject_type": "pairwise",
+        "url": "",
+        "logo": False,
         "id_token_algorithm": "RS256",
     }
     assert not AuditEvent.objects.filter(organisation=business.audit_ref).exists()

@@ -81,7 +81,7 @@ def test_the_discovery_document(client):
             "roles",
             "application_roles",
         ],
-        "prompt_values_supported": ["none", "login", "select_account"],
+        "prompt_values_supported": ["none", "login", "consent", "select_account"],
         "claims_parameter_supported": False,
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,

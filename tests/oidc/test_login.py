@@ -11,7 +11,16 @@ import pytest
 from django.core.cache import cache
 
 from appids import app_id
-from sso import PASSWORD, answer, authorize_url, claims_of, exchange, log_in, register
+from sso import (
+    PASSWORD,
+    allow,
+    answer,
+    authorize_url,
+    claims_of,
+    exchange,
+    log_in,
+    register,
+)
 from support import shows_code_page
 from zorgsleutel.authn import landing, sessions
 from zorgsleutel.core import clock
@@ -40,7 +49,9 @@ def test_a_password_and_sms_login_lands_back_on_the_application_s_request(
     assert shows_code_page(response)
     response = client.post("/inloggen/code", {"code": sms_code("06 •• •• •• 07")})
     assert (response.status_code, response["Location"]) == (302, asked.url)
-    found = answer(client.get(response["Location"]))
+    page = client.get(response["Location"])  # the first login to it: the consent page
+    assert "Declaratieportaal toestaan uw gegevens te ontvangen?" in page.content.decode()
+    found = answer(allow(client, asked.url, page))
     assert found["state"] == asked.state
     _status, tokens = exchange(client, app, found["code"], asked.verifier)
     assert claims_of(tokens["id_token"])["amr"] == ["pwd", "sms"]

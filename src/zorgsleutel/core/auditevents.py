@@ -126,8 +126,8 @@ _TABLE: tuple[tuple[str, frozenset[str], set[str]], ...] = (
     # An application registered or deleted by an operator, in the log of each organisation
     # whose people it may receive.
     ("sso_client.registered",           ORGANISATION,  {"name", "client_id", "redirect_uris",
-                                                        "minimum_acr", "subject_type",
-                                                        "id_token_algorithm"}),
+                                                        "minimum_acr", "subject_type", "url",
+                                                        "logo", "id_token_algorithm"}),
     ("sso_client.deleted",              ORGANISATION,  {"name", "client_id"}),
     # A person signed in to an application (for one organisation, in its log), the code
     # exchanged for tokens, a second exchange of it (its tokens revoked), a token revoked by
@@ -136,6 +136,12 @@ _TABLE: tuple[tuple[str, frozenset[str], set[str]], ...] = (
     ("sso.code_exchanged",              ORGANISATION,  {"client_id"}),
     ("sso.code_reused",                 ORGANISATION,  {"client_id", "revoked"}),
     ("sso.token_revoked",               ORGANISATION,  {"client_id"}),
+    # A person's consent to an application (oidc/consent.py), in the log of the organisation
+    # they act for there: given (the scopes just allowed), refused on the consent page,
+    # withdrawn in Mijn Zorgsleutel (their tokens there revoked: how many).
+    ("sso.consent_given",               ORGANISATION,  {"client_id", "scopes"}),
+    ("sso.consent_refused",             ORGANISATION,  {"client_id", "scopes"}),
+    ("sso.consent_revoked",             ORGANISATION,  {"client_id", "scopes", "revoked"}),
     # Refusals that name no organisation of the person: the platform's log.
     ("sso.authorize_refused",           PLATFORM,      {"client_id", "reason"}),
     ("sso.token_refused",               PLATFORM,      {"client_id", "error", "reason"}),

@@ -18,8 +18,13 @@ In order, for every request:
    the application is registered for, not suspended, whose organisation still accepts the
    authenticator the session logged in with. None: a page and `access_denied`. Several: the
    person chooses (a form, CSRF-protected); `prompt=none` then gets
-   `account_selection_required`.
-4. **The code**, with the sign-in it stands for, and `sso.code_issued`, in one transaction; the
+   `account_selection_required`. The choice is remembered per application (consent.py), so
+   the next login goes straight through, unless `prompt=select_account` or it is no longer
+   an eligible one.
+4. **Consent?** The first time, for scopes not allowed yet, and always with `prompt=consent`:
+   the consent page (views.py, consent.py: its answer bound to this request by a ticket);
+   `prompt=none` gets `consent_required`, a refusal `access_denied`.
+5. **The code**, with the sign-in it stands for, and `sso.code_issued`, in one transaction; the
    answer carries `code`, `state` and `iss` (RFC 9207, against mix-up), as do the errors.
 """
 
@@ -37,6 +42,7 @@ from oauthlib.common import add_params_to_uri
 from zorgsleutel import policies
 from zorgsleutel.authn import means as registry
 from zorgsleutel.core import audit, clock
+from zorgsleutel.oidc import consent
 from zorgsleutel.oidc.models import Client
 from zorgsleutel.oidc.validator import issuer
 
@@ -152,8 +158,6 @@ def validate(request) -> AuthRequest:
     unknown = prompt - {"none", "login", "consent", "select_account"}
     if unknown:
         raise refuse("invalid_request", "Unsupported prompt value.")
-    if "consent" in prompt:  # OpenID Connect Core 3.1.2.1: it cannot be asked, so it fails
-        raise refuse("consent_required", "There is no consent page yet.")
     return AuthRequest(
         required_acr=required_acr(client.minimum_acr, params.get("acr_values", "")),
         client=client,
@@ -212,21 +216,32 @@ def return_path(request, *, satisfied: bool = False) -> str:
 @dataclass(frozen=True)
 class Decision:
     """LOGIN (with `reauthenticate`), STEP_UP, REFUSE (`reason`), CHOOSE (`memberships`),
-    ISSUE (`membership`)."""
+    CONSENT (`membership`, the `scopes` to ask for), ISSUE (`membership`; `granted`: the scopes
+    the person has just allowed, to remember with the code; `moved`: an organisation other
+    than the one remembered for the application, to remember instead)."""
 
     kind: str
     reason: str = ""
     reauthenticate: bool = False
     memberships: list = field(default_factory=list)
     membership: object = None
+    scopes: list = field(default_factory=list)
+    granted: tuple = ()
+    moved: bool = False
 
 
-LOGIN, STEP_UP, REFUSE, CHOOSE, ISSUE = "login", "step_up", "refuse", "choose", "issue"
+LOGIN, STEP_UP, REFUSE, CHOOSE, CONSENT, ISSUE = (
+    "login", "step_up", "refuse", "choose", "consent", "issue"
+)  # fmt: skip
 
 
-def decide(asked: AuthRequest, person, authentication, *, chosen: str | None = None) -> Decision:
+def decide(
+    asked: AuthRequest, person, authentication, *, chosen: str | None = None, allowed=()
+) -> Decision:
     """What this request gets from this session (`person` None: nobody logged in).
-    `chosen`: the public id of the organisation the person chose on the choice page."""
+    `chosen`: the public id of the organisation the person chose on the choice page (or the
+    consent page carried); `allowed`: the scopes the person has just allowed on the consent
+    page of this very request (consent.redeem_ticket)."""
     silent = "none" in asked.prompt
     if person is None or authentication is None:
         if silent:
@@ -247,15 +262,26 @@ def decide(asked: AuthRequest, person, authentication, *, chosen: str | None = N
     eligible = eligible_memberships(person, asked.client, authentication)
     if not eligible:
         return Decision(REFUSE, reason="sso_organisation_not_allowed")
+    found = consent.remembered(person, asked.client)
+    membership = None
     if chosen is not None:
-        picked = [m for m in eligible if str(m.organisation.public_id) == chosen]
-        if picked:
-            return Decision(ISSUE, membership=picked[0])
-    if len(eligible) > 1 or "select_account" in asked.prompt:
+        membership = next((m for m in eligible if str(m.organisation.public_id) == chosen), None)
+    answered = membership is not None  # the consent page's answer was for this organisation
+    if membership is None and "select_account" not in asked.prompt:
+        membership = consent.remembered_membership(found, eligible)
+    if membership is None and len(eligible) == 1 and "select_account" not in asked.prompt:
+        membership = eligible[0]
+    if membership is None:
         if silent:
             raise answer_error(asked, "account_selection_required", "Choose an organisation.")
         return Decision(CHOOSE, memberships=eligible)
-    return Decision(ISSUE, membership=eligible[0])
+    wanted = consent.to_ask(found, asked.scopes, always="consent" in asked.prompt)
+    if wanted and not (answered and set(wanted) <= set(allowed)):
+        if silent:
+            raise answer_error(asked, "consent_required", "The person has not consented.")
+        return Decision(CONSENT, membership=membership, scopes=wanted)
+    moved = found is not None and found.organisation_id != membership.organisation_id
+    return Decision(ISSUE, membership=membership, granted=tuple(wanted), moved=moved)
 
 
 def eligible_memberships(person, client: Client, authentication) -> list:
@@ -287,12 +313,14 @@ def refused(asked: AuthRequest, person, reason: str) -> ErrorAnswer:
     return answer_error(asked, "access_denied", "The person may not use this application.")
 
 
-# --- 4.: the code -------------------------------------------------------------------------------
+# --- 5.: the code -------------------------------------------------------------------------------
 
 
-def issue_code(request, asked: AuthRequest, person, authentication, membership) -> str:
-    """The code for this person acting for `membership`'s organisation: the URL to send the
-    browser to. The sign-in and `sso.code_issued` in one transaction."""
+def issue_code(request, asked: AuthRequest, person, authentication, decision: Decision) -> str:
+    """The code for this person acting for the decision's organisation: the URL to send the
+    browser to. The consent just given (or the organisation chosen anew), the sign-in and
+    `sso.code_issued` in one transaction."""
+    membership = decision.membership
     credentials = {
         key: value
         for key, value in asked.credentials.items()
@@ -306,6 +334,10 @@ def issue_code(request, asked: AuthRequest, person, authentication, membership) 
         at=authentication.at,
     )
     with transaction.atomic():
+        if decision.granted:
+            consent.record_grant(person, asked.client, membership.organisation, decision.granted)
+        elif decision.moved:
+            consent.remember_organisation(person, asked.client, membership.organisation)
         try:
             uri, _headers, _body, _status = _core().create_authorization_response(
                 request, asked.scopes, credentials, allow=True

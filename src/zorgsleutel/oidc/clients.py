@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import io
 import secrets
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -39,6 +40,7 @@ Application = get_application_model()
 
 SECRET_PREFIX = "sha256$"  # noqa: S105 (a format, no secret)
 NAME_MAX = 100
+URL_MAX = 300
 LOOPBACK_HOSTS = ("127.0.0.1", "[::1]", "localhost")
 
 
@@ -109,9 +111,75 @@ def _uri_problem(uri: str):
     return _("a redirect URI starts with https://.")
 
 
-def check_input(*, name: str, redirect_uris: str, organisations, minimum_acr: str) -> list[str]:
+def url_problem(url: str) -> DomainError | None:
+    """The application's address, shown on its consent page: https with a host, no user name,
+    no fragment; empty: none."""
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (raises ValueError on a port that is no number)
+    except ValueError:
+        parts = None
+    if (
+        parts is None
+        or len(url) > URL_MAX
+        or any(c.isspace() for c in url)
+        or parts.scheme != "https"
+        or not parts.hostname
+        or "@" in parts.netloc
+        or parts.fragment
+    ):
+        return DomainError(
+            "url_invalid",
+            _("Give the application's address starting with https://, or leave it empty."),
+            field="url",
+        )
+    return None
+
+
+def logo_refusal() -> DomainError:
+    return DomainError(
+        "logo_invalid",
+        _("The logo must be a PNG or JPEG image of at most %(kb)s KB and %(side)s pixels a side.")
+        % {"kb": policies.OIDC_LOGO_MAX_BYTES // 1024, "side": policies.OIDC_LOGO_MAX_SIDE},
+        field="logo",
+    )
+
+
+def logo_png(data: bytes) -> bytes:
+    """An uploaded logo as the portal keeps it: decoded (PNG or JPEG only; an SVG could carry
+    script), at most policies.OIDC_LOGO_MAX_SIDE pixels a side before it is decoded, scaled to
+    fit a square of policies.OIDC_LOGO_SIDE pixels (transparent around it) and encoded again as
+    a PNG without metadata. Raises
+    DomainError(logo_invalid)."""
+    from PIL import Image, UnidentifiedImageError
+
+    refused = logo_refusal()
+    if len(data) > policies.OIDC_LOGO_MAX_BYTES:
+        raise refused
+    try:
+        with Image.open(io.BytesIO(data), formats=["PNG", "JPEG"]) as image:
+            if max(image.size) > policies.OIDC_LOGO_MAX_SIDE:
+                raise refused
+            image.load()
+            picture = image.convert("RGBA")
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        raise refused from None
+    side = policies.OIDC_LOGO_SIDE
+    picture.thumbnail((side, side))
+    square = Image.new("RGBA", (side, side), (0, 0, 0, 0))  # the page shows it square
+    square.paste(picture, ((side - picture.width) // 2, (side - picture.height) // 2))
+    out = io.BytesIO()
+    square.save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
+def check_input(
+    *, name: str, redirect_uris: str, organisations, minimum_acr: str, url: str = ""
+) -> list[str]:
     """Every error of a registration at once (FieldErrors); the redirect URIs when none."""
-    errors = []
+    errors = [] if url_problem(url) is None else [url_problem(url)]
     if not name.strip():
         errors.append(DomainError("name_required", _("Give the application's name."),
                                   field="name"))  # fmt: skip
@@ -153,14 +221,23 @@ def register_client(
     organisations: list[Organisation],
     minimum_acr: str,
     subject_type: str = Client.PAIRWISE,
+    url: str = "",
+    logo: bytes | None = None,
     id_token_algorithm: str = keys.RS256,
 ) -> Registered:
     """Register an application; its secret in clear, once. Audited in each organisation it may
-    receive people of (their administrators read which applications those are)."""
+    receive people of (their administrators read which applications those are). `url` and
+    `logo` (an upload's bytes: `logo_png`) are shown on its consent page."""
     require_operator(actor, "sso_clients.manage")
+    url = url.strip()
     uris = check_input(
-        name=name, redirect_uris=redirect_uris, organisations=organisations, minimum_acr=minimum_acr
+        name=name,
+        redirect_uris=redirect_uris,
+        organisations=organisations,
+        minimum_acr=minimum_acr,
+        url=url,
     )
+    logo = logo_png(logo) if logo else None
     if subject_type not in (Client.PAIRWISE, Client.PUBLIC):
         raise DomainError("subject_type_invalid", _("Choose a kind of identifier."),
                           field="subject_type")  # fmt: skip
@@ -186,6 +263,8 @@ def register_client(
             id_token_algorithm=id_token_algorithm,
             sector=application.client_id,
             created_by=actor if not isinstance(actor, str) else None,
+            url=url,
+            logo=logo,
         )
         client.organisations.set(organisations)
         audit.record_in(
@@ -199,6 +278,8 @@ def register_client(
                 "redirect_uris": uris,
                 "minimum_acr": minimum_acr,
                 "subject_type": subject_type,
+                "url": url,
+                "logo": logo is not None,
                 "id_token_algorithm": id_token_algorithm,
             },
         )

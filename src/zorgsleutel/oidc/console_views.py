@@ -58,7 +58,10 @@ def client_list(request):
 @require_http_methods(["GET", "POST"])
 @operator_only
 def register(request):
-    form = ClientForm(request.POST if request.method == "POST" else None)
+    form = ClientForm(
+        request.POST if request.method == "POST" else None,
+        request.FILES if request.method == "POST" else None,
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -69,6 +72,8 @@ def register(request):
                 organisations=list(data["organisations"]),
                 minimum_acr=data["minimum_acr"],
                 subject_type=data["subject_type"],
+                url=data.get("url") or "",
+                logo=data.get("logo_bytes"),
                 id_token_algorithm=data["id_token_algorithm"],
             )
         except DomainError as error:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from zorgsleutel import policies
 from zorgsleutel.oidc import clients, keys
 from zorgsleutel.oidc.models import Client
 from zorgsleutel.people.models import Organisation
@@ -60,6 +61,24 @@ class ClientForm(forms.Form):
         widget=forms.RadioSelect,
     )
 
+    url = forms.CharField(
+        label=_("Address of the application"),
+        help_text=_(
+            "Optional. Shown when people are asked for their consent. For example "
+            "https://declaraties.example.nl."
+        ),
+        max_length=400,
+        required=False,
+    )
+    logo = forms.FileField(
+        label=_("Logo"),
+        help_text=_(
+            "Optional. A PNG or JPEG image, square, of at most 200 KB; shown when people are "
+            "asked for their consent."
+        ),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg"}),
+    )
     id_token_algorithm = forms.ChoiceField(
         label=_("ID token signature"),
         help_text=_("RS256 unless the application asks for ES256."),
@@ -78,6 +97,7 @@ class ClientForm(forms.Form):
                 redirect_uris=data.get("redirect_uris", ""),
                 organisations=data.get("organisations") or [],
                 minimum_acr=data.get("minimum_acr") or "",
+                url=(data.get("url") or "").strip(),
             )
         except clients.DomainError as error:
             for one in getattr(error, "errors", [error]):
@@ -87,6 +107,19 @@ class ClientForm(forms.Form):
             data["subject_type"] = Client.PAIRWISE
         if not data.get("id_token_algorithm"):
             data["id_token_algorithm"] = keys.RS256
+        data["logo_bytes"] = None
+        if data.get("logo") and "logo" not in self.errors:
+            upload = data["logo"]
+            if upload.size > policies.OIDC_LOGO_MAX_BYTES:  # not read into memory at all
+                self.add_error("logo", str(clients.logo_refusal().message))
+            else:
+                raw = upload.read()
+                try:
+                    clients.logo_png(raw)  # register_client encodes it again: the same
+                except clients.DomainError as error:
+                    self.add_error("logo", str(error.message))
+                else:
+                    data["logo_bytes"] = raw
         return data
 
 

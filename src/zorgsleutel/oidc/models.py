@@ -48,6 +48,11 @@ class Client(models.Model):
         "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Shown on the consent page: the application's address (https) and its logo, uploaded by
+    # the operator and kept here re-encoded as a small PNG (clients.py: `logo_png`), served
+    # from the portal itself (never fetched from elsewhere, never hotlinked: privacy, CSP).
+    url = models.CharField(max_length=300, blank=True, default="")
+    logo = models.BinaryField(null=True, blank=True, editable=False)
 
     def __str__(self) -> str:
         return self.application.name
@@ -136,3 +141,35 @@ class ProviderSecret(models.Model):
     name = models.CharField(max_length=40, unique=True)
     sealed = models.BinaryField()
     created_at = models.DateTimeField()
+
+
+class Consent(models.Model):
+    """A person's consent to an application (docs/oidc.md, "Consent"): the scopes they allowed
+    it, and the organisation they chose to act for there (remembered per application, so the
+    next login goes straight through: `select_account` asks again). One row per person and
+    application; a request for a scope not in `scopes` asks again, for the new ones. Revoked in
+    Mijn Zorgsleutel → Gekoppelde applicaties, which deletes the row."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="+")
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="consents")
+    # The organisation last chosen for this application; none when it was deleted since.
+    organisation = models.ForeignKey(
+        "organisations.Organisation",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    scopes = models.JSONField(default=list)  # sorted
+    granted_at = models.DateTimeField()  # the first consent
+    updated_at = models.DateTimeField()  # the last scope added
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "client"], name="one_consent_per_client")
+        ]
+
+    @property
+    def audit_ref(self) -> str:
+        return self.client.audit_ref

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from zorgsleutel.oidc import views
+from zorgsleutel.oidc import consent_views, views
 
 app_name = "oidc"
 urlpatterns = [
@@ -11,4 +11,11 @@ urlpatterns = [
     path("oidc/jwks", views.jwks, name="jwks"),
     path("oidc/revoke", views.revoke, name="revoke"),
     path("oidc/introspect", views.introspect, name="introspect"),
+    path("oidc/logo/<uuid:public_id>", consent_views.logo, name="logo"),
+    path("mijn/gekoppelde-applicaties", consent_views.linked, name="linked"),
+    path(
+        "mijn/gekoppelde-applicaties/<uuid:public_id>/intrekken",
+        consent_views.withdraw,
+        name="withdraw",
+    ),
 ]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
-from urllib.parse import unquote_plus
+from urllib.parse import unquote_plus, urlsplit
 
 from django.conf import settings
 from django.contrib import auth, messages
@@ -27,7 +27,7 @@ from zorgsleutel.core.errors import RateLimited
 from zorgsleutel.core.pages import render
 from zorgsleutel.core.requestcontext import client_ip
 from zorgsleutel.oidc import authorize as flow
-from zorgsleutel.oidc import claims, keys, validator
+from zorgsleutel.oidc import claims, consent, keys, validator
 from zorgsleutel.oidc.forms import OrganisationChoiceForm
 from zorgsleutel.oidc.models import Client
 
@@ -37,14 +37,22 @@ from zorgsleutel.oidc.models import Client
 @never_cache
 @require_http_methods(["GET", "POST"])
 def authorize(request):
-    """GET: an application's sign-in request. POST: the choice of organisation (CSRF-checked
-    by Django's middleware, as every POST of a page)."""
+    """GET: an application's sign-in request. POST: the choice of organisation, or the answer
+    of the consent page (both CSRF-checked by Django's middleware, as every POST of a page;
+    the consent's answer also by its ticket: oidc/consent.py)."""
     try:
         asked = flow.validate(request)
         person = sessions.logged_in_person(request)
         found = sessions.authentication(request)
+        chosen, ticket = request.POST.get("organisation") or None, None
+        if request.method == "POST" and person is not None and "ticket" in request.POST:
+            ticket = consent.redeem_ticket(
+                request.session, request.POST["ticket"], digest=_digest(asked)
+            )
+            chosen = ticket.organisation if ticket is not None else None
+        allows = ticket is not None and request.POST.get("answer") == "allow"
         decision = flow.decide(
-            asked, person, found, chosen=request.POST.get("organisation") or None
+            asked, person, found, chosen=chosen, allowed=ticket.scopes if allows else ()
         )
         if decision.kind == flow.LOGIN:
             try:  # writes a session: counted per client address first
@@ -77,14 +85,20 @@ def authorize(request):
             )
             if form.is_bound:
                 form.is_valid()  # a choice that is no (longer an) eligible one says so
-            return render(
-                request,
-                "oidc/choose.html",
-                {"form": form, "client": asked.client, "action": request.get_full_path()},
+            return _may_post_to_application(
+                render(
+                    request,
+                    "oidc/choose.html",
+                    {"form": form, "client": asked.client, "action": request.get_full_path()},
+                ),
+                asked,
             )
-        return HttpResponseRedirect(
-            flow.issue_code(request, asked, person, found, decision.membership)
-        )
+        if decision.kind == flow.CONSENT:
+            if ticket is not None and request.POST.get("answer") == "refuse":
+                return HttpResponseRedirect(_refuse_consent(asked, person, decision).url)
+            stale = ticket is None and "ticket" in request.POST
+            return _consent_page(request, asked, decision, stale=stale)
+        return HttpResponseRedirect(flow.issue_code(request, asked, person, found, decision))
     except flow.InvalidRequest as error:
         return render(
             request,
@@ -106,6 +120,54 @@ def _to_login(request, asked, reauthenticate: bool):
         _("Log in to continue to %(application)s.") % {"application": asked.client.application},
     )
     return redirect(settings.LOGIN_URL)
+
+
+def _digest(asked) -> str:
+    return consent.request_digest(
+        asked.client.application.client_id, asked.credentials, asked.scopes
+    )
+
+
+def _may_post_to_application(response, asked):
+    """A page whose form's answer redirects to the application: CSP's form-action governs that
+    redirect too (browsers block it otherwise), so it names the redirect URI's origin, one the
+    client registered (validated, character for character)."""
+    target = urlsplit(asked.redirect_uri)
+    response["Content-Security-Policy"] = settings.CONTENT_SECURITY_POLICY.replace(
+        "form-action 'self'", f"form-action 'self' {target.scheme}://{target.netloc}"
+    )
+    return response
+
+
+def _consent_page(request, asked, decision, *, stale: bool):
+    """What the application asks for, in words; "Toestaan" and "Weigeren" post the answer with
+    a new ticket for this request (consent.py)."""
+    ticket = consent.issue_ticket(
+        request.session,
+        digest=_digest(asked),
+        organisation=decision.membership.organisation,
+        scopes=decision.scopes,
+    )
+    client = asked.client
+    context = {
+        "client": client,
+        "organisation": decision.membership.organisation,
+        "receives": consent.in_words(decision.scopes),
+        "again": "consent" not in asked.prompt
+        and consent.remembered(request.user, client) is not None,
+        "stale": stale,
+        "ticket": ticket,
+        "action": request.get_full_path(),
+    }
+    return _may_post_to_application(render(request, "oidc/consent.html", context), asked)
+
+
+def _refuse_consent(asked, person, decision):
+    with transaction.atomic():
+        consent.record_refusal(
+            person, asked.client, decision.membership.organisation, decision.scopes
+        )
+    return flow.answer_error(asked, "access_denied", "The person did not consent.")
 
 
 REFUSALS = {
@@ -172,7 +234,7 @@ def discovery(request):
         "code_challenge_methods_supported": ["S256"],
         "acr_values_supported": list(policies.ACR_URIS.values()),
         "claims_supported": claims.SUPPORTED,
-        "prompt_values_supported": ["none", "login", "select_account"],
+        "prompt_values_supported": ["none", "login", "consent", "select_account"],
         "claims_parameter_supported": False,
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,

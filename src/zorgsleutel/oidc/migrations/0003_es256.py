@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("oidc", "0001_initial"),
+        ("oidc", "0002_consent"),
     ]
 
     operations = [
