@@ -130,11 +130,14 @@ _TABLE: tuple[tuple[str, frozenset[str], set[str]], ...] = (
     ("sso_client.deleted",              ORGANISATION,  {"name", "client_id"}),
     # A person signed in to an application (for one organisation, in its log), the code
     # exchanged for tokens, a second exchange of it (its tokens revoked), a token revoked by
-    # the application.
+    # the application, a refresh (the pair rotated), a rotated refresh token presented again
+    # (every token of that sign-in revoked).
     ("sso.code_issued",                 ORGANISATION,  {"client_id", "acr"}),
     ("sso.code_exchanged",              ORGANISATION,  {"client_id"}),
     ("sso.code_reused",                 ORGANISATION,  {"client_id", "revoked"}),
     ("sso.token_revoked",               ORGANISATION,  {"client_id"}),
+    ("sso.token_refreshed",             ORGANISATION,  {"client_id"}),
+    ("sso.refresh_reused",              ORGANISATION,  {"client_id", "revoked"}),
     # Refusals that name no organisation of the person: the platform's log.
     ("sso.authorize_refused",           PLATFORM,      {"client_id", "reason"}),
     ("sso.token_refused",               PLATFORM,      {"client_id", "error", "reason"}),
