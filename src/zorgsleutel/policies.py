@@ -199,7 +199,10 @@ PASSWORD_MAX_PATTERN_RUNS = 2
 
 # --- Sessions ------------------------------------------------------------------------------------
 SESSION_IDLE_TIMEOUT = timedelta(minutes=30)
-SESSION_ABSOLUTE_TIMEOUT = timedelta(hours=12)
+SESSION_ABSOLUTE_TIMEOUT = timedelta(hours=12)  # after the session's first login
+# A session keeps each authentication it saw (authn/sessions.py: means, acr, amr, time), so a
+# step-up adds to what the first login proved; the oldest go beyond this many.
+SESSION_AUTHENTICATIONS_KEPT = 8
 # A login that has passed the password but not yet the SMS code expires after this.
 PENDING_LOGIN_TTL = timedelta(minutes=10)
 # A page that sent a person to log in (an application's single sign-on request) is where the
