@@ -26,9 +26,7 @@ def lock(sign_in: SignIn) -> SignIn:
     """The sign-in again, its row locked for this transaction: a refresh holds this lock while it
     mints the next pair, so a revocation waits for it and then revokes that pair too (and a
     refresh that waited for a revocation finds the family revoked)."""
-    return (
-        SignIn.objects.select_for_update().select_related("organisation", "user").get(pk=sign_in.pk)
-    )
+    return SignIn.objects.select_for_update().get(pk=sign_in.pk)
 
 
 def revoke_family(sign_in: SignIn) -> int:

@@ -237,7 +237,7 @@ class Validator(OAuth2Validator):
             _REFUSAL.set("refresh_of_another_client")
             return False
         sign_in = (
-            SignIn.objects.select_for_update()
+            SignIn.objects.select_for_update(of=("self",))  # not the person's, not the org's
             .select_related("organisation", "user")
             .filter(token_family=found["token_family"], application=client)
             .first()
@@ -248,7 +248,11 @@ class Validator(OAuth2Validator):
             _REFUSAL.set("refresh_unknown")
             return False
         # Read again after the sign-in's lock: a parallel refresh of this token has committed.
-        token = RefreshToken.objects.select_for_update().select_related("user").get(pk=found["pk"])
+        token = (
+            RefreshToken.objects.select_for_update(of=("self",))
+            .select_related("user")
+            .get(pk=found["pk"])
+        )
         zs_client = Client.objects.get(application=client)
         if sign_in.revoked_at is not None:
             _REFUSAL.set("family_revoked")
