@@ -89,14 +89,20 @@ def test_a_step_up_keeps_what_the_first_login_proved_across_its_logout():
     mira = _person("mira@x.nl")
     device = app_id(mira)
     request = _request()
-    _log_in(request, mira, "sms", T0)
+    first = _log_in(request, mira, "sms", T0)
     request.user = mira
     with clock.frozen(T0 + timedelta(minutes=1)):
         response = sessions.step_up(request, mira, "substantial")
+        request.session.save()
     assert (response.status_code, response["Location"]) == (302, "/inloggen/app")
     assert sessions.ACR not in request.session  # logged out until the app logs in
+    between = request.session.session_key
     request.user = AnonymousUser()
-    _log_in(request, mira, "app", T0 + timedelta(minutes=3), device.public_id)
+    last = _log_in(request, mira, "app", T0 + timedelta(minutes=3), device.public_id)
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    # A new session id at the logout and at the login; neither earlier one is worth anything.
+    assert len({first, between, last}) == 3
+    assert not store().exists(first) and not store().exists(between)
 
     said = _said(request, T0 + timedelta(minutes=4))
     assert (said.acr, said.amr, said.at, said.means) == (

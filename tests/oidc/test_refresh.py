@@ -18,7 +18,7 @@ from django.db import connection
 from django.test import Client as Browser
 from oauth2_provider.models import AccessToken, RefreshToken
 
-from sso import claims_of, code_for, exchange, log_in, register
+from sso import answer, authorize_url, claims_of, code_for, exchange, log_in, member_of, register
 from zorgsleutel.accounts.models import Membership
 from zorgsleutel.core import clock
 from zorgsleutel.core.models import AuditEvent
@@ -403,3 +403,31 @@ def test_two_refreshes_of_one_token_at_once_only_one_wins(app, mira, monkeypatch
     assert AuditEvent.objects.filter(action="sso.token_refreshed").count() == 1
     assert AuditEvent.objects.filter(action="sso.refresh_reused").count() == 1
     assert RefreshToken.objects.filter(revoked=None).count() == 0
+
+
+@pytest.mark.django_db
+def test_a_refresh_stays_with_the_organisation_of_the_sign_in(operator, care, business):
+    """Tenancy: the sign-in's organisation is the family's; what happens in the person's other
+    organisation neither ends it nor moves it there."""
+    both = register(operator, [care, business], name="Labviewer")
+    mira = member_of(care, business, email="mira@noord.nl")
+    browser = Browser()
+    with clock.frozen(AT):
+        log_in(browser, mira)
+    asked = authorize_url(both.client_id)
+    with clock.frozen(AT + timedelta(minutes=1)):
+        assert browser.get(asked.url).status_code == 200  # the choice page
+        response = browser.post(asked.url, {"organisation": str(care.public_id)})
+        tokens = exchange(browser, both, answer(response)["code"], asked.verifier)[1]
+    business.suspended_at = AT
+    business.save()
+    with clock.frozen(AT + timedelta(minutes=2)):
+        status, tokens = refresh(browser, both, tokens["refresh_token"])
+    assert status == 200
+    assert claims_of(tokens["id_token"])["organization"]["name"] == "Zorggroep Noord"
+    Membership.objects.filter(user=mira, organisation=care).update(state=Membership.BLOCKED)
+    with clock.frozen(AT + timedelta(minutes=3)):
+        assert refresh(browser, both, tokens["refresh_token"]) == (
+            400,
+            {"error": "invalid_grant"},
+        )
