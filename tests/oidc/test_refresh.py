@@ -431,3 +431,22 @@ def test_a_refresh_stays_with_the_organisation_of_the_sign_in(operator, care, bu
             400,
             {"error": "invalid_grant"},
         )
+
+
+@pytest.mark.django_db
+def test_revoke_family_ends_every_token_of_a_sign_in_once(client, app, mira):
+    """What a session that ends calls for each of its sign-ins (back-channel logout)."""
+    from zorgsleutel.oidc import families
+
+    first = signed_in(client, app, mira)
+    with clock.frozen(AT + timedelta(minutes=2)):
+        second = refresh(client, app, first["refresh_token"])[1]
+    sign_in = SignIn.objects.get()
+    with clock.frozen(AT + timedelta(minutes=3)):
+        assert families.revoke_family(sign_in) == 2  # the live access and refresh token
+        assert families.revoke_family(sign_in) == 0
+        assert userinfo(client, second["access_token"]) == 401
+        assert refresh(client, app, second["refresh_token"]) == (400, {"error": "invalid_grant"})
+    assert refusals()[-1][1]["reason"] == "family_revoked"
+    sign_in.refresh_from_db()
+    assert (sign_in.revoked_at, sign_in.access_token_id) == (AT + timedelta(minutes=3), None)

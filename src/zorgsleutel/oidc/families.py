@@ -7,6 +7,7 @@ refresh, the application revoking one of its tokens, and a Zorgsleutel session t
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.db.models import Q
 from oauth2_provider.models import (
     get_access_token_model,
@@ -36,22 +37,24 @@ def revoke_family(sign_in: SignIn) -> int:
     tokens were live (access and refresh tokens), 0 when the family was revoked already.
 
     Call it inside the transaction that audits why (it locks the sign-in's row first: the same
-    order as a refresh, which locks the sign-in and then its refresh token)."""
-    given, sign_in = sign_in, lock(sign_in)
-    now = clock.now()
-    refresh_tokens = RefreshToken.objects.none()
-    if sign_in.token_family is not None:
-        refresh_tokens = RefreshToken.objects.filter(token_family=sign_in.token_family)
-    access_tokens = AccessToken.objects.filter(
-        Q(pk__in=refresh_tokens.exclude(access_token=None).values("access_token_id"))
-        | Q(pk=sign_in.access_token_id)
-    )
-    id_tokens = list(access_tokens.exclude(id_token=None).values_list("id_token_id", flat=True))
-    live_access = access_tokens.count()
-    live_refresh = refresh_tokens.filter(revoked__isnull=True).update(revoked=now, updated=now)
-    access_tokens.delete()
-    IDToken.objects.filter(pk__in=id_tokens).delete()
-    if sign_in.revoked_at is None:
-        SignIn.objects.filter(pk=sign_in.pk).update(revoked_at=now, access_token=None)
-        given.revoked_at, given.access_token = now, None
-    return live_access + live_refresh
+    order as a refresh, which locks the sign-in and then its refresh token; alone, it is a
+    transaction of its own)."""
+    with transaction.atomic():  # a savepoint inside the caller's transaction
+        given, sign_in = sign_in, lock(sign_in)
+        now = clock.now()
+        refresh_tokens = RefreshToken.objects.none()
+        if sign_in.token_family is not None:
+            refresh_tokens = RefreshToken.objects.filter(token_family=sign_in.token_family)
+        access_tokens = AccessToken.objects.filter(
+            Q(pk__in=refresh_tokens.exclude(access_token=None).values("access_token_id"))
+            | Q(pk=sign_in.access_token_id)
+        )
+        id_tokens = list(access_tokens.exclude(id_token=None).values_list("id_token_id", flat=True))
+        live_access = access_tokens.count()
+        live_refresh = refresh_tokens.filter(revoked__isnull=True).update(revoked=now, updated=now)
+        access_tokens.delete()
+        IDToken.objects.filter(pk__in=id_tokens).delete()
+        if sign_in.revoked_at is None:
+            SignIn.objects.filter(pk=sign_in.pk).update(revoked_at=now, access_token=None)
+            given.revoked_at, given.access_token = now, None
+        return live_access + live_refresh
