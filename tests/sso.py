@@ -114,7 +114,7 @@ def log_in(client, person, means: str = "sms", authenticator: str = "", *, conse
     return request.session.session_key
 
 
-def consent_to(person, *clients, scopes=("openid", "profile", "email"), organisation=None):
+def consent_to(person, *clients, scopes=("openid", "profile", "email", "roles"), organisation=None):
     """The person's consent to these applications (models.Consent, as "Toestaan" leaves it);
     `organisation`: the one remembered for them (None: the person chooses when several may)."""
     from zorgsleutel.core import clock

@@ -199,7 +199,10 @@ PASSWORD_MAX_PATTERN_RUNS = 2
 
 # --- Sessions ------------------------------------------------------------------------------------
 SESSION_IDLE_TIMEOUT = timedelta(minutes=30)
-SESSION_ABSOLUTE_TIMEOUT = timedelta(hours=12)
+SESSION_ABSOLUTE_TIMEOUT = timedelta(hours=12)  # after the session's first login
+# A session keeps each authentication it saw (authn/sessions.py: means, acr, amr, time), so a
+# step-up adds to what the first login proved; the oldest go beyond this many.
+SESSION_AUTHENTICATIONS_KEPT = 8
 # A login that has passed the password but not yet the SMS code expires after this.
 PENDING_LOGIN_TTL = timedelta(minutes=10)
 # A page that sent a person to log in (an application's single sign-on request) is where the
@@ -562,9 +565,16 @@ def may_renew_smartcard(not_after, now, session_means: str) -> bool:
 # a second exchange is refused and revokes the tokens of the first.
 OIDC_CODE_TTL = timedelta(seconds=60)
 # The access token answers the userinfo endpoint this long; the ID token says it holds this long.
-# No refresh tokens yet: an application that needs more sends the person through again.
 OIDC_ACCESS_TOKEN_TTL = timedelta(minutes=10)
 OIDC_ID_TOKEN_TTL = timedelta(minutes=10)
+# Refresh tokens (oidc/validator.py, docs/oidc.md "Refresh tokens"): each is exchanged once
+# (rotation) and only within REFRESH_TOKEN_TTL of being issued: an application idle longer than
+# a Zorgsleutel session may be (SESSION_IDLE_TIMEOUT) has to send the person through again. No
+# refresh, however often, carries a sign-in past REFRESH_FAMILY_TTL after the person logged in
+# (auth_time): the absolute lifetime of the Zorgsleutel session it came from. OIDC_SIGN_IN_KEPT
+# must not be shorter (a family is found through its sign-in).
+OIDC_REFRESH_TOKEN_TTL = timedelta(minutes=30)
+OIDC_REFRESH_FAMILY_TTL = timedelta(hours=12)
 # How long relying parties may cache the key set (JWKS Cache-Control max-age).
 OIDC_JWKS_MAX_AGE = timedelta(hours=1)
 # Signing keys (oidc/keys.py, `zorgsleutel oidc rotate-keys`, run daily): a key signs for

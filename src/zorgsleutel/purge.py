@@ -11,9 +11,10 @@ card challenges; mail links stay after use. Without this job they pile up for ev
   collected by then is dead anyway);
 - mail links that can no longer be used (expired, used or revoked), after
   policies.PURGE_LINK_TOKENS_AFTER; an open link, also one a campaign sends later, is kept;
-- single sign-on's authorization codes (and their sign-ins: policies.OIDC_SIGN_IN_KEPT after
-  they were issued) and its access and ID tokens, policies.PURGE_CHALLENGES_AFTER past their
-  expiry (an expired code or token answers nothing anyway);
+- single sign-on's authorization codes (and their sign-ins with their refresh tokens:
+  policies.OIDC_SIGN_IN_KEPT after they were issued, when no refresh can use them any more:
+  policies.OIDC_REFRESH_FAMILY_TTL) and its access and ID tokens, policies.PURGE_CHALLENGES_AFTER
+  past their expiry (an expired code or token answers nothing anyway);
 - expired entries of the database cache (rate-limit counters, QR approval flags), which Django
   culls only once MAX_ENTRIES is reached.
 
@@ -91,12 +92,16 @@ def purge_link_tokens() -> int:
 
 def purge_sso_codes() -> int:
     """Authorization codes never exchanged (an exchanged one is deleted at once), and the
-    sign-ins kept to detect a code's second use and to find a session's applications."""
-    from oauth2_provider.models import get_grant_model
+    sign-ins kept to detect a code's (or a refresh token's) second use and to find a session's
+    applications, with their families' refresh tokens."""
+    from oauth2_provider.models import get_grant_model, get_refresh_token_model
 
     grants = get_grant_model().objects.filter(expires__lt=_challenge_cutoff()).delete()[0]
     kept = clock.now() - policies.OIDC_SIGN_IN_KEPT
-    return grants + SignIn.objects.filter(created_at__lt=kept).delete()[0]
+    old = SignIn.objects.filter(created_at__lt=kept)
+    families = old.exclude(token_family=None).values("token_family")
+    get_refresh_token_model().objects.filter(token_family__in=families).delete()
+    return grants + old.delete()[0]
 
 
 def purge_sso_tokens() -> int:

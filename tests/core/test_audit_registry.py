@@ -40,7 +40,7 @@ READ_BY_ADMINISTRATORS = {
     # Single sign-on: the applications that may receive an organisation's people, and who of
     # its people signed in to which (docs/oidc.md).
     "sso_client.registered", "sso_client.deleted", "sso.code_issued", "sso.code_exchanged",
-    "sso.code_reused", "sso.token_revoked",
+    "sso.code_reused", "sso.token_revoked", "sso.token_refreshed", "sso.refresh_reused",
     "sso.consent_given", "sso.consent_refused", "sso.consent_revoked",
 }  # fmt: skip
 READ_BY_OPERATORS_ONLY = {

@@ -51,7 +51,8 @@ EVERY_EVENT_TYPE = {
     "sso_client.registered", "sso_client.deleted", "sso.code_issued", "sso.code_exchanged",
     "sso.code_reused", "sso.token_revoked", "sso.authorize_refused", "sso.token_refused",
     "sso.consent_given", "sso.consent_refused", "sso.consent_revoked",
-    "sso_key.published", "sso_key.activated", "sso_key.retired", "sso_key.removed",
+    "sso.token_refreshed", "sso.refresh_reused", "sso_key.published", "sso_key.activated",
+    "sso_key.retired", "sso_key.removed",
     "sso_key.resealed", "sso_secret.created", "sso_secret.resealed",
 }  # fmt: skip
 
@@ -222,6 +223,7 @@ WHO = {
     "sso_client.deleted": ("O", "client"),
     "sso.code_issued": ("M", "client"), "sso.code_exchanged": ("client", "M"),
     "sso.code_reused": ("client", "M"), "sso.token_revoked": ("client", "M"),
+    "sso.token_refreshed": ("client", "M"), "sso.refresh_reused": ("client", "M"),
     "sso.authorize_refused": ("M", "client"), "sso.token_refused": ("-", "-"),
     "sso.consent_given": ("M", "client"), "sso.consent_refused": ("M", "client"),
     "sso.consent_revoked": ("M", "client"),
@@ -387,6 +389,12 @@ DUTCH = {
     "sso.code_reused":
         "De applicatie “Declaratieportaal” heeft de inlogcode van Mira Medewerker een tweede "
         "keer gebruikt; de tokens ervan zijn ingetrokken",
+    "sso.refresh_reused":
+        "De applicatie “Declaratieportaal” heeft een verbruikt verlengtoken van Mira Medewerker "
+        "gebruikt; de tokens van die inlog zijn ingetrokken",
+    "sso.token_refreshed":
+        "De applicatie “Declaratieportaal” heeft de tokens van de inlog van Mira Medewerker "
+        "verlengd",
     "sso.token_refused":
         "Een tokenaanvraag van de applicatie zs_declaratie is geweigerd: niet toegestaan",
     "sso.token_revoked":

@@ -7,7 +7,9 @@ The browser's part (following the authorization request with the session cookie)
 HTTP client; everything an application checks is Authlib's and joserfc's: the discovery
 document, PKCE S256, state, the RFC 9207 `iss`, the code exchange (client_secret_basic), the
 ID token's signature against the JWKS and its iss, aud, exp, iat, nonce and at_hash, then
-userinfo. Several flows in one run keep the test's process starts to one.
+userinfo; the refresh (Authlib's refresh_token: a new pair, the new ID token checked the same
+way), then what a thief replaying the old refresh token causes. Several flows in one run keep
+the test's process starts to one.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ def browser_follows(url: str, cookie: tuple[str, str]) -> dict:
 
 
 def verify(id_token: str, keys: KeySet, *, issuer, client_id, nonce, access_token) -> dict:
+    """The ID token checked as an application must; `nonce` None for a refresh's (there is no
+    authentication request to bind it to)."""
     token = jwt.decode(id_token, keys, algorithms=["RS256"])
     claims = CodeIDToken(
         token.claims,
@@ -43,7 +47,7 @@ def verify(id_token: str, keys: KeySet, *, issuer, client_id, nonce, access_toke
             "aud": {"essential": True, "value": client_id},
             "exp": {"essential": True},
             "iat": {"essential": True},
-            "nonce": {"essential": True},
+            "nonce": {"essential": nonce is not None},
             "at_hash": {"essential": True},
         },
         params={"nonce": nonce, "client_id": client_id, "access_token": access_token},
@@ -180,7 +184,68 @@ def main() -> None:
         timeout=30,
     )
     out["wrong_verifier"] = {"status": wrong.status_code, "body": wrong.json()}
+
+    # 5. A sign-in refreshed: a new pair (rotation), the new ID token checked as the first
+    # one, the same person and login; then the old refresh token replayed (as a thief who
+    # copied it would): refused, and the newest pair the application holds stops working.
+    verifier3 = "r" * 20 + os.urandom(24).hex()
+    url, _state = session.create_authorization_url(
+        metadata["authorization_endpoint"], code_verifier=verifier3, nonce=nonce
+    )
+    code = browser_follows(url, cookie)["code"]
+    signed_in = session.fetch_token(metadata["token_endpoint"], code=code, code_verifier=verifier3)
+    first = jwt.decode(signed_in["id_token"], keys, algorithms=["RS256"]).claims
+    renewed = session.refresh_token(
+        metadata["token_endpoint"], refresh_token=signed_in["refresh_token"]
+    )
+    again = verify(
+        renewed["id_token"],
+        keys,
+        issuer=metadata["issuer"],
+        client_id=given["client_id"],
+        nonce=None,
+        access_token=renewed["access_token"],
+    )["claims"]
+    out["refresh"] = {
+        "token_keys": sorted(renewed),
+        "rotated": renewed["refresh_token"] != signed_in["refresh_token"],
+        "new_access_token": renewed["access_token"] != signed_in["access_token"],
+        "same": {
+            name: again.get(name) == first.get(name)
+            for name in ("sub", "auth_time", "acr", "amr", "organization", "aud", "iss")
+        },
+        "nonce": again.get("nonce"),
+        "userinfo_old": bearer(metadata, signed_in["access_token"]),
+        "userinfo_new": bearer(metadata, renewed["access_token"]),
+    }
+    replayed = requests.post(
+        metadata["token_endpoint"],
+        data={"grant_type": "refresh_token", "refresh_token": signed_in["refresh_token"]},
+        auth=(given["client_id"], given["client_secret"]),
+        timeout=30,
+    )
+    newest = requests.post(
+        metadata["token_endpoint"],
+        data={"grant_type": "refresh_token", "refresh_token": renewed["refresh_token"]},
+        auth=(given["client_id"], given["client_secret"]),
+        timeout=30,
+    )
+    out["replayed"] = {
+        "status": replayed.status_code,
+        "body": replayed.json(),
+        "newest_refresh": {"status": newest.status_code, "body": newest.json()},
+        "newest_userinfo": bearer(metadata, renewed["access_token"]),
+    }
     json.dump(out, sys.stdout)
+
+
+def bearer(metadata: dict, access_token: str) -> int:
+    """The userinfo endpoint's status for this access token."""
+    return requests.get(
+        metadata["userinfo_endpoint"],
+        headers={"Authorization": f"Bearer {access_token}"},
+        timeout=30,
+    ).status_code
 
 
 if __name__ == "__main__":

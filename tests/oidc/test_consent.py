@@ -335,7 +335,7 @@ def test_the_person_sees_and_withdraws_a_consent(client, app, mira, care, operat
     lab = register(operator, [care], name="Labviewer")
     log_in(client, mira, consented=False)
     with clock.frozen(datetime(2026, 12, 7, 9, 15, tzinfo=UTC)):
-        consent_to(mira, app, organisation=care)
+        consent_to(mira, app, scopes=["openid", "profile", "email"], organisation=care)
         consent_to(mira, lab, scopes=["openid"], organisation=care)
     asked = authorize_url(app.client_id)
     code = answer(client.get(asked.url))["code"]
@@ -367,9 +367,17 @@ def test_the_person_sees_and_withdraws_a_consent(client, app, mira, care, operat
     ]
     userinfo = client.get("/oidc/userinfo", HTTP_AUTHORIZATION=f"Bearer {tokens['access_token']}")
     assert userinfo.status_code == 401  # its tokens are revoked
-    assert events("sso.consent_revoked") == [
+    refreshed = client.post(
+        "/oidc/token",
+        {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"],
+         "client_id": app.client_id, "client_secret": app.secret},
+    )  # fmt: skip
+    assert (refreshed.status_code, refreshed.json()) == (400, {"error": "invalid_grant"})
+    assert SignIn.objects.get().revoked_at is not None  # revoked, never taken for a replay
+    assert not AuditEvent.objects.filter(action="sso.refresh_reused").exists()
+    assert events("sso.consent_revoked") == [  # the access token and its refresh token
         (care.audit_ref, mira.audit_ref, app.client.audit_ref, "success",
-         {"client_id": app.client_id, "scopes": ["openid", "profile", "email"], "revoked": 1}),
+         {"client_id": app.client_id, "scopes": ["openid", "profile", "email"], "revoked": 2}),
     ]  # fmt: skip
     after = client.get("/mijn/gekoppelde-applicaties").content.decode()
     assert "Uw toestemming voor Declaratieportaal is ingetrokken." in after

@@ -54,7 +54,14 @@ def test_the_application_learns_who_signed_in_and_how(client, app, mira, care):
         assert found["state"] == asked.state
         status, tokens = exchange(client, app, found["code"], asked.verifier)
     assert status == 200, tokens
-    assert set(tokens) == {"access_token", "expires_in", "token_type", "scope", "id_token"}
+    assert set(tokens) == {
+        "access_token",
+        "expires_in",
+        "token_type",
+        "scope",
+        "id_token",
+        "refresh_token",
+    }
     assert (tokens["expires_in"], tokens["token_type"], tokens["scope"]) == (
         600,
         "Bearer",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -159,16 +159,26 @@ def test_an_sms_login_is_stepped_up_to_the_app_for_a_substantial_application(
 ):
     app = register(operator, [care], minimum_acr="substantial")
     device = app_id(mira)
-    log_in(client, mira, "sms")
+    at = datetime(2026, 12, 7, 9, 30, tzinfo=UTC)  # 1796635800 as a Unix time
+    with clock.frozen(at):
+        log_in(client, mira, "sms")
     asked = authorize_url(app.client_id)
-    response = client.get(asked.url)
-    assert (response.status_code, response["Location"]) == (302, "/inloggen/app")
-    assert SignIn.objects.count() == 0
-    landed = _login_lands(client, mira, "app", authenticator=device.public_id)
+    with clock.frozen(at + timedelta(minutes=2)):
+        response = client.get(asked.url)
+        assert (response.status_code, response["Location"]) == (302, "/inloggen/app")
+        assert SignIn.objects.count() == 0
+        landed = _login_lands(client, mira, "app", authenticator=device.public_id)
     assert landed == asked.url
-    code = answer(client.get(landed))["code"]
-    claims = claims_of(exchange(client, app, code, asked.verifier)[1]["id_token"])
-    assert claims["acr"] == "http://eidas.europa.eu/LoA/substantial"
+    with clock.frozen(at + timedelta(minutes=3)):
+        code = answer(client.get(landed))["code"]
+        claims = claims_of(exchange(client, app, code, asked.verifier)[1]["id_token"])
+    # The step-up added to what the first login proved: both logins' methods, the app's level
+    # and the time of the latest login (authn/sessions.py: combine).
+    assert (claims["acr"], claims["amr"], claims["auth_time"]) == (
+        "http://eidas.europa.eu/LoA/substantial",
+        ["pwd", "sms", "swk", "pin"],
+        1796635800 + 120,
+    )
 
 
 def test_no_means_that_reaches_the_level_is_a_page_and_access_denied(client, operator, care, mira):

@@ -1,14 +1,16 @@
 """`zorgsleutel purge` and single sign-on: codes never exchanged and tokens go an hour after
-they expire (as the challenges do), sign-ins after policies.OIDC_SIGN_IN_KEPT (12 hours)."""
+they expire (as the challenges do), sign-ins and their refresh tokens after
+policies.OIDC_SIGN_IN_KEPT (12 hours), which a family never outlives."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 import pytest
-from oauth2_provider.models import AccessToken, Grant, IDToken
+from oauth2_provider.models import AccessToken, Grant, IDToken, RefreshToken
 
 from sso import authorize_url, code_for, exchange, log_in
+from zorgsleutel import policies
 from zorgsleutel.core import clock
 from zorgsleutel.oidc.models import SignIn
 from zorgsleutel.purge import purge_sso_codes, purge_sso_tokens
@@ -25,6 +27,7 @@ def test_codes_tokens_and_sign_ins_go_when_nobody_can_use_them(client, app, mira
         client.get(authorize_url(app.client_id).url)  # a code never exchanged
     assert (Grant.objects.count(), SignIn.objects.count()) == (1, 2)
     assert (AccessToken.objects.count(), IDToken.objects.count()) == (1, 1)
+    assert RefreshToken.objects.count() == 1
 
     with clock.frozen(at + timedelta(minutes=60)):  # the code expired 59 minutes ago
         assert (purge_sso_codes(), purge_sso_tokens()) == (0, 0)
@@ -35,5 +38,12 @@ def test_codes_tokens_and_sign_ins_go_when_nobody_can_use_them(client, app, mira
     with clock.frozen(at + timedelta(hours=11, minutes=59)):
         assert purge_sso_codes() == 0
     with clock.frozen(at + timedelta(hours=12, minutes=1)):
-        assert purge_sso_codes() == 2  # both sign-ins
+        assert purge_sso_codes() == 2  # both sign-ins (and the refresh token, uncounted)
     assert SignIn.objects.count() == Grant.objects.count() == AccessToken.objects.count() == 0
+    assert RefreshToken.objects.count() == 0
+
+
+def test_a_family_never_outlives_its_sign_in():
+    """A refresh token's family is found through its sign-in (reuse detection, revocation):
+    the sign-in is kept at least as long as the family may live."""
+    assert policies.OIDC_REFRESH_FAMILY_TTL <= policies.OIDC_SIGN_IN_KEPT

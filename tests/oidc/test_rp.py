@@ -1,6 +1,7 @@
 """A real relying party in its own process (tests/oidc/rp.py, on Authlib and joserfc) signs a
 person in through a live portal: code + PKCE, iss, aud, exp, nonce, at_hash and the signature
-against the JWKS, userinfo; then a reused code and a wrong verifier. One process start."""
+against the JWKS, userinfo; then a reused code and a wrong verifier; then a refresh (rotation)
+and the old refresh token replayed, which ends the sign-in. One process start."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 
 from sso import log_in, member_of, register
 from support import free_port
+from zorgsleutel.core.models import AuditEvent
 from zorgsleutel.organisations.models import Organisation
 
 RP = Path(__file__).with_name("rp.py")
@@ -69,9 +71,10 @@ def test_a_relying_party_in_its_own_process_signs_a_person_in(portal, transactio
         "expires_at",
         "expires_in",
         "id_token",
+        "refresh_token",
         "scope",
         "token_type",
-    ]  # fmt: skip  (expires_at is Authlib's own); no refresh_token
+    ]  # fmt: skip  (expires_at is Authlib's own)
     header, claims = out["id_token"]["header"], out["id_token"]["claims"]
     assert (header["alg"], header["typ"], len(header["kid"])) == ("RS256", "JWT", 43)
     assert (claims["iss"], claims["aud"], claims["exp"] - claims["iat"]) == (
@@ -111,3 +114,43 @@ def test_a_relying_party_in_its_own_process_signs_a_person_in(portal, transactio
     assert out["reused"] == {"status": 400, "body": {"error": "invalid_grant"}}
     assert out["userinfo_after_reuse"] == 401
     assert out["wrong_verifier"] == {"status": 400, "body": {"error": "invalid_grant"}}
+    # The refresh: a new pair, the same person and login in a new ID token without a nonce.
+    assert out["refresh"] == {
+        "token_keys": [
+            "access_token",
+            "expires_at",
+            "expires_in",
+            "id_token",
+            "refresh_token",
+            "scope",
+            "token_type",
+        ],
+        "rotated": True,
+        "new_access_token": True,
+        "same": {
+            "sub": True,
+            "auth_time": True,
+            "acr": True,
+            "amr": True,
+            "organization": True,
+            "aud": True,
+            "iss": True,
+        },
+        "nonce": None,
+        "userinfo_old": 401,
+        "userinfo_new": 200,
+    }
+    # The old refresh token replayed: refused, and the family revoked.
+    assert out["replayed"] == {
+        "status": 400,
+        "body": {"error": "invalid_grant"},
+        "newest_refresh": {"status": 400, "body": {"error": "invalid_grant"}},
+        "newest_userinfo": 401,
+    }
+    (reused,) = AuditEvent.objects.filter(action="sso.refresh_reused")
+    assert (reused.organisation, reused.target, reused.details["revoked"]) == (
+        care.audit_ref,
+        mira.audit_ref,
+        2,
+    )
+    assert AuditEvent.objects.filter(action="sso.token_refreshed").count() == 1

@@ -111,7 +111,7 @@ def test_a_relying_party_steps_people_up_to_the_app_and_to_a_smartcard(
         assert verified["state_matches"] is True
         assert (claims["acr"], claims["amr"], claims["name"]) == (
             "http://eidas.europa.eu/LoA/substantial",
-            ["swk", "pin"],
+            ["pwd", "sms", "swk", "pin"],  # what the session proved first is kept
             "Mira van der Berg",
         )
 
@@ -130,7 +130,7 @@ def test_a_relying_party_steps_people_up_to_the_app_and_to_a_smartcard(
         claims = verified["claims"]
         assert (claims["acr"], claims["amr"], claims["name"]) == (
             "http://eidas.europa.eu/LoA/high",
-            ["sc", "hwk", "pin"],
+            ["pwd", "sms", "sc", "hwk", "pin"],
             "Carla Zorg",
         )
     finally:

@@ -3,6 +3,12 @@
 Every login means ends in `complete_login`: a new session id, the means' assurance written into
 the session, and the `login.succeeded` event, in one transaction. The middlewares below read
 what the session says and the registry of means (means.py); none of them knows a means by name.
+
+A session keeps each authentication it saw (`record_authentication`, as django-allauth's does:
+means, acr, amr, time, authenticator), at most policies.SESSION_AUTHENTICATIONS_KEPT. A step-up
+(a stronger means logging in the person already logged in) adds to what the first login proved
+instead of replacing it; what the session says (`authentication`, and the keys the middlewares
+read) is their combination (`combine`). A login as someone else starts from nothing.
 """
 
 from __future__ import annotations
@@ -27,6 +33,11 @@ from zorgsleutel.people import personevents
 
 AUTH_AT, SEEN_AT, ACR, AMR, MEANS = "zs_auth_at", "zs_seen_at", "zs_acr", "zs_amr", "zs_means"
 AUTHENTICATOR = "zs_authenticator"  # the app ID (or card) the login used, when it used one
+AUTHENTICATIONS = "zs_authentications"  # each authentication of this session (oldest first)
+STARTED_AT = "zs_started_at"  # the session's first login: the absolute timeout counts from it
+# A step-up logs out before the stronger login; what the session had proved waits here, in the
+# anonymous session, for that login of the same person (`step_up`, `_earlier`).
+PROVED = "zs_proved"
 RETURN = "zs_return"  # where a login lands: {"path": ..., "at": timestamp} (returning_to)
 BACKEND = "zorgsleutel.authn.backends.PersonBackend"  # loads the person of every session
 
@@ -40,13 +51,17 @@ def complete_login(request, person, means: str, *, authenticator: str = "") -> N
 
     `authenticator` names the app ID (or card) that proved the login: each organisation
     decides about it for itself, so the session acts only where it still works (the means'
-    `accepted_by`, asked by people.permissions for every organisation action)."""
+    `accepted_by`, asked by people.permissions for every organisation action).
+
+    The authentications this session (or the step-up that logged it out) had seen of the same
+    person are kept and this one added (`record_authentication`); of anyone else, none."""
     used = registry.get(means)
     now = clock.now().timestamp()
     # Taken before the session is written (and before a flush below would lose it): where
     # this login lands (returning_to, for landing.destination), with no second write of the
-    # session for it.
+    # session for it; and what this person proved before on this session.
     request.zs_landing = _take_return(request)
+    earlier, started = _earlier(request, person, now)
     with transaction.atomic():
         if auth.SESSION_KEY in request.session:
             # Someone is logged in on this session already (another tab's login, a step-up):
@@ -60,14 +75,73 @@ def complete_login(request, person, means: str, *, authenticator: str = "") -> N
             target=person,
             details={"acr": used.acr, "amr": list(used.amr), "means": used.name},
         )
-        request.session[AUTH_AT] = now
+        record_authentication(request, used, authenticator, at=now, earlier=earlier)
+        request.session[STARTED_AT] = started if started is not None else now
         request.session[SEEN_AT] = now
-        request.session[ACR] = used.acr
-        request.session[AMR] = list(used.amr)
-        request.session[MEANS] = used.name
-        request.session[AUTHENTICATOR] = authenticator
         auth.login(request, person, backend=BACKEND)
         request.session.save()  # with the event; the middleware's save then writes nothing
+
+
+def record_authentication(request, used, authenticator: str, *, at: float, earlier: list) -> None:
+    """Add this authentication to the session's (the earlier ones first, the oldest dropped
+    beyond policies.SESSION_AUTHENTICATIONS_KEPT) and write their combination where every
+    reader looks (ACR, AMR, MEANS, AUTHENTICATOR, AUTH_AT)."""
+    entry = {
+        "means": used.name,
+        "acr": used.acr,
+        "amr": list(used.amr),
+        "at": at,
+        "authenticator": authenticator,
+    }
+    kept = [*earlier, entry][-policies.SESSION_AUTHENTICATIONS_KEPT :]
+    found = combine(kept)
+    session = request.session
+    session[AUTHENTICATIONS] = kept
+    session[AUTH_AT] = found.at.timestamp()
+    session[ACR] = found.acr
+    session[AMR] = list(found.amr)
+    session[MEANS] = found.means
+    session[AUTHENTICATOR] = found.authenticator
+
+
+def _earlier(request, person, now: float) -> tuple[list, float | None]:
+    """The authentications this session saw of `person` before this login, and when its first
+    login was: from the logged-in session (not timed out), or from the step-up that logged it
+    out (within policies.LOGIN_RETURN_TTL); ([], None) for anyone else. The step-up's record is
+    forgotten either way."""
+    session = request.session
+    proved = session.pop(PROVED, None)
+    if auth.SESSION_KEY in session:
+        same = session[auth.SESSION_KEY] == str(person.pk)
+        if same and not timed_out(request):
+            return _authentications_of(session), session.get(STARTED_AT, session.get(AUTH_AT))
+        return [], None
+    if (
+        isinstance(proved, dict)
+        and proved.get("person") == str(person.pk)
+        and 0 <= now - proved.get("at", 0) <= policies.LOGIN_RETURN_TTL.total_seconds()
+        and now - proved.get("started_at", 0) <= policies.SESSION_ABSOLUTE_TIMEOUT.total_seconds()
+    ):
+        return list(proved.get("authentications", [])), proved["started_at"]
+    return [], None
+
+
+def _authentications_of(session) -> list:
+    """The session's authentications; for a session logged in before they were kept, the one
+    its keys describe."""
+    if AUTHENTICATIONS in session:
+        return list(session[AUTHENTICATIONS])
+    if ACR not in session:
+        return []
+    return [
+        {
+            "means": session.get(MEANS, ""),
+            "acr": session[ACR],
+            "amr": list(session.get(AMR, ())),
+            "at": session.get(AUTH_AT, 0),
+            "authenticator": session.get(AUTHENTICATOR, ""),
+        }
+    ]
 
 
 @dataclass(frozen=True)
@@ -83,9 +157,29 @@ class Authentication:
     authenticator: str
 
 
+def combine(authentications: list[dict]) -> Authentication:
+    """What a session's authentications prove together (single sign-on's acr, amr, auth_time):
+    the highest level any reached, with the means and authenticator of the latest that reached
+    it (the one each organisation decides about); the methods of all of them (RFC 8176), in the
+    order they were first used; the time of the latest (OpenID Connect Core: `auth_time` is
+    when the person last authenticated, and `max_age` counts from it)."""
+    best = max(policies.ASSURANCE_ORDER.get(a["acr"], 0) for a in authentications)
+    proving = [a for a in authentications if policies.ASSURANCE_ORDER.get(a["acr"], 0) == best][-1]
+    methods: list[str] = []
+    for found in authentications:
+        methods += [method for method in found["amr"] if method not in methods]
+    return Authentication(
+        means=proving["means"],
+        acr=proving["acr"],
+        amr=tuple(methods),
+        at=datetime.fromtimestamp(authentications[-1]["at"], tz=UTC),
+        authenticator=proving["authenticator"],
+    )
+
+
 def authentication(request) -> Authentication | None:
-    """How this request's session logged in; None when nobody is logged in (or the session
-    timed out)."""
+    """How this request's session logged in, all its authentications combined (`combine`, as
+    complete_login wrote it); None when nobody is logged in (or the session timed out)."""
     if logged_in_person(request) is None or ACR not in request.session:
         return None
     session = request.session
@@ -176,8 +270,9 @@ def timed_out(request) -> bool:
     """Whether this session passed its idle or absolute timeout. The middleware below logs such
     a session out; a view on a path it skips (the challenges' poll) asks this itself."""
     now = clock.now().timestamp()
+    started = request.session.get(STARTED_AT, request.session.get(AUTH_AT, 0))
     return (
-        now - request.session.get(AUTH_AT, 0) > policies.SESSION_ABSOLUTE_TIMEOUT.total_seconds()
+        now - started > policies.SESSION_ABSOLUTE_TIMEOUT.total_seconds()
         or now - request.session.get(SEEN_AT, 0) > policies.SESSION_IDLE_TIMEOUT.total_seconds()
     )
 
@@ -252,10 +347,19 @@ class AssuranceMiddleware:
 
 def step_up(request, user, required: str):
     """Log out and send the person to the login page of a means that reaches `required` and
-    that they have working, keeping where the login lands; None when they have none."""
+    that they have working, keeping where the login lands and what the session had proved (the
+    stronger login of the same person adds to it: complete_login); None when they have none."""
     for means in registry.reaching(required):
         if means.standing is not None and means.standing(user) == registry.ACTIVE:
+            session = request.session
+            proved = {
+                "person": str(user.pk),
+                "at": clock.now().timestamp(),
+                "started_at": session.get(STARTED_AT, session.get(AUTH_AT, 0)),
+                "authentications": _authentications_of(session),
+            }
             _logout_keeping_return(request)
+            request.session[PROVED] = proved
             messages.info(request, means.log_in_message)
             return redirect(means.start)
     return None

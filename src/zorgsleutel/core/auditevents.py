@@ -131,11 +131,14 @@ _TABLE: tuple[tuple[str, frozenset[str], set[str]], ...] = (
     ("sso_client.deleted",              ORGANISATION,  {"name", "client_id"}),
     # A person signed in to an application (for one organisation, in its log), the code
     # exchanged for tokens, a second exchange of it (its tokens revoked), a token revoked by
-    # the application.
+    # the application, a refresh (the pair rotated), a rotated refresh token presented again
+    # (every token of that sign-in revoked).
     ("sso.code_issued",                 ORGANISATION,  {"client_id", "acr"}),
     ("sso.code_exchanged",              ORGANISATION,  {"client_id"}),
     ("sso.code_reused",                 ORGANISATION,  {"client_id", "revoked"}),
     ("sso.token_revoked",               ORGANISATION,  {"client_id"}),
+    ("sso.token_refreshed",             ORGANISATION,  {"client_id"}),
+    ("sso.refresh_reused",              ORGANISATION,  {"client_id", "revoked"}),
     # A person's consent to an application (oidc/consent.py), in the log of the organisation
     # they act for there: given (the scopes just allowed), refused on the consent page,
     # withdrawn in Mijn Zorgsleutel (their tokens there revoked: how many).

@@ -183,6 +183,11 @@ _AREAS: tuple[tuple[Promise, tuple[tuple[str, Promise, Promise], ...]], ...] = (
            "its tokens were revoked")),
         ("sso.token_revoked", _("Application gave up a token"),
          _("The application %(actor)s gave up a token of %(target)s")),
+        ("sso.token_refreshed", _("Application renewed a sign-in"),
+         _("The application %(actor)s renewed the tokens of the sign-in of %(target)s")),
+        ("sso.refresh_reused", _("Renewal token used twice"),
+         _("The application %(actor)s used a spent renewal token of %(target)s; the tokens of "
+           "that sign-in were revoked")),
         ("sso.consent_given", _("Consent given to an application"),
          _("%(actor)s gave the application %(target)s consent")),
         ("sso.consent_refused", _("Consent refused to an application"),

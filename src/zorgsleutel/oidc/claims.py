@@ -82,8 +82,10 @@ def roles(person, sign_in: SignIn) -> dict:
 
 
 def authentication(sign_in: SignIn) -> dict:
-    """How the person logged in (ID token only): acr as an eIDAS level, amr (RFC 8176) and
-    auth_time, the session's login time (never user.last_login)."""
+    """How the person logged in (ID token only), as the sign-in recorded it from the session's
+    authentications combined (authn/sessions.py: combine): acr as an eIDAS level, amr (RFC
+    8176) and auth_time, the session's latest login (never user.last_login). The same at every
+    refresh of the sign-in (OpenID Connect Core 12.2)."""
     return {
         "acr": policies.ACR_URIS[sign_in.acr],
         "amr": list(sign_in.amr),

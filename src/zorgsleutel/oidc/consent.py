@@ -16,7 +16,7 @@ under the person). The page cannot be framed (CSP frame-ancestors 'none', X-Fram
 settings.py), so nobody clicks "Toestaan" unseen.
 
 Revoking (Mijn Zorgsleutel → Gekoppelde applicaties) deletes the consent and the person's tokens
-at that application (`revoke_family`); the next login asks again.
+at that application (`revoke_tokens`); the next login asks again.
 """
 
 from __future__ import annotations
@@ -28,17 +28,13 @@ from datetime import datetime
 
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
-from oauth2_provider.models import (
-    get_access_token_model,
-    get_grant_model,
-    get_id_token_model,
-    get_refresh_token_model,
-)
+from oauth2_provider.models import get_grant_model
 
 from zorgsleutel import policies
 from zorgsleutel.core import audit, clock
 from zorgsleutel.core.errors import NotFound
-from zorgsleutel.oidc.models import Client, Consent
+from zorgsleutel.oidc import families
+from zorgsleutel.oidc.models import Client, Consent, SignIn
 
 TICKETS = "zs_consent_tickets"  # the session's key: {ticket: {...}}
 
@@ -213,12 +209,12 @@ def own_consent(person, public_id) -> Consent:
 
 def revoke(*, actor, public_id) -> Consent:
     """The person withdraws their consent to an application: it goes, with their tokens there
-    (`revoke_family`), and `sso.consent_revoked` in the organisation's log; the next login
+    (`revoke_tokens`), and `sso.consent_revoked` in the organisation's log; the next login
     asks again."""
     with transaction.atomic():
         found = own_consent(actor, public_id)
         application = found.client.application
-        revoked = revoke_family(actor, application)
+        revoked = revoke_tokens(actor, application)
         audit.record(
             "sso.consent_revoked",
             actor=actor,
@@ -234,20 +230,11 @@ def revoke(*, actor, public_id) -> Consent:
     return found
 
 
-def revoke_family(user, application) -> int:
-    """Revoke every token this person holds at this application (codes not exchanged yet, access
-    tokens, refresh tokens, ID tokens): how many went. The refresh-token families
-    (oidc/validator.py) may take this over; callers name only this function."""
-    revoked = 0
-    grants = get_grant_model().objects.filter(user=user, application=application)
-    revoked += grants.delete()[0]
-    for refresh in get_refresh_token_model().objects.filter(
-        user=user, application=application, revoked__isnull=True
-    ):
-        refresh.revoke()  # revokes its access token too
-        revoked += 1
-    for token in get_access_token_model().objects.filter(user=user, application=application):
-        token.revoke()
-        revoked += 1
-    get_id_token_model().objects.filter(user=user, application=application).delete()
+def revoke_tokens(user, application) -> int:
+    """End every sign-in of this person at this application (families.revoke_family: its access,
+    refresh and ID tokens, for good; a refresh of it is refused as revoked, never taken for a
+    replay) and delete the codes not exchanged yet: how many tokens and codes went."""
+    revoked = get_grant_model().objects.filter(user=user, application=application).delete()[0]
+    for sign_in in SignIn.objects.filter(user=user, application=application, revoked_at=None):
+        revoked += families.revoke_family(sign_in)
     return revoked

@@ -66,7 +66,12 @@ class SignIn(models.Model):
     """One sign-in of a person to an application: made with the authorization code, from what
     the person's session had proved then (authn/sessions.py: `authentication`), for the one
     organisation the person acts for. The code itself is not kept, only its SHA-256: a second
-    exchange finds the sign-in it was spent on, and the tokens issued from it are revoked."""
+    exchange finds the sign-in it was spent on, and the tokens issued from it are revoked.
+
+    It is also the token family (families.py): the code, the access token and refresh token it
+    was exchanged for, and every pair a refresh of those rotated to (the toolkit's
+    `RefreshToken.token_family` is the sign-in's `token_family`). At most one access token and
+    one refresh token of a family are live at a time: `access_token` is the live one."""
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="+")
@@ -91,6 +96,15 @@ class SignIn(models.Model):
         related_name="zs_sign_in",
     )
     created_at = models.DateTimeField()
+    # The scope the code was issued for: what a refresh may ask again (or less of).
+    scope = models.CharField(max_length=255, blank=True, default="")
+    # The toolkit's refresh token family of this sign-in (validator.py: _create_refresh_token).
+    token_family = models.UUIDField(null=True, blank=True, unique=True, editable=False)
+    # When the live refresh token was issued (the code exchange, then each refresh): it is
+    # exchanged within policies.OIDC_REFRESH_TOKEN_TTL of this.
+    refresh_issued_at = models.DateTimeField(null=True, blank=True)
+    # When every token of the family was revoked (families.revoke_family): for good.
+    revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["created_at"], name="sign_in_created")]

@@ -5,13 +5,23 @@ What changes against the toolkit's:
 - **Clients.** Secrets compare as SHA-256 digests (clients.py says why); a redirect URI must be
   one of the registered ones character for character (the toolkit lets a loopback URI use any
   port), and the authorization request must name it (OpenID Connect Core 3.1.2.1); only
-  `response_type=code` and `grant_type=authorization_code`.
+  `response_type=code`, and `grant_type` `authorization_code` or `refresh_token`, for clients
+  registered with the authorization code grant.
 - **Codes.** Each code's sign-in (models.SignIn) is written with it, from what the person's
   session had proved (authorize.py passes it in). Its expiry follows core.clock. A code is
   exchanged once: the exchange locks its grant, deletes it and marks the sign-in redeemed; a
   second exchange finds that sign-in, revokes the access token the first one got (RFC 6749
   4.1.2) and is audited as `sso.code_reused`. A code presented by another client than its own
   is refused and revokes nothing (that client holds no secret of the first).
+- **Refresh tokens.** Issued with every code exchange and every refresh; a sign-in
+  (models.SignIn) is their family. A refresh locks the sign-in, then its refresh token; the
+  token is rotated (the toolkit revokes it and its access token, and mints a new pair of the
+  same family, no grace period). A refresh token that was rotated already comes again: the
+  whole family is revoked (families.revoke_family) and `sso.refresh_reused` audited. A refresh
+  token of another client is refused and revokes nothing. Refused too: one older than
+  policies.OIDC_REFRESH_TOKEN_TTL, a sign-in older than policies.OIDC_REFRESH_FAMILY_TTL, and a
+  person `still_allowed` no longer allows (that revokes the family). The new ID token keeps the
+  sign-in's acr, amr, auth_time, sub and organisation (OpenID Connect Core 12.2).
 - **ID tokens.** Signed with the current key of keys.py for the client's algorithm (RS256, or
   ES256 for a client registered for it; its `kid` in the header); `iss` is
   SITE_URL, `acr`/`amr`/`auth_time` come from the sign-in, never from user.last_login; `iat`
@@ -30,24 +40,26 @@ import uuid
 from contextvars import ContextVar
 
 from django.conf import settings
+from django.db.models import F
 from jwcrypto import jws, jwt
 from oauth2_provider.models import (
     get_access_token_model,
     get_grant_model,
     get_id_token_model,
-    revoke_access_token,
+    get_refresh_token_model,
 )
 from oauth2_provider.oauth2_validators import OAuth2Validator
 
 from zorgsleutel import policies
 from zorgsleutel.core import audit, clock
-from zorgsleutel.oidc import claims, clients, keys
+from zorgsleutel.oidc import claims, clients, families, keys
 from zorgsleutel.oidc.models import Client, SignIn
 from zorgsleutel.people.models import Membership
 
 Grant = get_grant_model()
 AccessToken = get_access_token_model()
 IDToken = get_id_token_model()
+RefreshToken = get_refresh_token_model()
 
 
 # Why the token request in progress was refused, in our words (for its audit event: views.py).
@@ -104,8 +116,10 @@ class Validator(OAuth2Validator):
         return response_type == "code" and client.allows_grant_type(client.GRANT_AUTHORIZATION_CODE)
 
     def validate_grant_type(self, client_id, grant_type, client, request, *args, **kwargs):
-        return grant_type == "authorization_code" and super().validate_grant_type(
-            client_id, grant_type, client, request, *args, **kwargs
+        """The code and its refreshes, for a client registered with the code grant only (the
+        toolkit would let a refresh token of any grant type through)."""
+        return grant_type in ("authorization_code", "refresh_token") and (
+            client.authorization_grant_type == client.GRANT_AUTHORIZATION_CODE
         )
 
     def is_pkce_required(self, client_id, request):
@@ -137,6 +151,8 @@ class Validator(OAuth2Validator):
             code_digest=digest(code["code"]),
             code_expires_at=expires,
             created_at=now,
+            scope=" ".join(request.scopes),
+            token_family=uuid.uuid4(),
         )
 
     # --- The token request ----------------------------------------------------------------
@@ -211,14 +227,7 @@ class Validator(OAuth2Validator):
         if sign_in.application_id != client.pk:
             _REFUSAL.set("code_of_another_client")
             return
-        revoked = 0
-        if sign_in.access_token_id is not None:
-            token = AccessToken.objects.select_related("id_token").get(pk=sign_in.access_token_id)
-            id_token = token.id_token
-            revoke_access_token(token)
-            if id_token is not None:
-                id_token.delete()
-            revoked = 1
+        revoked = families.revoke_family(sign_in)
         audit.record(
             "sso.code_reused",
             actor=Client.objects.get(application=client),
@@ -233,10 +242,114 @@ class Validator(OAuth2Validator):
         super().invalidate_authorization_code(client_id, code, request, *args, **kwargs)
         sign_in = request.zs_sign_in
         sign_in.redeemed_at = clock.now()
+        sign_in.refresh_issued_at = sign_in.redeemed_at
         sign_in.access_token = request.zs_access_token
-        sign_in.save(update_fields=["redeemed_at", "access_token"])
+        sign_in.save(update_fields=["redeemed_at", "refresh_issued_at", "access_token"])
         audit.record(
             "sso.code_exchanged",
+            actor=request.zs_client,
+            organisation=sign_in.organisation,
+            target=sign_in.user,
+            details={"client_id": request.client.client_id},
+        )
+
+    # --- The refresh ------------------------------------------------------------------------
+
+    def validate_refresh_token(self, refresh_token, client, request, *args, **kwargs):
+        """The refresh token, live, this client's, of a sign-in that may still be refreshed;
+        a rotated one presented again revokes its family (docstring above)."""
+        found = (
+            RefreshToken.objects.filter(token_checksum=digest(refresh_token))
+            .order_by(F("revoked").desc(nulls_first=True))
+            .values("pk", "application_id", "token_family")
+            .first()
+        )
+        if found is None:
+            _REFUSAL.set("refresh_unknown")
+            return False
+        if found["application_id"] != client.pk:
+            _REFUSAL.set("refresh_of_another_client")
+            return False
+        sign_in = (
+            SignIn.objects.select_for_update(of=("self",))  # not the person's, not the org's
+            .select_related("organisation", "user")
+            .filter(token_family=found["token_family"], application=client)
+            .first()
+            if found["token_family"] is not None
+            else None
+        )
+        if sign_in is None:  # a family of no sign-in (purged, or not made here)
+            _REFUSAL.set("refresh_unknown")
+            return False
+        # Read again after the sign-in's lock: a parallel refresh of this token has committed.
+        token = (
+            RefreshToken.objects.select_for_update(of=("self",))
+            .select_related("user")
+            .get(pk=found["pk"])
+        )
+        zs_client = Client.objects.get(application=client)
+        if sign_in.revoked_at is not None:
+            _REFUSAL.set("family_revoked")
+            return False
+        if token.revoked is not None:
+            revoked = families.revoke_family(sign_in)
+            audit.record(
+                "sso.refresh_reused",
+                actor=zs_client,
+                organisation=sign_in.organisation,
+                target=sign_in.user,
+                outcome=audit.DENIED,
+                details={"client_id": client.client_id, "revoked": revoked},
+            )
+            _REFUSAL.set("refresh_reused")
+            return False
+        now = clock.now()
+        if sign_in.refresh_issued_at is None or (
+            now >= sign_in.refresh_issued_at + policies.OIDC_REFRESH_TOKEN_TTL
+        ):
+            _REFUSAL.set("refresh_expired")
+            return False
+        if now >= sign_in.authenticated_at + policies.OIDC_REFRESH_FAMILY_TTL:
+            _REFUSAL.set("sign_in_expired")
+            return False
+        if not still_allowed(token.user, sign_in, zs_client):
+            families.revoke_family(sign_in)
+            _REFUSAL.set("no_longer_allowed")
+            return False
+        request.user = token.user
+        request.refresh_token = refresh_token
+        request.refresh_token_instance = token
+        request.zs_sign_in, request.zs_client = sign_in, zs_client
+        return True
+
+    def get_original_scopes(self, refresh_token, request, *args, **kwargs):
+        return request.zs_sign_in.scope.split()
+
+    def _create_refresh_token(self, request, refresh_token_code, access_token, previous):
+        """The next refresh token of the sign-in's family (the toolkit would start a family of
+        its own at the code exchange)."""
+        refresh_token = RefreshToken(
+            user=request.user,
+            application=request.client,
+            access_token=access_token,
+            token_family=request.zs_sign_in.token_family,
+        )
+        self._set_token_value(refresh_token, refresh_token_code)
+        refresh_token.save()
+        return refresh_token
+
+    def save_bearer_token(self, token, request, *args, **kwargs):
+        """The toolkit's (the pair, the old refresh token revoked with its access token); a
+        refresh then moves the sign-in to the new pair and is audited."""
+        super().save_bearer_token(token, request, *args, **kwargs)
+        if request.grant_type != "refresh_token":
+            return  # the code exchange: invalidate_authorization_code records it
+        sign_in = request.zs_sign_in
+        sign_in.refresh_issued_at = clock.now()
+        sign_in.access_token = request.zs_access_token
+        sign_in.save(update_fields=["refresh_issued_at", "access_token"])
+        audit.record(
+            "sso.token_refreshed",
             actor=request.zs_client,
             organisation=sign_in.organisation,
             target=sign_in.user,
@@ -271,7 +384,11 @@ class Validator(OAuth2Validator):
         id_token.update(claims.for_scopes(request.user, request.zs_client, sign_in, request.scopes))
         id_token.update(claims.authentication(sign_in))
         id_token.update(
-            iss=issuer(), iat=int(now.timestamp()), exp=int(expires.timestamp()), jti=jti
+            iss=issuer(),
+            aud=request.client.client_id,  # oauthlib leaves it empty at a refresh
+            iat=int(now.timestamp()),
+            exp=int(expires.timestamp()),
+            jti=jti,
         )
         if "nonce" not in id_token and request.nonce:
             id_token["nonce"] = request.nonce
@@ -349,23 +466,36 @@ class Validator(OAuth2Validator):
         }
 
     def revoke_token(self, token, token_type_hint, request, *args, **kwargs):
-        """The toolkit's (only the calling client's tokens), audited when it revoked one."""
-        found = (
-            AccessToken.objects.select_related("user")
-            .filter(token_checksum=digest(token), application=request.client)
+        """RFC 7009: an access or refresh token of the calling client (another client's is
+        answered the same, and nothing changes). The application gives up the sign-in: every
+        token of its family is revoked (RFC 7009 2.1 lets revoking an access token revoke the
+        refresh token, and asks revoking a refresh token to revoke the grant's access tokens),
+        audited when there was one."""
+        checksum = digest(token)
+        access = (
+            AccessToken.objects.filter(token_checksum=checksum, application=request.client)
+            .values_list("pk", flat=True)
             .first()
         )
-        sign_in = (
-            SignIn.objects.select_related("organisation").filter(access_token=found).first()
-            if found is not None
-            else None
+        refresh = (
+            RefreshToken.objects.filter(token_checksum=checksum, application=request.client)
+            .values_list("token_family", flat=True)
+            .first()
         )
-        super().revoke_token(token, token_type_hint, request, *args, **kwargs)
-        if sign_in is not None:
-            audit.record(
-                "sso.token_revoked",
-                actor=Client.objects.get(application=request.client),
-                organisation=sign_in.organisation,
-                target=found.user,
-                details={"client_id": request.client.client_id},
-            )
+        if access is not None:
+            found = SignIn.objects.filter(access_token=access, application=request.client)
+        elif refresh is not None:
+            found = SignIn.objects.filter(token_family=refresh, application=request.client)
+        else:
+            return
+        sign_in = found.select_related("organisation", "user").first()
+        if sign_in is None or sign_in.revoked_at is not None:
+            return
+        families.revoke_family(sign_in)
+        audit.record(
+            "sso.token_revoked",
+            actor=Client.objects.get(application=request.client),
+            organisation=sign_in.organisation,
+            target=sign_in.user,
+            details={"client_id": request.client.client_id},
+        )

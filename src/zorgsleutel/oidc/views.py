@@ -225,7 +225,7 @@ def discovery(request):
         "scopes_supported": ["openid", "profile", "email", "roles"],
         "response_types_supported": ["code"],
         "response_modes_supported": ["query", "fragment"],
-        "grant_types_supported": ["authorization_code"],
+        "grant_types_supported": ["authorization_code", "refresh_token"],
         "subject_types_supported": ["pairwise", "public"],
         "id_token_signing_alg_values_supported": list(keys.ALGORITHMS),
         "token_endpoint_auth_methods_supported": auth_methods,
@@ -281,15 +281,16 @@ def _client_id(request) -> str:
 @csrf_exempt
 @require_POST
 def token(request):
-    """The code exchange (the only grant). One transaction: the grant's lock, the tokens, the
-    sign-in redeemed and its event; a refusal is audited in it too (a reused code's revocation
+    """The code exchange and the refresh. One transaction: the grant's (or the sign-in's and
+    refresh token's) lock, the tokens, the sign-in redeemed (or moved to the new pair) and its
+    event; a refusal is audited in it too (a reused code's or refresh token's revocation
     included)."""
     with transaction.atomic():
         validator.start_request()
         _uri, headers, body, status = get_oauthlib_core().create_token_response(request)
         if status != 200:
             reason = validator.refusal_reason()
-            if reason != "code_reused":  # audited with its revocation (validator.py)
+            if reason not in ("code_reused", "refresh_reused"):  # audited with the revocation
                 _token_refused(request, body, reason)
     return _answer(headers, body, status)
 
