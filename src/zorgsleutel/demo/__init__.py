@@ -115,8 +115,8 @@ def banner(server: str = "http://127.0.0.1:8000") -> list[str]:
     lines = [
         f"Single sign-on: open {relying_party_url()}/ (the demo application), click Inloggen met",
         "Zorgsleutel and log in as gebruiker1@demobedrijf.nl with the password below and the SMS",
-        "code from the dev mailbox; it shows the claims it received. beheerder@demozorg.nl is",
-        "stepped up to the app (see below: app login).",
+        "code from the dev mailbox; it shows the claims it received. beheerder@demozorg.nl logs",
+        "in there with the app (below), with var/demo/beheerder@demozorg.nl.json.",
         "",
         f"Demo logins (password {PASSWORD}; SMS codes appear in the dev mailbox):",
     ]
