@@ -182,6 +182,8 @@ def test_the_demo_application_refuses_an_answer_it_did_not_ask_for(demo, browser
         assert response.status == 400
         assert page.get_by_role("heading", level=1).inner_text() == "Inloggen is niet gelukt"
         assert page.locator("main code").inner_text() == error
+        if error == "mismatching_state":
+            at_both_widths(page, "demo-rp-refused")
         page.goto(demo + "/")
         assert page.get_by_role("heading", level=1).inner_text() == "Welkom bij de demo-applicatie"
 
