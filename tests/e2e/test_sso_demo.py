@@ -189,15 +189,32 @@ def test_the_demo_application_refuses_an_answer_it_did_not_ask_for(demo, browser
 
 
 def test_loading_the_demo_again_keeps_its_client_and_its_secret(loaded):
-    """Idempotent: `make run` again changes nothing; with the file lost, the old registration
-    goes and a new one comes (the relying party cannot know the old secret)."""
-    before = relying_party_config().read_text()
+    """Idempotent: `make run` again changes nothing; with the file lost, the demo's old
+    registration goes and a new one comes (the relying party cannot know the old secret), both
+    audited; an operator's application of the same name stays."""
+    from zorgsleutel.accounts.models import User
+    from zorgsleutel.core.models import AuditEvent
+    from zorgsleutel.oidc import clients
+
+    before = json.loads(relying_party_config().read_text())
     assert load()["sso_clients"] == 0
-    assert relying_party_config().read_text() == before
-    assert Client.objects.filter(application__name="Demo-applicatie").count() == 1
+    assert json.loads(relying_party_config().read_text()) == before
+    operator = User.objects.get(email="operator@zorgsleutel.test")
+    alike = clients.register_client(
+        actor=operator,
+        name="Demo-applicatie",
+        redirect_uris="https://elders.example.nl/callback",
+        organisations=list(Organisation.objects.filter(ura="90000001")),
+        minimum_acr="low",
+    )
     relying_party_config().unlink()
     assert load()["sso_clients"] == 1
-    (client,) = Client.objects.filter(application__name="Demo-applicatie")
-    assert client.application.client_id == json.loads(relying_party_config().read_text())[
-        "client_id"
-    ] != json.loads(before)["client_id"]  # fmt: skip
+    after = json.loads(relying_party_config().read_text())
+    assert after["client_id"] != before["client_id"]
+    assert sorted(
+        Client.objects.filter(application__name="Demo-applicatie").values_list(
+            "application__client_id", flat=True
+        )
+    ) == sorted([after["client_id"], alike.client_id])
+    deleted = AuditEvent.objects.filter(action="sso_client.deleted")
+    assert {e.details["client_id"] for e in deleted} == {before["client_id"]}

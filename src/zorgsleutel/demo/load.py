@@ -167,7 +167,11 @@ def _demo_client(organisations: list[Organisation]) -> int:
     ):
         return 0
     operator = User.objects.get(email__iexact=OPERATOR.email)
-    for old in Client.objects.filter(application__name=RELYING_PARTY_NAME):
+    made_by_the_demo = Client.objects.filter(  # not an application an operator named alike
+        application__name=RELYING_PARTY_NAME,
+        application__redirect_uris__regex=r"^http://127\.0\.0\.1:[0-9]+/callback$",
+    )
+    for old in made_by_the_demo:
         clients.delete_client(actor=operator, public_id=old.public_id)
     registered = clients.register_client(
         actor=operator,

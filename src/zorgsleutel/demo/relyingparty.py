@@ -39,17 +39,17 @@ from requests import RequestException
 COOKIE = "zs_demo_rp"
 # What each claim says, for a newcomer reading the table (docs/oidc.md, Claims).
 MEANING = {
-    "iss": "uitgever: de Zorgsleutel die u inlogde",
+    "iss": "uitgever: de Zorgsleutel waar u inlogde",
     "aud": "voor wie het ID-token is: de client-ID van deze applicatie",
-    "sub": "uw vaste, eigen pseudoniem bij deze applicatie",
+    "sub": "uw vaste pseudoniem bij deze applicatie",
     "iat": "uitgegeven om",
     "exp": "geldig tot",
     "auth_time": "wanneer u bij Zorgsleutel inlogde",
     "acr": "betrouwbaarheidsniveau (eIDAS)",
     "amr": "de middelen waarmee u inlogde",
-    "nonce": "het eenmalige getal van deze aanvraag",
+    "nonce": "de eenmalige willekeurige waarde van deze aanvraag",
     "at_hash": "de vingerafdruk van het access token",
-    "jti": "het nummer van dit ID-token",
+    "jti": "het kenmerk van dit ID-token",
     "organization": "de organisatie waarvoor u inlogt",
     "name": "naam",
     "given_name": "voornaam",
