@@ -32,9 +32,10 @@ def _get(url: str) -> tuple[int, bytes]:
 
 
 def test_run_serves_portal_vault_and_worker_then_stops_on_ctrl_c(tmp_path):
-    port, vault_port = free_port(), free_port()
+    port, vault_port, rp_port = free_port(), free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if k not in NOT_PASSED}
     env.update(DEBUG="1", PORT=str(port), VAULT_PORT=str(vault_port), ZS_VAR_DIR=str(tmp_path))
+    env.update(DEMO_RP_PORT=str(rp_port))
     env.update(PURGE_INTERVAL_SECONDS="5")  # instead of every 10 minutes (below)
     process = subprocess.Popen(
         [sys.executable, "-m", "zorgsleutel.cli", "run"],
@@ -61,6 +62,15 @@ def test_run_serves_portal_vault_and_worker_then_stops_on_ctrl_c(tmp_path):
         banner = "".join(output)
         assert f"http://127.0.0.1:{port}/" in banner
         assert "admin@demozorg.nl" in banner and "Zorgsleutel-demo-2026" in banner
+        assert f"  demo app     http://127.0.0.1:{rp_port}/" in banner
+
+        # The demo relying party (tests/e2e/test_sso_demo.py logs in to it), its secret 0600.
+        status, body = _get(f"http://127.0.0.1:{rp_port}/")
+        assert status == 200 and "Inloggen met Zorgsleutel" in body.decode()
+        registration = tmp_path / "demo" / "relyingparty.json"
+        assert registration.stat().st_mode & 0o777 == 0o600
+        secret = json.loads(registration.read_text())["client_secret"]
+        assert len(secret) == 43 and secret not in banner
 
         status, body = _get(f"http://127.0.0.1:{port}/healthz")
         assert status == 200 and json.loads(body)["vault"] == "ok"
@@ -80,7 +90,7 @@ def test_run_serves_portal_vault_and_worker_then_stops_on_ctrl_c(tmp_path):
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
     time.sleep(0.5)
-    assert _port_closed(port) and _port_closed(vault_port)
+    assert _port_closed(port) and _port_closed(vault_port) and _port_closed(rp_port)
 
 
 def _the_responder_answers_on_its_own(env: dict, var) -> None:

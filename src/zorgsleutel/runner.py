@@ -1,9 +1,11 @@
 """`zorgsleutel run`: one foreground process group with portal, vault and mail worker.
 
 Migrates both databases, starts the vault, loads the demo (DEBUG only), starts the portal
-(gunicorn) and the worker, prints URLs and demo logins, and stops everything on Ctrl-C. While it
-runs it re-queues stranded mail every SWEEP_SECONDS and purges expired rows (`zorgsleutel purge`)
-and advances the single sign-on keys (`zorgsleutel oidc rotate-keys`) every policies.PURGE_INTERVAL.
+(gunicorn), the worker and, with the demo, the demo relying party (demo/relyingparty.py: an
+application logging people in through the portal), prints URLs and demo logins, and stops
+everything on Ctrl-C. While it runs it re-queues stranded mail every SWEEP_SECONDS and purges
+expired rows (`zorgsleutel purge`) and advances the single sign-on keys (`zorgsleutel oidc
+rotate-keys`) every policies.PURGE_INTERVAL.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from zorgsleutel import policies
 from zorgsleutel.envconfig import VAR_DIR, env_bool, env_int, load_dotenv
@@ -86,6 +89,13 @@ def serve_status(args: list[str]) -> int:
     return 0  # pragma: no cover
 
 
+def demo_relying_party(port: int, config: Path) -> subprocess.Popen:
+    """The demo relying party on 127.0.0.1:`port`, reading its registration from `config`. One
+    worker: its sessions live in its memory."""
+    command = _gunicorn("zorgsleutel.demo.relyingparty:application()", port, 1, 4)
+    return subprocess.Popen(command, env={**os.environ, "DEMO_RP_CONFIG": str(config)})
+
+
 def purge_interval_seconds() -> int:
     """How often `run` purges: PURGE_INTERVAL_SECONDS, else policies.PURGE_INTERVAL."""
     return env_int("PURGE_INTERVAL_SECONDS", int(policies.PURGE_INTERVAL.total_seconds()))
@@ -110,7 +120,7 @@ def _step(title: str, command: list[str]) -> None:
 
 
 def _banner(port: int, vault_port: int, demo: bool) -> str:
-    from zorgsleutel.demo import banner
+    from zorgsleutel.demo import banner, relying_party_url
 
     lines = [
         "",
@@ -121,7 +131,11 @@ def _banner(port: int, vault_port: int, demo: bool) -> str:
         f"  vault        http://127.0.0.1:{vault_port}/   (signed requests only)",
     ]
     if demo:
-        lines += ["", *banner(f"http://127.0.0.1:{port}")]
+        lines += [
+            f"  demo app     {relying_party_url()}/   (single sign-on: log in, see the claims)",
+            "",
+            *banner(f"http://127.0.0.1:{port}"),
+        ]
     return "\n".join(lines)
 
 
@@ -172,6 +186,12 @@ def main(args: list[str]) -> int:
         if demo:
             _step("loading the demo data", [*ZS, "demo"])
         processes["portal"] = subprocess.Popen(_gunicorn("zorgsleutel.wsgi", port, 2, 4))
+        if demo:
+            from zorgsleutel.demo import RELYING_PARTY_CONFIG
+
+            rp_port = env_int("DEMO_RP_PORT", 8002)
+            config = VAR_DIR / "demo" / RELYING_PARTY_CONFIG
+            processes["demo relying party"] = demo_relying_party(rp_port, config)
         processes["worker"] = subprocess.Popen(
             [
                 *ZS,
@@ -186,6 +206,9 @@ def main(args: list[str]) -> int:
         )
         if not _wait_for_port(port, processes["portal"]):
             print(f"the portal did not start on port {port}", file=sys.stderr)
+            return 1
+        if demo and not _wait_for_port(rp_port, processes["demo relying party"]):
+            print(f"the demo relying party did not start on port {rp_port}", file=sys.stderr)
             return 1
         print(_banner(port, vault_port, demo), flush=True)
         next_sweep = time.monotonic() + SWEEP_SECONDS

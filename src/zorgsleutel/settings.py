@@ -94,6 +94,8 @@ MIDDLEWARE = [
     "zorgsleutel.core.middleware.RequestContextMiddleware",
     "zorgsleutel.authn.sessions.SessionTimeoutMiddleware",
     "zorgsleutel.authn.sessions.AssuranceMiddleware",
+    # A page that may lead on to an application: its origin in form-action (oidc/formaction.py).
+    "zorgsleutel.oidc.formaction.FormActionMiddleware",
     # Last: with DEBUG, a missing page is our 404 page, not Django's URL list (web/notfound.py).
     "zorgsleutel.web.notfound.NotFoundPageMiddleware",
 ]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from zorgsleutel.envconfig import env_int
+
 PASSWORD = "Zorgsleutel-demo-2026"  # noqa: S105 (public demo password, DEBUG only)
 APP_PIN = "123456"
 
@@ -87,6 +89,19 @@ class DemoApplication:
 APPLICATION = DemoApplication()
 
 
+# The demo relying party (demo/relyingparty.py): an application `make run` registers for both
+# organisations (any login reaches it; Demozorg's beheerder is stepped up to the app by role).
+RELYING_PARTY_NAME = "Demo-applicatie"
+RELYING_PARTY_ORGANISATIONS = ("Demozorg", "Demobedrijf BV")
+RELYING_PARTY_CONFIG = "relyingparty.json"  # under var/demo/, mode 0600: its client secret
+
+
+def relying_party_url() -> str:
+    """Where the demo relying party listens: 127.0.0.1 and DEMO_RP_PORT (8002), so that two
+    `make run`s with other PORT, VAULT_PORT and DEMO_RP_PORT can run side by side."""
+    return f"http://127.0.0.1:{env_int('DEMO_RP_PORT', 8002)}"
+
+
 def everyone() -> list[tuple[DemoOrganisation | None, DemoPerson]]:
     people: list[tuple[DemoOrganisation | None, DemoPerson]] = [(None, OPERATOR)]
     for organisation in ORGANISATIONS:
@@ -97,7 +112,14 @@ def everyone() -> list[tuple[DemoOrganisation | None, DemoPerson]]:
 def banner(server: str = "http://127.0.0.1:8000") -> list[str]:
     """The demo's logins and what to run, the card client told which portal (`server`): it
     would otherwise ask port 8000, whatever PORT the portal runs on."""
-    lines = [f"Demo logins (password {PASSWORD}; SMS codes appear in the dev mailbox):"]
+    lines = [
+        f"Single sign-on: open {relying_party_url()}/ (the demo application), click Inloggen met",
+        "Zorgsleutel and log in as gebruiker1@demobedrijf.nl with the password below and the SMS",
+        "code from the dev mailbox; it shows the claims it received. beheerder@demozorg.nl logs",
+        "in there with the app (below), with var/demo/beheerder@demozorg.nl.json.",
+        "",
+        f"Demo logins (password {PASSWORD}; SMS codes appear in the dev mailbox):",
+    ]
     for organisation, person in everyone():
         where = organisation.name if organisation else "Zorgsleutel"
         lines.append(f"  {person.email:<28} {person.role:<14} {where:<15} {person.phone}")

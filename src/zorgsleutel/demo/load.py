@@ -6,6 +6,8 @@ development gateway, and the loader reads that code from the dev outbox to confi
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 
 from django.conf import settings
@@ -21,8 +23,12 @@ from zorgsleutel.demo import (
     OPERATOR,
     ORGANISATIONS,
     PASSWORD,
+    RELYING_PARTY_CONFIG,
+    RELYING_PARTY_NAME,
+    RELYING_PARTY_ORGANISATIONS,
     DemoPerson,
     everyone,
+    relying_party_url,
 )
 from zorgsleutel.mobileapp import enrolment as app_enrolment
 from zorgsleutel.mobileapp.models import AppDevice
@@ -97,6 +103,7 @@ def load(*, stdout=None) -> dict[str, int]:
         if person.role in APP_ROLES and needs_app and _enrol_app(user):
             counts["apps"] += 1
     counts["applications"] = _approved_application()
+    counts["sso_clients"] = _demo_client([organisations[n] for n in RELYING_PARTY_ORGANISATIONS])
     return counts
 
 
@@ -129,6 +136,64 @@ def _approved_application() -> int:
     )
     operator = User.objects.get(email__iexact=OPERATOR.email)
     applications.approve_application(actor=operator, application_id=application.public_id)
+    return 1
+
+
+def relying_party_config() -> Path:
+    return settings.VAR_DIR / "demo" / RELYING_PARTY_CONFIG
+
+
+def _demo_client(organisations: list[Organisation]) -> int:
+    """The demo relying party's registration, and the file it reads it from (mode 0600: its
+    client secret, which the portal keeps only as a digest and no banner prints).
+
+    Idempotent: kept while the file's client still exists with that secret, this issuer and
+    this redirect URI. Otherwise (first run, the file lost, another PORT or DEMO_RP_PORT) the
+    demo's old registrations are deleted and a new one made, each audited as an operator's."""
+    from zorgsleutel.oidc import clients
+    from zorgsleutel.oidc.models import Client
+
+    path = relying_party_config()
+    redirect_uri = relying_party_url() + "/callback"
+    kept = json.loads(path.read_text()) if path.exists() else {}
+    current = Client.objects.filter(
+        application__name=RELYING_PARTY_NAME, application__client_id=kept.get("client_id", "")
+    ).first()
+    if (
+        current is not None
+        and kept.get("issuer") == settings.SITE_URL
+        and kept.get("redirect_uri") == redirect_uri == current.application.redirect_uris
+        and clients.secret_matches(kept.get("client_secret", ""), current.application.client_secret)
+    ):
+        return 0
+    operator = User.objects.get(email__iexact=OPERATOR.email)
+    made_by_the_demo = Client.objects.filter(  # not an application an operator named alike
+        application__name=RELYING_PARTY_NAME,
+        application__redirect_uris__regex=r"^http://127\.0\.0\.1:[0-9]+/callback$",
+    )
+    for old in made_by_the_demo:
+        clients.delete_client(actor=operator, public_id=old.public_id)
+    registered = clients.register_client(
+        actor=operator,
+        name=RELYING_PARTY_NAME,
+        redirect_uris=redirect_uri,
+        organisations=organisations,
+        minimum_acr="low",
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(
+            {
+                "issuer": settings.SITE_URL,
+                "client_id": registered.client_id,
+                "client_secret": registered.secret,
+                "redirect_uri": redirect_uri,
+            },
+            handle,
+            indent=2,
+        )
+    os.chmod(path, 0o600)
     return 1
 
 

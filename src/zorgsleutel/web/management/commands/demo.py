@@ -25,6 +25,8 @@ class Command(BaseCommand):
         )
         if counts["applications"]:
             self.stdout.write(f"Demo application of {APPLICATION.organisation_name}: approved.")
+        if counts["sso_clients"]:
+            self.stdout.write("Demo relying party: registered for single sign-on.")
         self.make_test_card()
         from zorgsleutel.demo import smartcards
 
