@@ -40,7 +40,8 @@ READ_BY_ADMINISTRATORS = {
     # Single sign-on: the applications that may receive an organisation's people, and who of
     # its people signed in to which (docs/oidc.md).
     "sso_client.registered", "sso_client.deleted", "sso.code_issued", "sso.code_exchanged",
-    "sso.code_reused", "sso.token_revoked",
+    "sso.code_reused", "sso.token_revoked", "sso.logged_out", "sso.logout_sent",
+    "sso.logout_failed",
 }  # fmt: skip
 READ_BY_OPERATORS_ONLY = {
     "login.throttled", "login.code_sent", "login.code_resent", "sms.send_refused",

@@ -20,6 +20,8 @@ FORM = {
     "redirect_uris": "https://lab.example.nl/oidc/callback\r\nhttps://lab.example.nl/alt",
     "minimum_acr": "substantial",
     "subject_type": "pairwise",
+    "backchannel_logout_uri": "https://lab.example.nl/oidc/backchannel",
+    "post_logout_redirect_uris": "https://lab.example.nl/bye\r\nhttps://lab.example.nl/",
 }
 
 
@@ -50,10 +52,16 @@ def test_an_operator_registers_an_application_and_reads_its_secret_once(
         client_id,
     )
     assert list(client_row.organisations.all()) == [care]
+    assert (client_row.backchannel_logout_uri, client_row.post_logout_redirect_uris) == (
+        "https://lab.example.nl/oidc/backchannel",
+        "https://lab.example.nl/bye https://lab.example.nl/",
+    )
 
     # The application's page never shows the secret again.
     page = client.get(f"/operator/single-sign-on/{client_row.public_id}").content.decode()
     assert client_id in page and secret not in page
+    assert "<code>https://lab.example.nl/oidc/backchannel</code>" in page
+    assert "<li><code>https://lab.example.nl/bye</code></li>" in page
     listing = client.get("/operator/single-sign-on").content.decode()
     assert "Labviewer" in listing and secret not in listing
 
@@ -71,6 +79,8 @@ def test_an_operator_registers_an_application_and_reads_its_secret_once(
         "redirect_uris": ["https://lab.example.nl/oidc/callback", "https://lab.example.nl/alt"],
         "minimum_acr": "substantial",
         "subject_type": "pairwise",
+        "backchannel_logout_uri": "https://lab.example.nl/oidc/backchannel",
+        "post_logout_redirect_uris": ["https://lab.example.nl/bye", "https://lab.example.nl/"],
     }
     assert not AuditEvent.objects.filter(organisation=business.audit_ref).exists()
 

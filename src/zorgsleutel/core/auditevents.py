@@ -126,7 +126,9 @@ _TABLE: tuple[tuple[str, frozenset[str], set[str]], ...] = (
     # An application registered or deleted by an operator, in the log of each organisation
     # whose people it may receive.
     ("sso_client.registered",           ORGANISATION,  {"name", "client_id", "redirect_uris",
-                                                        "minimum_acr", "subject_type"}),
+                                                        "minimum_acr", "subject_type",
+                                                        "backchannel_logout_uri",
+                                                        "post_logout_redirect_uris"}),
     ("sso_client.deleted",              ORGANISATION,  {"name", "client_id"}),
     # A person signed in to an application (for one organisation, in its log), the code
     # exchanged for tokens, a second exchange of it (its tokens revoked), a token revoked by
@@ -135,6 +137,11 @@ _TABLE: tuple[tuple[str, frozenset[str], set[str]], ...] = (
     ("sso.code_exchanged",              ORGANISATION,  {"client_id"}),
     ("sso.code_reused",                 ORGANISATION,  {"client_id", "revoked"}),
     ("sso.token_revoked",               ORGANISATION,  {"client_id"}),
+    # Logout (oidc/logout.py, backchannel.py): a person logged out through an application; an
+    # application told that a session which signed in to it ended, or given up on.
+    ("sso.logged_out",                  ORGANISATION,  {"client_id"}),
+    ("sso.logout_sent",                 ORGANISATION,  {"client_id", "reason", "attempts"}),
+    ("sso.logout_failed",               ORGANISATION,  {"client_id", "reason", "attempts"}),
     # Refusals that name no organisation of the person: the platform's log.
     ("sso.authorize_refused",           PLATFORM,      {"client_id", "reason"}),
     ("sso.token_refused",               PLATFORM,      {"client_id", "error", "reason"}),

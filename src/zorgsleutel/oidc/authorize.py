@@ -37,6 +37,7 @@ from oauthlib.common import add_params_to_uri
 from zorgsleutel import policies
 from zorgsleutel.authn import means as registry
 from zorgsleutel.core import audit, clock
+from zorgsleutel.oidc import logout
 from zorgsleutel.oidc.models import Client
 from zorgsleutel.oidc.validator import issuer
 
@@ -72,6 +73,8 @@ class SignInFacts:
     acr: str
     amr: tuple[str, ...]
     at: datetime
+    sid: str = ""  # the session's (logout.py)
+    session_digest: str = ""  # SHA-256 of the session key, never the key
 
 
 class ErrorAnswer(Exception):
@@ -304,6 +307,8 @@ def issue_code(request, asked: AuthRequest, person, authentication, membership) 
         acr=authentication.acr,
         amr=authentication.amr,
         at=authentication.at,
+        sid=logout.sid_for(request.session, person),
+        session_digest=logout.session_digest(request.session.session_key),
     )
     with transaction.atomic():
         try:

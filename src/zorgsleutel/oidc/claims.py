@@ -100,4 +100,5 @@ SUPPORTED = [
     "email",
     "email_verified",
     "organization",
+    "sid",
 ]

@@ -108,7 +108,54 @@ def _uri_problem(uri: str):
     return _("a redirect URI starts with https://.")
 
 
-def check_input(*, name: str, redirect_uris: str, organisations, minimum_acr: str) -> list[str]:
+def logout_uri_errors(
+    backchannel: str, post_logout: str
+) -> tuple[str, list[str], list[DomainError]]:
+    """The back-channel logout URI (optional: https, or loopback http in development, no
+    fragment, no user name, no wildcard: Back-Channel Logout 1.0 section 2.2) and the
+    post-logout redirect URIs (optional, one per line, each like a redirect URI), and what is
+    wrong with them."""
+    errors = []
+    backchannel = backchannel.strip()
+    if backchannel:
+        problem = _uri_problem(backchannel)
+        if problem is not None:
+            message = _("%(uri)s: %(problem)s") % {"uri": backchannel[:200], "problem": problem}
+            errors.append(
+                DomainError(
+                    "backchannel_logout_uri_invalid", message, field="backchannel_logout_uri"
+                )
+            )
+    uris = [line.strip() for line in post_logout.splitlines() if line.strip()]
+    field = "post_logout_redirect_uris"
+    if len(uris) > policies.OIDC_REDIRECT_URIS_MAX:
+        message = _("Give at most %(max)s redirect URIs.") % {
+            "max": policies.OIDC_REDIRECT_URIS_MAX
+        }
+        errors.append(DomainError("post_logout_redirect_uris_too_many", message, field=field))
+        return backchannel, uris, errors
+    for uri in uris:
+        problem = _uri_problem(uri)
+        if problem is not None:
+            message = _("%(uri)s: %(problem)s") % {"uri": uri[:200], "problem": problem}
+            errors.append(DomainError("post_logout_redirect_uri_invalid", message, field=field))
+            break
+    else:
+        if len(set(uris)) != len(uris):
+            message = _("Give each redirect URI once.")
+            errors.append(DomainError("post_logout_redirect_uris_twice", message, field=field))
+    return backchannel, uris, errors
+
+
+def check_input(
+    *,
+    name: str,
+    redirect_uris: str,
+    organisations,
+    minimum_acr: str,
+    backchannel_logout_uri: str = "",
+    post_logout_redirect_uris: str = "",
+) -> list[str]:
     """Every error of a registration at once (FieldErrors); the redirect URIs when none."""
     errors = []
     if not name.strip():
@@ -119,6 +166,7 @@ def check_input(*, name: str, redirect_uris: str, organisations, minimum_acr: st
         errors.append(DomainError("name_too_long", message, field="name"))
     uris, uri_errors = redirect_uri_errors(redirect_uris)
     errors += uri_errors
+    errors += logout_uri_errors(backchannel_logout_uri, post_logout_redirect_uris)[2]
     if not organisations:
         errors.append(
             DomainError(
@@ -152,12 +200,22 @@ def register_client(
     organisations: list[Organisation],
     minimum_acr: str,
     subject_type: str = Client.PAIRWISE,
+    backchannel_logout_uri: str = "",
+    post_logout_redirect_uris: str = "",
 ) -> Registered:
     """Register an application; its secret in clear, once. Audited in each organisation it may
     receive people of (their administrators read which applications those are)."""
     require_operator(actor, "sso_clients.manage")
     uris = check_input(
-        name=name, redirect_uris=redirect_uris, organisations=organisations, minimum_acr=minimum_acr
+        name=name,
+        redirect_uris=redirect_uris,
+        organisations=organisations,
+        minimum_acr=minimum_acr,
+        backchannel_logout_uri=backchannel_logout_uri,
+        post_logout_redirect_uris=post_logout_redirect_uris,
+    )
+    backchannel, post_logout, _errors = logout_uri_errors(
+        backchannel_logout_uri, post_logout_redirect_uris
     )
     if subject_type not in (Client.PAIRWISE, Client.PUBLIC):
         raise DomainError("subject_type_invalid", _("Choose a kind of identifier."),
@@ -179,6 +237,8 @@ def register_client(
             minimum_acr=minimum_acr,
             subject_type=subject_type,
             sector=application.client_id,
+            backchannel_logout_uri=backchannel,
+            post_logout_redirect_uris=" ".join(post_logout),
             created_by=actor if not isinstance(actor, str) else None,
         )
         client.organisations.set(organisations)
@@ -193,6 +253,8 @@ def register_client(
                 "redirect_uris": uris,
                 "minimum_acr": minimum_acr,
                 "subject_type": subject_type,
+                "backchannel_logout_uri": backchannel,
+                "post_logout_redirect_uris": post_logout,
             },
         )
     return Registered(client=client, client_id=application.client_id, secret=secret)

@@ -36,6 +36,25 @@ class ClientForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 4, "cols": 60, "spellcheck": "false"}),
     )
+    backchannel_logout_uri = forms.CharField(
+        label=_("Back-channel logout URI (optional)"),
+        help_text=_(
+            "Where Zorgsleutel tells the application that a person logged out (OpenID Connect "
+            "Back-Channel Logout). For example https://declaraties.example.nl/oidc/logout."
+        ),
+        max_length=500,
+        required=False,
+    )
+    post_logout_redirect_uris = forms.CharField(
+        label=_("Post-logout redirect URIs (optional)"),
+        help_text=_(
+            "One per line, exactly as the application sends them: where people return to after "
+            "logging out through the application."
+        ),
+        max_length=6000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 60, "spellcheck": "false"}),
+    )
     organisations = forms.ModelMultipleChoiceField(
         label=_("Organisations"),
         help_text=_("The application receives only active members of these organisations."),
@@ -69,6 +88,8 @@ class ClientForm(forms.Form):
                 redirect_uris=data.get("redirect_uris", ""),
                 organisations=data.get("organisations") or [],
                 minimum_acr=data.get("minimum_acr") or "",
+                backchannel_logout_uri=data.get("backchannel_logout_uri", ""),
+                post_logout_redirect_uris=data.get("post_logout_redirect_uris", ""),
             )
         except clients.DomainError as error:
             for one in getattr(error, "errors", [error]):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from zorgsleutel.oidc import views
+from zorgsleutel.oidc import logout_views, views
 
 app_name = "oidc"
 urlpatterns = [
@@ -11,4 +11,5 @@ urlpatterns = [
     path("oidc/jwks", views.jwks, name="jwks"),
     path("oidc/revoke", views.revoke, name="revoke"),
     path("oidc/introspect", views.introspect, name="introspect"),
+    path("oidc/logout", logout_views.end_session, name="logout"),
 ]

@@ -160,6 +160,7 @@ def discovery(request):
         "jwks_uri": _endpoint("jwks"),
         "revocation_endpoint": _endpoint("revoke"),
         "introspection_endpoint": _endpoint("introspect"),
+        "end_session_endpoint": _endpoint("logout"),
         "scopes_supported": ["openid", "profile", "email"],
         "response_types_supported": ["code"],
         "response_modes_supported": ["query", "fragment"],
@@ -177,6 +178,8 @@ def discovery(request):
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,
         "authorization_response_iss_parameter_supported": True,
+        "backchannel_logout_supported": True,
+        "backchannel_logout_session_supported": True,
     }
     response = JsonResponse(document)
     response["Access-Control-Allow-Origin"] = "*"
