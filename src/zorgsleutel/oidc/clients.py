@@ -80,7 +80,26 @@ def redirect_uri_errors(text: str) -> tuple[list[str], list[DomainError]]:
     return uris, []
 
 
-def _uri_problem(uri: str):
+# What is wrong with a back-channel logout URI, in its own words (the redirect URIs' below).
+_BACKCHANNEL_WORDS = {
+    "fragment": _("a back-channel logout URI has no fragment (#)."),
+    "user": _("a back-channel logout URI has no user name or password."),
+    "wildcard": _("a back-channel logout URI has no wildcards."),
+    "scheme": _("a back-channel logout URI starts with https://."),
+}
+
+
+def _backchannel_problem(uri: str):
+    return _uri_problem(uri, words=_BACKCHANNEL_WORDS)
+
+
+def _uri_problem(uri: str, words: dict | None = None):
+    words = words or {
+        "fragment": _("a redirect URI has no fragment (#)."),
+        "user": _("a redirect URI has no user name or password."),
+        "wildcard": _("a redirect URI has no wildcards."),
+        "scheme": _("a redirect URI starts with https://."),
+    }
     if len(uri) > 500 or any(c.isspace() for c in uri):
         return _("not a usable address.")
     try:
@@ -91,11 +110,11 @@ def _uri_problem(uri: str):
     if not parts.hostname:
         return _("not a usable address.")
     if parts.fragment or "#" in uri:
-        return _("a redirect URI has no fragment (#).")
+        return words["fragment"]
     if "@" in parts.netloc:
-        return _("a redirect URI has no user name or password.")
+        return words["user"]
     if "*" in uri:
-        return _("a redirect URI has no wildcards.")
+        return words["wildcard"]
     if parts.scheme == "https":
         return None
     loopback = parts.netloc.rsplit(":", 1)[0] if parts.port else parts.netloc
@@ -105,7 +124,7 @@ def _uri_problem(uri: str):
         and loopback in LOOPBACK_HOSTS
     ):
         return None
-    return _("a redirect URI starts with https://.")
+    return words["scheme"]
 
 
 def logout_uri_errors(
@@ -118,7 +137,7 @@ def logout_uri_errors(
     errors = []
     backchannel = backchannel.strip()
     if backchannel:
-        problem = _uri_problem(backchannel)
+        problem = _backchannel_problem(backchannel)
         if problem is not None:
             message = _("%(uri)s: %(problem)s") % {"uri": backchannel[:200], "problem": problem}
             errors.append(
