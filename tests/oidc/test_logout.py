@@ -235,3 +235,38 @@ def test_an_unspent_code_of_an_ended_session_is_refused(apps, mira):
     assert queued() == []  # the application never had the sign-in: nothing to tell
     status, body = exchange(browser, apps["Labviewer"], code, asked.verifier)
     assert (status, body) == (400, {"error": "invalid_grant"})
+
+
+def _log_in_again(browser, person) -> None:
+    """complete_login on the browser's own (logged-out) session, as the login page does."""
+    from django.contrib.auth.models import AnonymousUser
+    from django.test import RequestFactory
+
+    from zorgsleutel.authn import sessions
+
+    request = RequestFactory().get("/")
+    request.session = browser.session
+    request.user = AnonymousUser()
+    sessions.complete_login(request, person, "sms")
+    browser.cookies["zs_session"] = request.session.session_key
+
+
+def test_prompt_login_keeps_the_session_id_for_the_same_person_only(apps, mira, care):
+    from sso import authorize_url
+
+    browser = browser_of(mira)
+    before = sign_in(browser, apps["Labviewer"])
+    response = browser.get(authorize_url(apps["Labviewer"].client_id, prompt="login").url)
+    assert response.status_code == 302 and response["Location"] == "/inloggen"
+    _log_in_again(browser, mira)
+    again = sign_in(browser, apps["Labviewer"])
+    assert again.claims["sid"] == before.claims["sid"]
+    assert queued() == []  # nobody was told: the same person, the same browser
+
+    browser.get(authorize_url(apps["Labviewer"].client_id, prompt="login").url)
+    gijs = member_of(care, email="gijs@noord.nl", name="Gijs Gebruiker")
+    _log_in_again(browser, gijs)
+    of_gijs = sign_in(browser, apps["Labviewer"])
+    assert of_gijs.claims["sid"] != before.claims["sid"]
+    browser.post("/uitloggen")  # Gijs logs out: Mira's sign-ins are not his to end
+    assert queued() == [("Labviewer", "gijs@noord.nl", "logout")]

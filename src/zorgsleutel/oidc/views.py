@@ -27,7 +27,7 @@ from zorgsleutel.core.errors import RateLimited
 from zorgsleutel.core.pages import render
 from zorgsleutel.core.requestcontext import client_ip
 from zorgsleutel.oidc import authorize as flow
-from zorgsleutel.oidc import claims, keys, validator
+from zorgsleutel.oidc import claims, keys, logout, validator
 from zorgsleutel.oidc.forms import OrganisationChoiceForm
 from zorgsleutel.oidc.models import Client
 
@@ -99,7 +99,10 @@ def authorize(request):
 def _to_login(request, asked, reauthenticate: bool):
     """To the login page; the login lands back here."""
     if reauthenticate:
+        kept = request.session.get(logout.SID)  # the same person's new login keeps the sid
         auth.logout(request)
+        if kept is not None:
+            request.session[logout.SID] = kept
     sessions.remember_return(request, flow.return_path(request, satisfied=reauthenticate))
     messages.info(
         request,
