@@ -46,10 +46,10 @@ class ClientForm(forms.Form):
         required=False,
     )
     post_logout_redirect_uris = forms.CharField(
-        label=_("Post-logout redirect URIs (optional)"),
+        label=_("Addresses after logout (optional)"),
         help_text=_(
-            "One per line, exactly as the application sends them: where people return to after "
-            "logging out through the application."
+            "The post_logout_redirect_uri values the application may send, one per line, exactly "
+            "as it sends them: where people return to after logging out through the application."
         ),
         max_length=6000,
         required=False,
