@@ -5,6 +5,7 @@ development)."""
 
 from __future__ import annotations
 
+import io
 import threading
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -50,7 +51,7 @@ def _logged_out(operator, care, mira) -> LogoutDelivery:
     browser = browser_of(mira)
     sign_in(browser, app)
     browser.post("/uitloggen")
-    return LogoutDelivery.objects.select_related("client__application").get()
+    return LogoutDelivery.objects.select_related("client__application").latest("pk")
 
 
 def test_policy_of_retries():
@@ -240,3 +241,25 @@ def test_loopback_only_in_development(settings):
     settings.OIDC_LOOPBACK_HTTP_REDIRECTS = True
     backchannel.check_destination("http://127.0.0.1:8002/backchannel")  # no error
     backchannel.check_destination("https://8.8.8.8/backchannel")  # a public address
+
+
+def test_a_delivery_a_dead_worker_left_behind_is_queued_again(
+    posted, run_worker, operator, care, mira
+):
+    from django.core.management import call_command
+
+    delivery = _logged_out(operator, care, mira)
+    DBTaskResult.objects.all().delete()  # the task is lost with the worker
+    LogoutDelivery.objects.filter(pk=delivery.pk).update(
+        status=LogoutDelivery.SENDING, attempts=1, claimed_at=clock.now() - timedelta(minutes=20)
+    )
+    assert backchannel.requeue_stranded() == 1
+    run_worker()
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == ("sent", 2)
+    assert backchannel.requeue_stranded() == 0  # nothing left behind
+
+    fresh = _logged_out(operator, care, mira)  # a new one, its task still queued: left alone
+    call_command("oidc", "requeue-logouts", stdout=io.StringIO())
+    assert DBTaskResult.objects.filter(status="READY").count() == 1
+    assert LogoutDelivery.objects.get(pk=fresh.pk).status == "pending"

@@ -33,12 +33,13 @@ import json
 import logging
 import socket
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django_tasks import task
 from jwcrypto import jwt
 
@@ -202,6 +203,28 @@ def _failed(delivery: LogoutDelivery, error: str) -> str:
             status=status, next_attempt_at=next_at, last_error=error[:300]
         )
     return status
+
+
+def requeue_stranded(*, older_than: timedelta = timedelta(minutes=15)) -> int:
+    """Queue again the deliveries whose task was lost, and return how many: a worker that died
+    after claiming one (left `sending`) or before (left `pending` with no planned attempt).
+    A second task for a delivery that still has one is harmless: only one claims it (a row
+    lock, pending → sending), the other skips it. (`zorgsleutel oidc requeue-logouts`.)"""
+    cutoff = clock.now() - older_than
+    count = 0
+    with transaction.atomic():
+        stuck = LogoutDelivery.objects.select_for_update().filter(
+            status=LogoutDelivery.SENDING, claimed_at__lt=cutoff
+        )
+        stuck_ids = list(stuck.values_list("pk", flat=True))
+        LogoutDelivery.objects.filter(pk__in=stuck_ids).update(status=LogoutDelivery.PENDING)
+        waiting = LogoutDelivery.objects.filter(
+            status=LogoutDelivery.PENDING, created_at__lt=cutoff
+        ).filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lt=cutoff))
+        for delivery_id in sorted(set(stuck_ids) | set(waiting.values_list("pk", flat=True))):
+            deliver_logout.enqueue(delivery_id)
+            count += 1
+    return count
 
 
 def _record(action: str, delivery: LogoutDelivery, **options) -> None:
