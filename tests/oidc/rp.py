@@ -317,6 +317,43 @@ def main() -> None:
         timeout=30,
     )
     out["wrong_verifier"] = {"status": wrong.status_code, "body": wrong.json()}
+
+    # 5. RP-initiated logout: a fresh sign-in, then the end-session endpoint with its ID token
+    # as the hint; the browser comes back with state, the tokens are revoked, and the next
+    # sign-in request finds nobody logged in.
+    verifier3 = "x" * 20 + os.urandom(24).hex()
+    url, _state = session.create_authorization_url(
+        metadata["authorization_endpoint"], code_verifier=verifier3, nonce=nonce
+    )
+    last = session.fetch_token(
+        metadata["token_endpoint"],
+        code=browser_follows(url, cookie)["code"],
+        code_verifier=verifier3,
+    )
+    logout_state = os.urandom(8).hex()
+    ended = requests.get(
+        metadata["end_session_endpoint"],
+        params={
+            "id_token_hint": last["id_token"],
+            "post_logout_redirect_uri": given["post_logout_redirect_uri"],
+            "state": logout_state,
+        },
+        cookies=dict([cookie]),
+        allow_redirects=False,
+        timeout=30,
+    )
+    back = urlsplit(ended.headers.get("Location", ""))
+    out["rp_logout"] = {
+        "status": ended.status_code,
+        "to": f"{back.scheme}://{back.netloc}{back.path}",
+        "state_matches": parse_qs(back.query).get("state") == [logout_state],
+        "userinfo_after": requests.get(
+            metadata["userinfo_endpoint"],
+            headers={"Authorization": f"Bearer {last['access_token']}"},
+            timeout=30,
+        ).status_code,
+        "next_sign_in": urlsplit(browser_follows(url, cookie)["location"]).path,
+    }
     json.dump(out, sys.stdout)
 
 

@@ -1,6 +1,7 @@
 """A real relying party in its own process (tests/oidc/rp.py, on Authlib and joserfc) signs a
 person in through a live portal: code + PKCE, iss, aud, exp, nonce, at_hash and the signature
-against the JWKS, userinfo; then a reused code and a wrong verifier. One process start."""
+against the JWKS, userinfo; then a reused code, a wrong verifier and RP-initiated logout. One
+process start. A second one hears of a logout over the back channel."""
 
 from __future__ import annotations
 
@@ -34,7 +35,8 @@ def test_a_relying_party_in_its_own_process_signs_a_person_in(portal, transactio
         email="ops@zorgsleutel.test", name="Otto", state=User.ACTIVE, is_operator=True
     )
     redirect_uri = f"http://127.0.0.1:{free_port()}/oidc/callback"
-    app = register(operator, [care], uris=redirect_uri)
+    after_logout = redirect_uri.replace("/oidc/callback", "/logged-out")
+    app = register(operator, [care], uris=redirect_uri, post_logout_redirect_uris=after_logout)
     mira = member_of(care, email="mira@noord.nl", name="Mira van der Berg")
     session_key = log_in(client, mira, "sms")
 
@@ -45,6 +47,7 @@ def test_a_relying_party_in_its_own_process_signs_a_person_in(portal, transactio
         "redirect_uri": redirect_uri,
         "cookie_name": "zs_session",
         "cookie_value": session_key,
+        "post_logout_redirect_uri": after_logout,
     }
     result = subprocess.run(
         [sys.executable, str(RP)],
@@ -111,6 +114,15 @@ def test_a_relying_party_in_its_own_process_signs_a_person_in(portal, transactio
     assert out["reused"] == {"status": 400, "body": {"error": "invalid_grant"}}
     assert out["userinfo_after_reuse"] == 401
     assert out["wrong_verifier"] == {"status": 400, "body": {"error": "invalid_grant"}}
+    # RP-initiated logout with the ID token as the hint: back with state, tokens revoked, and
+    # the next sign-in request is sent to log in.
+    assert out["rp_logout"] == {
+        "status": 302,
+        "to": after_logout,
+        "state_matches": True,
+        "userinfo_after": 401,
+        "next_sign_in": "/inloggen",
+    }
 
 
 def test_a_second_relying_party_hears_of_the_logout_when_a_manager_blocks_the_person(
