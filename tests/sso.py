@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from django.conf import settings
+from django.test import Client as Browser
 
 from zorgsleutel.accounts.models import Membership, User
 from zorgsleutel.organisations.models import Organisation
@@ -226,3 +227,55 @@ def claims_of(id_token: str) -> dict:
 
     key_set = jwk.JWKSet.from_json(json.dumps(keys.key_set()))
     return json.loads(jwt.JWT(jwt=id_token, key=key_set, check_claims={}).claims)
+
+
+# --- Logout (tests/oidc/test_logout.py, test_endsession.py) ----------------------------------
+
+BACKCHANNEL = "https://rp.example.nl/backchannel"
+AFTER_LOGOUT = "https://rp.example.nl/logged-out"
+
+
+def app_with_logout(operator, organisations, name: str, *, backchannel: bool = True):
+    return register(
+        operator,
+        organisations,
+        name=name,
+        backchannel_logout_uri=BACKCHANNEL.replace("rp.", f"{name.lower()}.")
+        if backchannel
+        else "",
+        post_logout_redirect_uris=AFTER_LOGOUT,
+    )
+
+
+@dataclass
+class SignedIn:
+    browser: Browser
+    tokens: dict
+    claims: dict
+
+
+def browser_of(person, means: str = "sms") -> Browser:
+    browser = Browser()
+    log_in(browser, person, means)
+    return browser
+
+
+def sign_in(browser: Browser, app, organisation=None) -> SignedIn:
+    """The code flow in `browser`'s session (choosing `organisation` when asked), exchanged."""
+    asked = authorize_url(app.client_id)
+    response = browser.get(asked.url)
+    if response.status_code == 200:  # several organisations: the choice
+        response = browser.post(asked.url, {"organisation": str(organisation.public_id)})
+    found = answer(response)
+    assert found["_to"] == REDIRECT and "code" in found, found
+    status, tokens = exchange(browser, app, found["code"], asked.verifier)
+    assert status == 200, tokens
+    return SignedIn(browser, tokens, claims_of(tokens["id_token"]))
+
+
+def userinfo_status(browser: Browser, signed_in: SignedIn) -> int:
+    response = browser.get(
+        "/oidc/userinfo",
+        headers={"authorization": f"Bearer {signed_in.tokens['access_token']}"},
+    )
+    return response.status_code

@@ -608,6 +608,28 @@ OIDC_CONSENT_TICKETS_MAX = 5
 OIDC_LOGO_MAX_BYTES = 200 * 1024
 OIDC_LOGO_MAX_SIDE = 2048
 OIDC_LOGO_SIDE = 128
+# Back-Channel Logout 1.0 (oidc/backchannel.py). A logout token is valid this long after it is
+# made (at each attempt: a retry never sends a stale one); the POST to the application waits at
+# most CONNECT seconds for the connection and READ for the answer, follows no redirect, and is
+# tried MAX_ATTEMPTS times, waiting RETRY_BACKOFF between attempts (then given up, audited as
+# `sso.logout_failed`; the application's own session lifetime is the last line).
+OIDC_LOGOUT_TOKEN_TTL = timedelta(minutes=2)
+OIDC_LOGOUT_CONNECT_TIMEOUT = 3.0  # seconds
+OIDC_LOGOUT_READ_TIMEOUT = 5.0  # seconds
+OIDC_LOGOUT_MAX_ATTEMPTS = 6
+OIDC_LOGOUT_RETRY_BACKOFF = (
+    timedelta(seconds=30),
+    timedelta(minutes=2),
+    timedelta(minutes=10),
+    timedelta(minutes=30),
+    timedelta(hours=1),
+)
+
+
+def logout_retry_delay(attempt: int) -> timedelta:
+    """Wait before back-channel logout attempt `attempt + 1`, after `attempt` failed ones."""
+    index = min(max(attempt, 1), len(OIDC_LOGOUT_RETRY_BACKOFF)) - 1
+    return OIDC_LOGOUT_RETRY_BACKOFF[index]
 
 
 def sso_refusal(membership, client_organisations: set[int]) -> str | None:

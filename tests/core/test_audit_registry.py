@@ -42,6 +42,7 @@ READ_BY_ADMINISTRATORS = {
     "sso_client.registered", "sso_client.deleted", "sso.code_issued", "sso.code_exchanged",
     "sso.code_reused", "sso.token_revoked", "sso.token_refreshed", "sso.refresh_reused",
     "sso.consent_given", "sso.consent_refused", "sso.consent_revoked",
+    "sso.logged_out", "sso.logout_sent", "sso.logout_failed",
 }  # fmt: skip
 READ_BY_OPERATORS_ONLY = {
     "login.throttled", "login.code_sent", "login.code_resent", "sms.send_refused",
@@ -200,7 +201,7 @@ def test_the_logs_show_what_the_registry_says(client, login_as, organisation, me
     operator = User.objects.create(email="ops@register.test", state=User.ACTIVE, is_operator=True)
     login_as(client, operator)
     seen = set()
-    for number in (1, 2):
+    for number in (1, 2, 3):
         seen |= _actions(client.get("/operator/audit", {"page": number}).content.decode())
     assert seen == READ_BY_ADMINISTRATORS | READ_BY_OPERATORS_ONLY
 

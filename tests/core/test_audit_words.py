@@ -51,8 +51,9 @@ EVERY_EVENT_TYPE = {
     "sso_client.registered", "sso_client.deleted", "sso.code_issued", "sso.code_exchanged",
     "sso.code_reused", "sso.token_revoked", "sso.authorize_refused", "sso.token_refused",
     "sso.consent_given", "sso.consent_refused", "sso.consent_revoked",
-    "sso.token_refreshed", "sso.refresh_reused", "sso_key.published", "sso_key.activated",
-    "sso_key.retired", "sso_key.removed",
+    "sso.token_refreshed", "sso.refresh_reused", "sso.logged_out", "sso.logout_sent",
+    "sso.logout_failed", "sso_key.published", "sso_key.activated", "sso_key.retired",
+    "sso_key.removed",
     "sso_key.resealed", "sso_secret.created", "sso_secret.resealed",
 }  # fmt: skip
 
@@ -152,6 +153,8 @@ SAMPLE = {
     "minimum_acr": "substantial", "subject_type": "pairwise", "id_token_algorithm": "RS256",
     "revoked": 1, "url": "https://declaratie.example", "logo": True,
     "kid": "k2026-12", "signs_from": "2026-12-09T13:05:00+00:00", "first": False,
+    "backchannel_logout_uri": "https://declaratie.example/logout",
+    "post_logout_redirect_uris": ["https://declaratie.example/"], "attempts": 6,
 }  # fmt: skip
 # Beside SAMPLE: a detail a type words its own way.
 OWN_SAMPLE = {
@@ -224,6 +227,8 @@ WHO = {
     "sso.code_issued": ("M", "client"), "sso.code_exchanged": ("client", "M"),
     "sso.code_reused": ("client", "M"), "sso.token_revoked": ("client", "M"),
     "sso.token_refreshed": ("client", "M"), "sso.refresh_reused": ("client", "M"),
+    "sso.logged_out": ("M", "client"), "sso.logout_sent": ("client", "M"),
+    "sso.logout_failed": ("client", "M"),
     "sso.authorize_refused": ("M", "client"), "sso.token_refused": ("-", "-"),
     "sso.consent_given": ("M", "client"), "sso.consent_refused": ("M", "client"),
     "sso.consent_revoked": ("M", "client"),
@@ -399,6 +404,13 @@ DUTCH = {
         "Een tokenaanvraag van de applicatie zs_declaratie is geweigerd: niet toegestaan",
     "sso.token_revoked":
         "De applicatie “Declaratieportaal” heeft een token van Mira Medewerker ingetrokken",
+    "sso.logged_out":
+        "Mira Medewerker is uitgelogd bij Zorgsleutel via de applicatie “Declaratieportaal”",
+    "sso.logout_sent":
+        "De applicatie “Declaratieportaal” heeft gehoord dat Mira Medewerker is uitgelogd",
+    "sso.logout_failed":
+        "De applicatie “Declaratieportaal” kon niet laten weten dat Mira Medewerker is "
+        "uitgelogd (6 pogingen)",
     "sso_client.deleted":
         "Olga Operator heeft de applicatie Declaratieportaal afgemeld voor single sign-on",
     "sso_client.registered":

@@ -8,8 +8,12 @@ HTTP client; everything an application checks is Authlib's and joserfc's: the di
 document, PKCE S256, state, the RFC 9207 `iss`, the code exchange (client_secret_basic), the
 ID token's signature against the JWKS and its iss, aud, exp, iat, nonce and at_hash, then
 userinfo; the refresh (Authlib's refresh_token: a new pair, the new ID token checked the same
-way), then what a thief replaying the old refresh token causes. Several flows in one run keep
-the test's process starts to one.
+way), then what a thief replaying the old refresh token causes. Then RP-initiated logout. Several
+flows in one run keep the test's process starts to one.
+
+Given a `backchannel_port`, it is a second application instead: it signs the person in, prints
+a line, listens on that port for the provider's Back-Channel Logout POST and checks the logout
+token as an application must (section 2.6), then prints what it received and checked.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 import requests
@@ -58,8 +63,140 @@ def verify(id_token: str, keys: KeySet, *, issuer, client_id, nonce, access_toke
     return {"header": token.header, "claims": dict(claims)}
 
 
+# --- Back-Channel Logout 1.0: the application's side --------------------------------------------
+
+EVENT = "http://schemas.openid.net/event/backchannel-logout"
+
+
+def check_logout_token(token: str, keys: KeySet, *, issuer, client_id, sid, sub) -> dict:
+    """Section 2.6, as an application validates a logout token: the signature against the
+    provider's JWKS (RS256), typ logout+jwt, iss, aud, iat, exp, a jti, the logout event, no
+    nonce, and the sid and sub of the sign-in it ends."""
+    decoded = jwt.decode(token, keys, algorithms=["RS256"])
+    if decoded.header.get("typ") != "logout+jwt":
+        raise ValueError("not a logout token")
+    jwt.JWTClaimsRegistry(
+        iss={"essential": True, "value": issuer},
+        aud={"essential": True, "value": client_id},
+        iat={"essential": True},
+        exp={"essential": True},
+        jti={"essential": True},
+    ).validate(decoded.claims)
+    claims = decoded.claims
+    if claims.get("events", {}).get(EVENT) != {}:
+        raise ValueError("no back-channel logout event")
+    if "nonce" in claims:
+        raise ValueError("a logout token carries no nonce")
+    if claims.get("sid") != sid or claims.get("sub") != sub:
+        raise ValueError("not the session this application signed in")
+    return {"header": decoded.header, "claims": claims}
+
+
+def receive_one_logout(port: int, timeout: float) -> tuple[str, dict]:
+    """Listen on 127.0.0.1:`port` for the provider's one POST; (its logout_token, its request
+    as seen: path, content type)."""
+    got: dict = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            length = int(self.headers.get("Content-Length", 0))
+            form = parse_qs(self.rfile.read(length).decode())
+            got["token"] = form.get("logout_token", [""])[0]
+            got["request"] = {
+                "path": self.path,
+                "content_type": self.headers.get("Content-Type"),
+                "fields": sorted(form),
+            }
+            self.send_response(200)
+            self.send_header("Cache-Control", "no-store")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", port), Handler)
+    server.timeout = timeout
+    server.handle_request()
+    server.server_close()
+    return got.get("token", ""), got.get("request", {})
+
+
+def backchannel(given: dict) -> None:
+    """Sign the person in, say so (one line: the ID token's sid and sub), then wait for the
+    provider's logout token at the back-channel URI and check it (a second line)."""
+    issuer, cookie = given["issuer"], (given["cookie_name"], given["cookie_value"])
+    metadata = requests.get(f"{issuer}/.well-known/openid-configuration", timeout=30).json()
+    keys = KeySet.import_key_set(requests.get(metadata["jwks_uri"], timeout=30).json())
+    session = OAuth2Session(
+        given["client_id"],
+        given["client_secret"],
+        scope="openid",
+        redirect_uri=given["redirect_uri"],
+        code_challenge_method="S256",
+        token_endpoint_auth_method="client_secret_basic",
+    )
+    verifier, nonce = "b" * 20 + os.urandom(24).hex(), os.urandom(16).hex()
+    url, _state = session.create_authorization_url(
+        metadata["authorization_endpoint"], code_verifier=verifier, nonce=nonce
+    )
+    answer = browser_follows(url, cookie)
+    token = session.fetch_token(
+        metadata["token_endpoint"], code=answer["code"], code_verifier=verifier
+    )
+    id_token = verify(
+        token["id_token"],
+        keys,
+        issuer=issuer,
+        client_id=given["client_id"],
+        nonce=nonce,
+        access_token=token["access_token"],
+    )["claims"]
+    sid, sub = id_token["sid"], id_token["sub"]
+    print(json.dumps({"signed_in": {"sid": sid, "sub": sub}}), flush=True)
+
+    logout_token, request = receive_one_logout(given["backchannel_port"], timeout=90)
+    out: dict = {"request": request, "metadata": {
+        name: metadata.get(name)
+        for name in ("backchannel_logout_supported", "backchannel_logout_session_supported")
+    }}  # fmt: skip
+    keys = KeySet.import_key_set(requests.get(metadata["jwks_uri"], timeout=30).json())
+    expected = {"issuer": issuer, "client_id": given["client_id"], "sid": sid, "sub": sub}
+    out["logout_token"] = check_logout_token(logout_token, keys, **expected)
+    # The application's checks are real: each catches what it must.
+    caught = {}
+    header, payload, signature = logout_token.split(".")
+    forged = ".".join(
+        [header, payload[:-4] + ("AAAA" if payload[-4:] != "AAAA" else "BBBB"), signature]
+    )
+    for name, value, options in [
+        ("forged_signature", forged, expected),
+        ("other_session", logout_token, {**expected, "sid": "another-session"}),
+        ("other_audience", logout_token, {**expected, "client_id": "another-application"}),
+        ("id_token_as_logout_token", token["id_token"], expected),
+    ]:
+        try:
+            check_logout_token(value, keys, **options)
+            caught[name] = False
+        except (JoseError, ValueError):
+            caught[name] = True
+    out["caught"] = caught
+    # The access token the sign-in got is revoked with it.
+    after = requests.get(
+        metadata["userinfo_endpoint"],
+        headers={"Authorization": f"Bearer {token['access_token']}"},
+        timeout=30,
+    )
+    out["userinfo_after_logout"] = after.status_code
+    print(json.dumps(out), flush=True)
+
+
 def main() -> None:
     given = json.load(sys.stdin)
+    if "backchannel_port" in given:
+        os.environ["AUTHLIB_INSECURE_TRANSPORT"] = "1"
+        backchannel(given)
+        return
     os.environ["AUTHLIB_INSECURE_TRANSPORT"] = "1"  # the test server is plain http on loopback
     issuer, cookie = given["issuer"], (given["cookie_name"], given["cookie_value"])
     out: dict = {}
@@ -235,6 +372,43 @@ def main() -> None:
         "body": replayed.json(),
         "newest_refresh": {"status": newest.status_code, "body": newest.json()},
         "newest_userinfo": bearer(metadata, renewed["access_token"]),
+    }
+
+    # 6. RP-initiated logout: a fresh sign-in, then the end-session endpoint with its ID token
+    # as the hint; the browser comes back with state, the tokens are revoked, and the next
+    # sign-in request finds nobody logged in.
+    verifier4 = "x" * 20 + os.urandom(24).hex()
+    url, _state = session.create_authorization_url(
+        metadata["authorization_endpoint"], code_verifier=verifier4, nonce=nonce
+    )
+    last = session.fetch_token(
+        metadata["token_endpoint"],
+        code=browser_follows(url, cookie)["code"],
+        code_verifier=verifier4,
+    )
+    logout_state = os.urandom(8).hex()
+    ended = requests.get(
+        metadata["end_session_endpoint"],
+        params={
+            "id_token_hint": last["id_token"],
+            "post_logout_redirect_uri": given["post_logout_redirect_uri"],
+            "state": logout_state,
+        },
+        cookies=dict([cookie]),
+        allow_redirects=False,
+        timeout=30,
+    )
+    back = urlsplit(ended.headers.get("Location", ""))
+    out["rp_logout"] = {
+        "status": ended.status_code,
+        "to": f"{back.scheme}://{back.netloc}{back.path}",
+        "state_matches": parse_qs(back.query).get("state") == [logout_state],
+        "userinfo_after": requests.get(
+            metadata["userinfo_endpoint"],
+            headers={"Authorization": f"Bearer {last['access_token']}"},
+            timeout=30,
+        ).status_code,
+        "next_sign_in": urlsplit(browser_follows(url, cookie)["location"]).path,
     }
     json.dump(out, sys.stdout)
 

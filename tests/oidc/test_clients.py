@@ -20,6 +20,8 @@ FORM = {
     "redirect_uris": "https://lab.example.nl/oidc/callback\r\nhttps://lab.example.nl/alt",
     "minimum_acr": "substantial",
     "subject_type": "pairwise",
+    "backchannel_logout_uri": "https://lab.example.nl/oidc/backchannel",
+    "post_logout_redirect_uris": "https://lab.example.nl/bye\r\nhttps://lab.example.nl/",
 }
 
 
@@ -50,10 +52,16 @@ def test_an_operator_registers_an_application_and_reads_its_secret_once(
         client_id,
     )
     assert list(client_row.organisations.all()) == [care]
+    assert (client_row.backchannel_logout_uri, client_row.post_logout_redirect_uris) == (
+        "https://lab.example.nl/oidc/backchannel",
+        "https://lab.example.nl/bye https://lab.example.nl/",
+    )
 
     # The application's page never shows the secret again.
     page = client.get(f"/operator/single-sign-on/{client_row.public_id}").content.decode()
     assert client_id in page and secret not in page
+    assert "<code>https://lab.example.nl/oidc/backchannel</code>" in page
+    assert "<li><code>https://lab.example.nl/bye</code></li>" in page
     listing = client.get("/operator/single-sign-on").content.decode()
     assert "Labviewer" in listing and secret not in listing
 
@@ -74,6 +82,8 @@ def test_an_operator_registers_an_application_and_reads_its_secret_once(
         "url": "",
         "logo": False,
         "id_token_algorithm": "RS256",
+        "backchannel_logout_uri": "https://lab.example.nl/oidc/backchannel",
+        "post_logout_redirect_uris": ["https://lab.example.nl/bye", "https://lab.example.nl/"],
     }
     assert not AuditEvent.objects.filter(organisation=business.audit_ref).exists()
 
@@ -227,3 +237,54 @@ def test_the_pages_in_english(client, operator, care):
     assert "<h1>Register an application</h1>" in html
     assert "Minimum level of assurance" in html
     assert REDIRECT not in html
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("backchannel_logout_uri", "http://lab.example.nl/logout",
+         "http://lab.example.nl/logout: een back-channel-logout-URI begint met https://."),
+        ("backchannel_logout_uri", "https://lab.example.nl/logout#x",
+         "https://lab.example.nl/logout#x: een back-channel-logout-URI heeft geen fragment (#)."),
+        ("backchannel_logout_uri", "https://*.example.nl/logout",
+         "https://*.example.nl/logout: een back-channel-logout-URI heeft geen jokertekens."),
+        ("post_logout_redirect_uris", "http://lab.example.nl/bye",
+         "http://lab.example.nl/bye: een redirect-URI begint met https://."),
+        ("post_logout_redirect_uris", "https://x.nl/bye\nhttps://x.nl/bye",
+         "Vul elke redirect-URI één keer in."),
+        ("post_logout_redirect_uris", ELEVEN, "Vul ten hoogste 10 redirect-URI's in."),
+    ],
+)  # fmt: skip
+def test_logout_uris_are_checked_like_redirect_uris(client, operator, care, field, value, message):
+    log_in(client, operator, "app", authenticator=_app(operator))
+    response = client.post(
+        "/operator/single-sign-on/nieuw", {**FORM, field: value, "organisations": [care.pk]}
+    )
+    html = response.content.decode().replace("&#x27;", "'")
+    assert "Er is 1 fout in het formulier" in html
+    assert message in html
+    assert Client.objects.count() == 0
+
+
+def test_logout_uris_are_optional_and_loopback_http_is_for_development(settings, operator, care):
+    from zorgsleutel.core.errors import DomainError
+    from zorgsleutel.oidc import clients
+
+    bare = clients.register_client(
+        actor=operator, name="Rooster", redirect_uris=REDIRECT, organisations=[care],
+        minimum_acr="low",
+    )  # fmt: skip
+    assert (bare.client.backchannel_logout_uri, bare.client.post_logout_redirect_uris) == ("", "")
+    local = clients.register_client(
+        actor=operator, name="Demo", redirect_uris=REDIRECT, organisations=[care],
+        minimum_acr="low", backchannel_logout_uri="http://127.0.0.1:8002/backchannel",
+    )  # fmt: skip
+    assert local.client.backchannel_logout_uri == "http://127.0.0.1:8002/backchannel"
+    settings.OIDC_LOOPBACK_HTTP_REDIRECTS = False
+    with pytest.raises(DomainError) as refused:
+        clients.register_client(
+            actor=operator, name="Demo", redirect_uris=REDIRECT, organisations=[care],
+            minimum_acr="low", backchannel_logout_uri="http://127.0.0.1:8002/backchannel",
+        )  # fmt: skip
+    assert refused.value.code == "backchannel_logout_uri_invalid"
+    assert Client.objects.count() == 2

@@ -40,6 +40,7 @@ def test_the_discovery_document(client):
         "jwks_uri": "https://zorgsleutel.test/oidc/jwks",
         "revocation_endpoint": "https://zorgsleutel.test/oidc/revoke",
         "introspection_endpoint": "https://zorgsleutel.test/oidc/introspect",
+        "end_session_endpoint": "https://zorgsleutel.test/oidc/logout",
         "scopes_supported": ["openid", "profile", "email", "roles"],
         "response_types_supported": ["code"],
         "response_modes_supported": ["query", "fragment"],
@@ -80,12 +81,15 @@ def test_the_discovery_document(client):
             "organization",
             "roles",
             "application_roles",
+            "sid",
         ],
         "prompt_values_supported": ["none", "login", "consent", "select_account"],
         "claims_parameter_supported": False,
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,
         "authorization_response_iss_parameter_supported": True,
+        "backchannel_logout_supported": True,
+        "backchannel_logout_session_supported": True,
     }
 
 

@@ -70,6 +70,7 @@ def test_the_application_learns_who_signed_in_and_how(client, app, mira, care):
     claims = claims_of(tokens["id_token"])
     sub = claims.pop("sub")
     jti = claims.pop("jti")
+    sid = claims.pop("sid")  # the session's (Back-Channel Logout 1.0), random: checked below
     assert claims == {
         "iss": "https://zorgsleutel.test",
         "aud": app.client_id,
@@ -110,6 +111,9 @@ def test_the_application_learns_who_signed_in_and_how(client, app, mira, care):
     sign_in = SignIn.objects.get()
     assert (sign_in.acr, sign_in.amr, sign_in.authenticated_at) == ("low", ["pwd", "sms"], AT)
     assert sign_in.redeemed_at == AT + timedelta(minutes=5)
+    assert (len(sid), sign_in.sid) == (43, sid)
+    session_key = client.cookies["zs_session"].value
+    assert sign_in.session_digest == hashlib.sha256(session_key.encode()).hexdigest()
     events = AuditEvent.objects.filter(action__startswith="sso.").order_by("seq")
     assert [(e.action, e.organisation, e.actor, e.target, e.outcome) for e in events] == [
         ("sso.code_issued", care.audit_ref, mira.audit_ref, app.client.audit_ref, "success"),
@@ -129,7 +133,7 @@ def test_scopes_decide_the_claims(client, app, mira, care):
     claims = claims_of(tokens["id_token"])
     assert sorted(claims) == [
         "acr", "amr", "at_hash", "aud", "auth_time", "exp", "iat", "iss", "jti", "nonce",
-        "organization", "sub",
+        "organization", "sid", "sub",
     ]  # fmt: skip
     response = client.get(
         "/oidc/userinfo", headers={"authorization": f"Bearer {tokens['access_token']}"}

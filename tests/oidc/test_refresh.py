@@ -95,6 +95,7 @@ def test_a_refresh_rotates_the_pair_and_keeps_the_sign_in(client, app, mira, car
     before, after = claims_of(first["id_token"]), claims_of(tokens["id_token"])
     jti = after.pop("jti")
     assert jti != before["jti"]
+    assert after.pop("sid") == before["sid"]  # the same Zorgsleutel session (logout.py)
     assert after == {
         "iss": "https://zorgsleutel.test",
         "aud": app.client_id,

@@ -1,7 +1,8 @@
 """A real relying party in its own process (tests/oidc/rp.py, on Authlib and joserfc) signs a
 person in through a live portal: code + PKCE, iss, aud, exp, nonce, at_hash and the signature
 against the JWKS, userinfo; then a reused code and a wrong verifier; then a refresh (rotation)
-and the old refresh token replayed, which ends the sign-in. One process start."""
+and the old refresh token replayed, which ends the sign-in; then RP-initiated logout. One
+process start. A second one hears of a logout over the back channel."""
 
 from __future__ import annotations
 
@@ -36,7 +37,8 @@ def test_a_relying_party_in_its_own_process_signs_a_person_in(portal, transactio
         email="ops@zorgsleutel.test", name="Otto", state=User.ACTIVE, is_operator=True
     )
     redirect_uri = f"http://127.0.0.1:{free_port()}/oidc/callback"
-    app = register(operator, [care], uris=redirect_uri)
+    after_logout = redirect_uri.replace("/oidc/callback", "/logged-out")
+    app = register(operator, [care], uris=redirect_uri, post_logout_redirect_uris=after_logout)
     mira = member_of(care, email="mira@noord.nl", name="Mira van der Berg")
     session_key = log_in(client, mira, "sms")
 
@@ -47,6 +49,7 @@ def test_a_relying_party_in_its_own_process_signs_a_person_in(portal, transactio
         "redirect_uri": redirect_uri,
         "cookie_name": "zs_session",
         "cookie_value": session_key,
+        "post_logout_redirect_uri": after_logout,
     }
     result = subprocess.run(
         [sys.executable, str(RP)],
@@ -154,3 +157,112 @@ def test_a_relying_party_in_its_own_process_signs_a_person_in(portal, transactio
         2,
     )
     assert AuditEvent.objects.filter(action="sso.token_refreshed").count() == 1
+    # RP-initiated logout with the ID token as the hint: back with state, tokens revoked, and
+    # the next sign-in request is sent to log in.
+    assert out["rp_logout"] == {
+        "status": 302,
+        "to": after_logout,
+        "state_matches": True,
+        "userinfo_after": 401,
+        "next_sign_in": "/inloggen",
+    }
+
+
+def test_a_second_relying_party_hears_of_the_logout_when_a_manager_blocks_the_person(
+    portal, transactional_db, client, settings, run_worker
+):
+    """Back-Channel Logout 1.0 end to end: an application in its own process signs Mira in,
+    her manager blocks her, the worker POSTs the logout token to the application's back-channel
+    URI, and the application checks it against the JWKS (typ, iss, aud, events, sid, sub)."""
+    from zorgsleutel.accounts.flows import members
+    from zorgsleutel.accounts.models import User
+    from zorgsleutel.core.models import AuditEvent
+    from zorgsleutel.oidc.models import LogoutDelivery
+
+    settings.OIDC_LOOPBACK_HTTP_REDIRECTS = True  # development: the application is on loopback
+    care = Organisation.objects.create(
+        name="Zorggroep Noord", kind=Organisation.CARE_PROVIDER, ura="90000111", state="validated"
+    )
+    operator = User.objects.create(
+        email="ops@zorgsleutel.test", name="Otto", state=User.ACTIVE, is_operator=True
+    )
+    port = free_port()
+    redirect_uri = f"http://127.0.0.1:{free_port()}/oidc/callback"
+    lab = register(
+        operator,
+        [care],
+        name="Labviewer",
+        uris=redirect_uri,
+        backchannel_logout_uri=f"http://127.0.0.1:{port}/backchannel",
+    )
+    mira = member_of(care, email="mira@noord.nl", name="Mira van der Berg")
+    manager = member_of(care, email="bea@noord.nl", name="Bea Beheerder", role="manager")
+    session_key = log_in(client, mira, "sms")
+
+    given = {
+        "issuer": portal,
+        "client_id": lab.client_id,
+        "client_secret": lab.secret,
+        "redirect_uri": redirect_uri,
+        "cookie_name": "zs_session",
+        "cookie_value": session_key,
+        "backchannel_port": port,
+    }
+    rp = subprocess.Popen(
+        [sys.executable, str(RP)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        rp.stdin.write(json.dumps(given))
+        rp.stdin.close()
+        first = rp.stdout.readline()
+        assert first, rp.stderr.read()
+        signed_in = json.loads(first)["signed_in"]
+
+        members.block_member(actor=manager, membership=mira.memberships.get())
+        assert LogoutDelivery.objects.get().status == "pending"  # queued, not sent by the block
+        run_worker()  # the worker tells the application
+
+        rp.wait(timeout=120)
+        out_text, errors = rp.stdout.read(), rp.stderr.read()
+    finally:
+        if rp.poll() is None:
+            rp.kill()
+    assert rp.returncode == 0, errors
+    out = json.loads(out_text)
+    assert out["metadata"] == {
+        "backchannel_logout_supported": True,
+        "backchannel_logout_session_supported": True,
+    }
+    assert out["request"] == {
+        "path": "/backchannel",
+        "content_type": "application/x-www-form-urlencoded",
+        "fields": ["logout_token"],
+    }
+    header, claims = out["logout_token"]["header"], out["logout_token"]["claims"]
+    assert (header["typ"], header["alg"], len(header["kid"])) == ("logout+jwt", "RS256", 43)
+    assert sorted(claims) == ["aud", "events", "exp", "iat", "iss", "jti", "sid", "sub"]
+    assert (claims["iss"], claims["aud"], claims["exp"] - claims["iat"]) == (
+        portal,
+        lab.client_id,
+        120,
+    )
+    assert (claims["sid"], claims["sub"]) == (signed_in["sid"], signed_in["sub"])
+    assert claims["events"] == {"http://schemas.openid.net/event/backchannel-logout": {}}
+    assert out["caught"] == {
+        "forged_signature": True,
+        "other_session": True,
+        "other_audience": True,
+        "id_token_as_logout_token": True,
+    }
+    assert out["userinfo_after_logout"] == 401
+    assert LogoutDelivery.objects.get().status == "sent"
+    (event,) = AuditEvent.objects.filter(action="sso.logout_sent")
+    assert (event.organisation, event.target, event.details["reason"]) == (
+        care.audit_ref,
+        mira.audit_ref,
+        "membership_blocked",
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import auth, messages
+from django.db import transaction
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -18,6 +19,7 @@ from zorgsleutel.authn.pending import PendingCode
 from zorgsleutel.core.errors import DomainError, RateLimited
 from zorgsleutel.core.pages import render, show_error
 from zorgsleutel.core.requestcontext import client_ip
+from zorgsleutel.people import signals
 
 
 @never_cache
@@ -99,6 +101,13 @@ def login_code_view(request):
 
 @require_POST
 def logout_view(request):
-    auth.logout(request)
+    """Log out; the applications this session signed in to are told (people.signals.
+    sessions_ended, in the transaction that deletes the session)."""
+    with transaction.atomic():
+        if request.user.is_authenticated:
+            signals.sessions_ended.send(
+                sender=__name__, reason="logout", person=request.user, session=request.session
+            )
+        auth.logout(request)
     messages.info(request, _("You are logged out."))
     return redirect(settings.LOGIN_URL)

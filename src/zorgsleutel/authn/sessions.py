@@ -67,7 +67,10 @@ def complete_login(request, person, means: str, *, authenticator: str = "") -> N
             # Someone is logged in on this session already (another tab's login, a step-up):
             # Django's login would keep its id for the same person and empty it for another.
             # Start from an empty session, so the login below always gets a new id.
+            carried = _carried(request)
             request.session.flush()
+            if carried:
+                request.session.update(carried)
         personevents.record_for_person(
             "login.succeeded",
             person=person,
@@ -238,11 +241,30 @@ def _local(path: str) -> bool:
     return path.startswith("/") and url_has_allowed_host_and_scheme(path, allowed_hosts=None)
 
 
+# Session keys a capability keeps across a step-up or a timed-out session's new login (single
+# sign-on's session id: oidc/logout.py, which checks that the same person logged in again).
+_CARRIED: list[str] = []
+
+
+def carry_across_login(key: str) -> None:
+    """Keep `key` of the session when a step-up or a timeout logs it out for a new login (a
+    capability's AppConfig.ready). A plain logout keeps nothing."""
+    if key not in _CARRIED:
+        _CARRIED.append(key)
+
+
+def _carried(request) -> dict:
+    return {key: request.session[key] for key in _CARRIED if key in request.session}
+
+
 def _logout_keeping_return(request) -> None:
     """Log out, keeping where the next login lands: the path remembered, or this request's own
-    when it is a GET of a resumable page."""
+    when it is a GET of a resumable page; and what capabilities carry across a new login."""
     kept = request.session.get(RETURN)
+    carried = _carried(request)
     auth.logout(request)
+    if carried:
+        request.session.update(carried)
     if kept is not None:
         request.session[RETURN] = kept
     elif request.method == "GET" and request.path.startswith(tuple(_RESUMABLE)):

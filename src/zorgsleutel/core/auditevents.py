@@ -127,7 +127,9 @@ _TABLE: tuple[tuple[str, frozenset[str], set[str]], ...] = (
     # whose people it may receive.
     ("sso_client.registered",           ORGANISATION,  {"name", "client_id", "redirect_uris",
                                                         "minimum_acr", "subject_type", "url",
-                                                        "logo", "id_token_algorithm"}),
+                                                        "logo", "id_token_algorithm",
+                                                        "backchannel_logout_uri",
+                                                        "post_logout_redirect_uris"}),
     ("sso_client.deleted",              ORGANISATION,  {"name", "client_id"}),
     # A person signed in to an application (for one organisation, in its log), the code
     # exchanged for tokens, a second exchange of it (its tokens revoked), a token revoked by
@@ -145,6 +147,11 @@ _TABLE: tuple[tuple[str, frozenset[str], set[str]], ...] = (
     ("sso.consent_given",               ORGANISATION,  {"client_id", "scopes"}),
     ("sso.consent_refused",             ORGANISATION,  {"client_id", "scopes"}),
     ("sso.consent_revoked",             ORGANISATION,  {"client_id", "scopes", "revoked"}),
+    # Logout (oidc/logout.py, backchannel.py): a person logged out through an application; an
+    # application told that a session which signed in to it ended, or given up on.
+    ("sso.logged_out",                  ORGANISATION,  {"client_id"}),
+    ("sso.logout_sent",                 ORGANISATION,  {"client_id", "reason", "attempts"}),
+    ("sso.logout_failed",               ORGANISATION,  {"client_id", "reason", "attempts"}),
     # Refusals that name no organisation of the person: the platform's log.
     ("sso.authorize_refused",           PLATFORM,      {"client_id", "reason"}),
     ("sso.token_refused",               PLATFORM,      {"client_id", "error", "reason"}),

@@ -194,6 +194,13 @@ _AREAS: tuple[tuple[Promise, tuple[tuple[str, Promise, Promise], ...]], ...] = (
          _("%(actor)s refused the application %(target)s consent")),
         ("sso.consent_revoked", _("Consent withdrawn from an application"),
          _("%(actor)s withdrew the consent for the application %(target)s")),
+        ("sso.logged_out", _("Logged out through an application"),
+         _("%(actor)s logged out of Zorgsleutel through the application %(target)s")),
+        ("sso.logout_sent", _("Application told of a logout"),
+         _("The application %(actor)s was told that %(target)s logged out")),
+        ("sso.logout_failed", _("Application not told of a logout"),
+         _("The application %(actor)s could not be told that %(target)s logged out "
+           "(%(attempts)s attempts)")),
         ("sso.authorize_refused", _("Sign-in to an application refused"),
          _("%(actor)s was refused signing in to the application %(target)s: %(reason)s")),
         ("sso.token_refused", _("Token request refused"),

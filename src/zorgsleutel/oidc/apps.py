@@ -9,11 +9,16 @@ class OidcConfig(AppConfig):
 
     def ready(self) -> None:
         from zorgsleutel.authn import sessions
-        from zorgsleutel.oidc import auditnames
-        from zorgsleutel.people import auditlog
+        from zorgsleutel.oidc import auditnames, logout
+        from zorgsleutel.people import auditlog, signals
 
         auditlog.register("sso_client", auditnames.clients)
 
         # An application's sign-in request is where a login lands, also after a step-up or a
         # timed-out session (authn/sessions.py).
         sessions.resume_after_login("/oidc/authorize")
+
+        # A session that ends ends its sign-ins, and the applications are told (logout.py);
+        # its sid survives a step-up or a timed-out session's new login of the same person.
+        signals.sessions_ended.connect(logout.on_sessions_ended, dispatch_uid="oidc.logout")
+        sessions.carry_across_login(logout.SID)

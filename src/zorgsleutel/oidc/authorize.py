@@ -42,7 +42,7 @@ from oauthlib.common import add_params_to_uri
 from zorgsleutel import policies
 from zorgsleutel.authn import means as registry
 from zorgsleutel.core import audit, clock
-from zorgsleutel.oidc import consent
+from zorgsleutel.oidc import consent, logout
 from zorgsleutel.oidc.models import Client
 from zorgsleutel.oidc.validator import issuer
 
@@ -78,6 +78,8 @@ class SignInFacts:
     acr: str
     amr: tuple[str, ...]
     at: datetime
+    sid: str = ""  # the session's (logout.py)
+    session_digest: str = ""  # SHA-256 of the session key, never the key
 
 
 class ErrorAnswer(Exception):
@@ -332,6 +334,8 @@ def issue_code(request, asked: AuthRequest, person, authentication, decision: De
         acr=authentication.acr,
         amr=authentication.amr,
         at=authentication.at,
+        sid=logout.sid_for(request.session, person),
+        session_digest=logout.session_digest(request.session.session_key),
     )
     with transaction.atomic():
         if decision.granted:

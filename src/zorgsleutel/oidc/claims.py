@@ -125,4 +125,5 @@ SUPPORTED = [
     "organization",
     "roles",
     "application_roles",
+    "sid",
 ]

@@ -83,7 +83,26 @@ def redirect_uri_errors(text: str) -> tuple[list[str], list[DomainError]]:
     return uris, []
 
 
-def _uri_problem(uri: str):
+# What is wrong with a back-channel logout URI, in its own words (the redirect URIs' below).
+_BACKCHANNEL_WORDS = {
+    "fragment": _("a back-channel logout URI has no fragment (#)."),
+    "user": _("a back-channel logout URI has no user name or password."),
+    "wildcard": _("a back-channel logout URI has no wildcards."),
+    "scheme": _("a back-channel logout URI starts with https://."),
+}
+
+
+def _backchannel_problem(uri: str):
+    return _uri_problem(uri, words=_BACKCHANNEL_WORDS)
+
+
+def _uri_problem(uri: str, words: dict | None = None):
+    words = words or {
+        "fragment": _("a redirect URI has no fragment (#)."),
+        "user": _("a redirect URI has no user name or password."),
+        "wildcard": _("a redirect URI has no wildcards."),
+        "scheme": _("a redirect URI starts with https://."),
+    }
     if len(uri) > 500 or any(c.isspace() for c in uri):
         return _("not a usable address.")
     try:
@@ -94,11 +113,11 @@ def _uri_problem(uri: str):
     if not parts.hostname:
         return _("not a usable address.")
     if parts.fragment or "#" in uri:
-        return _("a redirect URI has no fragment (#).")
+        return words["fragment"]
     if "@" in parts.netloc:
-        return _("a redirect URI has no user name or password.")
+        return words["user"]
     if "*" in uri:
-        return _("a redirect URI has no wildcards.")
+        return words["wildcard"]
     if parts.scheme == "https":
         return None
     loopback = parts.netloc.rsplit(":", 1)[0] if parts.port else parts.netloc
@@ -108,7 +127,7 @@ def _uri_problem(uri: str):
         and loopback in LOOPBACK_HOSTS
     ):
         return None
-    return _("a redirect URI starts with https://.")
+    return words["scheme"]
 
 
 def url_problem(url: str) -> DomainError | None:
@@ -175,8 +194,54 @@ def logo_png(data: bytes) -> bytes:
     return out.getvalue()
 
 
+def logout_uri_errors(
+    backchannel: str, post_logout: str
+) -> tuple[str, list[str], list[DomainError]]:
+    """The back-channel logout URI (optional: https, or loopback http in development, no
+    fragment, no user name, no wildcard: Back-Channel Logout 1.0 section 2.2) and the
+    post-logout redirect URIs (optional, one per line, each like a redirect URI), and what is
+    wrong with them."""
+    errors = []
+    backchannel = backchannel.strip()
+    if backchannel:
+        problem = _backchannel_problem(backchannel)
+        if problem is not None:
+            message = _("%(uri)s: %(problem)s") % {"uri": backchannel[:200], "problem": problem}
+            errors.append(
+                DomainError(
+                    "backchannel_logout_uri_invalid", message, field="backchannel_logout_uri"
+                )
+            )
+    uris = [line.strip() for line in post_logout.splitlines() if line.strip()]
+    field = "post_logout_redirect_uris"
+    if len(uris) > policies.OIDC_REDIRECT_URIS_MAX:
+        message = _("Give at most %(max)s redirect URIs.") % {
+            "max": policies.OIDC_REDIRECT_URIS_MAX
+        }
+        errors.append(DomainError("post_logout_redirect_uris_too_many", message, field=field))
+        return backchannel, uris, errors
+    for uri in uris:
+        problem = _uri_problem(uri)
+        if problem is not None:
+            message = _("%(uri)s: %(problem)s") % {"uri": uri[:200], "problem": problem}
+            errors.append(DomainError("post_logout_redirect_uri_invalid", message, field=field))
+            break
+    else:
+        if len(set(uris)) != len(uris):
+            message = _("Give each redirect URI once.")
+            errors.append(DomainError("post_logout_redirect_uris_twice", message, field=field))
+    return backchannel, uris, errors
+
+
 def check_input(
-    *, name: str, redirect_uris: str, organisations, minimum_acr: str, url: str = ""
+    *,
+    name: str,
+    redirect_uris: str,
+    organisations,
+    minimum_acr: str,
+    url: str = "",
+    backchannel_logout_uri: str = "",
+    post_logout_redirect_uris: str = "",
 ) -> list[str]:
     """Every error of a registration at once (FieldErrors); the redirect URIs when none."""
     errors = [] if url_problem(url) is None else [url_problem(url)]
@@ -188,6 +253,7 @@ def check_input(
         errors.append(DomainError("name_too_long", message, field="name"))
     uris, uri_errors = redirect_uri_errors(redirect_uris)
     errors += uri_errors
+    errors += logout_uri_errors(backchannel_logout_uri, post_logout_redirect_uris)[2]
     if not organisations:
         errors.append(
             DomainError(
@@ -224,6 +290,8 @@ def register_client(
     url: str = "",
     logo: bytes | None = None,
     id_token_algorithm: str = keys.RS256,
+    backchannel_logout_uri: str = "",
+    post_logout_redirect_uris: str = "",
 ) -> Registered:
     """Register an application; its secret in clear, once. Audited in each organisation it may
     receive people of (their administrators read which applications those are). `url` and
@@ -236,6 +304,11 @@ def register_client(
         organisations=organisations,
         minimum_acr=minimum_acr,
         url=url,
+        backchannel_logout_uri=backchannel_logout_uri,
+        post_logout_redirect_uris=post_logout_redirect_uris,
+    )
+    backchannel, post_logout, _errors = logout_uri_errors(
+        backchannel_logout_uri, post_logout_redirect_uris
     )
     logo = logo_png(logo) if logo else None
     if subject_type not in (Client.PAIRWISE, Client.PUBLIC):
@@ -262,6 +335,8 @@ def register_client(
             subject_type=subject_type,
             id_token_algorithm=id_token_algorithm,
             sector=application.client_id,
+            backchannel_logout_uri=backchannel,
+            post_logout_redirect_uris=" ".join(post_logout),
             created_by=actor if not isinstance(actor, str) else None,
             url=url,
             logo=logo,
@@ -281,6 +356,8 @@ def register_client(
                 "url": url,
                 "logo": logo is not None,
                 "id_token_algorithm": id_token_algorithm,
+                "backchannel_logout_uri": backchannel,
+                "post_logout_redirect_uris": post_logout,
             },
         )
         if id_token_algorithm == keys.ES256:

@@ -75,6 +75,8 @@ def register(request):
                 url=data.get("url") or "",
                 logo=data.get("logo_bytes"),
                 id_token_algorithm=data["id_token_algorithm"],
+                backchannel_logout_uri=data["backchannel_logout_uri"],
+                post_logout_redirect_uris=data["post_logout_redirect_uris"],
             )
         except DomainError as error:
             show_error(form, error)
@@ -105,6 +107,7 @@ def client_detail(request, public_id):
         {
             "client": client,
             "redirect_uris": client.application.redirect_uris.split(),
+            "post_logout_redirect_uris": client.post_logout_redirect_uris.split(),
             "organisations": sorted(client.organisations.all(), key=lambda o: o.name),
             "events": AuditEvent.objects.filter(target=client.audit_ref).order_by("seq"),
             "issuer": issuer(),

@@ -37,6 +37,25 @@ class ClientForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 4, "cols": 60, "spellcheck": "false"}),
     )
+    backchannel_logout_uri = forms.CharField(
+        label=_("Back-channel logout URI (optional)"),
+        help_text=_(
+            "Where Zorgsleutel tells the application that a person logged out (OpenID Connect "
+            "Back-Channel Logout). For example https://declaraties.example.nl/oidc/logout."
+        ),
+        max_length=500,
+        required=False,
+    )
+    post_logout_redirect_uris = forms.CharField(
+        label=_("Addresses after logout (optional)"),
+        help_text=_(
+            "The post_logout_redirect_uri values the application may send, one per line, exactly "
+            "as it sends them: where people return to after logging out through the application."
+        ),
+        max_length=6000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 60, "spellcheck": "false"}),
+    )
     organisations = forms.ModelMultipleChoiceField(
         label=_("Organisations"),
         help_text=_("The application receives only active members of these organisations."),
@@ -98,6 +117,8 @@ class ClientForm(forms.Form):
                 organisations=data.get("organisations") or [],
                 minimum_acr=data.get("minimum_acr") or "",
                 url=(data.get("url") or "").strip(),
+                backchannel_logout_uri=data.get("backchannel_logout_uri", ""),
+                post_logout_redirect_uris=data.get("post_logout_redirect_uris", ""),
             )
         except clients.DomainError as error:
             for one in getattr(error, "errors", [error]):

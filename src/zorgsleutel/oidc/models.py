@@ -44,6 +44,13 @@ class Client(models.Model):
     id_token_algorithm = models.CharField(
         max_length=5, choices=[("RS256", "RS256"), ("ES256", "ES256")], default="RS256"
     )
+    # Back-Channel Logout 1.0: where a logout token is POSTed when a session that signed in to
+    # the application ends ("" = the application is not told). https (loopback http only in
+    # development), checked like the redirect URIs (clients.py).
+    backchannel_logout_uri = models.CharField(max_length=500, blank=True, default="")
+    # RP-Initiated Logout 1.0: where /oidc/logout may send the browser back, space-separated,
+    # compared character for character (logout.py).
+    post_logout_redirect_uris = models.TextField(blank=True, default="")
     created_by = models.ForeignKey(
         "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -84,6 +91,13 @@ class SignIn(models.Model):
     acr = models.CharField(max_length=12)
     amr = models.JSONField(default=list)
     authenticated_at = models.DateTimeField()  # the session's login: the ID token's auth_time
+    # The Zorgsleutel session it came from (logout.py): `sid`, random and kept in the session
+    # across its key's rotations (the ID token's and the logout token's `sid` claim), and the
+    # SHA-256 of the session key at the code's issue (never the key: it is a bearer secret).
+    sid = models.CharField(max_length=43, blank=True, default="", db_index=True)
+    session_digest = models.CharField(max_length=64, blank=True, default="")
+    # When its session ended (logout.end_sign_ins): its tokens were revoked then.
+    ended_at = models.DateTimeField(null=True, blank=True)
     code_digest = models.CharField(max_length=64, unique=True)
     code_expires_at = models.DateTimeField()
     redeemed_at = models.DateTimeField(null=True, blank=True)
@@ -108,6 +122,38 @@ class SignIn(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["created_at"], name="sign_in_created")]
+
+
+class LogoutDelivery(models.Model):
+    """One back-channel logout to send (the outbox, backchannel.py): written in the
+    transaction that ended the session, POSTed by the worker, retried with backoff
+    (policies.OIDC_LOGOUT_RETRY_BACKOFF), given up after policies.OIDC_LOGOUT_MAX_ATTEMPTS.
+    The logout token is made at each attempt (a fresh `iat`, `exp` and `jti`, the key that
+    signs then), so a retry never sends an expired one."""
+
+    PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+    STATES = [(PENDING, "pending"), (SENDING, "sending"), (SENT, "sent"), (FAILED, "failed")]
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+")
+    # Whose session ended, and in which organisation's log its events go.
+    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="+")
+    organisation = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.CASCADE, related_name="+"
+    )
+    sub = models.CharField(max_length=64)  # as the application knows the person (claims.subject)
+    sid = models.CharField(max_length=43, blank=True, default="")
+    reason = models.CharField(max_length=30)  # logout.REASONS
+    status = models.CharField(max_length=10, choices=STATES, default=PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=300, blank=True, default="")
+    created_at = models.DateTimeField()
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "created_at"], name="logout_delivery_due")]
 
 
 class SigningKey(models.Model):

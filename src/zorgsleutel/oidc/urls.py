@@ -1,6 +1,6 @@
 from django.urls import path
 
-from zorgsleutel.oidc import consent_views, views
+from zorgsleutel.oidc import consent_views, logout_views, views
 
 app_name = "oidc"
 urlpatterns = [
@@ -18,4 +18,5 @@ urlpatterns = [
         consent_views.withdraw,
         name="withdraw",
     ),
+    path("oidc/logout", logout_views.end_session, name="logout"),
 ]

@@ -148,6 +148,8 @@ class Validator(OAuth2Validator):
             acr=facts.acr,
             amr=list(facts.amr),
             authenticated_at=facts.at,
+            sid=facts.sid,
+            session_digest=facts.session_digest,
             code_digest=digest(code["code"]),
             code_expires_at=expires,
             created_at=now,
@@ -176,6 +178,8 @@ class Validator(OAuth2Validator):
             .first()
         )
         if sign_in is None or sign_in.user_id != grant.user_id:
+            return False
+        if sign_in.ended_at is not None:  # its session ended (logout.py)
             return False
         sign_in.user = grant.user
         request.scopes = grant.scope.split()
@@ -383,6 +387,8 @@ class Validator(OAuth2Validator):
         jti = str(uuid.uuid4())
         id_token.update(claims.for_scopes(request.user, request.zs_client, sign_in, request.scopes))
         id_token.update(claims.authentication(sign_in))
+        if sign_in.sid:  # Back-Channel Logout 1.0, 2.1 (logout.py)
+            id_token["sid"] = sign_in.sid
         id_token.update(
             iss=issuer(),
             aud=request.client.client_id,  # oauthlib leaves it empty at a refresh

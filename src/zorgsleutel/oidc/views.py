@@ -27,7 +27,7 @@ from zorgsleutel.core.errors import RateLimited
 from zorgsleutel.core.pages import render
 from zorgsleutel.core.requestcontext import client_ip
 from zorgsleutel.oidc import authorize as flow
-from zorgsleutel.oidc import claims, consent, keys, validator
+from zorgsleutel.oidc import claims, consent, keys, logout, validator
 from zorgsleutel.oidc.forms import OrganisationChoiceForm
 from zorgsleutel.oidc.models import Client
 
@@ -113,7 +113,10 @@ def authorize(request):
 def _to_login(request, asked, reauthenticate: bool):
     """To the login page; the login lands back here."""
     if reauthenticate:
+        kept = request.session.get(logout.SID)  # the same person's new login keeps the sid
         auth.logout(request)
+        if kept is not None:
+            request.session[logout.SID] = kept
     sessions.remember_return(request, flow.return_path(request, satisfied=reauthenticate))
     messages.info(
         request,
@@ -222,6 +225,7 @@ def discovery(request):
         "jwks_uri": _endpoint("jwks"),
         "revocation_endpoint": _endpoint("revoke"),
         "introspection_endpoint": _endpoint("introspect"),
+        "end_session_endpoint": _endpoint("logout"),
         "scopes_supported": ["openid", "profile", "email", "roles"],
         "response_types_supported": ["code"],
         "response_modes_supported": ["query", "fragment"],
@@ -239,6 +243,8 @@ def discovery(request):
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,
         "authorization_response_iss_parameter_supported": True,
+        "backchannel_logout_supported": True,
+        "backchannel_logout_session_supported": True,
     }
     response = JsonResponse(document)
     response["Access-Control-Allow-Origin"] = "*"

@@ -15,3 +15,10 @@ memberships_changed = Signal()  # sender: the flow's module name; person: the Us
 # person and their organisations are told, with a *Dit was ik niet* link (accounts/apps.py).
 # Arguments: person, means ("app"), name (as the person named it), linked_at.
 authenticator_linked = Signal()
+# Sent inside the transaction that ended Zorgsleutel sessions (a logout, a blocked membership, a
+# reset, *Dit was ik niet*, a suspended organisation, an erased account), so that single sign-on
+# ends the sign-ins they made and tells the applications (oidc/logout.py) in that transaction.
+# Arguments: reason (a word: "logout", "membership_blocked", ...), and which sign-ins end:
+# session (the SessionBase being logged out: only its own), person (all of theirs),
+# organisation (only those acting for it); person and organisation together narrow each other.
+sessions_ended = Signal()

@@ -33,7 +33,7 @@ from zorgsleutel.authn.pending import PendingCode
 from zorgsleutel.core import audit, clock
 from zorgsleutel.core.errors import DomainError, raise_all
 from zorgsleutel.messaging import outbox
-from zorgsleutel.people import personevents
+from zorgsleutel.people import personevents, signals
 
 # A used or expired link says who can send a new one: for an activation link only a manager or
 # administrator can (Beheer, "Nieuwe activatielink sturen"), a reset link the reader asks anew.
@@ -252,6 +252,7 @@ def _save(pending: PendingCode) -> User:
             audit.record("account.activated", actor=user, target=user, details=details)
         else:
             user.auth_epoch += 1  # end every other session
+            signals.sessions_ended.send(sender=__name__, reason="credentials_reset", person=user)
             user.credentials_reset_at = clock.now()  # policies.new_app_waits
             _mail_not_me_link(user)
             audit.record("account.credentials_reset", actor=user, target=user, details=details)

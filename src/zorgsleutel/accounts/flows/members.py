@@ -240,6 +240,10 @@ def block_member(*, actor: User, membership: Membership) -> None:
         if not user.is_operator and not user.memberships.filter(state=Membership.ACTIVE).exists():
             user.auth_epoch += 1  # no organisation left to act in: end the sessions
             user.save(update_fields=["auth_epoch"])
+            ended = {"person": user}  # every application they signed in to
+        else:  # the applications they signed in to for this organisation
+            ended = {"person": user, "organisation": membership.organisation}
+        signals.sessions_ended.send(sender=__name__, reason="membership_blocked", **ended)
         audit.record(
             "member.blocked", actor=actor, organisation=membership.organisation, target=user
         )

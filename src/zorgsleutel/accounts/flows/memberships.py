@@ -222,6 +222,7 @@ def anonymise(user: User) -> None:
     user.auth_epoch += 1
     user.set_unusable_password()
     user.save()
+    signals.sessions_ended.send(sender=__name__, reason="account_deleted", person=user)
     LinkToken.objects.filter(user=user, used_at=None, revoked_at=None).update(
         revoked_at=clock.now()
     )

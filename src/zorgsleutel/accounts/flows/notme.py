@@ -25,6 +25,7 @@ from zorgsleutel.authn import means
 from zorgsleutel.core import audit, clock
 from zorgsleutel.core.errors import DomainError
 from zorgsleutel.messaging import outbox
+from zorgsleutel.people import signals
 
 INVALID = _("This link is not valid (any more).")
 MANAGING_ROLES = (Membership.ADMINISTRATOR, Membership.MANAGER)
@@ -108,6 +109,7 @@ def report_not_me(*, raw: str) -> Reported:
         user.phone_enrolment = ""
         user.auth_epoch += 1
         user.save(update_fields=["password", "phone_enrolment", "auth_epoch"])
+        signals.sessions_ended.send(sender=__name__, reason="not_me", person=user)
         LinkToken.objects.filter(user=user, used_at=None, revoked_at=None).exclude(
             purpose=LinkToken.INVITATION
         ).update(revoked_at=clock.now())

@@ -12,6 +12,7 @@ from zorgsleutel.core import audit, clock
 from zorgsleutel.core.errors import Conflict, DomainError, NotFound
 from zorgsleutel.organisations.flows.operators import require_operator
 from zorgsleutel.organisations.models import Organisation
+from zorgsleutel.people import signals
 from zorgsleutel.people.models import User
 
 
@@ -55,6 +56,10 @@ def suspend_organisation(*, actor: User | str, public_id, reason: str) -> Organi
         # Raising the epoch ends every session of every member at their next request.
         ended = User.objects.filter(memberships__organisation=organisation).update(
             auth_epoch=F("auth_epoch") + 1
+        )
+        # The applications their people signed in to for it (not for another organisation).
+        signals.sessions_ended.send(
+            sender=__name__, reason="organisation_suspended", organisation=organisation
         )
         audit.record(
             "organisation.suspended",
