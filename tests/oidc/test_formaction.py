@@ -26,7 +26,11 @@ def test_the_login_pages_of_a_pending_sign_in_may_lead_to_the_application(client
     assert client.get("/inloggen")["Content-Security-Policy"] == PLAIN
     response = client.get(authorize_url(app.client_id).url)
     assert (response.status_code, response["Location"]) == (302, "/inloggen")
+    assert response["Content-Security-Policy"] == PLAIN  # a redirect shows no form
     assert client.get("/inloggen")["Content-Security-Policy"] == TO_THE_APPLICATION
+    refused = client.post("/inloggen", {"email": "niemand@noord.nl", "password": "fout"})
+    assert refused.status_code == 200  # the form again, with its errors: it may lead there
+    assert refused["Content-Security-Policy"] == TO_THE_APPLICATION
     assert client.get("/inloggen/app")["Content-Security-Policy"] == TO_THE_APPLICATION
     assert client.get("/help")["Content-Security-Policy"] == TO_THE_APPLICATION
 

@@ -66,7 +66,10 @@ class FormActionMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        if not response.get("Content-Type", "").startswith("text/html"):
+        # A redirect shows no form (the page it leads to has its own policy); a page that
+        # refused (4xx) may show its form again, so it counts like any page.
+        redirect = 300 <= response.status_code < 400
+        if redirect or not response.get("Content-Type", "").startswith("text/html"):
             return response
         query = _pending_request(request)
         origin = application_origin(query) if query is not None else None
