@@ -40,7 +40,7 @@ import uuid
 from contextvars import ContextVar
 
 from django.conf import settings
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from jwcrypto import jws, jwt
 from oauth2_provider.models import (
     get_access_token_model,
@@ -86,16 +86,23 @@ def issuer() -> str:
 def still_allowed(person, sign_in: SignIn, client: Client) -> bool:
     """Whether the application may still receive this person acting for the sign-in's
     organisation: an active account, an active membership there, the application still
-    registered for it, the organisation not suspended (policies.sso_refusal)."""
+    registered for it, the organisation not suspended (policies.sso_refusal). One statement:
+    the membership with its organisation, and whether the application is registered for it."""
     if not person.is_active:
         return False
+    registered = Client.organisations.through.objects.filter(
+        client=client, organisation=OuterRef("organisation")
+    )
     membership = (
         Membership.objects.select_related("organisation")
         .filter(user=person, organisation=sign_in.organisation_id)
+        .annotate(registered=Exists(registered))
         .first()
     )
-    allowed = set(client.organisations.values_list("pk", flat=True))
-    return membership is not None and policies.sso_refusal(membership, allowed) is None
+    if membership is None:
+        return False
+    allowed = {membership.organisation_id} if membership.registered else set()
+    return policies.sso_refusal(membership, allowed) is None
 
 
 class Validator(OAuth2Validator):
@@ -432,9 +439,13 @@ class Validator(OAuth2Validator):
         found = self._load_access_token(token)
         if found is None or found.expires <= clock.now() or found.user is None:
             return None
-        sign_in = SignIn.objects.select_related("organisation").filter(access_token=found).first()
-        client = Client.objects.filter(application_id=found.application_id).first()
-        if sign_in is None or client is None or not still_allowed(found.user, sign_in, client):
+        sign_in = (
+            SignIn.objects.select_related("organisation", "application__zs_client")
+            .filter(access_token=found, application=found.application_id)
+            .first()
+        )
+        client = getattr(sign_in.application, "zs_client", None) if sign_in is not None else None
+        if client is None or not still_allowed(found.user, sign_in, client):
             return None
         return found, sign_in, client
 
