@@ -59,6 +59,15 @@ def _sms_code(portal: str, hint_end: str) -> str:
     return re.search(r"\b(\d{6})\b", body).group(1)
 
 
+def _allow(page) -> None:
+    """The consent page of the person's first login to the demo application: "Toestaan"."""
+    heading = page.get_by_role("heading", level=1)
+    heading.wait_for(timeout=10000)
+    page.wait_for_url("**/oidc/authorize?**", timeout=10000)
+    assert heading.inner_text() == "Demo-applicatie toestaan uw gegevens te ontvangen?"
+    page.get_by_role("button", name="Toestaan").click()
+
+
 def _rows(page, caption: str) -> dict[str, str]:
     table = page.locator("table", has=page.locator("caption", has_text=caption))
     return {
@@ -83,7 +92,7 @@ def _password(page, email):
 
 CLAIMS = [
     "acr", "amr", "at_hash", "aud", "auth_time", "email", "email_verified", "exp", "family_name",
-    "given_name", "iat", "iss", "jti", "name", "nonce", "organization", "sub",
+    "given_name", "iat", "iss", "jti", "name", "nonce", "organization", "sid", "sub",
 ]  # fmt: skip
 USERINFO = [
     "email", "email_verified", "family_name", "given_name", "name", "organization", "sub",
@@ -107,6 +116,7 @@ def test_a_demobedrijf_user_logs_in_to_the_demo_application_and_sees_their_claim
     _password(page, "gebruiker1@demobedrijf.nl")
     page.get_by_label("Sms-code").fill(_sms_code(portal, "08"))
     page.get_by_role("button", name="Controleren").click()
+    _allow(page)  # the first login to the demo application asks for consent
     page.wait_for_url(demo + "/", timeout=10000)
     page.check()
     assert page.get_by_role("heading", level=1).inner_text() == "U bent ingelogd als Gijs Gebruiker"
@@ -155,6 +165,7 @@ def test_a_demozorg_beheerder_is_stepped_up_to_the_app(demo, browser_page, tmp_p
     state = phone.State(state_file("beheerder@demozorg.nl"))
     answer = phone.login(screenshot, state=state, pin=APP_PIN, yes=True, out=io.StringIO())
     assert answer["result"] == "ok"
+    _allow(page)
     page.wait_for_url(demo + "/", timeout=10000)
     page.check()
     assert page.get_by_role("heading", level=1).inner_text() == "U bent ingelogd als Bram Beheerder"

@@ -50,6 +50,7 @@ MEANING = {
     "nonce": "de eenmalige willekeurige waarde van deze aanvraag",
     "at_hash": "de vingerafdruk van het access token",
     "jti": "het kenmerk van dit ID-token",
+    "sid": "het kenmerk van uw Zorgsleutel-sessie (om u bij uitloggen af te melden)",
     "organization": "de organisatie waarvoor u inlogt",
     "name": "naam",
     "given_name": "voornaam",
