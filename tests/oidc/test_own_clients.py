@@ -366,3 +366,32 @@ def test_beheer_links_to_the_applications_for_administrators_only(client, anna, 
     manager = member_of(care, email="baas@noord.nl", role="manager")
     _as(client, manager)
     assert link not in client.get(f"/beheer/{care.public_id}").content.decode()
+
+
+# Who registers an application in Zorggroep Noord's Beheer (policies "sso_clients.register"),
+# written out: the page's answer to the form, and the registration or the refusal's code.
+WHO_MAY = {
+    "administrator": (200, "registered"),
+    "manager": (403, "forbidden"),
+    "member": (403, "forbidden"),
+    "other_administrator": (403, "forbidden"),
+    "operator": (403, "forbidden"),
+}
+
+
+@pytest.mark.parametrize("who", list(WHO_MAY))
+def test_who_registers_in_beheer(client, care, business, operator, who):
+    person = {
+        "operator": operator,
+        "other_administrator": member_of(business, email="ob@zuid.nl", role="administrator"),
+    }.get(who) or member_of(care, email=f"{who}@noord.nl", role=who)
+    _as(client, person)
+    response = client.post(f"{_pages(care)}/nieuw", FORM)
+    if response.status_code == 200:
+        assert (Client.objects.get().owner, _denied()) == (care, [])
+        outcome = "registered"
+    else:
+        assert Client.objects.count() == 0
+        ((_organisation, action, outcome),) = _denied()
+        assert action == "sso_clients.register"
+    assert (response.status_code, outcome) == WHO_MAY[who]
