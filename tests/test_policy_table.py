@@ -195,6 +195,7 @@ def test_who_may_do_what():
         "smartcards.confirm_identity": {A, M},
         "smartcards.order": {A},
         "organisation.next_steps": {A},
+        "sso_clients.register": {A},
     } == policies.PERMISSIONS
     assert {A: {A, M, W}, M: {W}, W: set()} == policies.ROLE_GRANTS
     # What a role change takes away (Beheer asks first when it takes anything).
@@ -202,7 +203,13 @@ def test_who_may_do_what():
         (old, new): policies.lost_permissions(old, new) for old in (A, M, W) for new in (A, M, W)
     } == {
         (A, A): [],
-        (A, M): ["managers.appoint", "audit.view", "smartcards.order", "organisation.next_steps"],
+        (A, M): [
+            "managers.appoint",
+            "audit.view",
+            "smartcards.order",
+            "organisation.next_steps",
+            "sso_clients.register",
+        ],
         (A, W): [
             "members.view",
             "members.create",
@@ -222,6 +229,7 @@ def test_who_may_do_what():
             "smartcards.confirm_identity",
             "smartcards.order",
             "organisation.next_steps",
+            "sso_clients.register",
         ],
         (M, A): [],
         (M, M): [],

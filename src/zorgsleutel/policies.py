@@ -77,6 +77,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # Aan de slag: what an administrator does after validation (seed 003, step 6: appoint
     # managers, let care workers in, order blank cards), ticked off as it is done.
     "organisation.next_steps": frozenset({ADMINISTRATOR}),
+    # Beheer → Applicaties (single sign-on): administrators register their own organisation's
+    # applications (allowed for that organisation only), see every application that may
+    # receive its people, and delete the ones it registered itself (docs/oidc.md, "Clients").
+    "sso_clients.register": frozenset({ADMINISTRATOR}),
 }
 
 # A membership is what an organisation controls (docs/accounts.md, "Tenancy"): invited until the

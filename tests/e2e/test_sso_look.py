@@ -145,3 +145,49 @@ def test_a_person_consents_then_withdraws_it(browser_page, places, width):
     page.get_by_role("button", name="Toestemming intrekken").click()
     assert "Uw toestemming voor Labviewer is ingetrokken." in page.locator("main").inner_text()
     looked_at(page, "sso-linked-empty", width)
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_an_administrator_registers_and_deletes_the_organisations_application(
+    browser_page, places, width
+):
+    """Beheer → Applicaties (single sign-on): the list with an operator's application, the
+    form's errors, the secret once, the own application's page and its deletion's question;
+    the operator's application's page, which only shows it."""
+    care, business, operator = places
+    register(operator, [care, business], name="Labviewer")
+    anna = someone(care, "administrator", email="anna@uiterlijk.nl", name="Anna Admin")
+    page = browser_page()
+    page.set_viewport_size({"width": width, "height": SIZES[width]})
+    logged_in(page, anna, acr="substantial")
+    page.goto(f"/beheer/{care.public_id}")
+    page.get_by_role("link", name="Applicaties (single sign-on)").click()
+    heading = page.get_by_role("heading", level=1).inner_text()
+    assert heading == "Applicaties (single sign-on) — Zorggroep Uiterlijk"
+    looked_at(page, "sso-own-clients", width)
+    page.get_by_role("link", name="Labviewer").click()
+    assert page.locator("#registered-by").inner_text() == "de operators van Zorgsleutel"
+    looked_at(page, "sso-own-client-operators", width)
+    page.get_by_role("link", name="Terug naar de applicaties").click()
+    page.get_by_role("link", name="Applicatie registreren").click()
+    page.get_by_role("button", name="Registreren").click()
+    assert page.title().startswith("Fout: ")
+    looked_at(page, "sso-own-register-errors", width)
+    page.get_by_label("Naam").fill("Roosterplanner")
+    page.get_by_label("Redirect-URI's").fill("https://rooster.example.nl/oidc/callback")
+    page.get_by_label("substantieel: de Zorgsleutel-app").check()
+    page.get_by_role("button", name="Registreren").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Roosterplanner is geregistreerd"
+    assert len(page.locator("#client-secret").inner_text()) == 43
+    looked_at(page, "sso-own-registered", width)
+    page.get_by_role("link", name="Naar de applicatie").click()
+    assert page.locator("#registered-by").inner_text() == "Anna Admin"
+    looked_at(page, "sso-own-client", width)
+    page.get_by_role("button", name="Roosterplanner verwijderen").click()
+    heading = page.get_by_role("heading", level=1).inner_text()
+    assert heading == "De applicatie Roosterplanner verwijderen?"
+    looked_at(page, "sso-own-delete-confirm", width)
+    page.get_by_role("button", name="Roosterplanner verwijderen").click()
+    assert "De applicatie Roosterplanner is verwijderd." in page.locator("main").inner_text()
+    looked_at(page, "sso-own-clients-after-delete", width)
+    assert page.get_by_role("link", name="Labviewer").is_visible()  # the operators' stays

@@ -73,6 +73,8 @@ REASONS: dict[str, Promise] = {
     "reported_not_me": _("‘This was not me’"),
     "credentials_reset": _("after a new password and mobile number"),
     "authenticator_linked": _("after linking an app"),
+    "sso_client_other_organisation": _("an organisation's own application is for it alone"),
+    "sso_client_not_own": _("registered by Zorgsleutel's operators"),
 }
 
 ROLES: dict[str, Promise] = {
@@ -115,6 +117,7 @@ ACTIONS: dict[str, Promise] = {
     "smartcards.delete": pgettext_lazy("tried to", "delete a smartcard"),
     "smartcards.confirm_identity": pgettext_lazy("tried to", "confirm someone's identity"),
     "smartcards.order": pgettext_lazy("tried to", "order blank smartcards"),
+    "sso_clients.register": pgettext_lazy("tried to", "manage single sign-on applications"),
     "api.other_organisation": pgettext_lazy(
         "tried to", "reach another organisation with an API token"
     ),

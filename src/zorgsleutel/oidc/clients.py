@@ -1,9 +1,14 @@
-"""Registering and deleting single sign-on applications (Operatorconsole → Single sign-on).
+"""Registering and deleting single sign-on applications (Operatorconsole → Single sign-on, and
+Beheer → Applicaties for an organisation's own).
 
 An operator registers an application: its name, its redirect URIs (compared character for
 character when it asks for a login), the organisations whose people it may receive, and the
 assurance every login to it must have reached. It gets a client ID and a client secret; the
 secret is shown once and kept only as its SHA-256 (`hash_secret`).
+
+An organisation's administrator registers the organisation's own applications the same way
+(policies "sso_clients.register"): allowed for that organisation alone (`owner`), never for
+another, and deletes those; one an operator registered it may see, not delete.
 
 Why SHA-256 and not the password hasher: django-oauth-toolkit hashes client secrets with
 Django's first password hasher, here Argon2id at OWASP's parameters, made to slow down guessing
@@ -25,16 +30,17 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from oauth2_provider.models import get_application_model
 
 from zorgsleutel import policies
 from zorgsleutel.core import audit
-from zorgsleutel.core.errors import DomainError, NotFound, raise_all
+from zorgsleutel.core.errors import DomainError, NotFound, PermissionDenied, raise_all
 from zorgsleutel.oidc import keys
 from zorgsleutel.oidc.models import Client
 from zorgsleutel.people.models import Organisation
-from zorgsleutel.people.permissions import require_operator
+from zorgsleutel.people.permissions import require, require_operator
 
 Application = get_application_model()
 
@@ -292,11 +298,14 @@ def register_client(
     id_token_algorithm: str = keys.RS256,
     backchannel_logout_uri: str = "",
     post_logout_redirect_uris: str = "",
+    owner: Organisation | None = None,
 ) -> Registered:
     """Register an application; its secret in clear, once. Audited in each organisation it may
     receive people of (their administrators read which applications those are). `url` and
-    `logo` (an upload's bytes: `logo_png`) are shown on its consent page."""
-    require_operator(actor, "sso_clients.manage")
+    `logo` (an upload's bytes: `logo_png`) are shown on its consent page. `owner`: the
+    organisation whose administrator registers it (for that organisation alone); none: an
+    operator does."""
+    _may_register(actor, owner, organisations)
     url = url.strip()
     uris = check_input(
         name=name,
@@ -338,6 +347,7 @@ def register_client(
             backchannel_logout_uri=backchannel,
             post_logout_redirect_uris=" ".join(post_logout),
             created_by=actor if not isinstance(actor, str) else None,
+            owner=owner,
             url=url,
             logo=logo,
         )
@@ -365,6 +375,46 @@ def register_client(
     return Registered(client=client, client_id=application.client_id, secret=secret)
 
 
+def _may_register(actor, owner: Organisation | None, organisations: list[Organisation]) -> None:
+    """Operators register for any organisations; an organisation's administrator for that
+    organisation alone (tenancy: never another's people). Else audit and refuse."""
+    if owner is None:
+        require_operator(actor, "sso_clients.manage")
+        return
+    require(actor, "sso_clients.register", owner)
+    if [organisation.pk for organisation in organisations] != [owner.pk]:
+        raise audit.refused(
+            "permission.denied",
+            PermissionDenied(
+                "sso_client_other_organisation",
+                _("Your organisation's application is for your organisation's people only."),
+            ),
+            actor=actor,
+            organisation=owner,
+            details={"action": "sso_clients.register"},
+        )
+
+
+def clients_of(organisation: Organisation):
+    """The applications an organisation's administrators see in Beheer: those that may receive
+    its people (an operator's, shared or not) and those it registered itself."""
+    return (
+        Client.objects.filter(Q(organisations=organisation) | Q(owner=organisation))
+        .distinct()
+        .select_related("application", "created_by", "owner")
+        .order_by("application__name", "pk")
+    )
+
+
+def client_of(organisation: Organisation, public_id) -> Client:
+    """One of `clients_of(organisation)`; another organisation's is not found (404), as if it
+    did not exist."""
+    client = clients_of(organisation).filter(public_id=public_id).first()
+    if client is None:
+        raise NotFound("not_found", _("This application does not exist (any more)."))
+    return client
+
+
 def get_client(public_id) -> Client:
     client = (
         Client.objects.select_related("application")
@@ -377,12 +427,21 @@ def get_client(public_id) -> Client:
     return client
 
 
-def delete_client(*, actor, public_id) -> str:
+def delete_client(*, actor, public_id, organisation: Organisation | None = None) -> str:
     """Delete an application: its codes and tokens go with it, so it receives nobody any more.
-    Returns its name."""
-    require_operator(actor, "sso_clients.manage")
-    with transaction.atomic():
-        client = get_client(public_id)
+    Returns its name. `organisation`: its administrator deletes one the organisation registered
+    itself (one an operator registered, they only see); none: an operator deletes any."""
+    if organisation is None:
+        require_operator(actor, "sso_clients.manage")
+    else:
+        require(actor, "sso_clients.register", organisation)
+    with audit.atomic():  # a refusal's event is kept
+        if organisation is None:
+            client = get_client(public_id)
+        else:
+            client = client_of(organisation, public_id)
+            if client.owner_id != organisation.pk:
+                raise _not_own(actor, organisation, client)
         organisations = sorted(client.organisations.all(), key=lambda o: o.pk)
         application = client.application
         audit.record_in(
@@ -394,3 +453,17 @@ def delete_client(*, actor, public_id) -> str:
         )
         application.delete()  # cascades: the client, its grants, tokens and sign-ins
     return application.name
+
+
+def _not_own(actor, organisation: Organisation, client: Client) -> DomainError:
+    return audit.refused(
+        "permission.denied",
+        PermissionDenied(
+            "sso_client_not_own",
+            _("Only Zorgsleutel's operators delete an application they registered."),
+        ),
+        actor=actor,
+        organisation=organisation,
+        target=client,
+        details={"action": "sso_clients.register"},
+    )

@@ -48,7 +48,7 @@ def _not_found(request):
 @operator_only
 def client_list(request):
     rows = (
-        Client.objects.select_related("application")
+        Client.objects.select_related("application", "owner")
         .prefetch_related("organisations")
         .order_by("application__name", "pk")
     )

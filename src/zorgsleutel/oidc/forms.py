@@ -164,3 +164,18 @@ class OrganisationChoiceForm(forms.Form):
         if not value:
             raise forms.ValidationError(_("Choose an organisation."))
         return value
+
+
+class OwnClientForm(ClientForm):
+    """Beheer → Applicaties → Register an application: the console's form without the
+    organisations. An organisation's own application is allowed for that organisation alone; a
+    posted `organisations` field is no field here, so it is never read."""
+
+    def __init__(self, *args, organisation: Organisation, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["organisations"]
+        self.organisation = organisation
+
+    def clean(self):
+        self.cleaned_data["organisations"] = [self.organisation]
+        return super().clean()

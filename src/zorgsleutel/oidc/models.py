@@ -18,8 +18,9 @@ from django.utils.translation import gettext_lazy as _
 
 
 class Client(models.Model):
-    """A single sign-on application, as an operator registered it: its django-oauth-toolkit
-    `Application` and the portal's rules for it."""
+    """A single sign-on application, as an operator (or an organisation's administrator, for
+    that organisation: `owner`) registered it: its django-oauth-toolkit `Application` and the
+    portal's rules for it."""
 
     PAIRWISE, PUBLIC = "pairwise", "public"
     SUBJECT_TYPES = [
@@ -55,6 +56,16 @@ class Client(models.Model):
         "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # The organisation that registered it in Beheer (its administrators may delete it; it is
+    # allowed for that organisation only); null: an operator registered it. An organisation
+    # deleted leaves it to the operators (it receives nobody: its organisations are gone).
+    owner = models.ForeignKey(
+        "organisations.Organisation",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     # Shown on the consent page: the application's address (https) and its logo, uploaded by
     # the operator and kept here re-encoded as a small PNG (clients.py: `logo_png`), served
     # from the portal itself (never fetched from elsewhere, never hotlinked: privacy, CSP).

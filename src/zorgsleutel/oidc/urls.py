@@ -1,6 +1,6 @@
 from django.urls import path
 
-from zorgsleutel.oidc import consent_views, logout_views, views
+from zorgsleutel.oidc import beheer_views, consent_views, logout_views, views
 
 app_name = "oidc"
 urlpatterns = [
@@ -19,4 +19,17 @@ urlpatterns = [
         name="withdraw",
     ),
     path("oidc/logout", logout_views.end_session, name="logout"),
+    # Beheer → Applicaties: an organisation's administrators and its own applications.
+    path("beheer/<uuid:public_id>/applicaties", beheer_views.client_list, name="own_clients"),
+    path("beheer/<uuid:public_id>/applicaties/nieuw", beheer_views.register, name="own_register"),
+    path(
+        "beheer/<uuid:public_id>/applicaties/<uuid:client_id>",
+        beheer_views.client_detail,
+        name="own_client",
+    ),
+    path(
+        "beheer/<uuid:public_id>/applicaties/<uuid:client_id>/verwijderen",
+        beheer_views.delete,
+        name="own_delete",
+    ),
 ]
