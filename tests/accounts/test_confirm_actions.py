@@ -240,7 +240,7 @@ def test_taking_rights_away_names_the_person_and_what_they_lose(
     assert marked_rows(done) == [f"member-{membership.pk}"]
 
 
-def test_an_administrator_made_manager_loses_three_rights(client, organisation, person, login_as):
+def test_an_administrator_made_manager_loses_four_rights(client, organisation, person, login_as):
     admin = person(organisation, "administrator", email="ada@zorggroep.nl", name="Ada Admin")
     anton = person(organisation, "administrator", email="anton@zorggroep.nl", name="Anton Admin")
     login_as(client, admin)
@@ -249,6 +249,7 @@ def test_an_administrator_made_manager_loses_three_rights(client, organisation, 
         "beheerders en portaaladministrators aanstellen",
         "het auditlog lezen",
         "lege smartcards bestellen",
+        "de applicaties van de organisatie registreren (single sign-on)",
     ]
 
 

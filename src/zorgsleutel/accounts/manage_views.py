@@ -220,6 +220,9 @@ RIGHTS = {
     "managers.appoint": gettext_lazy("appoint managers and administrators"),
     "audit.view": gettext_lazy("read the audit log"),
     "smartcards.order": gettext_lazy("order blank smartcards"),
+    "sso_clients.register": gettext_lazy(
+        "register the organisation's applications (single sign-on)"
+    ),
 }
 
 
