@@ -366,6 +366,7 @@ OAUTH2_PROVIDER = {
         "profile": "Your name",
         "email": "Your e-mail address",
         "roles": "Your role and application roles in the organisation",
+        "dezi": "The UZI card you logged in with (Dezi claims)",
     },
     "DEFAULT_SCOPES": ["openid"],
     "AUTHORIZATION_CODE_EXPIRE_SECONDS": int(policies.OIDC_CODE_TTL.total_seconds()),

@@ -155,6 +155,7 @@ SAMPLE = {
     "kid": "k2026-12", "signs_from": "2026-12-09T13:05:00+00:00", "first": False,
     "backchannel_logout_uri": "https://declaratie.example/logout",
     "post_logout_redirect_uris": ["https://declaratie.example/"], "attempts": 6,
+    "allowed_scopes": ["openid", "profile", "dezi"],
 }  # fmt: skip
 # Beside SAMPLE: a detail a type words its own way.
 OWN_SAMPLE = {

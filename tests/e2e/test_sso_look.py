@@ -46,7 +46,7 @@ def test_the_operator_registers_and_deletes_an_application(browser_page, places,
     page.get_by_role("button", name="Registreren").click()
     assert page.title().startswith("Fout: ")
     looked_at(page, "sso-register-errors", width)
-    page.get_by_label("Naam").fill("Declaratieportaal")
+    page.get_by_label("Naam", exact=True).fill("Declaratieportaal")
     page.get_by_label("Redirect-URI's").fill("https://declaraties.example.nl/oidc/callback")
     page.get_by_label("Zorggroep Uiterlijk").check()
     page.get_by_label("substantieel: de Zorgsleutel-app").check()

@@ -22,6 +22,7 @@ FORM = {
     "subject_type": "pairwise",
     "backchannel_logout_uri": "https://lab.example.nl/oidc/backchannel",
     "post_logout_redirect_uris": "https://lab.example.nl/bye\r\nhttps://lab.example.nl/",
+    "allowed_scopes": ["email", "dezi"],
 }
 
 
@@ -52,6 +53,7 @@ def test_an_operator_registers_an_application_and_reads_its_secret_once(
         client_id,
     )
     assert list(client_row.organisations.all()) == [care]
+    assert client_row.allowed_scopes == ["openid", "email", "dezi"]
     assert (client_row.backchannel_logout_uri, client_row.post_logout_redirect_uris) == (
         "https://lab.example.nl/oidc/backchannel",
         "https://lab.example.nl/bye https://lab.example.nl/",
@@ -62,6 +64,10 @@ def test_an_operator_registers_an_application_and_reads_its_secret_once(
     assert client_id in page and secret not in page
     assert "<code>https://lab.example.nl/oidc/backchannel</code>" in page
     assert "<li><code>https://lab.example.nl/bye</code></li>" in page
+    assert (
+        '<ul id="allowed-scopes"><li><code>openid</code></li><li><code>email</code></li>'
+        "<li><code>dezi</code></li></ul>"
+    ) in page
     listing = client.get("/operator/single-sign-on").content.decode()
     assert "Labviewer" in listing and secret not in listing
 
@@ -84,6 +90,7 @@ def test_an_operator_registers_an_application_and_reads_its_secret_once(
         "id_token_algorithm": "RS256",
         "backchannel_logout_uri": "https://lab.example.nl/oidc/backchannel",
         "post_logout_redirect_uris": ["https://lab.example.nl/bye", "https://lab.example.nl/"],
+        "allowed_scopes": ["openid", "email", "dezi"],
     }
     assert not AuditEvent.objects.filter(organisation=business.audit_ref).exists()
 

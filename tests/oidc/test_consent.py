@@ -27,7 +27,7 @@ from sso import (
 from zorgsleutel.accounts.models import Membership
 from zorgsleutel.core import clock
 from zorgsleutel.core.models import AuditEvent
-from zorgsleutel.oidc.models import Consent, SignIn
+from zorgsleutel.oidc.models import Client, Consent, SignIn
 
 pytestmark = pytest.mark.django_db
 
@@ -432,6 +432,9 @@ def test_an_answer_for_an_organisation_no_longer_eligible_allows_nothing(
 
 
 def test_the_roles_scope_is_asked_in_words(client, app, mira, care):
+    Client.objects.filter(pk=app.client.pk).update(
+        allowed_scopes=["openid", "profile", "email", "roles"]
+    )
     log_in(client, mira, consented=False)
     consent_to(mira, app, scopes=["openid", "profile"], organisation=care)
     asked = authorize_url(app.client_id, scope="openid profile roles")
@@ -439,4 +442,19 @@ def test_the_roles_scope_is_asked_in_words(client, app, mira, care):
     assert (said["h2"], said["receives"]) == (
         "Declaratieportaal vraagt nu ook",
         ["uw rol en applicatierollen in die organisatie"],
+    )
+
+
+def test_the_dezi_scope_is_asked_in_words(client, app, mira, care):
+    Client.objects.filter(pk=app.client.pk).update(allowed_scopes=["openid", "email", "dezi"])
+    log_in(client, mira, consented=False)
+    consent_to(mira, app, scopes=["openid"], organisation=care)
+    asked = authorize_url(app.client_id, scope="openid dezi profile")  # profile: not allowed
+    said = page_text(client.get(asked.url))
+    assert (said["h2"], said["receives"]) == (
+        "Declaratieportaal vraagt nu ook",
+        [
+            "de UZI-pas waarmee u inlogde, als die van die organisatie is: uw UZI-nummer, de URA "
+            "en naam van de organisatie, en uw rol"
+        ],
     )

@@ -36,6 +36,7 @@ FORM = {
     "subject_type": "pairwise",
     "backchannel_logout_uri": "",
     "post_logout_redirect_uris": "",
+    "allowed_scopes": ["profile", "roles"],
 }
 FORBIDDEN = "U mag dit niet doen."
 
@@ -102,6 +103,7 @@ def test_an_administrator_registers_an_application_for_their_organisation_only(
     assert (row.application.client_id, row.application.name) == (client_id, "Roosterplanner")
     assert row.application.client_secret == "sha256$" + hashlib.sha256(secret.encode()).hexdigest()
     assert (row.owner, row.created_by, row.minimum_acr) == (care, anna, "substantial")
+    assert row.allowed_scopes == ["openid", "profile", "roles"]
     assert list(row.organisations.all()) == [care]
 
     (event,) = AuditEvent.objects.filter(action="sso_client.registered")

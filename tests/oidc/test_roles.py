@@ -13,6 +13,14 @@ from zorgsleutel.accounts.models import Membership
 
 pytestmark = pytest.mark.django_db
 
+ROLES = ["openid", "profile", "email", "roles"]  # the operator allowed it scope `roles`
+
+
+@pytest.fixture
+def app(operator, care):
+    """Declaratieportaal, registered for Zorggroep Noord only, allowed scope `roles`."""
+    return register(operator, [care], allowed_scopes=ROLES)
+
 
 def _userinfo(client, tokens) -> dict:
     response = client.get(
@@ -53,7 +61,7 @@ def test_without_the_scope_no_roles(client, app, care):
 def test_the_other_organisation_s_role_never_shows(client, operator, care, business):
     """An administrator of Bedrijf Zuid who is a plain member of Zorggroep Noord, acting for
     Zorggroep Noord: a member, with Zorggroep Noord's application roles only."""
-    app = register(operator, [care, business])
+    app = register(operator, [care, business], allowed_scopes=ROLES)
     both = member_of(business, care, email="twee@noord.nl", name="Tim Twee")
     Membership.objects.filter(user=both, organisation=business).update(
         role="administrator", application_roles=["financieel"]

@@ -35,6 +35,9 @@ AUTH_AT, SEEN_AT, ACR, AMR, MEANS = "zs_auth_at", "zs_seen_at", "zs_acr", "zs_am
 AUTHENTICATOR = "zs_authenticator"  # the app ID (or card) the login used, when it used one
 AUTHENTICATIONS = "zs_authentications"  # each authentication of this session (oldest first)
 STARTED_AT = "zs_started_at"  # the session's first login: the absolute timeout counts from it
+# The facts of the UZI card the session's latest card login presented (smartcards/login.py:
+# its UZI number, abonnee number (URA) and name, role, pas type; never the certificate).
+CARD = "zs_card"
 # A step-up logs out before the stronger login; what the session had proved waits here, in the
 # anonymous session, for that login of the same person (`step_up`, `_earlier`).
 PROVED = "zs_proved"
@@ -42,7 +45,9 @@ RETURN = "zs_return"  # where a login lands: {"path": ..., "at": timestamp} (ret
 BACKEND = "zorgsleutel.authn.backends.PersonBackend"  # loads the person of every session
 
 
-def complete_login(request, person, means: str, *, authenticator: str = "") -> None:
+def complete_login(
+    request, person, means: str, *, authenticator: str = "", card: dict | None = None
+) -> None:
     """Log `person` in with `means` (registered in means.py): the means' acr/amr in the session,
     `login.succeeded` in each organisation the person accepted, and Django's login, which
     rotates the session (a new id and row, the old row deleted: a session id known before the
@@ -54,7 +59,10 @@ def complete_login(request, person, means: str, *, authenticator: str = "") -> N
     `accepted_by`, asked by people.permissions for every organisation action).
 
     The authentications this session (or the step-up that logged it out) had seen of the same
-    person are kept and this one added (`record_authentication`); of anyone else, none."""
+    person are kept and this one added (`record_authentication`); of anyone else, none.
+
+    `card`: what a UZI card login read from the card (smartcards/login.py), kept with this
+    authentication for single sign-on's Dezi claims (oidc/claims.py: `dezi`)."""
     used = registry.get(means)
     now = clock.now().timestamp()
     # Taken before the session is written (and before a flush below would lose it): where
@@ -78,17 +86,19 @@ def complete_login(request, person, means: str, *, authenticator: str = "") -> N
             target=person,
             details={"acr": used.acr, "amr": list(used.amr), "means": used.name},
         )
-        record_authentication(request, used, authenticator, at=now, earlier=earlier)
+        record_authentication(request, used, authenticator, at=now, earlier=earlier, card=card)
         request.session[STARTED_AT] = started if started is not None else now
         request.session[SEEN_AT] = now
         auth.login(request, person, backend=BACKEND)
         request.session.save()  # with the event; the middleware's save then writes nothing
 
 
-def record_authentication(request, used, authenticator: str, *, at: float, earlier: list) -> None:
+def record_authentication(
+    request, used, authenticator: str, *, at: float, earlier: list, card: dict | None = None
+) -> None:
     """Add this authentication to the session's (the earlier ones first, the oldest dropped
     beyond policies.SESSION_AUTHENTICATIONS_KEPT) and write their combination where every
-    reader looks (ACR, AMR, MEANS, AUTHENTICATOR, AUTH_AT)."""
+    reader looks (ACR, AMR, MEANS, AUTHENTICATOR, AUTH_AT, CARD)."""
     entry = {
         "means": used.name,
         "acr": used.acr,
@@ -96,6 +106,8 @@ def record_authentication(request, used, authenticator: str, *, at: float, earli
         "at": at,
         "authenticator": authenticator,
     }
+    if card:
+        entry["card"] = dict(card)
     kept = [*earlier, entry][-policies.SESSION_AUTHENTICATIONS_KEPT :]
     found = combine(kept)
     session = request.session
@@ -105,6 +117,10 @@ def record_authentication(request, used, authenticator: str, *, at: float, earli
     session[AMR] = list(found.amr)
     session[MEANS] = found.means
     session[AUTHENTICATOR] = found.authenticator
+    if found.card:
+        session[CARD] = found.card
+    else:
+        session.pop(CARD, None)
 
 
 def _earlier(request, person, now: float) -> tuple[list, float | None]:
@@ -158,6 +174,7 @@ class Authentication:
     amr: tuple[str, ...]
     at: datetime  # when the person logged in (not user.last_login: this session's login)
     authenticator: str
+    card: dict | None = None  # the latest UZI card's facts (CARD), when one was presented
 
 
 def combine(authentications: list[dict]) -> Authentication:
@@ -165,18 +182,21 @@ def combine(authentications: list[dict]) -> Authentication:
     the highest level any reached, with the means and authenticator of the latest that reached
     it (the one each organisation decides about); the methods of all of them (RFC 8176), in the
     order they were first used; the time of the latest (OpenID Connect Core: `auth_time` is
-    when the person last authenticated, and `max_age` counts from it)."""
+    when the person last authenticated, and `max_age` counts from it); the card facts of the
+    latest that presented a UZI card."""
     best = max(policies.ASSURANCE_ORDER.get(a["acr"], 0) for a in authentications)
     proving = [a for a in authentications if policies.ASSURANCE_ORDER.get(a["acr"], 0) == best][-1]
     methods: list[str] = []
     for found in authentications:
         methods += [method for method in found["amr"] if method not in methods]
+    cards = [found["card"] for found in authentications if found.get("card")]
     return Authentication(
         means=proving["means"],
         acr=proving["acr"],
         amr=tuple(methods),
         at=datetime.fromtimestamp(authentications[-1]["at"], tz=UTC),
         authenticator=proving["authenticator"],
+        card=cards[-1] if cards else None,
     )
 
 
@@ -192,6 +212,7 @@ def authentication(request) -> Authentication | None:
         amr=tuple(session.get(AMR, ())),
         at=datetime.fromtimestamp(session[AUTH_AT], tz=UTC),
         authenticator=session.get(AUTHENTICATOR, ""),
+        card=session.get(CARD),
     )
 
 

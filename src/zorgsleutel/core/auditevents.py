@@ -129,7 +129,8 @@ _TABLE: tuple[tuple[str, frozenset[str], set[str]], ...] = (
                                                         "minimum_acr", "subject_type", "url",
                                                         "logo", "id_token_algorithm",
                                                         "backchannel_logout_uri",
-                                                        "post_logout_redirect_uris"}),
+                                                        "post_logout_redirect_uris",
+                                                        "allowed_scopes"}),
     ("sso_client.deleted",              ORGANISATION,  {"name", "client_id"}),
     # A person signed in to an application (for one organisation, in its log), the code
     # exchanged for tokens, a second exchange of it (its tokens revoked), a token revoked by

@@ -5,9 +5,12 @@ In order, for every request:
 1. **Valid?** oauthlib (with validator.py) checks the client, the redirect URI (one of the
    registered ones, exactly), `response_type=code`, the scopes and PKCE; we add: scope `openid`,
    `code_challenge_method=S256` (oauthlib takes a missing method for `plain`), no `request` or
-   `request_uri` object, a `max_age` that is a number. An unknown client or redirect URI is
-   answered with a page and never redirected (an open redirector otherwise); everything else
-   goes back to the application as `error=…`, with its `state`.
+   `request_uri` object, a `max_age` that is a number; the scopes the application is not
+   allowed (`Client.allowed_scopes`) are dropped, not refused (OpenID Connect Core 3.1.2.1:
+   scope values not understood are ignored; the token response's `scope` says what was
+   granted), so the consent page and the code see the narrowed set. An unknown client or
+   redirect URI is answered with a page and never redirected (an open redirector otherwise);
+   everything else goes back to the application as `error=…`, with its `state`.
 2. **Logged in, recently enough, strongly enough?** No session: the login page (`prompt=none`:
    `login_required`); `prompt=login` or an older login than `max_age`: log out and log in again;
    a login below the application's minimum assurance: a login with a means that reaches it
@@ -80,6 +83,7 @@ class SignInFacts:
     at: datetime
     sid: str = ""  # the session's (logout.py)
     session_digest: str = ""  # SHA-256 of the session key, never the key
+    card: dict | None = None  # the UZI card's facts, when the login presented one (Dezi claims)
 
 
 class ErrorAnswer(Exception):
@@ -147,6 +151,7 @@ def validate(request) -> AuthRequest:
 
     if "openid" not in scopes:
         raise refuse("invalid_scope", "This provider answers OpenID Connect requests only.")
+    scopes = allowed_scopes(client, scopes)
     if credentials.get("code_challenge_method") != "S256":
         raise refuse("invalid_request", "PKCE with code_challenge_method=S256 is required.")
     if "request" in params:
@@ -171,6 +176,13 @@ def validate(request) -> AuthRequest:
         max_age=int(max_age) if max_age is not None else None,
         fragment=fragment,
     )
+
+
+def allowed_scopes(client: Client, scopes) -> list[str]:
+    """The asked scopes this application may receive, in the asked order: `openid`, and those
+    the operator allowed it; the others are dropped."""
+    allowed = {"openid", *client.allowed_scopes}
+    return [scope for scope in scopes if scope in allowed]
 
 
 def required_acr(minimum: str, acr_values: str) -> str:
@@ -336,6 +348,7 @@ def issue_code(request, asked: AuthRequest, person, authentication, decision: De
         at=authentication.at,
         sid=logout.sid_for(request.session, person),
         session_digest=logout.session_digest(request.session.session_key),
+        card=authentication.card,
     )
     with transaction.atomic():
         if decision.granted:

@@ -13,6 +13,7 @@ from zorgsleutel import policies
 from zorgsleutel.oidc import keys
 from zorgsleutel.oidc.models import Client, SignIn
 from zorgsleutel.people.models import Membership
+from zorgsleutel.uzi import professions
 
 
 def subject(person, client: Client) -> str:
@@ -81,6 +82,31 @@ def roles(person, sign_in: SignIn) -> dict:
     }
 
 
+def dezi(sign_in: SignIn) -> dict:
+    """Scope `dezi`: the UZI card the person logged in with, in the claim names of Dezi (the
+    healthcare identity service's OIDC verklaring): dezi_nummer (the UZI number), abonnee_nummer
+    (the card's URA) and abonnee_naam, rol_code and rol_naam (the profession of a zorgverlener
+    pas; none for a medewerkerpas, whose role is 00.000), loa_dezi (the eIDAS URI of a UZI
+    card's level: high). Tenancy: only when the card's abonnee is the organisation the person
+    acts for in this sign-in; a card of one organisation never speaks for another. Nothing
+    when the login presented no UZI card."""
+    card = sign_in.dezi or {}
+    ura = sign_in.organisation.ura
+    if not card.get("uzi_number") or not ura or card.get("ura") != ura:
+        return {}
+    found = {
+        "dezi_nummer": card["uzi_number"],
+        "abonnee_nummer": card["ura"],
+        "abonnee_naam": card.get("organisation_name", ""),
+        "rol_code": card.get("role", ""),
+        "loa_dezi": policies.ACR_URIS["high"],
+    }
+    name = professions.profession(card.get("role", ""))
+    if name:
+        found["rol_naam"] = name
+    return found
+
+
 def authentication(sign_in: SignIn) -> dict:
     """How the person logged in (ID token only), as the sign-in recorded it from the session's
     authentications combined (authn/sessions.py: combine): acr as an eIDAS level, amr (RFC
@@ -102,6 +128,8 @@ def for_scopes(person, client: Client, sign_in: SignIn, scopes) -> dict:
         claims |= email(person)
     if "roles" in scopes:
         claims |= roles(person, sign_in)
+    if "dezi" in scopes:
+        claims |= dezi(sign_in)
     return claims
 
 
@@ -126,4 +154,10 @@ SUPPORTED = [
     "roles",
     "application_roles",
     "sid",
+    "dezi_nummer",
+    "abonnee_nummer",
+    "abonnee_naam",
+    "rol_code",
+    "rol_naam",
+    "loa_dezi",
 ]

@@ -38,7 +38,7 @@ from zorgsleutel import policies
 from zorgsleutel.core import audit
 from zorgsleutel.core.errors import DomainError, NotFound, PermissionDenied, raise_all
 from zorgsleutel.oidc import keys
-from zorgsleutel.oidc.models import Client
+from zorgsleutel.oidc.models import DEFAULT_SCOPES, GRANTABLE_SCOPES, Client
 from zorgsleutel.people.models import Organisation
 from zorgsleutel.people.permissions import require, require_operator
 
@@ -239,6 +239,16 @@ def logout_uri_errors(
     return backchannel, uris, errors
 
 
+def scopes_allowed(chosen) -> list[str]:
+    """The scopes an application may receive: `openid` and those chosen of GRANTABLE_SCOPES, in
+    that order; DomainError(scopes_invalid) for any other."""
+    chosen = set(chosen) - {"openid"}
+    if chosen - set(GRANTABLE_SCOPES):
+        raise DomainError("scopes_invalid", _("Choose scopes from the list."),
+                          field="allowed_scopes")  # fmt: skip
+    return ["openid", *(scope for scope in GRANTABLE_SCOPES if scope in chosen)]
+
+
 def check_input(
     *,
     name: str,
@@ -299,14 +309,17 @@ def register_client(
     backchannel_logout_uri: str = "",
     post_logout_redirect_uris: str = "",
     owner: Organisation | None = None,
+    allowed_scopes=DEFAULT_SCOPES,
 ) -> Registered:
     """Register an application; its secret in clear, once. Audited in each organisation it may
     receive people of (their administrators read which applications those are). `url` and
     `logo` (an upload's bytes: `logo_png`) are shown on its consent page. `owner`: the
     organisation whose administrator registers it (for that organisation alone); none: an
-    operator does."""
+    operator does. `allowed_scopes`: what it may receive (`scopes_allowed`); a request's other
+    scopes are dropped."""
     _may_register(actor, owner, organisations)
     url = url.strip()
+    allowed_scopes = scopes_allowed(allowed_scopes)
     uris = check_input(
         name=name,
         redirect_uris=redirect_uris,
@@ -350,6 +363,7 @@ def register_client(
             owner=owner,
             url=url,
             logo=logo,
+            allowed_scopes=allowed_scopes,
         )
         client.organisations.set(organisations)
         audit.record_in(
@@ -368,6 +382,7 @@ def register_client(
                 "id_token_algorithm": id_token_algorithm,
                 "backchannel_logout_uri": backchannel,
                 "post_logout_redirect_uris": post_logout,
+                "allowed_scopes": allowed_scopes,
             },
         )
         if id_token_algorithm == keys.ES256:

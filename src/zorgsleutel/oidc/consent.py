@@ -48,8 +48,14 @@ SCOPE_WORDS = {
     "profile": (_("your name"),),
     "email": (_("your e-mail address"),),
     "roles": (_("your role and application roles in that organisation"),),
+    "dezi": (
+        _(
+            "the UZI card you logged in with, when it is that organisation's: your UZI number, "
+            "the organisation's URA and name, and your role"
+        ),
+    ),
 }
-SCOPE_ORDER = ("openid", "profile", "email", "roles")
+SCOPE_ORDER = ("openid", "profile", "email", "roles", "dezi")
 
 
 def in_words(scopes) -> list[str]:

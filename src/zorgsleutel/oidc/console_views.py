@@ -77,6 +77,7 @@ def register(request):
                 id_token_algorithm=data["id_token_algorithm"],
                 backchannel_logout_uri=data["backchannel_logout_uri"],
                 post_logout_redirect_uris=data["post_logout_redirect_uris"],
+                allowed_scopes=data.get("allowed_scopes") or [],
             )
         except DomainError as error:
             show_error(form, error)

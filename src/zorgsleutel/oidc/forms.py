@@ -8,8 +8,16 @@ from django.utils.translation import gettext_lazy as _
 
 from zorgsleutel import policies
 from zorgsleutel.oidc import clients, keys
-from zorgsleutel.oidc.models import Client
+from zorgsleutel.oidc.models import DEFAULT_SCOPES, Client
 from zorgsleutel.people.models import Organisation
+
+# What each scope an operator may allow gives the application (`openid` always: not a choice).
+SCOPE_CHOICES = [
+    ("profile", _("profile: the person's name")),
+    ("email", _("email: the e-mail address")),
+    ("roles", _("roles: the role and application roles in the organisation")),
+    ("dezi", _("dezi: the UZI card's Dezi claims (UZI number, URA, role)")),
+]
 
 ASSURANCE = [
     ("low", _("low: password and SMS code")),
@@ -63,6 +71,18 @@ class ClientForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
         error_messages={"invalid_choice": _("Choose organisations from the list.")},
+    )
+    allowed_scopes = forms.MultipleChoiceField(
+        label=_("What the application may receive"),
+        help_text=_(
+            "Besides the identifier, the organisation and how the person logged in (scope "
+            "openid), which it always receives. A request for anything else is ignored."
+        ),
+        choices=SCOPE_CHOICES,
+        initial=[scope for scope in DEFAULT_SCOPES if scope != "openid"],
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": _("Choose scopes from the list.")},
     )
     minimum_acr = forms.ChoiceField(
         label=_("Minimum level of assurance"),

@@ -16,6 +16,16 @@ import uuid
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+# The scopes an operator may allow an application beyond `openid` (which every one has), in
+# the order the registration form lists them, and those a new registration allows unless the
+# operator ticks otherwise (docs/oidc.md, "Clients").
+GRANTABLE_SCOPES = ("profile", "email", "roles", "dezi")
+DEFAULT_SCOPES = ("openid", "profile", "email")
+
+
+def default_scopes() -> list[str]:
+    return list(DEFAULT_SCOPES)
+
 
 class Client(models.Model):
     """A single sign-on application, as an operator (or an organisation's administrator, for
@@ -71,6 +81,9 @@ class Client(models.Model):
     # from the portal itself (never fetched from elsewhere, never hotlinked: privacy, CSP).
     url = models.CharField(max_length=300, blank=True, default="")
     logo = models.BinaryField(null=True, blank=True, editable=False)
+    # The scopes the application may receive (`openid` always, and those of GRANTABLE_SCOPES
+    # the operator ticked): a request's others are dropped (authorize.py: `validate`).
+    allowed_scopes = models.JSONField(default=default_scopes)
 
     def __str__(self) -> str:
         return self.application.name
@@ -130,6 +143,10 @@ class SignIn(models.Model):
     refresh_issued_at = models.DateTimeField(null=True, blank=True)
     # When every token of the family was revoked (families.revoke_family): for good.
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # The UZI card the session's login presented, when it did (authn/sessions.py: CARD):
+    # uzi_number, ura, organisation_name, role, pas_type; {} when none. Scope `dezi`'s claims
+    # (claims.py: `dezi`), never the certificate.
+    dezi = models.JSONField(default=dict, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["created_at"], name="sign_in_created")]

@@ -157,6 +157,7 @@ class Validator(OAuth2Validator):
             authenticated_at=facts.at,
             sid=facts.sid,
             session_digest=facts.session_digest,
+            dezi=facts.card or {},
             code_digest=digest(code["code"]),
             code_expires_at=expires,
             created_at=now,

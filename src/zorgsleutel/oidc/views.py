@@ -226,7 +226,7 @@ def discovery(request):
         "revocation_endpoint": _endpoint("revoke"),
         "introspection_endpoint": _endpoint("introspect"),
         "end_session_endpoint": _endpoint("logout"),
-        "scopes_supported": ["openid", "profile", "email", "roles"],
+        "scopes_supported": ["openid", "profile", "email", "roles", "dezi"],
         "response_types_supported": ["code"],
         "response_modes_supported": ["query", "fragment"],
         "grant_types_supported": ["authorization_code", "refresh_token"],

@@ -52,6 +52,7 @@ def verify(certificates: list):
 def present(challenge, presentation) -> dict:
     """Whom the card logs in, if it may: inside the card flow's savepoint."""
     identity = presentation.identity
+    facts = None  # a UZI card's (uzi_facts)
     if isinstance(identity, presented.PresentedSmartcard):
         card = identity.card
         # With memberships and organisations, which the refusal reads (people/loading.py).
@@ -61,12 +62,26 @@ def present(challenge, presentation) -> dict:
         if person is None:
             raise DomainError("uzi_not_bound", NOT_BOUND)
         means_name, authenticator = "uzi", identity.fingerprint_sha256
+        facts = uzi_facts(identity)
     reason = "account_blocked" if person is None else registry.refusal(person, means_name)
     if reason is not None:
         raise refusals.error(refusals.code_for(reason))
     if means_name == "smartcard":
         Smartcard.objects.filter(pk=identity.card.pk).update(last_used_at=clock.now())
-    return {"person": str(person.public_id), "means": means_name, "authenticator": authenticator}
+    found = {"person": str(person.public_id), "means": means_name, "authenticator": authenticator}
+    return found | ({"card": facts} if facts else {})
+
+
+def uzi_facts(identity) -> dict:
+    """What single sign-on may tell of the UZI card that logged in (oidc/claims.py: `dezi`):
+    the register's fields, never the certificate."""
+    return {
+        "uzi_number": identity.uzi_number,
+        "ura": identity.ura,
+        "organisation_name": identity.organisation_name,
+        "role": identity.role,
+        "pas_type": identity.pas_type,
+    }
 
 
 def _person(pk: int | None):
@@ -90,7 +105,11 @@ def finish_login(request, collected: challenges.Collected) -> dict:
         error = refusals.error(refusals.code_for(reason))
         return {"status": "refused", "error": error.code, "message": str(error.message)}
     sessions.complete_login(
-        request, person, means_name, authenticator=result.get("authenticator", "")
+        request,
+        person,
+        means_name,
+        authenticator=result.get("authenticator", ""),
+        card=result.get("card") if means_name == "uzi" else None,
     )
     return {"status": "ok", "next": landing.destination(request, person)}
 
