@@ -2,7 +2,8 @@
 demo client registered, var/demo/relyingparty.json written), the demo relying party started the
 way the runner starts it (its own process, Authlib), and demo people logging in to it through the
 live portal: a Demobedrijf user with password + SMS, a Demozorg beheerder stepped up to the app.
-The relying party's pages show the claims it received; they are looked at at 1280 and 390 px."""
+The relying party's pages show the claims it received; its *Uitloggen* logs out of both
+(RP-Initiated Logout, back with its state checked); they are looked at at 1280 and 390 px."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import requests
 from support import free_port, wait_for_port
 from zorgsleutel import runner
 from zorgsleutel.clients import app as phone
+from zorgsleutel.core.models import AuditEvent
 from zorgsleutel.demo import APP_PIN, PASSWORD
 from zorgsleutel.demo.load import load, relying_party_config, state_file
 from zorgsleutel.oidc.models import Client
@@ -81,9 +83,19 @@ def _password(page, email):
     page.check()
 
 
+def _consent(page, demo):
+    """The first sign-in to the demo application asks the person's consent (docs/oidc.md)."""
+    page.wait_for_url("**/oidc/authorize?**", timeout=10000)
+    page.check()
+    heading = page.get_by_role("heading", level=1).inner_text()
+    assert heading == "Demo-applicatie toestaan uw gegevens te ontvangen?"
+    page.get_by_role("button", name="Toestaan").click()
+    page.wait_for_url(demo + "/", timeout=10000)
+
+
 CLAIMS = [
     "acr", "amr", "at_hash", "aud", "auth_time", "email", "email_verified", "exp", "family_name",
-    "given_name", "iat", "iss", "jti", "name", "nonce", "organization", "sub",
+    "given_name", "iat", "iss", "jti", "name", "nonce", "organization", "sid", "sub",
 ]  # fmt: skip
 USERINFO = [
     "email", "email_verified", "family_name", "given_name", "name", "organization", "sub",
@@ -97,6 +109,7 @@ def test_a_demobedrijf_user_logs_in_to_the_demo_application_and_sees_their_claim
     config = json.loads(relying_party_config().read_text())
     assert stat.S_IMODE(relying_party_config().stat().st_mode) == 0o600
     assert (config["issuer"], config["redirect_uri"]) == (portal, f"{demo}/callback")
+    assert config["post_logout_redirect_uri"] == f"{demo}/"
     business = Organisation.objects.get(kvk_number="90000002", kind=Organisation.BUSINESS)
     page = browser_page()
     page.goto(demo + "/")
@@ -107,7 +120,7 @@ def test_a_demobedrijf_user_logs_in_to_the_demo_application_and_sees_their_claim
     _password(page, "gebruiker1@demobedrijf.nl")
     page.get_by_label("Sms-code").fill(_sms_code(portal, "08"))
     page.get_by_role("button", name="Controleren").click()
-    page.wait_for_url(demo + "/", timeout=10000)
+    _consent(page, demo)
     page.check()
     assert page.get_by_role("heading", level=1).inner_text() == "U bent ingelogd als Gijs Gebruiker"
     claims = _rows(page, "ID-token")
@@ -136,8 +149,26 @@ def test_a_demobedrijf_user_logs_in_to_the_demo_application_and_sees_their_claim
     assert sorted(userinfo) == USERINFO
     at_both_widths(page, "demo-rp-claims")
 
-    page.get_by_role("link", name="Uitloggen bij de demo-applicatie").click()
+    # Uitloggen: here, and at Zorgsleutel (its ID token the hint of this very session: no
+    # question), back on the home page with the state it sent.
+    page.get_by_role("button", name="Uitloggen").click()
+    page.wait_for_url(re.compile(re.escape(demo) + r"/\?state=[A-Za-z0-9_-]{43}$"), timeout=10000)
+    page.check()
+    assert page.get_by_role("heading", level=1).inner_text() == "U bent uitgelogd"
+    assert "U bent uitgelogd bij de demo-applicatie en bij Zorgsleutel." in page.inner_text("main")
+    at_both_widths(page, "demo-rp-logged-out")
+    (event,) = AuditEvent.objects.filter(action="sso.logged_out")
+    assert (event.organisation, event.details["client_id"]) == (
+        business.audit_ref,
+        config["client_id"],
+    )
+    page.reload()  # the state was good once
+    assert page.get_by_role("heading", level=1).inner_text() == "Uitloggen is niet bevestigd"
+    page.goto(demo + "/")
     assert page.get_by_role("heading", level=1).inner_text() == "Welkom bij de demo-applicatie"
+    page.goto(portal + "/mijn")  # Zorgsleutel asks to log in again
+    assert page.url.startswith(portal + "/inloggen")
+    assert page.get_by_role("heading", level=1).inner_text() == "Inloggen"
 
 
 def test_a_demozorg_beheerder_is_stepped_up_to_the_app(demo, browser_page, tmp_path):
@@ -155,7 +186,7 @@ def test_a_demozorg_beheerder_is_stepped_up_to_the_app(demo, browser_page, tmp_p
     state = phone.State(state_file("beheerder@demozorg.nl"))
     answer = phone.login(screenshot, state=state, pin=APP_PIN, yes=True, out=io.StringIO())
     assert answer["result"] == "ok"
-    page.wait_for_url(demo + "/", timeout=10000)
+    _consent(page, demo)
     page.check()
     assert page.get_by_role("heading", level=1).inner_text() == "U bent ingelogd als Bram Beheerder"
     claims = _rows(page, "ID-token")
@@ -186,6 +217,15 @@ def test_the_demo_application_refuses_an_answer_it_did_not_ask_for(demo, browser
             at_both_widths(page, "demo-rp-refused")
         page.goto(demo + "/")
         assert page.get_by_role("heading", level=1).inner_text() == "Welkom bij de demo-applicatie"
+    # A return from a logout this browser never asked for (a forged or replayed state).
+    response = page.goto(f"{demo}/?state=forged")
+    assert response.status == 400
+    assert page.get_by_role("heading", level=1).inner_text() == "Uitloggen is niet bevestigd"
+    assert page.locator("main code").inner_text() == "mismatching_state"
+    # Uitloggen is a form with a CSRF token: another site's request logs nobody out.
+    forged = requests.post(f"{demo}/uitloggen", timeout=10, allow_redirects=False)
+    assert forged.status_code == 403
+    assert requests.get(f"{demo}/uitloggen", timeout=10).status_code == 405
 
 
 def test_loading_the_demo_again_keeps_its_client_and_its_secret(loaded):
@@ -193,12 +233,28 @@ def test_loading_the_demo_again_keeps_its_client_and_its_secret(loaded):
     registration goes and a new one comes (the relying party cannot know the old secret), both
     audited; an operator's application of the same name stays."""
     from zorgsleutel.accounts.models import User
-    from zorgsleutel.core.models import AuditEvent
     from zorgsleutel.oidc import clients
 
     before = json.loads(relying_party_config().read_text())
     assert load()["sso_clients"] == 0
     assert json.loads(relying_party_config().read_text()) == before
+    # A registration from before the demo logged out of Zorgsleutel (no post-logout URI):
+    # registered again, with it.
+    Client.objects.filter(application__client_id=before["client_id"]).update(
+        post_logout_redirect_uris=""
+    )
+    assert load()["sso_clients"] == 1
+    again = json.loads(relying_party_config().read_text())
+    assert again["client_id"] != before["client_id"]
+    assert again["post_logout_redirect_uri"] == before["post_logout_redirect_uri"]
+    assert (
+        Client.objects.get(application__client_id=again["client_id"]).post_logout_redirect_uris
+        == (before["post_logout_redirect_uri"])
+    )
+    assert load()["sso_clients"] == 0
+    deleted = AuditEvent.objects.filter(action="sso_client.deleted")
+    assert {e.details["client_id"] for e in deleted} == {before["client_id"]}
+    first, before = before, again
     operator = User.objects.get(email="operator@zorgsleutel.test")
     alike = clients.register_client(
         actor=operator,
@@ -217,4 +273,4 @@ def test_loading_the_demo_again_keeps_its_client_and_its_secret(loaded):
         )
     ) == sorted([after["client_id"], alike.client_id])
     deleted = AuditEvent.objects.filter(action="sso_client.deleted")
-    assert {e.details["client_id"] for e in deleted} == {before["client_id"]}
+    assert {e.details["client_id"] for e in deleted} == {first["client_id"], before["client_id"]}

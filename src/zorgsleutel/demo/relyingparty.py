@@ -10,7 +10,13 @@ and `at_hash`. It adds the RFC 9207 check Authlib leaves out: the answer's `iss`
 
 A single-file Django project (`settings.configure`): one gunicorn worker, sessions in its memory
 under their own cookie name (cookies do not tell ports apart, and the portal on the same host has
-its own session and CSRF cookies). Logging out ends the session here only.
+its own session and CSRF cookies).
+
+*Uitloggen* (a form: a POST with Django's CSRF token, so no other site can log anyone out) ends
+the session here and sends the browser to Zorgsleutel's end-session endpoint (RP-Initiated
+Logout 1.0; the endpoint from discovery) with the ID token it received as `id_token_hint`, its
+home page as `post_logout_redirect_uri` (registered by the demo loader) and a fresh `state`,
+which the home page checks when the browser comes back ("U bent uitgelogd").
 
     DEMO_RP_CONFIG=var/demo/relyingparty.json python -m gunicorn \\
         'zorgsleutel.demo.relyingparty:application()' --bind 127.0.0.1:8002 --workers 1
@@ -19,20 +25,24 @@ its own session and CSRF cookies). Logging out ends the session here only.
 from __future__ import annotations
 
 import functools
+import hmac
 import json
 import os
 import secrets
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlencode
 
 import django
 from authlib.integrations.django_client import OAuth, OAuthError
 from django.conf import settings
 from django.core.wsgi import get_wsgi_application
 from django.http import HttpResponse, HttpResponseRedirect
+from django.middleware.csrf import get_token
 from django.urls import path
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_POST
 from joserfc.errors import JoseError
 from requests import RequestException
 
@@ -50,6 +60,7 @@ MEANING = {
     "nonce": "de eenmalige willekeurige waarde van deze aanvraag",
     "at_hash": "de vingerafdruk van het access token",
     "jti": "het kenmerk van dit ID-token",
+    "sid": "de Zorgsleutel-sessie waarin u inlogde (uitloggen noemt haar)",
     "organization": "de organisatie waarvoor u inlogt",
     "name": "naam",
     "given_name": "voornaam",
@@ -62,6 +73,9 @@ STYLE = (
     "color:#1a1a1a;line-height:1.5}a.knop{display:inline-block;padding:.75rem 1.25rem;"
     "min-height:44px;box-sizing:border-box;background:#01689b;color:#fff;text-decoration:none;"
     "border-radius:4px}a.knop:focus{outline:3px solid #1a1a1a;outline-offset:2px}"
+    "button{font:inherit;padding:.75rem 1.25rem;min-height:44px;background:#fff;color:#01689b;"
+    "border:2px solid #01689b;border-radius:4px;cursor:pointer}"
+    "button:focus{outline:3px solid #1a1a1a;outline-offset:2px}"
     "table{border-collapse:collapse;width:100%;table-layout:fixed}"
     "th,td{text-align:left;vertical-align:top;padding:.4rem;border-bottom:1px solid #767676;"
     "overflow-wrap:anywhere}th:first-child{width:40%}th span{font-weight:normal}"
@@ -117,7 +131,11 @@ def application():
         SECRET_KEY=secrets.token_urlsafe(32),  # sessions end when the process does
         ALLOWED_HOSTS=["127.0.0.1", "localhost", "[::1]"],
         ROOT_URLCONF=__name__,
-        MIDDLEWARE=["django.contrib.sessions.middleware.SessionMiddleware"],
+        MIDDLEWARE=[
+            "django.contrib.sessions.middleware.SessionMiddleware",
+            "django.middleware.csrf.CsrfViewMiddleware",
+        ],
+        CSRF_USE_SESSIONS=True,  # no cookie of its own beside the portal's on the same host
         SESSION_ENGINE="django.contrib.sessions.backends.cache",
         SESSION_COOKIE_NAME=COOKIE,
         SESSION_COOKIE_SAMESITE="Lax",
@@ -151,11 +169,17 @@ def home(request):
             format_html(
                 "<p>Zorgsleutel gaf deze applicatie het ID-token en de userinfo hieronder; "
                 "de applicatie controleerde de handtekening (JWKS), iss, aud, exp, nonce en "
-                'PKCE.</p>{}{}<p><a href="/uitloggen">Uitloggen bij de demo-applicatie</a></p>',
+                'PKCE.</p>{}{}<form method="post" action="/uitloggen">'
+                '<input type="hidden" name="csrfmiddlewaretoken" value="{}">'
+                "<p>Uitloggen logt u hier uit en ook bij Zorgsleutel.</p>"
+                "<button>Uitloggen</button></form>",
                 _table("ID-token", signed_in),
                 _table("Userinfo", request.session.get("userinfo", {})),
+                get_token(request),
             ),
         )
+    if "state" in request.GET:
+        return _back_from_logout(request)
     return _page(
         "Welkom bij de demo-applicatie",
         mark_safe(
@@ -192,14 +216,51 @@ def callback(request):
         )
     request.session.cycle_key()
     request.session["id_token"] = dict(token["userinfo"])  # Authlib's checked ID token claims
+    request.session["id_token_hint"] = token["id_token"]  # as received, for the logout
     request.session["userinfo"] = dict(userinfo)
     return HttpResponseRedirect("/")
 
 
+@require_POST
 def log_out(request):
-
+    """End the session here, then ask Zorgsleutel to end its own (module docstring); a session
+    without an ID token (or a registration without the home page) ends here only."""
+    hint = request.session.get("id_token_hint")
     request.session.flush()
-    return HttpResponseRedirect("/")
+    back = settings.DEMO_RP.get("post_logout_redirect_uri")
+    if not (hint and back):
+        return HttpResponseRedirect("/")
+    try:
+        endpoint = _client().load_server_metadata()["end_session_endpoint"]
+    except (KeyError, RequestException):  # Zorgsleutel down: logged out here at least
+        return HttpResponseRedirect("/")
+    state = secrets.token_urlsafe(32)
+    request.session["logout_state"] = state
+    query = urlencode({"id_token_hint": hint, "post_logout_redirect_uri": back, "state": state})
+    return HttpResponseRedirect(f"{endpoint}?{query}")
+
+
+def _back_from_logout(request):
+    """Zorgsleutel sent the browser back after the logout: with the state this browser's
+    logout sent (once), or it is not believed."""
+    sent = request.session.pop("logout_state", "")
+    if not (sent and hmac.compare_digest(sent, request.GET["state"])):
+        return _page(
+            "Uitloggen is niet bevestigd",
+            mark_safe(
+                "<p>Deze terugkeer hoort niet bij een uitlog van deze browser: "
+                "<code>mismatching_state</code>.</p>"
+                '<p><a href="/">Terug naar het begin</a></p>'
+            ),
+            status=400,
+        )
+    return _page(
+        "U bent uitgelogd",
+        mark_safe(
+            "<p>U bent uitgelogd bij de demo-applicatie en bij Zorgsleutel.</p>"
+            '<p><a class="knop" href="/inloggen">Opnieuw inloggen met Zorgsleutel</a></p>'
+        ),
+    )
 
 
 urlpatterns = [
