@@ -21,7 +21,7 @@ from zorgsleutel.clients import app as phone
 from zorgsleutel.core.models import AuditEvent
 from zorgsleutel.demo import APP_PIN, PASSWORD
 from zorgsleutel.demo.load import load, relying_party_config, state_file
-from zorgsleutel.oidc.models import Client
+from zorgsleutel.oidc.models import Client, LogoutDelivery
 from zorgsleutel.organisations.models import Organisation
 
 from .lookpages import at_both_widths
@@ -110,6 +110,8 @@ def test_a_demobedrijf_user_logs_in_to_the_demo_application_and_sees_their_claim
     assert stat.S_IMODE(relying_party_config().stat().st_mode) == 0o600
     assert (config["issuer"], config["redirect_uri"]) == (portal, f"{demo}/callback")
     assert config["post_logout_redirect_uri"] == f"{demo}/"
+    client = Client.objects.get(application__client_id=config["client_id"])
+    assert client.backchannel_logout_uri == f"{demo}/backchannel-logout"
     business = Organisation.objects.get(kvk_number="90000002", kind=Organisation.BUSINESS)
     page = browser_page()
     page.goto(demo + "/")
@@ -171,7 +173,9 @@ def test_a_demobedrijf_user_logs_in_to_the_demo_application_and_sees_their_claim
     assert page.get_by_role("heading", level=1).inner_text() == "Inloggen"
 
 
-def test_a_demozorg_beheerder_is_stepped_up_to_the_app(demo, browser_page, tmp_path):
+def test_a_demozorg_beheerder_is_stepped_up_to_the_app(
+    demo, browser_page, tmp_path, live_server, run_worker
+):
     care = Organisation.objects.get(ura="90000001")
     page = browser_page()
     _to_the_login_page(page, demo)
@@ -198,6 +202,24 @@ def test_a_demozorg_beheerder_is_stepped_up_to_the_app(demo, browser_page, tmp_p
         "organization": f'{{"id": "{care.public_id}", "name": "Demozorg", '
         '"ura": "90000001", "kvk": "90000001"}',
     }
+
+    # Back-Channel Logout: a forged logout token ends nothing; the portal's own Uitloggen
+    # does, through the worker's POST to the demo application.
+    forged = requests.post(
+        f"{demo}/backchannel-logout", data={"logout_token": "forged"}, timeout=10
+    )
+    assert (forged.status_code, forged.text) == (400, "invalid logout token")
+    assert requests.get(f"{demo}/backchannel-logout", timeout=10).status_code == 405
+    page.goto(demo + "/")
+    assert page.get_by_role("heading", level=1).inner_text() == "U bent ingelogd als Bram Beheerder"
+    page.goto(live_server.url + "/mijn")
+    page.locator("form.zs-logout").get_by_role("button", name="Uitloggen").click()
+    page.wait_for_url("**/inloggen**")
+    run_worker()
+    delivery = LogoutDelivery.objects.get()
+    assert (delivery.status, delivery.reason, delivery.attempts) == ("sent", "logout", 1)
+    page.goto(demo + "/")
+    assert page.get_by_role("heading", level=1).inner_text() == "Welkom bij de demo-applicatie"
 
 
 def test_the_demo_application_refuses_an_answer_it_did_not_ask_for(demo, browser_page, live_server):

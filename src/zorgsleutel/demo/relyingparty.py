@@ -18,6 +18,14 @@ Logout 1.0; the endpoint from discovery) with the ID token it received as `id_to
 home page as `post_logout_redirect_uri` (registered by the demo loader) and a fresh `state`,
 which the home page checks when the browser comes back ("U bent uitgelogd").
 
+The other way round, Back-Channel Logout 1.0: when the Zorgsleutel session it signed in through
+ends (the portal's own *Uitloggen*, a blocked membership, ...), Zorgsleutel's worker POSTs a
+logout token to `/backchannel-logout`. The token is checked as section 2.6 says (the signature
+against the JWKS, RS256, `typ` logout+jwt, `iss`, `aud`, `iat`, `exp`, `jti`, the logout event,
+no `nonce`, a `sid`), and the session that ID token's `sid` named is deleted: each login keeps
+sid → session key in the cache. (A `jti` seen twice is not looked for: a replayed token ends a
+session that has ended already.)
+
     DEMO_RP_CONFIG=var/demo/relyingparty.json python -m gunicorn \\
         'zorgsleutel.demo.relyingparty:application()' --bind 127.0.0.1:8002 --workers 1
 """
@@ -36,17 +44,25 @@ from urllib.parse import urlencode
 import django
 from authlib.integrations.django_client import OAuth, OAuthError
 from django.conf import settings
+from django.contrib.sessions.backends.cache import SessionStore
+from django.core.cache import cache
 from django.core.wsgi import get_wsgi_application
 from django.http import HttpResponse, HttpResponseRedirect
 from django.middleware.csrf import get_token
 from django.urls import path
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
+from joserfc import jwt
 from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
+from joserfc.jws import extract_compact
 from requests import RequestException
 
 COOKIE = "zs_demo_rp"
+SID = "demo-rp-sid:"  # cache key prefix: Zorgsleutel's sid -> this application's session key
+EVENT = "http://schemas.openid.net/event/backchannel-logout"
 # What each claim says, for a newcomer reading the table (docs/oidc.md, Claims).
 MEANING = {
     "iss": "uitgever: de Zorgsleutel waar u inlogde",
@@ -217,6 +233,8 @@ def callback(request):
     request.session.cycle_key()
     request.session["id_token"] = dict(token["userinfo"])  # Authlib's checked ID token claims
     request.session["id_token_hint"] = token["id_token"]  # as received, for the logout
+    if token["userinfo"].get("sid"):  # the session a back-channel logout will name
+        cache.set(SID + token["userinfo"]["sid"], request.session.session_key, None)
     request.session["userinfo"] = dict(userinfo)
     return HttpResponseRedirect("/")
 
@@ -263,9 +281,57 @@ def _back_from_logout(request):
     )
 
 
+@csrf_exempt  # Zorgsleutel's server POSTs it; the signed token is what is checked
+@require_POST
+def backchannel_logout(request):
+    """Back-Channel Logout 1.0 (module docstring): 200 when the token is good (whether or not
+    its session is still here), 400 otherwise; never cached."""
+    try:
+        claims = _logout_claims(request.POST.get("logout_token", ""))
+    except (JoseError, ValueError, KeyError, RequestException):
+        response = HttpResponse("invalid logout token", status=400, content_type="text/plain")
+    else:
+        session_key = cache.get(SID + claims["sid"])
+        if session_key:
+            SessionStore(session_key).delete()
+            cache.delete(SID + claims["sid"])
+        response = HttpResponse(status=200)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _logout_claims(token: str) -> dict:
+    client, config = _client(), settings.DEMO_RP
+    decoded = jwt.decode(token, _keys(token), algorithms=["RS256"])
+    if decoded.header.get("typ") != "logout+jwt":
+        raise ValueError("not a logout token")
+    jwt.JWTClaimsRegistry(
+        iss={"essential": True, "value": client.load_server_metadata()["issuer"]},
+        aud={"essential": True, "value": config["client_id"]},
+        iat={"essential": True},
+        exp={"essential": True},
+        jti={"essential": True},
+        sid={"essential": True},
+    ).validate(decoded.claims)
+    if decoded.claims.get("events", {}).get(EVENT) != {} or "nonce" in decoded.claims:
+        raise ValueError("not a back-channel logout event")
+    return decoded.claims
+
+
+def _keys(token: str) -> KeySet:
+    """The provider's published keys; fetched again once for a key not seen yet (a rotation)."""
+    client = _client()
+    keys = KeySet.import_key_set(client.fetch_jwk_set())
+    kid = extract_compact(token.encode()).headers().get("kid")
+    if kid and all(key.kid != kid for key in keys.keys):
+        keys = KeySet.import_key_set(client.fetch_jwk_set(force=True))
+    return keys
+
+
 urlpatterns = [
     path("", home),
     path("inloggen", log_in),
     path("callback", callback),
     path("uitloggen", log_out),
+    path("backchannel-logout", backchannel_logout),
 ]
