@@ -80,6 +80,9 @@ def test_run_serves_portal_vault_and_worker_then_stops_on_ctrl_c(tmp_path):
         sms = [m for m in json.loads(body)["messages"] if m["kind"] == "sms"]
         assert len(sms) == 10 and all(m["to"].startswith("06 •• •• ••") for m in sms)
 
+        # What a dead worker left behind goes out again: mail, and back-channel logouts.
+        assert "· re-queueing stranded mail" in banner
+        assert "· re-queueing stranded back-channel logouts\nqueued again: 0\n" in banner
         assert "· purging expired sessions and challenges" in banner
         assert _purged_while_running(tmp_path / "portal.sqlite3")
         _the_responder_answers_on_its_own(env, tmp_path)

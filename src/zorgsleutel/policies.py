@@ -630,6 +630,13 @@ OIDC_LOGOUT_RETRY_BACKOFF = (
 )
 
 
+# A delivery that is done (sent, or given up as failed) stays this long after it was written, for
+# support questions ("the application did not log me out"), then `zorgsleutel purge` deletes
+# it; the audit log keeps `sso.logout_sent` and `sso.logout_failed`. A pending or sending one
+# is never purged (its last retry comes within two hours; requeue_stranded picks up the rest).
+OIDC_LOGOUT_DELIVERIES_KEPT = timedelta(days=30)
+
+
 def logout_retry_delay(attempt: int) -> timedelta:
     """Wait before back-channel logout attempt `attempt + 1`, after `attempt` failed ones."""
     index = min(max(attempt, 1), len(OIDC_LOGOUT_RETRY_BACKOFF)) - 1

@@ -15,6 +15,9 @@ card challenges; mail links stay after use. Without this job they pile up for ev
   policies.OIDC_SIGN_IN_KEPT after they were issued, when no refresh can use them any more:
   policies.OIDC_REFRESH_FAMILY_TTL) and its access and ID tokens, policies.PURGE_CHALLENGES_AFTER
   past their expiry (an expired code or token answers nothing anyway);
+- back-channel logout deliveries that are done (sent, or failed after their last attempt),
+  policies.OIDC_LOGOUT_DELIVERIES_KEPT after they were written; a pending or sending one is
+  kept, whatever its age (`zorgsleutel oidc requeue-logouts` picks up a stranded one);
 - expired entries of the database cache (rate-limit counters, QR approval flags), which Django
   culls only once MAX_ENTRIES is reached.
 
@@ -40,7 +43,7 @@ from zorgsleutel.accounts.models import LinkToken
 from zorgsleutel.authn.models import Challenge
 from zorgsleutel.core import clock
 from zorgsleutel.mobileapp.models import AppEnrolment
-from zorgsleutel.oidc.models import SignIn
+from zorgsleutel.oidc.models import LogoutDelivery, SignIn
 
 logger = logging.getLogger("zorgsleutel.purge")
 
@@ -58,6 +61,7 @@ def purge_expired() -> dict[str, int]:
         "link_tokens": purge_link_tokens(),
         "sso_codes": purge_sso_codes(),
         "sso_tokens": purge_sso_tokens(),
+        "sso_logout_deliveries": purge_logout_deliveries(),
         "cache_entries": purge_cache_entries(),
     }
     logger.info("purged %s", ", ".join(f"{name} {count}" for name, count in removed.items()))
@@ -111,6 +115,14 @@ def purge_sso_tokens() -> int:
     cutoff = _challenge_cutoff()
     id_tokens = get_id_token_model().objects.filter(expires__lt=cutoff).delete()[0]
     return id_tokens + get_access_token_model().objects.filter(expires__lt=cutoff).delete()[0]
+
+
+def purge_logout_deliveries() -> int:
+    """Back-channel logouts sent or given up, policies.OIDC_LOGOUT_DELIVERIES_KEPT after they
+    were written (the outbox's index: status, created_at)."""
+    cutoff = clock.now() - policies.OIDC_LOGOUT_DELIVERIES_KEPT
+    done = (LogoutDelivery.SENT, LogoutDelivery.FAILED)
+    return LogoutDelivery.objects.filter(status__in=done, created_at__lt=cutoff).delete()[0]
 
 
 def purge_cache_entries() -> int:

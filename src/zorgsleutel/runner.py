@@ -3,7 +3,8 @@
 Migrates both databases, starts the vault, loads the demo (DEBUG only), starts the portal
 (gunicorn), the worker and, with the demo, the demo relying party (demo/relyingparty.py: an
 application logging people in through the portal), prints URLs and demo logins, and stops
-everything on Ctrl-C. While it runs it re-queues stranded mail every SWEEP_SECONDS and purges
+everything on Ctrl-C. While it runs it re-queues stranded mail and back-channel logouts (`mail
+requeue`, `oidc requeue-logouts`: what a dead worker left behind) every SWEEP_SECONDS and purges
 expired rows (`zorgsleutel purge`) and advances the single sign-on keys (`zorgsleutel oidc
 rotate-keys`) every policies.PURGE_INTERVAL.
 """
@@ -26,6 +27,8 @@ ZS = [sys.executable, "-m", "zorgsleutel.cli"]
 SWEEP_SECONDS = 300
 PURGE = [*ZS, "purge"]
 ROTATE_KEYS = [*ZS, "oidc", "rotate-keys"]  # the single sign-on keys' schedule (oidc/keys.py)
+REQUEUE_MAIL = [*ZS, "mail", "requeue"]
+REQUEUE_LOGOUTS = [*ZS, "oidc", "requeue-logouts"]  # back-channel logouts (oidc/backchannel.py)
 
 
 def _gunicorn(app: str, port: int, workers: int, threads: int = 1) -> list[str]:
@@ -154,7 +157,8 @@ def main(args: list[str]) -> int:
         _step("migrating the portal database", [*ZS, "migrate", "--noinput", "-v", "0"])
         _step("creating the cache table", [*ZS, "createcachetable"])
         _step("migrating the vault database", [*ZS, "vault", "migrate", "--noinput", "-v", "0"])
-        _step("re-queueing stranded mail", [*ZS, "mail", "requeue"])
+        _step("re-queueing stranded mail", REQUEUE_MAIL)
+        _step("re-queueing stranded back-channel logouts", REQUEUE_LOGOUTS)
         _step("purging expired sessions and challenges", PURGE)
         _step("advancing the single sign-on keys", ROTATE_KEYS)
     except subprocess.CalledProcessError as exc:
@@ -215,8 +219,9 @@ def main(args: list[str]) -> int:
         purge_every = purge_interval_seconds()
         next_purge = time.monotonic() + purge_every
         while True:
-            if time.monotonic() >= next_sweep:  # mail a dead worker left behind goes out again
-                subprocess.run([*ZS, "mail", "requeue"], check=False, stdout=subprocess.DEVNULL)
+            if time.monotonic() >= next_sweep:  # what a dead worker left behind goes out again
+                subprocess.run(REQUEUE_MAIL, check=False, stdout=subprocess.DEVNULL)
+                subprocess.run(REQUEUE_LOGOUTS, check=False, stdout=subprocess.DEVNULL)
                 next_sweep = time.monotonic() + SWEEP_SECONDS
             if time.monotonic() >= next_purge:  # anonymous QR page views leave rows behind
                 subprocess.run(PURGE, check=False, stdout=subprocess.DEVNULL)

@@ -24,6 +24,7 @@ from zorgsleutel.people import personevents
 # (password reset, activation, anonymisation) and the platform's own work.
 READ_BY_ADMINISTRATORS = {
     "login.password_failed", "login.refused", "login.code_failed", "login.succeeded",
+    "logout.succeeded",
     "app.enrolment_refused", "app.enrolled", "app.bad_signature", "app.wrong_pin",
     "app.login_approved", "app.login_refused", "app.revoked", "app.revoke_refused",
     "app.blocked", "app.unblocked",

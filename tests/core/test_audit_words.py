@@ -26,7 +26,8 @@ from zorgsleutel.smartcards.models import CardOrder, Smartcard
 # Every event type the portal writes (core/auditevents.py, recorded across src/zorgsleutel).
 EVERY_EVENT_TYPE = {
     "login.throttled", "login.password_failed", "login.refused", "login.code_sent",
-    "login.code_resent", "login.code_failed", "login.succeeded", "sms.send_refused",
+    "login.code_resent", "login.code_failed", "login.succeeded", "logout.succeeded",
+    "sms.send_refused",
     "ratelimit.refused",
     "app.enrolment_started", "app.enrolment_refused", "app.enrolled", "app.bad_signature",
     "app.wrong_pin", "app.login_approved", "app.login_refused", "app.revoked",
@@ -185,6 +186,7 @@ WHO = {
     "login.throttled": ("anonymous", "-"), "login.password_failed": ("M", "-"),
     "login.refused": ("M", "M"), "login.code_sent": ("M", "M"), "login.code_resent": ("M", "M"),
     "login.code_failed": ("M", "M"), "login.succeeded": ("M", "M"),
+    "logout.succeeded": ("M", "M"),
     "sms.send_refused": ("anonymous", "M"), "ratelimit.refused": ("anonymous", "-"),
     "app.enrolment_started": ("M", "M"), "app.enrolment_refused": ("M", "M"),
     "app.enrolled": ("M", "app"), "app.bad_signature": ("app", "M"),
@@ -250,6 +252,7 @@ DUTCH = {
     "login.code_failed":
         "Mira Medewerker heeft een sms-code ingevuld die niet werkte: onjuiste code",
     "login.succeeded": "Mira Medewerker is ingelogd met sms-code",
+    "logout.succeeded": "Mira Medewerker is uitgelogd",
     "sms.send_refused":
         "Er is geen sms gestuurd naar Mira Medewerker: te veel berichten per account en per "
         "IP-adres",

@@ -23,6 +23,7 @@ NOTHING = {
     "link_tokens": 0,
     "sso_codes": 0,
     "sso_tokens": 0,
+    "sso_logout_deliveries": 0,
     "cache_entries": 0,
 }
 
@@ -243,5 +244,5 @@ def test_the_command_runs_it_once(capsys, now):
     call_command("purge")
     assert capsys.readouterr().out == (
         "Purged: sessions 0, challenges 0, app_enrolments 0, link_tokens 0, sso_codes 0, "
-        "sso_tokens 0, cache_entries 0.\n"
+        "sso_tokens 0, sso_logout_deliveries 0, cache_entries 0.\n"
     )

@@ -2,7 +2,8 @@
 demo client registered, var/demo/relyingparty.json written), the demo relying party started the
 way the runner starts it (its own process, Authlib), and demo people logging in to it through the
 live portal: a Demobedrijf user with password + SMS, a Demozorg beheerder stepped up to the app.
-The relying party's pages show the claims it received; they are looked at at 1280 and 390 px."""
+The relying party's pages show the claims it received; its *Uitloggen* logs out of both
+(RP-Initiated Logout, back with its state checked); they are looked at at 1280 and 390 px."""
 
 from __future__ import annotations
 
@@ -17,9 +18,10 @@ import requests
 from support import free_port, wait_for_port
 from zorgsleutel import runner
 from zorgsleutel.clients import app as phone
+from zorgsleutel.core.models import AuditEvent
 from zorgsleutel.demo import APP_PIN, PASSWORD
 from zorgsleutel.demo.load import load, relying_party_config, state_file
-from zorgsleutel.oidc.models import Client
+from zorgsleutel.oidc.models import Client, LogoutDelivery
 from zorgsleutel.organisations.models import Organisation
 
 from .lookpages import at_both_widths
@@ -59,15 +61,6 @@ def _sms_code(portal: str, hint_end: str) -> str:
     return re.search(r"\b(\d{6})\b", body).group(1)
 
 
-def _allow(page) -> None:
-    """The consent page of the person's first login to the demo application: "Toestaan"."""
-    heading = page.get_by_role("heading", level=1)
-    heading.wait_for(timeout=10000)
-    page.wait_for_url("**/oidc/authorize?**", timeout=10000)
-    assert heading.inner_text() == "Demo-applicatie toestaan uw gegevens te ontvangen?"
-    page.get_by_role("button", name="Toestaan").click()
-
-
 def _rows(page, caption: str) -> dict[str, str]:
     table = page.locator("table", has=page.locator("caption", has_text=caption))
     return {
@@ -90,6 +83,16 @@ def _password(page, email):
     page.check()
 
 
+def _consent(page, demo):
+    """The first sign-in to the demo application asks the person's consent (docs/oidc.md)."""
+    page.wait_for_url("**/oidc/authorize?**", timeout=10000)
+    page.check()
+    heading = page.get_by_role("heading", level=1).inner_text()
+    assert heading == "Demo-applicatie toestaan uw gegevens te ontvangen?"
+    page.get_by_role("button", name="Toestaan").click()
+    page.wait_for_url(demo + "/", timeout=10000)
+
+
 CLAIMS = [
     "acr", "amr", "at_hash", "aud", "auth_time", "email", "email_verified", "exp", "family_name",
     "given_name", "iat", "iss", "jti", "name", "nonce", "organization", "sid", "sub",
@@ -106,6 +109,9 @@ def test_a_demobedrijf_user_logs_in_to_the_demo_application_and_sees_their_claim
     config = json.loads(relying_party_config().read_text())
     assert stat.S_IMODE(relying_party_config().stat().st_mode) == 0o600
     assert (config["issuer"], config["redirect_uri"]) == (portal, f"{demo}/callback")
+    assert config["post_logout_redirect_uri"] == f"{demo}/"
+    client = Client.objects.get(application__client_id=config["client_id"])
+    assert client.backchannel_logout_uri == f"{demo}/backchannel-logout"
     business = Organisation.objects.get(kvk_number="90000002", kind=Organisation.BUSINESS)
     page = browser_page()
     page.goto(demo + "/")
@@ -116,8 +122,7 @@ def test_a_demobedrijf_user_logs_in_to_the_demo_application_and_sees_their_claim
     _password(page, "gebruiker1@demobedrijf.nl")
     page.get_by_label("Sms-code").fill(_sms_code(portal, "08"))
     page.get_by_role("button", name="Controleren").click()
-    _allow(page)  # the first login to the demo application asks for consent
-    page.wait_for_url(demo + "/", timeout=10000)
+    _consent(page, demo)
     page.check()
     assert page.get_by_role("heading", level=1).inner_text() == "U bent ingelogd als Gijs Gebruiker"
     claims = _rows(page, "ID-token")
@@ -146,11 +151,31 @@ def test_a_demobedrijf_user_logs_in_to_the_demo_application_and_sees_their_claim
     assert sorted(userinfo) == USERINFO
     at_both_widths(page, "demo-rp-claims")
 
-    page.get_by_role("link", name="Uitloggen bij de demo-applicatie").click()
+    # Uitloggen: here, and at Zorgsleutel (its ID token the hint of this very session: no
+    # question), back on the home page with the state it sent.
+    page.get_by_role("button", name="Uitloggen").click()
+    page.wait_for_url(re.compile(re.escape(demo) + r"/\?state=[A-Za-z0-9_-]{43}$"), timeout=10000)
+    page.check()
+    assert page.get_by_role("heading", level=1).inner_text() == "U bent uitgelogd"
+    assert "U bent uitgelogd bij de demo-applicatie en bij Zorgsleutel." in page.inner_text("main")
+    at_both_widths(page, "demo-rp-logged-out")
+    (event,) = AuditEvent.objects.filter(action="sso.logged_out")
+    assert (event.organisation, event.details["client_id"]) == (
+        business.audit_ref,
+        config["client_id"],
+    )
+    page.reload()  # the state was good once
+    assert page.get_by_role("heading", level=1).inner_text() == "Uitloggen is niet bevestigd"
+    page.goto(demo + "/")
     assert page.get_by_role("heading", level=1).inner_text() == "Welkom bij de demo-applicatie"
+    page.goto(portal + "/mijn")  # Zorgsleutel asks to log in again
+    assert page.url.startswith(portal + "/inloggen")
+    assert page.get_by_role("heading", level=1).inner_text() == "Inloggen"
 
 
-def test_a_demozorg_beheerder_is_stepped_up_to_the_app(demo, browser_page, tmp_path):
+def test_a_demozorg_beheerder_is_stepped_up_to_the_app(
+    demo, browser_page, tmp_path, live_server, run_worker
+):
     care = Organisation.objects.get(ura="90000001")
     page = browser_page()
     _to_the_login_page(page, demo)
@@ -165,8 +190,7 @@ def test_a_demozorg_beheerder_is_stepped_up_to_the_app(demo, browser_page, tmp_p
     state = phone.State(state_file("beheerder@demozorg.nl"))
     answer = phone.login(screenshot, state=state, pin=APP_PIN, yes=True, out=io.StringIO())
     assert answer["result"] == "ok"
-    _allow(page)
-    page.wait_for_url(demo + "/", timeout=10000)
+    _consent(page, demo)
     page.check()
     assert page.get_by_role("heading", level=1).inner_text() == "U bent ingelogd als Bram Beheerder"
     claims = _rows(page, "ID-token")
@@ -178,6 +202,24 @@ def test_a_demozorg_beheerder_is_stepped_up_to_the_app(demo, browser_page, tmp_p
         "organization": f'{{"id": "{care.public_id}", "name": "Demozorg", '
         '"ura": "90000001", "kvk": "90000001"}',
     }
+
+    # Back-Channel Logout: a forged logout token ends nothing; the portal's own Uitloggen
+    # does, through the worker's POST to the demo application.
+    forged = requests.post(
+        f"{demo}/backchannel-logout", data={"logout_token": "forged"}, timeout=10
+    )
+    assert (forged.status_code, forged.text) == (400, "invalid logout token")
+    assert requests.get(f"{demo}/backchannel-logout", timeout=10).status_code == 405
+    page.goto(demo + "/")
+    assert page.get_by_role("heading", level=1).inner_text() == "U bent ingelogd als Bram Beheerder"
+    page.goto(live_server.url + "/mijn")
+    page.locator("form.zs-logout").get_by_role("button", name="Uitloggen").click()
+    page.wait_for_url("**/inloggen**")
+    run_worker()
+    delivery = LogoutDelivery.objects.get()
+    assert (delivery.status, delivery.reason, delivery.attempts) == ("sent", "logout", 1)
+    page.goto(demo + "/")
+    assert page.get_by_role("heading", level=1).inner_text() == "Welkom bij de demo-applicatie"
 
 
 def test_the_demo_application_refuses_an_answer_it_did_not_ask_for(demo, browser_page, live_server):
@@ -197,6 +239,15 @@ def test_the_demo_application_refuses_an_answer_it_did_not_ask_for(demo, browser
             at_both_widths(page, "demo-rp-refused")
         page.goto(demo + "/")
         assert page.get_by_role("heading", level=1).inner_text() == "Welkom bij de demo-applicatie"
+    # A return from a logout this browser never asked for (a forged or replayed state).
+    response = page.goto(f"{demo}/?state=forged")
+    assert response.status == 400
+    assert page.get_by_role("heading", level=1).inner_text() == "Uitloggen is niet bevestigd"
+    assert page.locator("main code").inner_text() == "mismatching_state"
+    # Uitloggen is a form with a CSRF token: another site's request logs nobody out.
+    forged = requests.post(f"{demo}/uitloggen", timeout=10, allow_redirects=False)
+    assert forged.status_code == 403
+    assert requests.get(f"{demo}/uitloggen", timeout=10).status_code == 405
 
 
 def test_loading_the_demo_again_keeps_its_client_and_its_secret(loaded):
@@ -204,12 +255,28 @@ def test_loading_the_demo_again_keeps_its_client_and_its_secret(loaded):
     registration goes and a new one comes (the relying party cannot know the old secret), both
     audited; an operator's application of the same name stays."""
     from zorgsleutel.accounts.models import User
-    from zorgsleutel.core.models import AuditEvent
     from zorgsleutel.oidc import clients
 
     before = json.loads(relying_party_config().read_text())
     assert load()["sso_clients"] == 0
     assert json.loads(relying_party_config().read_text()) == before
+    # A registration from before the demo logged out of Zorgsleutel (no post-logout URI):
+    # registered again, with it.
+    Client.objects.filter(application__client_id=before["client_id"]).update(
+        post_logout_redirect_uris=""
+    )
+    assert load()["sso_clients"] == 1
+    again = json.loads(relying_party_config().read_text())
+    assert again["client_id"] != before["client_id"]
+    assert again["post_logout_redirect_uri"] == before["post_logout_redirect_uri"]
+    assert (
+        Client.objects.get(application__client_id=again["client_id"]).post_logout_redirect_uris
+        == (before["post_logout_redirect_uri"])
+    )
+    assert load()["sso_clients"] == 0
+    deleted = AuditEvent.objects.filter(action="sso_client.deleted")
+    assert {e.details["client_id"] for e in deleted} == {before["client_id"]}
+    first, before = before, again
     operator = User.objects.get(email="operator@zorgsleutel.test")
     alike = clients.register_client(
         actor=operator,
@@ -228,4 +295,4 @@ def test_loading_the_demo_again_keeps_its_client_and_its_secret(loaded):
         )
     ) == sorted([after["client_id"], alike.client_id])
     deleted = AuditEvent.objects.filter(action="sso_client.deleted")
-    assert {e.details["client_id"] for e in deleted} == {before["client_id"]}
+    assert {e.details["client_id"] for e in deleted} == {first["client_id"], before["client_id"]}

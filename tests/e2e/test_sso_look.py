@@ -191,3 +191,36 @@ def test_an_administrator_registers_and_deletes_the_organisations_application(
     assert "De applicatie Roosterplanner is verwijderd." in page.locator("main").inner_text()
     looked_at(page, "sso-own-clients-after-delete", width)
     assert page.get_by_role("link", name="Labviewer").is_visible()  # the operators' stays
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_an_application_asks_to_log_out(browser_page, places, width):
+    """/oidc/logout without a hint of this session asks "Uitloggen bij Zorgsleutel?"; its
+    "Uitloggen" reaches the application's registered post-logout URI with the state (CSP
+    form-action lets the answer's redirect through), and the portal then asks to log in."""
+    from urllib.parse import urlencode
+
+    from sso import AFTER_LOGOUT, app_with_logout
+
+    care, _business, operator = places
+    lab = app_with_logout(operator, [care], "Labviewer")
+    mira = someone(care, "member", email="mira@uiterlijk.nl", name="Mira Medewerker")
+    page = browser_page()
+    page.set_viewport_size({"width": width, "height": SIZES[width]})
+    reached = []
+    page.route(
+        "https://rp.example.nl/**",
+        lambda route: (reached.append(route.request.url), route.fulfill(
+            status=200, content_type="text/html", body="<title>RP</title><h1>RP</h1>"))[1],
+    )  # fmt: skip
+    logged_in(page, mira, acr="low")
+    asked = {"client_id": lab.client_id, "post_logout_redirect_uri": AFTER_LOGOUT, "state": "s1"}
+    page.goto("/oidc/logout?" + urlencode(asked))
+    assert page.get_by_role("heading", level=1).inner_text() == "Uitloggen bij Zorgsleutel?"
+    assert "Labviewer vraagt om u uit te loggen." in page.locator("main").inner_text()
+    looked_at(page, "sso-logout-confirm", width)
+    page.locator("main").get_by_role("button", name="Uitloggen").click()
+    page.wait_for_url("https://rp.example.nl/**")
+    assert reached == [AFTER_LOGOUT + "?state=s1"]
+    page.goto("/mijn")
+    assert page.get_by_role("heading", level=1).inner_text() == "Inloggen"

@@ -263,3 +263,40 @@ def test_a_delivery_a_dead_worker_left_behind_is_queued_again(
     call_command("oidc", "requeue-logouts", stdout=io.StringIO())
     assert DBTaskResult.objects.filter(status="READY").count() == 1
     assert LogoutDelivery.objects.get(pk=fresh.pk).status == "pending"
+
+
+# --- Purged when done -------------------------------------------------------------------------
+
+
+def test_done_deliveries_go_30_days_after_they_were_written_open_ones_never(
+    posted, operator, care, mira
+):
+    """`zorgsleutel purge` (policies.OIDC_LOGOUT_DELIVERIES_KEPT): sent and failed rows go 30
+    days after they were written; pending and sending ones stay, however old."""
+    from zorgsleutel.purge import purge_logout_deliveries
+
+    at = clock.now()
+    with clock.frozen(at):
+        first = _logged_out(operator, care, mira)
+    for status in ("sent", "failed", "pending", "sending"):
+        LogoutDelivery.objects.create(
+            client=first.client,
+            user=mira,
+            organisation=care,
+            sub=first.sub,
+            sid=first.sid,
+            reason="logout",
+            status=status,
+            created_at=at,
+        )
+    first.delete()
+    with clock.frozen(at + timedelta(days=29, hours=23)):
+        assert purge_logout_deliveries() == 0
+    with clock.frozen(at + timedelta(days=30, minutes=1)):
+        assert purge_logout_deliveries() == 2
+    assert sorted(LogoutDelivery.objects.values_list("status", flat=True)) == [
+        "pending",
+        "sending",
+    ]
+    with clock.frozen(at + timedelta(days=3650)):
+        assert purge_logout_deliveries() == 0

@@ -152,6 +152,27 @@ def test_without_a_hint_the_person_is_asked_and_only_their_post_logs_out(apps, m
     assert list(LogoutDelivery.objects.values_list("reason", flat=True)) == ["rp_logout"]
 
 
+def form_action(response) -> str:
+    policy = response["Content-Security-Policy"]
+    return next(part.strip() for part in policy.split(";") if "form-action" in part)
+
+
+def test_the_question_may_lead_to_the_registered_post_logout_uri_only(apps, mira):
+    """The answer to the question redirects to the post-logout URI, and browsers apply
+    form-action to a form's redirects: that URI's origin (registered, checked) joins it on the
+    question's page; without a post-logout URI nothing widens."""
+    browser = browser_of(mira)
+    labviewer = apps["Labviewer"].client_id
+    asked = browser.get(logout_url(client_id=labviewer, post_logout_redirect_uri=AFTER_LOGOUT))
+    assert QUESTION in asked.content.decode()
+    assert form_action(asked) == "form-action 'self' https://rp.example.nl"
+    for url in (logout_url(client_id=labviewer), logout_url()):
+        assert form_action(browser.get(url)) == "form-action 'self'"
+    other = logout_url(client_id=labviewer, post_logout_redirect_uri="https://evil.example/")
+    assert refused(browser.get(other)) == "invalid_post_logout_redirect_uri"
+    assert logged_in(browser) and nothing_ended()
+
+
 def test_a_hint_of_another_session_only_asks(apps, mira):
     mine, other = browser_of(mira), browser_of(mira)
     sign_in(mine, apps["Labviewer"])

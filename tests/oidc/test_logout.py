@@ -96,6 +96,35 @@ def test_logging_out_tells_the_applications_of_that_session_only(apps, mira):
     assert SignIn.objects.filter(ended_at=None).count() == 1
 
 
+def test_uitloggen_is_in_the_logs_of_the_persons_own_organisations(apps, care, business):
+    """`logout.succeeded`, as `login.succeeded`: once in each organisation the person accepted,
+    not in one that only invited the address, nor the platform's; nothing when nobody is
+    logged in. (/oidc/logout writes `sso.logged_out` instead, test_endsession.py.)"""
+    from zorgsleutel.core.models import AuditEvent
+    from zorgsleutel.organisations.models import Organisation
+
+    elsewhere = Organisation.objects.create(
+        name="Kliniek West", kind=Organisation.CARE_PROVIDER, ura="90000333", state="validated"
+    )
+    both = member_of(care, business, email="beide@noord.nl")
+    Membership.objects.create(user=both, organisation=elsewhere, state=Membership.INVITED)
+    browser = browser_of(both)
+    sign_in(browser, apps["Labviewer"], care)
+
+    assert browser.post("/uitloggen").status_code == 302
+    events = AuditEvent.objects.filter(action="logout.succeeded")
+    assert sorted((e.organisation, e.actor, e.target, e.outcome) for e in events) == sorted(
+        [
+            (care.audit_ref, both.audit_ref, both.audit_ref, "success"),
+            (business.audit_ref, both.audit_ref, both.audit_ref, "success"),
+        ]
+    )
+    assert queued() == [("Labviewer", "beide@noord.nl", "logout")]  # in the same transaction
+
+    assert browser.post("/uitloggen").status_code == 302  # nobody logged in any more
+    assert events.count() == 2
+
+
 def test_two_sign_ins_of_one_session_to_one_application_are_told_once(apps, mira):
     browser = browser_of(mira)
     sign_in(browser, apps["Labviewer"])

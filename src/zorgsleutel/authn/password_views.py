@@ -19,7 +19,7 @@ from zorgsleutel.authn.pending import PendingCode
 from zorgsleutel.core.errors import DomainError, RateLimited
 from zorgsleutel.core.pages import render, show_error
 from zorgsleutel.core.requestcontext import client_ip
-from zorgsleutel.people import signals
+from zorgsleutel.people import personevents, signals
 
 
 @never_cache
@@ -101,10 +101,14 @@ def login_code_view(request):
 
 @require_POST
 def logout_view(request):
-    """Log out; the applications this session signed in to are told (people.signals.
-    sessions_ended, in the transaction that deletes the session)."""
+    """Log out: `logout.succeeded` in each of the person's organisations' logs (as the login's
+    event), and the applications this session signed in to are told (people.signals.
+    sessions_ended), in the transaction that deletes the session."""
     with transaction.atomic():
         if request.user.is_authenticated:
+            personevents.record_for_person(
+                "logout.succeeded", person=request.user, actor=request.user, target=request.user
+            )
             signals.sessions_ended.send(
                 sender=__name__, reason="logout", person=request.user, session=request.session
             )

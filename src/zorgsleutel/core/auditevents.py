@@ -39,6 +39,7 @@ _TABLE: tuple[tuple[str, frozenset[str], set[str]], ...] = (
     ("login.code_resent",               PLATFORM,      set()),
     ("login.code_failed",               ORGANISATION,  {"result"}),
     ("login.succeeded",                 ORGANISATION,  {"acr", "amr", "means"}),  # every means
+    ("logout.succeeded",                ORGANISATION,  set()),  # Uitloggen (/oidc/logout: sso.)
     ("sms.send_refused",                PLATFORM,      {"limits"}),
     # core/ratelimit.consume: the first refusal of a limit's window (action, the keys over it).
     ("ratelimit.refused",               PLATFORM,      {"action", "limits"}),

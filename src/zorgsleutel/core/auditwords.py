@@ -26,6 +26,7 @@ class Words:
 _AREAS: tuple[tuple[Promise, tuple[tuple[str, Promise, Promise], ...]], ...] = (
     (_("Logging in"), (
         ("login.succeeded", _("Logged in"), _("%(actor)s logged in with %(means)s")),
+        ("logout.succeeded", _("Logged out"), _("%(actor)s logged out")),
         ("login.password_failed", _("Wrong password"), _("%(actor)s typed a wrong password")),
         ("login.refused", _("Login refused"), _("%(actor)s could not log in: %(reason)s")),
         ("login.code_sent", _("SMS code sent"),

@@ -147,14 +147,19 @@ def _demo_client(organisations: list[Organisation]) -> int:
     """The demo relying party's registration, and the file it reads it from (mode 0600: its
     client secret, which the portal keeps only as a digest and no banner prints).
 
-    Idempotent: kept while the file's client still exists with that secret, this issuer and
-    this redirect URI. Otherwise (first run, the file lost, another PORT or DEMO_RP_PORT) the
-    demo's old registrations are deleted and a new one made, each audited as an operator's."""
+    Idempotent: kept while the file's client still exists with that secret, this issuer, this
+    redirect URI, this post-logout redirect URI (its home page: *Uitloggen* there logs out of
+    Zorgsleutel too) and this back-channel logout URI (a Zorgsleutel logout ends its session
+    there). Otherwise (first run, the file lost, another PORT or DEMO_RP_PORT, a
+    registration from before the demo logged out) the demo's old registrations are deleted and
+    a new one made, each audited as an operator's."""
     from zorgsleutel.oidc import clients
     from zorgsleutel.oidc.models import Client
 
     path = relying_party_config()
     redirect_uri = relying_party_url() + "/callback"
+    after_logout = relying_party_url() + "/"
+    backchannel = relying_party_url() + "/backchannel-logout"
     kept = json.loads(path.read_text()) if path.exists() else {}
     current = Client.objects.filter(
         application__name=RELYING_PARTY_NAME, application__client_id=kept.get("client_id", "")
@@ -163,6 +168,9 @@ def _demo_client(organisations: list[Organisation]) -> int:
         current is not None
         and kept.get("issuer") == settings.SITE_URL
         and kept.get("redirect_uri") == redirect_uri == current.application.redirect_uris
+        and kept.get("post_logout_redirect_uri") == after_logout
+        and current.post_logout_redirect_uris == after_logout
+        and current.backchannel_logout_uri == backchannel
         and clients.secret_matches(kept.get("client_secret", ""), current.application.client_secret)
     ):
         return 0
@@ -179,6 +187,8 @@ def _demo_client(organisations: list[Organisation]) -> int:
         redirect_uris=redirect_uri,
         organisations=organisations,
         minimum_acr="low",
+        post_logout_redirect_uris=after_logout,
+        backchannel_logout_uri=backchannel,
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -189,6 +199,7 @@ def _demo_client(organisations: list[Organisation]) -> int:
                 "client_id": registered.client_id,
                 "client_secret": registered.secret,
                 "redirect_uri": redirect_uri,
+                "post_logout_redirect_uri": after_logout,
             },
             handle,
             indent=2,

@@ -4,6 +4,8 @@ from its own pages (section 2); the person's confirmation is CSRF-checked here i
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.contrib import messages
 from django.http import HttpResponseRedirect
@@ -16,7 +18,7 @@ from django.views.decorators.http import require_http_methods
 
 from zorgsleutel.authn import sessions
 from zorgsleutel.core.pages import confirm, confirmed, render
-from zorgsleutel.oidc import endsession
+from zorgsleutel.oidc import endsession, formaction
 
 PARAMS = ("id_token_hint", "client_id", "post_logout_redirect_uri", "state")
 
@@ -66,7 +68,7 @@ def _ask(request, asked):
             _("%(application)s asks to log you out.")
             % {"application": asked.client.application.name},
         )
-    return confirm(
+    response = confirm(
         request,
         question=_("Log out of Zorgsleutel?"),
         consequences=consequences,
@@ -75,3 +77,21 @@ def _ask(request, asked):
         carry={name: request.GET.get(name) or request.POST.get(name, "") for name in PARAMS},
         danger=False,
     )
+    return _leading_to(response, asked.redirect_to)
+
+
+def _leading_to(response, redirect_to: str):
+    """The question's answer is a redirect to the post-logout URI (registered by the asking
+    application, checked by endsession.parse): its origin joins the CSP's form-action, which
+    browsers apply to a form's redirects too (oidc/formaction.py); nothing else widens."""
+    if not redirect_to:
+        return response
+    parts = urlsplit(redirect_to)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    if not formaction.ORIGIN.fullmatch(origin):
+        return response
+    policy = response.get(formaction.CSP, settings.CONTENT_SECURITY_POLICY)
+    response[formaction.CSP] = policy.replace(
+        "form-action 'self'", f"form-action 'self' {origin}", 1
+    )
+    return response
