@@ -173,7 +173,7 @@ def test_an_administrator_registers_and_deletes_the_organisations_application(
     page.get_by_role("button", name="Registreren").click()
     assert page.title().startswith("Fout: ")
     looked_at(page, "sso-own-register-errors", width)
-    page.get_by_label("Naam").fill("Roosterplanner")
+    page.get_by_label("Naam", exact=True).fill("Roosterplanner")
     page.get_by_label("Redirect-URI's").fill("https://rooster.example.nl/oidc/callback")
     page.get_by_label("substantieel: de Zorgsleutel-app").check()
     page.get_by_role("button", name="Registreren").click()
