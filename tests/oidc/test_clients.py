@@ -84,6 +84,7 @@ def test_an_operator_registers_an_application_and_reads_its_secret_once(
         "id_token_algorithm": "RS256",
         "backchannel_logout_uri": "https://lab.example.nl/oidc/backchannel",
         "post_logout_redirect_uris": ["https://lab.example.nl/bye", "https://lab.example.nl/"],
+        "token_endpoint_auth_method": "client_secret",
     }
     assert not AuditEvent.objects.filter(organisation=business.audit_ref).exists()
 

@@ -3,7 +3,8 @@
 An operator registers an application: its name, its redirect URIs (compared character for
 character when it asks for a login), the organisations whose people it may receive, and the
 assurance every login to it must have reached. It gets a client ID and a client secret; the
-secret is shown once and kept only as its SHA-256 (`hash_secret`).
+secret is shown once and kept only as its SHA-256 (`hash_secret`). Or, registered for
+private_key_jwt with its public keys (assertions.py), no secret at all.
 
 Why SHA-256 and not the password hasher: django-oauth-toolkit hashes client secrets with
 Django's first password hasher, here Argon2id at OWASP's parameters, made to slow down guessing
@@ -31,7 +32,7 @@ from oauth2_provider.models import get_application_model
 from zorgsleutel import policies
 from zorgsleutel.core import audit
 from zorgsleutel.core.errors import DomainError, NotFound, raise_all
-from zorgsleutel.oidc import keys
+from zorgsleutel.oidc import assertions, keys
 from zorgsleutel.oidc.models import Client
 from zorgsleutel.people.models import Organisation
 from zorgsleutel.people.permissions import require_operator
@@ -233,6 +234,28 @@ def logout_uri_errors(
     return backchannel, uris, errors
 
 
+def auth_method_errors(method: str, jwks: str) -> list[DomainError]:
+    """How the client authenticates: a client secret (no keys), or private_key_jwt with its
+    public keys (assertions.check_jwks)."""
+    if method == Client.CLIENT_SECRET:
+        if jwks.strip():
+            message = _("Public keys are only for private_key_jwt: leave them empty.")
+            return [DomainError("jwks_not_used", message, field="jwks")]
+        return []
+    if method != Client.PRIVATE_KEY_JWT:
+        message = _("Choose how the application authenticates.")
+        return [DomainError("token_endpoint_auth_method_invalid", message,
+                            field="token_endpoint_auth_method")]  # fmt: skip
+    if not jwks.strip():
+        message = _("Paste the application's public keys (JWKS) for private_key_jwt.")
+        return [DomainError("jwks_required", message, field="jwks")]
+    try:
+        assertions.check_jwks(jwks)
+    except DomainError as error:
+        return [error]
+    return []
+
+
 def check_input(
     *,
     name: str,
@@ -242,9 +265,12 @@ def check_input(
     url: str = "",
     backchannel_logout_uri: str = "",
     post_logout_redirect_uris: str = "",
+    token_endpoint_auth_method: str = Client.CLIENT_SECRET,
+    jwks: str = "",
 ) -> list[str]:
     """Every error of a registration at once (FieldErrors); the redirect URIs when none."""
     errors = [] if url_problem(url) is None else [url_problem(url)]
+    errors += auth_method_errors(token_endpoint_auth_method, jwks)
     if not name.strip():
         errors.append(DomainError("name_required", _("Give the application's name."),
                                   field="name"))  # fmt: skip
@@ -276,7 +302,7 @@ def check_input(
 class Registered:
     client: Client
     client_id: str
-    secret: str  # in clear: shown once, never again
+    secret: str  # in clear: shown once, never again ("" for private_key_jwt: it has none)
 
 
 def register_client(
@@ -292,10 +318,13 @@ def register_client(
     id_token_algorithm: str = keys.RS256,
     backchannel_logout_uri: str = "",
     post_logout_redirect_uris: str = "",
+    token_endpoint_auth_method: str = Client.CLIENT_SECRET,
+    jwks: str = "",
 ) -> Registered:
     """Register an application; its secret in clear, once. Audited in each organisation it may
     receive people of (their administrators read which applications those are). `url` and
-    `logo` (an upload's bytes: `logo_png`) are shown on its consent page."""
+    `logo` (an upload's bytes: `logo_png`) are shown on its consent page. A private_key_jwt
+    client (`jwks`: its public keys, pasted JSON) gets no secret at all."""
     require_operator(actor, "sso_clients.manage")
     url = url.strip()
     uris = check_input(
@@ -306,7 +335,11 @@ def register_client(
         url=url,
         backchannel_logout_uri=backchannel_logout_uri,
         post_logout_redirect_uris=post_logout_redirect_uris,
+        token_endpoint_auth_method=token_endpoint_auth_method,
+        jwks=jwks,
     )
+    pkjwt = token_endpoint_auth_method == Client.PRIVATE_KEY_JWT
+    key_set = assertions.check_jwks(jwks) if pkjwt else {}
     backchannel, post_logout, _errors = logout_uri_errors(
         backchannel_logout_uri, post_logout_redirect_uris
     )
@@ -317,7 +350,7 @@ def register_client(
     if id_token_algorithm not in keys.ALGORITHMS:
         raise DomainError("id_token_algorithm_invalid", _("Choose a signing algorithm."),
                           field="id_token_algorithm")  # fmt: skip
-    secret = secrets.token_urlsafe(32)
+    secret = "" if pkjwt else secrets.token_urlsafe(32)
     with transaction.atomic():
         application = Application.objects.create(
             name=name.strip(),
@@ -326,7 +359,7 @@ def register_client(
             authorization_grant_type=Application.GRANT_AUTHORIZATION_CODE,
             algorithm=Application.RS256_ALGORITHM,
             hash_client_secret=False,
-            client_secret=hash_secret(secret),
+            client_secret=hash_secret(secret) if secret else "",  # "" never matches
             skip_authorization=True,
         )
         client = Client.objects.create(
@@ -340,8 +373,11 @@ def register_client(
             created_by=actor if not isinstance(actor, str) else None,
             url=url,
             logo=logo,
+            token_endpoint_auth_method=token_endpoint_auth_method,
+            jwks=key_set,
         )
         client.organisations.set(organisations)
+        keys_named = {"jwks": assertions.describe(key_set)} if pkjwt else {}
         audit.record_in(
             sorted(organisations, key=lambda o: o.pk),
             "sso_client.registered",
@@ -358,6 +394,8 @@ def register_client(
                 "id_token_algorithm": id_token_algorithm,
                 "backchannel_logout_uri": backchannel,
                 "post_logout_redirect_uris": post_logout,
+                "token_endpoint_auth_method": token_endpoint_auth_method,
+                **keys_named,
             },
         )
         if id_token_algorithm == keys.ES256:
