@@ -155,6 +155,8 @@ SAMPLE = {
     "kid": "k2026-12", "signs_from": "2026-12-09T13:05:00+00:00", "first": False,
     "backchannel_logout_uri": "https://declaratie.example/logout",
     "post_logout_redirect_uris": ["https://declaratie.example/"], "attempts": 6,
+    "token_endpoint_auth_method": "private_key_jwt", "endpoint": "revocation",
+    "jwks": [{"kid": "declaratie-2026", "kty": "RSA", "size": 2048}],
 }  # fmt: skip
 # Beside SAMPLE: a detail a type words its own way.
 OWN_SAMPLE = {

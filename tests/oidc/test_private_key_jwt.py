@@ -458,3 +458,163 @@ def test_an_unknown_client_s_assertion_is_refused(client, lab, mira):
             },
         )
     ]
+
+
+# --- Registration ---------------------------------------------------------------------------------
+
+FORM = {
+    "name": "Labviewer",
+    "redirect_uris": "https://lab.example.nl/oidc/callback",
+    "minimum_acr": "low",
+    "subject_type": "pairwise",
+    "token_endpoint_auth_method": "private_key_jwt",
+}
+
+
+def _console(client, operator):
+    from appids import app_id
+
+    log_in(client, operator, "app", authenticator=app_id(operator).public_id)
+
+
+def test_an_operator_registers_a_private_key_jwt_client(client, operator, care):
+    from zorgsleutel.oidc.models import Client
+
+    _console(client, operator)
+    pasted = json.loads(jwks(RSA, EC))
+    pasted["keys"][0]["alg"], pasted["keys"][0]["use"] = "RS256", "sig"
+    response = client.post(
+        "/operator/single-sign-on/nieuw",
+        {**FORM, "jwks": json.dumps(pasted), "organisations": [care.pk]},
+    )
+    html = response.content.decode()
+    assert "<h1>Labviewer is geregistreerd</h1>" in html
+    assert 'id="client-secret"' not in html and "client-geheim nu" not in html  # none to show
+    assert "<code>lab-2026</code> (RSA 2048 bits)" in html
+    assert "<code>lab-ec</code> (EC P-256)" in html
+    row = Client.objects.select_related("application").get()
+    assert (row.token_endpoint_auth_method, row.application.client_secret) == (
+        "private_key_jwt",
+        "",
+    )
+    rsa, ec = json.loads(RSA.export_public()), json.loads(EC.export_public())
+    assert row.jwks == {
+        "keys": [
+            {"kty": "RSA", "kid": "lab-2026", "n": rsa["n"], "e": "AQAB", "alg": "RS256",
+             "use": "sig"},
+            {"kty": "EC", "kid": "lab-ec", "crv": "P-256", "x": ec["x"], "y": ec["y"]},
+        ]
+    }  # fmt: skip
+    page = client.get(f"/operator/single-sign-on/{row.public_id}").content.decode()
+    assert "private_key_jwt: geen client-geheim" in page
+    assert "<code>lab-2026</code> (RSA 2048 bits)" in page
+    (event,) = AuditEvent.objects.filter(action="sso_client.registered")
+    assert (event.details["token_endpoint_auth_method"], event.details["jwks"]) == (
+        "private_key_jwt",
+        [
+            {"kid": "lab-2026", "kty": "RSA", "size": 2048},
+            {"kid": "lab-ec", "kty": "EC", "size": "P-256"},
+        ],
+    )
+
+
+def _key(**change) -> dict:
+    key = json.loads(RSA.export_public())
+    key.update(change)
+    return {k: v for k, v in key.items() if v is not None}
+
+
+def _private(key) -> dict:
+    return json.loads(key.export_private())
+
+
+WEAK = jwk.JWK.generate(kty="RSA", size=1024, kid="weak")
+P384 = jwk.JWK.generate(kty="EC", crv="P-384", kid="p384")
+SHAPE = 'Plak de publieke sleutels als JWKS: JSON van de vorm {"keys": [...]}.'
+PRIVATE = "Dit is een privésleutel: plak alleen de publieke sleutels."
+CURVE = "alleen RSA-sleutels en EC-sleutels op P-256 kunnen worden geregistreerd."
+SIX = {"keys": [_key(kid=f"k{n}") for n in range(6)]}
+FIVE = {"keys": [_key(kid=f"k{n}") for n in range(5)]}
+
+
+@pytest.mark.parametrize(
+    ("pasted", "message"),
+    [
+        ("{not json", SHAPE),
+        (json.dumps(_key()), SHAPE),
+        ('{"keys": []}', "Plak ten minste één publieke sleutel."),
+        (json.dumps({"keys": [_private(RSA)]}), PRIVATE),
+        (json.dumps({"keys": [_private(EC)]}), PRIVATE),
+        (json.dumps({"keys": [_key(p="AQAB")]}), PRIVATE),
+        (json.dumps({"keys": [{"kty": "oct", "k": "c2VjcmV0", "kid": "hmac"}]}),
+         PRIVATE),
+        (jwks(WEAK), "weak: een RSA-sleutel heeft ten minste 2048 bits."),
+        (jwks(P384), f"p384: {CURVE}"),
+        (json.dumps({"keys": [_key(kid=None)]}), "Geef elke sleutel een kid (zijn naam)."),
+        (json.dumps({"keys": [_key(kid="")]}), "Geef elke sleutel een kid (zijn naam)."),
+        (json.dumps({"keys": [_key(), _key()]}), "Geef elke sleutel een eigen kid."),
+        (json.dumps(SIX), "Registreer ten hoogste 5 sleutels."),
+        (json.dumps({"keys": [_key(alg="HS256")]}),
+         "lab-2026: een sleutel hier ondertekent (use sig) met RS256 (RSA) of ES256 (EC)."),
+        (json.dumps({"keys": [_key(use="enc")]}),
+         "lab-2026: een sleutel hier ondertekent (use sig) met RS256 (RSA) of ES256 (EC)."),
+        (json.dumps({"keys": [_key(n="AQAB")]}), "lab-2026: dit is geen bruikbare sleutel."),
+        ("", "Plak de publieke sleutels (JWKS) van de applicatie voor private_key_jwt."),
+    ],
+)  # fmt: skip
+def test_a_bad_key_set_is_refused_and_nothing_registered(client, operator, care, pasted, message):
+    from zorgsleutel.oidc.models import Client
+
+    _console(client, operator)
+    response = client.post(
+        "/operator/single-sign-on/nieuw", {**FORM, "jwks": pasted, "organisations": [care.pk]}
+    )
+    html = response.content.decode().replace("&quot;", '"').replace("&#x27;", "'")
+    assert "Er is 1 fout in het formulier" in html
+    assert message in html
+    assert Client.objects.count() == 0
+    assert not AuditEvent.objects.filter(action="sso_client.registered").exists()
+
+
+def test_keys_for_a_secret_client_are_refused(client, operator, care):
+    from zorgsleutel.oidc.models import Client
+
+    _console(client, operator)
+    response = client.post(
+        "/operator/single-sign-on/nieuw",
+        {**FORM, "token_endpoint_auth_method": "client_secret", "jwks": jwks(RSA),
+         "organisations": [care.pk]},
+    )  # fmt: skip
+    html = response.content.decode()
+    assert "Publieke sleutels zijn alleen voor private_key_jwt: laat dit veld leeg." in html
+    assert Client.objects.count() == 0
+
+
+def test_five_keys_are_the_most(operator, care):
+    """policies.OIDC_CLIENT_JWKS_KEYS_MAX (six: above) and OIDC_CLIENT_RSA_MIN_BITS (1024:
+    above; 2048 is the fixture's)."""
+    made = register(
+        operator,
+        [care],
+        name="Vijf",
+        token_endpoint_auth_method="private_key_jwt",
+        jwks=json.dumps(FIVE),
+    )
+    assert [key["kid"] for key in made.client.jwks["keys"]] == ["k0", "k1", "k2", "k3", "k4"]
+
+
+def test_register_client_refuses_what_the_form_would(operator, care):
+    from zorgsleutel.core.errors import DomainError
+    from zorgsleutel.oidc.models import Client
+
+    for method, pasted, code in [
+        ("private_key_jwt", json.dumps({"keys": [_private(RSA)]}), "jwks_private_key"),
+        ("private_key_jwt", "", "jwks_required"),
+        ("client_secret", jwks(RSA), "jwks_not_used"),
+        ("client_secret_jwt", "", "token_endpoint_auth_method_invalid"),
+    ]:
+        with pytest.raises(DomainError) as refused_with:
+            register(operator, [care], token_endpoint_auth_method=method, jwks=pasted)
+        codes = [e.code for e in getattr(refused_with.value, "errors", [refused_with.value])]
+        assert codes == [code]
+    assert Client.objects.count() == 0
