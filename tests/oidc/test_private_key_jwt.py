@@ -10,10 +10,13 @@ import base64
 import hashlib
 import hmac
 import json
+import threading
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db import connection
 from django.test import Client as Browser
 from jwcrypto import jwk, jwt
 
@@ -618,3 +621,48 @@ def test_register_client_refuses_what_the_form_would(operator, care):
         codes = [e.code for e in getattr(refused_with.value, "errors", [refused_with.value])]
         assert codes == [code]
     assert Client.objects.count() == 0
+
+
+# --- One assertion in two requests at once -------------------------------------------------------
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the race needs PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_one_assertion_sent_twice_at_once_authenticates_once(lab, mira, monkeypatch):
+    """Two portal processes see the same jti: the unique constraint makes the second wait for
+    the first's transaction, then refuses it."""
+    from zorgsleutel.oidc import validator
+
+    browser = Browser()
+    log_in(browser, mira)
+    code, asked = code_for(browser, lab)
+    access = exchange(lab, code, asked.verifier, signed(lab.client_id))[1]["access_token"]
+    introspect = validator.Validator.introspect_token
+
+    def slowly(*args, **kwargs):  # the first holds its transaction (and the jti) a while
+        time.sleep(0.5)
+        return introspect(*args, **kwargs)
+
+    monkeypatch.setattr(validator.Validator, "introspect_token", slowly)
+    data = {
+        "token": access,
+        "client_assertion_type": TYPE,
+        "client_assertion": signed(lab.client_id),
+    }
+    start = threading.Barrier(2)
+    statuses = []
+
+    def one():
+        try:
+            start.wait()
+            statuses.append(Browser().post("/oidc/introspect", data).status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=one) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(statuses) == [200, 401]
+    assert [details["reason"] for _actor, details in refusals()] == ["assertion_replayed"]
