@@ -273,6 +273,14 @@ CASES = {
     "expired": (lambda c: signed(c, exp=NOW), "assertion_expired"),
     "exp missing": (lambda c: signed(c, exp=None), "assertion_exp_missing"),
     "exp a string": (lambda c: signed(c, exp=str(NOW + 60)), "assertion_exp_missing"),
+    "exp not a number": (lambda c: signed(c, exp=float("nan")), "assertion_exp_missing"),
+    "exp infinite": (lambda c: signed(c, exp=float("inf")), "assertion_exp_missing"),
+    "a crit header": (
+        lambda c: by_hand(
+            {"alg": "RS256", "kid": RSA.kid, "crit": ["b64"], "b64": False}, claims_for(c)
+        ),
+        "assertion_malformed",
+    ),
     "exp too far ahead": (lambda c: signed(c, exp=NOW + 301), "assertion_exp_too_far"),
     "iat in the future": (lambda c: signed(c, iat=NOT_YET), "assertion_issued_in_future"),
     "nbf in the future": (lambda c: signed(c, nbf=NOT_YET), "assertion_not_yet_valid"),

@@ -35,6 +35,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import math
 from datetime import UTC, datetime
 
 from django.db import IntegrityError, transaction
@@ -206,6 +207,8 @@ def unverified(assertion: str) -> tuple[dict, dict]:
         raise Refused("assertion_malformed") from None
     if len(parts) != 3 or not isinstance(header, dict) or not isinstance(claims, dict):
         raise Refused("assertion_malformed")
+    if "crit" in header or "b64" in header:  # no extensions: the claims are what is signed
+        raise Refused("assertion_malformed")
     return header, claims
 
 
@@ -265,7 +268,8 @@ def _key(client: Client, header: dict, kty: str) -> jwk.JWK:
 
 
 def _number(value) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    """A NumericDate: a finite number (JSON may carry NaN and Infinity, Python reads both)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _check_claims(claims: dict, audiences: tuple[str, ...]) -> None:
