@@ -2,11 +2,13 @@
 
 What changes against the toolkit's:
 
-- **Clients.** Secrets compare as SHA-256 digests (clients.py says why); a redirect URI must be
-  one of the registered ones character for character (the toolkit lets a loopback URI use any
-  port), and the authorization request must name it (OpenID Connect Core 3.1.2.1); only
-  `response_type=code`, and `grant_type` `authorization_code` or `refresh_token`, for clients
-  registered with the authorization code grant.
+- **Clients.** Secrets compare as SHA-256 digests (clients.py says why); a client registered
+  for private_key_jwt authenticates with an assertion instead (`authenticate_client`,
+  assertions.py), never with a secret, and a secret client never with an assertion; a redirect
+  URI must be one of the registered ones character for character (the toolkit lets a loopback
+  URI use any port), and the authorization request must name it (OpenID Connect Core 3.1.2.1);
+  only `response_type=code`, and `grant_type` `authorization_code` or `refresh_token`, for
+  clients registered with the authorization code grant.
 - **Codes.** Each code's sign-in (models.SignIn) is written with it, from what the person's
   session had proved (authorize.py passes it in). Its expiry follows core.clock. A code is
   exchanged once: the exchange locks its grant, deletes it and marks the sign-in redeemed; a
