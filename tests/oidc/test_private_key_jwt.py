@@ -587,6 +587,17 @@ def test_a_bad_key_set_is_refused_and_nothing_registered(client, operator, care,
     assert not AuditEvent.objects.filter(action="sso_client.registered").exists()
 
 
+def test_the_form_offers_both_methods(client, operator, care):
+    _console(client, operator)
+    html = client.get("/operator/single-sign-on/nieuw").content.decode()
+    assert "geen geheim: plak in plaats daarvan hieronder haar publieke sleutels." in html
+    assert "client-geheim (standaard)" in html
+    assert "Publieke sleutels (JWKS, voor private_key_jwt)" in html
+    client.cookies["django_language"] = "en"
+    html = client.get("/operator/single-sign-on/nieuw").content.decode()
+    assert "RSA of at least 2048 bits or EC P-256, each with its kid, at most 5 keys." in html
+
+
 def test_keys_for_a_secret_client_are_refused(client, operator, care):
     from zorgsleutel.oidc.models import Client
 
