@@ -92,6 +92,10 @@ def test_the_portal_s_lifetimes_limits_and_timeouts():
         "OIDC_LOGO_MAX_BYTES": 200 * 1024,
         "OIDC_LOGO_MAX_SIDE": 2048,
         "OIDC_LOGO_SIDE": 128,
+        "OIDC_CLIENT_JWKS_KEYS_MAX": 5,
+        "OIDC_CLIENT_RSA_MIN_BITS": 2048,
+        "OIDC_CLIENT_ASSERTION_MAX_AHEAD": timedelta(minutes=5),
+        "OIDC_CLIENT_ASSERTION_LEEWAY": timedelta(seconds=30),
     } == {
         "MAIL_MAX_ATTEMPTS": policies.MAIL_MAX_ATTEMPTS,
         "MAIL_RETRY_BACKOFF": policies.MAIL_RETRY_BACKOFF,
@@ -155,6 +159,10 @@ def test_the_portal_s_lifetimes_limits_and_timeouts():
         "OIDC_LOGO_MAX_BYTES": policies.OIDC_LOGO_MAX_BYTES,
         "OIDC_LOGO_MAX_SIDE": policies.OIDC_LOGO_MAX_SIDE,
         "OIDC_LOGO_SIDE": policies.OIDC_LOGO_SIDE,
+        "OIDC_CLIENT_JWKS_KEYS_MAX": policies.OIDC_CLIENT_JWKS_KEYS_MAX,
+        "OIDC_CLIENT_RSA_MIN_BITS": policies.OIDC_CLIENT_RSA_MIN_BITS,
+        "OIDC_CLIENT_ASSERTION_MAX_AHEAD": policies.OIDC_CLIENT_ASSERTION_MAX_AHEAD,
+        "OIDC_CLIENT_ASSERTION_LEEWAY": policies.OIDC_CLIENT_ASSERTION_LEEWAY,
     }
 
 

@@ -612,6 +612,16 @@ OIDC_CONSENT_TICKETS_MAX = 5
 OIDC_LOGO_MAX_BYTES = 200 * 1024
 OIDC_LOGO_MAX_SIDE = 2048
 OIDC_LOGO_SIDE = 128
+# private_key_jwt (oidc/assertions.py, OpenID Connect Core 9, RFC 7523): a client registers at
+# most JWKS_KEYS_MAX public keys (two let it roll one over), RSA of at least RSA_MIN_BITS or EC
+# P-256. Its assertion's `exp` lies at most ASSERTION_MAX_AHEAD after now (the `jti` is kept
+# until `exp` to refuse a second use: a short life keeps that table small and a stolen
+# assertion worthless soon); `iat` and `nbf` may lie at most ASSERTION_LEEWAY ahead (the
+# application's clock runs a little fast).
+OIDC_CLIENT_JWKS_KEYS_MAX = 5
+OIDC_CLIENT_RSA_MIN_BITS = 2048
+OIDC_CLIENT_ASSERTION_MAX_AHEAD = timedelta(minutes=5)
+OIDC_CLIENT_ASSERTION_LEEWAY = timedelta(seconds=30)
 # Back-Channel Logout 1.0 (oidc/backchannel.py). A logout token is valid this long after it is
 # made (at each attempt: a retry never sends a stale one); the POST to the application waits at
 # most CONNECT seconds for the connection and READ for the answer, follows no redirect, and is

@@ -14,7 +14,8 @@ card challenges; mail links stay after use. Without this job they pile up for ev
 - single sign-on's authorization codes (and their sign-ins with their refresh tokens:
   policies.OIDC_SIGN_IN_KEPT after they were issued, when no refresh can use them any more:
   policies.OIDC_REFRESH_FAMILY_TTL) and its access and ID tokens, policies.PURGE_CHALLENGES_AFTER
-  past their expiry (an expired code or token answers nothing anyway);
+  past their expiry (an expired code or token answers nothing anyway), and the used client
+  assertions' jtis once those expired (policies.OIDC_CLIENT_ASSERTION_MAX_AHEAD at most);
 - back-channel logout deliveries that are done (sent, or failed after their last attempt),
   policies.OIDC_LOGOUT_DELIVERIES_KEPT after they were written; a pending or sending one is
   kept, whatever its age (`zorgsleutel oidc requeue-logouts` picks up a stranded one);
@@ -60,7 +61,7 @@ def purge_expired() -> dict[str, int]:
         "app_enrolments": enrolments,
         "link_tokens": purge_link_tokens(),
         "sso_codes": purge_sso_codes(),
-        "sso_tokens": purge_sso_tokens(),
+        "sso_tokens": purge_sso_tokens() + purge_sso_assertions(),
         "sso_logout_deliveries": purge_logout_deliveries(),
         "cache_entries": purge_cache_entries(),
     }
@@ -123,6 +124,14 @@ def purge_logout_deliveries() -> int:
     cutoff = clock.now() - policies.OIDC_LOGOUT_DELIVERIES_KEPT
     done = (LogoutDelivery.SENT, LogoutDelivery.FAILED)
     return LogoutDelivery.objects.filter(status__in=done, created_at__lt=cutoff).delete()[0]
+
+
+def purge_sso_assertions() -> int:
+    """The jtis of used client assertions (oidc/assertions.py) past their `exp`: such an
+    assertion is refused as expired anyway. Counted with the tokens."""
+    from zorgsleutel.oidc.models import UsedAssertion
+
+    return UsedAssertion.objects.filter(expires_at__lt=clock.now()).delete()[0]
 
 
 def purge_cache_entries() -> int:

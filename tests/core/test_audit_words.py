@@ -157,6 +157,8 @@ SAMPLE = {
     "backchannel_logout_uri": "https://declaratie.example/logout",
     "post_logout_redirect_uris": ["https://declaratie.example/"], "attempts": 6,
     "allowed_scopes": ["openid", "profile", "dezi"],
+    "token_endpoint_auth_method": "private_key_jwt", "endpoint": "revocation",
+    "jwks": [{"kid": "declaratie-2026", "kty": "RSA", "size": 2048}],
 }  # fmt: skip
 # Beside SAMPLE: a detail a type words its own way.
 OWN_SAMPLE = {

@@ -91,6 +91,7 @@ def test_an_operator_registers_an_application_and_reads_its_secret_once(
         "backchannel_logout_uri": "https://lab.example.nl/oidc/backchannel",
         "post_logout_redirect_uris": ["https://lab.example.nl/bye", "https://lab.example.nl/"],
         "allowed_scopes": ["openid", "email", "dezi"],
+        "token_endpoint_auth_method": "client_secret",
     }
     assert not AuditEvent.objects.filter(organisation=business.audit_ref).exists()
 

@@ -7,6 +7,7 @@ exact code and nothing changed; another organisation's application is not found 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 
 import pytest
@@ -397,3 +398,25 @@ def test_who_registers_in_beheer(client, care, business, operator, who):
         ((_organisation, action, outcome),) = _denied()
         assert action == "sso_clients.register"
     assert (response.status_code, outcome) == WHO_MAY[who]
+
+
+def test_an_administrator_registers_a_private_key_jwt_application_without_a_secret(
+    client, anna, care
+):
+    from jwcrypto import jwk
+
+    key = jwk.JWK.generate(kty="EC", crv="P-256", kid="rooster-ec")
+    _as(client, anna)
+    form = {
+        **FORM,
+        "token_endpoint_auth_method": "private_key_jwt",
+        "jwks": json.dumps({"keys": [json.loads(key.export_public())]}),
+    }
+    html = client.post(f"{_pages(care)}/nieuw", form).content.decode()
+    assert "<h1>Roosterplanner is geregistreerd</h1>" in html
+    assert 'id="client-secret"' not in html and "Kopieer het client-geheim" not in html
+    assert "<code>rooster-ec</code> (EC P-256)" in html
+    row = Client.objects.select_related("application").get()
+    assert (row.owner, row.token_endpoint_auth_method) == (care, "private_key_jwt")
+    assert row.jwks == {"keys": [json.loads(key.export_public())]}
+    assert row.application.client_secret == ""

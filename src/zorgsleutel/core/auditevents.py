@@ -131,7 +131,8 @@ _TABLE: tuple[tuple[str, frozenset[str], set[str]], ...] = (
                                                         "logo", "id_token_algorithm",
                                                         "backchannel_logout_uri",
                                                         "post_logout_redirect_uris",
-                                                        "allowed_scopes"}),
+                                                        "allowed_scopes",
+                                                        "token_endpoint_auth_method", "jwks"}),
     ("sso_client.deleted",              ORGANISATION,  {"name", "client_id"}),
     # A person signed in to an application (for one organisation, in its log), the code
     # exchanged for tokens, a second exchange of it (its tokens revoked), a token revoked by
@@ -156,7 +157,8 @@ _TABLE: tuple[tuple[str, frozenset[str], set[str]], ...] = (
     ("sso.logout_failed",               ORGANISATION,  {"client_id", "reason", "attempts"}),
     # Refusals that name no organisation of the person: the platform's log.
     ("sso.authorize_refused",           PLATFORM,      {"client_id", "reason"}),
-    ("sso.token_refused",               PLATFORM,      {"client_id", "error", "reason"}),
+    ("sso.token_refused",               PLATFORM,      {"client_id", "error", "reason",
+                                                        "endpoint"}),
     # The signing keys and the pairwise-subject secret (oidc/keys.py).
     ("sso_key.published",               PLATFORM,      {"kid", "signs_from"}),
     ("sso_key.activated",               PLATFORM,      {"kid", "first"}),

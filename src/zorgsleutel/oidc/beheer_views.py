@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods
 from zorgsleutel import policies
 from zorgsleutel.core.errors import DomainError, NotFound, PermissionDenied
 from zorgsleutel.core.pages import confirm, confirmed, done, guard, render, show_error
-from zorgsleutel.oidc import clients
+from zorgsleutel.oidc import assertions, clients
 from zorgsleutel.oidc.forms import OwnClientForm
 from zorgsleutel.oidc.validator import issuer
 from zorgsleutel.people import permissions
@@ -91,6 +91,8 @@ def register(request, public_id):
                 backchannel_logout_uri=data["backchannel_logout_uri"],
                 post_logout_redirect_uris=data["post_logout_redirect_uris"],
                 allowed_scopes=data.get("allowed_scopes") or [],
+                token_endpoint_auth_method=data["token_endpoint_auth_method"],
+                jwks=data["jwks"],
             )
         except PermissionDenied:
             raise
@@ -105,6 +107,7 @@ def register(request, public_id):
                     "client": registered.client,
                     "client_id": registered.client_id,
                     "secret": registered.secret,
+                    "client_keys": assertions.describe(registered.client.jwks),
                     "issuer": issuer(),
                 },
             )

@@ -4,7 +4,8 @@ Beheer → Applicaties for an organisation's own).
 An operator registers an application: its name, its redirect URIs (compared character for
 character when it asks for a login), the organisations whose people it may receive, and the
 assurance every login to it must have reached. It gets a client ID and a client secret; the
-secret is shown once and kept only as its SHA-256 (`hash_secret`).
+secret is shown once and kept only as its SHA-256 (`hash_secret`). Or, registered for
+private_key_jwt with its public keys (assertions.py), no secret at all.
 
 An organisation's administrator registers the organisation's own applications the same way
 (policies "sso_clients.register"): allowed for that organisation alone (`owner`), never for
@@ -37,7 +38,7 @@ from oauth2_provider.models import get_application_model
 from zorgsleutel import policies
 from zorgsleutel.core import audit
 from zorgsleutel.core.errors import DomainError, NotFound, PermissionDenied, raise_all
-from zorgsleutel.oidc import keys
+from zorgsleutel.oidc import assertions, keys
 from zorgsleutel.oidc.models import DEFAULT_SCOPES, GRANTABLE_SCOPES, Client
 from zorgsleutel.people.models import Organisation
 from zorgsleutel.people.permissions import require, require_operator
@@ -249,6 +250,28 @@ def scopes_allowed(chosen) -> list[str]:
     return ["openid", *(scope for scope in GRANTABLE_SCOPES if scope in chosen)]
 
 
+def auth_method_errors(method: str, jwks: str) -> list[DomainError]:
+    """How the client authenticates: a client secret (no keys), or private_key_jwt with its
+    public keys (assertions.check_jwks)."""
+    if method == Client.CLIENT_SECRET:
+        if jwks.strip():
+            message = _("Public keys are only for private_key_jwt: leave them empty.")
+            return [DomainError("jwks_not_used", message, field="jwks")]
+        return []
+    if method != Client.PRIVATE_KEY_JWT:
+        message = _("Choose how the application authenticates.")
+        return [DomainError("token_endpoint_auth_method_invalid", message,
+                            field="token_endpoint_auth_method")]  # fmt: skip
+    if not jwks.strip():
+        message = _("Paste the application's public keys (JWKS) for private_key_jwt.")
+        return [DomainError("jwks_required", message, field="jwks")]
+    try:
+        assertions.check_jwks(jwks)
+    except DomainError as error:
+        return [error]
+    return []
+
+
 def check_input(
     *,
     name: str,
@@ -258,9 +281,12 @@ def check_input(
     url: str = "",
     backchannel_logout_uri: str = "",
     post_logout_redirect_uris: str = "",
+    token_endpoint_auth_method: str = Client.CLIENT_SECRET,
+    jwks: str = "",
 ) -> list[str]:
     """Every error of a registration at once (FieldErrors); the redirect URIs when none."""
     errors = [] if url_problem(url) is None else [url_problem(url)]
+    errors += auth_method_errors(token_endpoint_auth_method, jwks)
     if not name.strip():
         errors.append(DomainError("name_required", _("Give the application's name."),
                                   field="name"))  # fmt: skip
@@ -292,7 +318,7 @@ def check_input(
 class Registered:
     client: Client
     client_id: str
-    secret: str  # in clear: shown once, never again
+    secret: str  # in clear: shown once, never again ("" for private_key_jwt: it has none)
 
 
 def register_client(
@@ -310,13 +336,16 @@ def register_client(
     post_logout_redirect_uris: str = "",
     owner: Organisation | None = None,
     allowed_scopes=DEFAULT_SCOPES,
+    token_endpoint_auth_method: str = Client.CLIENT_SECRET,
+    jwks: str = "",
 ) -> Registered:
     """Register an application; its secret in clear, once. Audited in each organisation it may
     receive people of (their administrators read which applications those are). `url` and
     `logo` (an upload's bytes: `logo_png`) are shown on its consent page. `owner`: the
     organisation whose administrator registers it (for that organisation alone); none: an
     operator does. `allowed_scopes`: what it may receive (`scopes_allowed`); a request's other
-    scopes are dropped."""
+    scopes are dropped. A private_key_jwt client (`jwks`: its public keys, pasted JSON) gets no
+    secret at all."""
     _may_register(actor, owner, organisations)
     url = url.strip()
     allowed_scopes = scopes_allowed(allowed_scopes)
@@ -328,7 +357,11 @@ def register_client(
         url=url,
         backchannel_logout_uri=backchannel_logout_uri,
         post_logout_redirect_uris=post_logout_redirect_uris,
+        token_endpoint_auth_method=token_endpoint_auth_method,
+        jwks=jwks,
     )
+    pkjwt = token_endpoint_auth_method == Client.PRIVATE_KEY_JWT
+    key_set = assertions.check_jwks(jwks) if pkjwt else {}
     backchannel, post_logout, _errors = logout_uri_errors(
         backchannel_logout_uri, post_logout_redirect_uris
     )
@@ -339,7 +372,7 @@ def register_client(
     if id_token_algorithm not in keys.ALGORITHMS:
         raise DomainError("id_token_algorithm_invalid", _("Choose a signing algorithm."),
                           field="id_token_algorithm")  # fmt: skip
-    secret = secrets.token_urlsafe(32)
+    secret = "" if pkjwt else secrets.token_urlsafe(32)
     with transaction.atomic():
         application = Application.objects.create(
             name=name.strip(),
@@ -348,7 +381,7 @@ def register_client(
             authorization_grant_type=Application.GRANT_AUTHORIZATION_CODE,
             algorithm=Application.RS256_ALGORITHM,
             hash_client_secret=False,
-            client_secret=hash_secret(secret),
+            client_secret=hash_secret(secret) if secret else "",  # "" never matches
             skip_authorization=True,
         )
         client = Client.objects.create(
@@ -364,8 +397,11 @@ def register_client(
             url=url,
             logo=logo,
             allowed_scopes=allowed_scopes,
+            token_endpoint_auth_method=token_endpoint_auth_method,
+            jwks=key_set,
         )
         client.organisations.set(organisations)
+        keys_named = {"jwks": assertions.describe(key_set)} if pkjwt else {}
         audit.record_in(
             sorted(organisations, key=lambda o: o.pk),
             "sso_client.registered",
@@ -383,6 +419,8 @@ def register_client(
                 "backchannel_logout_uri": backchannel,
                 "post_logout_redirect_uris": post_logout,
                 "allowed_scopes": allowed_scopes,
+                "token_endpoint_auth_method": token_endpoint_auth_method,
+                **keys_named,
             },
         )
         if id_token_algorithm == keys.ES256:

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from zorgsleutel.core.errors import DomainError, NotFound
 from zorgsleutel.core.models import AuditEvent
 from zorgsleutel.core.pages import confirm, confirmed, done, guard, render, show_error
-from zorgsleutel.oidc import clients
+from zorgsleutel.oidc import assertions, clients
 from zorgsleutel.oidc.forms import ClientForm
 from zorgsleutel.oidc.models import Client
 from zorgsleutel.oidc.validator import issuer
@@ -78,6 +78,8 @@ def register(request):
                 backchannel_logout_uri=data["backchannel_logout_uri"],
                 post_logout_redirect_uris=data["post_logout_redirect_uris"],
                 allowed_scopes=data.get("allowed_scopes") or [],
+                token_endpoint_auth_method=data["token_endpoint_auth_method"],
+                jwks=data["jwks"],
             )
         except DomainError as error:
             show_error(form, error)
@@ -89,6 +91,7 @@ def register(request):
                     "client": registered.client,
                     "client_id": registered.client_id,
                     "secret": registered.secret,
+                    "client_keys": assertions.describe(registered.client.jwks),
                     "issuer": issuer(),
                     "section": "sso",
                 },
@@ -112,6 +115,7 @@ def client_detail(request, public_id):
             "organisations": sorted(client.organisations.all(), key=lambda o: o.name),
             "events": AuditEvent.objects.filter(target=client.audit_ref).order_by("seq"),
             "issuer": issuer(),
+            "client_keys": assertions.describe(client.jwks),
             "section": "sso",
         },
     )

@@ -126,6 +126,30 @@ class ClientForm(forms.Form):
         required=False,
         widget=forms.RadioSelect,
     )
+    token_endpoint_auth_method = forms.ChoiceField(
+        label=_("Client authentication"),
+        help_text=_(
+            "How the application proves who it is when it fetches tokens: with a client secret "
+            "(shown once), or with a JWT signed by its own private key (private_key_jwt)."
+        ),
+        choices=Client.AUTH_METHODS,
+        initial=Client.CLIENT_SECRET,
+        required=False,
+        widget=forms.RadioSelect,
+    )
+    jwks = forms.CharField(
+        label=_("Public keys (JWKS, for private_key_jwt)"),
+        max_length=20000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6, "cols": 60, "spellcheck": "false"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["jwks"].help_text = _(
+            'The application\'s public keys as JSON, {"keys": [...]}: RSA of at least %(bits)s '
+            "bits or EC P-256, each with its kid, at most %(max)s keys. Never a private key."
+        ) % {"bits": policies.OIDC_CLIENT_RSA_MIN_BITS, "max": policies.OIDC_CLIENT_JWKS_KEYS_MAX}
 
     def clean(self):
         data = super().clean()
@@ -139,6 +163,9 @@ class ClientForm(forms.Form):
                 url=(data.get("url") or "").strip(),
                 backchannel_logout_uri=data.get("backchannel_logout_uri", ""),
                 post_logout_redirect_uris=data.get("post_logout_redirect_uris", ""),
+                token_endpoint_auth_method=data.get("token_endpoint_auth_method")
+                or Client.CLIENT_SECRET,
+                jwks=data.get("jwks", ""),
             )
         except clients.DomainError as error:
             for one in getattr(error, "errors", [error]):
@@ -146,6 +173,8 @@ class ClientForm(forms.Form):
                     self.add_error(one.field, str(one.message))
         if not data.get("subject_type"):
             data["subject_type"] = Client.PAIRWISE
+        if not data.get("token_endpoint_auth_method"):
+            data["token_endpoint_auth_method"] = Client.CLIENT_SECRET
         if not data.get("id_token_algorithm"):
             data["id_token_algorithm"] = keys.RS256
         data["logo_bytes"] = None

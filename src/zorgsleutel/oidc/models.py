@@ -84,6 +84,18 @@ class Client(models.Model):
     # The scopes the application may receive (`openid` always, and those of GRANTABLE_SCOPES
     # the operator ticked): a request's others are dropped (authorize.py: `validate`).
     allowed_scopes = models.JSONField(default=default_scopes)
+    # How it authenticates at the token, revocation and introspection endpoints: with its client
+    # secret (basic or post), or with a JWT signed by one of its `jwks`, the public keys the
+    # operator registered (private_key_jwt: oidc/assertions.py; such a client has no secret).
+    CLIENT_SECRET, PRIVATE_KEY_JWT = "client_secret", "private_key_jwt"
+    AUTH_METHODS = [
+        (CLIENT_SECRET, _("client secret (default)")),
+        (PRIVATE_KEY_JWT, _("private_key_jwt: a JWT signed with the application's own key")),
+    ]
+    token_endpoint_auth_method = models.CharField(
+        max_length=20, choices=AUTH_METHODS, default=CLIENT_SECRET
+    )
+    jwks = models.JSONField(default=dict, blank=True)  # {"keys": [public JWKs]}; {} for a secret
 
     def __str__(self) -> str:
         return self.application.name
@@ -261,3 +273,20 @@ class Consent(models.Model):
     @property
     def audit_ref(self) -> str:
         return self.client.audit_ref
+
+
+class UsedAssertion(models.Model):
+    """A client assertion's `jti`, once it authenticated its client (oidc/assertions.py): a
+    second assertion with it is refused until `expires_at` (its `exp`), after which the
+    assertion is refused as expired anyway and the purge deletes the row. In the database, not
+    the cache: every portal node must see it, and the unique constraint decides between two
+    requests that race with one assertion."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+")
+    jti_digest = models.CharField(max_length=64)  # SHA-256 of the jti: any length, one width
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["client", "jti_digest"], name="one_use_per_jti")
+        ]

@@ -2,11 +2,13 @@
 
 What changes against the toolkit's:
 
-- **Clients.** Secrets compare as SHA-256 digests (clients.py says why); a redirect URI must be
-  one of the registered ones character for character (the toolkit lets a loopback URI use any
-  port), and the authorization request must name it (OpenID Connect Core 3.1.2.1); only
-  `response_type=code`, and `grant_type` `authorization_code` or `refresh_token`, for clients
-  registered with the authorization code grant.
+- **Clients.** Secrets compare as SHA-256 digests (clients.py says why); a client registered
+  for private_key_jwt authenticates with an assertion instead (`authenticate_client`,
+  assertions.py), never with a secret, and a secret client never with an assertion; a redirect
+  URI must be one of the registered ones character for character (the toolkit lets a loopback
+  URI use any port), and the authorization request must name it (OpenID Connect Core 3.1.2.1);
+  only `response_type=code`, and `grant_type` `authorization_code` or `refresh_token`, for
+  clients registered with the authorization code grant.
 - **Codes.** Each code's sign-in (models.SignIn) is written with it, from what the person's
   session had proved (authorize.py passes it in). Its expiry follows core.clock. A code is
   exchanged once: the exchange locks its grant, deletes it and marks the sign-in redeemed; a
@@ -34,13 +36,16 @@ What changes against the toolkit's:
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import uuid
 from contextvars import ContextVar
+from urllib.parse import unquote_plus
 
 from django.conf import settings
 from django.db.models import Exists, F, OuterRef
+from django.urls import reverse
 from jwcrypto import jws, jwt
 from oauth2_provider.models import (
     get_access_token_model,
@@ -52,7 +57,7 @@ from oauth2_provider.oauth2_validators import OAuth2Validator
 
 from zorgsleutel import policies
 from zorgsleutel.core import audit, clock
-from zorgsleutel.oidc import claims, clients, families, keys
+from zorgsleutel.oidc import assertions, claims, clients, families, keys
 from zorgsleutel.oidc.models import Client, SignIn
 from zorgsleutel.people.models import Membership
 
@@ -81,6 +86,21 @@ def digest(value: str) -> str:
 def issuer() -> str:
     """The issuer: SITE_URL, read at every use (one value on every node: settings.py)."""
     return settings.SITE_URL
+
+
+def token_endpoint() -> str:
+    return issuer() + reverse("oidc:token")
+
+
+def _named_client_id(validator, request) -> str:
+    """The client ID a refused secret authentication named (basic, else the body)."""
+    basic = validator._extract_basic_auth(request)
+    if basic:
+        try:
+            return unquote_plus(base64.b64decode(basic).decode().split(":", 1)[0])
+        except (ValueError, UnicodeDecodeError):
+            return ""
+    return getattr(request, "client_id", None) or ""
 
 
 def still_allowed(person, sign_in: SignIn, client: Client) -> bool:
@@ -112,6 +132,40 @@ class Validator(OAuth2Validator):
 
     def _check_secret(self, provided_secret, stored_secret):
         return clients.secret_matches(provided_secret, stored_secret)
+
+    def client_authentication_required(self, request, *args, **kwargs):
+        if assertions.presented(request):
+            return True  # the toolkit's would look for a secret only
+        return super().client_authentication_required(request, *args, **kwargs)
+
+    def authenticate_client(self, request, *args, **kwargs):
+        """A client secret (the toolkit's: basic, else in the body) or a private_key_jwt
+        assertion (assertions.py), whichever the client is registered for; never both in one
+        request (RFC 6749 2.3). Why a refusal was one goes to the audit log (views.py)."""
+        secret = bool(self._extract_basic_auth(request) or getattr(request, "client_secret", None))
+        if assertions.presented(request):
+            if secret:
+                _REFUSAL.set("several_client_auth_methods")
+                return False
+            try:
+                client = assertions.authenticate(request, audiences=(issuer(), token_endpoint()))
+            except assertions.Refused as refused:
+                _REFUSAL.set(refused.reason)
+                return False
+            request.client = client.application
+            request.client_id = request.client_id or client.application.client_id
+            return True
+        if super().authenticate_client(request, *args, **kwargs):
+            return True
+        named = _named_client_id(self, request)  # a private_key_jwt client has no secret:
+        if (
+            named
+            and Client.objects.filter(  # say why it failed
+                application__client_id=named, token_endpoint_auth_method=Client.PRIVATE_KEY_JWT
+            ).exists()
+        ):
+            _REFUSAL.set("secret_by_private_key_jwt_client")
+        return False
 
     def validate_redirect_uri(self, client_id, redirect_uri, request, *args, **kwargs):
         return redirect_uri in request.client.redirect_uris.split()

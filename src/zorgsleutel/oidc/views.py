@@ -26,8 +26,8 @@ from zorgsleutel.core import audit, ratelimit
 from zorgsleutel.core.errors import RateLimited
 from zorgsleutel.core.pages import render
 from zorgsleutel.core.requestcontext import client_ip
+from zorgsleutel.oidc import assertions, claims, consent, keys, logout, validator
 from zorgsleutel.oidc import authorize as flow
-from zorgsleutel.oidc import claims, consent, keys, logout, validator
 from zorgsleutel.oidc.forms import OrganisationChoiceForm
 from zorgsleutel.oidc.models import Client
 
@@ -216,7 +216,8 @@ def _endpoint(name: str) -> str:
 @require_GET
 def discovery(request):
     """OpenID Connect Discovery 1.0 (tests/oidc/test_discovery.py checks every field)."""
-    auth_methods = ["client_secret_basic", "client_secret_post"]
+    auth_methods = ["client_secret_basic", "client_secret_post", "private_key_jwt"]
+    signing_algs = list(assertions.ALGORITHMS)  # of a private_key_jwt assertion
     document = {
         "issuer": validator.issuer(),
         "authorization_endpoint": _endpoint("authorize"),
@@ -233,8 +234,11 @@ def discovery(request):
         "subject_types_supported": ["pairwise", "public"],
         "id_token_signing_alg_values_supported": list(keys.ALGORITHMS),
         "token_endpoint_auth_methods_supported": auth_methods,
+        "token_endpoint_auth_signing_alg_values_supported": signing_algs,
         "revocation_endpoint_auth_methods_supported": auth_methods,
+        "revocation_endpoint_auth_signing_alg_values_supported": signing_algs,
         "introspection_endpoint_auth_methods_supported": auth_methods,
+        "introspection_endpoint_auth_signing_alg_values_supported": signing_algs,
         "code_challenge_methods_supported": ["S256"],
         "acr_values_supported": list(policies.ACR_URIS.values()),
         "claims_supported": claims.SUPPORTED,
@@ -273,7 +277,8 @@ def _answer(headers: dict, body: str | None, status: int) -> HttpResponse:
 
 
 def _client_id(request) -> str:
-    """The client ID a token request names (never its secret), for the audit log."""
+    """The client ID a token request names (never its secret), for the audit log: basic, the
+    body's, else the `iss` of its client assertion."""
     header = request.META.get("HTTP_AUTHORIZATION", "")
     if header.startswith("Basic "):
         try:
@@ -281,7 +286,10 @@ def _client_id(request) -> str:
         except (ValueError, UnicodeDecodeError):
             return ""
         return unquote_plus(decoded.split(":", 1)[0])[:100]
-    return request.POST.get("client_id", "")[:100]
+    named = request.POST.get("client_id", "")[:100]
+    if not named and "client_assertion" in request.POST:
+        return assertions.claimed_client_id(request.POST["client_assertion"])
+    return named
 
 
 @csrf_exempt
@@ -301,19 +309,17 @@ def token(request):
     return _answer(headers, body, status)
 
 
-def _token_refused(request, body: str, reason: str) -> None:
+def _token_refused(request, body: str, reason: str, endpoint: str = "") -> None:
     try:
         error = json.loads(body).get("error", "")
     except ValueError:
         error = ""
     client_id = _client_id(request)
     client = Client.objects.filter(application__client_id=client_id).first() if client_id else None
-    audit.record(
-        "sso.token_refused",
-        actor=client or "",
-        outcome=audit.DENIED,
-        details={"client_id": client_id, "error": error, "reason": reason or error},
-    )
+    details = {"client_id": client_id, "error": error, "reason": reason or error}
+    if endpoint:  # the revocation or introspection endpoint (the token endpoint: none)
+        details["endpoint"] = endpoint
+    audit.record("sso.token_refused", actor=client or "", outcome=audit.DENIED, details=details)
 
 
 def _bearer_only(request) -> HttpResponse | None:
@@ -347,7 +353,10 @@ def userinfo(request):
 @require_POST
 def revoke(request):
     with transaction.atomic():
+        validator.start_request()
         _uri, headers, body, status = get_oauthlib_core().create_revocation_response(request)
+        if status == 401:  # the client's authentication failed: audited as at the token endpoint
+            _token_refused(request, body, validator.refusal_reason(), "revocation")
     return _answer(headers, body, status)
 
 
@@ -356,7 +365,11 @@ def revoke(request):
 def introspect(request):
     core = get_oauthlib_core()
     uri, http_method, body, headers = core._extract_params(request)
-    headers_out, body_out, status = core.server.create_introspect_response(
-        uri, http_method, body, headers
-    )
+    with transaction.atomic():
+        validator.start_request()
+        headers_out, body_out, status = core.server.create_introspect_response(
+            uri, http_method, body, headers
+        )
+        if status == 401:  # the client's authentication failed: audited as at the token endpoint
+            _token_refused(request, body_out, validator.refusal_reason(), "introspection")
     return _answer(headers_out, body_out, status)
