@@ -15,8 +15,9 @@ from django.views.decorators.http import require_http_methods
 
 from zorgsleutel import policies
 from zorgsleutel.core.errors import DomainError, NotFound, PermissionDenied
-from zorgsleutel.core.pages import confirm, confirmed, done, guard, render, show_error
+from zorgsleutel.core.pages import confirmed, done, guard, render, show_error
 from zorgsleutel.oidc import assertions, clients
+from zorgsleutel.oidc.console_views import delete_question
 from zorgsleutel.oidc.forms import OwnClientForm
 from zorgsleutel.oidc.validator import issuer
 from zorgsleutel.people import permissions
@@ -75,24 +76,12 @@ def register(request, public_id):
         organisation=organisation,
     )
     if posted and form.is_valid():
-        data = form.cleaned_data
         try:
             registered = clients.register_client(
                 actor=request.user,
-                name=data["name"],
-                redirect_uris=data["redirect_uris"],
                 organisations=[organisation],
                 owner=organisation,
-                minimum_acr=data["minimum_acr"],
-                subject_type=data["subject_type"],
-                url=data.get("url") or "",
-                logo=data.get("logo_bytes"),
-                id_token_algorithm=data["id_token_algorithm"],
-                backchannel_logout_uri=data["backchannel_logout_uri"],
-                post_logout_redirect_uris=data["post_logout_redirect_uris"],
-                allowed_scopes=data.get("allowed_scopes") or [],
-                token_endpoint_auth_method=data["token_endpoint_auth_method"],
-                jwks=data["jwks"],
+                **form.registration(),
             )
         except PermissionDenied:
             raise
@@ -153,20 +142,8 @@ def delete(request, public_id, client_id):
         return _not_found(request)
     name = client.application.name
     if client.owner_id == organisation.pk and not confirmed(request):
-        return confirm(
-            request,
-            question=_("Delete the application %(name)s?") % {"name": name},
-            consequences=[
-                _(
-                    "Nobody can log in to %(name)s through Zorgsleutel any more: its client ID "
-                    "and secret stop working, and the access tokens it holds are revoked."
-                )
-                % {"name": name},
-                _("This cannot be undone; the application would have to be registered anew."),
-            ],
-            button=_("Delete %(name)s") % {"name": name},
-            back=reverse("oidc:own_client", args=[organisation.public_id, client.public_id]),
-        )
+        back = reverse("oidc:own_client", args=[organisation.public_id, client.public_id])
+        return delete_question(request, name, back)
     clients.delete_client(actor=request.user, public_id=client.public_id, organisation=organisation)
     done(request, _("The application %(name)s is deleted.") % {"name": name})
     return redirect("oidc:own_clients", public_id=organisation.public_id)

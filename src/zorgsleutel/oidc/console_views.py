@@ -63,23 +63,11 @@ def register(request):
         request.FILES if request.method == "POST" else None,
     )
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
         try:
             registered = clients.register_client(
                 actor=request.user,
-                name=data["name"],
-                redirect_uris=data["redirect_uris"],
-                organisations=list(data["organisations"]),
-                minimum_acr=data["minimum_acr"],
-                subject_type=data["subject_type"],
-                url=data.get("url") or "",
-                logo=data.get("logo_bytes"),
-                id_token_algorithm=data["id_token_algorithm"],
-                backchannel_logout_uri=data["backchannel_logout_uri"],
-                post_logout_redirect_uris=data["post_logout_redirect_uris"],
-                allowed_scopes=data.get("allowed_scopes") or [],
-                token_endpoint_auth_method=data["token_endpoint_auth_method"],
-                jwks=data["jwks"],
+                organisations=list(form.cleaned_data["organisations"]),
+                **form.registration(),
             )
         except DomainError as error:
             show_error(form, error)
@@ -131,20 +119,27 @@ def delete(request, public_id):
         return _not_found(request)
     name = client.application.name
     if not confirmed(request):
-        return confirm(
-            request,
-            question=_("Delete the application %(name)s?") % {"name": name},
-            consequences=[
-                _(
-                    "Nobody can log in to %(name)s through Zorgsleutel any more: its client ID "
-                    "and secret stop working, and the access tokens it holds are revoked."
-                )
-                % {"name": name},
-                _("This cannot be undone; the application would have to be registered anew."),
-            ],
-            button=_("Delete %(name)s") % {"name": name},
-            back=reverse("sso_console:client", args=[client.public_id]),
+        return delete_question(
+            request, name, reverse("sso_console:client", args=[client.public_id])
         )
     clients.delete_client(actor=request.user, public_id=client.public_id)
     done(request, _("The application %(name)s is deleted.") % {"name": name})
     return redirect("sso_console:clients")
+
+
+def delete_question(request, name: str, back: str):
+    """Deleting an application asks first (the console's and Beheer's): what stops working."""
+    return confirm(
+        request,
+        question=_("Delete the application %(name)s?") % {"name": name},
+        consequences=[
+            _(
+                "Nobody can log in to %(name)s through Zorgsleutel any more: its client ID "
+                "and secret stop working, and the access tokens it holds are revoked."
+            )
+            % {"name": name},
+            _("This cannot be undone; the application would have to be registered anew."),
+        ],
+        button=_("Delete %(name)s") % {"name": name},
+        back=back,
+    )

@@ -192,6 +192,26 @@ class ClientForm(forms.Form):
                     data["logo_bytes"] = raw
         return data
 
+    def registration(self) -> dict:
+        """What `clients.register_client` takes from this form (valid): the console and Beheer
+        pass it whole, so a field added here reaches both (the organisations, the actor and
+        the owner are the views' to say)."""
+        data = self.cleaned_data
+        return {
+            "name": data["name"],
+            "redirect_uris": data["redirect_uris"],
+            "minimum_acr": data["minimum_acr"],
+            "subject_type": data["subject_type"],
+            "url": data.get("url") or "",
+            "logo": data.get("logo_bytes"),
+            "id_token_algorithm": data["id_token_algorithm"],
+            "backchannel_logout_uri": data["backchannel_logout_uri"],
+            "post_logout_redirect_uris": data["post_logout_redirect_uris"],
+            "allowed_scopes": data.get("allowed_scopes") or [],
+            "token_endpoint_auth_method": data["token_endpoint_auth_method"],
+            "jwks": data["jwks"],
+        }
+
 
 class OrganisationChoiceForm(forms.Form):
     """Which organisation the person acts for in this login (several may use the application)."""
