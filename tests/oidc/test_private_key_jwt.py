@@ -685,3 +685,27 @@ def test_one_assertion_sent_twice_at_once_authenticates_once(lab, mira, monkeypa
         thread.join(timeout=30)
     assert sorted(statuses) == [200, 401]
     assert [details["reason"] for _actor, details in refusals()] == ["assertion_replayed"]
+
+
+def _wrapped(old: str, fresh_claims: dict) -> str:
+    """An old signed assertion inside a JWS JSON document whose first member's name reads, to a
+    lenient base64url decoder, as a compact JWS with fresh claims (a security review's attack)."""
+    protected, payload, signature = old.split(".")
+    fake = f"{b64(json.dumps({'alg': 'RS256', 'kid': RSA.kid}).encode())}."
+    fake += f"{b64(json.dumps(fresh_claims).encode())}."
+    return json.dumps(
+        {fake: "x", "payload": payload, "protected": protected, "signature": signature}
+    )
+
+
+def test_an_old_signature_wrapped_with_fresh_claims_authenticates_nobody(client, lab, mira):
+    with clock.frozen(AT):
+        # Signed by the client once, for another server, long expired.
+        old = signed(lab.client_id, aud="https://another-as.example", exp=NOW - 3600)
+        log_in(client, mira)
+        code, asked = code_for(client, lab)
+        wrapped = _wrapped(old, claims_for(lab.client_id))
+        assert exchange(lab, code, asked.verifier, wrapped) == (401, {"error": "invalid_client"})
+        assert refusals() == refused(lab, "assertion_malformed")
+        assert SignIn.objects.get().redeemed_at is None
+        assert exchange(lab, code, asked.verifier, signed(lab.client_id))[0] == 200

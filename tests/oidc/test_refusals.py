@@ -120,6 +120,8 @@ def _error(client, app, **override) -> dict:
         ({"request_uri": "https://rp.example.nl/r"}, "request_uri_not_supported",
          "Request objects are not supported."),
         ({"max_age": "soon"}, "invalid_request", "max_age must be a number of seconds."),
+        ({"max_age": "\u00b2"}, "invalid_request", "max_age must be a number of seconds."),
+        ({"max_age": "1234567890"}, "invalid_request", "max_age must be a number of seconds."),
     ],
 )  # fmt: skip
 def test_a_bad_request_goes_back_with_its_error(client, app, mira, override, error, description):

@@ -36,6 +36,7 @@ import base64
 import hashlib
 import json
 import math
+import re
 from datetime import UTC, datetime
 
 from django.db import IntegrityError, transaction
@@ -193,19 +194,28 @@ def presented(request) -> bool:
     )
 
 
+# A JWS in compact serialization and nothing else: three base64url parts. jwcrypto also reads
+# the JSON serialization, and urlsafe_b64decode skips characters outside its alphabet, so a JSON
+# document wrapping an old signed assertion could read as fresh claims here while jwcrypto
+# verifies the old ones. Only this form is read, and the claims checked are the verified ones.
+COMPACT = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
+
+
 def _b64_json(part: str):
     padded = part + "=" * (-len(part) % 4)
-    return json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+    return json.loads(base64.b64decode(padded.encode("ascii"), altchars=b"-_", validate=True))
 
 
 def unverified(assertion: str) -> tuple[dict, dict]:
     """The header and claims of a compact JWS, not verified yet; raises Refused."""
-    parts = assertion.split(".") if isinstance(assertion, str) else []
+    if not isinstance(assertion, str) or not COMPACT.fullmatch(assertion):
+        raise Refused("assertion_malformed")
+    parts = assertion.split(".")
     try:
         header, claims = _b64_json(parts[0]), _b64_json(parts[1])
-    except (IndexError, ValueError, UnicodeError, RecursionError):
+    except (ValueError, UnicodeError, RecursionError):
         raise Refused("assertion_malformed") from None
-    if len(parts) != 3 or not isinstance(header, dict) or not isinstance(claims, dict):
+    if not isinstance(header, dict) or not isinstance(claims, dict):
         raise Refused("assertion_malformed")
     if "crit" in header or "b64" in header:  # no extensions: the claims are what is signed
         raise Refused("assertion_malformed")
@@ -248,10 +258,13 @@ def authenticate(request, *, audiences: tuple[str, ...]) -> Client:
     checker.allowed_algs = [alg]
     try:
         checker.deserialize(assertion, key=key, alg=alg)
+        signed = json.loads(checker.payload)
     except Exception:  # jwcrypto: InvalidJWSSignature, InvalidJWSObject, ...
         raise Refused("assertion_signature_invalid") from None
-    _check_claims(claims, audiences)
-    _use_once(client, claims["jti"], claims["exp"])
+    if signed != claims or checker.jose_header != header:  # what was read is what was signed
+        raise Refused("assertion_malformed")
+    _check_claims(signed, audiences)
+    _use_once(client, signed["jti"], signed["exp"])
     return client
 
 

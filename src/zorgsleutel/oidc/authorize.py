@@ -33,6 +33,8 @@ In order, for every request:
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -159,7 +161,7 @@ def validate(request) -> AuthRequest:
     if "request_uri" in params:
         raise refuse("request_uri_not_supported", "Request objects are not supported.")
     max_age = params.get("max_age")
-    if max_age is not None and not (max_age.isdigit() and len(max_age) <= 9):
+    if max_age is not None and not re.fullmatch(r"[0-9]{1,9}", max_age):  # not "²": isdigit
         raise refuse("invalid_request", "max_age must be a number of seconds.")
     prompt = frozenset(credentials.get("prompt") or ())
     unknown = prompt - {"none", "login", "consent", "select_account"}
