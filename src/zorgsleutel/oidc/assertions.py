@@ -198,7 +198,7 @@ def presented(request) -> bool:
 # the JSON serialization, and urlsafe_b64decode skips characters outside its alphabet, so a JSON
 # document wrapping an old signed assertion could read as fresh claims here while jwcrypto
 # verifies the old ones. Only this form is read, and the claims checked are the verified ones.
-COMPACT = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
+COMPACT = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")  # alg none: no signature
 
 
 def _b64_json(part: str):
