@@ -14,10 +14,11 @@ URI later), and so does every logout token.
 **What ends.** Every flow that ends sessions sends people.signals.sessions_ended in its own
 transaction (the portal's logout, a blocked membership, a reset, *Dit was ik niet*, a suspended
 organisation, an erased account) or calls `end_session` (RP-initiated logout, endsession.py).
-`end_sign_ins` then, in that transaction: revokes each sign-in's tokens (`revoke_tokens`, the
-one place), marks it ended (its code, if still unspent, is refused: validator.py), and writes
-one back-channel delivery per application, person and session (backchannel.py sends it after
-commit: the request never waits for an application).
+`end_sign_ins` then, in that transaction: revokes each sign-in's tokens
+(families.revoke_family, the one place every family ends), marks it ended (its code, if still
+unspent, is refused: validator.py), and writes one back-channel delivery per application,
+person and session (backchannel.py sends it after commit: the request never waits for an
+application).
 """
 
 from __future__ import annotations
@@ -66,13 +67,6 @@ def session_digest(session_key: str | None) -> str:
     return hashlib.sha256(session_key.encode()).hexdigest() if session_key else ""
 
 
-def revoke_tokens(sign_in: SignIn) -> int:
-    """Revoke every token of the sign-in's family (families.revoke_family: access, refresh and
-    ID tokens, for good; a later refresh of it is refused as revoked). The one place a
-    sign-in's tokens are revoked for a logout; returns how many were live."""
-    return families.revoke_family(sign_in)
-
-
 def end_sign_ins(sign_ins, *, reason: str) -> list[LogoutDelivery]:
     """End these sign-ins (a queryset) in the caller's transaction: tokens revoked, marked
     ended, and a back-channel logout queued for each application with a back-channel URI, one
@@ -100,7 +94,7 @@ def end_sign_ins(sign_ins, *, reason: str) -> list[LogoutDelivery]:
         }
         told: set[tuple[int, int, str]] = set()
         for sign_in in ending:
-            revoke_tokens(sign_in)
+            families.revoke_family(sign_in)
             client = clients.get(sign_in.application_id)
             key = (sign_in.application_id, sign_in.user_id, sign_in.sid)
             if (
