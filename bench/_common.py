@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import base64
 import contextlib
+import cProfile
 import http.client
 import io
 import json
@@ -354,6 +355,25 @@ class WsgiClient:
             else:
                 self.cookies[key.strip()] = content
         return answer["status"], raw, used
+
+
+class Profiles:
+    """A cProfile per step, a WsgiClient watcher (the profiler slows Python code unevenly: only
+    for where to look)."""
+
+    def __init__(self, steps):
+        self.profiles = {step: cProfile.Profile() for step in steps}
+
+    def enter(self, step: str) -> None:
+        self.profiles[step].enable()
+
+    def leave(self, step: str) -> None:
+        self.profiles[step].disable()
+
+    def dump(self, prefix: str) -> None:
+        """Each step's into PREFIX.<step> (pstats)."""
+        for step, profile in self.profiles.items():
+            profile.dump_stats(f"{prefix}.{step}")
 
 
 # --- the servers ---------------------------------------------------------------------------

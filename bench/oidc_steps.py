@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import cProfile
 import hashlib
 import json
 import secrets
@@ -44,6 +43,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 from _common import (
     BenchError,
+    Profiles,
     Scratch,
     WsgiClient,
     add_database_options,
@@ -56,6 +56,7 @@ from _common import (
 
 REDIRECT = "https://epd.bench.test/callback"
 SCOPE = "openid profile email"
+STEPS = ("authorize", "token", "userinfo", "refresh")
 FORM = "application/x-www-form-urlencoded"
 
 
@@ -243,27 +244,17 @@ def run(options: argparse.Namespace) -> dict:
         for number, (session, address) in enumerate(people[: options.warmup]):
             browser.cookies, browser.address = {settings.SESSION_COOKIE_NAME: session}, address
             one_round(rp, browser, client, first=number == 0)
-        profiles = {}
-        if options.profile:
-            profiles = {step: cProfile.Profile() for step in ("authorize", "token", "userinfo")}
-            profiles["refresh"] = cProfile.Profile()
-            watcher = type(
-                "Watcher",
-                (),
-                {
-                    "enter": lambda self, step: profiles[step].enable(),
-                    "leave": lambda self, step: profiles[step].disable(),
-                },
-            )()
-            browser.watchers = client.watchers = [watcher]
+        profiles = Profiles(STEPS) if options.profile else None
+        if profiles is not None:
+            browser.watchers = client.watchers = [profiles]
         say(f"timed: {options.rounds} round trips, one at a time …")
         for session, address in people[options.warmup :]:
             browser.cookies, browser.address = {settings.SESSION_COOKIE_NAME: session}, address
             for step, seconds in one_round(rp, browser, client, first=False).items():
                 steps.setdefault(step, []).append(seconds)
         report["server"] = {"database": scratch.describe(), "cache": scratch.describe_cache()}
-    for step, profile in profiles.items():
-        profile.dump_stats(f"{options.profile}.{step}")
+    if profiles is not None:
+        profiles.dump(options.profile)
     round_trip = [
         sum(parts)
         for parts in zip(steps["authorize"], steps["token"], steps["userinfo"], strict=True)

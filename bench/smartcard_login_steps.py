@@ -34,7 +34,6 @@ Results: docs/benchmarks.md ("Smartcards: complete logins per second").
 from __future__ import annotations
 
 import argparse
-import cProfile
 import html
 import json
 import statistics
@@ -43,6 +42,7 @@ import time
 
 from _common import (
     BenchError,
+    Profiles,
     Scratch,
     WsgiClient,
     add_database_options,
@@ -126,19 +126,6 @@ class Breakdown:
             self.by_step[step][part].append(seconds)
 
 
-class Profiles:
-    """A cProfile per step (the profiler slows Python code unevenly: only for where to look)."""
-
-    def __init__(self):
-        self.profiles = {step: cProfile.Profile() for step in STEPS}
-
-    def enter(self, step: str) -> None:
-        self.profiles[step].enable()
-
-    def leave(self, step: str) -> None:
-        self.profiles[step].disable()
-
-
 def login(browser: WsgiClient, card: WsgiClient, person) -> dict[str, float]:
     """One complete login, every answer checked; the CPU seconds of each step."""
     from cryptography.hazmat.primitives import hashes
@@ -217,7 +204,7 @@ def run(options: argparse.Namespace) -> dict:
         breakdown = Breakdown() if options.breakdown else None
         if breakdown is not None:
             breakdown.install()
-        profiles = Profiles() if options.profile else None
+        profiles = Profiles(STEPS) if options.profile else None
         watchers = [w for w in (breakdown, profiles) if w is not None]
         browser.watchers = card.watchers = watchers
         say(f"timed: {options.logins} logins, one at a time …")
@@ -253,8 +240,7 @@ def run(options: argparse.Namespace) -> dict:
             for step, parts in breakdown.by_step.items()
         }
     if profiles is not None:
-        for step, profile in profiles.profiles.items():
-            profile.dump_stats(f"{options.profile}.{step}")
+        profiles.dump(options.profile)
         report["profile"] = [f"{options.profile}.{step}" for step in STEPS]
     return report
 
