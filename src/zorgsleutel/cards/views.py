@@ -33,6 +33,7 @@ from zorgsleutel.authn import challenges
 from zorgsleutel.cards import flows, verification
 from zorgsleutel.core import audit, clientcert, ratelimit
 from zorgsleutel.core.errors import DomainError, RateLimited
+from zorgsleutel.core.middleware import allow_form_answers_to
 from zorgsleutel.core.pages import render
 from zorgsleutel.core.requestcontext import client_ip
 
@@ -113,10 +114,7 @@ def _present_page(request, challenge_id: str, back: str, has_certificate: bool):
     # The button's answer redirects to the portal's host; form-action governs that redirect too.
     portal = urlsplit(settings.SITE_URL)
     origin = f"{portal.scheme}://{portal.netloc}"
-    response["Content-Security-Policy"] = settings.CONTENT_SECURITY_POLICY.replace(
-        "form-action 'self'", f"form-action 'self' {origin}"
-    )
-    return response
+    return allow_form_answers_to(response, origin)
 
 
 @never_cache

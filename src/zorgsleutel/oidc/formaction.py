@@ -16,13 +16,12 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qs, urlsplit
 
-from django.conf import settings
 from django.urls import reverse
 
 from zorgsleutel.authn import sessions
+from zorgsleutel.core.middleware import allow_form_answers_to
 from zorgsleutel.oidc.models import Client
 
-CSP = "Content-Security-Policy"
 ORIGIN = re.compile(
     r"https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?|https?://\[[0-9A-Fa-f:]+\](:[0-9]{1,5})?"
 )
@@ -73,8 +72,6 @@ class FormActionMiddleware:
             return response
         query = _pending_request(request)
         origin = application_origin(query) if query is not None else None
-        widened = f"form-action 'self' {origin}"
-        policy = response.get(CSP, settings.CONTENT_SECURITY_POLICY)
-        if origin is not None and widened not in policy:  # the choice and consent pages say it
-            response[CSP] = policy.replace("form-action 'self'", widened, 1)
-        return response
+        if origin is None:
+            return response
+        return allow_form_answers_to(response, origin)  # once: the choice page may say it too

@@ -17,6 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from zorgsleutel.authn import sessions
+from zorgsleutel.core.middleware import allow_form_answers_to
 from zorgsleutel.core.pages import confirm, confirmed, render
 from zorgsleutel.oidc import endsession, formaction
 
@@ -90,8 +91,4 @@ def _leading_to(response, redirect_to: str):
     origin = f"{parts.scheme}://{parts.netloc}"
     if not formaction.ORIGIN.fullmatch(origin):
         return response
-    policy = response.get(formaction.CSP, settings.CONTENT_SECURITY_POLICY)
-    response[formaction.CSP] = policy.replace(
-        "form-action 'self'", f"form-action 'self' {origin}", 1
-    )
-    return response
+    return allow_form_answers_to(response, origin)

@@ -24,6 +24,7 @@ from zorgsleutel import policies
 from zorgsleutel.authn import sessions
 from zorgsleutel.core import audit, ratelimit
 from zorgsleutel.core.errors import RateLimited
+from zorgsleutel.core.middleware import allow_form_answers_to
 from zorgsleutel.core.pages import render
 from zorgsleutel.core.requestcontext import client_ip
 from zorgsleutel.oidc import assertions, claims, consent, keys, logout, validator
@@ -136,10 +137,7 @@ def _may_post_to_application(response, asked):
     redirect too (browsers block it otherwise), so it names the redirect URI's origin, one the
     client registered (validated, character for character)."""
     target = urlsplit(asked.redirect_uri)
-    response["Content-Security-Policy"] = settings.CONTENT_SECURITY_POLICY.replace(
-        "form-action 'self'", f"form-action 'self' {target.scheme}://{target.netloc}"
-    )
-    return response
+    return allow_form_answers_to(response, f"{target.scheme}://{target.netloc}")
 
 
 def _consent_page(request, asked, decision, *, stale: bool):
